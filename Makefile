@@ -1,0 +1,37 @@
+# The two commands: `make demo` and `make test`. Each creates ./.venv from the
+# lock file when it is missing, so a fresh clone needs nothing else.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lock bench clean serve
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/leadops demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not integration"
+
+serve: $(STAMP)
+	$(BIN)/leadops serve
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+# Re-resolve requirements.in into the lock (needs the registry); commit both.
+lock:
+	$(BIN)/uv pip compile requirements.in -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf leadops-home

@@ -1,0 +1,153 @@
+"""The data contract: which column plays which role in a CRM export.
+
+Everything downstream (expectations, features, scoring, monitoring) asks the
+contract for column names, so a different CRM needs a different YAML, not code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from leadops.errors import LeadOpsError
+
+ROLES = ("numeric", "categorical", "boolean", "multi_valued", "email", "text")
+KEY_COLUMNS = ("entity_id", "event_time", "label", "label_time")
+
+
+class ContractError(LeadOpsError, ValueError):
+    """A contract file that cannot be used; the message is one line."""
+
+
+@dataclass(frozen=True)
+class FeatureColumn:
+    name: str
+    role: str
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    entity_id: str
+    event_time: str
+    label: str
+    label_time: str
+    outcome_window_days: int
+    features: tuple[FeatureColumn, ...]
+    source: str = field(default="<memory>", compare=False)
+
+    def by_role(self, role: str) -> list[str]:
+        """Names of the feature columns that play ``role``, in contract order."""
+        if role not in ROLES:
+            raise ContractError(f"unknown role {role!r}; known roles: {', '.join(ROLES)}")
+        return [f.name for f in self.features if f.role == role]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def lead_columns(self) -> list[str]:
+        """Columns a leads export carries: id, event time, then features."""
+        return [self.entity_id, self.event_time, *self.feature_names]
+
+    @property
+    def outcome_columns(self) -> list[str]:
+        return [self.entity_id, self.label, self.label_time]
+
+    @property
+    def required_lead_columns(self) -> list[str]:
+        """Columns whose absence makes a leads file structurally unusable."""
+        return [self.entity_id, self.event_time, *(f.name for f in self.features if f.required)]
+
+    def feature(self, name: str) -> FeatureColumn:
+        for column in self.features:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+
+def load_contract(path: str | Path) -> Contract:
+    """Read and check a contract YAML.
+
+    Raises:
+        ContractError: one line naming the file and what is wrong with it.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContractError(f"contract {path}: file not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ContractError(f"contract {path}: not valid YAML ({first_line})") from None
+    return parse_contract(raw, source=str(path))
+
+
+def parse_contract(raw: Any, source: str = "<memory>") -> Contract:
+    """Build a Contract from parsed YAML, collecting every problem into one line."""
+    if not isinstance(raw, dict):
+        raise ContractError(f"contract {source}: expected a mapping at the top level")
+    problems: list[str] = []
+    for key in ("entity_id", "label"):
+        if not raw.get(key):
+            problems.append(f"no {key} column named")
+    for key in ("event_time", "label_time"):
+        if not raw.get(key):
+            problems.append(f"no {key} column named")
+    features = _parse_features(raw.get("features"), problems)
+    names = [str(raw.get(k)) for k in KEY_COLUMNS if raw.get(k)] + [f.name for f in features]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(f"duplicate column(s) {', '.join(duplicates)}")
+    window = raw.get("outcome_window_days", 30)
+    if not isinstance(window, int) or window < 1:
+        problems.append("outcome_window_days must be a positive integer")
+    if problems:
+        raise ContractError(f"contract {source}: " + "; ".join(problems))
+    return Contract(
+        name=str(raw.get("name", Path(source).stem)),
+        entity_id=raw["entity_id"],
+        event_time=raw["event_time"],
+        label=raw["label"],
+        label_time=raw["label_time"],
+        outcome_window_days=window,
+        features=tuple(features),
+        source=source,
+    )
+
+
+def _parse_features(raw: Any, problems: list[str]) -> list[FeatureColumn]:
+    if not isinstance(raw, list) or not raw:
+        problems.append("features must be a non-empty list of {name, role}")
+        return []
+    features: list[FeatureColumn] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or "name" not in item or "role" not in item:
+            problems.append(f"feature #{index + 1} needs a name and a role")
+            continue
+        unknown_keys = set(item) - {"name", "role", "required", "min", "max"}
+        if unknown_keys:
+            problems.append(f"feature {item['name']!r} has unknown key(s) {sorted(unknown_keys)}")
+        if item["role"] not in ROLES:
+            problems.append(
+                f"feature {item['name']!r} has unknown role {item['role']!r} "
+                f"(known: {', '.join(ROLES)})"
+            )
+            continue
+        features.append(
+            FeatureColumn(
+                name=str(item["name"]),
+                role=item["role"],
+                required=bool(item.get("required", False)),
+                min=item.get("min"),
+                max=item.get("max"),
+            )
+        )
+    return features

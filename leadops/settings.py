@@ -1,0 +1,99 @@
+"""One typed, frozen settings object for every layer.
+
+Values come from ``LEADOPS_*`` environment variables or an optional ``.env`` file;
+nothing is read or created at import time. Every default path lives under
+``home`` so a test or a user isolates a whole run by pointing LEADOPS_HOME elsewhere.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_CONTRACT = Path(__file__).parent / "contracts" / "synthetic_crm.yaml"
+
+
+class Settings(BaseSettings):
+    """Every knob LeadOps reads. Derived locations are properties, not fields."""
+
+    # strict=False on purpose: environment values arrive as strings ("0.25"), and
+    # strict mode would refuse to parse them into floats and ints.
+    model_config = SettingsConfigDict(
+        env_prefix="LEADOPS_", env_file=".env", frozen=True, extra="forbid"
+    )
+
+    home: Path = Field(Path("leadops-home"), description="Root of every default path.")
+    lake_root: str | None = Field(None, description="Lake root: a folder or s3://bucket/prefix.")
+    artifact_root: str | None = Field(None, description="MLflow artifact root: folder or s3://.")
+    mlflow_tracking_uri: str | None = Field(None, description="Default sqlite under home.")
+    optuna_storage: str | None = Field(None, description="Default journal file under home.")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
+    contract_path: Path = Field(BUNDLED_CONTRACT, description="Data contract YAML.")
+    model_name: str = "leadops-lead-scorer"
+
+    # training
+    trials: int = Field(20, ge=1)
+    train_timeout_seconds: float | None = Field(None, gt=0)
+    test_window_days: int = Field(14, ge=1)
+    cv_folds: int = Field(3, ge=2)
+    seed: int = 42
+    capacity_fraction: float = Field(0.10, gt=0, lt=1, description="Share of leads sales can work.")
+    gate_min_relative_auc_gain: float = Field(0.02, ge=0)
+    gate_bootstrap_samples: int = Field(300, ge=50)
+    technographics_cap: int = Field(20, ge=1)
+
+    # scoring
+    score_chunk_rows: int = Field(100_000, ge=1_000)
+    reasons_mode: Literal["exact", "approx", "tiered"] = "exact"
+
+    # monitoring and rollout
+    psi_threshold: float = Field(0.25, gt=0)
+    conversion_drop_threshold: float = Field(0.10, gt=0, lt=1)
+    retrain_cooldown_days: float = Field(7, ge=0)
+    rollout_min_matured_per_arm: int = Field(200, ge=1)
+    canary_steps: tuple[float, ...] = (0.10, 0.50, 1.00)
+    canary_tolerance: float = Field(0.05, ge=0)
+
+    # orchestration
+    task_runner: Literal["thread", "dask"] = "thread"
+    dask_address: str | None = None
+
+    @field_validator("lake_root", "artifact_root")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def lake_uri(self) -> str:
+        """Where bronze/silver/gold, quarantine and the prediction log live."""
+        return self.lake_root or str((self.home / "lake").resolve())
+
+    @property
+    def artifact_uri(self) -> str:
+        return self.artifact_root or str((self.home / "artifacts").resolve())
+
+    @property
+    def tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def optuna_storage_uri(self) -> str:
+        # A journal file lets several processes on one host share a study without
+        # SQLite's write locking (Optuna FAQ); PostgreSQL serves several hosts.
+        return self.optuna_storage or f"journal:{(self.home / 'optuna' / 'journal.log').resolve()}"
+
+    @property
+    def reports_dir(self) -> Path:
+        return (self.home / "reports").resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use (never at import)."""
+    return Settings()

@@ -1,0 +1,235 @@
+"""The lake: one small interface over a local folder or an S3 prefix.
+
+Every flow reads and writes through a ``Lake``: files (landing data, reports,
+manifests) by key, and tables (bronze/silver/gold, quarantine, prediction log)
+as Delta tables, whose commits are atomic and versioned. Keys are relative to the
+lake root and may never escape it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from leadops.settings import Settings
+
+from leadops.errors import LeadOpsError, one_line
+
+log = logging.getLogger(__name__)
+
+
+class StorageError(LeadOpsError):
+    """A lake operation that failed; the message names the key and the cause."""
+
+
+def safe_key(key: str) -> str:
+    """Normalise a lake key, refusing anything that would leave the lake root."""
+    path = PurePosixPath(key.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise StorageError(f"lake key {key!r}: must be a relative path inside the lake")
+    return str(path)
+
+
+class Lake(ABC):
+    """Files and Delta tables under one root (a folder or s3://bucket/prefix)."""
+
+    root: str
+
+    def uri(self, key: str) -> str:
+        return f"{self.root}/{safe_key(key)}"
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> list[str]:
+        """Keys of the files under ``prefix``, sorted, relative to the root."""
+
+    @abstractmethod
+    def read_bytes(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def open_read(self, key: str) -> BinaryIO:
+        """A binary stream, so large files are read without loading them whole."""
+
+    @abstractmethod
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Write atomically: readers see the old object or the new one, never a part."""
+
+    @abstractmethod
+    def try_create(self, key: str, data: bytes) -> bool:
+        """Create ``key`` only if it does not exist; False when it already does."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    @property
+    @abstractmethod
+    def storage_options(self) -> dict[str, str]:
+        """Options deltalake needs to reach this root."""
+
+    # -- tables ------------------------------------------------------------
+    def table_uri(self, name: str) -> str:
+        return self.uri(f"tables/{name}")
+
+    def table_exists(self, name: str) -> bool:
+        from deltalake import DeltaTable
+
+        return DeltaTable.is_deltatable(self.table_uri(name), storage_options=self.storage_options)
+
+    def table_version(self, name: str) -> int | None:
+        """The table's current commit version, or None when it does not exist yet."""
+        if not self.table_exists(name):
+            return None
+        return self._delta(name).version()
+
+    def read_table(
+        self, name: str, columns: list[str] | None = None, filters: Any = None
+    ) -> pd.DataFrame:
+        """The table as a DataFrame; an empty frame when it does not exist yet."""
+        import pandas as pd
+
+        if not self.table_exists(name):
+            return pd.DataFrame(columns=columns or [])
+        dataset = self._delta(name).to_pyarrow_dataset()
+        expression = _filter_expression(filters)
+        return dataset.to_table(columns=columns, filter=expression).to_pandas()
+
+    def append_table(self, name: str, frame: pd.DataFrame | pa.Table) -> int:
+        """Append rows in one atomic commit; returns the new table version."""
+        return self._write(name, frame, mode="append")
+
+    def overwrite_table(self, name: str, frame: pd.DataFrame | pa.Table) -> int:
+        """Replace the table's rows in one atomic commit (old versions stay readable)."""
+        return self._write(name, frame, mode="overwrite")
+
+    def _write(self, name: str, frame: Any, mode: str) -> int:
+        from deltalake import write_deltalake
+
+        try:
+            write_deltalake(
+                self.table_uri(name),
+                frame,
+                mode=mode,
+                schema_mode="merge" if mode == "append" else "overwrite",
+                storage_options=self.storage_options,
+            )
+        except Exception as exc:  # deltalake raises several unrelated types
+            raise StorageError(f"table {name}: {mode} failed ({one_line(exc)})") from exc
+        return self._delta(name).version()
+
+    def _delta(self, name: str) -> Any:
+        from deltalake import DeltaTable
+
+        return DeltaTable(self.table_uri(name), storage_options=self.storage_options)
+
+
+class LocalLake(Lake):
+    """A lake in a local folder; atomic writes by temp file + rename."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.path = Path(root).resolve()
+        self.root = str(self.path)
+
+    def _file(self, key: str) -> Path:
+        return self.path / safe_key(key)
+
+    def exists(self, key: str) -> bool:
+        return self._file(key).exists()
+
+    def list(self, prefix: str = "") -> list[str]:
+        base = self.path / safe_key(prefix) if prefix else self.path
+        if base.is_file():
+            return [safe_key(prefix)]
+        if not base.exists():
+            return []
+        return sorted(
+            str(p.relative_to(self.path).as_posix())
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".tmp-")
+        )
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self._file(key).read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"lake key {key!r}: not found under {self.root}") from None
+
+    def open_read(self, key: str) -> BinaryIO:
+        try:
+            return self._file(key).open("rb")
+        except FileNotFoundError:
+            raise StorageError(f"lake key {key!r}: not found under {self.root}") from None
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        target = self._file(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Same directory as the target so os.replace is an atomic rename.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def try_create(self, key: str, data: bytes) -> bool:
+        target = self._file(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return True
+
+    def delete(self, key: str) -> None:
+        self._file(key).unlink(missing_ok=True)
+
+    @property
+    def storage_options(self) -> dict[str, str]:
+        return {}
+
+
+def _filter_expression(filters: Any) -> Any:
+    """Turn [(column, op, value), ...] into a pyarrow expression (AND of all)."""
+    if filters is None or not isinstance(filters, list):
+        return filters
+    import pyarrow.compute as pc
+
+    ops = {
+        "==": lambda f, v: f == v,
+        "!=": lambda f, v: f != v,
+        "<": lambda f, v: f < v,
+        "<=": lambda f, v: f <= v,
+        ">": lambda f, v: f > v,
+        ">=": lambda f, v: f >= v,
+        "in": lambda f, v: f.isin(list(v)),
+    }
+    expression = None
+    for column, op, value in filters:
+        term = ops[op](pc.field(column), value)
+        expression = term if expression is None else expression & term
+    return expression
+
+
+def open_lake(settings: Settings, root: str | None = None) -> Lake:
+    """The lake named by the settings (or ``root``): local folder or S3 prefix."""
+    root = root or settings.lake_uri
+    if root.startswith("s3://"):
+        from leadops.s3 import S3Lake
+
+        return S3Lake(root, endpoint_url=settings.s3_endpoint_url)
+    return LocalLake(root)

@@ -1,0 +1,50 @@
+"""Names of the lake's tables and files: the one place the layout is written down.
+
+Tables are Delta tables under ``<lake>/tables/<name>``:
+
+- ``bronze/<kind>``: every row as received, all values as strings, plus
+  ``_source_file``, ``_row_number``, ``_ingested_at``, ``_file_checksum``, ``_run_id``.
+- ``silver/<kind>``: typed, normalised, one row per entity id (latest wins).
+  Leads: id string, event time timestamp (UTC), numerics float64, booleans bool,
+  categoricals / email / text strings, multi-valued columns list<string>.
+  Outcomes: id string, label bool, label time timestamp (UTC).
+- ``quarantine/<kind>``: rejected rows as received plus ``_failed_expectations``.
+- ``gold/leads``: silver leads left-joined with their outcome (label, label time):
+  what training reads. Labels are *not* decided here; maturity depends on as-of.
+- ``ingest/manifest``: one row per ingested file (checksum, status, counts).
+- ``predictions/log``: every score any model gave any lead (served or shadow).
+"""
+
+from __future__ import annotations
+
+KINDS = ("leads", "outcomes")
+
+MANIFEST = "ingest/manifest"
+GOLD_LEADS = "gold/leads"
+PREDICTION_LOG = "predictions/log"
+
+
+def bronze(kind: str) -> str:
+    return f"bronze/{kind}"
+
+
+def silver(kind: str) -> str:
+    return f"silver/{kind}"
+
+
+def quarantine(kind: str) -> str:
+    return f"quarantine/{kind}"
+
+
+# Bookkeeping columns added by ingestion; never features.
+SOURCE_FILE = "_source_file"
+ROW_NUMBER = "_row_number"
+INGESTED_AT = "_ingested_at"
+FILE_CHECKSUM = "_file_checksum"
+RUN_ID = "_run_id"
+FAILED_EXPECTATIONS = "_failed_expectations"
+
+# Files (not tables) under the lake root.
+INGEST_REPORTS = "reports/ingest"
+DRIFT_REPORTS = "reports/drift"
+SCORES = "scores"
