@@ -33,6 +33,14 @@ AsOfOption = typer.Option(
 )
 
 
+@app.callback()
+def check_settings() -> None:
+    """Read the settings once up front, so a bad LEADOPS_* value fails every command early."""
+    from leadops.settings import get_settings
+
+    get_settings()
+
+
 def prepare_runtime() -> None:
     """Point Prefect at LEADOPS_HOME and forward our loggers, before prefect is imported."""
     from leadops.settings import get_settings

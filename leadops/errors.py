@@ -8,6 +8,18 @@ class LeadOpsError(RuntimeError):
 
 
 def one_line(exc: BaseException) -> str:
-    """The first line of an exception's message, or its type when it has none."""
+    """One line for the user: the first line of the message, or for a settings
+    validation error every bad setting with its environment variable."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors) and type(exc).__name__ == "ValidationError":
+        try:
+            parts = [
+                f"setting {'.'.join(map(str, e['loc']))} "
+                f"(LEADOPS_{'_'.join(map(str, e['loc'])).upper()}): {e['msg']}"
+                for e in errors()
+            ]
+            return "; ".join(parts)
+        except Exception:  # fall back to the plain message
+            pass
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__

@@ -12,7 +12,13 @@ Tables are Delta tables under ``<lake>/tables/<name>``:
 - ``gold/leads``: silver leads left-joined with their outcome (label, label time):
   what training reads. Labels are *not* decided here; maturity depends on as-of.
 - ``ingest/manifest``: one row per ingested file (checksum, status, counts).
-- ``predictions/log``: every score any model gave any lead (served or shadow).
+- ``predictions/log``: every score any model gave any lead (served or shadow),
+  one row per (lead, model version, batch). Columns: ``entity_id`` (string),
+  ``event_time`` (lead's event time, UTC), ``batch_id``, ``scored_at`` (UTC, the
+  run's as-of), ``model_name``, ``model_version`` (string), ``role``
+  (champion|challenger), ``stage`` (production|shadow|canary), ``arm`` (the arm
+  the lead is routed to: champion|canary), ``served`` (bool: this score was the
+  one delivered), ``score`` (float64). Features are joined from silver by id.
 """
 
 from __future__ import annotations
