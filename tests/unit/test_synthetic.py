@@ -1,0 +1,195 @@
+"""The bundled synthetic CRM: deterministic, contract-shaped, learnable, and drifting on cue."""
+
+from __future__ import annotations
+
+import math
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from xgboost import XGBClassifier
+
+from leadops.contract import Contract, load_contract
+from leadops.settings import BUNDLED_CONTRACT
+from leadops.synthetic import GeneratorConfig, generate, generate_week, write_dataset
+
+FREE_EMAIL_DOMAINS = {"gmail.com", "yahoo.com", "outlook.com"}
+LEADS_PER_WEEK = 3000
+
+
+@pytest.fixture(scope="module")
+def contract() -> Contract:
+    return load_contract(BUNDLED_CONTRACT)
+
+
+def labelled(config: GeneratorConfig, contract: Contract) -> pd.DataFrame:
+    """Leads with `week` and `y` = converted within the outcome window."""
+    leads, outcomes = generate(config)
+    window = pd.Timedelta(days=contract.outcome_window_days)
+    merged = leads.merge(outcomes, on=contract.entity_id, how="left")
+    age = merged[contract.label_time] - merged[contract.event_time]
+    merged["y"] = (merged[contract.label].eq(True) & (age < window)).astype(int)
+    merged["week"] = (merged[contract.event_time] - pd.Timestamp(config.start)).dt.days // 7 + 1
+    return merged
+
+
+@pytest.fixture(scope="module")
+def stable(contract: Contract) -> pd.DataFrame:
+    return labelled(GeneratorConfig(leads_per_week=LEADS_PER_WEEK), contract)
+
+
+@pytest.fixture(scope="module")
+def drifted(contract: Contract) -> pd.DataFrame:
+    config = GeneratorConfig(leads_per_week=LEADS_PER_WEEK, scenario="covariate-drift")
+    return labelled(config, contract)
+
+
+def encode(
+    frame: pd.DataFrame, contract: Contract, columns: pd.Index | None = None
+) -> pd.DataFrame:
+    """One-hot categoricals, numerics, booleans, tech multi-hot, free-email flag.
+
+    With ``columns`` (a trained model's), unseen categories and technologies are dropped,
+    as they would be for a model that never saw them.
+    """
+    parts = [pd.get_dummies(frame[contract.by_role("categorical")].astype(str), dtype=float),
+             frame[contract.by_role("numeric") + contract.by_role("boolean")].astype(float)]
+    for column in contract.by_role("multi_valued"):
+        items = frame[column].map(json.loads)
+        vocabulary = sorted(set().union(*items))
+        parts.append(pd.DataFrame({f"{column}={v}": items.map(lambda xs, v=v: v in xs)
+                                   for v in vocabulary}, index=frame.index).astype(float))
+    for column in contract.by_role("email"):
+        domain = frame[column].str.split("@").str[1]
+        parts.append(domain.isin(FREE_EMAIL_DOMAINS).astype(float).rename(f"{column}_free"))
+    encoded = pd.concat(parts, axis=1)
+    return encoded if columns is None else encoded.reindex(columns=columns, fill_value=0.0)
+
+
+def holdout_auc(train: pd.DataFrame, test: pd.DataFrame, contract: Contract) -> float:
+    x_train = encode(train, contract)
+    # One thread: under a busy CI runner, OpenMP threads spin and a 2 s fit takes a minute.
+    model = XGBClassifier(n_estimators=250, max_depth=4, learning_rate=0.05, subsample=0.8,
+                          colsample_bytree=0.8, random_state=0, n_jobs=1)
+    model.fit(x_train, train["y"])
+    scores = model.predict_proba(encode(test, contract, x_train.columns))[:, 1]
+    return float(roc_auc_score(test["y"], scores))
+
+
+def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
+    """Population stability index with bins at the reference deciles."""
+    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)))[1:-1]
+    ref = np.bincount(np.searchsorted(edges, reference, side="right"), minlength=len(edges) + 1)
+    cur = np.bincount(np.searchsorted(edges, current, side="right"), minlength=len(edges) + 1)
+    ref, cur = np.clip(ref / ref.sum(), 1e-4, None), np.clip(cur / cur.sum(), 1e-4, None)
+    return float(np.sum((cur - ref) * np.log(cur / ref)))
+
+
+def category_psi(reference: pd.Series, current: pd.Series) -> float:
+    codes = pd.Categorical(pd.concat([reference, current])).codes
+    return psi(codes[: len(reference)], codes[len(reference):], bins=len(set(codes)))
+
+
+def test_same_config_writes_byte_identical_files_and_another_seed_differs(tmp_path: Path) -> None:
+    config = GeneratorConfig(weeks=3, leads_per_week=200, seed=11)
+    first = write_dataset(config, tmp_path / "a")
+    second = write_dataset(config, tmp_path / "b")
+    other = write_dataset(replace(config, seed=12), tmp_path / "c")
+    assert [p.relative_to(tmp_path / "a") for p in first] == [
+        p.relative_to(tmp_path / "b") for p in second
+    ]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second))
+    assert first[0].read_bytes() != other[0].read_bytes()
+
+
+def test_a_week_does_not_depend_on_how_many_weeks_or_on_later_drift() -> None:
+    short_leads, short_outcomes = generate_week(GeneratorConfig(weeks=3, leads_per_week=300), 2)
+    long_leads, long_outcomes = generate(GeneratorConfig(weeks=5, leads_per_week=300))
+    pd.testing.assert_frame_equal(short_leads, long_leads.iloc[300:600].reset_index(drop=True))
+    week_two = long_outcomes[long_outcomes["lead_id"].isin(short_leads["lead_id"])]
+    pd.testing.assert_frame_equal(short_outcomes, week_two.reset_index(drop=True))
+    before_drift = GeneratorConfig(leads_per_week=300, scenario="covariate-drift", drift_week=3)
+    pd.testing.assert_frame_equal(generate_week(before_drift, 2)[0], short_leads)
+
+
+def test_files_follow_the_contract_and_outcomes_arrive_in_their_week(
+    tmp_path: Path, contract: Contract
+) -> None:
+    config = GeneratorConfig(weeks=4, leads_per_week=500)
+    paths = write_dataset(config, tmp_path)
+    leads = pd.concat([pd.read_csv(p) for p in sorted((tmp_path / "leads").glob("*.csv"))])
+    outcome_files = sorted((tmp_path / "outcomes").glob("outcomes_week_*.csv"))
+    assert len(outcome_files) == 4 + math.ceil(contract.outcome_window_days / 7) and set(paths) == set((tmp_path).glob("*/*.csv"))
+    assert list(leads.columns) == contract.lead_columns
+    assert leads[contract.entity_id].is_unique and len(leads) == 4 * 500
+    created = pd.to_datetime(leads.set_index(contract.entity_id)[contract.event_time])
+    for week, path in enumerate(outcome_files, start=1):
+        rows = pd.read_csv(path, parse_dates=[contract.label_time])
+        assert list(rows.columns) == contract.outcome_columns
+        arrival_week = (rows[contract.label_time] - pd.Timestamp(config.start)).dt.days // 7 + 1
+        assert (arrival_week == week).all(), path.name
+        delay = rows[contract.label_time] - created.loc[rows[contract.entity_id]].to_numpy()
+        assert (delay > pd.Timedelta(0)).all()
+        assert (delay < pd.Timedelta(days=contract.outcome_window_days)).all()
+    _, outcomes = generate(config)
+    assert sum(len(pd.read_csv(p)) for p in outcome_files) == len(outcomes)
+    # Some leads never get an outcome row: they count as lost once the window passes.
+    assert 0.2 < 1 - len(outcomes) / len(leads) < 0.5
+
+
+@pytest.mark.slow
+def test_a_model_trained_on_stable_weeks_is_good_but_not_perfect(
+    stable: pd.DataFrame, contract: Contract
+) -> None:
+    assert 0.10 <= stable["y"].mean() <= 0.15
+    auc = holdout_auc(stable[stable.week <= 6], stable[stable.week.isin([7, 8])], contract)
+    assert 0.75 <= auc <= 0.90
+
+
+def _shifted_features(frame: pd.DataFrame, contract: Contract, drift_week: int) -> dict[str, float]:
+    """PSI of every numeric/categorical feature, and largest technology share change."""
+    before, after = frame[frame.week < drift_week], frame[frame.week >= drift_week]
+    shifts = {c: psi(before[c].to_numpy(float), after[c].to_numpy(float))
+              for c in contract.by_role("numeric")}
+    shifts |= {c: category_psi(before[c], after[c]) for c in contract.by_role("categorical")}
+    for column in contract.by_role("multi_valued"):
+        members = encode(frame, contract).filter(like=f"{column}=")
+        share = members.groupby(frame.week >= drift_week).mean()
+        shifts[column] = float((share.loc[True] - share.loc[False]).abs().max())
+    return shifts
+
+
+@pytest.mark.slow
+def test_covariate_drift_moves_several_features_and_stable_moves_none(
+    stable: pd.DataFrame, drifted: pd.DataFrame, contract: Contract
+) -> None:
+    shifts = _shifted_features(drifted, contract, drift_week=9)
+    assert max(shifts["company_size"], shifts["lead_source"]) > 0.25, shifts
+    assert sum(value > 0.1 for value in shifts.values()) >= 3, shifts
+    assert max(_shifted_features(stable, contract, drift_week=9).values()) < 0.1
+
+
+@pytest.mark.slow
+def test_a_model_retrained_after_covariate_drift_beats_the_old_champion(
+    drifted: pd.DataFrame, contract: Contract
+) -> None:
+    recent = drifted[drifted.week >= 11]
+    champion = holdout_auc(drifted[drifted.week <= 8], recent, contract)
+    challenger = holdout_auc(drifted[drifted.week.isin([9, 10])], recent, contract)
+    assert challenger >= 1.02 * champion, (champion, challenger)
+    before, after = drifted[drifted.week < 9]["y"].mean(), drifted[drifted.week >= 9]["y"].mean()
+    assert after == pytest.approx(before, rel=0.25)
+
+
+def test_conversion_drop_keeps_the_leads_and_cuts_the_rate(contract: Contract) -> None:
+    config = GeneratorConfig(weeks=8, leads_per_week=2000, scenario="conversion-drop", drift_week=5)
+    frame = labelled(config, contract)
+    stable_leads, _ = generate(replace(config, scenario="stable"))
+    pd.testing.assert_frame_equal(frame[stable_leads.columns], stable_leads)
+    before, after = frame[frame.week < 5]["y"].mean(), frame[frame.week >= 5]["y"].mean()
+    assert after <= 0.8 * before, (before, after)
