@@ -1,0 +1,104 @@
+"""Ingest throughput on synthetic leads: rows per second and where the time goes.
+
+Generates N synthetic leads (default 1M) as weekly CSV files in a temp folder,
+ingests them into a fresh temp lake with the plain ingest function (no Prefect),
+and prints rows/s, the share of time in GX validation and the other steps, the
+peak memory of the ingest process, and a baseline measured in the same run: a
+bare Arrow CSV read of the same files (the floor any ingest pays).
+
+    python bench/bench_ingest.py [--rows 1000000] [--files 5] [--chunk-rows 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def write_leads(out: Path, rows: int, files: int) -> None:
+    """Synthetic leads, ``files`` weekly CSVs (runs in a child so its memory is not counted)."""
+    from leadops import synthetic
+
+    config = synthetic.GeneratorConfig(weeks=files, leads_per_week=rows // files, seed=7)
+    for week in range(1, files + 1):
+        leads, _ = synthetic.generate_week(config, week)
+        flags = leads.select_dtypes(bool).columns
+        leads = leads.assign(**{c: leads[c].map({True: "true", False: "false"}) for c in flags})
+        leads.to_csv(out / f"leads_week_{week:02d}.csv", index=False,
+                     date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+
+
+def arrow_read_seconds(paths: list[Path]) -> float:
+    from pyarrow import csv
+
+    started = time.perf_counter()
+    for path in paths:
+        csv.read_csv(path)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=5)
+    parser.add_argument("--chunk-rows", type=int, default=200_000)
+    args = parser.parse_args()
+
+    from leadops.contract import load_contract
+    from leadops.settings import Settings
+    from leadops.storage import open_lake
+    from tasks.ingest import ingest_files
+    from tasks.ingest.validation import _gx
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        landing = Path(tmp) / "landing"
+        landing.mkdir()
+        started = time.perf_counter()
+        child = multiprocessing.get_context("spawn").Process(
+            target=write_leads, args=(landing, args.rows, args.files))
+        child.start()
+        child.join()
+        paths = sorted(landing.glob("*.csv"))
+        size_mb = sum(p.stat().st_size for p in paths) / 1e6
+        print(f"generated {args.rows:,} leads in {len(paths)} CSV files ({size_mb:.0f} MB) "
+              f"in {time.perf_counter() - started:.1f} s")
+
+        started = time.perf_counter()
+        _gx()  # a one-off per process; reported apart from the per-row cost
+        gx_import = time.perf_counter() - started
+        baseline = arrow_read_seconds(paths)
+
+        settings = Settings(home=Path(tmp) / "home")
+        lake, contract = open_lake(settings), load_contract(settings.contract_path)
+        started = time.perf_counter()
+        result = ingest_files(settings, lake, contract, paths, kind="leads",
+                              as_of=datetime(2027, 1, 1, tzinfo=UTC), chunk_rows=args.chunk_rows)
+        seconds = time.perf_counter() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    totals = result.to_dict()
+    print(f"ingested: {totals['rows_in']:,} rows in -> {totals['silver']:,} silver, "
+          f"{totals['quarantined']:,} quarantined, {totals['duplicates']:,} duplicates")
+    print(f"ingest wall time      {seconds:8.1f} s   ({totals['rows_in'] / seconds:,.0f} rows/s)")
+    print(f"baseline arrow read   {baseline:8.1f} s   ({args.rows / baseline:,.0f} rows/s); "
+          f"ingest = {seconds / baseline:.1f}x a bare CSV read")
+    for step in ("validate", "parse", "write", "read", "gold"):
+        spent = result.seconds.get(step, 0.0)
+        print(f"  {step:<10} {spent:8.1f} s   {spent / seconds:6.1%} of ingest")
+    other = seconds - sum(result.seconds.values())
+    print(f"  {'other':<10} {other:8.1f} s   {other / seconds:6.1%} of ingest "
+          "(dedup lookups, manifest)")
+    print(f"GX import (once per process, not in the above): {gx_import:.1f} s")
+    print(f"peak RSS of the ingest process: {peak_mb:,.0f} MB (chunks of {args.chunk_rows:,} rows)")
+
+
+if __name__ == "__main__":
+    main()

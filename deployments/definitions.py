@@ -1,0 +1,120 @@
+"""Every LeadOps deployment as data: schedules, parameters, triggers.
+
+The same table feeds ``leadops serve`` (a local Prefect server serving all
+deployments from this process) and ``python -m deployments.deploy`` (a work pool
+in production). Flows never carry their own schedules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+RETRAIN_EVENT = "leadops.retrain.requested"
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: which flow, when it runs, with which parameters."""
+
+    name: str
+    entrypoint: str  # "flows/train.py:train" — also what a work pool deployment runs
+    cron: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    retrain_trigger: bool = False
+    # One run at a time per deployment: the registry's aliases are last-writer-wins.
+    concurrency_limit: int = 1
+
+    @property
+    def module(self) -> str:
+        return self.entrypoint.split(":")[0].removesuffix(".py").replace("/", ".")
+
+    @property
+    def flow_name(self) -> str:
+        return self.entrypoint.split(":")[1]
+
+
+DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(
+        name="ingest-landing",
+        entrypoint="flows/ingest.py:ingest",
+        cron="*/15 * * * *",
+        parameters={"source": "landing/leads", "kind": "leads"},
+        description="Every 15 minutes: new CRM lead files from the landing folder.",
+    ),
+    DeploymentSpec(
+        name="ingest-outcomes",
+        entrypoint="flows/ingest.py:ingest",
+        cron="7,37 * * * *",
+        parameters={"source": "landing/outcomes", "kind": "outcomes"},
+        description="Twice an hour: new outcome (conversion) files.",
+    ),
+    DeploymentSpec(
+        name="score-daily",
+        entrypoint="flows/score.py:score",
+        cron="0 6 * * *",
+        description="Daily: score leads not scored yet with the champion (+ shadow / canary).",
+    ),
+    DeploymentSpec(
+        name="monitor-daily",
+        entrypoint="flows/monitor.py:monitor",
+        cron="30 6 * * *",
+        description="Daily: drift and matured conversion; emits the retrain event.",
+    ),
+    DeploymentSpec(
+        name="rollout-daily",
+        entrypoint="flows/rollout.py:rollout",
+        cron="0 7 * * *",
+        description="Daily: move the challenger one step (shadow → canary → production).",
+    ),
+    DeploymentSpec(
+        name="retrain",
+        entrypoint="flows/train.py:train",
+        cron="0 3 * * 1",
+        parameters={"reason": "schedule"},
+        description="Weekly retrain; also run by hand and by the drift/conversion event.",
+        retrain_trigger=True,
+    ),
+)
+
+
+def load_flow(spec: DeploymentSpec) -> Any:
+    """Import the flow object a spec names (imports Prefect and the stage code)."""
+    return getattr(importlib.import_module(spec.module), spec.flow_name)
+
+
+def retrain_trigger(model_name: str) -> Any:
+    """A deployment trigger: each retrain event starts one train run with its reason."""
+    from prefect.events import DeploymentEventTrigger
+
+    return DeploymentEventTrigger(
+        name="retrain-on-drift-or-conversion-drop",
+        expect={RETRAIN_EVENT},
+        match={"prefect.resource.id": f"leadops.model.{model_name}"},
+        parameters={
+            "reason": "{{ event.payload.reason }}",
+            "as_of": "{{ event.payload.as_of }}",
+        },
+    )
+
+
+def runner_deployments(model_name: str, work_pool: str | None = None) -> list[Any]:
+    """RunnerDeployments for ``prefect.serve`` (work_pool None) or a work pool."""
+    deployments = []
+    for spec in DEPLOYMENTS:
+        flow = load_flow(spec)
+        deployments.append(
+            flow.to_deployment(
+                name=spec.name,
+                cron=spec.cron,
+                parameters=spec.parameters,
+                description=spec.description,
+                triggers=[retrain_trigger(model_name)] if spec.retrain_trigger else None,
+                tags=["leadops"],
+                concurrency_limit=spec.concurrency_limit,
+                work_pool_name=work_pool,
+            )
+        )
+    return deployments

@@ -1,0 +1,69 @@
+"""The ``monitor`` flow: drift and conversion of recently scored leads → maybe a retrain.
+
+Wiring only; the logic is in tasks/monitoring. Run locally with
+``python -m flows.monitor`` or ``leadops monitor [--window DAYS] [--as-of ISO]``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from leadops.settings import get_settings
+from tasks.monitoring import publish
+from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
+from tasks.monitoring.steps import (
+    assess_window, load_inputs, publish_report, publish_summary, release_retrain, request_retrain,
+)
+from tasks.training.dataset import utc
+
+
+@flow(name="monitor")
+def monitor(window_days: int | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+    """Compare recently scored leads with the champion's training reference; retrain on drift.
+
+    Args:
+        window_days: look at leads scored in the DAYS before as-of; default the latest batch.
+        as_of: evaluation time (maturity, cooldown, report name); default now.
+
+    Returns:
+        psi per feature, drift_detected, conversion, retrain_triggered, reason, report link,
+        and the train run's result when this flow started it.
+    """
+    moment = utc(as_of)
+    settings = get_settings()
+    inputs = load_inputs(moment, window_days)
+    assessment = assess_window(inputs, moment)
+    links = publish_report(assessment, moment)
+    retrain = request_retrain(assessment, moment, inputs.champion)
+    trained = _train_here(assessment.decision.reason, moment) if retrain["route"] == "subflow" else None
+    if retrain["claimed"] and retrain["route"] == "subflow" and trained is None:
+        retrain = {**retrain, "claimed": False, "why": "the train run failed; the cooldown was released"}
+    context = {
+        "as_of": moment, "window": inputs.window, "model_name": inputs.champion.name,
+        "model_version": inputs.champion.version, "retrain_triggered": retrain["claimed"], "retrain": retrain,
+        "train": trained, "rows": {"current": len(inputs.current), "reference": len(inputs.reference),
+                                    "evidently_sample": min(len(inputs.current), EVIDENTLY_SAMPLE_ROWS)},
+        "reference_cached": inputs.reference_cached, **links,
+    }
+    summary = publish.result_dict(assessment, settings.psi_threshold, context)
+    publish_summary(summary)
+    return summary
+
+
+def _train_here(reason: str, as_of: datetime) -> dict[str, Any] | None:
+    """Run train as a subflow (no deployment listens for the event); None when it failed."""
+    from flows.train import train
+
+    try:
+        return train(reason=reason, as_of=as_of)
+    except Exception as exc:  # the monitor's findings stand; the cooldown is given back
+        get_run_logger().error("retrain (%s) failed: %s", reason, exc)
+        release_retrain(as_of)
+        return None
+
+
+if __name__ == "__main__":
+    monitor()

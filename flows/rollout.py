@@ -1,0 +1,59 @@
+"""The ``rollout`` flow: move the challenger one step when its evidence allows.
+
+shadow → canary 10% → 50% → 100% → production, automatic rollback on a failed
+check, and the manual overrides (promote, reject, rollback, pause, resume) as the
+``action`` parameter, so a deployment run from the UI can do them too. Wiring only;
+the logic is in tasks/rollout. Run locally with ``python -m flows.rollout`` or
+``leadops rollout [--as-of ISO]``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from prefect import flow
+
+from tasks.rollout.flow_steps import (
+    check_evidence, decide_and_apply, publish_transitions, read_state, run_override,
+)
+from tasks.rollout.steps import describe, idle_plan
+from tasks.training.dataset import utc
+
+Action = Literal["auto", "promote", "reject", "rollback", "pause", "resume"]
+
+
+@flow(name="rollout")
+def rollout(as_of: datetime | None = None, action: Action = "auto", reason: str | None = None) -> dict[str, Any]:
+    """Advance, roll back or hold the challenger; or apply a manual override.
+
+    Args:
+        as_of: evaluation time (maturity, evidence window, transition times); default now.
+        action: "auto" lets the evidence decide; the others are manual overrides.
+        reason: recorded on the versions a manual override moves.
+
+    Returns:
+        action, transition (one line, or None when nothing moved), reason, evidence
+        metrics, the versions moved, and champion / challenger after the run.
+    """
+    moment = utc(as_of)
+    if action != "auto":
+        done = run_override(action, moment, reason)
+        publish_transitions(f"Manual {action}", None, done)
+        lines = [f"v{t.version}: {t.previous_stage} → {t.stage} ({t.reason})" for t in done]
+        return {"as_of": moment.isoformat(), "action": action, "transition": "; ".join(lines) or None,
+                "reason": reason, "moved": [t.__dict__ for t in done], **read_state()}
+    state = read_state()
+    plan = idle_plan(state)
+    done = []
+    if plan is None:
+        verdict = check_evidence(state, moment)
+        plan, done = decide_and_apply(state, verdict, moment)
+        publish_transitions(describe(plan), plan, done)
+    return {"as_of": moment.isoformat(), "action": plan.action, "transition": describe(plan) if done else None,
+            "reason": plan.reason, "metrics": plan.metrics, "version": plan.version,
+            "moved": [t.__dict__ for t in done], **read_state()}
+
+
+if __name__ == "__main__":
+    rollout()

@@ -1,0 +1,44 @@
+"""The ``score`` flow: champion (and shadow / canary challenger) → scores with reasons.
+
+Wiring only; the logic is in tasks/scoring. Run locally with
+``python -m flows.score [BATCH]`` or ``leadops score [BATCH]``.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from prefect import flow
+
+from tasks.scoring.steps import load_models, publish_summary, read_batch_file, score_batch
+
+
+@flow(name="score")
+def score(batch: str | None = None, out: str | None = None, output_format: str = "parquet",
+          as_of: datetime | None = None) -> dict[str, Any]:
+    """Score a batch of leads and log every score.
+
+    Args:
+        batch: a leads file (CSV / Parquet / JSON lines, local or s3://) in the
+            contract's columns; default: the silver leads not yet scored.
+        out: output file, folder or s3:// URI; default ``<lake>/scores/<batch_id>.<format>``.
+        output_format: parquet or csv.
+        as_of: the scoring time written as scored_at (the demo's simulated clock);
+            default now. Silver leads created after it wait for a later run.
+
+    Returns:
+        rows, output, arms (leads per arm), model_versions, batch_id, log_rows, skipped.
+    """
+    scored_at = as_of or datetime.now(UTC)
+    scored_at = scored_at.replace(tzinfo=UTC) if scored_at.tzinfo is None else scored_at.astimezone(UTC)
+    serving = load_models()
+    file_batch = read_batch_file(batch) if batch else None
+    result = score_batch(serving, file_batch, out, output_format, scored_at)
+    publish_summary(result)
+    return result.as_dict()
+
+
+if __name__ == "__main__":
+    score(*sys.argv[1:2])

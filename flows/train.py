@@ -1,0 +1,72 @@
+"""The train flow: matured gold leads → search → model → MLflow → gate.
+
+Wiring only; each step is a task in tasks/training/steps.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from prefect.runtime import flow_run
+
+from leadops.contract import load_contract
+from leadops.errors import LeadOpsError
+from leadops.settings import get_settings
+from leadops.storage import open_lake
+from tasks.training import steps, tracking
+from tasks.training.report import markdown_report, result_summary
+from tasks.training.search import SearchConfig, search_budget
+
+REASONS = ("manual", "schedule", "drift", "conversion-drop")
+
+
+@flow(name="train", flow_run_name="train-{reason}")
+def train(reason: str = "manual", trials: int | None = None, timeout_seconds: float | None = None,
+          as_of: datetime | None = None, workers: int = 1, training_window_days: int | None = None,
+          min_gain: float | None = None) -> dict:
+    """Train a challenger on matured leads and gate it against the champion.
+
+    Args:
+        reason: what triggered this run: manual, schedule, drift or conversion-drop.
+        trials / timeout_seconds: the search budget (defaults from settings).
+        as_of: evaluation time for label maturity (default now).
+        workers: parallel search processes sharing one Optuna study.
+        training_window_days: only leads from this many days before the maturity cutoff.
+        min_gain: required relative ROC-AUC gain over the champion (default from settings).
+    """
+    if reason not in REASONS:
+        raise LeadOpsError(f"train reason {reason!r}: choose one of {', '.join(REASONS)}")
+    settings = get_settings()
+    contract, lake = load_contract(settings.contract_path), open_lake(settings)
+    n_trials, timeout = search_budget(settings.trials, settings.train_timeout_seconds, trials, timeout_seconds)
+    study_name = f"{settings.model_name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    config = SearchConfig(study_name=study_name, storage_uri=settings.optuna_storage_uri, seed=settings.seed,
+                          trials=n_trials, timeout_seconds=timeout, workers=workers)
+    training = steps.load_training_set(lake, contract, as_of, settings.test_window_days, training_window_days)
+    tags = tracking.lineage_tags(contract, reason, training.gold_version, training.digest, flow_run.id,
+                                 {"leadops.optuna_study": study_name, "leadops.as_of": training.as_of.isoformat()})
+    with tracking.training_run(settings, reason, tags) as run_id:
+        outcome = steps.search_hyperparameters(training, contract, config, settings.technographics_cap,
+                                               settings.cv_folds)
+        candidate = steps.fit_and_evaluate(training, outcome, settings.seed, settings.capacity_fraction)
+        run_config = {"trigger_reason": reason, "trials": n_trials, "timeout_seconds": timeout, "workers": workers,
+                      "test_window_days": settings.test_window_days, "cv_folds": settings.cv_folds,
+                      "capacity_fraction": settings.capacity_fraction, "seed": settings.seed,
+                      "technographics_cap": settings.technographics_cap,
+                      "training_window_days": training_window_days}
+        model_info = steps.log_to_mlflow(settings, run_id, candidate, training, contract, run_config)
+        gate_min = settings.gate_min_relative_auc_gain if min_gain is None else min_gain
+        promotion = steps.register_and_gate(settings, lake, model_info, run_id, training, contract,
+                                            candidate, gate_min)
+    result = result_summary(run_id=run_id, model_name=settings.model_name, trigger=reason,
+                            training=training, candidate=candidate, promotion=promotion)
+    create_markdown_artifact(markdown_report(result, candidate.search.trials.to_dict("records")),
+                             key="train-report", description=f"train: v{result['model_version']} {result['decision']}")
+    return result
+
+
+if __name__ == "__main__":
+    print(train())

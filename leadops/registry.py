@@ -1,0 +1,131 @@
+"""MLflow model registry access: aliases, stage tags and the version history.
+
+A version's state is written as version tags (``stage``, ``fraction``, ``reason``,
+``decided_at``, ``metrics`` JSON), and the serving roles are the aliases
+``champion`` and ``challenger``. MLflow aliases are last-writer-wins, so callers
+that move them hold ``promotion_lock(lake)`` (train, rollout, promote, rollback).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+    from leadops.settings import Settings
+    from leadops.storage import Lake
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+STAGES = ("production", "shadow", "canary", "archived")
+STAGE_TAG, FRACTION_TAG, REASON_TAG = "stage", "fraction", "reason"
+DECIDED_AT_TAG, METRICS_TAG = "decided_at", "metrics"
+
+
+def registry_client(settings: Settings) -> MlflowClient:
+    """An MlflowClient on the settings' tracking URI (the registry lives in the same store)."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+@contextmanager
+def promotion_lock(lake: Lake) -> Iterator[None]:
+    """Serialise alias moves across processes (MLflow has no compare-and-set)."""
+    from leadops.journal import lake_lock
+
+    with lake_lock(lake, "registry"):
+        yield
+
+
+def model_uri(name: str, alias: str = CHAMPION) -> str:
+    return f"models:/{name}@{alias}"
+
+
+def get_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    """The version behind ``alias``, or None when the model or the alias does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "NOT_FOUND"):
+            return None
+        raise
+
+
+def get_champion(client: MlflowClient, name: str) -> ModelVersion | None:
+    return get_alias(client, name, CHAMPION)
+
+
+def get_challenger(client: MlflowClient, name: str) -> ModelVersion | None:
+    return get_alias(client, name, CHALLENGER)
+
+
+def move_alias(client: MlflowClient, name: str, alias: str, version: str | int) -> None:
+    """Point ``alias`` at ``version`` (hold ``promotion_lock`` while deciding to)."""
+    client.set_registered_model_alias(name, alias, str(version))
+
+
+def clear_alias(client: MlflowClient, name: str, alias: str) -> None:
+    """Remove ``alias`` if it is set."""
+    if get_alias(client, name, alias) is not None:
+        client.delete_registered_model_alias(name, alias)
+
+
+def set_stage(client: MlflowClient, name: str, version: str | int, stage: str, fraction: float,
+              reason: str, metrics: dict[str, Any] | None = None) -> None:
+    """Record a decision on a version: stage, traffic fraction, why, when, and metrics."""
+    if stage not in STAGES:
+        raise ValueError(f"stage {stage!r}: choose one of {', '.join(STAGES)}")
+    tags = {STAGE_TAG: stage, FRACTION_TAG: f"{fraction:g}", REASON_TAG: reason[:4900],
+            DECIDED_AT_TAG: datetime.now(UTC).isoformat(timespec="seconds")}
+    if metrics is not None:
+        tags[METRICS_TAG] = json.dumps(metrics, sort_keys=True, default=float)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, str(version), key, value)
+
+
+def register_version(client: MlflowClient, name: str, source_uri: str, run_id: str,
+                     tags: dict[str, str] | None = None, model_id: str | None = None) -> ModelVersion:
+    """Create a new version of ``name`` (and the registered model on first use).
+
+    ``source_uri`` is the logged model's URI (``models:/m-...``); ``model_id`` links
+    the version to that MLflow 3 logged model.
+    """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.create_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    return client.create_model_version(name, source_uri, run_id=run_id, tags=tags or {},
+                                       model_id=model_id)
+
+
+def history(client: MlflowClient, name: str) -> list[dict[str, Any]]:
+    """Every version, newest first, with its aliases and decision tags."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client.search_model_versions(f"name = '{name}'")
+    except MlflowException:
+        return []
+    rows = []
+    for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        tags = dict(mv.tags or {})
+        rows.append({
+            "version": int(mv.version), "aliases": sorted(mv.aliases or []), "run_id": mv.run_id,
+            "stage": tags.get(STAGE_TAG), "fraction": float(tags[FRACTION_TAG]) if FRACTION_TAG in tags else None,
+            "reason": tags.get(REASON_TAG), "decided_at": tags.get(DECIDED_AT_TAG),
+            "metrics": json.loads(tags[METRICS_TAG]) if METRICS_TAG in tags else None,
+            "created_at": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).isoformat(timespec="seconds"),
+        })
+    return rows

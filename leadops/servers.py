@@ -1,0 +1,116 @@
+"""Local servers LeadOps starts for a person at a desk: Prefect server and MLflow UI.
+
+Both bind to loopback by default and keep their state under LEADOPS_HOME. Each
+is a child process that is stopped when the context exits (Ctrl-C included).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from leadops.errors import LeadOpsError
+from leadops.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ServerError(LeadOpsError):
+    """A server that did not come up; the message says which and where its log is."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, name: str, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(f"{name} exited with code {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise ServerError(f"{name} did not answer at {url} within {timeout:.0f} s; see {log_path}")
+
+
+def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = log_path.open("ab")
+    return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def prefect_server_env(settings: Settings, host: str, port: int) -> dict[str, str]:
+    """Environment for a Prefect server whose SQLite database lives under home."""
+    prefect_home = (settings.home / "prefect-server").resolve()
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
+    env["PREFECT_SERVER_API_HOST"] = host
+    env["PREFECT_SERVER_API_PORT"] = str(port)
+    env.setdefault(
+        "PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
+    )
+    # Telemetry needs the network, which production hosts may not have.
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    return env
+
+
+@contextmanager
+def prefect_server(settings: Settings, host: str = "127.0.0.1", port: int | None = None,
+                   timeout: float = 180) -> Iterator[str]:
+    """Run ``prefect server start`` and yield its API URL (``http://host:port/api``)."""
+    port = port or free_port(host)
+    env = prefect_server_env(settings, host, port)
+    log_path = settings.home / "logs" / "prefect-server.log"
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
+    proc = _spawn(cmd, env, log_path)
+    api = f"http://{host}:{port}/api"
+    try:
+        wait_until_up(f"{api}/health", proc, "prefect server", log_path, timeout)
+        yield api
+    finally:
+        _stop(proc)
+
+
+@contextmanager
+def mlflow_ui(settings: Settings, host: str = "127.0.0.1", port: int | None = None,
+              timeout: float = 90) -> Iterator[str]:
+    """Run an MLflow server over the configured tracking store; yield its URL."""
+    port = port or free_port(host)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_path = settings.home / "logs" / "mlflow-ui.log"
+    cmd = [
+        sys.executable, "-m", "mlflow", "server", "--host", host, "--port", str(port),
+        "--backend-store-uri", settings.tracking_uri,
+        "--default-artifact-root", settings.artifact_uri,
+        "--workers", "1",
+    ]
+    proc = _spawn(cmd, dict(os.environ), log_path)
+    url = f"http://{host}:{port}"
+    try:
+        wait_until_up(f"{url}/health", proc, "mlflow server", log_path, timeout)
+        yield url
+    finally:
+        _stop(proc)

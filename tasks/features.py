@@ -1,0 +1,170 @@
+"""Row-wise lead features shared by training and scoring, and the fitted encoder.
+
+The plain functions here look at one lead at a time (no statistics learnt from
+data), so scoring calls exactly what training called: no training/serving skew.
+The fitted part, ``FeatureEncoder`` (vocabularies learnt from the training frame,
+saved inside the logged model as JSON), lives in ``tasks.training.encoder`` and is
+importable from here too.
+
+Column names never appear here as literals: every column comes from the contract
+roles, except the optional engagement ratio pairs (see ``DEFAULT_RATIO_PAIRS``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+EMAIL_DOMAIN_TYPES = ("free", "corporate", "edu", "invalid")
+SENIORITY_LEVELS = ("c_level", "vp", "director", "manager", "senior", "ic", "intern", "unknown")
+DATE_PARTS = ("weekday", "hour", "month")
+
+# The contract has no place for derived features yet, so the bundled CRM's
+# engagement ratios are named here; a pair whose columns are not numeric in the
+# active contract is skipped, so another CRM's contract still works unchanged.
+DEFAULT_RATIO_PAIRS: tuple[tuple[str, str], ...] = (
+    ("email_opens", "page_views"),
+    ("form_fills", "page_views"),
+    ("webinars_attended", "email_opens"),
+)
+
+FREE_EMAIL_DOMAINS = frozenset(
+    "gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr hotmail.com outlook.com live.com "
+    "msn.com aol.com icloud.com me.com mail.com gmx.com gmx.de gmx.net web.de proton.me "
+    "protonmail.com yandex.ru yandex.com qq.com 163.com 126.com zoho.com fastmail.com "
+    "hey.com tutanota.com mail.ru orange.fr free.fr libero.it".split()
+)
+_EDU_DOMAIN = re.compile(r"(\.edu|\.edu\.[a-z]{2}|\.ac\.[a-z]{2})$")
+_VALID_DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$")
+
+# First match wins, so "Vice President" is vp before "president" reads as c_level,
+# and "Marketing Intern" is intern before anything else.
+_SENIORITY_RULES = (
+    ("intern", re.compile(r"\b(intern|internship|trainee|apprentice|working student)\b")),
+    ("vp", re.compile(r"\b(vp|svp|evp|avp|vice[ -]president)\b")),
+    ("c_level", re.compile(r"\b(c[a-z]o|chief|founder|co-founder|cofounder|president|owner|partner)\b")),
+    ("director", re.compile(r"\b(director|head)\b")),
+    ("manager", re.compile(r"\b(manager|mgr|team lead|supervisor)\b")),
+    ("senior", re.compile(r"\b(senior|sr|principal|staff|lead)\b")),
+)
+
+
+def email_domain_type(emails: pd.Series | Sequence[str | None]) -> np.ndarray:
+    """Classify each email address as free / corporate / edu / invalid.
+
+    Vectorised with Arrow (about 0.6 s per million rows); only the distinct
+    domains go through Python.
+    """
+    arr = pa.array(pd.Series(emails, dtype=object), type=pa.string(), from_pandas=True)
+    parts = pc.split_pattern(pc.utf8_trim_whitespace(pc.utf8_lower(arr)), "@")
+    counts = np.nan_to_num(pc.list_value_length(parts).to_numpy(zero_copy_only=False), nan=0)
+    offsets = parts.offsets.to_numpy()[:-1]
+    flat = pc.list_flatten(parts)
+    result = np.full(len(arr), "invalid", dtype=object)
+    rows = np.flatnonzero(counts == 2)
+    if len(rows) == 0:
+        return result
+    local_ok = pc.utf8_length(pc.take(flat, pa.array(offsets[rows]))).to_numpy() > 0
+    domains = pc.take(flat, pa.array(offsets[rows] + 1)).dictionary_encode()
+    kinds = np.array([_domain_kind(str(d)) for d in domains.dictionary.to_pylist()] or ["invalid"],
+                     dtype=object)
+    rows_kind = kinds[domains.indices.to_numpy(zero_copy_only=False)]
+    result[rows] = np.where(local_ok, rows_kind, "invalid")
+    return result
+
+
+def _domain_kind(domain: str) -> str:
+    if not _VALID_DOMAIN.match(domain):
+        return "invalid"
+    if domain in FREE_EMAIL_DOMAINS:
+        return "free"
+    return "edu" if _EDU_DOMAIN.search(domain) else "corporate"
+
+
+def title_seniority(titles: pd.Series | Sequence[str | None]) -> np.ndarray:
+    """Map each job title to a seniority level in ``SENIORITY_LEVELS``.
+
+    Only distinct titles are matched, so a million rows with a few thousand
+    titles cost milliseconds.
+    """
+    codes, uniques = pd.factorize(pd.Series(titles, dtype=object), use_na_sentinel=True)
+    levels = np.array([_title_level(str(t)) for t in uniques] + ["unknown"], dtype=object)
+    return levels[codes]  # code -1 (missing) picks the trailing "unknown"
+
+
+def _title_level(title: str) -> str:
+    text = title.strip().lower()
+    if not text or text in {"nan", "none", "null"}:
+        return "unknown"
+    for level, pattern in _SENIORITY_RULES:
+        if pattern.search(text):
+            return level
+    return "ic"
+
+
+def date_parts(times: pd.Series) -> dict[str, np.ndarray]:
+    """Weekday (Monday=0), hour and month of each event time, in UTC, as floats."""
+    stamps = pd.to_datetime(pd.Series(times), utc=True, errors="coerce")
+    return {
+        "weekday": stamps.dt.weekday.to_numpy(dtype="float64", na_value=np.nan),
+        "hour": stamps.dt.hour.to_numpy(dtype="float64", na_value=np.nan),
+        "month": stamps.dt.month.to_numpy(dtype="float64", na_value=np.nan),
+    }
+
+
+def engagement_ratio(numerator: pd.Series, denominator: pd.Series) -> np.ndarray:
+    """``numerator / (denominator + 1)``: +1 keeps leads with zero page views finite."""
+    num = pd.to_numeric(numerator, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    den = pd.to_numeric(denominator, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return num / (np.clip(den, 0, None) + 1.0)
+
+
+def ratio_pairs(numeric_columns: Iterable[str],
+                pairs: Iterable[tuple[str, str]] = DEFAULT_RATIO_PAIRS) -> list[tuple[str, str]]:
+    """The ratio pairs whose two columns are both numeric in the contract."""
+    available = set(numeric_columns)
+    return [(a, b) for a, b in pairs if a in available and b in available]
+
+
+def multi_valued_items(values: pd.Series | Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten a multi-valued column into (row index, item) pairs.
+
+    Accepts lists / arrays (silver), JSON array strings or ``,;|``-delimited
+    strings (raw exports), and nulls. Items are stripped; empty ones dropped.
+    """
+    series = pd.Series(values, dtype=object)
+    # Arrow would read a string as a list of characters, so raw strings are split first.
+    if any(type(v) is str for v in series.to_numpy()):
+        series = series.map(_split_items)
+    arrow = pa.array(series, type=pa.list_(pa.string()), from_pandas=True)
+    rows = pc.list_parent_indices(arrow).to_numpy(zero_copy_only=False)
+    items = pc.utf8_trim_whitespace(pc.list_flatten(arrow))
+    keep = pc.fill_null(pc.greater(pc.utf8_length(items), 0), False).to_numpy(zero_copy_only=False)
+    return rows[keep], items.to_numpy(zero_copy_only=False)[keep]
+
+
+def _split_items(value: object) -> list[str] | None:
+    if not isinstance(value, str):
+        return None if value is None or (isinstance(value, float) and np.isnan(value)) else list(value)
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return [str(v) for v in json.loads(text)]
+        except json.JSONDecodeError:
+            text = text.strip("[]")
+    return [part for part in re.split(r"[,;|]", text) if part.strip()]
+
+
+def __getattr__(name: str) -> object:
+    # The encoder imports this module, so it is re-exported lazily (PEP 562).
+    if name == "FeatureEncoder":
+        from tasks.training.encoder import FeatureEncoder
+
+        return FeatureEncoder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,155 @@
+"""Loading one landing file: fingerprint, skip or read, then chunk by chunk into
+bronze, validation, quarantine and silver. A file that turns out unusable part-way
+is undone on its own (its tables restored to their versions before it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+
+from leadops import tables
+from leadops.contract import Contract
+from leadops.errors import LeadOpsError, one_line
+from leadops.storage import Lake
+from tasks.ingest import manifest, report
+from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
+from tasks.ingest.normalise import column_roles, parse_frame
+from tasks.ingest.readers import FileRejected, read_chunks
+from tasks.ingest.results import FileResult, IngestResult
+from tasks.ingest.silver import SilverWriter, silver_table
+from tasks.ingest.sources import FORMATS, Fingerprint, SourceFile, fingerprint
+from tasks.ingest.suites import required_columns
+from tasks.ingest.validation import SuiteValidator
+
+log = logging.getLogger(__name__)
+
+
+class FileLoader:
+    """Loads the files of one run, sharing its validator, silver writer and manifest view."""
+
+    def __init__(self, lake: Lake, contract: Contract, kind: str, result: IngestResult,
+                 validator: SuiteValidator, chunk_rows: int) -> None:
+        self.lake, self.contract, self.kind, self.result = lake, contract, kind, result
+        self.validator, self.chunk_rows = validator, chunk_rows
+        self.roles = column_roles(contract, kind)
+        self.silver = SilverWriter(lake, tables.silver(kind), contract.entity_id)
+        self.seen = manifest.accepted_checksums(lake, kind)
+        self.this_run: dict[str, str] = {}
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.result.seconds[step] += time.perf_counter() - started
+
+    def ingest_file(self, source: SourceFile) -> FileResult:
+        """Ingest one file; a structurally unusable one is failed and undone, never raised."""
+        outcome = FileResult(source.name, source.uri)
+        if source.format is None:
+            outcome.status = manifest.SKIPPED
+            outcome.reason = f"not a data file (expected {', '.join(sorted(FORMATS))})"
+            return outcome
+        try:
+            with self.timed("read"):
+                fp = fingerprint(source)
+        except (OSError, LeadOpsError) as exc:
+            outcome.fail(f"{source.name}: cannot be read ({one_line(exc)})")
+            return outcome
+        outcome.checksum, outcome.size_bytes = fp.checksum, fp.size
+        if skipped := self._skip_reason(fp.checksum):
+            outcome.status, outcome.reason = manifest.SKIPPED, skipped
+            return outcome
+        outcome.reason = fp.note
+        before = {name: self.lake.table_version(name) for name in self._file_tables}
+        written_before = set(self.silver.written_this_run)
+        sampled_before = len(self.result.quarantine_sample)
+        try:
+            self._load(source, fp, outcome)
+        except FileRejected as exc:
+            _undo(self.lake, before)
+            self.silver.written_this_run = written_before
+            del self.result.quarantine_sample[sampled_before:]
+            outcome.fail(str(exc))
+            log.warning("ingest: %s", exc)
+            return outcome
+        self.this_run[fp.checksum] = source.name
+        return outcome
+
+    @property
+    def _file_tables(self) -> list[str]:
+        return [tables.bronze(self.kind), tables.silver(self.kind), tables.quarantine(self.kind)]
+
+    def _skip_reason(self, checksum: str) -> str:
+        if checksum in self.seen:
+            return f"already ingested {self.seen[checksum]:%Y-%m-%d %H:%M:%S} UTC"
+        if checksum in self.this_run:
+            return f"same content as {self.this_run[checksum]}, ingested earlier in this run"
+        return ""
+
+    def _load(self, source: SourceFile, fp: Fingerprint, outcome: FileResult) -> None:
+        stamp = RowStamp(source.uri, fp.checksum, self.result.run_id, self.result.started_at)
+        chunks = read_chunks(source, fp, self.chunk_rows)
+        first = True
+        while True:
+            with self.timed("read"):
+                raw = next(chunks, None)
+            if raw is None:
+                break
+            if first:
+                self._check_columns(source, list(raw.columns))
+                first = False
+                if raw.empty:
+                    notes = [outcome.reason, "header only: no rows"]
+                    outcome.reason = "; ".join(filter(None, notes))
+            if not raw.empty:
+                self._load_chunk(raw, stamp, outcome)
+
+    def _check_columns(self, source: SourceFile, columns: list[str]) -> None:
+        failed = self.validator.file_failures(columns)
+        if failed:
+            present = set(columns)
+            missing = [c for c in required_columns(self.contract, self.kind) if c not in present]
+            raise FileRejected(f"{source.name}: missing required column(s) {', '.join(missing)} "
+                               f"(failed {', '.join(failed)})")
+
+    def _load_chunk(self, raw: pd.DataFrame, stamp: RowStamp, outcome: FileResult) -> None:
+        with self.timed("write"):
+            self.lake.append_table(tables.bronze(self.kind), bronze_table(raw, stamp))
+        with self.timed("parse"):
+            typed = parse_frame(raw, self.roles)
+        failures = self.validator.row_failures(typed)
+        with self.timed("write"):
+            if len(failures):
+                rejected = quarantine_table(raw, failures, stamp)
+                self.lake.append_table(tables.quarantine(self.kind), rejected)
+                self._keep_sample(raw.loc[failures.index], failures, stamp.source_file)
+            valid = typed.drop(index=failures.index)
+            added, duplicates = self.silver.upsert(silver_table(valid, self.roles, stamp))
+        outcome.count(len(raw), added, len(failures), duplicates)
+        outcome.failed_expectations.update(name for names in failures for name in names)
+
+    def _keep_sample(self, rejected: pd.DataFrame, failures: pd.Series, source: str) -> None:
+        room = report.SAMPLE_ROWS - len(self.result.quarantine_sample)
+        if room > 0:
+            self.result.quarantine_sample += report.sample_rows(rejected, failures, source, room)
+
+
+def _undo(lake: Lake, versions: dict[str, int | None]) -> None:
+    """Put each table back to its version before a failed file (a new Delta commit)."""
+    from deltalake import DeltaTable
+
+    for name, version in versions.items():
+        if lake.table_version(name) == version:
+            continue
+        delta = DeltaTable(lake.table_uri(name), storage_options=lake.storage_options)
+        if version is None:
+            lake.overwrite_table(name, delta.to_pyarrow_dataset().schema.empty_table())
+        else:
+            delta.restore(version)

@@ -1,0 +1,198 @@
+"""Read CSV, Parquet and JSON-lines files in bounded chunks of raw strings.
+
+Every reader yields DataFrames of strings (or nulls) indexed by 1-based data row
+number, so bronze keeps values exactly as received and later stages can say
+"row 1234". A file the parser cannot get through raises FileRejected with one
+line naming the file and the cause; the caller undoes that file's writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from leadops.errors import LeadOpsError, one_line
+from tasks.ingest.sources import Fingerprint, SourceFile
+
+DELIMITERS = (",", ";", "\t", "|")
+MAX_CAUSE = 240
+
+
+class FileRejected(LeadOpsError):
+    """A landing file that is structurally unusable."""
+
+
+def read_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Raw chunks of ``source``; the first chunk may be empty (header only).
+
+    Raises:
+        FileRejected: the file is empty, binary, not its format, or malformed.
+    """
+    if fp.size == 0:
+        raise FileRejected(f"{source.name}: empty file (0 bytes)")
+    if source.format is None:
+        raise FileRejected(f"{source.name}: unsupported file type (expected {_known()})")
+    if source.format != "parquet" and fp.binary:
+        raise FileRejected(
+            f"{source.name}: binary content (NUL bytes), not a {source.format} text file")
+    readers = {"csv": _csv_chunks, "parquet": _parquet_chunks, "jsonl": _jsonl_chunks}
+    row = 0
+    try:
+        for chunk in readers[source.format](source, fp, chunk_rows):
+            chunk.index = pd.RangeIndex(row + 1, row + 1 + len(chunk), name="row")
+            chunk.columns = [str(c).strip() for c in chunk.columns]
+            row += len(chunk)
+            yield chunk
+    except FileRejected:
+        raise
+    except (ValueError, OSError, LeadOpsError, UnicodeError) as exc:
+        # pandas ParserError / EmptyDataError, ArrowInvalid and JSONDecodeError are
+        # ValueErrors; StorageError covers an S3 stream that breaks mid-file.
+        # Parser messages quote the offending line; keep the reason one readable line.
+        cause = one_line(exc)[:MAX_CAUSE]
+        raise FileRejected(f"{source.name}: malformed {source.format} ({cause})") from exc
+
+
+def _known() -> str:
+    from tasks.ingest.sources import FORMATS
+
+    return ", ".join(sorted(FORMATS))
+
+
+def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    from pyarrow import csv as arrow_csv
+
+    # Arrow's streaming reader, not pandas': pandas' chunked C parser silently
+    # drops the extra fields of a ragged line that starts a chunk.
+    header, delimiter = _csv_header(source, fp)
+    with source.open() as stream:
+        reader = arrow_csv.open_csv(
+            stream,
+            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1,
+                                               encoding=_ARROW_ENCODINGS[fp.encoding]),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            # Only an empty field is missing: "NA" is Namibia and "null" may be a name.
+            convert_options=arrow_csv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                null_values=[""], strings_can_be_null=True),
+        )
+        yield from _rechunk((batch.to_pandas() for batch in reader), header, chunk_rows)
+
+
+_ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1"}
+
+
+def _csv_header(source: SourceFile, fp: Fingerprint) -> tuple[list[str], str]:
+    """Column names (trimmed, duplicates numbered) and the delimiter, from the first line."""
+    text = fp.head.decode(fp.encoding, errors="replace").lstrip("\ufeff")
+    first_line = text.splitlines()[0] if text.strip() else ""
+    if not first_line.strip():
+        raise FileRejected(f"{source.name}: no header row (blank first line)")
+    # Excel in many locales writes ";" and some CRMs tab or pipe: the header decides.
+    delimiter = max(DELIMITERS, key=first_line.count)
+    names = next(csv.reader([first_line], delimiter=delimiter))
+    seen: dict[str, int] = {}
+    header = []
+    for name in (n.strip() for n in names):
+        header.append(f"{name}.{seen[name]}" if name in seen else name)
+        seen[name] = seen.get(name, 0) + 1
+    return header, delimiter
+
+
+def _rechunk(frames: Iterator[pd.DataFrame], columns: list[str],
+             rows: int) -> Iterator[pd.DataFrame]:
+    """Arrow batches are sized in bytes; regroup them into chunks of ``rows`` rows."""
+    pending: list[pd.DataFrame] = []
+    size, yielded = 0, False
+    for frame in frames:
+        pending.append(frame)
+        size += len(frame)
+        while size >= rows:
+            merged = pd.concat(pending, ignore_index=True)
+            yield merged.iloc[:rows].reset_index(drop=True)
+            yielded = True
+            pending, size = [merged.iloc[rows:]], size - rows
+    if size or not yielded:
+        yield pd.concat(pending, ignore_index=True) if pending else pd.DataFrame(columns=columns,
+                                                                                dtype=object)
+
+
+def _parquet_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    if not fp.head.startswith(b"PAR1"):
+        raise FileRejected(f"{source.name}: not a Parquet file (no PAR1 magic bytes)")
+    with _seekable(source) as stream:
+        parquet = pq.ParquetFile(stream)
+        batches = parquet.iter_batches(batch_size=chunk_rows)
+        first = True
+        for batch in batches:
+            first = False
+            yield pd.DataFrame({name: _arrow_text(batch.column(name))
+                                for name in batch.schema.names})
+        if first:
+            yield pd.DataFrame(columns=parquet.schema_arrow.names, dtype=object)
+
+
+def _seekable(source: SourceFile) -> BinaryIO:
+    """Parquet needs random access; an S3 stream is spooled to a local temp file."""
+    stream = source.open()
+    if stream.seekable():
+        return stream
+    spool = tempfile.TemporaryFile()
+    with stream:
+        shutil.copyfileobj(stream, spool, length=1 << 20)
+    spool.seek(0)
+    return spool
+
+
+def _arrow_text(column: Any) -> list[str | None]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_list(kind) or pa.types.is_struct(kind) or pa.types.is_map(kind):
+        return [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()]
+    return pc.cast(column, pa.string()).to_pylist()
+
+
+def _jsonl_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    rows: list[dict[str, str | None]] = []
+    yielded = False
+    with source.open() as raw, io.TextIOWrapper(raw, encoding=fp.encoding, newline="") as text:
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise FileRejected(
+                    f"{source.name}: line {number} is not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise FileRejected(
+                    f"{source.name}: line {number} is not a JSON object (JSON lines expected)")
+            rows.append({str(k): _json_text(v) for k, v in record.items()})
+            if len(rows) == chunk_rows:
+                yield pd.DataFrame.from_records(rows)
+                rows, yielded = [], True
+    if rows or not yielded:
+        yield pd.DataFrame.from_records(rows)
+
+
+def _json_text(value: Any) -> str | None:
+    """A JSON value as the text a CSV export of it would hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)

@@ -1,0 +1,108 @@
+"""Silver: typed rows, one per entity id, latest wins, written by Delta append or merge.
+
+Counting rule (the accounting every run checks): a valid row either adds to
+silver (a new id, or new content for a known id) or is a duplicate (an earlier
+row of the same run for that id, or identical to what silver already holds).
+A content hash stored with each row makes "identical" a cheap comparison.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+
+from leadops import tables
+from leadops.storage import Lake, StorageError
+from leadops.errors import one_line
+from tasks.ingest.bronze import RowStamp
+
+CONTENT_HASH = "_content_hash"
+ARROW_TYPES = {"id": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"),
+               "numeric": pa.float64(), "boolean": pa.bool_(),
+               "multi_valued": pa.list_(pa.string())}
+LINEAGE = [(tables.SOURCE_FILE, pa.string()), (tables.ROW_NUMBER, pa.int64()),
+           (tables.INGESTED_AT, pa.timestamp("us", tz="UTC")), (tables.RUN_ID, pa.string())]
+
+
+def silver_schema(roles: dict[str, str]) -> pa.Schema:
+    """Contract columns typed by role, then the content hash and lineage columns."""
+    fields = [pa.field(name, ARROW_TYPES.get(role, pa.string())) for name, role in roles.items()]
+    return pa.schema([*fields, pa.field(CONTENT_HASH, pa.int64()), *LINEAGE])
+
+
+def content_hash(typed: pd.DataFrame, roles: dict[str, str]) -> pd.Series:
+    """A stable 64-bit hash per row of the contract columns (as int64: Delta has no uint64)."""
+    hashable = typed[list(roles)].copy()
+    for name, role in roles.items():
+        if role == "multi_valued":
+            # Lists are unhashable; the unit separator cannot occur in CSV text.
+            hashable[name] = typed[name].map(lambda v: "\x1f".join(v), na_action="ignore")
+    values = pd.util.hash_pandas_object(hashable, index=False).to_numpy()
+    return pd.Series(values.view("int64"), index=typed.index)
+
+
+def silver_table(typed: pd.DataFrame, roles: dict[str, str], stamp: RowStamp) -> pa.Table:
+    """Valid typed rows (indexed by row number) as an Arrow table in the silver schema."""
+    frame = typed[list(roles)].assign(**{
+        CONTENT_HASH: content_hash(typed, roles),
+        tables.SOURCE_FILE: stamp.source_file,
+        tables.ROW_NUMBER: typed.index.to_numpy(dtype="int64"),
+        tables.INGESTED_AT: pd.Timestamp(stamp.ingested_at),
+        tables.RUN_ID: stamp.run_id,
+    })
+    return pa.Table.from_pandas(frame, schema=silver_schema(roles), preserve_index=False)
+
+
+@dataclass
+class SilverWriter:
+    """Upserts one kind's silver table chunk by chunk and counts what each row did."""
+
+    lake: Lake
+    name: str
+    id_column: str
+    written_this_run: set[str] = field(default_factory=set)
+
+    def upsert(self, rows: pa.Table) -> tuple[int, int]:
+        """Write valid rows; returns (added to silver, duplicates)."""
+        frame = rows.select([self.id_column, CONTENT_HASH]).to_pandas()
+        last = ~frame[self.id_column].duplicated(keep="last")
+        duplicates = int((~last).sum())
+        frame = frame[last]
+        stored = self._stored_hashes(frame[self.id_column])
+        prior = frame[self.id_column].map(stored)
+        changed = (prior != frame[CONTENT_HASH]).to_numpy()
+        earlier_in_run = frame[self.id_column].isin(self.written_this_run).to_numpy()
+        # An id already written by this run: the earlier row becomes the duplicate
+        # and this one takes its silver slot, so the silver count stays put.
+        added = int((changed & ~earlier_in_run).sum())
+        duplicates += len(frame) - added
+        if changed.any():
+            positions = frame.index[changed]
+            self._write(rows.take(pa.array(positions)), updates=bool(prior[changed].notna().any()))
+            self.written_this_run.update(frame[self.id_column][changed])
+        return added, duplicates
+
+    def _stored_hashes(self, ids: pd.Series) -> pd.Series:
+        if ids.empty or not self.lake.table_exists(self.name):
+            return pd.Series(dtype="int64")
+        stored = self.lake.read_table(self.name, columns=[self.id_column, CONTENT_HASH],
+                                      filters=[(self.id_column, "in", list(ids))])
+        return stored.set_index(self.id_column)[CONTENT_HASH]
+
+    def _write(self, rows: pa.Table, updates: bool) -> None:
+        if not updates or not self.lake.table_exists(self.name):
+            self.lake.append_table(self.name, rows)  # new ids only: a plain append is cheaper
+            return
+        from deltalake import DeltaTable
+
+        column = f'"{self.id_column}"'
+        table = DeltaTable(self.lake.table_uri(self.name),
+                           storage_options=self.lake.storage_options)
+        try:
+            (table.merge(rows, predicate=f"t.{column} = s.{column}", source_alias="s",
+                         target_alias="t")
+             .when_matched_update_all().when_not_matched_insert_all().execute())
+        except Exception as exc:  # deltalake raises several unrelated types
+            raise StorageError(f"table {self.name}: merge failed ({one_line(exc)})") from exc

@@ -1,0 +1,139 @@
+"""Where landing files come from (a file, folder, glob or s3:// prefix) and what they are.
+
+A first streaming pass over each file computes its checksum (the idempotency
+key) and sniffs it: binary content, a byte-order mark, and whether it is valid
+UTF-8, so the reader knows the encoding before it parses a single row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import fnmatch
+import glob
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from leadops.errors import LeadOpsError
+from leadops.storage import Lake
+
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+BLOCK = 1 << 20
+SNIFF_BYTES = 8192
+
+
+class SourceError(LeadOpsError):
+    """SOURCE names nothing ingestible; the message names SOURCE and why."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One landing file, local or on S3."""
+
+    uri: str
+    store: Lake | None = None  # set for s3:// files: the bucket, opened lazily
+    key: str = ""
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.uri).name
+
+    @property
+    def format(self) -> str | None:
+        return FORMATS.get(PurePosixPath(self.uri).suffix.lower())
+
+    def open(self) -> BinaryIO:
+        if self.store is not None:
+            return self.store.open_read(self.key)
+        return open(self.uri, "rb")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the first pass learned about a file."""
+
+    checksum: str
+    size: int
+    head: bytes
+    encoding: str = "utf-8"
+    note: str = ""
+
+    @property
+    def binary(self) -> bool:
+        return b"\x00" in self.head
+
+
+def resolve_sources(source: str, s3_endpoint_url: str | None = None) -> list[SourceFile]:
+    """The files SOURCE names, sorted, hidden files left out.
+
+    Raises:
+        SourceError: SOURCE does not exist or matches no file.
+    """
+    if source.startswith("s3://"):
+        files = _s3_files(source, s3_endpoint_url)
+    elif glob.has_magic(source):
+        files = [SourceFile(str(Path(p).resolve())) for p in glob.glob(source, recursive=True)
+                 if Path(p).is_file()]
+    elif Path(source).is_dir():
+        files = [SourceFile(str(p.resolve())) for p in Path(source).rglob("*") if p.is_file()]
+    elif Path(source).is_file():
+        return [SourceFile(str(Path(source).resolve()))]
+    else:
+        raise SourceError(f"source {source}: no such file or folder")
+    files = sorted((f for f in files if not f.name.startswith(".")), key=lambda f: f.uri)
+    if not files:
+        raise SourceError(f"source {source}: matched no files")
+    return files
+
+
+def _s3_files(source: str, endpoint_url: str | None) -> list[SourceFile]:
+    from leadops.s3 import S3Lake, split_s3_uri
+
+    bucket, prefix = split_s3_uri(source)
+    store = S3Lake(f"s3://{bucket}", endpoint_url=endpoint_url)
+    if glob.has_magic(prefix):
+        folder = prefix.split("*")[0].rsplit("/", 1)[0] if "/" in prefix else ""
+        keys = [k for k in store.list(folder) if fnmatch.fnmatch(k, prefix)]
+    elif prefix and store.exists(prefix):
+        keys = [prefix]
+    else:
+        # "landing/leads" must not match "landing/leads_old/...": list the folder.
+        keys = [k for k in store.list(prefix) if not prefix or k.startswith(prefix + "/")]
+    return [SourceFile(f"s3://{bucket}/{key}", store=store, key=key) for key in keys]
+
+
+def fingerprint(source: SourceFile) -> Fingerprint:
+    """Checksum and sniff a file in one streaming pass (memory stays one block)."""
+    digest, size, head = hashlib.sha256(), 0, b""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    bad_offset: int | None = None
+    text = source.format in ("csv", "jsonl")
+    with source.open() as stream:
+        while block := stream.read(BLOCK):
+            head = head or block[:SNIFF_BYTES]
+            digest.update(block)
+            if text and bad_offset is None:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    bad_offset = size + exc.start
+            size += len(block)
+    if text and bad_offset is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            bad_offset = size - 1
+    return Fingerprint(digest.hexdigest(), size, head, *_encoding(head, bad_offset))
+
+
+def _encoding(head: bytes, bad_offset: int | None) -> tuple[str, str]:
+    if bad_offset is not None:
+        # latin-1 maps every byte to a character, so the file reads without loss
+        # of rows; the note tells the user which bytes to look at.
+        note = f"not valid UTF-8 (first bad byte at offset {bad_offset}); read as latin-1"
+        return "latin-1", note
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", ""
+    return "utf-8", ""

@@ -1,0 +1,148 @@
+"""The expectation suites, derived from the data contract (GX 1.x JSON format).
+
+``expectations/leads.json`` and ``expectations/outcomes.json`` are generated from
+the contract and then version-controlled. Regenerate them after a contract change
+with ``python -m tasks.ingest.suites``; expectations marked ``"hand_tuned": true``
+in their meta are carried over, so local tuning survives regeneration.
+
+Every expectation carries ``meta.name`` ("<column>:<check>"): the name a
+quarantined row lists in ``_failed_expectations``. Table-level expectations
+(column exists) fail the whole file; column-map expectations route rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from leadops.contract import Contract, load_contract
+from leadops.errors import LeadOpsError
+from leadops.tables import KINDS
+from tasks.ingest.normalise import column_roles, unparsed_flag
+
+SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+AS_OF_PARAMETER = "as_of"
+# Permissive on purpose: it catches "not an address" (no @, spaces, formula text),
+# not every RFC 5322 corner.
+EMAIL_REGEX = (
+    r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+    r"(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
+)
+PARSE_CHECKS = {"numeric": "numeric", "boolean": "boolean", "timestamp": "timestamp",
+                "multi_valued": "list"}
+FILE_LEVEL_TYPES = frozenset({"expect_column_to_exist"})
+
+
+class SuiteError(LeadOpsError):
+    """An expectation suite that cannot be loaded or used."""
+
+
+def _expectation(kind: str, name: str, **kwargs: Any) -> dict[str, Any]:
+    return {"type": kind, "kwargs": kwargs, "meta": {"name": name, "derived_from": "contract"}}
+
+
+def required_columns(contract: Contract, kind: str) -> list[str]:
+    """Columns without which a file of ``kind`` is structurally unusable."""
+    if kind == "outcomes":
+        return list(column_roles(contract, kind))
+    return contract.required_lead_columns
+
+
+def derive_suite(contract: Contract, kind: str) -> dict[str, Any]:
+    """The suite the contract implies for ``kind`` (leads or outcomes)."""
+    roles = column_roles(contract, kind)
+    required = required_columns(contract, kind)
+    not_null = [contract.entity_id, contract.label] if kind == "outcomes" else required
+    items = [_expectation("expect_column_to_exist", f"{c}:present", column=c) for c in required]
+    items += [_expectation("expect_column_values_to_not_be_null", f"{c}:not_null", column=c)
+              for c in not_null]
+    for column, role in roles.items():
+        items += _role_checks(contract, column, role)
+    return {
+        "name": f"{contract.name}-{kind}",
+        "expectations": items,
+        "meta": {"generated_by": "tasks.ingest.suites", "contract": contract.name,
+                 "parameters": {AS_OF_PARAMETER: "evaluation time of the ingest run (UTC)"}},
+        "notes": "Derived from the data contract; hand_tuned expectations survive regeneration.",
+    }
+
+
+def _role_checks(contract: Contract, column: str, role: str) -> list[dict[str, Any]]:
+    checks = []
+    if role in PARSE_CHECKS:
+        checks.append(_expectation("expect_column_values_to_be_in_set",
+                                   f"{column}:{PARSE_CHECKS[role]}",
+                                   column=unparsed_flag(column), value_set=[False]))
+    if role == "timestamp":
+        checks.append(_expectation("expect_column_values_to_be_between", f"{column}:not_future",
+                                   column=column, max_value={"$PARAMETER": AS_OF_PARAMETER}))
+    if role == "email":
+        checks.append(_expectation("expect_column_values_to_match_regex", f"{column}:format",
+                                   column=column, regex=EMAIL_REGEX))
+    if role == "numeric":
+        feature = contract.feature(column)
+        if feature.min is not None or feature.max is not None:
+            checks.append(_expectation("expect_column_values_to_be_between", f"{column}:range",
+                                       column=column, min_value=feature.min, max_value=feature.max))
+    return checks
+
+
+def suite_path(kind: str, suites_dir: Path = SUITES_DIR) -> Path:
+    return Path(suites_dir) / f"{kind}.json"
+
+
+def load_suite(kind: str, suites_dir: Path = SUITES_DIR) -> dict[str, Any]:
+    """Read a suite JSON file.
+
+    Raises:
+        SuiteError: one line naming the file when it is missing or not valid JSON.
+    """
+    path = suite_path(kind, suites_dir)
+    try:
+        suite = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SuiteError(f"expectation suite {path}: file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"expectation suite {path}: not valid JSON ({exc})") from None
+    unnamed = [e.get("type") for e in suite.get("expectations", [])
+               if not e.get("meta", {}).get("name")]
+    if unnamed:
+        raise SuiteError(
+            f"expectation suite {path}: every expectation needs meta.name ({unnamed[0]})")
+    return suite
+
+
+def regenerate(contract: Contract, suites_dir: Path = SUITES_DIR) -> list[Path]:
+    """Rewrite every kind's suite from the contract, keeping hand-tuned expectations."""
+    written = []
+    for kind in KINDS:
+        suite = derive_suite(contract, kind)
+        path = suite_path(kind, suites_dir)
+        if path.exists():
+            kept = [e for e in load_suite(kind, suites_dir)["expectations"]
+                    if e.get("meta", {}).get("hand_tuned")]
+            suite["expectations"] += kept
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: regenerate the suites from a contract."""
+    from leadops.settings import get_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contract", type=Path, default=None,
+                        help="contract YAML (default: settings)")
+    parser.add_argument("--out", type=Path, default=SUITES_DIR, help="folder of the suites")
+    args = parser.parse_args(argv)
+    contract = load_contract(args.contract or get_settings().contract_path)
+    for path in regenerate(contract, args.out):
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Where a monitor run's findings go: the HTML in the artifact store, a summary, the JSON result."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from leadops.storage import Lake, LocalLake
+from leadops.tables import DRIFT_REPORTS
+from tasks.monitoring.assess import Assessment
+from tasks.monitoring.drift_report import psi_markdown
+
+
+def report_key(as_of: datetime) -> str:
+    """reports/drift/<as-of timestamp>.html: one report per evaluation time."""
+    return f"{DRIFT_REPORTS}/{as_of:%Y%m%dT%H%M%SZ}.html"
+
+
+def lake_link(lake: Lake, key: str) -> str:
+    """A URI a person can open: file:// for a local lake, s3:// otherwise."""
+    if isinstance(lake, LocalLake):
+        return (lake.path / key).as_uri()
+    return lake.uri(key)
+
+
+def save_report(lake: Lake, html: str, as_of: datetime) -> str:
+    """Write the HTML atomically to the lake; returns its link."""
+    key = report_key(as_of)
+    lake.write_bytes(key, html.encode("utf-8"))
+    return lake_link(lake, key)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN → None, numpy scalars → Python, dates → ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def result_dict(assessment: Assessment, psi_threshold: float, context: dict[str, Any]) -> dict[str, Any]:
+    """The monitor's JSON result: PSI, drift, conversion, decision, plus ``context`` (ids, links)."""
+    conversion = assessment.conversion.as_dict()
+    conversion.update(rate=conversion["current_rate"], cohorts_detail=assessment.cohorts.to_dict("records"))
+    result = {
+        "psi": assessment.psi,
+        "max_psi": max(assessment.psi.values(), default=None),
+        "score_psi": assessment.score_psi,
+        "drift_detected": any(v > psi_threshold for v in assessment.psi.values()),
+        "drifted_features": assessment.decision.drifted_features,
+        "evidently": assessment.evidently,
+        "conversion": conversion,
+        "decision": assessment.decision.explanation,
+        "reason": assessment.decision.reason,
+        "rule": assessment.rule,
+        **context,
+    }
+    return _clean(result)
+
+
+def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
+    """The Prefect artifact: decision, PSI table, conversion on matured cohorts."""
+    conversion = result["conversion"]
+    lines = [
+        f"# Drift monitor, as of {result['as_of']}",
+        f"**Champion:** {result['model_name']} v{result['model_version']} · **window:** {result['window']} "
+        f"({result['rows']['current']:,} leads vs {result['rows']['reference']:,} reference rows)",
+        f"**Decision:** {result['decision']}",
+        f"**Retrain:** {result['retrain']['why']}",
+        f"**Report:** {result['report']}",
+        "",
+        psi_markdown(result["psi"], psi_threshold, result["rule"]),
+        "",
+        f"Prediction drift (score PSI, fixed bins): {_fmt(result['score_psi'])}",
+        "",
+        f"**Conversion (matured cohorts):** {conversion['note']}",
+        "",
+        "| cohort | leads | conversion | AUC | precision at capacity |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for cohort in conversion["cohorts_detail"][-8:]:
+        lines.append(
+            f"| {cohort['cohort']}{'' if cohort['complete'] else ' (partial)'} | {cohort['leads']} | "
+            f"{cohort['rate']:.2%} | {_fmt(cohort['auc'])} | {_fmt(cohort['precision_at_capacity'])} |"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -1,0 +1,108 @@
+"""The @task entry points of the monitor flow: thin wrappers over the plain functions.
+
+Reading inputs and publishing retry (lake and registry I/O can fail transiently);
+the assessment and the retrain decision never do: the same data gives the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from leadops.contract import load_contract
+from leadops.journal import lake_lock
+from leadops.settings import get_settings
+from leadops.storage import open_lake
+from tasks.monitoring import publish, retrain, trigger, workspace
+from tasks.monitoring.assess import Assessment, Thresholds, assess
+from leadops.registry import registry_client
+from tasks.monitoring.champion import Champion, current_champion, predictor
+from tasks.monitoring.reference import lineage_of, load_reference
+from tasks.monitoring.window import matured_scored, served_window, with_features
+
+
+@dataclass
+class MonitorInputs:
+    champion: Champion
+    reference: pd.DataFrame
+    current: pd.DataFrame
+    matured: pd.DataFrame
+    window: str
+    reference_cached: bool
+
+
+@task(name="load-monitor-inputs", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
+    """The champion's training reference, the current window's leads and the matured scored leads."""
+    settings, logger = get_settings(), get_run_logger()
+    lake, contract, client = open_lake(settings), load_contract(settings.contract_path), registry_client(settings)
+    champion = current_champion(client, settings)
+    rows, window = served_window(lake, as_of, window_days)
+    current = with_features(rows, lake, contract)
+    reference, cached = load_reference(
+        lake, contract, champion.name, champion.version,
+        lambda: lineage_of(client, champion.model_version), predictor(settings, champion.name, champion.version),
+    )
+    matured = matured_scored(lake, contract, as_of, champion.version)
+    logger.info("monitor: %s (%d leads) vs v%s reference (%d rows, %s)", window, len(current),
+                champion.version, len(reference), "cached" if cached else "built now")
+    return MonitorInputs(champion, reference, current, matured, window, cached)
+
+
+@task(name="assess-drift-and-conversion", cache_policy=NO_CACHE)
+def assess_window(inputs: MonitorInputs, as_of: datetime) -> Assessment:
+    """Fixed-bin PSI, Evidently report, conversion on matured cohorts, the decision."""
+    settings = get_settings()
+    thresholds = Thresholds(settings.psi_threshold, settings.conversion_drop_threshold, settings.capacity_fraction, settings.seed)
+    result = assess(inputs.reference, inputs.current, inputs.matured, load_contract(settings.contract_path), as_of, thresholds)
+    get_run_logger().info("monitor decision: %s", result.decision.explanation)
+    return result
+
+
+@task(name="publish-drift-report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
+    """HTML to the artifact store, both snapshots to the Evidently workspace, a link artifact."""
+    settings = get_settings()
+    lake = open_lake(settings)
+    link = publish.save_report(lake, result.html or "", as_of)
+    home = settings.home / "evidently"
+    with lake_lock(lake, "evidently-workspace"):  # two runs must not both create the project
+        workspace.add_to_workspace(home, [result.snapshot, workspace.trigger_psi_snapshot(result.psi, as_of)], list(result.psi))
+    create_link_artifact(key="drift-report", link=link, link_text=f"Drift report as of {as_of:%Y-%m-%d %H:%M}",
+                         description="Evidently drift / data quality report with the trigger's fixed-bin PSI on top")
+    return {"report": link, "workspace": str(home.resolve())}
+
+
+@task(name="request-retrain", cache_policy=NO_CACHE)
+def request_retrain(result: Assessment, as_of: datetime, champion: Champion) -> dict[str, Any]:
+    """Claim the retrain (cooldown) and emit the event; says whether this flow must start train itself."""
+    settings = get_settings()
+    if not result.decision.retrain:
+        return {"claimed": False, "route": None, "why": "no retrain needed", "event_id": None}
+    claimed, why = trigger.claim_retrain(open_lake(settings), as_of, result.decision.reason,
+                                         settings.retrain_cooldown_days, champion.version)
+    if not claimed:
+        get_run_logger().info(why)
+        return {"claimed": False, "route": None, "why": why, "event_id": None}
+    event_id = retrain.emit_retrain_requested(settings.model_name, result.decision.reason, as_of)
+    route = "event" if retrain.event_listener_exists() else "subflow"
+    get_run_logger().info("%s; %s", why, "a deployment trigger will start train" if route == "event" else "starting train here")
+    return {"claimed": True, "route": route, "why": why, "event_id": event_id}
+
+
+@task(name="publish-monitor-summary", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def publish_summary(summary: dict[str, Any]) -> None:
+    """The markdown artifact: decision, PSI per feature, conversion per cohort."""
+    create_markdown_artifact(key="drift-summary", markdown=publish.summary_markdown(summary, get_settings().psi_threshold),
+                             description="Drift monitor: PSI per feature, conversion on matured cohorts, retrain decision")
+
+
+def release_retrain(as_of: datetime) -> None:
+    """Give the cooldown back when the train run this monitor started failed."""
+    trigger.release_retrain(open_lake(get_settings()), as_of)

@@ -1,0 +1,112 @@
+"""The retrain decision and its cooldown.
+
+The rule is stated once here and printed in every report: retrain when any
+monitored feature's fixed-bin PSI exceeds the threshold (drift), or when the
+matured conversion rate dropped more than the threshold relative to the champion's
+baseline and the drop is beyond sampling noise (conversion-drop). The cooldown is
+kept in the lake (``monitor/state.json``) and measured on the as-of clock, so a
+replayed timeline behaves like a live one and one incident starts one retrain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from leadops.journal import lake_lock
+from leadops.storage import Lake
+from tasks.monitoring.conversion import ConversionCheck
+
+log = logging.getLogger(__name__)
+
+STATE_KEY = "monitor/state.json"
+DRIFT, CONVERSION_DROP = "drift", "conversion-drop"
+
+
+def trigger_rule(psi_threshold: float, drop_threshold: float) -> str:
+    """The retrain rule in words, as the report and the CLI show it."""
+    return (
+        f"retrain when any feature's PSI > {psi_threshold:g} (fixed bins from the champion's "
+        f"training reference), or when the matured conversion rate drops more than "
+        f"{drop_threshold:.0%} relative to the champion's baseline (and the drop is significant)"
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the evidence calls for a retrain, and why."""
+
+    retrain: bool
+    reason: str | None  # drift | conversion-drop | None
+    explanation: str
+    drifted_features: list[str]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def decide(psi: dict[str, float], conversion: ConversionCheck, psi_threshold: float) -> Decision:
+    """Apply the rule. Drift wins when both fire: it is the earlier, cheaper signal."""
+    drifted = sorted((name for name, value in psi.items() if value > psi_threshold), key=lambda n: -psi[n])
+    if drifted:
+        worst = drifted[0]
+        text = f"PSI of {worst} is {psi[worst]:.3f} > {psi_threshold:g}"
+        if len(drifted) > 1:
+            text += f" (also {', '.join(drifted[1:])})"
+        return Decision(True, DRIFT, text, drifted)
+    if conversion.dropped:
+        return Decision(True, CONVERSION_DROP, f"conversion dropped: {conversion.note}", [])
+    worst = max(psi, key=psi.get, default=None)
+    text = f"max PSI {psi[worst]:.3f} ({worst}) <= {psi_threshold:g}" if worst else "no features monitored"
+    return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
+
+
+def read_state(lake: Lake) -> dict:
+    """The monitor's persisted state ({} before the first trigger)."""
+    if not lake.exists(STATE_KEY):
+        return {}
+    return json.loads(lake.read_bytes(STATE_KEY))
+
+
+def claim_retrain(lake: Lake, as_of: datetime, reason: str, cooldown_days: float, model_version: str | None) -> tuple[bool, str]:
+    """Record a retrain at ``as_of`` unless one was started within the cooldown.
+
+    The read-check-write runs under the lake's "monitor" lock, so of two monitor runs
+    inside one cooldown exactly one claims the retrain.
+
+    Returns:
+        (claimed, why): claimed is False inside the cooldown; why says which applies.
+    """
+    with lake_lock(lake, "monitor"):
+        state = read_state(lake)
+        last = state.get("last_trigger")
+        if last:
+            last_time = datetime.fromisoformat(last)
+            until = last_time + timedelta(days=cooldown_days)
+            if as_of < until:
+                return False, (
+                    f"cooldown: a retrain ({state.get('reason')}) was started at {last}; "
+                    f"next one possible from {until.isoformat()}"
+                )
+        previous = {k: v for k, v in state.items() if k != "previous"}
+        state.update(last_trigger=as_of.isoformat(), reason=reason, champion_version=model_version, previous=previous)
+        lake.write_bytes(STATE_KEY, json.dumps(state, indent=2).encode())
+        log.info("retrain claimed at %s (%s)", as_of.isoformat(), reason)
+        return True, f"retrain started ({reason}); cooldown {cooldown_days:g} days"
+
+
+def release_retrain(lake: Lake, as_of: datetime) -> bool:
+    """Undo the claim made at ``as_of`` (the retrain it started failed), so the next run may retry.
+
+    Returns:
+        True when the claim was found and released.
+    """
+    with lake_lock(lake, "monitor"):
+        state = read_state(lake)
+        if state.get("last_trigger") != as_of.isoformat():
+            return False
+        lake.write_bytes(STATE_KEY, json.dumps(state.get("previous") or {}, indent=2).encode())
+        log.warning("retrain claim of %s released", as_of.isoformat())
+        return True

@@ -1,0 +1,87 @@
+"""Evidence for a rollout step, read from the prediction log and matured outcomes.
+
+Both models score every lead while a challenger is in shadow or canary, so each
+lead of the step has a champion score and a challenger score (``paired_scores``).
+Comparisons on the same leads are far less noisy than comparisons across arms;
+the arms themselves are compared only on what differs between them: which
+leads sales worked (the conversion among each arm's top-scored leads).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from leadops.contract import Contract
+from leadops.storage import Lake
+from leadops.tables import PREDICTION_LOG, silver
+from tasks.scoring import prediction_log as plog
+from tasks.training.dataset import LABEL, label_matured
+
+CHAMPION_SCORE, CHALLENGER_SCORE = "champion_score", "challenger_score"
+MATURED = "matured"
+SERVED_SCORE = "served_score"
+
+
+def read_step_log(lake: Lake, champion: str, challenger: str, since: datetime | None) -> pd.DataFrame:
+    """Prediction-log rows of the two versions scored at or after ``since``."""
+    filters = [(plog.MODEL_VERSION, "in", [str(champion), str(challenger)])]
+    if since is not None:
+        filters.append((plog.SCORED_AT, ">=", pd.Timestamp(since)))
+    columns = [plog.ENTITY_ID, plog.EVENT_TIME, plog.SCORED_AT, plog.MODEL_VERSION, plog.ARM, plog.SERVED, plog.SCORE]
+    return lake.read_table(PREDICTION_LOG, columns=columns, filters=filters)
+
+
+def read_outcomes(lake: Lake, contract: Contract) -> pd.DataFrame:
+    """Silver outcomes: id, label, label time."""
+    return lake.read_table(silver("outcomes"), columns=contract.outcome_columns)
+
+
+def paired_scores(
+    log: pd.DataFrame, outcomes: pd.DataFrame, contract: Contract, champion: str, challenger: str, as_of: datetime
+) -> pd.DataFrame:
+    """One row per lead scored by both versions: both scores, the arm, the served score, the label.
+
+    A lead scored more than once keeps its latest scores. ``matured`` marks leads
+    whose outcome window has closed by ``as_of``; only they carry a label.
+    """
+    columns = [contract.entity_id, contract.event_time, "arm", CHAMPION_SCORE, CHALLENGER_SCORE, SERVED_SCORE, MATURED, LABEL]
+    if log.empty:
+        return pd.DataFrame(columns=columns)
+    latest = log.sort_values(plog.SCORED_AT).drop_duplicates([plog.ENTITY_ID, plog.MODEL_VERSION], keep="last")
+    by_model = {
+        version: latest[latest[plog.MODEL_VERSION] == str(version)].set_index(plog.ENTITY_ID)
+        for version in (champion, challenger)
+    }
+    both = by_model[champion].index.intersection(by_model[challenger].index)
+    champ, chall = by_model[champion].loc[both], by_model[challenger].loc[both]
+    frame = pd.DataFrame({
+        contract.entity_id: both.astype(str),
+        contract.event_time: pd.to_datetime(champ[plog.EVENT_TIME], utc=True).to_numpy(),
+        "arm": chall[plog.ARM].to_numpy(),
+        CHAMPION_SCORE: champ[plog.SCORE].to_numpy(dtype="float64"),
+        CHALLENGER_SCORE: chall[plog.SCORE].to_numpy(dtype="float64"),
+    })
+    frame[SERVED_SCORE] = np.where(chall[plog.SERVED].to_numpy(dtype=bool), frame[CHALLENGER_SCORE], frame[CHAMPION_SCORE])
+    outcome = outcomes.copy()
+    outcome[contract.entity_id] = outcome[contract.entity_id].astype(str)
+    frame = frame.merge(outcome.drop_duplicates(contract.entity_id, keep="last"), on=contract.entity_id, how="left")
+    matured = label_matured(frame, contract, as_of)[[contract.entity_id, LABEL]]
+    frame = frame.drop(columns=[contract.label, contract.label_time]).merge(matured, on=contract.entity_id, how="left")
+    frame[MATURED] = frame[LABEL].notna()
+    return frame[columns]
+
+
+def scoring_errors(log: pd.DataFrame, challenger: str) -> int:
+    """Challenger rows whose score is not a probability (NaN, infinite, outside [0, 1])."""
+    scores = log.loc[log[plog.MODEL_VERSION] == str(challenger), plog.SCORE].to_numpy(dtype="float64")
+    return int((~np.isfinite(scores) | (scores < 0) | (scores > 1)).sum())
+
+
+def unserved_canary_leads(log: pd.DataFrame, challenger: str) -> int:
+    """Leads routed to the canary arm with no served challenger score (a scoring failure)."""
+    canary = log[(log[plog.MODEL_VERSION] == str(challenger)) & (log[plog.ARM] == "canary")]
+    served = canary.groupby(plog.ENTITY_ID)[plog.SERVED].any()
+    return int((~served).sum())

@@ -1,0 +1,99 @@
+"""The rollout state machine: shadow → canary 10% → 50% → 100% → production.
+
+Pure: given where the challenger stands and the verdict of its checks, ``plan_step``
+says what to do. ``tasks.rollout.run`` reads the evidence and writes the decision.
+
+- shadow: pass → canary at the first canary step (with a fresh routing salt);
+  fail → archived.
+- canary f: pass → the next step; at the last step (100%) → production;
+  fail → automatic rollback (fraction 0, archived) with the reason.
+- a ``wait`` verdict changes nothing and says what evidence is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tasks.rollout.checks import FAIL, PASS, Verdict
+
+SHADOW, CANARY, PRODUCTION, ARCHIVED = "shadow", "canary", "production", "archived"
+ADVANCE, PROMOTE, ROLLBACK, WAIT, HOLD, IDLE = "advance", "promote", "rollback", "wait", "hold", "idle"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a challenger stands: its stage and canary fraction."""
+
+    stage: str
+    fraction: float
+
+
+def next_position(current: Position, canary_steps: tuple[float, ...]) -> Position:
+    """The position one step further along the rollout."""
+    steps = sorted(canary_steps)
+    if current.stage == SHADOW:
+        return Position(CANARY, steps[0])
+    if current.stage == CANARY:
+        later = [s for s in steps if s > current.fraction + 1e-9]
+        return Position(CANARY, later[0]) if later else Position(PRODUCTION, 1.0)
+    raise ValueError(f"stage {current.stage!r}: only shadow and canary challengers move along the rollout")
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """What the rollout does with the challenger this time, and why."""
+
+    action: str  # advance | promote | rollback | wait | hold | idle
+    version: str | None
+    current: Position | None
+    target: Position | None
+    reason: str
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def transition(self) -> bool:
+        return self.action in (ADVANCE, PROMOTE, ROLLBACK)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def plan_step(version: str, current: Position, verdict: Verdict, canary_steps: tuple[float, ...]) -> StepPlan:
+    """Turn a verdict into the next move (pure)."""
+    if verdict.outcome == PASS:
+        target = next_position(current, canary_steps)
+        action = PROMOTE if target.stage == PRODUCTION else ADVANCE
+        return StepPlan(action, version, current, target, verdict.reason, verdict.metrics)
+    if verdict.outcome == FAIL:
+        what = "shadow evaluation failed" if current.stage == SHADOW else f"canary at {current.fraction:.0%} failed"
+        return StepPlan(ROLLBACK, version, current, Position(ARCHIVED, 0.0), f"{what}: {verdict.reason}", verdict.metrics)
+    return StepPlan(WAIT, version, current, None, f"waiting for evidence: {verdict.reason}", verdict.metrics)
+
+
+def describe(plan: StepPlan) -> str:
+    """One line for logs, the CLI and the artifact title."""
+    if not plan.transition:
+        return f"v{plan.version}: {plan.action} ({plan.reason})" if plan.version else plan.reason
+    source = _where(plan.current)
+    return f"v{plan.version}: {source} → {_where(plan.target)} ({plan.reason})"
+
+
+def _where(position: Position | None) -> str:
+    if position is None:
+        return "?"
+    return f"canary {position.fraction:.0%}" if position.stage == CANARY else position.stage
+
+
+
+def idle_plan(state: dict[str, Any]) -> StepPlan | None:
+    """The plan when no evidence is needed (no challenger or champion, paused, not in rollout)."""
+    challenger, champion = state["challenger"], state["champion"]
+    if challenger is None or champion is None:
+        return StepPlan(IDLE, None, None, None, "no challenger in rollout" if champion else "no champion registered")
+    current = Position(challenger["stage"], challenger["fraction"])
+    if challenger["paused"]:
+        return StepPlan(HOLD, challenger["version"], current, None, "rollout paused")
+    if current.stage not in (SHADOW, CANARY):
+        return StepPlan(IDLE, challenger["version"], current, None, f"challenger stage {current.stage!r} is not in rollout")
+    return None

@@ -1,0 +1,128 @@
+"""A score run: pick the batch, rank it, then stream it through score → reasons → write.
+
+The whole run holds the ``score`` lake transaction: choosing the unscored leads,
+appending to the prediction log and publishing the output happen under one lock,
+so two runs on the same batch cannot both score it, and a run that dies leaves
+the prediction log as it was (the next run undoes its partial appends).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from leadops import tables
+from leadops.contract import Contract
+from leadops.journal import lake_transaction
+from leadops.storage import Lake
+from tasks.scoring import prediction_log as plog
+from tasks.scoring.explain import explain_chunk
+from tasks.scoring.output import FORMATS, OutputError, ScoresWriter, resolve_target
+from tasks.scoring.scorer import ServingSet, deciles, score_chunk, tiers
+from tasks.scoring.sources import BatchError, FileBatch, SilverBatch
+from tasks.scoring.table import output_rows, output_schema
+
+log = logging.getLogger(__name__)
+
+TRANSACTION = "score"
+
+
+@dataclass
+class ScoreResult:
+    """What a run did; ``as_dict()`` is the flow's return value and the CLI's JSON."""
+
+    batch_id: str
+    rows: int = 0
+    output: str | None = None
+    arms: dict[str, int] = field(default_factory=dict)
+    model_versions: dict[str, str] = field(default_factory=dict)
+    challenger_stage: str | None = None
+    log_rows: int = 0
+    scored_at: str = ""
+    reasons_mode: str = "exact"
+    skipped: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    scored_at: datetime
+    reasons_mode: str
+    output_format: str = "parquet"
+    out: str | None = None
+    endpoint_url: str | None = None
+
+
+def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunOptions,
+              chunk_rows: int, file_batch: FileBatch | None = None) -> ScoreResult:
+    """Score the batch (``file_batch``, or silver leads not yet served) end to end.
+
+    Raises:
+        OutputError: unknown output format (checked before any work).
+        BatchError: the batch lacks contract columns or holds values of the wrong type.
+    """
+    if options.output_format not in FORMATS:
+        raise OutputError(f"output format {options.output_format!r}: choose one of {', '.join(FORMATS)}")
+    with lake_transaction(lake, TRANSACTION, [tables.PREDICTION_LOG]):
+        source = _select(lake, contract, options, chunk_rows, file_batch)
+        result = ScoreResult(
+            batch_id=source.batch_id,
+            model_versions={m.role: m.version for m in serving.models},
+            challenger_stage=serving.challenger.stage if serving.challenger else None,
+            scored_at=options.scored_at.isoformat(),
+            reasons_mode=options.reasons_mode,
+        )
+        ranked = rank_batch(source, contract, serving)
+        if len(ranked) == 0:
+            result.skipped = "no unscored leads in the batch (already scored, or none yet)"
+            return result
+        _score_and_write(lake, contract, serving, options, source, ranked, result)
+    return result
+
+
+def _select(lake: Lake, contract: Contract, options: RunOptions, chunk_rows: int,
+            file_batch: FileBatch | None) -> SilverBatch | FileBatch:
+    # Chosen under the lock: a concurrent run on the same batch sees our log rows.
+    if file_batch is not None:
+        served = plog.served_ids(lake, file_batch.batch_id)
+        return FileBatch(file_batch.name, file_batch.checksum, file_batch.table, chunk_rows, served)
+    version = lake.table_version(tables.silver("leads"))
+    if version is None:
+        raise BatchError(f"table {tables.silver('leads')}: not found in {lake.root}; run `leadops ingest` first")
+    return SilverBatch(lake, contract, version, options.scored_at, plog.served_ids(lake), chunk_rows)
+
+
+def rank_batch(source: SilverBatch | FileBatch, contract: Contract, serving: ServingSet) -> np.ndarray:
+    """First pass: every served score of the batch, sorted (what deciles are cut from)."""
+    parts = [
+        score_chunk(chunk, contract.entity_id, contract.event_time, serving).served
+        for chunk in source.chunks()
+    ]
+    return np.sort(np.concatenate(parts)) if parts else np.empty(0)
+
+
+def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, options: RunOptions,
+                     source: SilverBatch | FileBatch, ranked: np.ndarray, result: ScoreResult) -> None:
+    fmt = options.output_format
+    default = lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}")
+    target = resolve_target(options.out, default, source.batch_id, fmt)
+    context = plog.LogContext(source.batch_id, options.scored_at, serving.champion.name)
+    with ScoresWriter(target, fmt, output_schema(contract), options.endpoint_url) as writer:
+        for chunk in source.chunks():
+            scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
+            decile = deciles(scored.served, ranked)
+            reasons = explain_chunk(scored, decile, serving, options.reasons_mode)
+            writer.write(output_rows(contract, scored, decile, tiers(decile), reasons, serving, options.scored_at))
+            log_rows = plog.chunk_log(context, scored, serving)
+            plog.append_log(lake, log_rows)
+            result.log_rows += log_rows.num_rows
+            for arm, count in zip(*np.unique(scored.arms, return_counts=True)):
+                result.arms[str(arm)] = result.arms.get(str(arm), 0) + int(count)
+            log.info("scored %d leads (%d so far)", len(scored.served), writer.rows)
+        result.output = writer.commit()
+    result.rows = writer.rows

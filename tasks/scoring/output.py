@@ -1,0 +1,133 @@
+"""Where a batch's scores go, written so a reader never sees half a file.
+
+Rows stream into a local temporary file (Parquet through a ParquetWriter, or CSV
+through pyarrow's CSVWriter), one chunk at a time, so memory does not grow with
+the batch. Only a finished file is published: a rename in the target's own
+folder for a local path, a managed (multipart) upload for ``s3://``, whose object
+appears only when the upload completes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+
+from leadops.errors import LeadOpsError, one_line
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("parquet", "csv")
+
+
+class OutputError(LeadOpsError):
+    """The scores could not be written; the message names the target."""
+
+
+def resolve_target(out: str | None, default_uri: str, batch_id: str, output_format: str) -> str:
+    """The file the scores go to: ``out`` (a file, a folder or s3:// URI) or the default.
+
+    A folder (an existing directory, or a name ending in ``/``) gets ``<batch_id>.<format>``.
+    """
+    if output_format not in FORMATS:
+        raise OutputError(f"output format {output_format!r}: choose one of {', '.join(FORMATS)}")
+    if out is None:
+        return default_uri
+    name = f"{batch_id}.{output_format}"
+    if out.startswith("s3://"):
+        return out + name if out.endswith("/") else out
+    if out.endswith(("/", os.sep)) or Path(out).is_dir():
+        return str(Path(out) / name)
+    return str(Path(out))
+
+
+class ScoresWriter:
+    """Streams score tables into one file and publishes it atomically on ``commit()``."""
+
+    def __init__(self, target: str, output_format: str, schema: pa.Schema, endpoint_url: str | None = None) -> None:
+        if output_format not in FORMATS:
+            raise OutputError(f"output format {output_format!r}: choose one of {', '.join(FORMATS)}")
+        self.target = target
+        self.schema = schema
+        self.rows = 0
+        self._format = output_format
+        self._endpoint_url = endpoint_url
+        self._tmp = self._temp_path()
+        self._writer = self._open_writer()
+
+    def _temp_path(self) -> Path:
+        # A local target's temp file sits beside it, so publishing is a same-folder rename.
+        folder = None
+        if not self.target.startswith("s3://"):
+            folder = Path(self.target).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"output {self.target}: cannot create folder ({one_line(exc)})") from exc
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-scores-", suffix=f".{self._format}")
+        os.close(fd)
+        return Path(name)
+
+    def _open_writer(self) -> Any:
+        if self._format == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetWriter(self._tmp, self.schema, compression="zstd")
+        import pyarrow.csv as pacsv
+
+        return pacsv.CSVWriter(self._tmp, self.schema)
+
+    def write(self, table: pa.Table) -> None:
+        """Append one chunk of rows (same schema as the writer's)."""
+        self._writer.write_table(table.select(self.schema.names).cast(self.schema))
+        self.rows += table.num_rows
+
+    def commit(self) -> str:
+        """Close the file and publish it at the target; returns the target."""
+        self._writer.close()
+        try:
+            if self.target.startswith("s3://"):
+                self._upload()
+            else:
+                os.replace(self._tmp, self.target)
+        except OutputError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"output {self.target}: write failed ({one_line(exc)})") from exc
+        finally:
+            self._tmp.unlink(missing_ok=True)
+        return self.target
+
+    def _upload(self) -> None:
+        from leadops.s3 import S3Lake, split_s3_uri
+
+        bucket, key = split_s3_uri(self.target)
+        if not key:
+            raise OutputError(f"output {self.target}: no object key after the bucket")
+        client = S3Lake(f"s3://{bucket}", endpoint_url=self._endpoint_url).client
+        try:
+            client.upload_file(str(self._tmp), bucket, key)
+        except Exception as exc:  # boto3 raises several unrelated types
+            raise OutputError(f"output {self.target}: upload failed ({one_line(exc)})") from exc
+
+    def abort(self) -> None:
+        """Drop the partial file; the target is left as it was."""
+        try:
+            self._writer.close()
+        except Exception:  # closing a broken writer must not hide the real error
+            log.debug("closing an aborted scores writer failed", exc_info=True)
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> ScoresWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is not None:
+            self.abort()

@@ -1,0 +1,125 @@
+"""The prediction log: every score any model gave any lead, served or shadow.
+
+Layout and column meaning are agreed in ``leadops.tables`` (PREDICTION_LOG); the
+monitor and rollout stages read this table. Column names here are the log's own,
+not the contract's: the log is the same shape whatever the CRM calls its id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+
+from leadops import tables
+from leadops.storage import Lake
+from tasks.scoring.scorer import ChunkScores, ServingSet
+
+ENTITY_ID = "entity_id"
+EVENT_TIME = "event_time"
+BATCH_ID = "batch_id"
+SCORED_AT = "scored_at"
+MODEL_NAME = "model_name"
+MODEL_VERSION = "model_version"
+ROLE = "role"
+STAGE = "stage"
+ARM = "arm"
+SERVED = "served"
+SCORE = "score"
+
+UTC_TIME = pa.timestamp("us", tz="UTC")
+LOG_SCHEMA = pa.schema(
+    [
+        (ENTITY_ID, pa.string()),
+        (EVENT_TIME, UTC_TIME),
+        (BATCH_ID, pa.string()),
+        (SCORED_AT, UTC_TIME),
+        (MODEL_NAME, pa.string()),
+        (MODEL_VERSION, pa.string()),
+        (ROLE, pa.string()),
+        (STAGE, pa.string()),
+        (ARM, pa.string()),
+        (SERVED, pa.bool_()),
+        (SCORE, pa.float64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class LogContext:
+    """What every row of one run shares."""
+
+    batch_id: str
+    scored_at: datetime
+    model_name: str
+
+
+def log_rows(
+    context: LogContext,
+    entity_ids: pa.Array,
+    event_times: pa.Array,
+    model_version: str,
+    role: str,
+    stage: str,
+    arms: np.ndarray,
+    served: np.ndarray,
+    scores: np.ndarray,
+) -> pa.Table:
+    """One model's log rows for one chunk of leads (arrays aligned with ``entity_ids``)."""
+    n = len(entity_ids)
+    return pa.table(
+        {
+            ENTITY_ID: entity_ids.cast(pa.string()),
+            EVENT_TIME: event_times.cast(UTC_TIME),
+            BATCH_ID: pa.array([context.batch_id] * n, pa.string()),
+            SCORED_AT: pa.array([context.scored_at] * n, UTC_TIME),
+            MODEL_NAME: pa.array([context.model_name] * n, pa.string()),
+            MODEL_VERSION: pa.array([model_version] * n, pa.string()),
+            ROLE: pa.array([role] * n, pa.string()),
+            STAGE: pa.array([stage] * n, pa.string()),
+            ARM: pa.array(arms, pa.string()),
+            SERVED: pa.array(served, pa.bool_()),
+            SCORE: pa.array(scores, pa.float64()),
+        },
+        schema=LOG_SCHEMA,
+    )
+
+
+def served_ids(lake: Lake, batch_id: str | None = None) -> pa.Array:
+    """Ids that already have a served score (in ``batch_id`` only, when given)."""
+    if not lake.table_exists(tables.PREDICTION_LOG):
+        return pa.array([], pa.string())
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable
+
+    delta = DeltaTable(lake.table_uri(tables.PREDICTION_LOG), storage_options=lake.storage_options)
+    expression = pc.field(SERVED) == True  # noqa: E712 (an arrow expression, not a bool)
+    if batch_id is not None:
+        expression = expression & (pc.field(BATCH_ID) == batch_id)
+    ids = delta.to_pyarrow_dataset().to_table(columns=[ENTITY_ID], filter=expression)
+    return pc.unique(ids.column(ENTITY_ID).combine_chunks()).cast(pa.string())
+
+
+def append_log(lake: Lake, rows: pa.Table) -> int:
+    """Append rows in one Delta commit; returns the new table version."""
+    return lake.append_table(tables.PREDICTION_LOG, rows)
+
+
+def chunk_log(context: LogContext, scored: ChunkScores, serving: ServingSet) -> pa.Table:
+    """Log rows of one chunk: one per lead per model that scored it."""
+    arms = scored.arms
+    parts = []
+    for model in serving.models:
+        if model is serving.champion:
+            served = ~scored.in_canary
+        elif model is serving.canary:
+            served = scored.in_canary
+        else:  # shadow (or a canary at fraction 0): logged, never delivered
+            served = np.zeros(len(arms), dtype=bool)
+        parts.append(
+            log_rows(context, scored.ids, scored.event_times, model.version, model.role,
+                     model.stage, arms, served, scored.scores[model.version])
+        )
+    return pa.concat_tables(parts)

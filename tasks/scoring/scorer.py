@@ -1,0 +1,131 @@
+"""Scoring one chunk of leads: every model's score, the canary split, deciles and tiers.
+
+Pure numpy/Arrow on an in-memory chunk; ``tasks.scoring.batch`` streams chunks
+through these functions and writes what they return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from tasks.scoring.routing import CANARY_ARM, CHAMPION_ARM, route_to_canary
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+PRODUCTION, SHADOW, CANARY = "production", "shadow", "canary"
+# Tier A is the top decile (the sales team's default capacity of 10%), B the next two.
+TIER_BY_DECILE = np.array(["", "A", "B", "B", "C", "C", "C", "D", "D", "D", "D"], dtype=object)
+
+
+@dataclass
+class ServingModel:
+    """One registered model version, ready to score: its booster and its fitted encoder."""
+
+    name: str
+    version: str
+    role: str  # champion | challenger
+    stage: str  # production | shadow | canary
+    booster: Any
+    encoder: Any
+    fraction: float = 0.0  # canary share (challenger in canary only)
+    salt: str = ""
+
+    @cached_property
+    def reason_units(self) -> list[Any]:
+        """How this model's encoded columns read as reasons (the model's own ``explain`` grouping)."""
+        from tasks.training.reasons import reason_units
+
+        return reason_units(self.encoder)
+
+    def encode(self, frame: Any) -> np.ndarray:
+        return self.encoder.transform(frame)
+
+    def predict(self, encoded: np.ndarray) -> np.ndarray:
+        """Conversion probabilities as float64, exactly as the logged model's ``predict_proba``.
+
+        Encoding once per chunk and predicting here (rather than calling the model's
+        ``predict_proba``) lets the reasons reuse the same encoded rows.
+        """
+        return np.asarray(self.booster.inplace_predict(encoded), dtype=np.float64)
+
+    def contributions(self, encoded: np.ndarray, approx: bool = False) -> np.ndarray:
+        """TreeSHAP contributions in log-odds (rows × (columns + 1), bias last)."""
+        import xgboost as xgb
+
+        names = self.booster.feature_names
+        matrix = xgb.DMatrix(encoded, feature_names=list(names) if names else None)
+        return self.booster.predict(matrix, pred_contribs=True, approx_contribs=approx)
+
+
+@dataclass(frozen=True)
+class ServingSet:
+    """The champion and, when one is in shadow or canary, the challenger."""
+
+    champion: ServingModel
+    challenger: ServingModel | None = None
+
+    @property
+    def canary(self) -> ServingModel | None:
+        """The challenger when it serves a share of leads."""
+        c = self.challenger
+        return c if c is not None and c.stage == CANARY and c.fraction > 0 else None
+
+    @property
+    def models(self) -> list[ServingModel]:
+        return [self.champion] + ([self.challenger] if self.challenger else [])
+
+
+@dataclass
+class ChunkScores:
+    """Every model's scores for one chunk, and which arm each lead is served from."""
+
+    ids: pa.Array
+    event_times: pa.Array
+    encoded: dict[str, np.ndarray]  # by model version
+    scores: dict[str, np.ndarray]  # by model version
+    in_canary: np.ndarray  # bool per lead
+    served: np.ndarray  # the delivered score per lead
+
+    @property
+    def arms(self) -> np.ndarray:
+        return np.where(self.in_canary, CANARY_ARM, CHAMPION_ARM)
+
+
+def score_chunk(chunk: pa.Table, id_column: str, time_column: str, serving: ServingSet) -> ChunkScores:
+    """Score a chunk with every model and route each lead to its arm."""
+    frame = chunk.to_pandas()
+    ids = chunk.column(id_column).combine_chunks()
+    encoded: dict[str, np.ndarray] = {}
+    scores: dict[str, np.ndarray] = {}
+    for model in serving.models:
+        encoded[model.version] = model.encode(frame)
+        scores[model.version] = model.predict(encoded[model.version])
+    served = scores[serving.champion.version]
+    in_canary = np.zeros(len(ids), dtype=bool)
+    canary = serving.canary
+    if canary is not None:
+        in_canary = route_to_canary(ids.to_pylist(), canary.salt, canary.fraction)
+        served = np.where(in_canary, scores[canary.version], served)
+    return ChunkScores(ids, chunk.column(time_column).combine_chunks(), encoded, scores, in_canary, served)
+
+
+def deciles(scores: np.ndarray, ranked: np.ndarray) -> np.ndarray:
+    """Decile of each score within the batch (1 = the best 10%).
+
+    Args:
+        scores: the scores to place.
+        ranked: every served score of the batch, sorted ascending.
+    """
+    if len(ranked) == 0:
+        return np.ones(len(scores), dtype=np.int8)
+    better = len(ranked) - np.searchsorted(ranked, scores, side="right")
+    return np.clip(1 + (10 * better) // len(ranked), 1, 10).astype(np.int8)
+
+
+def tiers(decile: np.ndarray) -> np.ndarray:
+    """Tier letters: A = decile 1, B = 2-3, C = 4-6, D = 7-10."""
+    return TIER_BY_DECILE[decile]

@@ -1,0 +1,138 @@
+"""The training set: matured, labelled leads from gold, split by time.
+
+A lead's outcome is only known once its outcome window has passed, so a lead
+younger than the window is *immature*: it is left out, never counted as a
+negative (that would teach the model that fresh leads do not convert).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import TimeSeriesSplit
+
+from leadops.contract import Contract
+from leadops.errors import LeadOpsError
+from leadops.storage import Lake
+from leadops.tables import GOLD_LEADS
+
+log = logging.getLogger(__name__)
+
+LABEL = "_label"  # the decided 0/1 target, kept beside the raw columns
+
+
+class TrainingDataError(LeadOpsError):
+    """The lake does not hold enough matured, labelled leads to train."""
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Time-ordered matured leads: older ``dev`` rows for the search, newest ``test`` rows."""
+
+    dev: pd.DataFrame
+    test: pd.DataFrame
+    as_of: datetime
+    maturity_cutoff: datetime
+    test_start: datetime
+    gold_version: int | None
+    digest: str
+
+
+def utc(moment: datetime | None) -> datetime:
+    """``moment`` as an aware UTC datetime (naive means UTC); now when None."""
+    if moment is None:
+        return datetime.now(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def read_gold(lake: Lake) -> tuple[pd.DataFrame, int | None]:
+    """The gold leads table and its Delta version (for lineage)."""
+    version = lake.table_version(GOLD_LEADS)
+    if version is None:
+        raise TrainingDataError(f"table {GOLD_LEADS}: not found in {lake.root}; run `leadops ingest` first")
+    return lake.read_table(GOLD_LEADS), version
+
+
+def label_matured(gold: pd.DataFrame, contract: Contract, as_of: datetime,
+                  training_window_days: int | None = None) -> pd.DataFrame:
+    """Keep leads whose outcome window has closed by ``as_of`` and decide their label.
+
+    Label 1 iff the outcome says converted and it arrived within the window (and
+    by ``as_of``); otherwise 0. Rows come back sorted by event time, then id.
+    """
+    window = pd.Timedelta(days=contract.outcome_window_days)
+    cutoff = pd.Timestamp(utc(as_of)) - window
+    events = pd.to_datetime(gold[contract.event_time], utc=True)
+    keep = events <= cutoff
+    if training_window_days is not None:
+        keep &= events > cutoff - pd.Timedelta(days=training_window_days)
+    frame = gold.loc[keep].copy()
+    events = events[keep]
+    label_times = pd.to_datetime(frame[contract.label_time], utc=True)
+    converted = frame[contract.label].astype("boolean").fillna(False).astype(bool)
+    in_time = (label_times <= events + window) & (label_times <= pd.Timestamp(utc(as_of)))
+    frame[LABEL] = (converted & in_time.fillna(False)).astype(np.int8)
+    frame[contract.event_time] = events
+    return frame.sort_values([contract.event_time, contract.entity_id], kind="stable").reset_index(drop=True)
+
+
+def split_by_time(matured: pd.DataFrame, contract: Contract, test_window_days: int
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, datetime]:
+    """The newest ``test_window_days`` of matured leads are the test set."""
+    if matured.empty:
+        raise TrainingDataError(f"{GOLD_LEADS}: no matured leads (outcome window "
+                                f"{contract.outcome_window_days} days) as of the given time")
+    newest = matured[contract.event_time].max()
+    test_start = newest - pd.Timedelta(days=test_window_days)
+    is_test = matured[contract.event_time] > test_start
+    dev, test = matured.loc[~is_test].reset_index(drop=True), matured.loc[is_test].reset_index(drop=True)
+    for name, part in (("training", dev), ("test", test)):
+        if part[LABEL].nunique() < 2:
+            raise TrainingDataError(
+                f"{GOLD_LEADS}: the {name} window has {len(part)} matured leads and only one "
+                f"class; need converted and not-converted leads (test window {test_window_days} days)")
+    return dev, test, test_start.to_pydatetime()
+
+
+def time_series_folds(labels: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """sklearn TimeSeriesSplit on time-ordered rows: each fold validates on later rows."""
+    if len(labels) < 2 * (folds + 1):
+        raise TrainingDataError(f"{GOLD_LEADS}: {len(labels)} training leads are too few for {folds} folds")
+    splits = list(TimeSeriesSplit(n_splits=folds).split(labels))
+    for number, (train, valid) in enumerate(splits, start=1):
+        if len(np.unique(labels[valid])) < 2 or len(np.unique(labels[train])) < 2:
+            raise TrainingDataError(
+                f"{GOLD_LEADS}: time-series fold {number} of {folds} has only one class; "
+                "ingest more weeks or lower LEADOPS_CV_FOLDS")
+    return splits
+
+
+def frame_digest(frame: pd.DataFrame, contract: Contract) -> str:
+    """A content hash of the training rows (lineage: same digest, same data)."""
+    columns = [c for c in [*contract.lead_columns, LABEL] if c in frame.columns]
+    flat = frame[columns].copy()
+    for name in contract.by_role("multi_valued"):
+        if name in flat.columns:
+            flat[name] = flat[name].map(lambda v: "|".join(map(str, v)) if v is not None else "")
+    hashed = pd.util.hash_pandas_object(flat, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
+
+
+def build_training_set(lake: Lake, contract: Contract, as_of: datetime | None,
+                       test_window_days: int, training_window_days: int | None = None) -> TrainingSet:
+    """Read gold, keep matured leads, label them and split by time."""
+    moment = utc(as_of)
+    gold, version = read_gold(lake)
+    matured = label_matured(gold, contract, moment, training_window_days)
+    dev, test, test_start = split_by_time(matured, contract, test_window_days)
+    log.info("training set: %d matured of %d gold leads (%d dev, %d test), %.1f%% converted",
+             len(matured), len(gold), len(dev), len(test), 100 * matured[LABEL].mean())
+    cutoff = moment - pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()
+    return TrainingSet(dev=dev, test=test, as_of=moment, maturity_cutoff=cutoff,
+                       test_start=test_start, gold_version=version,
+                       digest=frame_digest(matured, contract))

@@ -1,0 +1,108 @@
+"""The logged model: raw silver lead rows in, conversion probability out.
+
+``LeadScoringModel`` is an ``mlflow.pyfunc.PythonModel`` carrying two small
+artifacts, the booster (XGBoost JSON) and the encoder (JSON), so
+
+    mlflow.pyfunc.load_model("models:/<name>@champion").predict(silver_rows)
+
+returns probabilities, and the score stage gets the parts it needs through
+``load_model(...).unwrap_python_model()``: ``predict_proba`` (no MLflow schema
+enforcement, for large batches), ``explain``, ``booster`` and ``encoder``.
+Loading reads two JSON files and imports no plotting or SHAP library.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from tasks.training.encoder import FeatureEncoder
+from tasks.training.reasons import reason_units, top_reasons
+
+BOOSTER_ARTIFACT = "booster"
+ENCODER_ARTIFACT = "encoder"
+
+
+class LeadScoringModel(mlflow.pyfunc.PythonModel):
+    """Encoder + booster; every method takes raw lead rows (a DataFrame)."""
+
+    def __init__(self) -> None:
+        self.booster: xgb.Booster | None = None
+        self.encoder: FeatureEncoder | None = None
+
+    @classmethod
+    def from_parts(cls, booster: xgb.Booster, encoder: FeatureEncoder) -> LeadScoringModel:
+        """A ready model without a save/load round trip (training, tests)."""
+        model = cls()
+        model.booster, model.encoder = booster, encoder
+        return model
+
+    def load_context(self, context: Any) -> None:
+        self.encoder = FeatureEncoder.from_json(Path(context.artifacts[ENCODER_ARTIFACT]).read_text())
+        self.booster = xgb.Booster()
+        self.booster.load_model(context.artifacts[BOOSTER_ARTIFACT])
+
+    # No type hint on model_input on purpose: MLflow would turn a hint into its own
+    # input validation, and the signature already describes the columns.
+    def predict(self, context, model_input, params=None) -> np.ndarray:  # noqa: ANN001
+        """Conversion probability per row (1-D float array)."""
+        return self.predict_proba(pd.DataFrame(model_input))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Probabilities for raw lead rows, skipping MLflow's per-row schema checks."""
+        encoded = self.encoder.transform(frame)
+        return self.booster.inplace_predict(encoded).astype(np.float64)
+
+    def contributions(self, frame: pd.DataFrame, approx: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(encoded rows, SHAP contributions in log-odds incl. a trailing bias column).
+
+        ``approx=True`` uses XGBoost's approximate contributions (~100x faster).
+        """
+        encoded = self.encoder.transform(frame)
+        data = xgb.DMatrix(encoded, feature_names=self.encoder.feature_names)
+        contribs = self.booster.predict(data, pred_contribs=True, approx_contribs=approx)
+        return encoded, contribs
+
+    def explain(self, frame: pd.DataFrame, top_k: int = 3, approx: bool = False) -> pd.DataFrame:
+        """The ``top_k`` reasons per row, e.g. "uses Salesforce (+0.12)" (log-odds)."""
+        encoded, contribs = self.contributions(frame, approx=approx)
+        reasons = top_reasons(contribs, encoded, reason_units(self.encoder), top_k)
+        reasons.index = frame.index
+        return reasons
+
+
+def save_parts(booster: xgb.Booster, encoder: FeatureEncoder, folder: Path) -> dict[str, str]:
+    """Write the two artifacts; returns the ``artifacts`` mapping for ``log_model``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    booster_path, encoder_path = folder / "booster.json", folder / "encoder.json"
+    booster.save_model(booster_path)
+    encoder_path.write_text(encoder.to_json())
+    return {BOOSTER_ARTIFACT: str(booster_path), ENCODER_ARTIFACT: str(encoder_path)}
+
+
+def input_signature(contract: Any) -> Any:
+    """The model signature from the contract: raw lead columns in, one probability out.
+
+    Columns the contract marks required stay required; the rest are optional, so
+    rows from a CRM export that lacks a column still score (the encoder fills it).
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, DataType, Schema
+    from mlflow.types.schema import AnyType, Array
+
+    types = {"numeric": DataType.double, "boolean": DataType.boolean, "categorical": DataType.string,
+             "email": DataType.string, "text": DataType.string}
+    required = set(contract.required_lead_columns)
+    specs = [ColSpec(DataType.string, contract.entity_id, required=False),
+             # AnyType, not datetime: MLflow's datetime type refuses the tz-aware UTC
+             # timestamps silver holds; the encoder parses any timestamp form itself.
+             ColSpec(AnyType(), contract.event_time, required=contract.event_time in required)]
+    for column in contract.features:
+        kind = Array(DataType.string) if column.role == "multi_valued" else types[column.role]
+        specs.append(ColSpec(kind, column.name, required=column.name in required))
+    return ModelSignature(inputs=Schema(specs), outputs=Schema([ColSpec(DataType.double)]))

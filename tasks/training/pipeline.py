@@ -1,0 +1,84 @@
+"""Train one candidate: encode, search, fit, evaluate, and a logistic baseline.
+
+Plain functions over a ``TrainingSet``; the Prefect tasks in ``steps.py`` call them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import xgboost as xgb
+
+from leadops.contract import Contract
+from tasks.training.dataset import LABEL, TrainingSet, time_series_folds
+from tasks.training.encoder import FeatureEncoder
+from tasks.training.evaluation import test_metrics
+from tasks.training.search import SearchConfig, SearchResult, fit_booster, run_search
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    encoder: FeatureEncoder
+    search: SearchResult
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A fitted model and how it did on the test window (plus the baseline's numbers)."""
+
+    encoder: FeatureEncoder
+    booster: xgb.Booster
+    search: SearchResult
+    test_labels: np.ndarray
+    test_scores: np.ndarray
+    metrics: dict[str, float]
+    baseline_scores: np.ndarray
+    baseline_metrics: dict[str, float]
+
+
+def search_candidate(training: TrainingSet, contract: Contract, config: SearchConfig,
+                     technographics_cap: int, cv_folds: int) -> SearchOutcome:
+    """Fit the encoder on the training rows and run the hyperparameter search."""
+    encoder = FeatureEncoder.fit(training.dev, contract, technographics_cap)
+    features, labels = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
+    folds = time_series_folds(labels, cv_folds)
+    result = run_search(features, labels, folds, config)
+    log.info("search %s: best cv auc %.4f after %d trials (%s)", result.study_name,
+             result.best_value, len(result.trials), result.counts)
+    return SearchOutcome(encoder, result)
+
+
+def fit_candidate(training: TrainingSet, outcome: SearchOutcome, seed: int,
+                  capacity_fraction: float) -> Candidate:
+    """Train the final booster on all training rows and evaluate it and the baseline."""
+    encoder = outcome.encoder
+    dev_x, dev_y = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
+    test_x, test_y = encoder.transform(training.test), training.test[LABEL].to_numpy()
+    booster = fit_booster(dev_x, dev_y, outcome.search.best_params, outcome.search.best_rounds,
+                          seed, encoder.feature_names)
+    scores = booster.inplace_predict(test_x).astype(np.float64)
+    baseline = baseline_scores(dev_x, dev_y, test_x, seed)
+    return Candidate(encoder=encoder, booster=booster, search=outcome.search, test_labels=test_y,
+                     test_scores=scores, metrics=test_metrics(test_y, scores, capacity_fraction),
+                     baseline_scores=baseline,
+                     baseline_metrics=test_metrics(test_y, baseline, capacity_fraction))
+
+
+def baseline_scores(dev_x: np.ndarray, dev_y: np.ndarray, test_x: np.ndarray, seed: int) -> np.ndarray:
+    """A plain, standardised logistic regression on the same encoded features.
+
+    It is the yardstick: a boosted model that cannot beat it is not worth its cost.
+    """
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
+                          LogisticRegression(max_iter=2000, random_state=seed))
+    model.fit(dev_x, dev_y)
+    return model.predict_proba(test_x)[:, 1]

@@ -1,0 +1,82 @@
+"""Register the new model version and apply the gate, under the registry lock.
+
+The champion is loaded from the registry and scored on the *same* test rows the
+new model was evaluated on, so the comparison is like for like even when the
+champion was trained on another window or with another encoder.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from leadops import registry
+from leadops.settings import Settings
+from leadops.storage import Lake
+from tasks.training.evaluation import paired_bootstrap_auc_diff, test_metrics
+from tasks.training.gate import GateResult, decide
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    version: str
+    gate: GateResult
+    champion_version: str | None
+    champion_metrics: dict[str, float] | None
+    auc_diff_ci: dict[str, float] | None
+
+
+def champion_scores(name: str, frame: pd.DataFrame) -> np.ndarray:
+    """The current champion's probabilities for raw lead rows, through its pyfunc interface."""
+    import mlflow.pyfunc
+
+    model = mlflow.pyfunc.load_model(registry.model_uri(name, registry.CHAMPION))
+    return np.asarray(model.predict(frame), dtype=np.float64).ravel()
+
+
+def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: str,
+                      test_frame: pd.DataFrame, test_labels: np.ndarray, new_scores: np.ndarray,
+                      new_metrics: dict[str, float], min_gain: float) -> PromotionOutcome:
+    """Create the version, compare with the champion, set aliases and stage tags.
+
+    Args:
+        test_frame: raw lead rows of the test window (what the champion scores).
+        test_labels / new_scores / new_metrics: the new model on those rows.
+        min_gain: required relative ROC-AUC gain over the champion.
+    """
+    client = registry.registry_client(settings)
+    name = settings.model_name
+    with registry.promotion_lock(lake):
+        champion = registry.get_champion(client, name)
+        champion_metrics = ci = None
+        if champion is not None:
+            old = champion_scores(name, test_frame)
+            champion_metrics = test_metrics(test_labels, old, settings.capacity_fraction)
+            ci = paired_bootstrap_auc_diff(test_labels, new_scores, old,
+                                           settings.gate_bootstrap_samples, settings.seed)
+        version = registry.register_version(client, name, model_info.model_uri, run_id,
+                                            model_id=getattr(model_info, "model_id", None)).version
+        gate = decide(new_metrics, champion_metrics, ci, min_gain,
+                      champion.version if champion is not None else None)
+        _apply(client, name, str(version), gate, new_metrics)
+    log.info("model %s v%s: %s (%s)", name, version, gate.decision, gate.reason)
+    return PromotionOutcome(str(version), gate, champion.version if champion else None,
+                            champion_metrics, ci)
+
+
+def _apply(client: Any, name: str, version: str, gate: GateResult, metrics: dict[str, float]) -> None:
+    if gate.decision == "champion":
+        registry.move_alias(client, name, registry.CHAMPION, version)
+    elif gate.decision == "challenger":
+        previous = registry.get_challenger(client, name)
+        if previous is not None and previous.version != version:
+            registry.set_stage(client, name, previous.version, "archived", 0.0,
+                               f"superseded by challenger v{version}")
+        registry.move_alias(client, name, registry.CHALLENGER, version)
+    registry.set_stage(client, name, version, gate.stage, gate.fraction, gate.reason, metrics)

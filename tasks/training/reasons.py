@@ -1,0 +1,110 @@
+"""SHAP contributions → short human reasons ("uses Salesforce (+0.12)").
+
+Contributions come per encoded column; a person thinks per feature. One-hot
+columns of a categorical are summed into one reason labelled with the lead's own
+value ("source is referral"); each technographic item stays its own reason
+("uses Salesforce" / "does not use Salesforce"); numbers show their value.
+Everything is vectorised over rows, so the cost stays the SHAP computation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tasks.training.encoder import EncodedColumn, FeatureEncoder, human
+
+
+@dataclass(frozen=True)
+class ReasonUnit:
+    """Encoded columns whose contributions are read as one reason."""
+
+    feature: str
+    columns: tuple[int, ...]
+    kind: str  # "value": a number; "choice": one-hot group; "flag": on/off indicator
+    labels: tuple[str, ...]
+
+
+def reason_units(encoder: FeatureEncoder) -> list[ReasonUnit]:
+    """Group the encoder's columns into reason units, in column order."""
+    units: list[ReasonUnit] = []
+    groups: dict[str, list[int]] = {}
+    for index, column in enumerate(encoder.columns):
+        if column.kind == "onehot":
+            if column.feature not in groups:
+                groups[column.feature] = []
+                units.append(ReasonUnit(column.feature, (), "choice", ()))  # filled below
+            groups[column.feature].append(index)
+        elif column.kind in ("multihot", "boolean"):
+            units.append(ReasonUnit(column.feature, (index,), "flag", _flag_labels(column)))
+        else:
+            units.append(ReasonUnit(column.feature, (index,), "value", (column.label,)))
+    return [_filled(u, groups, encoder.columns) if u.kind == "choice" else u for u in units]
+
+
+def _filled(unit: ReasonUnit, groups: dict[str, list[int]], columns: list[EncodedColumn]) -> ReasonUnit:
+    indices = tuple(groups[unit.feature])
+    # Which column is lit depends on the row; the last label covers "none lit" (missing).
+    labels = tuple(columns[i].label for i in indices) + (f"{human(unit.feature)} missing",)
+    return ReasonUnit(unit.feature, indices, "choice", labels)
+
+
+def _flag_labels(column: EncodedColumn) -> tuple[str, str, str]:
+    if column.kind == "boolean":
+        return column.label, f"no {column.label}", f"{column.label} unknown"
+    off = column.label.replace("uses ", "does not use ", 1) if column.label.startswith("uses ") \
+        else f"not {column.label}"
+    return column.label, off, off
+
+
+def unit_matrix(units: list[ReasonUnit], width: int) -> np.ndarray:
+    """(encoded columns × units) 0/1 matrix: contributions @ matrix sums each unit."""
+    matrix = np.zeros((width, len(units)), dtype=np.float32)
+    for u, unit in enumerate(units):
+        matrix[list(unit.columns), u] = 1.0
+    return matrix
+
+
+def unit_text(unit: ReasonUnit, encoded: np.ndarray) -> np.ndarray:
+    """The reason text of ``unit`` for each row of the encoded matrix."""
+    block = encoded[:, list(unit.columns)]
+    if unit.kind == "choice":
+        lit = np.where(block.max(axis=1) > 0, block.argmax(axis=1), len(unit.columns))
+        return np.asarray(unit.labels, dtype=object)[lit]
+    if unit.kind == "flag":
+        state = np.where(np.isnan(block[:, 0]), 2, np.where(block[:, 0] > 0, 0, 1))
+        return np.asarray(unit.labels, dtype=object)[state]
+    values = block[:, 0]
+    shown = [f"{unit.labels[0]} = {v:.3g}" if not np.isnan(v) else f"{unit.labels[0]} missing" for v in values]
+    return np.asarray(shown, dtype=object)
+
+
+def top_reasons(contributions: np.ndarray, encoded: np.ndarray, units: list[ReasonUnit],
+                top_k: int = 3) -> pd.DataFrame:
+    """The ``top_k`` reasons per row by absolute contribution (log-odds), as text.
+
+    Args:
+        contributions: (rows × encoded columns [+ bias]) SHAP values; a trailing bias column is ignored.
+        encoded: the encoded rows the contributions were computed on.
+        units: from ``reason_units``.
+        top_k: reasons per row.
+
+    Returns:
+        Columns ``reason_1`` … ``reason_k``, e.g. "uses Salesforce (+0.12)".
+    """
+    width = encoded.shape[1]
+    per_unit = contributions[:, :width] @ unit_matrix(units, width)
+    k = min(top_k, len(units))
+    order = np.argsort(-np.abs(per_unit), axis=1, kind="stable")[:, :k]
+    result = {}
+    for rank in range(k):
+        texts = np.empty(len(encoded), dtype=object)
+        for u in np.unique(order[:, rank]):
+            rows = np.flatnonzero(order[:, rank] == u)
+            values = per_unit[rows, u]
+            labels = unit_text(units[u], encoded[rows])
+            texts[rows] = [f"{label} ({value:+.2f})" for label, value in zip(labels, values)]
+        result[f"reason_{rank + 1}"] = texts
+    return pd.DataFrame(result)

@@ -1,0 +1,81 @@
+"""The train flow's result: the JSON-able summary and the markdown artifact."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tasks.training.evaluation import METRIC_NAMES
+
+
+def _number(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def metrics_table(result: dict[str, Any]) -> str:
+    champion = result["champion_metrics"]
+    head = f"champion v{result['champion_version']}" if champion else "champion"
+    lines = [f"| metric | new v{result['model_version']} | {head} | logistic baseline |",
+             "|---|---|---|---|"]
+    for name in METRIC_NAMES:
+        lines.append(f"| {name} | {_number(result['metrics'].get(name))} | "
+                     f"{_number((champion or {}).get(name))} | "
+                     f"{_number(result['baseline_metrics'].get(name))} |")
+    return "\n".join(lines)
+
+
+def trials_table(trials: list[dict[str, Any]], limit: int = 10) -> str:
+    """The best ``limit`` trials (completed first, by CV AUC)."""
+    ranked = sorted(trials, key=lambda t: (t["state"] != "COMPLETE", -(t["value"] or 0.0)))[:limit]
+    lines = ["| trial | state | CV AUC | rounds | seconds |", "|---|---|---|---|---|"]
+    for t in ranked:
+        lines.append(f"| {t['number']} | {t['state']} | {_number(t['value'])} | "
+                     f"{_number(t.get('rounds'))} | {_number(t.get('duration_s'))} |")
+    return "\n".join(lines)
+
+
+def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str:
+    """What the Prefect UI shows for a train run: decision, metrics side by side, the search."""
+    counts = result["trials"]
+    ci = result.get("auc_diff_ci")
+    ci_text = f" · AUC gain 95% CI [{ci['low']:+.4f}, {ci['high']:+.4f}]" if ci else ""
+    return "\n\n".join([
+        f"# Train: {result['model_name']} v{result['model_version']} → **{result['decision']}**",
+        f"**Why:** {result['reason']}{ci_text}",
+        f"Trigger: `{result['trigger']}` · MLflow run `{result['run_id']}` · "
+        f"gold/leads version {result['gold_version']} (digest `{result['data_digest']}`) · "
+        f"as of {result['as_of']}",
+        f"## Test window ({result['test_rows']} matured leads from {result['test_start']})",
+        metrics_table(result),
+        f"## Search `{result['study_name']}`: {counts['completed']} completed, {counts['pruned']} "
+        f"pruned, {counts['failed']} failed; best CV AUC {_number(result['best_cv_auc'])} "
+        f"on {result['train_rows']} training leads",
+        trials_table(trials),
+    ])
+
+
+def result_summary(*, run_id: str, model_name: str, trigger: str, training: Any, candidate: Any,
+                   promotion: Any) -> dict[str, Any]:
+    """The flow's return value and the CLI's ``--json`` object (JSON-able only)."""
+    counts = candidate.search.counts
+    headline = lambda metrics: {k: metrics[k] for k in METRIC_NAMES} if metrics else None  # noqa: E731
+    return {
+        "run_id": run_id, "model_name": model_name, "model_version": promotion.version,
+        "decision": promotion.gate.decision, "reason": promotion.gate.reason,
+        "stage": promotion.gate.stage, "trigger": trigger,
+        "metrics": headline(candidate.metrics),
+        "champion_metrics": headline(promotion.champion_metrics),
+        "champion_version": promotion.champion_version,
+        "baseline_metrics": headline(candidate.baseline_metrics),
+        "relative_auc_gain": promotion.gate.relative_auc_gain,
+        "auc_diff_ci": promotion.auc_diff_ci,
+        "trials": {"completed": counts["COMPLETE"], "pruned": counts["PRUNED"],
+                   "failed": counts["FAIL"], "total": len(candidate.search.trials)},
+        "best_cv_auc": candidate.search.best_value, "best_params": candidate.search.best_params,
+        "best_rounds": candidate.search.best_rounds, "study_name": candidate.search.study_name,
+        "train_rows": len(training.dev), "test_rows": len(training.test),
+        "gold_version": training.gold_version, "data_digest": training.digest,
+        "as_of": training.as_of.isoformat(), "test_start": training.test_start.isoformat(),
+    }

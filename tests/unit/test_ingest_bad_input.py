@@ -1,0 +1,160 @@
+"""Bad input, one case per test: rows go to quarantine with named reasons, unusable
+files fail alone with one line naming file and cause, nothing crashes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from test_ingest_support import ingest, lake, lead, silver, write_csv  # noqa: F401
+
+from leadops import tables
+from leadops.storage import Lake
+
+
+def quarantined(lake: Lake, kind: str = "leads") -> dict[str, list[str]]:
+    rows = lake.read_table(tables.quarantine(kind))
+    return {row["lead_id"]: list(row[tables.FAILED_EXPECTATIONS]) for _, row in rows.iterrows()}
+
+
+@pytest.mark.parametrize(("name", "data", "cause"), [
+    ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01", "binary content"),
+    ("empty.csv", b"", "empty file"),
+    ("broken.parquet", b"PAR1 not really", "malformed parquet"),
+])
+def test_unusable_file_fails_alone_and_the_others_still_ingest(
+    tmp_path: Path, ingest, lake: Lake, name: str, data: bytes, cause: str
+) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / name).write_bytes(data)
+    write_csv(tmp_path / "in" / "zz_good.csv", [lead("G1")])
+    result = ingest(tmp_path / "in")
+    bad, good = result.files
+    assert (bad.status, good.status) == ("failed", "accepted")
+    assert bad.reason.startswith(f"{name}: ") and cause in bad.reason and "\n" not in bad.reason
+    assert silver(lake).index.tolist() == ["G1"]
+
+
+def test_header_only_file_is_accepted_with_no_rows_and_says_so(tmp_path: Path, ingest) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(",".join(lead()) + "\n")
+    (file,) = ingest(path).files
+    assert (file.status, file.rows_in, file.reason) == ("accepted", 0, "header only: no rows")
+
+
+def test_missing_required_column_fails_the_file_naming_the_column(tmp_path: Path, ingest) -> None:
+    row = lead()
+    del row["lead_source"]
+    (file,) = ingest(write_csv(tmp_path / "a.csv", [row])).files
+    assert file.status == "failed"
+    assert file.reason.startswith("a.csv: missing required column(s) lead_source")
+    assert "lead_source:present" in file.reason
+
+
+def test_extra_unknown_columns_are_kept_in_bronze_and_ignored_after(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    ingest(write_csv(tmp_path / "a.csv", [lead(**{"Favourite Colour": "teal"})]))
+    assert lake.read_table(tables.bronze("leads"))["Favourite Colour"].tolist() == ["teal"]
+    assert "Favourite Colour" not in lake.read_table(tables.silver("leads")).columns
+
+
+def test_wrong_types_are_quarantined_as_received_with_the_check_named(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    rows = [lead("L1", company_size="abc"), lead("L2", marketing_opt_in="maybe"),
+            lead("L3", created_at="next tuesday"), lead("L4")]
+    result = ingest(write_csv(tmp_path / "a.csv", rows))
+    assert (result.total("silver"), result.total("quarantined")) == (1, 3)
+    assert quarantined(lake) == {"L1": ["company_size:numeric"], "L2": ["marketing_opt_in:boolean"],
+                                 "L3": ["created_at:timestamp"]}
+    raw = lake.read_table(tables.quarantine("leads")).set_index("lead_id")
+    assert raw.loc["L1", "company_size"] == "abc" and raw.loc["L1", tables.ROW_NUMBER] == 1
+
+
+def test_nulls_in_required_fields_are_quarantined(tmp_path: Path, ingest, lake: Lake) -> None:
+    rows = [lead("", lead_source="web"), lead("L2", lead_source=" "), lead("L3", created_at=""),
+            lead("L4", industry="")]  # industry is optional: a null is fine
+    result = ingest(write_csv(tmp_path / "a.csv", rows))
+    assert result.failed_expectations == {"lead_id:not_null": 1, "lead_source:not_null": 1,
+                                          "created_at:not_null": 1}
+    assert silver(lake).index.tolist() == ["L4"]
+
+
+def test_out_of_range_values_are_quarantined(tmp_path: Path, ingest, lake: Lake) -> None:
+    rows = [lead("L1", company_size="-5"), lead("L2", legacy_lead_score="101"),
+            lead("L3", page_views="-1"), lead("L4", company_size="1")]
+    ingest(write_csv(tmp_path / "a.csv", rows))
+    assert quarantined(lake) == {"L1": ["company_size:range"], "L2": ["legacy_lead_score:range"],
+                                 "L3": ["page_views:range"]}
+
+
+def test_future_is_judged_against_as_of_not_the_wall_clock(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    path = write_csv(tmp_path / "a.csv", [lead("L1", created_at="2026-02-10T00:00:00")])
+    early = ingest(path, as_of=datetime(2026, 2, 1, tzinfo=UTC))
+    assert early.failed_expectations == {"created_at:not_future": 1}
+    # The same lead in next week's export, ingested on the simulated clock's next day.
+    again = lead("L1", created_at="2026-02-10T00:00:00", page_views="7")
+    next_week = write_csv(tmp_path / "b.csv", [again])
+    later = ingest(next_week, as_of=datetime(2026, 2, 11))  # a naive as-of means UTC
+    assert later.total("silver") == 1 and silver(lake).loc["L1", "page_views"] == 7.0
+
+
+def test_malformed_technographic_lists_are_quarantined(tmp_path: Path, ingest, lake: Lake) -> None:
+    rows = [lead("L1", technographics='["Salesforce", "Hub'),
+            lead("L2", technographics="AWS||Slack"),
+            lead("L3", technographics="AWS|Slack"), lead("L4", technographics="")]
+    ingest(write_csv(tmp_path / "a.csv", rows))
+    assert quarantined(lake) == {"L1": ["technographics:list"], "L2": ["technographics:list"]}
+    stored = silver(lake)["technographics"]
+    assert list(stored["L3"]) == ["AWS", "Slack"] and stored["L4"] is None
+
+
+def test_non_utf8_file_is_read_and_the_fallback_reported(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    path = write_csv(tmp_path / "a.csv", [lead("L1", job_title="Geschäftsführer")])
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1"))
+    (file,) = ingest(path).files
+    assert file.status == "accepted"
+    assert "not valid UTF-8" in file.reason and "latin-1" in file.reason
+    assert silver(lake).loc["L1", "job_title"] == "Geschäftsführer"
+
+
+def test_formula_strings_are_stored_inert_and_neutralised_in_exports(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    formula = '=HYPERLINK("http://evil.example","click")'
+    rows = [lead("L1", job_title=formula), lead("L2", job_title="+cmd", email="@SUM(1+1)")]
+    result = ingest(write_csv(tmp_path / "a.csv", rows))
+    assert silver(lake).loc["L1", "job_title"] == formula  # data, never evaluated
+    report = json.loads(lake.read_bytes(result.report_key))
+    sample = report["quarantine_sample"][0]
+    assert (sample["job_title"], sample["email"]) == ("'+cmd", "'@SUM(1+1)")
+    sample_csv = lake.read_bytes(result.report_key.replace(".json", "-quarantine-sample.csv"))
+    assert b"'+cmd" in sample_csv and b",+cmd" not in sample_csv
+
+
+def test_non_data_files_in_a_folder_are_skipped_not_failed(tmp_path: Path, ingest) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "README.txt").write_text("exported by the CRM")
+    write_csv(tmp_path / "in" / "a.csv", [lead()])
+    readme = next(f for f in ingest(tmp_path / "in").files if f.name == "README.txt")
+    assert readme.status == "skipped" and readme.reason.startswith("not a data file")
+
+
+def test_bad_outcome_rows_are_quarantined_by_their_own_suite(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    rows = [{"lead_id": "L1", "converted": "yes", "converted_at": "2026-01-20"},
+            {"lead_id": "L2", "converted": "", "converted_at": "2026-01-20"},
+            {"lead_id": "L3", "converted": "no", "converted_at": "whenever"},
+            {"lead_id": "L4", "converted": "no", "converted_at": ""}]
+    result = ingest(write_csv(tmp_path / "o.csv", rows), kind="outcomes")
+    assert quarantined(lake, "outcomes") == {"L2": ["converted:not_null"],
+                                             "L3": ["converted_at:timestamp"]}
+    assert result.total("silver") == 2

@@ -1,0 +1,94 @@
+"""Raw strings become typed silver values; what cannot be parsed is flagged, not guessed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from leadops.contract import load_contract
+from leadops.settings import BUNDLED_CONTRACT
+from tasks.ingest.normalise import column_roles, parse_frame, parse_list, unparsed_flag
+
+CONTRACT = load_contract(BUNDLED_CONTRACT)
+ROLES = column_roles(CONTRACT, "leads")
+
+
+def parse(**columns: list) -> pd.DataFrame:
+    raw = pd.DataFrame(columns)
+    return parse_frame(raw.set_axis(pd.RangeIndex(1, len(raw) + 1)), ROLES)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('["Salesforce","HubSpot"]', ["Salesforce", "HubSpot"]),
+    ("[]", []),
+    ("Salesforce|HubSpot", ["Salesforce", "HubSpot"]),
+    ("Salesforce; HubSpot", ["Salesforce", "HubSpot"]),
+    ("Salesforce,HubSpot,Slack", ["Salesforce", "HubSpot", "Slack"]),
+    ("Slack", ["Slack"]),
+])
+def test_technographics_accept_json_arrays_and_delimited_strings(
+    text: str, expected: list[str]
+) -> None:
+    assert parse_list(text) == expected
+
+
+@pytest.mark.parametrize("text", ['["Salesforce", "Hub', '{"a": 1}', '[["nested"]]', "Slack||AWS",
+                                  '"Slack", "AWS"', "Slack|"])
+def test_malformed_technographic_lists_are_rejected(text: str) -> None:
+    assert parse_list(text) is None
+
+
+def test_values_are_trimmed_lowercased_and_typed() -> None:
+    typed = parse(lead_id=[" L1 "], email=["  Anna.Smith@ACME.com "], lead_source=["  web "],
+                  company_size=[" 120 "], marketing_opt_in=[" Yes "],
+                  technographics=["AWS | Slack"],
+                  created_at=["2026-01-05T10:00:00+02:00"])
+    row = typed.iloc[0]
+    assert row["lead_id"] == "L1" and row["lead_source"] == "web"
+    assert row["email"] == "anna.smith@acme.com"
+    assert row["company_size"] == 120.0
+    assert typed["marketing_opt_in"].tolist() == [True]
+    assert row["technographics"] == ["AWS", "Slack"]
+    assert row["created_at"] == pd.Timestamp("2026-01-05T08:00:00", tz="UTC")
+
+
+@pytest.mark.parametrize(("word", "value"), [("true", True), ("FALSE", False), ("yes", True),
+                                             ("no", False), ("1", True), ("0", False)])
+def test_booleans_from_common_spellings(word: str, value: bool) -> None:
+    assert bool(parse(marketing_opt_in=[word])["marketing_opt_in"].iloc[0]) is value
+
+
+def test_unparseable_values_become_null_with_a_marker() -> None:
+    typed = parse(company_size=["abc", "12", None, "inf"],
+                  marketing_opt_in=["maybe", "no", None, "yes"],
+                  created_at=["soon", "2026-01-05", None, "01/05/2026"])
+    assert list(typed[unparsed_flag("company_size")]) == [True, False, False, True]
+    assert list(typed[unparsed_flag("marketing_opt_in")]) == [True, False, False, False]
+    assert list(typed[unparsed_flag("created_at")]) == [True, False, False, False]
+    assert typed["company_size"].isna().tolist() == [True, False, True, True]
+    # A spreadsheet-style date is still a date; "soon" is not.
+    assert typed["created_at"].iloc[3] == pd.Timestamp("2026-01-05", tz="UTC")
+
+
+def test_columns_missing_from_a_file_become_typed_nulls() -> None:
+    typed = parse(lead_id=["L1"])
+    assert typed["technographics"].iloc[0] is None
+    assert typed["company_size"].dtype == "float64"
+    assert str(typed["created_at"].dtype) == "datetime64[ns, UTC]"
+    assert not typed[unparsed_flag("technographics")].iloc[0]
+
+
+def test_blank_strings_are_missing_not_empty_text() -> None:
+    typed = parse(job_title=["   "], industry=[""])
+    assert typed["job_title"].iloc[0] is None and typed["industry"].iloc[0] is None
+
+
+def test_formula_text_is_kept_verbatim_as_data() -> None:
+    typed = parse(job_title=['=HYPERLINK("http://evil","x")'], industry=["+cmd|' /C calc'!A0"])
+    assert typed["job_title"].iloc[0] == '=HYPERLINK("http://evil","x")'
+    assert typed["industry"].iloc[0] == "+cmd|' /C calc'!A0"
+
+
+def test_outcome_roles_come_from_the_contract() -> None:
+    assert column_roles(CONTRACT, "outcomes") == {
+        CONTRACT.entity_id: "id", CONTRACT.label: "boolean", CONTRACT.label_time: "timestamp"}

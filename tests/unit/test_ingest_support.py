@@ -1,0 +1,66 @@
+"""Shared helpers for the ingest tests: valid lead rows, CSV writing, a lake and a runner.
+
+No tests here; test modules import the fixtures and helpers by name.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from leadops import tables
+from leadops.contract import load_contract
+from leadops.settings import BUNDLED_CONTRACT, Settings
+from leadops.storage import Lake, open_lake
+from tasks.ingest import IngestResult, ingest_files
+
+AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
+CONTRACT = load_contract(BUNDLED_CONTRACT)
+
+
+def lead(lead_id: str = "L1", **overrides: Any) -> dict[str, Any]:
+    """One valid lead row as a CRM export would hold it."""
+    row = {"lead_id": lead_id, "created_at": "2026-01-05T10:00:00", "lead_source": "web",
+           "industry": "software", "country": "US", "company_size": "50",
+           "annual_revenue": "1000000", "page_views": "3", "email_opens": "2", "form_fills": "1",
+           "webinars_attended": "0", "days_since_last_activity": "4", "legacy_lead_score": "40",
+           "marketing_opt_in": "true", "technographics": '["Salesforce","Slack"]',
+           "email": "anna@acme.com", "job_title": "VP of Sales"}
+    return {**row, **overrides}
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def lake(settings: Settings) -> Lake:
+    return open_lake(settings)
+
+
+@pytest.fixture
+def ingest(settings: Settings, lake: Lake):
+    def run(*paths: Path | str, kind: str = "leads", as_of: datetime = AS_OF,
+            **kwargs: Any) -> IngestResult:
+        result = ingest_files(settings, lake, CONTRACT, list(paths), kind=kind, as_of=as_of,
+                              **kwargs)
+        assert result.total("rows_in") == (result.total("silver") + result.total("quarantined")
+                                           + result.total("duplicates"))
+        return result
+
+    return run
+
+
+def silver(lake: Lake, kind: str = "leads") -> pd.DataFrame:
+    return lake.read_table(tables.silver(kind)).set_index("lead_id")

@@ -1,0 +1,71 @@
+"""The monitor's decision on realistic synthetic weeks: stable, covariate drift, conversion drop."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadops import synthetic
+from leadops.contract import load_contract
+from leadops.settings import BUNDLED_CONTRACT
+from tasks.monitoring.assess import Thresholds, assess
+from tasks.monitoring.conversion import label_matured
+from tests.unit.gold_data import gold_frame
+
+CONTRACT = load_contract(BUNDLED_CONTRACT)
+START = datetime.combine(synthetic.DEFAULT_START, datetime.min.time(), tzinfo=UTC)
+THRESHOLDS = Thresholds(psi=0.25, conversion_drop=0.10, capacity=0.10, sample_rows=5_000)
+TRAIN_WEEKS, WEEKS = 8, 11
+
+
+def week_start(week: int) -> pd.Timestamp:
+    return pd.Timestamp(START) + pd.Timedelta(weeks=week - 1)
+
+
+def fake_score(frame: pd.DataFrame) -> np.ndarray:
+    """A stand-in model: engagement says something about conversion."""
+    return 1 / (1 + np.exp(-(frame["page_views"] / 10 + frame["form_fills"] - 3)))
+
+
+def timeline(scenario: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, datetime]:
+    """(reference = weeks 1-8 as trained, current = week 11 scored, matured scored weeks 9-11, as-of)."""
+    config = synthetic.GeneratorConfig(weeks=WEEKS, leads_per_week=2000, seed=5, scenario=scenario, drift_week=9)
+    gold = gold_frame(*synthetic.generate(config), CONTRACT)
+    gold["score"] = fake_score(gold)
+    trained_at = week_start(TRAIN_WEEKS + 1) + pd.Timedelta(days=CONTRACT.outcome_window_days)
+    reference = label_matured(gold[gold[CONTRACT.event_time] < week_start(TRAIN_WEEKS + 1)], CONTRACT, trained_at)
+    as_of = (week_start(WEEKS + 1) + pd.Timedelta(days=CONTRACT.outcome_window_days)).to_pydatetime()
+    current = gold[gold[CONTRACT.event_time] >= week_start(WEEKS)]
+    matured = gold[gold[CONTRACT.event_time] >= week_start(TRAIN_WEEKS + 1)]
+    return reference, current, matured, as_of
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected"), [("stable", None), ("covariate-drift", "drift"), ("conversion-drop", "conversion-drop")]
+)
+def test_decision_follows_the_scenario(scenario: str, expected: str | None) -> None:
+    reference, current, matured, as_of = timeline(scenario)
+    result = assess(reference, current, matured, CONTRACT, as_of, THRESHOLDS, with_report=False)
+    assert result.decision.reason == expected, result.decision.explanation
+    assert result.decision.retrain is (expected is not None)
+    if expected is None:
+        assert max(result.psi.values()) < 0.1 and not result.conversion.dropped
+    if expected == "conversion-drop":
+        assert max(result.psi.values()) <= 0.25  # same leads, worse market
+        assert result.conversion.relative_change < -0.10
+        assert len(result.conversion.cohorts) >= 1
+
+
+def test_report_states_the_rule_and_the_trigger_numbers() -> None:
+    reference, current, matured, as_of = timeline("covariate-drift")
+    result = assess(reference, current, matured, CONTRACT, as_of, THRESHOLDS, with_report=True)
+    html = result.html
+    assert "retrain when any feature&#x27;s PSI &gt; 0.25" in html or "retrain when any feature's PSI > 0.25" in html
+    for name, value in result.psi.items():
+        assert f"<td>{name}</td><td>{value:.4f}</td>" in html  # the trigger's numbers, not Evidently's
+    assert "seeded samples of 2,000 current and 5,000 reference rows" in html
+    assert "lead_source" in result.evidently["psi"] and result.evidently["drifted_share"] is not None
+    assert result.score_psi is not None

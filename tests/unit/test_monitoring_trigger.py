@@ -1,0 +1,84 @@
+"""The retrain rule and its cooldown: one incident, one retrain."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from leadops.storage import LocalLake
+from tasks.monitoring.conversion import ConversionCheck
+from tasks.monitoring.trigger import claim_retrain, decide, read_state, release_retrain, trigger_rule
+
+AS_OF = datetime(2026, 3, 9, tzinfo=UTC)
+FLAT = ConversionCheck(0.12, 0.12, 0.0, ["2026-02-23"], 2000, 0.0, False, "flat")
+DROPPED = ConversionCheck(0.12, 0.08, -1 / 3, ["2026-02-23"], 2000, 5.5, True, "8% vs 12%")
+
+
+def test_stable_evidence_does_not_retrain() -> None:
+    decision = decide({"lead_source": 0.01, "company_size": 0.04}, FLAT, psi_threshold=0.25)
+    assert not decision.retrain and decision.reason is None
+    assert "company_size" in decision.explanation
+
+
+def test_any_feature_above_threshold_is_drift_and_names_the_worst() -> None:
+    decision = decide({"lead_source": 0.46, "technographics": 1.9, "country": 0.01}, DROPPED, psi_threshold=0.25)
+    assert decision.retrain and decision.reason == "drift"
+    assert decision.drifted_features == ["technographics", "lead_source"]
+    assert decision.explanation.startswith("PSI of technographics is 1.900 > 0.25")
+
+
+def test_psi_exactly_at_threshold_is_not_drift() -> None:
+    assert not decide({"x": 0.25}, FLAT, psi_threshold=0.25).retrain
+
+
+def test_conversion_drop_without_drift_retrains_for_conversion() -> None:
+    decision = decide({"lead_source": 0.02}, DROPPED, psi_threshold=0.25)
+    assert decision.retrain and decision.reason == "conversion-drop"
+
+
+def test_rule_text_states_both_thresholds() -> None:
+    rule = trigger_rule(0.25, 0.10)
+    assert "any feature's PSI > 0.25" in rule and "10%" in rule
+
+
+def test_second_trigger_inside_cooldown_is_refused_then_allowed_after(tmp_path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    assert claim_retrain(lake, AS_OF, "drift", cooldown_days=7, model_version="1")[0]
+    claimed, why = claim_retrain(lake, AS_OF + timedelta(days=3), "drift", cooldown_days=7, model_version="1")
+    assert not claimed and "cooldown" in why
+    assert read_state(lake)["last_trigger"] == AS_OF.isoformat()  # the refused run changed nothing
+    assert claim_retrain(lake, AS_OF + timedelta(days=7), "conversion-drop", 7, "1")[0]
+    assert read_state(lake)["reason"] == "conversion-drop"
+
+
+def test_an_earlier_as_of_does_not_reopen_the_cooldown(tmp_path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    claim_retrain(lake, AS_OF, "drift", 7, "1")
+    assert not claim_retrain(lake, AS_OF - timedelta(days=1), "drift", 7, "1")[0]
+
+
+def test_two_concurrent_monitor_runs_claim_one_retrain(tmp_path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def run() -> None:
+        barrier.wait()
+        results.append(claim_retrain(lake, AS_OF, "drift", 7, "1")[0])
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
+
+
+def test_a_failed_retrain_gives_the_cooldown_back(tmp_path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    claim_retrain(lake, AS_OF, "drift", 7, "1")
+    later = AS_OF + timedelta(days=10)
+    assert claim_retrain(lake, later, "drift", 7, "1")[0]
+    assert release_retrain(lake, later)
+    assert read_state(lake)["last_trigger"] == AS_OF.isoformat()  # back to the earlier claim
+    assert claim_retrain(lake, later + timedelta(days=1), "drift", 7, "1")[0]

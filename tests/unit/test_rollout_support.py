@@ -1,0 +1,120 @@
+"""Helpers for the monitor and rollout tests (no tests here): a tmp registry with
+registered versions, prediction-log rows as the score stage writes them, silver outcomes."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from leadops import registry
+from leadops.contract import Contract
+from leadops.storage import Lake
+from leadops.tables import silver
+from tasks.scoring import prediction_log as plog
+from tasks.scoring.routing import route_to_canary
+
+NAME = "leadops-lead-scorer"
+
+
+def add_version(client, stage: str, fraction: float = 0.0, alias: str | None = None, tags: dict | None = None) -> str:
+    """A registered version (no artifact: rollout never loads the model) with its stage tags."""
+    version = registry.register_version(client, NAME, "file:///nonexistent/model", run_id=None, tags=tags or {})
+    registry.set_stage(client, NAME, version.version, stage, fraction, f"test: {stage}")
+    if alias:
+        registry.move_alias(client, NAME, alias, version.version)
+    return str(version.version)
+
+
+def leads(n: int, start: datetime, seed: int, base_rate: float = 0.15) -> pd.DataFrame:
+    """Leads over one week with a hidden propensity and a 0/1 outcome drawn from it."""
+    rng = np.random.default_rng(seed)
+    propensity = rng.normal(0, 1, n)
+    converted = rng.random(n) < 1 / (1 + np.exp(-(np.log(base_rate / (1 - base_rate)) + 1.5 * propensity)))
+    return pd.DataFrame({
+        "id": [f"L{seed:03d}-{i:06d}" for i in range(n)],
+        "event_time": pd.Timestamp(start) + pd.to_timedelta(rng.integers(0, 7 * 86_400, n), unit="s"),
+        "propensity": propensity,
+        "converted": converted,
+    })
+
+
+def model_scores(frame: pd.DataFrame, noise: float, seed: int) -> np.ndarray:
+    """A model that sees the propensity through ``noise`` (less noise, better AUC)."""
+    rng = np.random.default_rng(seed)
+    return 1 / (1 + np.exp(-(frame["propensity"] + rng.normal(0, noise, len(frame)) - 2)))
+
+
+def log_scores(
+    lake: Lake, frame: pd.DataFrame, scored_at: datetime, champion: str, challenger: str | None,
+    champion_scores: np.ndarray, challenger_scores: np.ndarray | None, stage: str = "shadow",
+    fraction: float = 0.0, salt: str = "salt",
+) -> None:
+    """Prediction-log rows for one batch: the champion's and, if any, the challenger's."""
+    context = plog.LogContext(batch_id=f"batch-{scored_at:%Y%m%d}", scored_at=scored_at, model_name=NAME)
+    ids, times = pa.array(frame["id"]), pa.array(frame["event_time"])
+    canary = route_to_canary(frame["id"], salt, fraction) if stage == "canary" else np.zeros(len(frame), bool)
+    arms = np.where(canary, "canary", "champion")
+    parts = [plog.log_rows(context, ids, times, champion, "champion", "production", arms, ~canary, champion_scores)]
+    if challenger is not None:
+        parts.append(plog.log_rows(context, ids, times, challenger, "challenger", stage, arms, canary, challenger_scores))
+    plog.append_log(lake, pa.concat_tables(parts))
+
+
+def write_outcomes(lake: Lake, contract: Contract, frame: pd.DataFrame) -> None:
+    """Silver outcomes for every lead: converted or not, a day after the lead."""
+    outcomes = pd.DataFrame({
+        contract.entity_id: frame["id"].astype(str),
+        contract.label: frame["converted"].astype(bool),
+        contract.label_time: pd.to_datetime(frame["event_time"], utc=True) + timedelta(days=1),
+    })
+    existing = lake.read_table(silver("outcomes"))
+    lake.overwrite_table(silver("outcomes"), pd.concat([existing, outcomes], ignore_index=True) if len(existing) else outcomes)
+
+
+@pytest.fixture(scope="session")
+def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, migrated MLflow SQLite database: creating one costs 5-15 s, copying it ~0."""
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_registered_models()
+    return path
+
+
+@pytest.fixture
+def registry_db(settings, mlflow_template: Path) -> Path:
+    """The settings' tracking database, started from the migrated template."""
+    target = Path(settings.home) / "mlflow.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mlflow_template, target)
+    return target
+
+
+def register_real_model(settings, contract: Contract, frame: pd.DataFrame, as_of: datetime,
+                        gold_version: int | None, alias: str = "champion") -> str:
+    """A tiny real XGBoost pyfunc model logged and registered the way the train stage does,
+    with its lineage tags (gold version, as-of); returns the version."""
+    import xgboost as xgb
+
+    from tasks.training import tracking
+    from tasks.training.dataset import LABEL, label_matured
+    from tasks.training.encoder import FeatureEncoder
+
+    train = label_matured(frame, contract, as_of)
+    encoder = FeatureEncoder.fit(train, contract, cap=5)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 2},
+                        xgb.DMatrix(encoder.transform(train), label=train[LABEL]), num_boost_round=10)
+    tags = {"leadops.gold_version": str(gold_version), "leadops.as_of": as_of.isoformat()}
+    run_id = tracking.start_run(settings, "manual", tags)
+    info = tracking.log_model(settings, run_id, booster, encoder, contract, train[contract.lead_columns].head(3))
+    client = registry.registry_client(settings)
+    version = registry.register_version(client, NAME, info.model_uri, run_id, model_id=info.model_id)
+    registry.set_stage(client, NAME, version.version, "production", 1.0, "test: first model")
+    registry.move_alias(client, NAME, alias, version.version)
+    return str(version.version)

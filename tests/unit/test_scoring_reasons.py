@@ -1,0 +1,85 @@
+"""Reasons in the scores: the served model's own SHAP explanation, signed, in log-odds."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tasks.scoring.explain import explain_chunk
+from tasks.scoring.scorer import ServingSet, deciles, score_chunk
+from tasks.training.model import LeadScoringModel
+from tasks.training.reasons import unit_matrix
+from test_scoring_support import contract, margins, serving_model, train_tiny, typed_week, write_crm
+
+REASON = re.compile(r"^.+ \([+-]\d+\.\d\d\)$")
+C = contract()
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory):
+    folder = write_crm(tmp_path_factory.mktemp("crm"))
+    table = typed_week(folder, 1).slice(0, 600)
+    return table, train_tiny(typed_week(folder, 1), seed=0), train_tiny(typed_week(folder, 1), depth=4, seed=1)
+
+
+def _serving(week, stage=None, fraction=0.0) -> ServingSet:
+    champion = serving_model(*week[1], version="1")
+    if stage is None:
+        return ServingSet(champion)
+    return ServingSet(champion, serving_model(*week[2], version="2", role="challenger", stage=stage, fraction=fraction))
+
+
+def _explain(week, serving, mode="exact"):
+    scored = score_chunk(week[0], C.entity_id, C.event_time, serving)
+    decile = deciles(scored.served, np.sort(scored.served))
+    return scored, decile, explain_chunk(scored, decile, serving, mode)
+
+
+def test_reasons_are_what_the_serving_model_explains(week) -> None:
+    scored, _, reasons = _explain(week, _serving(week, "canary", 0.4))
+    frame = week[0].to_pandas()
+    for version, booster_encoder, rows in (("1", week[1], ~scored.in_canary), ("2", week[2], scored.in_canary)):
+        expected = LeadScoringModel.from_parts(*booster_encoder).explain(frame[rows])
+        for rank in range(3):
+            assert list(reasons[rank][rows]) == expected[f"reason_{rank + 1}"].tolist(), version
+    assert all(REASON.match(text) for column in reasons for text in column)
+
+
+def test_served_score_is_the_logged_models_probability(week) -> None:
+    scored = score_chunk(week[0], C.entity_id, C.event_time, _serving(week, "canary", 0.4))
+    frame = week[0].to_pandas()
+    champion = LeadScoringModel.from_parts(*week[1]).predict_proba(frame)
+    challenger = LeadScoringModel.from_parts(*week[2]).predict_proba(frame)
+    np.testing.assert_allclose(scored.served, np.where(scored.in_canary, challenger, champion))
+
+
+def test_reason_sizes_are_the_largest_contributions_and_add_up_to_the_margin(week) -> None:
+    serving = _serving(week)
+    model = serving.champion
+    scored, _, reasons = _explain(week, serving)
+    encoded = scored.encoded["1"]
+    contribs = model.contributions(encoded)
+    per_unit = contribs[:, :-1] @ unit_matrix(model.reason_units, encoded.shape[1])
+    np.testing.assert_allclose(per_unit.sum(axis=1) + contribs[:, -1], margins(model.booster, encoded), atol=1e-4)
+    strongest = np.sort(np.abs(per_unit), axis=1)[:, ::-1]
+    for rank in range(3):
+        sizes = np.array([abs(float(t.rsplit("(", 1)[1].rstrip(")"))) for t in reasons[rank]])
+        np.testing.assert_allclose(sizes, strongest[:, rank], atol=0.006)
+
+
+def test_tiered_mode_is_exact_for_the_top_three_deciles(week) -> None:
+    serving = _serving(week)
+    _, decile, exact = _explain(week, serving, "exact")
+    _, _, tiered = _explain(week, serving, "tiered")
+    _, _, approx = _explain(week, serving, "approx")
+    top = decile <= 3
+    assert (tiered[0][top] == exact[0][top]).all()
+    assert (tiered[0][~top] == approx[0][~top]).all()
+    assert (approx[0] != exact[0]).any()  # approx really is a different computation
+
+
+def test_unknown_mode_is_refused(week) -> None:
+    with pytest.raises(ValueError, match="reasons mode 'fast'"):
+        _explain(week, _serving(week), "fast")

@@ -1,0 +1,103 @@
+"""Label maturity and the time split: what the model is allowed to learn from."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadops.contract import load_contract
+from leadops.settings import BUNDLED_CONTRACT
+from leadops.storage import LocalLake
+from tasks.training import dataset as D
+from tests.unit.gold_data import as_of_after, write_gold
+
+CONTRACT = load_contract(BUNDLED_CONTRACT)
+WINDOW = timedelta(days=CONTRACT.outcome_window_days)
+AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def _gold(rows: list[tuple[str, datetime, bool | None, datetime | None]]) -> pd.DataFrame:
+    return pd.DataFrame({
+        CONTRACT.entity_id: [r[0] for r in rows],
+        CONTRACT.event_time: pd.to_datetime([r[1] for r in rows], utc=True),
+        CONTRACT.label: pd.array([r[2] for r in rows], dtype="boolean"),
+        CONTRACT.label_time: pd.to_datetime([r[3] for r in rows], utc=True),
+    })
+
+
+def test_immature_leads_are_excluded_not_counted_as_negatives() -> None:
+    old = AS_OF - WINDOW - timedelta(days=10)
+    young = AS_OF - timedelta(days=5)
+    gold = _gold([
+        ("won", old, True, old + timedelta(days=3)),
+        ("lost", old, False, old + timedelta(days=20)),
+        ("silent", old, None, None),  # matured, never heard of again: a negative
+        ("fresh", young, None, None),  # its window is still open: unknown, so left out
+        ("fresh-won-later", young, True, AS_OF + timedelta(days=3)),
+    ])
+    labelled = D.label_matured(gold, CONTRACT, AS_OF)
+    assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {"won": 1, "lost": 0, "silent": 0}
+    # Treating immature leads as negatives would have changed the conversion rate.
+    assert labelled[D.LABEL].mean() == pytest.approx(1 / 3)
+
+
+def test_conversion_after_the_outcome_window_is_not_a_positive() -> None:
+    old = AS_OF - WINDOW - timedelta(days=30)
+    gold = _gold([("late", old, True, old + WINDOW + timedelta(days=1)),
+                  ("in-time", old, True, old + WINDOW - timedelta(days=1))])
+    labelled = D.label_matured(gold, CONTRACT, AS_OF)
+    assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {"late": 0, "in-time": 1}
+
+
+def test_training_window_keeps_only_recent_matured_leads() -> None:
+    cutoff = AS_OF - WINDOW
+    gold = _gold([("recent", cutoff - timedelta(days=5), False, None),
+                  ("ancient", cutoff - timedelta(days=200), False, None)])
+    kept = D.label_matured(gold, CONTRACT, AS_OF, training_window_days=30)
+    assert kept[CONTRACT.entity_id].tolist() == ["recent"]
+
+
+def test_split_puts_newest_days_in_test_and_folds_look_forward(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    frame = write_gold(lake, weeks=6, leads_per_week=150)
+    training = D.build_training_set(lake, CONTRACT, as_of_after(frame, CONTRACT), test_window_days=14)
+    assert training.gold_version == 0
+    assert training.dev[CONTRACT.event_time].max() <= training.test[CONTRACT.event_time].min()
+    span = training.test[CONTRACT.event_time].max() - training.test[CONTRACT.event_time].min()
+    assert span <= pd.Timedelta(days=14)
+    assert len(training.dev) + len(training.test) == len(frame)
+    folds = D.time_series_folds(training.dev[D.LABEL].to_numpy(), 3)
+    assert len(folds) == 3 and all(train.max() < valid.min() for train, valid in folds)
+
+
+def test_digest_changes_with_the_data_and_only_then(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    frame = write_gold(lake, weeks=2, leads_per_week=50)
+    labelled = D.label_matured(frame, CONTRACT, as_of_after(frame, CONTRACT))
+    same = D.frame_digest(labelled.copy(), CONTRACT)
+    changed = labelled.copy()
+    changed.loc[0, "page_views"] += 1
+    assert D.frame_digest(labelled, CONTRACT) == same != D.frame_digest(changed, CONTRACT)
+
+
+def test_missing_gold_table_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(D.TrainingDataError, match="gold/leads: not found.*leadops ingest"):
+        D.build_training_set(LocalLake(tmp_path / "lake"), CONTRACT, None, 14)
+
+
+def test_nothing_matured_yet_is_one_clear_error(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    frame = write_gold(lake, weeks=2, leads_per_week=50)
+    too_early = frame[CONTRACT.event_time].min().to_pydatetime()
+    with pytest.raises(D.TrainingDataError, match="no matured leads"):
+        D.build_training_set(lake, CONTRACT, too_early, 14)
+
+
+def test_single_class_fold_names_the_fold() -> None:
+    labels = np.array([0] * 30 + [1] * 3)
+    with pytest.raises(D.TrainingDataError, match="fold 1 of 3 has only one class"):
+        D.time_series_folds(labels, 3)
