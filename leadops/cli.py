@@ -50,6 +50,8 @@ def prepare_runtime() -> None:
 
     settings = get_settings()
     os.environ.setdefault("PREFECT_HOME", str((settings.home / "prefect").resolve()))
+    # The ephemeral API cannot create its SQLite file in a folder that does not exist.
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "leadops,tasks,flows")
     # The ephemeral API's start-up can exceed Prefect's default 20 s on 2 cores.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
@@ -117,6 +119,11 @@ def ingest(
     if kind not in ("leads", "outcomes"):
         raise typer.BadParameter(f"--kind {kind!r}: choose leads or outcomes")
     when = parse_as_of(as_of)
+    from leadops.settings import get_settings
+    from tasks.ingest.sources import resolve_sources
+
+    # A mistyped SOURCE fails in a second, as one line, before Prefect starts.
+    resolve_sources(source, get_settings().s3_endpoint_url)
     prepare_runtime()
     from flows.ingest import ingest as ingest_flow
 
