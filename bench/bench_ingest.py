@@ -84,6 +84,11 @@ def main() -> None:
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    print_figures(result, seconds, baseline, gx_import, peak_mb, args)
+
+
+def print_figures(result, seconds: float, baseline: float, gx_import: float, peak_mb: float,
+                  args: argparse.Namespace) -> None:
     totals = result.to_dict()
     print(f"ingested: {totals['rows_in']:,} rows in -> {totals['silver']:,} silver, "
           f"{totals['quarantined']:,} quarantined, {totals['duplicates']:,} duplicates")

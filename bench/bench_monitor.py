@@ -8,7 +8,10 @@ For each size, on the same rows, in the same process:
   on matured cohorts + the Evidently report on 50k-row seeded samples + the HTML.
 
 Leads come from the synthetic generator (a 100k-lead pool, resampled with replacement
-to 1M). Run: ``.venv/bin/python bench/bench_monitor.py [--sizes 100000 1000000]``.
+to 1M). Then ``--flow-rows`` (default 1M) times the whole ``monitor`` flow, as a user runs
+it, on a scratch lake holding that many scored leads (Delta silver + prediction log, a
+registered champion): once cold (Prefect's ephemeral API start, imports, the reference built
+and cached) and once warm. Run: ``.venv/bin/python bench/bench_monitor.py [--sizes ...] [--flow-rows N]``.
 """
 
 from __future__ import annotations
@@ -71,9 +74,63 @@ def timed(fn, *args, **kwargs):
     return time.perf_counter() - start, value
 
 
+def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
+    """A scratch LEADOPS_HOME whose lake holds ``rows`` scored leads and a champion; returns as-of."""
+    import os
+
+    import pyarrow as pa
+
+    os.environ["LEADOPS_HOME"] = str(home)
+    from leadops.cli import prepare_runtime
+    from leadops.settings import get_settings
+    from leadops.storage import open_lake
+    from leadops.tables import GOLD_LEADS, silver
+    from tasks.scoring import prediction_log as plog
+    from tests.unit.gold_data import typed_leads
+    from tests.unit.test_rollout_support import register_real_model
+
+    get_settings.cache_clear()
+    prepare_runtime()  # PREFECT_HOME under the scratch home, a start-up timeout fit for 2 cores
+    settings = get_settings()
+    lake = open_lake(settings)
+    typed = typed_leads(leads[CONTRACT.lead_columns], CONTRACT)
+    trained_on = leads[leads[CONTRACT.event_time] <= leads[CONTRACT.event_time].quantile(0.3)]
+    lake.overwrite_table(GOLD_LEADS, trained_on)
+    trained_at = (trained_on[CONTRACT.event_time].max() + pd.Timedelta(days=8)).to_pydatetime()
+    version = register_real_model(settings, CONTRACT, trained_on, trained_at, lake.table_version(GOLD_LEADS))
+    batch = typed.iloc[np.random.default_rng(1).integers(0, len(typed), rows)].reset_index(drop=True)
+    batch[CONTRACT.entity_id] = [f"B{i:08d}" for i in range(rows)]
+    lake.overwrite_table(silver("leads"), batch)
+    lake.overwrite_table(silver("outcomes"), leads.dropna(subset=[CONTRACT.label])[CONTRACT.outcome_columns])
+    as_of = datetime(2027, 1, 4, tzinfo=UTC)
+    context = plog.LogContext("bench-batch", as_of, settings.model_name)
+    scores = np.random.default_rng(2).random(rows)
+    plog.append_log(lake, plog.log_rows(
+        context, pa.array(batch[CONTRACT.entity_id]), pa.array(batch[CONTRACT.event_time]), version,
+        "champion", "production", np.full(rows, "champion"), np.ones(rows, bool), scores))
+    return as_of
+
+
+def time_flow(leads: pd.DataFrame, rows: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        t0 = time.perf_counter()
+        as_of = flow_lake(leads, rows, Path(folder))
+        print(f"\nscratch lake with {rows:,} scored leads built in {time.perf_counter() - t0:.1f} s")
+        from flows.monitor import monitor
+
+        for label in ("cold (API start, imports, reference built)", "warm (reference cached)"):
+            t_run, result = timed(monitor, as_of=as_of)
+            print(f"monitor flow, {label}: {t_run:.1f} s (max PSI {result['max_psi']:.3f}, "
+                  f"{result['rows']['current']:,} leads, retrain={result['retrain_triggered']})")
+            as_of = as_of + pd.Timedelta(days=1).to_pytimedelta()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--flow-rows", type=int, default=1_000_000, help="0 skips the flow timing")
     args = parser.parse_args()
     t0 = time.perf_counter()
     leads = pool()
@@ -96,6 +153,8 @@ def main() -> None:
         t_all, result = timed(assess, reference, current, matured, CONTRACT, as_of, thresholds)
         print(f"{size:>12,} | {t_numpy:>9.2f}s | {t_psi:>12.2f}s | {t_all:>12.2f}s | {t_all / t_numpy:>6.1f}x "
               f"(max PSI {max(result.psi.values()):.3f}, retrain={result.decision.retrain})")
+    if args.flow_rows:
+        time_flow(leads, args.flow_rows)
 
 
 if __name__ == "__main__":

@@ -116,13 +116,18 @@ def history(client: MlflowClient, name: str) -> list[dict[str, Any]]:
 
     try:
         versions = client.search_model_versions(f"name = '{name}'")
+        # Search results carry no aliases; the registered model has them all.
+        alias_map = client.get_registered_model(name).aliases or {}
     except MlflowException:
         return []
+    aliases: dict[int, list[str]] = {}
+    for alias, version in alias_map.items():
+        aliases.setdefault(int(version), []).append(alias)
     rows = []
     for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
         tags = dict(mv.tags or {})
         rows.append({
-            "version": int(mv.version), "aliases": sorted(mv.aliases or []), "run_id": mv.run_id,
+            "version": int(mv.version), "aliases": sorted(aliases.get(int(mv.version), [])), "run_id": mv.run_id,
             "stage": tags.get(STAGE_TAG), "fraction": float(tags[FRACTION_TAG]) if FRACTION_TAG in tags else None,
             "reason": tags.get(REASON_TAG), "decided_at": tags.get(DECIDED_AT_TAG),
             "metrics": json.loads(tags[METRICS_TAG]) if METRICS_TAG in tags else None,

@@ -32,7 +32,7 @@ def precision_at_capacity(labels: np.ndarray, scores: np.ndarray, fraction: floa
     return float(labels[top_rows(scores, capacity_rows(len(labels), fraction))].mean())
 
 
-def test_metrics(labels: np.ndarray, scores: np.ndarray, capacity_fraction: float) -> dict[str, float]:
+def score_metrics(labels: np.ndarray, scores: np.ndarray, capacity_fraction: float) -> dict[str, float]:
     """The six headline metrics plus base rate and expected calibration error."""
     labels, scores = np.asarray(labels).astype(int), np.clip(np.asarray(scores, dtype=float), 1e-7, 1 - 1e-7)
     base_rate = float(labels.mean())

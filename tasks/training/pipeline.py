@@ -14,7 +14,7 @@ import xgboost as xgb
 from leadops.contract import Contract
 from tasks.training.dataset import LABEL, TrainingSet, time_series_folds
 from tasks.training.encoder import FeatureEncoder
-from tasks.training.evaluation import test_metrics
+from tasks.training.evaluation import score_metrics
 from tasks.training.search import SearchConfig, SearchResult, fit_booster, run_search
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,9 @@ def fit_candidate(training: TrainingSet, outcome: SearchOutcome, seed: int,
     scores = booster.inplace_predict(test_x).astype(np.float64)
     baseline = baseline_scores(dev_x, dev_y, test_x, seed)
     return Candidate(encoder=encoder, booster=booster, search=outcome.search, test_labels=test_y,
-                     test_scores=scores, metrics=test_metrics(test_y, scores, capacity_fraction),
+                     test_scores=scores, metrics=score_metrics(test_y, scores, capacity_fraction),
                      baseline_scores=baseline,
-                     baseline_metrics=test_metrics(test_y, baseline, capacity_fraction))
+                     baseline_metrics=score_metrics(test_y, baseline, capacity_fraction))
 
 
 def baseline_scores(dev_x: np.ndarray, dev_y: np.ndarray, test_x: np.ndarray, seed: int) -> np.ndarray:

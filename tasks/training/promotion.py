@@ -17,7 +17,7 @@ import pandas as pd
 from leadops import registry
 from leadops.settings import Settings
 from leadops.storage import Lake
-from tasks.training.evaluation import paired_bootstrap_auc_diff, test_metrics
+from tasks.training.evaluation import paired_bootstrap_auc_diff, score_metrics
 from tasks.training.gate import GateResult, decide
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PromotionOutcome:
-    version: str
+    version: str  # registry versions as strings, as MLflow's client API takes them
     gate: GateResult
     champion_version: str | None
     champion_metrics: dict[str, float] | None
@@ -57,17 +57,16 @@ def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: s
         champion_metrics = ci = None
         if champion is not None:
             old = champion_scores(name, test_frame)
-            champion_metrics = test_metrics(test_labels, old, settings.capacity_fraction)
+            champion_metrics = score_metrics(test_labels, old, settings.capacity_fraction)
             ci = paired_bootstrap_auc_diff(test_labels, new_scores, old,
                                            settings.gate_bootstrap_samples, settings.seed)
         version = registry.register_version(client, name, model_info.model_uri, run_id,
                                             model_id=getattr(model_info, "model_id", None)).version
-        gate = decide(new_metrics, champion_metrics, ci, min_gain,
-                      champion.version if champion is not None else None)
+        champion_version = str(champion.version) if champion is not None else None
+        gate = decide(new_metrics, champion_metrics, ci, min_gain, champion_version)
         _apply(client, name, str(version), gate, new_metrics)
     log.info("model %s v%s: %s (%s)", name, version, gate.decision, gate.reason)
-    return PromotionOutcome(str(version), gate, champion.version if champion else None,
-                            champion_metrics, ci)
+    return PromotionOutcome(str(version), gate, champion_version, champion_metrics, ci)
 
 
 def _apply(client: Any, name: str, version: str, gate: GateResult, metrics: dict[str, float]) -> None:
@@ -75,7 +74,7 @@ def _apply(client: Any, name: str, version: str, gate: GateResult, metrics: dict
         registry.move_alias(client, name, registry.CHAMPION, version)
     elif gate.decision == "challenger":
         previous = registry.get_challenger(client, name)
-        if previous is not None and previous.version != version:
+        if previous is not None and str(previous.version) != version:
             registry.set_stage(client, name, previous.version, "archived", 0.0,
                                f"superseded by challenger v{version}")
         registry.move_alias(client, name, registry.CHALLENGER, version)

@@ -14,6 +14,7 @@ from leadops import synthetic, tables
 from leadops.cli import app
 from leadops.settings import get_settings
 from leadops.storage import open_lake
+from tests.flows.artifacts import latest_artifact
 
 AS_OF = "2026-03-15"
 
@@ -29,6 +30,11 @@ def export(tmp_path: Path) -> Path:
 def test_cli_ingests_reports_json_and_skips_what_it_already_has(
     export: Path, home: Path
 ) -> None:
+    # Import prefect's entry point before CliRunner swaps stderr: prefect configures
+    # its console log handler on first import and would bind it to CliRunner's
+    # stream, which is closed after invoke.
+    import prefect.main  # noqa: F401
+
     (export / "leads" / "broken.csv").write_bytes(b"")
     runner = CliRunner()
     first = runner.invoke(app, ["ingest", str(export / "leads"), "--as-of", AS_OF, "--json"])
@@ -78,24 +84,6 @@ def test_lake_on_s3_from_a_local_folder_and_an_s3_prefix(
     gold = lake.read_table(tables.GOLD_LEADS)
     assert len(gold) == 360 and gold[settings_label()].notna().sum() == outcomes["silver"]
     assert lake.exists(outcomes["report"])
-
-
-def latest_artifact(key: str) -> str:
-    """The newest artifact's markdown.
-
-    Not Artifact.get: in prefect 3.8.8 it sends null filters that the API rejects (422).
-    """
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (ArtifactFilter, ArtifactFilterKey, FlowRunFilter,
-                                                TaskRunFilter)
-    from prefect.client.schemas.sorting import ArtifactSort
-
-    with get_client(sync_client=True) as client:
-        (artifact,) = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-            flow_run_filter=FlowRunFilter(), task_run_filter=TaskRunFilter(),
-            limit=1, offset=0, sort=ArtifactSort.UPDATED_DESC)
-    return artifact.data
 
 
 def settings_label() -> str:

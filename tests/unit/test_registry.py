@@ -1,0 +1,107 @@
+"""Registry helpers and the gate applied for real: aliases, stage tags, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+
+from leadops import registry
+from leadops.contract import load_contract
+from leadops.settings import Settings
+from leadops.storage import LocalLake
+from tasks.training import dataset as D
+from tasks.training import tracking
+from tasks.training.evaluation import score_metrics
+from tasks.training.promotion import register_and_gate
+from tests.unit.gold_data import as_of_after, small_model, write_gold
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    home = tmp_path_factory.mktemp("registry-home")
+    settings = Settings(home=home, gate_bootstrap_samples=100)
+    contract = load_contract(settings.contract_path)
+    lake = LocalLake(home / "lake")
+    frame = write_gold(lake, weeks=8, leads_per_week=250)
+    training = D.build_training_set(lake, contract, as_of_after(frame, contract), test_window_days=14)
+    tracking.configure_mlflow(settings)
+    return {"settings": settings, "contract": contract, "lake": lake, "training": training,
+            "client": registry.registry_client(settings)}
+
+
+def _gate(world: dict, shuffle_labels: bool, seed: int) -> tuple:
+    settings, contract, training = world["settings"], world["contract"], world["training"]
+    booster, encoder = small_model(training.dev, contract, D.LABEL, shuffle_labels=shuffle_labels, seed=seed)
+    test = training.test[contract.lead_columns]
+    scores = booster.inplace_predict(encoder.transform(test))
+    labels = training.test[D.LABEL].to_numpy()
+    metrics = score_metrics(labels, scores, settings.capacity_fraction)
+    run_id = tracking.start_run(settings, "manual", {})
+    info = tracking.log_model(settings, run_id, booster, encoder, contract, test.head(2))
+    outcome = register_and_gate(settings, world["lake"], info, run_id, test, labels, scores, metrics, 0.02)
+    return outcome, metrics
+
+
+def test_first_model_then_better_then_worse(world: dict) -> None:
+    client: MlflowClient = world["client"]
+    name = world["settings"].model_name
+    assert registry.get_champion(client, name) is None
+
+    first, weak_metrics = _gate(world, shuffle_labels=True, seed=1)  # a poor model, but the first
+    assert first.gate.decision == "champion" and first.champion_metrics is None
+    assert str(registry.get_champion(client, name).version) == first.version
+
+    better, _ = _gate(world, shuffle_labels=False, seed=2)
+    assert better.gate.decision == "challenger", better.gate.reason
+    assert better.champion_version == first.version
+    assert better.champion_metrics["roc_auc"] == pytest.approx(weak_metrics["roc_auc"])  # same test rows
+    assert better.auc_diff_ci["low"] > 0
+    assert str(registry.get_challenger(client, name).version) == better.version
+    assert str(registry.get_champion(client, name).version) == first.version  # champion untouched
+
+    worse, _ = _gate(world, shuffle_labels=True, seed=1)  # the same weak model again: no gain
+    assert worse.gate.decision == "rejected"
+    assert "below the required +2.0%" in worse.gate.reason
+    assert str(registry.get_challenger(client, name).version) == better.version
+
+    rows = {row["version"]: row for row in registry.history(client, name)}
+    assert [r["version"] for r in registry.history(client, name)] == [3, 2, 1]
+    assert (rows[1]["stage"], rows[1]["fraction"], rows[1]["aliases"]) == ("production", 1.0, ["champion"])
+    assert (rows[2]["stage"], rows[2]["fraction"], rows[2]["aliases"]) == ("shadow", 0.0, ["challenger"])
+    assert rows[3]["stage"] == "archived" and "below the required" in rows[3]["reason"]
+    assert all(r["decided_at"] and r["metrics"]["roc_auc"] > 0 for r in rows.values())
+
+
+def test_set_stage_and_move_alias(world: dict) -> None:
+    client, name = world["client"], "stage-helpers"
+    client.create_registered_model(name)
+    run_id = tracking.start_run(world["settings"], "manual", {})
+    for _ in range(2):
+        client.create_model_version(name, f"runs:/{run_id}/none", run_id=run_id)
+    registry.set_stage(client, name, 1, "canary", 0.1, "canary step 1", {"roc_auc": 0.8})
+    registry.move_alias(client, name, registry.CHALLENGER, 1)
+    registry.move_alias(client, name, registry.CHALLENGER, 2)
+    tags = client.get_model_version(name, "1").tags
+    assert (tags["stage"], tags["fraction"], tags["reason"]) == ("canary", "0.1", "canary step 1")
+    assert str(registry.get_challenger(client, name).version) == "2"
+    registry.clear_alias(client, name, registry.CHALLENGER)
+    assert registry.get_challenger(client, name) is None
+    with pytest.raises(ValueError, match="stage 'live'"):
+        registry.set_stage(client, name, 1, "live", 1.0, "nope")
+
+
+def test_unknown_model_has_no_champion_or_history(world: dict) -> None:
+    assert registry.get_champion(world["client"], "never-registered") is None
+    assert registry.history(world["client"], "never-registered") == []
+
+
+def test_promotions_wait_for_the_registry_lock(world: dict, tmp_path: Path) -> None:
+    from leadops.journal import LockTimeout, lake_lock
+
+    lake = LocalLake(tmp_path / "lake")
+    with registry.promotion_lock(lake):
+        with pytest.raises(LockTimeout):
+            with lake_lock(lake, "registry", timeout=0.3):
+                pass

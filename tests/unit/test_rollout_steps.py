@@ -1,0 +1,136 @@
+"""The rollout state machine on a real (tmp, SQLite) MLflow registry and a real prediction log."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from leadops import registry
+from leadops.contract import load_contract
+from leadops.storage import open_lake
+from tasks.rollout.checks import FAIL, PASS, WAIT, Verdict
+from tasks.rollout.run import advance
+from tasks.rollout.status import registry_status
+from tasks.rollout.steps import ADVANCE, PROMOTE, ROLLBACK, Position, next_position, plan_step
+from tasks.rollout.transitions import read_history
+from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
+    NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
+)
+
+WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
+GOOD, BAD, CHAMPION_NOISE = 0.4, 3.0, 1.0  # score noise: the challenger is better (0.4) or worse (3.0)
+
+
+@pytest.fixture
+def world(settings, registry_db):
+    """A registry with champion v1 and challenger v2 in shadow, and an empty lake."""
+    client = registry.registry_client(settings)
+    champion = add_version(client, "production", 1.0, alias="champion")
+    challenger = add_version(client, "shadow", 0.0, alias="challenger")
+    return client, open_lake(settings), load_contract(settings.contract_path), settings, champion, challenger
+
+
+def score_week(world, week: int, noise: float, n: int = 1500, stage: str = "shadow", fraction: float = 0.0) -> datetime:
+    """Leads of week ``week`` scored by both models at its end; outcomes recorded. Returns that time."""
+    client, lake, contract, settings, champion, challenger = world
+    frame = leads(n, WEEK0 + timedelta(weeks=week), seed=week)
+    scored_at = WEEK0 + timedelta(weeks=week + 1)
+    salt = (client.get_model_version(NAME, challenger).tags or {}).get("salt", "none")
+    log_scores(lake, frame, scored_at, champion, challenger, model_scores(frame, CHAMPION_NOISE, 1000 + week),
+               model_scores(frame, noise, 100 + week), stage=stage, fraction=fraction, salt=salt)
+    write_outcomes(lake, contract, frame)
+    return scored_at
+
+
+def matured_after(scored_at: datetime, contract) -> datetime:
+    return scored_at + timedelta(days=contract.outcome_window_days + 1)
+
+
+def tags(world, version: str) -> dict:
+    return dict(world[0].get_model_version(NAME, version).tags)
+
+
+def test_the_path_is_shadow_then_each_canary_step_then_production() -> None:
+    steps = (0.10, 0.50, 1.00)
+    path, where = [], Position("shadow", 0.0)
+    while where.stage != "production":
+        where = next_position(where, steps)
+        path.append((where.stage, where.fraction))
+    assert path == [("canary", 0.10), ("canary", 0.50), ("canary", 1.00), ("production", 1.0)]
+    assert plan_step("2", Position("canary", 1.0), Verdict(PASS, "ok"), steps).action == PROMOTE
+    assert plan_step("2", Position("canary", 0.5), Verdict(FAIL, "worse"), steps).action == ROLLBACK
+    assert not plan_step("2", Position("shadow", 0.0), Verdict(WAIT, "few"), steps).transition
+
+
+def test_too_little_evidence_waits_and_says_so(world) -> None:
+    client, lake, contract, settings, champion, challenger = world
+    scored = score_week(world, 0, GOOD, n=150)  # 150 < rollout_min_matured_per_arm (200)
+    plan, done = advance(client, lake, contract, settings, matured_after(scored, contract))
+    assert plan.action == "wait" and done == [] and "need 200" in plan.reason
+    assert tags(world, challenger)["stage"] == "shadow"
+
+
+def test_immature_leads_are_no_evidence(world) -> None:
+    client, lake, contract, settings, champion, challenger = world
+    scored = score_week(world, 0, GOOD)
+    plan, _ = advance(client, lake, contract, settings, scored)  # labels not yet known
+    assert plan.action == "wait" and tags(world, challenger)["stage"] == "shadow"
+
+
+def test_shadow_pass_enters_canary_with_a_fresh_salt(world) -> None:
+    client, lake, contract, settings, champion, challenger = world
+    as_of = matured_after(score_week(world, 0, GOOD), contract)
+    plan, done = advance(client, lake, contract, settings, as_of)
+    assert plan.action == ADVANCE and [t.stage for t in done] == ["canary"], plan
+    after = tags(world, challenger)
+    assert after["stage"] == "canary" and float(after["fraction"]) == 0.10
+    assert after["salt"].startswith(f"v{challenger}-") and after["stage_since"] == as_of.isoformat()
+    metrics = json.loads(after["metrics"])
+    assert metrics["challenger_auc"] > metrics["champion_auc"] and metrics["matured_leads"] == 1500
+    assert read_history(lake)[-1]["reason"].startswith("challenger AUC")
+
+
+def test_shadow_fail_archives_the_challenger(world) -> None:
+    client, lake, contract, settings, champion, challenger = world
+    advance(client, lake, contract, settings, matured_after(score_week(world, 0, BAD), contract))
+    after = tags(world, challenger)
+    assert after["stage"] == "archived" and float(after["fraction"]) == 0.0
+    assert after["reason"].startswith("shadow evaluation failed: challenger AUC")
+    assert registry.get_challenger(client, NAME) is None
+    assert str(registry.get_champion(client, NAME).version) == champion
+
+
+def test_canary_passes_every_step_to_production(world) -> None:
+    client, lake, contract, settings, champion, challenger = world
+    as_of = matured_after(score_week(world, 0, GOOD), contract)
+    advance(client, lake, contract, settings, as_of)  # → canary 10%
+    seen = []
+    for week, fraction in ((2, 0.10), (4, 0.50), (6, 1.00)):
+        plan, _ = advance(client, lake, contract, settings, as_of)  # the old evidence does not count again
+        assert plan.action == "wait"
+        as_of = matured_after(score_week(world, week, GOOD, n=4000, stage="canary", fraction=fraction), contract)
+        plan, done = advance(client, lake, contract, settings, as_of)
+        seen.append((plan.action, done[-1].stage, done[-1].fraction))
+    assert seen == [("advance", "canary", 0.5), ("advance", "canary", 1.0), ("promote", "production", 1.0)]
+    assert str(registry.get_champion(client, NAME).version) == challenger
+    assert registry.get_challenger(client, NAME) is None
+    old = tags(world, champion)
+    assert old["stage"] == "archived" and old["reason"] == f"replaced by v{challenger}"
+    assert tags(world, challenger)["previous_champion"] == champion
+    status = registry_status(settings)
+    assert status["champion"]["version"] == challenger and status["transitions"][0]["stage"] == "production"
+
+
+def test_canary_fail_rolls_back_automatically(world) -> None:
+    client, lake, contract, settings, champion, challenger = world
+    advance(client, lake, contract, settings, matured_after(score_week(world, 0, GOOD), contract))
+    as_of = matured_after(score_week(world, 2, BAD, n=4000, stage="canary", fraction=0.10), contract)
+    plan, done = advance(client, lake, contract, settings, as_of)
+    assert plan.action == ROLLBACK
+    after = tags(world, challenger)
+    assert after["stage"] == "archived" and float(after["fraction"]) == 0.0
+    assert after["reason"].startswith("canary at 10% failed")
+    assert registry.get_challenger(client, NAME) is None
+    assert str(registry.get_champion(client, NAME).version) == champion
