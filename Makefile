@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/leadops demo
+	$(BIN)/leadops demo --fresh
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

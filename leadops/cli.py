@@ -55,6 +55,21 @@ def prepare_runtime() -> None:
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "leadops,tasks,flows")
     # The ephemeral API's start-up can exceed Prefect's default 20 s on 2 cores.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # No phoning home: CI and many production hosts have no route out, and it logs an error.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Library chatter (GX temp folders, MLflow table set-up, Optuna per trial) below WARNING.
+
+    Our own loggers and Prefect's run logs are unaffected; LEADOPS_LOG_LEVEL=DEBUG keeps it all.
+    """
+    if os.environ.get("LEADOPS_LOG_LEVEL", "").upper() in ("DEBUG", "INFO"):
+        return
+    for name in ("great_expectations", "mlflow", "optuna", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 
 def emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
@@ -83,6 +98,7 @@ def generate(
     scenario: str = typer.Option("stable", help="stable | covariate-drift | conversion-drop"),
     drift_week: int = typer.Option(9, min=1, help="First week of drift (1-based)."),
     start: Optional[str] = typer.Option(None, help="Monday of week 1 (ISO date); fixed default."),
+    defect_share: float = typer.Option(0.0, min=0.0, max=0.5, help="Share of lead rows with one export defect each."),
 ) -> None:
     """Write a synthetic CRM export: one leads file and one outcomes file per week."""
     from leadops import synthetic
@@ -96,6 +112,7 @@ def generate(
         scenario=scenario,
         drift_week=drift_week,
         start=date.fromisoformat(start) if start else synthetic.DEFAULT_START,
+        defect_share=defect_share,
     )
     paths = synthetic.write_dataset(config, out)
     typer.echo(f"wrote {len(paths)} files under {out} ({weeks} weeks x {leads_per_week} leads, {scenario})")
@@ -301,6 +318,38 @@ def status(
 
     state = registry_status(get_settings(), limit)
     emit(state, as_json, status_text(state))
+
+
+@app.command()
+def demo(
+    fast: bool = typer.Option(False, "--fast", help="Smaller weeks and fewer trials (about 3 minutes)."),
+    fresh: bool = typer.Option(False, "--fresh", help="Delete a previous demo run in LEADOPS_HOME first."),
+) -> None:
+    """Run the whole lifecycle on a simulated 17-week timeline of synthetic CRM exports.
+
+    Generates leads with covariate drift from week 9, ingests and trains on the first
+    8 weeks, then each week: ingest, rollout step, score, monitor. Ends with a summary
+    and a timeline picture (PNG) under LEADOPS_HOME.
+    """
+    import time
+
+    from leadops.demo import DemoPlan, prepare_home, run_demo, summary_text
+    from leadops.settings import get_settings
+
+    started = time.perf_counter()
+    settings = get_settings()
+    prepare_home(settings, fresh)
+    # One line per week is the demo's output; each flow's own logs stay in the Prefect UI.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    prepare_runtime()
+    plan = DemoPlan.fast() if fast else DemoPlan()
+    records = run_demo(plan, echo=typer.echo)
+    settings = get_settings()  # the demo set its volume settings (evidence size, trials)
+    from leadops.timeline import plot_timeline
+
+    picture = plot_timeline(records, settings.psi_threshold, settings.conversion_drop_threshold,
+                            settings.home / "demo-timeline.png")
+    typer.echo(summary_text(records, settings, picture, time.perf_counter() - started))
 
 
 def main() -> None:

@@ -79,12 +79,16 @@ class GeneratorConfig:
     scenario: str = "stable"
     drift_week: int = 9  # 1-based week where drift starts (ignored for stable)
     start: date = DEFAULT_START
+    # Share of lead rows given one CRM-export defect each (see DEFECTS); 0 keeps files clean.
+    defect_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
             raise ValueError(f"scenario {self.scenario!r}: choose one of {', '.join(SCENARIOS)}")
         if self.weeks < 1 or self.leads_per_week < 1 or self.drift_week < 1:
             raise ValueError("weeks, leads_per_week and drift_week must be >= 1")
+        if not 0.0 <= self.defect_share < 1.0:
+            raise ValueError("defect_share must be in [0, 1)")
 
     def drifted(self, week: int) -> bool:
         """Whether ``week`` is on or after the drift of a drifting scenario."""
@@ -240,7 +244,31 @@ def generate_week(config: GeneratorConfig, week: int) -> tuple[pd.DataFrame, pd.
         "converted_at": lead["created_at"][reported].to_numpy()
         + pd.to_timedelta(delay, unit="s"),
     })
+    if config.defect_share:
+        lead = with_defects(lead, config.defect_share, np.random.default_rng(np.random.SeedSequence([config.seed, week, 1])))
     return lead, outcomes
+
+
+# What real exports get wrong, one per defective row: (column, value as exported).
+DEFECTS = (("company_size", "-12"), ("lead_source", ""), ("technographics", '["Salesforce", "HubSpot"'),
+           ("legacy_lead_score", "140"), ("page_views", "n/a"))
+
+
+def with_defects(lead: pd.DataFrame, share: float, rng: np.random.Generator) -> pd.DataFrame:
+    """A copy of ``lead`` where ``share`` of the rows carry one defect from DEFECTS each.
+
+    Defects go in after the outcomes are drawn, so the clean rows (and every outcome)
+    are the same as with no defects.
+    """
+    count = int(round(len(lead) * share))
+    if count == 0:
+        return lead
+    lead = lead.astype({column: object for column, _ in DEFECTS})
+    rows = rng.choice(len(lead), size=count, replace=False)
+    for i, row in enumerate(sorted(rows)):
+        column, value = DEFECTS[i % len(DEFECTS)]
+        lead.iat[row, lead.columns.get_loc(column)] = value
+    return lead
 
 
 def generate(config: GeneratorConfig) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -10,6 +10,7 @@ GX costs seconds to import, so it is imported here, lazily, on first use.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections import defaultdict
@@ -29,6 +30,8 @@ def _gx() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
+    # GX pins this module's logger at INFO, which prints a temp-folder line per context.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     return gx
 
 

@@ -85,6 +85,10 @@ def request_retrain(result: Assessment, as_of: datetime, champion: Champion) -> 
     settings = get_settings()
     if not result.decision.retrain:
         return {"claimed": False, "route": None, "why": "no retrain needed", "event_id": None}
+    in_rollout = challenger_in_rollout(settings)
+    if in_rollout:
+        get_run_logger().info(in_rollout)
+        return {"claimed": False, "route": None, "why": in_rollout, "event_id": None}
     claimed, why = trigger.claim_retrain(open_lake(settings), as_of, result.decision.reason,
                                          settings.retrain_cooldown_days, champion.version)
     if not claimed:
@@ -94,6 +98,24 @@ def request_retrain(result: Assessment, as_of: datetime, champion: Champion) -> 
     route = "event" if retrain.event_listener_exists() else "subflow"
     get_run_logger().info("%s; %s", why, "a deployment trigger will start train" if route == "event" else "starting train here")
     return {"claimed": True, "route": route, "why": why, "event_id": event_id}
+
+
+def challenger_in_rollout(settings: Any) -> str | None:
+    """Why not to retrain now: a challenger already in shadow or canary answers this incident.
+
+    A new retrain would supersede it and throw its accumulated evidence away; its rollout
+    ends in promotion (the reference moves, the drift clears) or rejection (the next
+    monitor run may retrain again).
+    """
+    from leadops import registry
+
+    client = registry_client(settings)
+    challenger = registry.get_challenger(client, settings.model_name)
+    stage = (challenger.tags or {}).get(registry.STAGE_TAG) if challenger is not None else None
+    if stage in ("shadow", "canary"):
+        return (f"no retrain: challenger v{challenger.version} is in {stage}; "
+                "its rollout evidence decides first")
+    return None
 
 
 @task(name="publish-monitor-summary", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

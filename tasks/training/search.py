@@ -131,6 +131,8 @@ class _Objective:
 
 
 def _study(config: SearchConfig, worker: int = 0, create: bool = False) -> optuna.Study:
+    # Our _log_trial reports each trial once; Optuna's own INFO lines would repeat them.
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     # Each worker samples with its own seed, or parallel workers would propose the same points.
     sampler = optuna.samplers.TPESampler(seed=config.seed + worker)
     pruner = (SeededHyperbandPruner(config.seed, min_resource=MIN_ROUNDS,
@@ -152,7 +154,6 @@ def _log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
 def _optimize(features: np.ndarray, labels: np.ndarray, folds: list, config: SearchConfig,
               worker: int, trials: int | None) -> None:
     """One worker's share of the study (runs in this process or a child)."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     config = replace(config, nthread=threads_for(len(labels), config.nthread))
     data = xgb.DMatrix(features, label=labels, nthread=config.nthread)
     study = _study(config, worker)

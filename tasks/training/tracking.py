@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import tempfile
@@ -162,7 +163,12 @@ def log_model(settings: Settings, run_id: str, booster: Any, encoder: Any, contr
     from tasks.training.model import LeadScoringModel, input_signature, save_parts
 
     configure_mlflow(settings)
-    with tempfile.TemporaryDirectory() as folder, mlflow.start_run(run_id=run_id):
+    # MLflow warns about cloudpickle for every Python-object model; ours pickles only the
+    # LeadScoringModel class (the booster and encoder are separate files), and models are
+    # loaded only from the configured registry, so the warning is silenced, not ignored.
+    pyfunc_log = logging.getLogger("mlflow.pyfunc")
+    with tempfile.TemporaryDirectory() as folder, mlflow.start_run(run_id=run_id), \
+            _level(pyfunc_log, logging.ERROR):
         artifacts = save_parts(booster, encoder, Path(folder))
         return mlflow.pyfunc.log_model(
             name="model", python_model=LeadScoringModel(), artifacts=artifacts,
@@ -171,3 +177,13 @@ def log_model(settings: Settings, run_id: str, booster: Any, encoder: Any, contr
             pip_requirements=[f"{p}=={metadata.version(p)}" for p in _MODEL_REQUIREMENTS],
             metadata={"contract": contract.name, "needs": "the leadops package (tasks.training.model)"},
         )
+
+
+@contextmanager
+def _level(logger: logging.Logger, level: int) -> Iterator[None]:
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)

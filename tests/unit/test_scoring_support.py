@@ -102,5 +102,6 @@ def artifact_folder(settings, version: str) -> Path:
 
     from leadops import registry
 
-    model_id = registry.registry_client(settings).get_model_version(settings.model_name, version).model_id
+    version_info = registry.registry_client(settings).get_model_version(settings.model_name, version)
+    model_id = version_info.model_id or version_info.source.rsplit("/", 1)[-1]  # source: models:/m-...
     return Path(mlflow.get_logged_model(model_id).artifact_location.removeprefix("file://"))

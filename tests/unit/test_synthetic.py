@@ -193,3 +193,16 @@ def test_conversion_drop_keeps_the_leads_and_cuts_the_rate(contract: Contract) -
     pd.testing.assert_frame_equal(frame[stable_leads.columns], stable_leads)
     before, after = frame[frame.week < 5]["y"].mean(), frame[frame.week >= 5]["y"].mean()
     assert after <= 0.8 * before, (before, after)
+
+
+def test_defects_break_only_the_chosen_rows_and_leave_outcomes_alone() -> None:
+    from leadops import synthetic
+
+    clean_config = synthetic.GeneratorConfig(weeks=1, leads_per_week=1000)
+    dirty_config = synthetic.GeneratorConfig(weeks=1, leads_per_week=1000, defect_share=0.01)
+    clean, clean_outcomes = synthetic.generate_week(clean_config, 1)
+    dirty, dirty_outcomes = synthetic.generate_week(dirty_config, 1)
+    pd.testing.assert_frame_equal(clean_outcomes, dirty_outcomes)
+    changed = (clean.astype(str) != dirty.astype(str)).any(axis=1)
+    assert changed.sum() == 10
+    assert (dirty["company_size"].astype(str) == "-12").sum() == 2

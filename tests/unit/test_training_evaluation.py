@@ -14,7 +14,7 @@ def test_precision_and_lift_at_capacity_count_the_top_share() -> None:
     scores = np.array([0.9, 0.8, 0.7, 0.1, 0.2, 0.3, 0.4, 0.5, 0.05, 0.01])
     # Capacity 30% → the 3 best-scored leads, of which 2 converted.
     assert E.capacity_rows(10, 0.3) == 3
-    metrics = E.test_metrics(labels, scores, capacity_fraction=0.3)
+    metrics = E.score_metrics(labels, scores, capacity_fraction=0.3)
     assert metrics["precision_at_capacity"] == pytest.approx(2 / 3)
     assert metrics["lift_at_capacity"] == pytest.approx((2 / 3) / 0.3)
     assert set(E.METRIC_NAMES) <= set(metrics)
@@ -24,8 +24,8 @@ def test_precision_and_lift_at_capacity_count_the_top_share() -> None:
 def test_a_random_model_has_no_lift_and_a_perfect_one_full_auc() -> None:
     rng = np.random.default_rng(0)
     labels = rng.random(5000) < 0.1
-    random = E.test_metrics(labels, rng.random(5000), 0.1)
-    perfect = E.test_metrics(labels, labels * 0.8 + 0.1, 0.1)
+    random = E.score_metrics(labels, rng.random(5000), 0.1)
+    perfect = E.score_metrics(labels, labels * 0.8 + 0.1, 0.1)
     assert random["lift_at_capacity"] == pytest.approx(1.0, abs=0.25)
     assert perfect["roc_auc"] == 1.0 and perfect["lift_at_capacity"] > 9
 

@@ -1,0 +1,244 @@
+"""The demo: a simulated timeline of weekly CRM exports through every flow.
+
+A landing folder receives one week of files at a time and the clock (``as_of``)
+advances a week per step, so label maturity, cooldowns and rollout evidence
+behave as they would in real time. The flows get nothing demo-specific: only
+files in a landing folder, an ``as_of`` and the settings any user could set.
+
+Why 17 weeks rather than 12: labels mature 7 days after a lead, a retrain needs
+matured post-drift weeks both to learn from and to be tested on (the first attempts,
+with one and two drifted weeks, are rightly rejected by the gate), and shadow, three
+canary steps and the promotion each need one matured week of evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from leadops import synthetic
+from leadops.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """The timeline's shape; ``fast`` is the one the test suite runs."""
+
+    weeks: int = 17
+    drift_week: int = 9
+    first_train_week: int = 8
+    leads_per_week: int = 3000
+    trials: int = 12
+    seed: int = 7
+    min_matured_per_arm: int = 150
+    defect_share: float = 0.004  # a few broken rows a week, so quarantine has something to show
+
+    @classmethod
+    def fast(cls) -> DemoPlan:
+        return cls(leads_per_week=1200, trials=4, min_matured_per_arm=60)
+
+
+@dataclass
+class WeekRecord:
+    """What happened in one simulated week (one row of the summary)."""
+
+    week: int
+    as_of: datetime
+    ingested: int = 0
+    quarantined: int = 0
+    max_psi: float | None = None
+    conversion_rate: float | None = None
+    baseline_rate: float | None = None
+    champion: str | None = None
+    challenger: str | None = None
+    challenger_stage: str | None = None
+    seconds: float = 0.0
+    report: str | None = None
+    workspace: str | None = None
+    events: list[str] = field(default_factory=list)
+
+
+def week_end(plan_start: datetime, week: int) -> datetime:
+    """The simulated clock at the end of ``week`` (1-based): the next Monday 00:00 UTC."""
+    return plan_start + timedelta(days=7 * week)
+
+
+def demo_environment(plan: DemoPlan) -> None:
+    """Settings a user would set for this volume: evidence size and search budget."""
+    os.environ.setdefault("LEADOPS_ROLLOUT_MIN_MATURED_PER_ARM", str(plan.min_matured_per_arm))
+    os.environ.setdefault("LEADOPS_TRIALS", str(plan.trials))
+    get_settings.cache_clear()
+
+
+def land_week(export: Path, landing: Path, week: int) -> None:
+    """Copy week ``week``'s lead and outcome files into the landing folder."""
+    for kind in ("leads", "outcomes"):
+        source = export / kind / f"{kind}_week_{week:02d}.csv"
+        if source.exists():
+            (landing / kind).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, landing / kind / source.name)
+
+
+MARKER = "demo.json"
+
+
+class DemoHomeInUse(RuntimeError):
+    """LEADOPS_HOME already holds a demo run and --fresh was not given."""
+
+
+def prepare_home(settings: Settings, fresh: bool) -> None:
+    """Start from an empty LEADOPS_HOME: wipe a previous demo's state only when asked to."""
+    home = settings.home
+    if (home / MARKER).exists():
+        if not fresh:
+            raise DemoHomeInUse(f"{home}: already holds a demo run; pass --fresh to start over "
+                                "(it deletes that folder) or set LEADOPS_HOME to another folder")
+        shutil.rmtree(home)
+    elif home.exists() and any(home.iterdir()):
+        raise DemoHomeInUse(f"{home}: not empty and not a demo run; set LEADOPS_HOME to an empty folder")
+    home.mkdir(parents=True, exist_ok=True)
+    (home / MARKER).write_text('{"created_by": "leadops demo"}\n')
+
+
+def run_demo(plan: DemoPlan, echo: Callable[[str], None] = print) -> list[WeekRecord]:
+    """Run the whole timeline; returns one record per simulated week from the first train."""
+    from flows.ingest import ingest
+    from flows.monitor import monitor
+    from flows.rollout import rollout
+    from flows.score import score
+    from flows.train import train
+
+    demo_environment(plan)
+    settings = get_settings()
+    export, landing = settings.home / "crm-export", settings.home / "landing"
+    config = synthetic.GeneratorConfig(
+        weeks=plan.weeks, leads_per_week=plan.leads_per_week, seed=plan.seed,
+        scenario="covariate-drift", drift_week=plan.drift_week, defect_share=plan.defect_share,
+    )
+    synthetic.write_dataset(config, export)
+    start = datetime.combine(config.start, time(), tzinfo=timezone.utc)
+    echo(f"generated {plan.weeks} weeks x {plan.leads_per_week} leads (drift from week {plan.drift_week})")
+
+    records: list[WeekRecord] = []
+    for week in range(1, plan.weeks + 1):
+        land_week(export, landing, week)
+        if week < plan.first_train_week:
+            continue
+        began = perf_counter()
+        record = WeekRecord(week=week, as_of=week_end(start, week))
+        _ingest_week(ingest, landing, record)
+        if week == plan.first_train_week:
+            result = train(reason="manual", as_of=record.as_of)
+            record.events.append(f"trained v{result['model_version']}: {result['decision']}")
+        else:
+            _rollout_step(rollout, record)
+        # The first week scores the backlog, so each later batch is one week of new leads.
+        _score_and_monitor(score, monitor, record)
+        _registry_state(settings, record)
+        record.seconds = perf_counter() - began
+        records.append(record)
+        echo(_week_line(record))
+    return records
+
+
+def _ingest_week(ingest: Any, landing: Path, record: WeekRecord) -> None:
+    for kind in ("leads", "outcomes"):
+        result = ingest(source=str(landing / kind), kind=kind, as_of=record.as_of)
+        if kind == "leads":
+            record.ingested += int(result["rows_in"])
+            record.quarantined += int(result["quarantined"])
+
+
+def _rollout_step(rollout: Any, record: WeekRecord) -> None:
+    result = rollout(as_of=record.as_of)
+    if result.get("transition"):
+        record.events.append(f"rollout: {result['transition']}")
+
+
+def _score_and_monitor(score: Any, monitor: Any, record: WeekRecord) -> None:
+    score(as_of=record.as_of)
+    result = monitor(as_of=record.as_of)
+    psi = result.get("psi") or {}
+    record.max_psi = max(psi.values()) if psi else None
+    conversion = result.get("conversion") or {}
+    record.conversion_rate = conversion.get("rate")
+    record.baseline_rate = conversion.get("baseline_rate")
+    record.report, record.workspace = result.get("report"), result.get("workspace")
+    if result.get("retrain_triggered"):
+        train_result = result.get("train") or {}
+        outcome = train_result.get("decision", "requested")
+        version = train_result.get("model_version")
+        record.events.append(
+            f"retrain ({result.get('reason')}): v{version} {outcome}" if version else
+            f"retrain requested ({result.get('reason')})"
+        )
+
+
+def _registry_state(settings: Settings, record: WeekRecord) -> None:
+    from tasks.rollout.status import registry_status
+
+    status = registry_status(settings)
+    record.champion = status.get("champion", {}).get("version") if status.get("champion") else None
+    challenger = status.get("challenger") or {}
+    record.challenger = challenger.get("version")
+    stage = challenger.get("stage")
+    record.challenger_stage = (
+        None if not challenger else stage if stage != "canary"
+        else f"canary {float(challenger.get('fraction') or 0):.0%}"
+    )
+
+
+def _week_line(record: WeekRecord) -> str:
+    psi = f"{record.max_psi:.2f}" if record.max_psi is not None else "  - "
+    rate = f"{record.conversion_rate:.1%}" if record.conversion_rate is not None else "  -  "
+    serving = f"v{record.champion}" + (
+        f" + v{record.challenger} ({record.challenger_stage})" if record.challenger else ""
+    )
+    events = "; ".join(record.events)
+    return (f"week {record.week:>2} ({record.seconds:>4.0f} s) | in {record.ingested:>5} q {record.quarantined:>3} | "
+            f"PSI {psi} | conv {rate} | {serving:<24} | {events}")
+
+
+def summary_text(records: list[WeekRecord], settings: Settings, picture: Path | None,
+                 seconds: float) -> str:
+    """What the demo did, readable in ten seconds, and where to look next."""
+    trains = [e for r in records for e in r.events if e.startswith(("trained", "retrain"))]
+    rollout_steps = [f"week {r.week}: {e.removeprefix('rollout: ')}" for r in records for e in r.events
+                     if e.startswith("rollout")]
+    final = records[-1] if records else None
+    reports = [r.report for r in records if r.report]
+    workspace = next((r.workspace for r in reversed(records) if r.workspace), None)
+    lines = [
+        "",
+        f"LeadOps demo: {len(records)} simulated weeks after the first train, in {seconds / 60:.1f} min",
+        f"  rows ingested {sum(r.ingested for r in records):,}, quarantined {sum(r.quarantined for r in records):,}",
+        f"  models trained: {len(trains)}",
+        *(f"    - {t}" for t in trains),
+        "  PSI (max feature) and matured conversion per week:",
+        "    " + "  ".join(
+            f"w{r.week}:{'-' if r.max_psi is None else f'{r.max_psi:.2f}'}/"
+            f"{'-' if r.conversion_rate is None else f'{r.conversion_rate:.1%}'}" for r in records),
+        f"  rollout steps: {len(rollout_steps)}",
+        *(f"    - {step}" for step in rollout_steps),
+        f"  final champion: v{final.champion}" + (
+            f", challenger v{final.challenger} ({final.challenger_stage})" if final and final.challenger else "")
+        if final else "  final champion: none",
+        "",
+        "Where to look:",
+        f"  timeline picture:  {picture}" if picture else "  timeline picture:  (not written)",
+        f"  MLflow UI:         .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri} --port 5000",
+        f"  Prefect UI:        LEADOPS_HOME={settings.home} .venv/bin/leadops serve",
+        f"  Evidently reports: {len(reports)} weekly HTML reports" + (f", latest {reports[-1]}" if reports else ""),
+        f"  Evidently UI:      .venv/bin/evidently ui --workspace {workspace}" if workspace else "",
+        f"  registry state:    LEADOPS_HOME={settings.home} .venv/bin/leadops status",
+    ]
+    return "\n".join(lines)

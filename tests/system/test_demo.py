@@ -1,0 +1,55 @@
+"""`leadops demo --fast`: the whole lifecycle, as a user runs it, in a fresh LEADOPS_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+FAST_BUDGET_SECONDS = 180  # the issue's bar for --fast on 2 cores
+
+
+@pytest.mark.slow
+def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADOPS_", "PREFECT_"))}
+    env.update(LEADOPS_HOME=str(home), PYTHONUNBUFFERED="1")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "leadops.cli", "demo", "--fast"], env=env,
+                          capture_output=True, text=True, timeout=900)
+    seconds = time.perf_counter() - started
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+
+    weeks = re.findall(r"^week +(\d+) ", out, flags=re.M)
+    assert [int(w) for w in weeks] == list(range(8, 18))
+    assert "trained v1: champion" in out
+    # Drift from week 9 is seen, and it (not a person) starts a retrain with reason drift.
+    assert re.search(r"retrain \(drift\): v\d+ challenger", out)
+    # The challenger goes shadow → canary 10% → 50% → 100% → production, and is champion at the end.
+    challenger = re.search(r"retrain \(drift\): v(\d+) challenger", out).group(1)
+    for step in ("shadow → canary 10%", "canary 10% → canary 50%", "canary 50% → canary 100%",
+                 "canary 100% → production"):
+        assert f"v{challenger}: {step}" in out, step
+    assert f"final champion: v{challenger}" in out
+    assert re.search(r"quarantined [1-9]", out)
+
+    picture = home / "demo-timeline.png"
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 20_000
+    status = subprocess.run([sys.executable, "-m", "leadops.cli", "status", "--json"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    state = json.loads(status.stdout.strip().splitlines()[-1])
+    assert str(state["champion"]["version"]) == challenger
+
+    # A second demo on the same home is refused unless asked to start over.
+    again = subprocess.run([sys.executable, "-m", "leadops.cli", "demo", "--fast"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1 and "--fresh" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+    print(f"fast demo: {seconds:.0f} s")
+    assert seconds < FAST_BUDGET_SECONDS * 1.5, f"fast demo took {seconds:.0f} s"
