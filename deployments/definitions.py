@@ -41,14 +41,14 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         name="ingest-landing",
         entrypoint="flows/ingest.py:ingest",
         cron="*/15 * * * *",
-        parameters={"source": "landing/leads", "kind": "leads"},
-        description="Every 15 minutes: new CRM lead files from the landing folder.",
+        parameters={"source": "{landing}/leads", "kind": "leads"},
+        description="Every 15 minutes: new CRM lead files from the landing folder (LEADOPS_LANDING_ROOT).",
     ),
     DeploymentSpec(
         name="ingest-outcomes",
         entrypoint="flows/ingest.py:ingest",
         cron="7,37 * * * *",
-        parameters={"source": "landing/outcomes", "kind": "outcomes"},
+        parameters={"source": "{landing}/outcomes", "kind": "outcomes"},
         description="Twice an hour: new outcome (conversion) files.",
     ),
     DeploymentSpec(
@@ -100,7 +100,13 @@ def retrain_trigger(model_name: str) -> Any:
     )
 
 
-def runner_deployments(model_name: str, work_pool: str | None = None) -> list[Any]:
+def resolved_parameters(spec: DeploymentSpec, landing: str) -> dict[str, Any]:
+    """The spec's parameters with ``{landing}`` replaced by the configured landing root."""
+    return {key: value.replace("{landing}", landing) if isinstance(value, str) else value
+            for key, value in spec.parameters.items()}
+
+
+def runner_deployments(model_name: str, landing: str, work_pool: str | None = None) -> list[Any]:
     """RunnerDeployments for ``prefect.serve`` (work_pool None) or a work pool."""
     deployments = []
     for spec in DEPLOYMENTS:
@@ -109,7 +115,7 @@ def runner_deployments(model_name: str, work_pool: str | None = None) -> list[An
             flow.to_deployment(
                 name=spec.name,
                 cron=spec.cron,
-                parameters=spec.parameters,
+                parameters=resolved_parameters(spec, landing),
                 description=spec.description,
                 triggers=[retrain_trigger(model_name)] if spec.retrain_trigger else None,
                 tags=["leadops"],

@@ -205,6 +205,9 @@ def train(
     min_gain: Optional[float] = typer.Option(
         None, "--min-gain", min=0, help="Relative ROC-AUC gain a challenger needs (default LEADOPS_GATE_MIN_RELATIVE_AUC_GAIN)."
     ),
+    via_server: bool = typer.Option(
+        False, "--via-server", help="Start a run of the train/retrain deployment on PREFECT_API_URL instead."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Train on matured gold leads, log to MLflow and gate against the champion (runs the `train` flow)."""
@@ -212,6 +215,15 @@ def train(
         raise typer.BadParameter(f"--reason {reason!r}: choose manual, schedule, drift or conversion-drop")
     when = parse_as_of(as_of)
     prepare_runtime()
+    if via_server:
+        parameters = {"reason": reason, "trials": trials, "timeout_seconds": timeout, "workers": workers,
+                      "as_of": when.isoformat() if when else None, "training_window_days": training_window_days,
+                      "min_gain": min_gain}
+        from leadops.remote import start_deployment_run
+
+        started = start_deployment_run("train/retrain", {k: v for k, v in parameters.items() if v is not None})
+        emit(started, as_json, f"started flow run {started['flow_run_name']} of train/retrain: {started['url']}")
+        return
     from flows.train import train as train_flow
 
     result = train_flow(reason=reason, trials=trials, timeout_seconds=timeout, as_of=when, workers=workers,
@@ -318,6 +330,24 @@ def status(
 
     state = registry_status(get_settings(), limit)
     emit(state, as_json, status_text(state))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Bind address; beyond loopback needs PREFECT_SERVER_API_AUTH_STRING."),
+    port: int = typer.Option(4200, "--port", min=1, max=65535, help="Prefect server port."),
+    mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Also start the MLflow UI on a free port."),
+) -> None:
+    """Start a local Prefect server (SQLite under LEADOPS_HOME) and serve every deployment.
+
+    The UI lists ingest, score, monitor, rollout and train with their schedules; Ctrl-C
+    stops the server, the MLflow UI and the runner.
+    """
+    from leadops.serve import serve as serve_all
+    from leadops.settings import get_settings
+
+    prepare_runtime()
+    serve_all(get_settings(), host, port, mlflow, typer.echo)
 
 
 @app.command()

@@ -95,18 +95,21 @@ def prefect_server(settings: Settings, host: str = "127.0.0.1", port: int | None
 
 
 @contextmanager
-def mlflow_ui(settings: Settings, host: str = "127.0.0.1", port: int | None = None,
-              timeout: float = 90) -> Iterator[str]:
-    """Run an MLflow server over the configured tracking store; yield its URL."""
+def mlflow_server(backend_store_uri: str, artifacts: str, log_path: Path, host: str = "127.0.0.1",
+                  port: int | None = None, timeout: float = 90, proxied: bool = False) -> Iterator[str]:
+    """Run ``mlflow server`` and yield its URL.
+
+    Args:
+        backend_store_uri: runs and the registry (sqlite:/// or postgresql://).
+        artifacts: a folder or s3:// URI.
+        proxied: the server stores artifacts itself (``--artifacts-destination``), so
+            clients need no bucket credentials; otherwise clients write to ``artifacts``.
+    """
     port = port or free_port(host)
-    settings.home.mkdir(parents=True, exist_ok=True)
-    log_path = settings.home / "logs" / "mlflow-ui.log"
-    cmd = [
-        sys.executable, "-m", "mlflow", "server", "--host", host, "--port", str(port),
-        "--backend-store-uri", settings.tracking_uri,
-        "--default-artifact-root", settings.artifact_uri,
-        "--workers", "1",
-    ]
+    cmd = [sys.executable, "-m", "mlflow", "server", "--host", host, "--port", str(port),
+           "--backend-store-uri", backend_store_uri, "--workers", "1",
+           *(["--artifacts-destination", artifacts, "--serve-artifacts"] if proxied
+             else ["--default-artifact-root", artifacts])]
     proc = _spawn(cmd, dict(os.environ), log_path)
     url = f"http://{host}:{port}"
     try:
@@ -114,3 +117,13 @@ def mlflow_ui(settings: Settings, host: str = "127.0.0.1", port: int | None = No
         yield url
     finally:
         _stop(proc)
+
+
+@contextmanager
+def mlflow_ui(settings: Settings, host: str = "127.0.0.1", port: int | None = None,
+              timeout: float = 90) -> Iterator[str]:
+    """The MLflow UI over this home's tracking store and artifact root; yields its URL."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with mlflow_server(settings.tracking_uri, settings.artifact_uri, settings.home / "logs" / "mlflow-ui.log",
+                       host, port, timeout) as url:
+        yield url

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     home: Path = Field(Path("leadops-home"), description="Root of every default path.")
     lake_root: str | None = Field(None, description="Lake root: a folder or s3://bucket/prefix.")
     artifact_root: str | None = Field(None, description="MLflow artifact root: folder or s3://.")
+    landing_root: str | None = Field(None, description="Where CRM exports land: folder or s3://.")
     mlflow_tracking_uri: str | None = Field(None, description="Default sqlite under home.")
     optuna_storage: str | None = Field(None, description="Default journal file under home.")
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = None
 
-    @field_validator("lake_root", "artifact_root")
+    @field_validator("lake_root", "artifact_root", "landing_root")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -71,6 +72,11 @@ class Settings(BaseSettings):
     def lake_uri(self) -> str:
         """Where bronze/silver/gold, quarantine and the prediction log live."""
         return self.lake_root or str((self.home / "lake").resolve())
+
+    @property
+    def landing_uri(self) -> str:
+        """The folder (or s3:// prefix) the scheduled ingest deployments read: leads/ and outcomes/."""
+        return self.landing_root or str((self.home / "landing").resolve())
 
     @property
     def artifact_uri(self) -> str:

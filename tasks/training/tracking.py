@@ -46,7 +46,15 @@ def configure_mlflow(settings: Settings) -> str:
         return client.get_experiment_by_name(EXPERIMENT).experiment_id
 
 
-def artifact_location(settings: Settings) -> str:
+def artifact_location(settings: Settings) -> str | None:
+    """Where the experiment keeps artifacts; None lets a tracking server decide.
+
+    A remote tracking server (http/https) with no LEADOPS_ARTIFACT_ROOT set keeps its own
+    artifact store (``--artifacts-destination``, proxied): clients then need no bucket
+    credentials, and a local default path would be wrong on every other host.
+    """
+    if settings.artifact_root is None and settings.tracking_uri.startswith(("http://", "https://")):
+        return None
     root = settings.artifact_uri
     if "://" not in root:
         root = Path(root).resolve().as_uri()

@@ -1,0 +1,75 @@
+"""``leadops serve``: a local Prefect server, the MLflow UI, and every deployment served.
+
+Everything it starts is a child process bound to loopback by default and stopped on
+Ctrl-C (or SIGTERM). Binding elsewhere needs PREFECT_SERVER_API_AUTH_STRING, so the
+UI and API are never exposed without a password.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+from leadops.errors import LeadOpsError
+from leadops.servers import mlflow_ui, prefect_server
+from leadops.settings import Settings
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+AUTH_VARIABLE = "PREFECT_SERVER_API_AUTH_STRING"
+
+
+class ServeError(LeadOpsError):
+    """``leadops serve`` cannot start as asked."""
+
+
+def check_exposure(host: str) -> None:
+    """Refuse to bind the Prefect server beyond loopback without basic auth."""
+    if host not in LOOPBACK and not os.environ.get(AUTH_VARIABLE):
+        raise ServeError(f"--host {host}: binding beyond loopback exposes the Prefect API; "
+                         f"set {AUTH_VARIABLE}=user:password first (clients set PREFECT_API_AUTH_STRING)")
+
+
+def _stop_on_sigterm() -> None:
+    # SIGTERM (systemd, docker stop) takes the same path as Ctrl-C, so children are stopped.
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def serve(settings: Settings, host: str, port: int | None, with_mlflow: bool,
+          echo: Callable[[str], None]) -> None:
+    """Start the servers, print where they are, serve all deployments until interrupted."""
+    check_exposure(host)
+    _stop_on_sigterm()
+    if "://" not in settings.landing_uri:
+        for kind in ("leads", "outcomes"):
+            Path(settings.landing_uri, kind).mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        api = stack.enter_context(prefect_server(settings, host, port))
+        # This process is the served deployments' runner: it talks to the server we started.
+        client_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        os.environ["PREFECT_API_URL"] = api.replace(f"//{host}:", f"//{client_host}:")
+        if os.environ.get(AUTH_VARIABLE):
+            os.environ.setdefault("PREFECT_API_AUTH_STRING", os.environ[AUTH_VARIABLE])
+        echo(f"Prefect UI:  {api.removesuffix('/api')}   (state in {settings.home / 'prefect-server'})")
+        echo(f"  in another terminal: export PREFECT_API_URL={os.environ['PREFECT_API_URL']}")
+        if with_mlflow:
+            echo(f"MLflow UI:   {stack.enter_context(mlflow_ui(settings))}")
+        else:
+            echo(f"MLflow UI:   mlflow ui --backend-store-uri {settings.tracking_uri}")
+        from prefect import serve as prefect_serve
+
+        from deployments.definitions import DEPLOYMENTS, runner_deployments
+
+        echo(f"serving {len(DEPLOYMENTS)} deployments: " + ", ".join(
+            f"{s.flow_name}/{s.name}" for s in DEPLOYMENTS) + "; Ctrl-C stops everything")
+        try:
+            prefect_serve(*runner_deployments(settings.model_name, settings.landing_uri),
+                          print_starting_message=False)
+        except KeyboardInterrupt:
+            pass
+    echo("stopped the Prefect server" + (" and the MLflow UI" if with_mlflow else ""))

@@ -1,0 +1,133 @@
+"""`leadops serve` on a real Prefect server: deployments, a manual run, a drift-triggered run.
+
+Real processes on loopback, started and stopped by the test: `leadops serve` (which
+starts `prefect server start` and serves every deployment), the `prefect` CLI and
+`leadops train --via-server` as a person would run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leadops.contract import load_contract
+from leadops.storage import open_lake
+from tests.conftest import free_port
+from tests.integration.prefect_api import deployments, flow_runs, wait_for
+from tests.unit.gold_data import as_of_after, write_gold
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    """This machine's environment minus any Prefect/LeadOps settings the test session set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
+    return {**env, "LEADOPS_HOME": str(home), "LEADOPS_TRIALS": "2", "LEADOPS_GATE_BOOTSTRAP_SAMPLES": "50",
+            "PYTHONUNBUFFERED": "1", **extra}
+
+
+@pytest.fixture
+def served(settings, tmp_path: Path):
+    """A lake with matured gold leads, and `leadops serve` running on it."""
+    frame = write_gold(open_lake(settings), weeks=8, leads_per_week=300)
+    as_of = as_of_after(frame, load_contract(settings.contract_path)).isoformat()
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    env = clean_env(settings.home)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "leadops.cli", "serve", "--port", str(port), "--no-mlflow"],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        found = wait_for("6 deployments on the served API", lambda: len(deployments(api)) == 6 and deployments(api),
+                         timeout=240, every=2)
+        yield {"api": api, "deployments": {d["name"]: d for d in found}, "env": {**env, "PREFECT_API_URL": api},
+               "as_of": as_of, "proc": proc, "port": port, "log": log_path}
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def completed_run(api: str, deployment_id: str, want: dict, timeout: float = 300) -> dict:
+    """The first flow run of the deployment whose parameters include ``want``, once it has completed."""
+    def probe():
+        for run in flow_runs(api, deployment_id):
+            if want.items() <= run["parameters"].items():
+                state = run["state"]["type"] if run["state"] else None
+                if state in ("FAILED", "CRASHED", "CANCELLED"):
+                    raise AssertionError(f"flow run {run['name']} ended {state}: {run['state'].get('message')}")
+                return run if state == "COMPLETED" else None
+        return None
+    return wait_for(f"a completed run with {want}", probe, timeout, every=2)
+
+
+def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served) -> None:
+    api, env, by_name = served["api"], served["env"], served["deployments"]
+    assert set(by_name) == {"ingest-landing", "ingest-outcomes", "score-daily", "monitor-daily",
+                            "rollout-daily", "retrain"}
+    for name, deployment in by_name.items():
+        schedules = deployment["schedules"]
+        assert schedules and all(s["active"] for s in schedules), name
+    retrain = by_name["retrain"]
+    assert retrain["parameters"] == {"reason": "schedule"}
+
+    # Manual retrain the two documented ways: the prefect CLI and leadops --via-server.
+    cli = subprocess.run([sys.executable, "-m", "prefect", "deployment", "run", "train/retrain", "-p", "trials=2",
+                          "-p", f"as_of={served['as_of']}", "-p", "reason=manual"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    manual = completed_run(api, retrain["id"], {"reason": "manual"})
+    via = subprocess.run([sys.executable, "-m", "leadops.cli", "train", "--via-server", "--trials", "2",
+                          "--as-of", served["as_of"], "--reason", "schedule", "--json"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert via.returncode == 0, via.stdout + via.stderr
+    started = json.loads(via.stdout.strip().splitlines()[-1])
+    assert started["deployment"] == "train/retrain" and started["url"].startswith(api.removesuffix("/api"))
+
+    # The monitor's event, as it emits it, makes the deployment trigger start train with reason=drift.
+    emit = subprocess.run([sys.executable, "-c",
+                           "import sys; from datetime import datetime; "
+                           "from tasks.monitoring.retrain import emit_retrain_requested as e; "
+                           "print(e('leadops-lead-scorer', 'drift', datetime.fromisoformat(sys.argv[1])))",
+                           served["as_of"]], env=env, capture_output=True, text=True, timeout=120)
+    assert emit.returncode == 0 and emit.stdout.strip() != "None", emit.stderr
+    drift = completed_run(api, retrain["id"], {"reason": "drift"})
+    assert drift["id"] != manual["id"]
+
+    # The served runs tracked their trigger in MLflow too.
+    from mlflow import MlflowClient
+
+    from leadops.settings import get_settings
+    from tasks.training.tracking import EXPERIMENT
+
+    client = MlflowClient(get_settings().tracking_uri)
+    runs = client.search_runs([client.get_experiment_by_name(EXPERIMENT).experiment_id])
+    reasons = sorted(r.data.tags.get("leadops.trigger_reason") for r in runs)
+    assert "drift" in reasons and "manual" in reasons
+
+    # Ctrl-C stops the runner and the server it started.
+    proc = served["proc"]
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0, served["log"].read_text()[-2000:]
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", served["port"]), timeout=2).close()
+    assert "stopped the Prefect server" in served["log"].read_text()
+
+
+def test_serve_refuses_to_expose_the_api_without_auth(settings) -> None:
+    done = subprocess.run([sys.executable, "-m", "leadops.cli", "serve", "--host", "0.0.0.0"],
+                          env=clean_env(settings.home), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith("(clients set PREFECT_API_AUTH_STRING)")
+    assert "PREFECT_SERVER_API_AUTH_STRING" in done.stderr and len(done.stderr.strip().splitlines()) == 1
