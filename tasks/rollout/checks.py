@@ -132,6 +132,7 @@ def canary_check(
     return Verdict(
         PASS,
         f"canary not worse than control: AUC {challenger:.4f} vs {champion:.4f}, top-lead conversion "
-        f"{canary_rate:.2%} vs {control_rate:.2%}, score PSI {metrics['score_psi'] or 0:.3f}, no scoring errors",
+        f"{canary_rate:.2%} vs {control_rate:.2%}{' (within noise)' if canary_rate < control_rate else ''} "
+        f"on {k} vs {k_control} top leads, score PSI {metrics['score_psi'] or 0:.3f}, no scoring errors",
         metrics,
     )
