@@ -33,7 +33,8 @@ def train(reason: str = "manual", trials: int | None = None, timeout_seconds: fl
         reason: what triggered this run: manual, schedule, drift or conversion-drop.
         trials / timeout_seconds: the search budget (defaults from settings).
         as_of: evaluation time for label maturity (default now).
-        workers: parallel search processes sharing one Optuna study.
+        workers: parallel search processes sharing one Optuna study (with LEADOPS_TASK_RUNNER=dask:
+            Dask workers, at least LEADOPS_DASK_WORKERS on a LocalCluster).
         training_window_days: only leads from this many days before the maturity cutoff.
         min_gain: required relative ROC-AUC gain over the champion (default from settings).
     """
@@ -43,8 +44,12 @@ def train(reason: str = "manual", trials: int | None = None, timeout_seconds: fl
     contract, lake = load_contract(settings.contract_path), open_lake(settings)
     n_trials, timeout = search_budget(settings.trials, settings.train_timeout_seconds, trials, timeout_seconds)
     study_name = f"{settings.model_name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    on_dask = settings.task_runner == "dask"
     config = SearchConfig(study_name=study_name, storage_uri=settings.optuna_storage_uri, seed=settings.seed,
-                          trials=n_trials, timeout_seconds=timeout, workers=workers)
+                          trials=n_trials, timeout_seconds=timeout,
+                          # on a LocalCluster, one share per worker unless --workers asks for more
+                          workers=max(workers, settings.dask_workers) if on_dask else workers,
+                          runner="dask" if on_dask else "process", dask_address=settings.dask_address)
     training = steps.load_training_set(lake, contract, as_of, settings.test_window_days, training_window_days)
     tags = tracking.lineage_tags(contract, reason, training.gold_version, training.digest, flow_run.id,
                                  {"leadops.optuna_study": study_name, "leadops.as_of": training.as_of.isoformat()})

@@ -61,7 +61,8 @@ class Settings(BaseSettings):
 
     # orchestration
     task_runner: Literal["thread", "dask"] = "thread"
-    dask_address: str | None = None
+    dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); none: a LocalCluster per run.")
+    dask_workers: int = Field(2, ge=1, description="Workers of the LocalCluster started when no dask_address.")
 
     @field_validator("lake_root", "artifact_root", "landing_root")
     @classmethod

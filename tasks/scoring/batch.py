@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -59,8 +60,11 @@ class RunOptions:
 
 
 def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunOptions,
-              chunk_rows: int, file_batch: FileBatch | None = None) -> ScoreResult:
+              chunk_rows: int, file_batch: FileBatch | None = None, client: Any = None) -> ScoreResult:
     """Score the batch (``file_batch``, or silver leads not yet served) end to end.
+
+    With a Dask ``client``, the chunks are partitions mapped over the cluster
+    (``tasks.scoring.dask_batch``): same rows, same scores, the output a folder of parts.
 
     Raises:
         OutputError: unknown output format (checked before any work).
@@ -77,11 +81,19 @@ def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunO
             scored_at=options.scored_at.isoformat(),
             reasons_mode=options.reasons_mode,
         )
-        ranked = rank_batch(source, contract, serving)
+        if client is not None:
+            from tasks.scoring.dask_batch import rank_on_dask
+
+            ranked = rank_on_dask(client, source.chunks(), contract, serving)
+        else:
+            ranked = rank_batch(source, contract, serving)
         if len(ranked) == 0:
             result.skipped = "no unscored leads in the batch (already scored, or none yet)"
             return result
-        _score_and_write(lake, contract, serving, options, source, ranked, result)
+        if client is not None:
+            _score_and_write_on_dask(client, lake, contract, serving, options, source, ranked, result)
+        else:
+            _score_and_write(lake, contract, serving, options, source, ranked, result)
     return result
 
 
@@ -126,3 +138,17 @@ def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, option
             log.info("scored %d leads (%d so far)", len(scored.served), writer.rows)
         result.output = writer.commit()
     result.rows = writer.rows
+
+
+def _score_and_write_on_dask(client: Any, lake: Lake, contract: Contract, serving: ServingSet,
+                             options: RunOptions, source: SilverBatch | FileBatch, ranked: np.ndarray,
+                             result: ScoreResult) -> None:
+    from tasks.scoring.dask_batch import score_and_write_on_dask
+
+    fmt = options.output_format
+    target = resolve_target(options.out, lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}"), source.batch_id, fmt)
+    context = plog.LogContext(source.batch_id, options.scored_at, serving.champion.name)
+    result.rows, result.log_rows, result.arms = score_and_write_on_dask(
+        client, source.chunks(), ranked, contract, serving, options.reasons_mode, fmt, target, context,
+        options.endpoint_url, lambda rows: plog.append_log(lake, rows))
+    result.output = target

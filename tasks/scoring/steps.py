@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from leadops.contract import load_contract
 from leadops.errors import LeadOpsError
+from leadops.runners import dask_client, uses_dask
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tasks.scoring.batch import RunOptions, ScoreResult, run_score
@@ -61,8 +62,12 @@ def score_batch(serving: ServingSet, file_batch: FileBatch | None, out: str | No
     settings = get_settings()
     options = RunOptions(scored_at=scored_at, reasons_mode=settings.reasons_mode, output_format=output_format,
                          out=out, endpoint_url=settings.s3_endpoint_url)
-    result = run_score(open_lake(settings), load_contract(settings.contract_path), serving, options,
-                       settings.score_chunk_rows, file_batch)
+    lake, contract = open_lake(settings), load_contract(settings.contract_path)
+    if uses_dask(settings):
+        with dask_client(settings.dask_address, settings.dask_workers) as client:
+            result = run_score(lake, contract, serving, options, settings.score_chunk_rows, file_batch, client)
+    else:
+        result = run_score(lake, contract, serving, options, settings.score_chunk_rows, file_batch)
     logger = get_run_logger()
     if result.skipped:
         logger.info("batch %s: nothing scored (%s)", result.batch_id, result.skipped)

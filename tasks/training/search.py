@@ -43,6 +43,8 @@ class SearchConfig:
     max_rounds: int = 400
     pruning: bool = True
     nthread: int = 2
+    runner: str = "process"  # "process": local processes; "dask": workers of a Dask cluster
+    dask_address: str | None = None  # with runner "dask": a scheduler, or none for a LocalCluster
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,11 @@ def run_search(features: np.ndarray, labels: np.ndarray, folds: list, config: Se
     """
     _study(config, create=True)
     workers = max(1, config.workers)
-    if workers == 1:
+    if config.runner == "dask":
+        from tasks.training.dask_search import optimize_on_dask
+
+        optimize_on_dask(features, labels, folds, config)
+    elif workers == 1:
         _optimize(features, labels, folds, config, 0, config.trials)
     else:
         # Each process gets a fair share of the cores; spawn, not fork: the parent
