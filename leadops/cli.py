@@ -58,6 +58,21 @@ def prepare_runtime() -> None:
     # No phoning home: CI and many production hosts have no route out, and it logs an error.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     quiet_libraries()
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).addFilter(_no_traceback_for_user_errors)
+
+
+def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
+    """Keep Prefect's "task/flow failed: <error>" line but drop the traceback for our own errors.
+
+    A LeadOpsError is a user-facing failure with a one-line message (bad input, no
+    champion, ...); its traceback says nothing the line does not. Anything else keeps it.
+    """
+    from leadops.errors import LeadOpsError
+
+    if record.exc_info and isinstance(record.exc_info[1], LeadOpsError):
+        record.exc_info, record.exc_text = None, None
+    return True
 
 
 def quiet_libraries() -> None:
@@ -353,7 +368,8 @@ def serve(
 @app.command()
 def demo(
     fast: bool = typer.Option(False, "--fast", help="Smaller weeks and fewer trials (about 3 minutes)."),
-    fresh: bool = typer.Option(False, "--fresh", help="Delete a previous demo run in LEADOPS_HOME first."),
+    fresh: bool = typer.Option(False, "--fresh", help="Delete a previous demo run in LEADOPS_HOME first "
+                               "(without it, the same demo replays idempotently)."),
 ) -> None:
     """Run the whole lifecycle on a simulated 17-week timeline of synthetic CRM exports.
 
@@ -368,11 +384,12 @@ def demo(
 
     started = time.perf_counter()
     settings = get_settings()
-    prepare_home(settings, fresh)
+    plan = DemoPlan.fast() if fast else DemoPlan()
+    if prepare_home(settings, fresh, plan):
+        typer.echo(f"{settings.home} holds this demo already: replaying its weeks (idempotent); --fresh starts over")
     # One line per week is the demo's output; each flow's own logs stay in the Prefect UI.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     prepare_runtime()
-    plan = DemoPlan.fast() if fast else DemoPlan()
     records = run_demo(plan, echo=typer.echo)
     settings = get_settings()  # the demo set its volume settings (evidence size, trials)
     from leadops.timeline import plot_timeline
@@ -384,7 +401,10 @@ def demo(
 
 def main() -> None:
     """Entry point: run the app; any failure becomes one line and exit code 1."""
-    logging.basicConfig(level=os.environ.get("LEADOPS_LOG_LEVEL", "WARNING"))
+    # Prefect prints flow-run logs with its own handler; a root handler here would print
+    # each of them a second time. LEADOPS_LOG_LEVEL=DEBUG adds one (tracebacks included).
+    if os.environ.get("LEADOPS_LOG_LEVEL"):
+        logging.basicConfig(level=os.environ["LEADOPS_LOG_LEVEL"].upper())
     try:
         app()
     except SystemExit:

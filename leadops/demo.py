@@ -13,11 +13,12 @@ canary steps and the promotion each need one matured week of evidence.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from time import perf_counter
@@ -95,18 +96,30 @@ class DemoHomeInUse(RuntimeError):
     """LEADOPS_HOME already holds a demo run and --fresh was not given."""
 
 
-def prepare_home(settings: Settings, fresh: bool) -> None:
-    """Start from an empty LEADOPS_HOME: wipe a previous demo's state only when asked to."""
+def prepare_home(settings: Settings, fresh: bool, plan: DemoPlan) -> bool:
+    """Make LEADOPS_HOME ready for ``plan``; True when it already holds a run of the same plan.
+
+    Re-running the same plan replays its weeks: every step is idempotent (files already
+    ingested are skipped, scored leads are not scored again, a champion is not trained
+    again, the cooldown and the rollout state hold), so the end state is the same as after
+    one run. A different plan needs ``--fresh``, which deletes the previous demo's folder.
+    """
     home = settings.home
-    if (home / MARKER).exists():
-        if not fresh:
-            raise DemoHomeInUse(f"{home}: already holds a demo run; pass --fresh to start over "
-                                "(it deletes that folder) or set LEADOPS_HOME to another folder")
-        shutil.rmtree(home)
+    marker = home / MARKER
+    wanted = {"created_by": "leadops demo", "plan": asdict(plan)}
+    if marker.exists():
+        if fresh:
+            shutil.rmtree(home)
+        elif json.loads(marker.read_text()).get("plan") == wanted["plan"]:
+            return True
+        else:
+            raise DemoHomeInUse(f"{home}: holds a demo run of another plan (--fast or not); pass --fresh to "
+                                "start over (it deletes that folder) or set LEADOPS_HOME to another folder")
     elif home.exists() and any(home.iterdir()):
         raise DemoHomeInUse(f"{home}: not empty and not a demo run; set LEADOPS_HOME to an empty folder")
     home.mkdir(parents=True, exist_ok=True)
-    (home / MARKER).write_text('{"created_by": "leadops demo"}\n')
+    marker.write_text(json.dumps(wanted, indent=2) + "\n")
+    return False
 
 
 def run_demo(plan: DemoPlan, echo: Callable[[str], None] = print) -> list[WeekRecord]:
@@ -137,8 +150,11 @@ def run_demo(plan: DemoPlan, echo: Callable[[str], None] = print) -> list[WeekRe
         record = WeekRecord(week=week, as_of=week_end(start, week))
         _ingest_week(ingest, landing, record)
         if week == plan.first_train_week:
-            result = train(reason="manual", as_of=record.as_of)
-            record.events.append(f"trained v{result['model_version']}: {result['decision']}")
+            if _has_champion(settings):
+                record.events.append("champion already trained (replay)")
+            else:
+                result = train(reason="manual", as_of=record.as_of)
+                record.events.append(f"trained v{result['model_version']}: {result['decision']}")
         else:
             _rollout_step(rollout, record)
         # The first week scores the backlog, so each later batch is one week of new leads.
@@ -181,6 +197,12 @@ def _score_and_monitor(score: Any, monitor: Any, record: WeekRecord) -> None:
             f"retrain ({result.get('reason')}): v{version} {outcome}" if version else
             f"retrain requested ({result.get('reason')})"
         )
+
+
+def _has_champion(settings: Settings) -> bool:
+    from leadops import registry
+
+    return registry.get_champion(registry.registry_client(settings), settings.model_name) is not None
 
 
 def _registry_state(settings: Settings, record: WeekRecord) -> None:

@@ -112,6 +112,14 @@ class FileLoader:
                 self._load_chunk(raw, stamp, outcome)
 
     def _check_columns(self, source: SourceFile, columns: list[str]) -> None:
+        # The contract's key columns first: without them no row can be typed or deduplicated,
+        # whatever the suite says (it may have been written for another contract).
+        keys = [self.contract.entity_id, self.contract.label, self.contract.label_time] if self.kind == "outcomes" \
+            else [self.contract.entity_id, self.contract.event_time]
+        absent = [c for c in keys if c not in set(columns)]
+        if absent:
+            raise FileRejected(f"{source.name}: no column(s) {', '.join(absent)}, which the contract "
+                               f"{self.contract.name!r} names as key columns")
         failed = self.validator.file_failures(columns)
         if failed:
             present = set(columns)

@@ -23,6 +23,13 @@ from tasks.ingest.sources import Fingerprint, SourceFile
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_CAUSE = 240
+# A CRM export has tens of columns and short fields. Far beyond that is a wrong file
+# or an attack on memory (each column and each cell is held per chunk), so refuse it.
+MAX_COLUMNS = 1_000
+MAX_CELL_CHARS = 65_536
+# Arrow's CSV block must hold the longest row; 4 MiB parses any row under the cell
+# limit (1 MiB default would fail on a long cell with a parser message instead of ours).
+CSV_BLOCK_BYTES = 4 << 20
 
 
 class FileRejected(LeadOpsError):
@@ -76,7 +83,7 @@ def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterato
     with source.open() as stream:
         reader = arrow_csv.open_csv(
             stream,
-            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1,
+            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1, block_size=CSV_BLOCK_BYTES,
                                                encoding=_ARROW_ENCODINGS[fp.encoding]),
             parse_options=arrow_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             # Only an empty field is missing: "NA" is Namibia and "null" may be a name.
@@ -84,7 +91,20 @@ def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterato
                 column_types={name: pa.string() for name in header},
                 null_values=[""], strings_can_be_null=True),
         )
-        yield from _rechunk((batch.to_pandas() for batch in reader), header, chunk_rows)
+        batches = (_within_cell_limit(source, batch).to_pandas() for batch in reader)
+        yield from _rechunk(batches, header, chunk_rows)
+
+
+def _within_cell_limit(source: SourceFile, batch: Any) -> Any:
+    """The batch, unless a value in it is longer than MAX_CELL_CHARS (then the file is refused)."""
+    import pyarrow.compute as pc
+
+    for name, column in zip(batch.schema.names, batch.columns):
+        longest = pc.max(pc.utf8_length(column)).as_py()
+        if longest is not None and longest > MAX_CELL_CHARS:
+            raise FileRejected(f"{source.name}: a value in column {name!r} is {longest:,} characters "
+                               f"(limit {MAX_CELL_CHARS:,}); not a lead export")
+    return batch
 
 
 _ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1"}
@@ -94,10 +114,16 @@ def _csv_header(source: SourceFile, fp: Fingerprint) -> tuple[list[str], str]:
     """Column names (trimmed, duplicates numbered) and the delimiter, from the first line."""
     text = fp.head.decode(fp.encoding, errors="replace").lstrip("\ufeff")
     first_line = text.splitlines()[0] if text.strip() else ""
+    if fp.size > len(fp.head) and not any(end in text for end in ("\n", "\r")):
+        raise FileRejected(f"{source.name}: header line longer than {len(fp.head):,} bytes; not a lead export")
     if not first_line.strip():
         raise FileRejected(f"{source.name}: no header row (blank first line)")
     # Excel in many locales writes ";" and some CRMs tab or pipe: the header decides.
     delimiter = max(DELIMITERS, key=first_line.count)
+    if first_line.count(delimiter) >= MAX_COLUMNS:
+        # The head may cut a very long header short: "or more".
+        raise FileRejected(f"{source.name}: {first_line.count(delimiter) + 1:,} or more columns in the header "
+                           f"(limit {MAX_COLUMNS:,}); not a lead export")
     names = next(csv.reader([first_line], delimiter=delimiter))
     seen: dict[str, int] = {}
     header = []

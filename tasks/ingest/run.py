@@ -25,7 +25,7 @@ from tasks.ingest.gold import rebuild_gold
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
 from tasks.ingest.sources import SourceFile, resolve_sources
-from tasks.ingest.suites import SUITES_DIR, load_suite
+from tasks.ingest.suites import SUITES_DIR, check_against_contract, load_suite, suite_path
 from tasks.ingest.validation import SuiteValidator
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,9 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
     result = IngestResult(run_id or uuid.uuid4().hex, kind, as_of, started_at=now)
     files = [f for s in sources for f in (
         [s] if isinstance(s, SourceFile) else resolve_sources(str(s), settings.s3_endpoint_url))]
-    validator = SuiteValidator(load_suite(kind, suites_dir), as_of)
+    suite = load_suite(kind, suites_dir)
+    check_against_contract(suite, contract, kind, suite_path(kind, suites_dir))
+    validator = SuiteValidator(suite, as_of)
     written = [tables.bronze(kind), tables.silver(kind), tables.quarantine(kind),
                tables.MANIFEST, tables.GOLD_LEADS]
     with lake_transaction(lake, "ingest", written):

@@ -114,6 +114,24 @@ def load_suite(kind: str, suites_dir: Path = SUITES_DIR) -> dict[str, Any]:
     return suite
 
 
+def check_against_contract(suite: dict[str, Any], contract: Contract, kind: str, path: Path) -> None:
+    """Refuse a suite that names columns the contract does not have (before anything is written).
+
+    The bundled suites are derived from the bundled contract; a contract for another CRM
+    needs its own suites (``python -m tasks.ingest.suites``), or every row would be judged
+    against columns that are not there.
+    """
+    from tasks.ingest.normalise import UNPARSED_SUFFIX, column_roles
+
+    known = set(column_roles(contract, kind))
+    named = {str(e.get("kwargs", {}).get("column", "")).removesuffix(UNPARSED_SUFFIX)
+             for e in suite.get("expectations", [])} - {""}
+    unknown = sorted(named - known)
+    if unknown:
+        raise SuiteError(f"expectation suite {path}: column(s) {', '.join(unknown)} are not in the contract "
+                         f"{contract.name!r}; regenerate the suites for it with `python -m tasks.ingest.suites`")
+
+
 def regenerate(contract: Contract, suites_dir: Path = SUITES_DIR) -> list[Path]:
     """Rewrite every kind's suite from the contract, keeping hand-tuned expectations."""
     written = []

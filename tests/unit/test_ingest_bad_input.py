@@ -158,3 +158,64 @@ def test_bad_outcome_rows_are_quarantined_by_their_own_suite(
     assert quarantined(lake, "outcomes") == {"L2": ["converted:not_null"],
                                              "L3": ["converted_at:timestamp"]}
     assert result.total("silver") == 2
+
+
+def test_ten_thousand_columns_fail_the_file_with_one_line(tmp_path: Path, ingest, lake: Lake) -> None:
+    (tmp_path / "in").mkdir()
+    header = list(lead()) + [f"extra_{i}" for i in range(10_000)]
+    (tmp_path / "in" / "wide.csv").write_text(",".join(header) + "\n" + ",".join(["1"] * len(header)) + "\n")
+    write_csv(tmp_path / "in" / "zz_good.csv", [lead("G1")])
+    header = list(lead()) + [f"x{i}" for i in range(1_500)]  # short names: the header fits the head
+    (tmp_path / "in" / "wider.csv").write_text(",".join(header) + "\n" + ",".join(["1"] * len(header)) + "\n")
+    wide, wider, good = ingest(tmp_path / "in").files
+    assert wider.status == "failed" and "columns in the header (limit 1,000)" in wider.reason
+    assert (wide.status, good.status) == ("failed", "accepted")
+    # 10,000 columns: the header line alone is longer than the bytes sniffed from the file head.
+    assert wide.reason.startswith("wide.csv: header line longer than") and "\n" not in wide.reason
+    assert silver(lake).index.tolist() == ["G1"]
+
+
+def test_a_one_megabyte_cell_fails_the_file_naming_the_column(tmp_path: Path, ingest, lake: Lake) -> None:
+    rows = [lead("A1"), lead("A2", job_title="x" * 1_000_000), lead("A3")]
+    (file,) = ingest(write_csv(tmp_path / "big.csv", rows)).files
+    assert file.status == "failed" and "\n" not in file.reason
+    assert file.reason.startswith("big.csv: a value in column 'job_title' is 1,000,000 characters (limit 65,536)")
+    assert not lake.table_exists(tables.silver("leads")) or silver(lake).empty
+
+
+def _contract_with_id(tmp_path: Path, column: str) -> Path:
+    from leadops.settings import BUNDLED_CONTRACT
+
+    path = tmp_path / "contract.yaml"
+    path.write_text(BUNDLED_CONTRACT.read_text().replace("entity_id: lead_id", f"entity_id: {column}"))
+    return path
+
+
+def test_a_contract_naming_absent_columns_fails_before_any_write(tmp_path: Path, settings, lake: Lake) -> None:
+    from leadops.contract import load_contract
+    from tasks.ingest import ingest_files
+    from tasks.ingest.suites import SuiteError
+
+    contract = load_contract(_contract_with_id(tmp_path, "leadid"))
+    source = write_csv(tmp_path / "in" / "a.csv", [lead("A1"), lead("A2")])
+    with pytest.raises(SuiteError, match=r"leads\.json: column\(s\) lead_id are not in the contract"):
+        ingest_files(settings, lake, contract, [source], kind="leads")
+    assert not any(lake.table_exists(name) for name in (
+        tables.bronze("leads"), tables.silver("leads"), tables.MANIFEST, tables.GOLD_LEADS))
+
+
+def test_suites_regenerated_for_that_contract_fail_each_file_naming_the_key_column(
+    tmp_path: Path, settings, lake: Lake
+) -> None:
+    from leadops.contract import load_contract
+    from tasks.ingest import ingest_files
+    from tasks.ingest.suites import regenerate
+
+    contract = load_contract(_contract_with_id(tmp_path, "leadid"))
+    regenerate(contract, tmp_path / "suites")
+    source = write_csv(tmp_path / "in" / "a.csv", [lead("A1"), lead("A2")])
+    result = ingest_files(settings, lake, contract, [source], kind="leads", suites_dir=tmp_path / "suites")
+    (file,) = result.files
+    assert file.status == "failed"
+    assert file.reason == "a.csv: no column(s) leadid, which the contract 'synthetic-crm' names as key columns"
+    assert not lake.table_exists(tables.silver("leads")) and not lake.table_exists(tables.bronze("leads"))
