@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +41,16 @@ def recover(lake: Lake, name: str) -> list[str]:
     key = _journal_key(name)
     if not lake.exists(key):
         return []
-    versions: dict[str, int | None] = json.loads(lake.read_bytes(key))["versions"]
+    record = json.loads(lake.read_bytes(key))
+    if "publish" in record and _published(record["publish"]):
+        # The dead run got as far as delivering its output (the last act before the
+        # journal is removed): its writes are complete, and undoing them under a file
+        # already handed out would have the next run deliver the same rows again.
+        lake.delete(key)
+        log.warning("journal %s: the interrupted run had published %s; kept its writes",
+                    name, record["publish"]["target"])
+        return []
+    versions: dict[str, int | None] = record["versions"]
     restored = []
     for table, version in versions.items():
         current = lake.table_version(table)
@@ -51,6 +62,25 @@ def recover(lake: Lake, name: str) -> list[str]:
     if restored:
         log.warning("journal %s: undid an interrupted run on %s", name, ", ".join(restored))
     return restored
+
+
+def note_publish(lake: Lake, name: str, pending_file: str | os.PathLike, target: str) -> None:
+    """Record, inside an open transaction, that the run's last act renames the finished
+    local file ``pending_file`` onto ``target``: once that rename has happened (the target
+    is that very file), ``recover`` keeps the run's writes instead of undoing them."""
+    key = _journal_key(name)
+    record = json.loads(lake.read_bytes(key))
+    stat = os.stat(pending_file)
+    record["publish"] = {"target": str(target), "inode": stat.st_ino, "device": stat.st_dev}
+    lake.write_bytes(key, json.dumps(record).encode())
+
+
+def _published(publish: dict) -> bool:
+    try:
+        stat = os.stat(publish["target"])
+    except OSError:
+        return False
+    return (stat.st_ino, stat.st_dev) == (publish["inode"], publish["device"])
 
 
 def _restore(lake: Lake, table: str, version: int | None) -> None:
@@ -91,7 +121,7 @@ def lake_lock(lake: Lake, name: str, timeout: float = 600.0, stale_after: float 
     key = f"_locks/{name}.lock"
     deadline = time.monotonic() + timeout
     while not lake.try_create(key, _lock_body()):
-        if _lock_age(lake, key) > stale_after:
+        if _holder_is_dead(lake, key) or _lock_age(lake, key) > stale_after:
             # The holder died without releasing (kill -9); its journal makes the
             # takeover safe because recover() runs right after we hold the lock.
             log.warning("lock %s: taking over a stale lock", name)
@@ -107,7 +137,27 @@ def lake_lock(lake: Lake, name: str, timeout: float = 600.0, stale_after: float 
 
 
 def _lock_body() -> bytes:
-    return json.dumps({"taken": time.time()}).encode()
+    # Holder's host and pid: a lock left by a killed process on this host is taken
+    # over at once instead of blocking every later run until ``stale_after``.
+    return json.dumps({"taken": time.time(), "host": socket.gethostname(), "pid": os.getpid()}).encode()
+
+
+def _holder_is_dead(lake: Lake, key: str) -> bool:
+    """True only when the lock's holder ran on this host and its process is gone."""
+    try:
+        body = json.loads(lake.read_bytes(key))
+    except Exception:  # vanished or half-written: not provably dead
+        return False
+    pid = body.get("pid")
+    if body.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False  # another machine (or an old lock body): only its age can tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 def _lock_age(lake: Lake, key: str) -> float:

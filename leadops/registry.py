@@ -82,14 +82,20 @@ def clear_alias(client: MlflowClient, name: str, alias: str) -> None:
 def set_stage(client: MlflowClient, name: str, version: str | int, stage: str, fraction: float,
               reason: str, metrics: dict[str, Any] | None = None) -> None:
     """Record a decision on a version: stage, traffic fraction, why, when, and metrics."""
+    for key, value in stage_tags(stage, fraction, reason, metrics).items():
+        client.set_model_version_tag(name, str(version), key, value)
+
+
+def stage_tags(stage: str, fraction: float, reason: str,
+               metrics: dict[str, Any] | None = None) -> dict[str, str]:
+    """The tags ``set_stage`` writes (computed apart so a journal can record them first)."""
     if stage not in STAGES:
         raise ValueError(f"stage {stage!r}: choose one of {', '.join(STAGES)}")
     tags = {STAGE_TAG: stage, FRACTION_TAG: f"{fraction:g}", REASON_TAG: reason[:4900],
             DECIDED_AT_TAG: datetime.now(UTC).isoformat(timespec="seconds")}
     if metrics is not None:
         tags[METRICS_TAG] = json.dumps(metrics, sort_keys=True, default=float)
-    for key, value in tags.items():
-        client.set_model_version_tag(name, str(version), key, value)
+    return tags
 
 
 def register_version(client: MlflowClient, name: str, source_uri: str, run_id: str,

@@ -21,15 +21,14 @@ from tasks.rollout import manual
 from tasks.rollout.checks import Verdict
 from tasks.rollout.run import apply_plan, evidence_since, rollout_state, verdict_for
 from tasks.rollout.steps import Position, StepPlan, describe, plan_step
-from leadops.registry import promotion_lock
-from tasks.rollout.transitions import Transition
+from tasks.rollout.transitions import Transition, registry_transaction
 
 
 @task(name="read-rollout-state", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def read_state() -> dict[str, Any]:
     """Champion and challenger as the registry has them now."""
     settings = get_settings()
-    return rollout_state(registry_client(settings), settings.model_name)
+    return rollout_state(registry_client(settings), settings.model_name, open_lake(settings))
 
 
 @task(name="check-evidence", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
@@ -52,9 +51,9 @@ def decide_and_apply(state: dict[str, Any], verdict: Verdict, as_of: datetime) -
     settings = get_settings()
     challenger = state["challenger"]
     plan = plan_step(challenger["version"], Position(challenger["stage"], challenger["fraction"]), verdict, settings.canary_steps)
-    lake = open_lake(settings)
-    with promotion_lock(lake):
-        done = apply_plan(registry_client(settings), lake, settings.model_name, plan, as_of)
+    lake, client = open_lake(settings), registry_client(settings)
+    with registry_transaction(client, lake, settings.model_name):
+        done = apply_plan(client, lake, settings.model_name, plan, as_of)
     get_run_logger().info("rollout: %s", describe(plan))
     return plan, done
 

@@ -14,8 +14,7 @@ from leadops import registry
 from leadops.errors import LeadOpsError
 from leadops.storage import Lake
 from tasks.rollout import transitions
-from leadops.registry import promotion_lock
-from tasks.rollout.transitions import PAUSED, PREVIOUS_CHAMPION, Transition, position_of
+from tasks.rollout.transitions import PAUSED, PREVIOUS_CHAMPION, Transition, position_of, registry_transaction
 
 
 class NothingToDoError(LeadOpsError):
@@ -31,14 +30,14 @@ def _challenger(client: Any, name: str, action: str) -> Any:
 
 def promote(client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "promoted manually") -> list[Transition]:
     """The challenger becomes champion now, whatever its stage; the old champion is archived."""
-    with promotion_lock(lake):
+    with registry_transaction(client, lake, name):
         challenger = _challenger(client, name, "promote")
         return transitions.make_champion(client, lake, name, str(challenger.version), reason, as_of)
 
 
 def reject(client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "rejected manually") -> list[Transition]:
     """The challenger is archived (fraction 0): no more shadow or canary scores."""
-    with promotion_lock(lake):
+    with registry_transaction(client, lake, name):
         challenger = _challenger(client, name, "reject")
         return [transitions.archive_challenger(client, lake, name, str(challenger.version), reason, as_of)]
 
@@ -54,7 +53,7 @@ def previous_champion(client: Any, lake: Lake, name: str, current: Any) -> str |
 
 def rollback(client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "rolled back manually") -> list[Transition]:
     """The previous champion is champion again; the current one is archived with the reason."""
-    with promotion_lock(lake):
+    with registry_transaction(client, lake, name):
         current = registry.get_champion(client, name)
         if current is None:
             raise NothingToDoError(f"model {name}: no champion to roll back")
@@ -62,24 +61,25 @@ def rollback(client: Any, lake: Lake, name: str, as_of: datetime, reason: str = 
         if previous is None:
             raise NothingToDoError(f"model {name}: champion v{current.version} replaced no earlier champion")
         restored = client.get_model_version(name, previous)
-        registry.move_alias(client, name, "champion", previous)
         done = [
-            transitions.record(client, lake, name, Transition(
-                str(current.version), "archived", 0.0, f"{reason}: replaced by v{previous}", as_of.isoformat(),
-                *position_of(current))),
-            transitions.record(client, lake, name, Transition(
-                str(previous), "production", 1.0, f"{reason}: restored in place of v{current.version}",
-                as_of.isoformat(), *position_of(restored))),
+            Transition(str(current.version), "archived", 0.0, f"{reason}: replaced by v{previous}", as_of.isoformat(),
+                       *position_of(current)),
+            Transition(str(previous), "production", 1.0, f"{reason}: restored in place of v{current.version}",
+                       as_of.isoformat(), *position_of(restored)),
         ]
+        # One journaled unit (see tasks.rollout.transitions): a kill half-way is completed.
+        transitions.commit(client, lake, name, [["alias", "champion", str(previous)],
+                                                *transitions.stage_ops(done[0]), *transitions.stage_ops(done[1])])
         return done
 
 
 def set_paused(client: Any, lake: Lake, name: str, as_of: datetime, paused: bool, reason: str | None = None) -> list[Transition]:
     """Freeze (or release) the challenger where it stands: the rollout flow then makes no move."""
-    with promotion_lock(lake):
+    with registry_transaction(client, lake, name):
         challenger = _challenger(client, name, "pause" if paused else "resume")
-        client.set_model_version_tag(name, str(challenger.version), PAUSED, "true" if paused else "false")
         stage, fraction = position_of(challenger)
         text = reason or ("rollout paused manually" if paused else "rollout resumed manually")
         step = Transition(str(challenger.version), stage or "shadow", fraction, text, as_of.isoformat(), stage, fraction)
-        return [transitions.record(client, lake, name, step, new_step=False)]
+        flag = {PAUSED: "true" if paused else "false"}
+        transitions.commit(client, lake, name, transitions.stage_ops(step, new_step=False, extra_tags=flag))
+        return [step]

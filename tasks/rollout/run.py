@@ -23,8 +23,15 @@ from tasks.rollout.steps import CANARY, PROMOTE, ROLLBACK, SHADOW, Position, Ste
 from tasks.scoring import prediction_log as plog
 
 
-def rollout_state(client: Any, name: str) -> dict[str, Any]:
-    """Champion and challenger as the registry has them now (see ``describe_version``)."""
+def rollout_state(client: Any, name: str, lake: Lake | None = None) -> dict[str, Any]:
+    """Champion and challenger as the registry has them now (see ``describe_version``).
+
+    With the ``lake``, a transition a killed run left half-written is completed first
+    (it may have dropped the challenger alias, which would otherwise read as "idle").
+    """
+    if lake is not None and transitions.pending(lake) is not None:
+        with transitions.registry_transaction(client, lake, name):
+            pass
     return {
         "champion": describe_version(registry.get_champion(client, name)),
         "challenger": describe_version(registry.get_challenger(client, name)),
@@ -85,7 +92,7 @@ def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan, as_of: dateti
 
 def advance(client: Any, lake: Lake, contract: Contract, settings: Settings, as_of: datetime) -> tuple[StepPlan, list[transitions.Transition]]:
     """Check the challenger's evidence and move it one step if it allows."""
-    state = rollout_state(client, settings.model_name)
+    state = rollout_state(client, settings.model_name, lake)
     plan = idle_plan(state)
     if plan is not None:
         return plan, []
@@ -94,5 +101,5 @@ def advance(client: Any, lake: Lake, contract: Contract, settings: Settings, as_
     verdict = verdict_for(lake, contract, settings, state["champion"]["version"], challenger["version"],
                           current, evidence_since(challenger), as_of)
     plan = plan_step(challenger["version"], current, verdict, settings.canary_steps)
-    with registry.promotion_lock(lake):
+    with transitions.registry_transaction(client, lake, settings.model_name):
         return plan, apply_plan(client, lake, settings.model_name, plan, as_of)

@@ -9,7 +9,7 @@ from leadops import registry
 from leadops.settings import Settings
 from leadops.storage import Lake, open_lake
 from leadops.registry import registry_client
-from tasks.rollout.transitions import PAUSED, PREVIOUS_CHAMPION, SALT, STAGE_SINCE, read_history
+from tasks.rollout.transitions import PAUSED, PREVIOUS_CHAMPION, SALT, STAGE_SINCE, pending, read_history
 
 
 def describe_version(version: Any) -> dict[str, Any] | None:
@@ -42,7 +42,16 @@ def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any
         "champion": describe_version(registry.get_champion(client, name)),
         "challenger": describe_version(registry.get_challenger(client, name)),
         "transitions": list(reversed(read_history(lake)[-limit:])),
+        "interrupted": _interrupted(lake),
     }
+
+
+def _interrupted(lake: Lake) -> dict[str, Any] | None:
+    """A transition a killed process left half-written (the next rollout run completes it)."""
+    record = pending(lake)
+    if record is None:
+        return None
+    return {"version": record["version"], "transitions": record["transitions"]}
 
 
 def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
@@ -61,6 +70,9 @@ def status_text(state: dict[str, Any]) -> str:
         paused = " (paused)" if version["paused"] else ""
         lines.append(f"  {role}: v{version['version']} {version['stage']} {version['fraction']:.0%}{paused} "
                      f"- {version['reason'] or ''}")
+    if state.get("interrupted"):
+        steps = ", ".join(f"v{t['version']} → {t['stage']}" for t in state["interrupted"]["transitions"])
+        lines.append(f"  interrupted transition: {steps} (half-written; the next rollout run completes it)")
     if state["transitions"]:
         lines.append("  last transitions:")
     for step in state["transitions"]:

@@ -6,12 +6,22 @@ as-of clock, which the next step's evidence window starts from) and appended to
 ``rollout/history.json`` in the lake, so ``leadops status`` can list the last
 transitions even though a tag only holds the latest value. Callers hold the
 lake's "registry" lock (``leadops.registry.promotion_lock``): MLflow aliases are last-writer-wins.
+
+A transition is several registry calls (tags one by one, alias moves) and a history
+append, none of which MLflow can group. So each transition first records its whole
+list of writes in the lake (``PENDING_KEY``), then makes them, then removes the record.
+A process killed in between leaves the record; whoever next takes the lock through
+``registry_transaction`` replays it (every write is idempotent), so the registry ends
+as if the transition had completed, and ``leadops status`` names it until then.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +29,10 @@ from typing import Any
 from leadops import registry
 from leadops.storage import Lake
 
+log = logging.getLogger(__name__)
+
 HISTORY_KEY = "rollout/history.json"
+PENDING_KEY = "_journal/registry-transition.json"
 STAGE_SINCE, SALT, PREVIOUS_CHAMPION, PAUSED = "stage_since", "salt", "previous_champion", "paused"
 
 
@@ -50,16 +63,78 @@ def record(client: Any, lake: Lake, name: str, transition: Transition, new_step:
 
     ``new_step`` restarts the evidence window (``stage_since``); a pause does not.
     """
-    registry.set_stage(
-        client, name, transition.version, transition.stage, transition.fraction, transition.reason,
-        metrics=transition.metrics or None,
-    )
-    if new_step:
-        client.set_model_version_tag(name, transition.version, STAGE_SINCE, transition.as_of)
-    history = read_history(lake)
-    history.append(asdict(transition))
-    lake.write_bytes(HISTORY_KEY, json.dumps(history, indent=1, default=str).encode())
+    commit(client, lake, name, stage_ops(transition, new_step))
     return transition
+
+
+def stage_ops(transition: Transition, new_step: bool = True, extra_tags: dict | None = None) -> list[list]:
+    """The writes recording ``transition``: tags (stage last: it is what the score stage
+    acts on), then the history entry."""
+    tags = registry.stage_tags(transition.stage, transition.fraction, transition.reason,
+                               metrics=transition.metrics or None)
+    stage = tags.pop(registry.STAGE_TAG)
+    tags = {**(extra_tags or {}), **tags}
+    if new_step:
+        tags[STAGE_SINCE] = transition.as_of
+    ops = [["tag", transition.version, key, value] for key, value in tags.items()]
+    ops.append(["tag", transition.version, registry.STAGE_TAG, stage])
+    ops.append(["history", json.loads(json.dumps(asdict(transition), default=str))])
+    return ops
+
+
+def commit(client: Any, lake: Lake, name: str, ops: list[list]) -> None:
+    """Record ``ops`` as pending, make them, clear the record (see the module docstring)."""
+    lake.write_bytes(PENDING_KEY, json.dumps({"model": name, "ops": ops}, default=str).encode())
+    _replay(client, lake, name, ops)
+    lake.delete(PENDING_KEY)
+
+
+def pending(lake: Lake) -> dict | None:
+    """The transition a killed process left half-written, if any: model, ops, versions."""
+    if not lake.exists(PENDING_KEY):
+        return None
+    record = json.loads(lake.read_bytes(PENDING_KEY))
+    steps = [op[1] for op in record["ops"] if op[0] == "history"]
+    record["transitions"] = steps
+    record["version"] = steps[-1]["version"] if steps else None
+    return record
+
+
+def finish_interrupted(client: Any, lake: Lake, name: str) -> dict | None:
+    """Complete a transition a killed process left half-written (hold the registry lock)."""
+    record = pending(lake)
+    if record is None:
+        return None
+    _replay(client, lake, record["model"], record["ops"])
+    lake.delete(PENDING_KEY)
+    log.warning("registry: completed an interrupted transition of v%s", record["version"])
+    return record
+
+
+@contextmanager
+def registry_transaction(client: Any, lake: Lake, name: str) -> Iterator[None]:
+    """``promotion_lock`` plus completing any interrupted transition before deciding anything."""
+    with registry.promotion_lock(lake):
+        finish_interrupted(client, lake, name)
+        yield
+
+
+def _replay(client: Any, lake: Lake, name: str, ops: list[list]) -> None:
+    for op in ops:
+        kind = op[0]
+        if kind == "tag":
+            client.set_model_version_tag(name, op[1], op[2], op[3])
+        elif kind == "alias":
+            registry.move_alias(client, name, op[1], op[2])
+        elif kind == "drop_alias":
+            _drop_alias(client, name, op[1], op[2])
+        elif kind == "history":
+            history = read_history(lake)
+            if op[1] not in history:  # a replay must not record the step twice
+                history.append(op[1])
+                lake.write_bytes(HISTORY_KEY, json.dumps(history, indent=1, default=str).encode())
+        else:
+            raise ValueError(f"registry journal: unknown write {kind!r}")
 
 
 def new_salt(version: str) -> str:
@@ -75,17 +150,19 @@ def position_of(version: Any) -> tuple[str | None, float]:
 
 def enter_canary(client: Any, lake: Lake, name: str, version: str, fraction: float, reason: str, as_of: datetime, metrics: dict) -> Transition:
     """Shadow → canary: a fresh salt first, so no lead is routed with a stale one."""
-    client.set_model_version_tag(name, version, SALT, new_salt(version))
-    return record(client, lake, name, Transition(str(version), "canary", fraction, reason, as_of.isoformat(), "shadow", 0.0, metrics))
+    step = Transition(str(version), "canary", fraction, reason, as_of.isoformat(), "shadow", 0.0, metrics)
+    commit(client, lake, name, stage_ops(step, extra_tags={SALT: new_salt(version)}))
+    return step
 
 
 def archive_challenger(client: Any, lake: Lake, name: str, version: str, reason: str, as_of: datetime, metrics: dict | None = None) -> Transition:
     """Fraction 0, stage archived, challenger alias removed: the score stage stops using it."""
     current = client.get_model_version(name, version)
     stage, fraction = position_of(current)
-    done = record(client, lake, name, Transition(str(version), "archived", 0.0, reason, as_of.isoformat(), stage, fraction, metrics or {}))
-    _drop_alias(client, name, "challenger", version)
-    return done
+    step = Transition(str(version), "archived", 0.0, reason, as_of.isoformat(), stage, fraction, metrics or {})
+    # The alias goes first: from then on the score stage no longer uses the version.
+    commit(client, lake, name, [["drop_alias", "challenger", str(version)], *stage_ops(step)])
+    return step
 
 
 def make_champion(client: Any, lake: Lake, name: str, version: str, reason: str, as_of: datetime, metrics: dict | None = None) -> list[Transition]:
@@ -93,14 +170,19 @@ def make_champion(client: Any, lake: Lake, name: str, version: str, reason: str,
     old = registry.get_champion(client, name)
     incoming = client.get_model_version(name, version)
     stage, fraction = position_of(incoming)
-    done = []
+    done, tag_ops = [], []
+    # Aliases first (challenger dropped, then champion moved): the score stage never sees
+    # one version as both, and every prefix of these writes serves one consistent champion.
+    ops = [["drop_alias", "challenger", str(version)], ["alias", "champion", str(version)]]
     if old is not None and str(old.version) != str(version):
-        done.append(record(client, lake, name, Transition(
-            str(old.version), "archived", 0.0, f"replaced by v{version}", as_of.isoformat(), *position_of(old))))
-        client.set_model_version_tag(name, version, PREVIOUS_CHAMPION, str(old.version))
-    registry.move_alias(client, name, "champion", version)
-    _drop_alias(client, name, "challenger", version)
-    done.append(record(client, lake, name, Transition(str(version), "production", 1.0, reason, as_of.isoformat(), stage, fraction, metrics or {})))
+        retired = Transition(str(old.version), "archived", 0.0, f"replaced by v{version}", as_of.isoformat(),
+                             *position_of(old))
+        done.append(retired)
+        ops += stage_ops(retired)
+        tag_ops = [["tag", str(version), PREVIOUS_CHAMPION, str(old.version)]]
+    promoted = Transition(str(version), "production", 1.0, reason, as_of.isoformat(), stage, fraction, metrics or {})
+    done.append(promoted)
+    commit(client, lake, name, ops + tag_ops + stage_ops(promoted))
     return done
 
 

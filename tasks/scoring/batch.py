@@ -17,7 +17,7 @@ import numpy as np
 
 from leadops import tables
 from leadops.contract import Contract
-from leadops.journal import lake_transaction
+from leadops.journal import lake_transaction, note_publish
 from leadops.storage import Lake
 from tasks.scoring import prediction_log as plog
 from tasks.scoring.explain import explain_chunk
@@ -136,6 +136,10 @@ def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, option
             for arm, count in zip(*np.unique(scored.arms, return_counts=True)):
                 result.arms[str(arm)] = result.arms.get(str(arm), 0) + int(count)
             log.info("scored %d leads (%d so far)", len(scored.served), writer.rows)
+        if not target.startswith("s3://"):
+            # Publishing the file delivers the batch, so it is the run's commit point: a run
+            # killed right after it must be kept, not undone (journal.note_publish).
+            note_publish(lake, TRANSACTION, writer.pending_file, target)
         result.output = writer.commit()
     result.rows = writer.rows
 

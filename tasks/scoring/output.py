@@ -82,6 +82,11 @@ class ScoresWriter:
 
         return pacsv.CSVWriter(self._tmp, self.schema)
 
+    @property
+    def pending_file(self) -> Path:
+        """The local file ``commit()`` publishes (a same-folder rename for a local target)."""
+        return self._tmp
+
     def write(self, table: pa.Table) -> None:
         """Append one chunk of rows (same schema as the writer's)."""
         self._writer.write_table(table.select(self.schema.names).cast(self.schema))

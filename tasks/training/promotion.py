@@ -52,7 +52,10 @@ def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: s
     """
     client = registry.registry_client(settings)
     name = settings.model_name
-    with registry.promotion_lock(lake):
+    from tasks.rollout.transitions import registry_transaction
+
+    # registry_transaction: a rollout step killed half-way is completed before we decide.
+    with registry_transaction(client, lake, name):
         champion = registry.get_champion(client, name)
         champion_metrics = ci = None
         if champion is not None:
