@@ -41,8 +41,13 @@ class S3Lake(Lake):
             from botocore.config import Config
 
             # Transient 5xx / throttling / connection errors are retried with
-            # exponential backoff by botocore's standard retry mode.
-            config = Config(retries={"max_attempts": 8, "mode": "standard"}, connect_timeout=5)
+            # exponential backoff by botocore's standard retry mode: sleeps of up to
+            # 1, 2, 4, 8 s (jittered). 5 attempts ride out a few seconds of 503s or
+            # refused connections, yet a lasting failure surfaces within ~15 s of
+            # backoff per call; 8 attempts allowed up to ~70 s per call, and a failed
+            # ingest makes several calls while it undoes its writes
+            # (tests/integration/test_s3_faults.py).
+            config = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5)
             self._client = boto3.client("s3", endpoint_url=self.endpoint_url, config=config)
         return self._client
 
@@ -103,7 +108,10 @@ class S3Lake(Lake):
             raise self._error(key, exc) from exc
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:  # e.g. releasing a lock while S3 refuses: still one line
+            raise self._error(key, exc) from exc
 
     @property
     def storage_options(self) -> dict[str, str]:
@@ -116,6 +124,14 @@ class S3Lake(Lake):
         # LeadOps serialises writers of one table itself (one flow run per table
         # at a time), so delta-rs's DynamoDB lock is not required.
         options["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true"
+        # delta-rs (object_store) retries 5xx and connection errors itself, by
+        # default up to 10 times within 180 s with backoff capped at 15 s: a dead
+        # endpoint held a table read for minutes. Keep the 10 retries (they ride out
+        # a burst of 503s or a short refusal) but stop retrying after 20 s, with
+        # backoff capped at 5 s, so a lasting failure surfaces in about half a minute.
+        options["max_retries"] = "10"
+        options["retry_timeout"] = "20s"
+        options["backoff_config.max_backoff"] = "5s"
         return options
 
     def _error(self, key: str, exc: Exception) -> StorageError:

@@ -12,6 +12,8 @@ import logging
 import os
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -83,7 +85,9 @@ class Lake(ABC):
     def table_exists(self, name: str) -> bool:
         from deltalake import DeltaTable
 
-        return DeltaTable.is_deltatable(self.table_uri(name), storage_options=self.storage_options)
+        with self._table_errors(name, "open"):
+            return DeltaTable.is_deltatable(self.table_uri(name),
+                                            storage_options=self.storage_options)
 
     def table_version(self, name: str) -> int | None:
         """The table's current commit version, or None when it does not exist yet."""
@@ -101,7 +105,8 @@ class Lake(ABC):
             return pd.DataFrame(columns=columns or [])
         dataset = self._delta(name).to_pyarrow_dataset()
         expression = _filter_expression(filters)
-        return dataset.to_table(columns=columns, filter=expression).to_pandas()
+        with self._table_errors(name, "read"):
+            return dataset.to_table(columns=columns, filter=expression).to_pandas()
 
     def append_table(self, name: str, frame: pd.DataFrame | pa.Table) -> int:
         """Append rows in one atomic commit; returns the new table version."""
@@ -114,7 +119,7 @@ class Lake(ABC):
     def _write(self, name: str, frame: Any, mode: str) -> int:
         from deltalake import write_deltalake
 
-        try:
+        with self._table_errors(name, mode):
             write_deltalake(
                 self.table_uri(name),
                 frame,
@@ -122,14 +127,26 @@ class Lake(ABC):
                 schema_mode="merge" if mode == "append" else "overwrite",
                 storage_options=self.storage_options,
             )
-        except Exception as exc:  # deltalake raises several unrelated types
-            raise StorageError(f"table {name}: {mode} failed ({one_line(exc)})") from exc
         return self._delta(name).version()
 
     def _delta(self, name: str) -> Any:
         from deltalake import DeltaTable
 
-        return DeltaTable(self.table_uri(name), storage_options=self.storage_options)
+        with self._table_errors(name, "open"):
+            return DeltaTable(self.table_uri(name), storage_options=self.storage_options)
+
+    @contextmanager
+    def _table_errors(self, name: str, action: str) -> Iterator[None]:
+        """A failed table operation (S3 still failing after its retries, a corrupt log)
+        becomes one StorageError line naming the table's URI and the cause."""
+        try:
+            yield
+        except LeadOpsError:
+            raise
+        except Exception as exc:  # deltalake raises several unrelated types
+            raise StorageError(
+                f"table {name} at {self.table_uri(name)}: {action} failed ({one_line(exc)})"
+            ) from exc
 
 
 class LocalLake(Lake):
@@ -218,9 +235,17 @@ def _filter_expression(filters: Any) -> Any:
         ">=": lambda f, v: f >= v,
         "in": lambda f, v: f.isin(list(v)),
     }
+    import pyarrow as pa
+
     expression = None
     for column, op, value in filters:
-        term = ops[op](pc.field(column), value)
+        field = pc.field(column)
+        values = list(value) if op == "in" else [value]
+        if values and all(isinstance(v, str) for v in values):
+            # A Delta merge (deltalake 1.6) writes string columns as string_view; Arrow has
+            # no string-vs-string_view kernel for the statistics pruning, so compare as string.
+            field = field.cast(pa.string())
+        term = ops[op](field, value)
         expression = term if expression is None else expression & term
     return expression
 
