@@ -108,9 +108,12 @@ def resolved_parameters(spec: DeploymentSpec, landing: str) -> dict[str, Any]:
 
 def runner_deployments(model_name: str, landing: str, work_pool: str | None = None) -> list[Any]:
     """RunnerDeployments for ``prefect.serve`` (work_pool None) or a work pool."""
+    from leadops.runners import with_task_runner
+    from leadops.settings import get_settings
+
     deployments = []
     for spec in DEPLOYMENTS:
-        flow = load_flow(spec)
+        flow = with_task_runner(load_flow(spec), get_settings())
         deployments.append(
             flow.to_deployment(
                 name=spec.name,

@@ -12,6 +12,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from leadops import registry
 from leadops.contract import load_contract
 from leadops.errors import LeadOpsError
 from leadops.settings import get_settings
@@ -41,6 +42,7 @@ def train(reason: str = "manual", trials: int | None = None, timeout_seconds: fl
     if reason not in REASONS:
         raise LeadOpsError(f"train reason {reason!r}: choose one of {', '.join(REASONS)}")
     settings = get_settings()
+    registry.ensure_reachable(settings.tracking_uri)  # before the search, not after it
     contract, lake = load_contract(settings.contract_path), open_lake(settings)
     n_trials, timeout = search_budget(settings.trials, settings.train_timeout_seconds, trials, timeout_seconds)
     study_name = f"{settings.model_name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"

@@ -194,8 +194,10 @@ def score(
     when = parse_as_of(as_of)
     prepare_runtime()
     from flows.score import score as score_flow
+    from leadops.runners import with_task_runner
+    from leadops.settings import get_settings
 
-    result = score_flow(batch=batch, out=out, output_format=output_format, as_of=when)
+    result = with_task_runner(score_flow, get_settings())(batch=batch, out=out, output_format=output_format, as_of=when)
     arms = ", ".join(f"{arm} {count}" for arm, count in sorted(result["arms"].items()))
     versions = ", ".join(f"{role} v{version}" for role, version in result["model_versions"].items())
     summary = (
@@ -240,8 +242,10 @@ def train(
         emit(started, as_json, f"started flow run {started['flow_run_name']} of train/retrain: {started['url']}")
         return
     from flows.train import train as train_flow
+    from leadops.runners import with_task_runner
+    from leadops.settings import get_settings
 
-    result = train_flow(reason=reason, trials=trials, timeout_seconds=timeout, as_of=when, workers=workers,
+    result = with_task_runner(train_flow, get_settings())(reason=reason, trials=trials, timeout_seconds=timeout, as_of=when, workers=workers,
                         training_window_days=training_window_days, min_gain=min_gain)
     metrics = result["metrics"]
     summary = (

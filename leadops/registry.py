@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from leadops.errors import LeadOpsError
+
 if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
@@ -28,10 +30,49 @@ STAGE_TAG, FRACTION_TAG, REASON_TAG = "stage", "fraction", "reason"
 DECIDED_AT_TAG, METRICS_TAG = "decided_at", "metrics"
 
 
+class TrackingUnavailable(LeadOpsError):
+    """The configured MLflow tracking server does not answer."""
+
+
+_REACHABLE: set[str] = set()
+
+
+def ensure_reachable(uri: str, attempts: int = 3, timeout: float = 3.0) -> None:
+    """Fail fast, in one line, when an MLflow tracking *server* does not answer its health check.
+
+    MLflow's own client retries each request for minutes with backoff; a server that is
+    down at the start of a run should stop it before any work, and before anything is
+    registered. Checked once per process and URI; local stores (sqlite, files) need no check.
+    """
+    if not uri.startswith(("http://", "https://")) or uri in _REACHABLE:
+        return
+    import time
+    import urllib.error
+    import urllib.request
+
+    cause = ""
+    for attempt in range(attempts):
+        try:
+            with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+                _REACHABLE.add(uri)
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:  # it answers (auth, or an older server without /health)
+                _REACHABLE.add(uri)
+                return
+            cause = f"HTTP {exc.code}"
+        except OSError as exc:
+            cause = str(getattr(exc, "reason", exc))
+        time.sleep(min(2.0 ** attempt, 4.0))
+    raise TrackingUnavailable(f"MLflow tracking server {uri}: unreachable ({cause}) after {attempts} attempts; "
+                              "nothing was trained, registered or scored")
+
+
 def registry_client(settings: Settings) -> MlflowClient:
     """An MlflowClient on the settings' tracking URI (the registry lives in the same store)."""
     from mlflow import MlflowClient
 
+    ensure_reachable(settings.tracking_uri)
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
 
 

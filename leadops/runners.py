@@ -56,6 +56,15 @@ def task_runner(settings: Settings) -> Any:
                           cluster_kwargs=local_cluster_kwargs(settings.dask_workers))
 
 
+def with_task_runner(flow: Any, settings: Settings) -> Any:
+    """``flow`` running on the task runner the settings select (unchanged for the default).
+
+    With Dask, the flow run owns one cluster (DaskTaskRunner) and the search and scoring
+    code joins it (``dask_client``) instead of starting its own.
+    """
+    return flow.with_options(task_runner=task_runner(settings)) if uses_dask(settings) else flow
+
+
 def _flow_runner_address() -> str | None:
     """The scheduler of the current flow run's DaskTaskRunner, if it has one."""
     try:

@@ -83,8 +83,13 @@ def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
 def request_retrain(result: Assessment, as_of: datetime, champion: Champion) -> dict[str, Any]:
     """Claim the retrain (cooldown) and emit the event; says whether this flow must start train itself."""
     settings = get_settings()
+    later = trigger.mark_evaluated(open_lake(settings), as_of)
     if not result.decision.retrain:
         return {"claimed": False, "route": None, "why": "no retrain needed", "event_id": None}
+    if later is not None:
+        why = f"no retrain: {as_of.isoformat()} is before {later}, already evaluated (a re-run of the past)"
+        get_run_logger().info(why)
+        return {"claimed": False, "route": None, "why": why, "event_id": None}
     in_rollout = challenger_in_rollout(settings)
     if in_rollout:
         get_run_logger().info(in_rollout)

@@ -97,6 +97,23 @@ def claim_retrain(lake: Lake, as_of: datetime, reason: str, cooldown_days: float
         return True, f"retrain started ({reason}); cooldown {cooldown_days:g} days"
 
 
+def mark_evaluated(lake: Lake, as_of: datetime) -> str | None:
+    """Record that the monitor judged the moment ``as_of``; returns the later moment already judged.
+
+    Retrain decisions are taken once per moment: a monitor run for a time earlier than one
+    already evaluated (a replayed week, a backfill of old exports) reports what it sees but
+    starts no retrain, because the registry it would act on has moved on since then.
+    """
+    with lake_lock(lake, "monitor"):
+        state = read_state(lake)
+        latest = state.get("last_evaluated")
+        if latest and as_of < datetime.fromisoformat(latest):
+            return latest
+        state["last_evaluated"] = as_of.isoformat()
+        lake.write_bytes(STATE_KEY, json.dumps(state, indent=2).encode())
+        return None
+
+
 def release_retrain(lake: Lake, as_of: datetime) -> bool:
     """Undo the claim made at ``as_of`` (the retrain it started failed), so the next run may retry.
 

@@ -82,3 +82,15 @@ def test_a_failed_retrain_gives_the_cooldown_back(tmp_path) -> None:
     assert release_retrain(lake, later)
     assert read_state(lake)["last_trigger"] == AS_OF.isoformat()  # back to the earlier claim
     assert claim_retrain(lake, later + timedelta(days=1), "drift", 7, "1")[0]
+
+
+def test_a_moment_earlier_than_one_already_evaluated_is_reported_as_the_past(tmp_path) -> None:
+    from tasks.monitoring.trigger import mark_evaluated
+
+    lake = LocalLake(tmp_path / "lake")
+    assert mark_evaluated(lake, AS_OF) is None
+    assert mark_evaluated(lake, AS_OF) is None  # the same moment again: still the present
+    assert mark_evaluated(lake, AS_OF + timedelta(weeks=5)) is None
+    # A replayed week, long after a retrain's cooldown has run out: not a new decision.
+    assert mark_evaluated(lake, AS_OF + timedelta(weeks=2)) == (AS_OF + timedelta(weeks=5)).isoformat()
+    assert read_state(lake)["last_evaluated"] == (AS_OF + timedelta(weeks=5)).isoformat()

@@ -105,3 +105,40 @@ def test_promotions_wait_for_the_registry_lock(world: dict, tmp_path: Path) -> N
         with pytest.raises(LockTimeout):
             with lake_lock(lake, "registry", timeout=0.3):
                 pass
+
+
+def test_an_unreachable_tracking_server_fails_fast_in_one_line(settings, monkeypatch) -> None:
+    import time as clock
+
+    from leadops import registry
+    from leadops.registry import TrackingUnavailable, ensure_reachable
+    from tests.conftest import free_port
+
+    uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setattr(registry, "_REACHABLE", set())
+    started = clock.monotonic()
+    with pytest.raises(TrackingUnavailable) as caught:
+        ensure_reachable(uri, attempts=2, timeout=1)
+    message = str(caught.value)
+    assert message.startswith(f"MLflow tracking server {uri}: unreachable (") and "\n" not in message
+    assert "nothing was trained, registered or scored" in message
+    assert clock.monotonic() - started < 10
+
+
+@pytest.mark.slow
+def test_train_against_a_down_server_stops_before_any_work(settings, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
+    env.update(LEADOPS_HOME=str(settings.home), LEADOPS_MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}")
+    done = subprocess.run([sys.executable, "-m", "leadops.cli", "train", "--trials", "1"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1] if "leadops: error" in done.stderr.strip().splitlines()[-1] else \
+        next(line for line in done.stderr.splitlines() if line.startswith("leadops: error"))
+    assert "MLflow tracking server http://127.0.0.1:" in last and "unreachable" in last
+    assert not (settings.home / "optuna").exists()  # no search was started
