@@ -63,6 +63,18 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.kill()
 
 
+@contextmanager
+def _running(cmd: list[str], env: dict[str, str], log_path: Path, health_url: str, name: str,
+             timeout: float) -> Iterator[None]:
+    """A child server process, up (its health URL answers) for the body, stopped after it."""
+    proc = _spawn(cmd, env, log_path)
+    try:
+        wait_until_up(health_url, proc, name, log_path, timeout)
+        yield
+    finally:
+        _stop(proc)
+
+
 def prefect_server_env(settings: Settings, host: str, port: int) -> dict[str, str]:
     """Environment for a Prefect server whose SQLite database lives under home."""
     prefect_home = (settings.home / "prefect-server").resolve()
@@ -85,13 +97,9 @@ def prefect_server(settings: Settings, host: str = "127.0.0.1", port: int | None
     env = prefect_server_env(settings, host, port)
     log_path = settings.home / "logs" / "prefect-server.log"
     cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
-    proc = _spawn(cmd, env, log_path)
     api = f"http://{host}:{port}/api"
-    try:
-        wait_until_up(f"{api}/health", proc, "prefect server", log_path, timeout)
+    with _running(cmd, env, log_path, f"{api}/health", "prefect server", timeout):
         yield api
-    finally:
-        _stop(proc)
 
 
 @contextmanager
@@ -110,13 +118,9 @@ def mlflow_server(backend_store_uri: str, artifacts: str, log_path: Path, host: 
            "--backend-store-uri", backend_store_uri, "--workers", "1",
            *(["--artifacts-destination", artifacts, "--serve-artifacts"] if proxied
              else ["--default-artifact-root", artifacts])]
-    proc = _spawn(cmd, dict(os.environ), log_path)
     url = f"http://{host}:{port}"
-    try:
-        wait_until_up(f"{url}/health", proc, "mlflow server", log_path, timeout)
+    with _running(cmd, dict(os.environ), log_path, f"{url}/health", "mlflow server", timeout):
         yield url
-    finally:
-        _stop(proc)
 
 
 @contextmanager

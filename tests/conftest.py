@@ -4,7 +4,6 @@ HTTP endpoint (moto's server mode, a separate process on loopback)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from leadops.servers import free_port  # noqa: F401 (tests import it from here too)
 from leadops.settings import Settings, get_settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

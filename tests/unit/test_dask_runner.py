@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import optuna
 import pandas as pd
 import pytest
@@ -18,7 +17,7 @@ from tasks.scoring import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
 from tasks.training import search as S
-from tasks.training.dataset import time_series_folds
+from test_training_search import data  # noqa: F401 (the same seeded search data)
 from test_scoring_support import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
 
 pytestmark = pytest.mark.slow
@@ -33,15 +32,6 @@ def cluster():
     with dask_client(None, workers=2) as client:
         assert worker_count(client) == 2
         yield client
-
-
-@pytest.fixture(scope="module")
-def data() -> tuple[np.ndarray, np.ndarray, list]:
-    rng = np.random.default_rng(0)
-    features = rng.normal(size=(1500, 8)).astype(np.float32)
-    logit = 1.5 * features[:, 0] - features[:, 1] + 0.8 * features[:, 2] * features[:, 3] - 2.0
-    labels = (rng.random(1500) < 1 / (1 + np.exp(-logit))).astype(int)
-    return features, labels, time_series_folds(labels, 3)
 
 
 def _config(tmp_path: Path, name: str, **kwargs: object) -> S.SearchConfig:
