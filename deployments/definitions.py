@@ -11,7 +11,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-RETRAIN_EVENT = "leadops.retrain.requested"
+from tasks.monitoring.retrain import RETRAIN_EVENT, model_resource
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def retrain_trigger(model_name: str) -> Any:
     return DeploymentEventTrigger(
         name="retrain-on-drift-or-conversion-drop",
         expect={RETRAIN_EVENT},
-        match={"prefect.resource.id": f"leadops.model.{model_name}"},
+        match={"prefect.resource.id": model_resource(model_name)["prefect.resource.id"]},
         parameters={
             "reason": "{{ event.payload.reason }}",
             "as_of": "{{ event.payload.as_of }}",

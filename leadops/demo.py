@@ -14,7 +14,6 @@ canary steps and the promotion each need one matured week of evidence.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 from collections.abc import Callable
@@ -26,9 +25,6 @@ from typing import Any
 
 from leadops import synthetic
 from leadops.settings import Settings, get_settings
-
-log = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class DemoPlan:
