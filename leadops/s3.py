@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from leadops.errors import one_line
@@ -92,6 +93,12 @@ class S3Lake(Lake):
     def write_bytes(self, key: str, data: bytes) -> None:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except Exception as exc:
+            raise self._error(key, exc) from exc
+
+    def put_file(self, key: str, path: Path) -> None:
+        try:
+            self.client.upload_file(str(path), self.bucket, self._key(key))  # multipart past 8 MB
         except Exception as exc:
             raise self._error(key, exc) from exc
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -67,6 +68,10 @@ class Lake(ABC):
         """Write atomically: readers see the old object or the new one, never a part."""
 
     @abstractmethod
+    def put_file(self, key: str, path: Path) -> None:
+        """Move the local file ``path`` to ``key`` without reading it into memory."""
+
+    @abstractmethod
     def try_create(self, key: str, data: bytes) -> bool:
         """Create ``key`` only if it does not exist; False when it already does."""
 
@@ -85,7 +90,7 @@ class Lake(ABC):
     def table_exists(self, name: str) -> bool:
         from deltalake import DeltaTable
 
-        with self._table_errors(name, "open"):
+        with self.table_errors(name, "open"):
             return DeltaTable.is_deltatable(self.table_uri(name),
                                             storage_options=self.storage_options)
 
@@ -96,17 +101,21 @@ class Lake(ABC):
         return self._delta(name).version()
 
     def read_table(
-        self, name: str, columns: list[str] | None = None, filters: Any = None
+        self, name: str, columns: list[str] | None = None, filters: Any = None, serial: bool = False
     ) -> pd.DataFrame:
-        """The table as a DataFrame; an empty frame when it does not exist yet."""
+        """The table as a DataFrame; an empty frame when it does not exist yet.
+
+        ``serial`` scans one file at a time: for a lookup repeated chunk after chunk,
+        where Arrow's parallel scan holds decoded columns of several files at once.
+        """
         import pandas as pd
 
         if not self.table_exists(name):
             return pd.DataFrame(columns=columns or [])
         dataset = self._delta(name).to_pyarrow_dataset()
         expression = _filter_expression(filters)
-        with self._table_errors(name, "read"):
-            return dataset.to_table(columns=columns, filter=expression).to_pandas()
+        with self.table_errors(name, "read"):
+            return dataset.to_table(columns=columns, filter=expression, use_threads=not serial).to_pandas()
 
     def append_table(self, name: str, frame: pd.DataFrame | pa.Table) -> int:
         """Append rows in one atomic commit; returns the new table version."""
@@ -119,7 +128,7 @@ class Lake(ABC):
     def _write(self, name: str, frame: Any, mode: str) -> int:
         from deltalake import write_deltalake
 
-        with self._table_errors(name, mode):
+        with self.table_errors(name, mode):
             write_deltalake(
                 self.table_uri(name),
                 frame,
@@ -132,11 +141,11 @@ class Lake(ABC):
     def _delta(self, name: str) -> Any:
         from deltalake import DeltaTable
 
-        with self._table_errors(name, "open"):
+        with self.table_errors(name, "open"):
             return DeltaTable(self.table_uri(name), storage_options=self.storage_options)
 
     @contextmanager
-    def _table_errors(self, name: str, action: str) -> Iterator[None]:
+    def table_errors(self, name: str, action: str) -> Iterator[None]:
         """A failed table operation (S3 still failing after its retries, a corrupt log)
         becomes one StorageError line naming the table's URI and the cause."""
         try:
@@ -200,6 +209,14 @@ class LocalLake(Lake):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def put_file(self, key: str, path: Path) -> None:
+        target = self._file(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Via a temp name in the target's folder: a copy across file systems is not atomic.
+        tmp = target.with_name(f".tmp-{target.name}")
+        shutil.move(path, tmp)
+        os.replace(tmp, target)
 
     def try_create(self, key: str, data: bytes) -> bool:
         target = self._file(key)

@@ -1,19 +1,36 @@
-"""Gold: silver leads left-joined with their outcome; rewritten whenever silver changes.
+"""Gold: silver leads left-joined with their outcome, kept up to date run by run.
 
 Gold does not decide labels: whether a lead without an outcome is a negative
 depends on the evaluation time, which only training knows (tables.py).
+
+Each ingest run touches only the ids it wrote to silver (the silver rows that
+carry its run id), and streams them in batches: memory stays one batch plus
+lookups, however big the file or the lake. A lake without gold (a new one, or
+gold dropped by hand) gets it built from all of silver the same way. Row order
+in gold carries no meaning: readers sort by event time and id.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadops import tables
 from leadops.contract import Contract
-from leadops.storage import Lake
+from leadops.errors import one_line
+from leadops.storage import Lake, StorageError
+from leadops.table_stream import append_batches
 from tasks.ingest.normalise import column_roles
 from tasks.ingest.silver import silver_schema
+
+BATCH_ROWS = 50_000
+# Arrow's threaded scanner reads ahead of a slower consumer (the Parquet writer):
+# 450-650 MB of decoded silver rows queued, even with readahead set to 1. A serial
+# scan holds one batch (~70 MB) and costs ~1 s on 7M leads.
+SCAN = {"use_threads": False}
 
 
 def gold_schema(contract: Contract) -> pa.Schema:
@@ -25,37 +42,123 @@ def gold_schema(contract: Contract) -> pa.Schema:
     return pa.schema(lead_fields + outcome_fields)
 
 
-def rebuild_gold(lake: Lake, contract: Contract) -> int | None:
-    """Rewrite ``gold/leads`` from silver in one commit.
+def update_gold(lake: Lake, contract: Contract, kind: str, run_id: str) -> int | None:
+    """Bring ``gold/leads`` up to date with what run ``run_id`` wrote to silver ``kind``.
 
-    The join runs in Arrow (index lookup + take): a pandas round trip of a million
-    list-valued technographics cells costs more than everything else here.
+    Leads new to gold are appended with their outcome (if one arrived first);
+    changed leads replace their gold row; new or changed outcomes update the
+    label columns of their lead. Without a gold table, gold is built from all
+    of silver.
 
     Returns:
-        The new gold table version, or None when there are no silver leads yet.
+        The gold table version, or None when there are no silver leads yet.
     """
     if not lake.table_exists(tables.silver("leads")):
         return None
-    schema = gold_schema(contract)
-    leads = _read(lake, tables.silver("leads"), contract.lead_columns)
-    outcomes = _read(lake, tables.silver("outcomes"), contract.outcome_columns)
-    if outcomes is None:
-        outcomes = pa.table({f.name: pa.array([], f.type) for f in
-                             (schema.field(contract.entity_id), schema.field(contract.label),
-                              schema.field(contract.label_time))})
-    ids = outcomes[contract.entity_id].combine_chunks()
-    position = pc.index_in(leads[contract.entity_id], value_set=ids)  # null: no outcome yet
-    for name in (contract.label, contract.label_time):
-        leads = leads.append_column(schema.field(name), outcomes[name].take(position))
-    order = pc.sort_indices(leads, sort_keys=[(contract.event_time, "ascending"),
-                                              (contract.entity_id, "ascending")])
-    return lake.overwrite_table(tables.GOLD_LEADS, leads.take(order).cast(schema))
+    gold = _Gold(lake, contract)
+    if not lake.table_exists(tables.GOLD_LEADS):
+        gold.append(gold.leads_joined(run_id=None, keep=None))
+    elif kind == "leads":
+        known = _Snapshot(lake, tables.GOLD_LEADS, contract.entity_id)
+        gold.append(gold.leads_joined(run_id, keep=lambda ids: pc.invert(known.contains(ids))))
+        gold.merge(gold.leads_joined(run_id, keep=known.contains), columns=None)
+    else:
+        gold.merge(gold.outcomes_of(run_id), columns=[contract.label, contract.label_time])
+    return lake.table_version(tables.GOLD_LEADS)
 
 
-def _read(lake: Lake, name: str, columns: list[str]) -> pa.Table | None:
+class _Snapshot:
+    """One table's ids at its current version, asked batch by batch (nothing held whole)."""
+
+    def __init__(self, lake: Lake, name: str, id_column: str) -> None:
+        self.dataset, self.id_column = _dataset(lake, name), id_column
+
+    def contains(self, ids: pa.Array) -> pa.Array:
+        found = self.dataset.to_table(columns=[self.id_column], filter=_id_in(self.id_column, ids))
+        return pc.is_in(ids, value_set=found[self.id_column].combine_chunks().cast(pa.string()))
+
+
+class _Gold:
+    def __init__(self, lake: Lake, contract: Contract) -> None:
+        self.lake, self.contract, self.schema = lake, contract, gold_schema(contract)
+        self.id = contract.entity_id
+
+    def leads_joined(self, run_id: str | None, keep: Any) -> Iterator[pa.RecordBatch]:
+        """Silver leads written by ``run_id`` (all when None), ``keep`` ones, with their outcome."""
+        leads = _dataset(self.lake, tables.silver("leads"))
+        written = None if run_id is None else pc.field(tables.RUN_ID).cast(pa.string()) == run_id
+        outcomes = (_dataset(self.lake, tables.silver("outcomes"))
+                    if self.lake.table_exists(tables.silver("outcomes")) else None)
+        for batch in leads.to_batches(columns=self.contract.lead_columns, filter=written,
+                                      batch_size=BATCH_ROWS, **SCAN):
+            if keep is not None and batch.num_rows:
+                batch = batch.filter(keep(batch.column(self.id).cast(pa.string())))
+            if batch.num_rows:
+                yield self._with_outcomes(pa.Table.from_batches([batch]), outcomes)
+
+    def _with_outcomes(self, leads: pa.Table, outcomes: Any) -> pa.RecordBatch:
+        label, label_time = self.contract.label, self.contract.label_time
+        ids = leads[self.id].combine_chunks().cast(pa.string())
+        if outcomes is None:
+            found = self.schema.empty_table().select([self.id, label, label_time])
+        else:
+            found = outcomes.to_table(columns=[self.id, label, label_time], filter=_id_in(self.id, ids))
+        position = pc.index_in(ids, value_set=found[self.id].combine_chunks().cast(pa.string()))
+        for name in (label, label_time):  # null position: no outcome yet
+            leads = leads.append_column(name, found[name].take(position))
+        return leads.cast(self.schema).combine_chunks().to_batches()[0]
+
+    def outcomes_of(self, run_id: str) -> Iterator[pa.RecordBatch]:
+        columns = [self.id, self.contract.label, self.contract.label_time]
+        schema = self.schema_of(columns)
+        written = pc.field(tables.RUN_ID).cast(pa.string()) == run_id
+        for batch in _dataset(self.lake, tables.silver("outcomes")).to_batches(
+                columns=columns, filter=written, batch_size=BATCH_ROWS, **SCAN):
+            if batch.num_rows:
+                yield pa.Table.from_batches([batch]).cast(schema).to_batches()[0]
+
+    def append(self, batches: Iterator[pa.RecordBatch]) -> None:
+        append_batches(self.lake, tables.GOLD_LEADS, self.schema, batches)
+
+    def merge(self, batches: Iterator[pa.RecordBatch], columns: list[str] | None) -> None:
+        """Update the gold rows whose id the batches carry (only ``columns``; all when None)."""
+        schema = self.schema if columns is None else self.schema_of([self.id, *columns])
+        if (stream := _stream(schema, batches)) is None:
+            return
+        from deltalake import DeltaTable
+
+        on = f'"{self.id}"'
+        target = DeltaTable(self.lake.table_uri(tables.GOLD_LEADS), storage_options=self.lake.storage_options)
+        merger = target.merge(stream, predicate=f"t.{on} = s.{on}", source_alias="s", target_alias="t")
+        try:
+            if columns is None:
+                merger.when_matched_update_all().execute()
+            else:
+                merger.when_matched_update({f'"{c}"': f's."{c}"' for c in columns}).execute()
+        except Exception as exc:  # deltalake raises several unrelated types
+            raise StorageError(f"table {tables.GOLD_LEADS}: merge failed ({one_line(exc)})") from exc
+
+    def schema_of(self, columns: list[str]) -> pa.Schema:
+        return pa.schema([self.schema.field(name) for name in columns])
+
+
+def _stream(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatchReader | None:
+    """The batches as one stream for a single Delta commit; None when there are none."""
+    first = next(batches, None)
+    return None if first is None else pa.RecordBatchReader.from_batches(schema, _chain(first, batches))
+
+
+def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield first
+    yield from rest
+
+
+def _dataset(lake: Lake, name: str) -> Any:
     from deltalake import DeltaTable
 
-    if not lake.table_exists(name):
-        return None
-    delta = DeltaTable(lake.table_uri(name), storage_options=lake.storage_options)
-    return delta.to_pyarrow_dataset().to_table(columns=columns)
+    return DeltaTable(lake.table_uri(name), storage_options=lake.storage_options).to_pyarrow_dataset()
+
+
+def _id_in(column: str, ids: pa.Array) -> Any:
+    # Cast: after a Delta merge ids may be string_view, which has no kernel against string.
+    return pc.field(column).cast(pa.string()).isin(ids)

@@ -37,7 +37,7 @@ class FileLoader:
         self.lake, self.contract, self.kind, self.result = lake, contract, kind, result
         self.validator, self.chunk_rows = validator, chunk_rows
         self.roles = column_roles(contract, kind)
-        self.silver = SilverWriter(lake, tables.silver(kind), contract.entity_id)
+        self.silver = SilverWriter(lake, tables.silver(kind), contract.entity_id, result.run_id)
         self.seen = manifest.accepted_checksums(lake, kind)
         self.this_run: dict[str, str] = {}
 
@@ -68,13 +68,13 @@ class FileLoader:
             return outcome
         outcome.reason = fp.note
         before = {name: self.lake.table_version(name) for name in self._file_tables}
-        written_before = set(self.silver.written_this_run)
+        written_before = self.silver.rows_written
         sampled_before = len(self.result.quarantine_sample)
         try:
             self._load(source, fp, outcome)
         except FileRejected as exc:
             _undo(self.lake, before)
-            self.silver.written_this_run = written_before
+            self.silver.rows_written = written_before
             del self.result.quarantine_sample[sampled_before:]
             outcome.fail(str(exc))
             log.warning("ingest: %s", exc)

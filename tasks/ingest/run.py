@@ -21,7 +21,7 @@ from leadops.journal import lake_transaction
 from leadops.settings import Settings
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
-from tasks.ingest.gold import rebuild_gold
+from tasks.ingest.gold import update_gold
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
 from tasks.ingest.sources import SourceFile, resolve_sources
@@ -70,9 +70,9 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
         result.check_accounting()
         manifest.record_files(lake, [f.manifest_entry(kind, result.run_id, now)
                                      for f in result.files if f.status != manifest.SKIPPED])
-        if run.silver.written_this_run or not lake.table_exists(tables.GOLD_LEADS):
+        if run.silver.rows_written or not lake.table_exists(tables.GOLD_LEADS):
             with run.timed("gold"):
-                rebuild_gold(lake, contract)
+                update_gold(lake, contract, kind, result.run_id)
         result.versions = {name: lake.table_version(name) for name in written}
     result.seconds["validate"] = validator.seconds
     report.write_report(lake, result)

@@ -8,7 +8,7 @@ A content hash stored with each row makes "identical" a cheap comparison.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
@@ -57,12 +57,18 @@ def silver_table(typed: pd.DataFrame, roles: dict[str, str], stamp: RowStamp) ->
 
 @dataclass
 class SilverWriter:
-    """Upserts one kind's silver table chunk by chunk and counts what each row did."""
+    """Upserts one kind's silver table chunk by chunk and counts what each row did.
+
+    What this run wrote earlier is read back from silver (rows carrying its run id),
+    not remembered: memory stays one chunk however many rows a file has, and a file
+    undone after a failure is forgotten with its rows.
+    """
 
     lake: Lake
     name: str
     id_column: str
-    written_this_run: set[str] = field(default_factory=set)
+    run_id: str
+    rows_written: int = 0
 
     def upsert(self, rows: pa.Table) -> tuple[int, int]:
         """Write valid rows; returns (added to silver, duplicates)."""
@@ -70,26 +76,33 @@ class SilverWriter:
         last = ~frame[self.id_column].duplicated(keep="last")
         duplicates = int((~last).sum())
         frame = frame[last]
-        stored = self._stored_hashes(frame[self.id_column])
-        prior = frame[self.id_column].map(stored)
-        changed = (prior != frame[CONTENT_HASH]).to_numpy()
-        earlier_in_run = frame[self.id_column].isin(self.written_this_run).to_numpy()
+        stored = self._stored(frame[self.id_column]).reindex(frame[self.id_column]).set_axis(frame.index)
+        prior = stored[CONTENT_HASH]
+        changed = ~prior.eq(frame[CONTENT_HASH]).fillna(False).to_numpy(dtype=bool)
+        earlier_in_run = stored[tables.RUN_ID].eq(self.run_id).to_numpy(dtype=bool)
         # An id already written by this run: the earlier row becomes the duplicate
         # and this one takes its silver slot, so the silver count stays put.
         added = int((changed & ~earlier_in_run).sum())
         duplicates += len(frame) - added
         if changed.any():
             positions = frame.index[changed]
-            self._write(rows.take(pa.array(positions)), updates=bool(prior[changed].notna().any()))
-            self.written_this_run.update(frame[self.id_column][changed])
+            self._write(rows.take(pa.array(positions)),
+                        updates=bool(prior[changed].notna().any()))
+            self.rows_written += int(changed.sum())
         return added, duplicates
 
-    def _stored_hashes(self, ids: pd.Series) -> pd.Series:
-        if ids.empty or not self.lake.table_exists(self.name):
-            return pd.Series(dtype="int64")
-        stored = self.lake.read_table(self.name, columns=[self.id_column, CONTENT_HASH],
-                                      filters=[(self.id_column, "in", list(ids))])
-        return stored.set_index(self.id_column)[CONTENT_HASH]
+    def _stored(self, ids: pd.Series) -> pd.DataFrame:
+        """Content hash and writing run of the stored rows for ``ids`` (indexed by id).
+
+        The hash is nullable Int64: an id not stored yet would otherwise turn the
+        column into float64, which rounds 64-bit hashes.
+        """
+        columns = [self.id_column, CONTENT_HASH, tables.RUN_ID]
+        stored = pd.DataFrame(columns=columns)
+        if not ids.empty and self.lake.table_exists(self.name):
+            stored = self.lake.read_table(self.name, columns=columns, serial=True,
+                                          filters=[(self.id_column, "in", list(ids))])
+        return stored.astype({CONTENT_HASH: "Int64"}).set_index(self.id_column)
 
     def _write(self, rows: pa.Table, updates: bool) -> None:
         if not updates or not self.lake.table_exists(self.name):

@@ -101,7 +101,9 @@ from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT, get_settings
 from leadops.storage import Lake, open_lake
 from tasks.ingest import ingest_files
+import leadops.table_stream as table_stream
 Lake._write = dying(Lake._write)  # every Delta append / overwrite of every table
+table_stream._commit = dying(table_stream._commit)  # gold's commit, after its files are put
 settings = get_settings()
 ingest_files(settings, open_lake(settings), load_contract(BUNDLED_CONTRACT), spec["files"],
              as_of=datetime.fromisoformat(spec["as_of"]), chunk_rows=2)
@@ -142,11 +144,15 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
     ingest(settings, clean, first)
     from leadops.storage import Lake as LakeClass
 
+    import leadops.table_stream as table_stream
+
     writes = []
-    real_write = LakeClass._write
+    real_write, real_commit = LakeClass._write, table_stream._commit
     with pytest.MonkeyPatch.context() as patch:  # not the fixture: its undo would drop LEADOPS_HOME
         patch.setattr(LakeClass, "_write", lambda self, name, frame, mode: (
             writes.append(name), real_write(self, name, frame, mode))[1])
+        patch.setattr(table_stream, "_commit", lambda lake, name, *rest: (
+            writes.append(name), real_commit(lake, name, *rest))[1])
         ingest(settings, clean, second)
     assert writes[0] == tables.bronze("leads") and writes[-1] == tables.GOLD_LEADS, writes
     complete = snapshot(clean, PER_RUN)
@@ -154,7 +160,7 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
 
     lake = open_lake(settings)
     ingest(settings, lake, first)
-    # Right after the first bronze append, and just before the gold rebuild.
+    # Right after the first bronze append, and with gold's files put but not committed.
     for kill_after in (1, len(writes) - 1):
         before = snapshot(lake)
         assert run_child(INGEST, files=second, kill_after=kill_after, as_of=INGEST_AS_OF.isoformat()) == KILLED

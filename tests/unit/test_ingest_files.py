@@ -136,7 +136,7 @@ def test_a_failure_mid_run_leaves_every_table_as_before(
     def crash(*args: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ingest_run, "rebuild_gold", crash)  # after bronze, silver, manifest writes
+    monkeypatch.setattr(ingest_run, "update_gold", crash)  # after bronze, silver, manifest writes
     with pytest.raises(RuntimeError, match="disk full"):
         ingest(write_csv(tmp_path / "b.csv", [lead("L2"), lead("L3", company_size="-1")]))
     for name, frame in before.items():

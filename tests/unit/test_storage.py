@@ -6,10 +6,13 @@ import threading
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
+from deltalake import DeltaTable
 
 from leadops.settings import Settings
 from leadops.storage import Lake, LocalLake, StorageError, open_lake
+from leadops.table_stream import append_batches
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -54,6 +57,24 @@ def test_tables_append_atomically_with_versions(lake: Lake) -> None:
     assert sorted(frame["lead_id"]) == ["a", "b", "c"]
     picked = lake.read_table("silver/leads", columns=["lead_id"], filters=[("x", ">=", 2)])
     assert sorted(picked["lead_id"]) == ["b", "c"]
+
+
+def test_a_stream_of_batches_is_appended_in_one_commit_of_bounded_files(lake: Lake) -> None:
+    schema = pa.schema([("lead_id", pa.string()), ("x", pa.int64())])
+
+    def batches(start: int, count: int):
+        for first in range(start, start + count, 3):
+            ids = range(first, min(first + 3, start + count))
+            yield pa.record_batch([pa.array([f"L{i}" for i in ids]), pa.array(list(ids))], schema=schema)
+
+    assert append_batches(lake, "gold/leads", schema, iter([])) is None
+    assert not lake.table_exists("gold/leads")  # nothing to add: no table, no commit
+    assert append_batches(lake, "gold/leads", schema, batches(0, 10), rows_per_file=4) == 0
+    assert append_batches(lake, "gold/leads", schema, batches(10, 5), rows_per_file=4) == 1
+    table = DeltaTable(lake.table_uri("gold/leads"), storage_options=lake.storage_options)
+    assert len(table.file_uris()) == 3  # a file closes once it holds 4 rows or more: 6 + 4, then 5
+    assert sorted(lake.read_table("gold/leads")["x"]) == list(range(15))
+    assert table.history(1)[0]["operation"] == "WRITE"
 
 
 def test_local_write_is_atomic_under_concurrent_reads(tmp_path: Path) -> None:
