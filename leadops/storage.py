@@ -101,13 +101,9 @@ class Lake(ABC):
         return self._delta(name).version()
 
     def read_table(
-        self, name: str, columns: list[str] | None = None, filters: Any = None, serial: bool = False
+        self, name: str, columns: list[str] | None = None, filters: Any = None
     ) -> pd.DataFrame:
-        """The table as a DataFrame; an empty frame when it does not exist yet.
-
-        ``serial`` scans one file at a time: for a lookup repeated chunk after chunk,
-        where Arrow's parallel scan holds decoded columns of several files at once.
-        """
+        """The table as a DataFrame; an empty frame when it does not exist yet."""
         import pandas as pd
 
         if not self.table_exists(name):
@@ -115,7 +111,7 @@ class Lake(ABC):
         dataset = self._delta(name).to_pyarrow_dataset()
         expression = _filter_expression(filters)
         with self.table_errors(name, "read"):
-            return dataset.to_table(columns=columns, filter=expression, use_threads=not serial).to_pandas()
+            return dataset.to_table(columns=columns, filter=expression).to_pandas()
 
     def append_table(self, name: str, frame: pd.DataFrame | pa.Table) -> int:
         """Append rows in one atomic commit; returns the new table version."""

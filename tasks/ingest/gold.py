@@ -29,7 +29,7 @@ from tasks.ingest.silver import silver_schema
 BATCH_ROWS = 50_000
 # Arrow's threaded scanner reads ahead of a slower consumer (the Parquet writer):
 # 450-650 MB of decoded silver rows queued, even with readahead set to 1. A serial
-# scan holds one batch (~70 MB) and costs ~1 s on 7M leads.
+# scan holds ~70 MB; the whole gold step took 5 s on 6.85M new leads.
 SCAN = {"use_threads": False}
 
 
@@ -60,6 +60,8 @@ def update_gold(lake: Lake, contract: Contract, kind: str, run_id: str) -> int |
         gold.append(gold.leads_joined(run_id=None, keep=None))
     elif kind == "leads":
         known = _Snapshot(lake, tables.GOLD_LEADS, contract.entity_id)
+        # Two passes over this run's silver rows, so neither side is buffered: new ids
+        # (usually nearly all) are appended without reading gold; only changed ones merge.
         gold.append(gold.leads_joined(run_id, keep=lambda ids: pc.invert(known.contains(ids))))
         gold.merge(gold.leads_joined(run_id, keep=known.contains), columns=None)
     else:

@@ -100,7 +100,7 @@ class SilverWriter:
         columns = [self.id_column, CONTENT_HASH, tables.RUN_ID]
         stored = pd.DataFrame(columns=columns)
         if not ids.empty and self.lake.table_exists(self.name):
-            stored = self.lake.read_table(self.name, columns=columns, serial=True,
+            stored = self.lake.read_table(self.name, columns=columns,
                                           filters=[(self.id_column, "in", list(ids))])
         return stored.astype({CONTENT_HASH: "Int64"}).set_index(self.id_column)
 
