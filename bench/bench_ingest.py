@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def write_leads(out: Path, rows: int, files: int) -> None:
     """Synthetic leads, ``files`` weekly CSVs (runs in a child so its memory is not counted)."""
-    from leadops import synthetic
+    from leadops.app import synthetic
 
     config = synthetic.GeneratorConfig(weeks=files, leads_per_week=rows // files, seed=7)
     for week in range(1, files + 1):

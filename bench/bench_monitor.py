@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from leadops import synthetic  # noqa: E402
+from leadops.app import synthetic  # noqa: E402
 from leadops.contract import load_contract  # noqa: E402
 from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
 from tasks.monitoring.assess import Thresholds, assess  # noqa: E402
@@ -81,7 +81,7 @@ def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
     import pyarrow as pa
 
     os.environ["LEADOPS_HOME"] = str(home)
-    from leadops.cli import prepare_runtime
+    from leadops.app.cli import prepare_runtime
     from leadops.settings import get_settings
     from leadops.storage import open_lake
     from leadops.tables import GOLD_LEADS, silver

@@ -34,7 +34,7 @@ from leadops import tables  # noqa: E402
 from leadops.contract import load_contract  # noqa: E402
 from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
 from leadops.storage import LocalLake  # noqa: E402
-from leadops.synthetic import GeneratorConfig, generate_week  # noqa: E402
+from leadops.app.synthetic import GeneratorConfig, generate_week  # noqa: E402
 
 AS_OF = datetime(2027, 1, 1, tzinfo=UTC)
 CONTRACT = load_contract(BUNDLED_CONTRACT)

@@ -36,7 +36,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["LEADOPS_HOME"] = folder
-        from leadops.cli import prepare_runtime
+        from leadops.app.cli import prepare_runtime
         from leadops.contract import load_contract
         from leadops.settings import get_settings
         from leadops.storage import open_lake

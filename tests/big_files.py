@@ -14,7 +14,7 @@ BLOCK_LEADS = 50_000
 
 def write_leads_csv(path: Path, target_bytes: int, seed: int = 11) -> int:
     """Write a leads CSV of at least ``target_bytes``; returns its number of rows."""
-    from leadops import synthetic
+    from leadops.app import synthetic
 
     leads, _ = synthetic.generate_week(synthetic.GeneratorConfig(weeks=1, leads_per_week=BLOCK_LEADS,
                                                                  seed=seed), 1)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from leadops.servers import free_port  # noqa: F401 (tests import it from here too)
+from leadops.app.servers import free_port  # noqa: F401 (tests import it from here too)
 from leadops.settings import Settings, get_settings
 
 

@@ -10,8 +10,9 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from leadops import synthetic, tables
-from leadops.cli import app
+from leadops import tables
+from leadops.app import synthetic
+from leadops.app.cli import app
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tests.flows.artifacts import latest_artifact

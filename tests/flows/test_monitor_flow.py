@@ -15,7 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from leadops import registry, synthetic
+from leadops import registry
+from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.storage import open_lake
 from leadops.tables import GOLD_LEADS, silver

@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from leadops import synthetic
+from leadops.app import synthetic
 from leadops.settings import get_settings
 from tests.flows.artifacts import read_artifacts
 

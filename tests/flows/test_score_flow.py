@@ -55,7 +55,7 @@ def test_flow_scores_unscored_silver_leads_once_with_a_shadow_challenger(setting
 
 @pytest.mark.slow
 def test_cli_scores_a_file_to_csv_and_prints_json(settings, crm, tmp_path) -> None:
-    from leadops.cli import app
+    from leadops.app.cli import app
 
     folder, _, champion, _ = crm
     register(settings, *champion)

@@ -29,7 +29,7 @@ def _gold(settings) -> datetime:
 @pytest.mark.slow
 def test_cli_trains_first_champion_then_flow_rerun_is_identical_and_archived(settings) -> None:
     from flows.train import train
-    from leadops.cli import app
+    from leadops.app.cli import app
 
     as_of = _gold(settings)
     cli = CliRunner().invoke(app, ["train", "--trials", str(TRIALS), "--as-of", as_of.isoformat(),
@@ -92,7 +92,7 @@ def test_untrained_lake_fails_with_one_line(settings) -> None:
 
 
 def test_unknown_reason_is_refused(settings) -> None:
-    from leadops.cli import app
+    from leadops.app.cli import app
 
     result = CliRunner().invoke(app, ["train", "--reason", "whim"])
     assert result.exit_code != 0 and "--reason 'whim'" in result.output

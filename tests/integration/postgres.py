@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from leadops.servers import free_port
+from leadops.app.servers import free_port
 
 USER = "leadops"
 

@@ -17,9 +17,9 @@ import boto3
 import pandas as pd
 import pytest
 
-from leadops import synthetic
+from leadops.app import synthetic
 from leadops.contract import load_contract
-from leadops.servers import mlflow_server
+from leadops.app.servers import mlflow_server
 from leadops.storage import open_lake
 from tests.unit.gold_data import as_of_after, write_gold
 
@@ -38,7 +38,7 @@ def test_train_registers_through_the_server_to_s3_and_score_loads_it_back(settin
                if not k.startswith(("PREFECT_", "LEADOPS_", "AWS_", "MLFLOW_"))}
         env.update(LEADOPS_HOME=str(settings.home), LEADOPS_MLFLOW_TRACKING_URI=url,
                    LEADOPS_GATE_BOOTSTRAP_SAMPLES="50")
-        trained = subprocess.run([sys.executable, "-m", "leadops.cli", "train", "--trials", "2", "--as-of", as_of,
+        trained = subprocess.run([sys.executable, "-m", "leadops.app.cli", "train", "--trials", "2", "--as-of", as_of,
                                   "--json"], env=env, capture_output=True, text=True, timeout=600)
         assert trained.returncode == 0, trained.stderr[-3000:]
         result = json.loads(trained.stdout.strip().splitlines()[-1])
@@ -52,7 +52,7 @@ def test_train_registers_through_the_server_to_s3_and_score_loads_it_back(settin
         leads, _ = synthetic.generate_week(synthetic.GeneratorConfig(weeks=10, leads_per_week=400), 10)
         batch = tmp_path / "batch.csv"
         leads.to_csv(batch, index=False)
-        scored = subprocess.run([sys.executable, "-m", "leadops.cli", "score", str(batch), "--out",
+        scored = subprocess.run([sys.executable, "-m", "leadops.app.cli", "score", str(batch), "--out",
                                  str(tmp_path / "scores.parquet"), "--as-of", as_of, "--json"],
                                 env=env, capture_output=True, text=True, timeout=600)
         assert scored.returncode == 0, scored.stderr[-3000:]

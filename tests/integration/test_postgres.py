@@ -46,7 +46,7 @@ def test_optuna_study_on_postgres_shared_by_two_dask_workers(tmp_path: Path, dat
 def test_mlflow_server_on_postgres(tmp_path: Path, databases) -> None:
     from mlflow import MlflowClient
 
-    from leadops.servers import mlflow_server
+    from leadops.app.servers import mlflow_server
 
     # +psycopg2: SQLAlchemy 2.1's default PostgreSQL driver is psycopg 3, which the lock does not hold
     backend = databases["mlflow"].replace("postgresql://", "postgresql+psycopg2://")
@@ -65,7 +65,7 @@ def test_mlflow_server_on_postgres(tmp_path: Path, databases) -> None:
 
 
 def test_prefect_server_on_postgres_records_a_flow_run(settings, databases) -> None:
-    from leadops.servers import prefect_server
+    from leadops.app.servers import prefect_server
 
     env_url = databases["prefect"].replace("postgresql://", "postgresql+asyncpg://")
     os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = env_url

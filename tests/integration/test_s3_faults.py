@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops import synthetic, tables
+from leadops import tables
+from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.errors import LeadOpsError, one_line
 from leadops.settings import BUNDLED_CONTRACT, Settings, get_settings

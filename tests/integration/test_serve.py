@@ -42,7 +42,7 @@ def served(settings, tmp_path: Path):
     log_path = tmp_path / "serve.log"
     env = clean_env(settings.home)
     with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "leadops.cli", "serve", "--port", str(port), "--no-mlflow"],
+        proc = subprocess.Popen([sys.executable, "-m", "leadops.app.cli", "serve", "--port", str(port), "--no-mlflow"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{port}/api"
     try:
@@ -88,7 +88,7 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
                          env=env, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0, cli.stdout + cli.stderr
     manual = completed_run(api, retrain["id"], {"reason": "manual"})
-    via = subprocess.run([sys.executable, "-m", "leadops.cli", "train", "--via-server", "--trials", "2",
+    via = subprocess.run([sys.executable, "-m", "leadops.app.cli", "train", "--via-server", "--trials", "2",
                           "--as-of", served["as_of"], "--reason", "schedule", "--json"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert via.returncode == 0, via.stdout + via.stderr
@@ -126,7 +126,7 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
 
 
 def test_serve_refuses_to_expose_the_api_without_auth(settings) -> None:
-    done = subprocess.run([sys.executable, "-m", "leadops.cli", "serve", "--host", "0.0.0.0"],
+    done = subprocess.run([sys.executable, "-m", "leadops.app.cli", "serve", "--host", "0.0.0.0"],
                           env=clean_env(settings.home), capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.strip().endswith("(clients set PREFECT_API_AUTH_STRING)")

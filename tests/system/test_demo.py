@@ -21,7 +21,7 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADOPS_", "PREFECT_"))}
     env.update(LEADOPS_HOME=str(home), PYTHONUNBUFFERED="1")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "leadops.cli", "demo", "--fast"], env=env,
+    done = subprocess.run([sys.executable, "-m", "leadops.app.cli", "demo", "--fast"], env=env,
                           capture_output=True, text=True, timeout=900)
     seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -42,7 +42,7 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
 
     picture = home / "demo-timeline.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 20_000
-    status = subprocess.run([sys.executable, "-m", "leadops.cli", "status", "--json"], env=env,
+    status = subprocess.run([sys.executable, "-m", "leadops.app.cli", "status", "--json"], env=env,
                             capture_output=True, text=True, timeout=120)
     state = json.loads(status.stdout.strip().splitlines()[-1])
     assert str(state["champion"]["version"]) == challenger
@@ -52,14 +52,14 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
 
     # Soak: the same timeline replayed on the same home ends in the same state as one run.
     once = lake_and_registry_state(home, env)
-    replay = subprocess.run([sys.executable, "-m", "leadops.cli", "demo", "--fast"], env=env,
+    replay = subprocess.run([sys.executable, "-m", "leadops.app.cli", "demo", "--fast"], env=env,
                             capture_output=True, text=True, timeout=900)
     assert replay.returncode == 0, replay.stdout[-3000:] + replay.stderr[-3000:]
     assert "replaying its weeks" in replay.stdout and "trained v" not in replay.stdout
     assert lake_and_registry_state(home, env) == once
 
     # Another plan on the same home is refused unless asked to start over.
-    other = subprocess.run([sys.executable, "-m", "leadops.cli", "demo"], env=env,
+    other = subprocess.run([sys.executable, "-m", "leadops.app.cli", "demo"], env=env,
                            capture_output=True, text=True, timeout=120)
     assert other.returncode == 1 and "--fresh" in other.stderr and len(other.stderr.strip().splitlines()) == 1
 
@@ -87,7 +87,7 @@ def lake_and_registry_state(home: Path, env: dict[str, str]) -> dict:
         state[name] = (len(frame), hashlib.sha256(str(rows).encode()).hexdigest())
     for kept in ("monitor/state.json", "rollout/history.json"):  # cooldown and rollout transitions
         state[kept] = (home / "lake" / kept).read_text()
-    status = subprocess.run([sys.executable, "-m", "leadops.cli", "status", "--json", "--limit", "50"], env=env,
+    status = subprocess.run([sys.executable, "-m", "leadops.app.cli", "status", "--json", "--limit", "50"], env=env,
                             capture_output=True, text=True, timeout=120)
     state["status"] = json.loads(status.stdout.strip().splitlines()[-1])
     from mlflow import MlflowClient

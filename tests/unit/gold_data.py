@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from leadops import synthetic
+from leadops.app import synthetic
 from leadops.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import Lake

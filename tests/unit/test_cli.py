@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-LEADOPS = [sys.executable, "-m", "leadops.cli"]
+LEADOPS = [sys.executable, "-m", "leadops.app.cli"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -29,7 +29,7 @@ def test_help_is_fast_and_lists_commands() -> None:
 
 def test_help_imports_no_heavy_library() -> None:
     code = (
-        "import sys; import leadops.cli; "
+        "import sys; import leadops.app.cli; "
         "heavy = [m for m in ('prefect', 'mlflow', 'xgboost', 'great_expectations', 'evidently', "
         "'shap', 'optuna', 'boto3', 'pandas') if m in sys.modules]; print(heavy)"
     )

@@ -103,7 +103,7 @@ def test_csv_partitions_on_dask(tmp_path, crm, cluster) -> None:
 
 
 def test_an_unreachable_scheduler_is_one_clear_line(tmp_path) -> None:
-    from leadops.servers import free_port
+    from leadops.app.servers import free_port
 
     with pytest.raises(DaskError, match=r"dask scheduler tcp://127.0.0.1:\d+: cannot connect") as info:
         with dask_client(f"tcp://127.0.0.1:{free_port()}", timeout=2):

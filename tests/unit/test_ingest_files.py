@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from test_ingest_support import CONTRACT, ingest, lake, lead, silver, write_csv  # noqa: F401
 
-from leadops import synthetic, tables
+from leadops import tables
+from leadops.app import synthetic
 from leadops.storage import Lake
 from tasks.ingest import run as ingest_run
 

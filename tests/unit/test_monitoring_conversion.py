@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops import synthetic
+from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.conversion import conversion_check, label_matured, weekly_cohorts

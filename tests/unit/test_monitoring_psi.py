@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops import synthetic
+from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.psi import EPSILON, fit_baseline, fit_bins, floored_shares, monitored_columns, psi_value

@@ -12,7 +12,7 @@ from leadops import tables
 from leadops.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import Lake
-from leadops.synthetic import GeneratorConfig, generate_week, write_dataset
+from leadops.app.synthetic import GeneratorConfig, generate_week, write_dataset
 from tasks.scoring.batch_file import load_batch_file
 from tasks.scoring.scorer import ServingModel
 

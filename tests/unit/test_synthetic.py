@@ -16,7 +16,7 @@ from xgboost import XGBClassifier
 
 from leadops.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.synthetic import GeneratorConfig, generate, generate_week, write_dataset
+from leadops.app.synthetic import GeneratorConfig, generate, generate_week, write_dataset
 
 FREE_EMAIL_DOMAINS = {"gmail.com", "yahoo.com", "outlook.com"}
 LEADS_PER_WEEK = 3000
@@ -196,7 +196,7 @@ def test_conversion_drop_keeps_the_leads_and_cuts_the_rate(contract: Contract) -
 
 
 def test_defects_break_only_the_chosen_rows_and_leave_outcomes_alone() -> None:
-    from leadops import synthetic
+    from leadops.app import synthetic
 
     clean_config = synthetic.GeneratorConfig(weeks=1, leads_per_week=1000)
     dirty_config = synthetic.GeneratorConfig(weeks=1, leads_per_week=1000, defect_share=0.01)

@@ -23,7 +23,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from leadops import synthetic
+from leadops.app import synthetic
 from leadops.settings import Settings, get_settings
 
 @dataclass(frozen=True)

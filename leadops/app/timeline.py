@@ -12,7 +12,7 @@ def plot_timeline(records: Sequence[Any], psi_threshold: float, drop_threshold: 
     """Write a three-panel PNG: max PSI, matured conversion, model versions in service.
 
     Args:
-        records: ``leadops.demo.WeekRecord`` rows, one per simulated week.
+        records: ``leadops.app.demo.WeekRecord`` rows, one per simulated week.
         psi_threshold: the drift trigger, drawn as a line.
         drop_threshold: relative conversion drop that triggers a retrain.
         path: where the PNG goes.

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from leadops.errors import LeadOpsError
-from leadops.servers import mlflow_ui, prefect_server
+from leadops.app.servers import mlflow_ui, prefect_server
 from leadops.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

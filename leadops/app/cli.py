@@ -20,7 +20,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer  # noqa: E402
 
-log = logging.getLogger("leadops.cli")
+log = logging.getLogger("leadops.app.cli")
 
 app = typer.Typer(
     name="leadops",
@@ -116,7 +116,7 @@ def generate(
     defect_share: float = typer.Option(0.0, min=0.0, max=0.5, help="Share of lead rows with one export defect each."),
 ) -> None:
     """Write a synthetic CRM export: one leads file and one outcomes file per week."""
-    from leadops import synthetic
+    from leadops.app import synthetic
 
     if scenario not in synthetic.SCENARIOS:
         raise typer.BadParameter(f"--scenario {scenario!r}: choose one of {', '.join(synthetic.SCENARIOS)}")
@@ -236,7 +236,7 @@ def train(
         parameters = {"reason": reason, "trials": trials, "timeout_seconds": timeout, "workers": workers,
                       "as_of": when.isoformat() if when else None, "training_window_days": training_window_days,
                       "min_gain": min_gain}
-        from leadops.remote import start_deployment_run
+        from leadops.app.remote import start_deployment_run
 
         started = start_deployment_run("train/retrain", {k: v for k, v in parameters.items() if v is not None})
         emit(started, as_json, f"started flow run {started['flow_run_name']} of train/retrain: {started['url']}")
@@ -362,7 +362,7 @@ def serve(
     The UI lists ingest, score, monitor, rollout and train with their schedules; Ctrl-C
     stops the server, the MLflow UI and the runner.
     """
-    from leadops.serve import serve as serve_all
+    from leadops.app.serve import serve as serve_all
     from leadops.settings import get_settings
 
     prepare_runtime()
@@ -383,7 +383,7 @@ def demo(
     """
     import time
 
-    from leadops.demo import DemoPlan, prepare_home, run_demo, summary_text
+    from leadops.app.demo import DemoPlan, prepare_home, run_demo, summary_text
     from leadops.settings import get_settings
 
     started = time.perf_counter()
@@ -396,7 +396,7 @@ def demo(
     prepare_runtime()
     records = run_demo(plan, echo=typer.echo)
     settings = get_settings()  # the demo set its volume settings (evidence size, trials)
-    from leadops.timeline import plot_timeline
+    from leadops.app.timeline import plot_timeline
 
     picture = plot_timeline(records, settings.psi_threshold, settings.conversion_drop_threshold,
                             settings.home / "demo-timeline.png")

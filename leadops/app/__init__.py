@@ -1,0 +1,1 @@
+"""The app shell: CLI, demo, serve and servers, remote runs, synthetic data, timeline plot."""
