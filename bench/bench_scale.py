@@ -71,7 +71,7 @@ def bench_scoring(base_lake: Path, model_dir: Path, workers: int, chunk_rows: in
 
 def search_data(rows: int):
     from tasks.training.dataset import time_series_folds
-    from tasks.training.encoder import FeatureEncoder
+    from tasks.features.encoder import FeatureEncoder
 
     table, won = typed_leads(rows, seed=3)
     frame = table.to_pandas().sort_values(CONTRACT.event_time, kind="stable")

@@ -55,7 +55,7 @@ def train_model(folder: Path) -> tuple[Path, Path]:
     """A realistic booster (depth 6, 200 trees) on 50k encoded leads; saved to files."""
     import xgboost as xgb
 
-    from tasks.training.encoder import FeatureEncoder
+    from tasks.features.encoder import FeatureEncoder
 
     table, won = typed_leads(50_000, seed=1)
     frame = table.to_pandas()
@@ -73,7 +73,7 @@ def load_serving(folder: Path):
     import xgboost as xgb
 
     from tasks.scoring.scorer import ServingModel, ServingSet
-    from tasks.training.encoder import FeatureEncoder
+    from tasks.features.encoder import FeatureEncoder
 
     booster = xgb.Booster(model_file=str(folder / "model.ubj"))
     encoder = FeatureEncoder.from_json((folder / "encoder.json").read_text())
@@ -104,7 +104,7 @@ def run_score(lake_dir: Path, model_dir: Path, mode: str, chunk_rows: int = 100_
 def top3_match(model_dir: Path, lake_dir: Path, sample: int) -> dict[str, float]:
     """Share of leads whose approx (and tiered) top-3 features equal the exact top-3."""
     from tasks.scoring.explain import EXACT_DECILES
-    from tasks.training.reasons import unit_matrix
+    from tasks.features.reasons import unit_matrix
 
     model = load_serving(model_dir).champion
     frame = LocalLake(lake_dir).read_table(tables.silver("leads")).head(sample)

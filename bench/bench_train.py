@@ -41,7 +41,7 @@ def main() -> None:
         from leadops.settings import get_settings
         from leadops.storage import open_lake
         from tasks.training.dataset import LABEL, build_training_set, time_series_folds
-        from tasks.training.encoder import FeatureEncoder
+        from tasks.features.encoder import FeatureEncoder
         from tasks.training.search import SearchConfig, booster_params, run_search
         from tests.unit.gold_data import as_of_after, write_gold
 

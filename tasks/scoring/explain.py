@@ -1,6 +1,6 @@
 """Reasons for the served score of every lead, in the configured mode.
 
-The text of a reason comes from the training stage's ``tasks.training.reasons``
+The text of a reason comes from the training stage's ``tasks.features.reasons``
 (the logged model's own ``explain``), so a lead's reasons in the scores file are
 what ``load_model(...).unwrap_python_model().explain(rows)`` says: SHAP
 contributions in log-odds, the one-hot columns of a categorical summed into one
@@ -27,7 +27,7 @@ EXACT_DECILES = 3
 
 def explain_chunk(scored: ChunkScores, decile: np.ndarray, serving: ServingSet, mode: str) -> list[np.ndarray]:
     """``TOP_K`` arrays of reason strings (reason 1 first), one string per lead."""
-    from tasks.training.reasons import top_reasons
+    from tasks.features.reasons import top_reasons
 
     if mode not in MODES:
         raise ValueError(f"reasons mode {mode!r}: choose one of {', '.join(MODES)}")

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from tasks.training.encoder import FeatureEncoder
-from tasks.training.reasons import reason_units, top_reasons
+from tasks.features.encoder import FeatureEncoder
+from tasks.features.reasons import reason_units, top_reasons
 
 BOOSTER_ARTIFACT = "booster"
 ENCODER_ARTIFACT = "encoder"

@@ -13,7 +13,7 @@ import xgboost as xgb
 
 from leadops.contract import Contract
 from tasks.training.dataset import LABEL, TrainingSet, time_series_folds
-from tasks.training.encoder import FeatureEncoder
+from tasks.features.encoder import FeatureEncoder
 from tasks.training.evaluation import score_metrics
 from tasks.training.search import SearchConfig, SearchResult, fit_booster, run_search
 

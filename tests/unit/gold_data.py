@@ -84,7 +84,7 @@ def small_model(training_rows: pd.DataFrame, contract: Contract, label_column: s
     """(booster, encoder) fitted quickly; ``shuffle_labels`` gives a useless model."""
     import xgboost as xgb
 
-    from tasks.training.encoder import FeatureEncoder
+    from tasks.features.encoder import FeatureEncoder
 
     encoder = FeatureEncoder.fit(training_rows, contract, cap=10)
     labels = training_rows[label_column].to_numpy()

@@ -11,7 +11,7 @@ import pytest
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from tasks import features as F
-from tasks.training.encoder import OTHER, FeatureEncoder
+from tasks.features.encoder import OTHER, FeatureEncoder
 from tests.unit.gold_data import typed_leads
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)

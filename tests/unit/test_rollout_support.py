@@ -104,7 +104,7 @@ def register_real_model(settings, contract: Contract, frame: pd.DataFrame, as_of
 
     from tasks.training import tracking
     from tasks.training.dataset import LABEL, label_matured
-    from tasks.training.encoder import FeatureEncoder
+    from tasks.features.encoder import FeatureEncoder
 
     train = label_matured(frame, contract, as_of)
     encoder = FeatureEncoder.fit(train, contract, cap=5)

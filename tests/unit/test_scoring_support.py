@@ -42,7 +42,7 @@ def train_tiny(table: pa.Table, week: int = 1, rounds: int = 20, depth: int = 3,
     """(booster, encoder) trained on ``table`` with the generator's true outcomes."""
     import xgboost as xgb
 
-    from tasks.training.encoder import FeatureEncoder
+    from tasks.features.encoder import FeatureEncoder
 
     c = contract()
     frame = table.to_pandas()

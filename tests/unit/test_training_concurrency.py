@@ -23,7 +23,7 @@ def _logged_model(settings, contract, frame, as_of, seed: int):
     import xgboost as xgb
 
     from tasks.training.dataset import LABEL, label_matured
-    from tasks.training.encoder import FeatureEncoder
+    from tasks.features.encoder import FeatureEncoder
 
     rows = label_matured(frame, contract, as_of)
     encoder = FeatureEncoder.fit(rows, contract, cap=5)

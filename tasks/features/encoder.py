@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from leadops.contract import Contract
-from tasks import features as F
+from tasks.features import rows as F
 
 OTHER = "(other)"
 MAX_CATEGORY_LEVELS = 50

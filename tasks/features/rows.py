@@ -1,10 +1,10 @@
-"""Row-wise lead features shared by training and scoring, and the fitted encoder.
+"""Row-wise lead features shared by training and scoring.
 
 The plain functions here look at one lead at a time (no statistics learnt from
 data), so scoring calls exactly what training called: no training/serving skew.
 The fitted part, ``FeatureEncoder`` (vocabularies learnt from the training frame,
-saved inside the logged model as JSON), lives in ``tasks.training.encoder`` and is
-importable from here too.
+saved inside the logged model as JSON), lives in ``tasks.features.encoder`` and is
+re-exported by ``tasks.features``.
 
 Column names never appear here as literals: every column comes from the contract
 roles, except the optional engagement ratio pairs (see ``DEFAULT_RATIO_PAIRS``).
@@ -160,11 +160,3 @@ def _split_items(value: object) -> list[str] | None:
             text = text.strip("[]")
     return [part for part in re.split(r"[,;|]", text) if part.strip()]
 
-
-def __getattr__(name: str) -> object:
-    # The encoder imports this module, so it is re-exported lazily (PEP 562).
-    if name == "FeatureEncoder":
-        from tasks.training.encoder import FeatureEncoder
-
-        return FeatureEncoder
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tasks.training.encoder import EncodedColumn, FeatureEncoder, human
+from tasks.features.encoder import EncodedColumn, FeatureEncoder, human
 
 
 @dataclass(frozen=True)
