@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from leadops.contract import Contract
-from tasks.training.evaluation import precision_at_capacity, rank_auc
+from leadops.metrics import precision_at_capacity, rank_auc
 from tasks.training.dataset import LABEL, label_matured  # noqa: F401 (re-exported for callers)
 
 COHORT = "cohort"

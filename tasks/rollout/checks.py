@@ -16,7 +16,7 @@ import pandas as pd
 from tasks.monitoring.psi import fit_bins, psi_value
 from tasks.rollout.evidence import CHALLENGER_SCORE, CHAMPION_SCORE, MATURED, SERVED_SCORE
 from tasks.training.dataset import LABEL
-from tasks.training.evaluation import capacity_rows, precision_at_capacity, rank_auc
+from leadops.metrics import capacity_rows, precision_at_capacity, rank_auc
 
 PASS, FAIL, WAIT = "pass", "fail", "wait"
 # A worse conversion among the canary's top leads fails the step only when it is

@@ -14,7 +14,7 @@ import xgboost as xgb
 from leadops.contract import Contract
 from tasks.training.dataset import LABEL, TrainingSet, time_series_folds
 from tasks.features.encoder import FeatureEncoder
-from tasks.training.evaluation import score_metrics
+from leadops.metrics import score_metrics
 from tasks.training.search import SearchConfig, SearchResult, fit_booster, run_search
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ import pandas as pd
 from leadops import registry
 from leadops.settings import Settings
 from leadops.storage import Lake
-from tasks.training.evaluation import paired_bootstrap_auc_diff, score_metrics
+from leadops.metrics import paired_bootstrap_auc_diff, score_metrics
 from tasks.training.gate import GateResult, decide
 
 log = logging.getLogger(__name__)

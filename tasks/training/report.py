@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tasks.training.evaluation import METRIC_NAMES
+from leadops.metrics import METRIC_NAMES
 
 
 def _number(value: Any) -> str:

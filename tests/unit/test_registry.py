@@ -13,7 +13,7 @@ from leadops.settings import Settings
 from leadops.storage import LocalLake
 from tasks.training import dataset as D
 from tasks.training import tracking
-from tasks.training.evaluation import score_metrics
+from leadops.metrics import score_metrics
 from tasks.training.promotion import register_and_gate
 from tests.unit.gold_data import as_of_after, small_model, write_gold
 

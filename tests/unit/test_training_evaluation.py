@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from tasks.training import evaluation as E
+from leadops import metrics as E
 
 
 def test_precision_and_lift_at_capacity_count_the_top_share() -> None:
