@@ -3,7 +3,7 @@
 For each size, on the same rows, in the same process:
 - ``numpy PSI``: the baseline, a bare loop of np.histogram / np.unique per column with
   bins fixed from the reference (no pandas categoricals, no multi-valued column);
-- ``fixed-bin PSI``: tasks.monitoring.psi on every monitored column (as the trigger runs it);
+- ``fixed-bin PSI``: leadops.psi on every monitored column (as the trigger runs it);
 - ``monitor computation``: tasks.monitoring.assess.assess, i.e. PSI on all rows + conversion
   on matured cohorts + the Evidently report on 50k-row seeded samples + the HTML.
 
@@ -32,7 +32,7 @@ from leadops.contract import load_contract  # noqa: E402
 from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
 from tasks.monitoring.assess import Thresholds, assess  # noqa: E402
 from tasks.monitoring.conversion import label_matured  # noqa: E402
-from tasks.monitoring.psi import fit_baseline, monitored_columns  # noqa: E402
+from leadops.psi import fit_baseline, monitored_columns  # noqa: E402
 from tests.unit.gold_data import gold_frame  # noqa: E402
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)

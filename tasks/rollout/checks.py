@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tasks.monitoring.psi import fit_bins, psi_value
+from leadops.psi import fit_bins, psi_value
 from tasks.rollout.evidence import CHALLENGER_SCORE, CHAMPION_SCORE, MATURED, SERVED_SCORE
 from tasks.training.dataset import LABEL
 from leadops.metrics import capacity_rows, precision_at_capacity, rank_auc

@@ -9,7 +9,7 @@ import pytest
 from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from tasks.monitoring.psi import EPSILON, fit_baseline, fit_bins, floored_shares, monitored_columns, psi_value
+from leadops.psi import EPSILON, fit_baseline, fit_bins, floored_shares, monitored_columns, psi_value
 from tests.unit.gold_data import typed_leads
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
