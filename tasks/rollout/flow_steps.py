@@ -21,7 +21,7 @@ from tasks.rollout import manual
 from tasks.rollout.checks import Verdict
 from tasks.rollout.run import apply_plan, evidence_since, rollout_state, verdict_for
 from tasks.rollout.steps import Position, StepPlan, describe, plan_step
-from tasks.rollout.transitions import Transition, registry_transaction
+from leadops.transitions import Transition, registry_transaction
 
 
 @task(name="read-rollout-state", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -13,8 +13,8 @@ from typing import Any
 from leadops import registry
 from leadops.errors import LeadOpsError
 from leadops.storage import Lake
-from tasks.rollout import transitions
-from tasks.rollout.transitions import PAUSED, PREVIOUS_CHAMPION, Transition, position_of, registry_transaction
+from leadops import transitions
+from leadops.transitions import PAUSED, PREVIOUS_CHAMPION, Transition, position_of, registry_transaction
 
 
 class NothingToDoError(LeadOpsError):
@@ -67,7 +67,7 @@ def rollback(client: Any, lake: Lake, name: str, as_of: datetime, reason: str = 
             Transition(str(previous), "production", 1.0, f"{reason}: restored in place of v{current.version}",
                        as_of.isoformat(), *position_of(restored)),
         ]
-        # One journaled unit (see tasks.rollout.transitions): a kill half-way is completed.
+        # One journaled unit (see leadops.transitions): a kill half-way is completed.
         transitions.commit(client, lake, name, [["alias", "champion", str(previous)],
                                                 *transitions.stage_ops(done[0]), *transitions.stage_ops(done[1])])
         return done

@@ -16,7 +16,8 @@ from leadops import registry
 from leadops.contract import Contract
 from leadops.settings import Settings
 from leadops.storage import Lake
-from tasks.rollout import evidence, transitions
+from tasks.rollout import evidence
+from leadops import transitions
 from tasks.rollout.checks import Verdict, canary_check, shadow_check
 from tasks.rollout.status import describe_version
 from tasks.rollout.steps import CANARY, PROMOTE, ROLLBACK, SHADOW, Position, StepPlan, idle_plan, plan_step

@@ -9,7 +9,7 @@ from leadops import registry
 from leadops.settings import Settings
 from leadops.storage import Lake, open_lake
 from leadops.registry import registry_client
-from tasks.rollout.transitions import PAUSED, PREVIOUS_CHAMPION, SALT, STAGE_SINCE, pending, read_history
+from leadops.transitions import PAUSED, PREVIOUS_CHAMPION, SALT, STAGE_SINCE, pending, read_history
 
 
 def describe_version(version: Any) -> dict[str, Any] | None:

@@ -52,7 +52,7 @@ def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: s
     """
     client = registry.registry_client(settings)
     name = settings.model_name
-    from tasks.rollout.transitions import registry_transaction
+    from leadops.transitions import registry_transaction
 
     # registry_transaction: a rollout step killed half-way is completed before we decide.
     with registry_transaction(client, lake, name):

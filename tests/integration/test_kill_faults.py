@@ -352,7 +352,7 @@ def consistent(view: dict[str, Any]) -> bool:
 
 
 def history_view(lake: Lake) -> list[dict]:
-    from tasks.rollout.transitions import read_history
+    from leadops.transitions import read_history
 
     return [{k: v for k, v in step.items() if k != "recorded_at"} for step in read_history(lake)]
 
@@ -408,7 +408,7 @@ def test_rollout_step_killed_between_registry_writes_is_completed_by_the_next_ru
 
 
 def _reset_rollout_lake(lake: Lake, history: list[dict]) -> None:
-    from tasks.rollout.transitions import HISTORY_KEY
+    from leadops.transitions import HISTORY_KEY
 
     assert history == []
     lake.delete(HISTORY_KEY)

@@ -14,7 +14,7 @@ from tasks.rollout.checks import FAIL, PASS, WAIT, Verdict
 from tasks.rollout.run import advance
 from tasks.rollout.status import registry_status
 from tasks.rollout.steps import ADVANCE, PROMOTE, ROLLBACK, Position, next_position, plan_step
-from tasks.rollout.transitions import read_history
+from leadops.transitions import read_history
 from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
     NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
 )
