@@ -152,7 +152,7 @@ def ingest(
         raise typer.BadParameter(f"--kind {kind!r}: choose leads or outcomes")
     when = parse_as_of(as_of)
     from leadops.settings import get_settings
-    from tasks.ingest.sources import resolve_sources
+    from leadops.sources import resolve_sources
 
     # A mistyped SOURCE fails in a second, as one line, before Prefect starts.
     resolve_sources(source, get_settings().s3_endpoint_url)

@@ -19,10 +19,10 @@ from leadops.storage import Lake
 from tasks.ingest import manifest, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
 from tasks.ingest.normalise import column_roles, parse_frame
-from tasks.ingest.readers import FileRejected, read_chunks
+from leadops.readers import FileRejected, read_chunks
 from tasks.ingest.results import FileResult, IngestResult
 from tasks.ingest.silver import SilverWriter, silver_table
-from tasks.ingest.sources import FORMATS, Fingerprint, SourceFile, fingerprint
+from leadops.sources import FORMATS, Fingerprint, SourceFile, fingerprint
 from tasks.ingest.suites import required_columns
 from tasks.ingest.validation import SuiteValidator
 

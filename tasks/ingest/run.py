@@ -24,7 +24,7 @@ from tasks.ingest import manifest, report
 from tasks.ingest.gold import update_gold
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
-from tasks.ingest.sources import SourceFile, resolve_sources
+from leadops.sources import SourceFile, resolve_sources
 from tasks.ingest.suites import SUITES_DIR, check_against_contract, load_suite, suite_path
 from tasks.ingest.validation import SuiteValidator
 

@@ -21,7 +21,7 @@ from leadops.storage import open_lake
 from tasks.ingest import report
 from tasks.ingest.results import IngestResult
 from tasks.ingest.run import ingest_files
-from tasks.ingest.sources import SourceError, resolve_sources
+from leadops.sources import SourceError, resolve_sources
 
 ARTIFACT_KEY = "ingest-summary"
 

@@ -30,8 +30,8 @@ def load_batch_file(path: str, contract: Contract, chunk_rows: int, endpoint_url
             columns holding values of the wrong type (with a count and an example).
     """
     from tasks.ingest.normalise import column_roles, parse_frame
-    from tasks.ingest.readers import read_chunks
-    from tasks.ingest.sources import fingerprint, resolve_sources
+    from leadops.readers import read_chunks
+    from leadops.sources import fingerprint, resolve_sources
 
     files = resolve_sources(path, endpoint_url)
     if len(files) != 1:

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from leadops.errors import LeadOpsError, one_line
-from tasks.ingest.sources import Fingerprint, SourceFile
+from leadops.sources import Fingerprint, SourceFile
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_CAUSE = 240
@@ -68,7 +68,7 @@ def read_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterato
 
 
 def _known() -> str:
-    from tasks.ingest.sources import FORMATS
+    from leadops.sources import FORMATS
 
     return ", ".join(sorted(FORMATS))
 
