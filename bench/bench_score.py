@@ -42,7 +42,7 @@ CONTRACT = load_contract(BUNDLED_CONTRACT)
 
 def typed_leads(rows: int, seed: int = 7) -> tuple[pa.Table, set[str]]:
     """``rows`` synthetic leads typed like silver, and the ids that converted."""
-    from tasks.ingest.normalise import column_roles, parse_frame
+    from leadops.normalise import column_roles, parse_frame
 
     raw, outcomes = generate_week(GeneratorConfig(leads_per_week=rows, seed=seed), 1)
     roles = column_roles(CONTRACT, "leads")

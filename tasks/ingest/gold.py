@@ -23,7 +23,7 @@ from leadops.contract import Contract
 from leadops.errors import one_line
 from leadops.storage import Lake, StorageError
 from leadops.table_stream import append_batches
-from tasks.ingest.normalise import column_roles
+from leadops.normalise import column_roles
 from tasks.ingest.silver import silver_schema
 
 BATCH_ROWS = 50_000

@@ -18,7 +18,7 @@ from leadops.errors import LeadOpsError, one_line
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
-from tasks.ingest.normalise import column_roles, parse_frame
+from leadops.normalise import column_roles, parse_frame
 from leadops.readers import FileRejected, read_chunks
 from tasks.ingest.results import FileResult, IngestResult
 from tasks.ingest.silver import SilverWriter, silver_table

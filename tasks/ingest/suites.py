@@ -20,7 +20,7 @@ from typing import Any
 from leadops.contract import Contract, load_contract
 from leadops.errors import LeadOpsError
 from leadops.tables import KINDS
-from tasks.ingest.normalise import column_roles, unparsed_flag
+from leadops.normalise import column_roles, unparsed_flag
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 AS_OF_PARAMETER = "as_of"
@@ -121,7 +121,7 @@ def check_against_contract(suite: dict[str, Any], contract: Contract, kind: str,
     needs its own suites (``python -m tasks.ingest.suites``), or every row would be judged
     against columns that are not there.
     """
-    from tasks.ingest.normalise import UNPARSED_SUFFIX, column_roles
+    from leadops.normalise import UNPARSED_SUFFIX, column_roles
 
     known = set(column_roles(contract, kind))
     named = {str(e.get("kwargs", {}).get("column", "")).removesuffix(UNPARSED_SUFFIX)

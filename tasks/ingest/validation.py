@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from leadops.errors import one_line
-from tasks.ingest.normalise import UNPARSED_SUFFIX
+from leadops.normalise import UNPARSED_SUFFIX
 from tasks.ingest.suites import AS_OF_PARAMETER, FILE_LEVEL_TYPES, SuiteError
 
 ROW_RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 0}

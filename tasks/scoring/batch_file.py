@@ -29,7 +29,7 @@ def load_batch_file(path: str, contract: Contract, chunk_rows: int, endpoint_url
         BatchError: one line naming the file and its missing columns, or the
             columns holding values of the wrong type (with a count and an example).
     """
-    from tasks.ingest.normalise import column_roles, parse_frame
+    from leadops.normalise import column_roles, parse_frame
     from leadops.readers import read_chunks
     from leadops.sources import fingerprint, resolve_sources
 
@@ -57,7 +57,7 @@ def load_batch_file(path: str, contract: Contract, chunk_rows: int, endpoint_url
 
 
 def _collect_unparsed(raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, str], bad: dict[str, list]) -> None:
-    from tasks.ingest.normalise import unparsed_flag
+    from leadops.normalise import unparsed_flag
 
     for name in roles:
         flag = unparsed_flag(name)

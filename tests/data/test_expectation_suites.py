@@ -15,7 +15,7 @@ import pytest
 
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from tasks.ingest.normalise import column_roles, parse_frame
+from leadops.normalise import column_roles, parse_frame
 from leadops.readers import read_chunks
 from leadops.sources import SourceFile, fingerprint
 from tasks.ingest.suites import SUITES_DIR, derive_suite, load_suite, regenerate, required_columns

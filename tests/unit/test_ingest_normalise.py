@@ -7,7 +7,7 @@ import pytest
 
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from tasks.ingest.normalise import column_roles, parse_frame, parse_list, unparsed_flag
+from leadops.normalise import column_roles, parse_frame, parse_list, unparsed_flag
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 ROLES = column_roles(CONTRACT, "leads")
