@@ -85,7 +85,7 @@ def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
     from leadops.settings import get_settings
     from leadops.storage import open_lake
     from leadops.tables import GOLD_LEADS, silver
-    from tasks.scoring import prediction_log as plog
+    from leadops import prediction_log as plog
     from tests.unit.gold_data import typed_leads
     from tests.unit.test_rollout_support import register_real_model
 

@@ -15,7 +15,7 @@ from leadops.contract import Contract
 from leadops.errors import LeadOpsError
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 
 SCORE = "score"
 MODEL_VERSION = "model_version"

@@ -17,7 +17,7 @@ import pandas as pd
 from leadops.contract import Contract
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 from tasks.training.dataset import LABEL, label_matured
 
 CHAMPION_SCORE, CHALLENGER_SCORE = "champion_score", "challenger_score"

@@ -21,7 +21,7 @@ from leadops import transitions
 from tasks.rollout.checks import Verdict, canary_check, shadow_check
 from tasks.rollout.status import describe_version
 from tasks.rollout.steps import CANARY, PROMOTE, ROLLBACK, SHADOW, Position, StepPlan, idle_plan, plan_step
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 
 
 def rollout_state(client: Any, name: str, lake: Lake | None = None) -> dict[str, Any]:

@@ -19,10 +19,10 @@ from leadops import tables
 from leadops.contract import Contract
 from leadops.journal import lake_transaction, note_publish
 from leadops.storage import Lake
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.output import FORMATS, OutputError, ScoresWriter, resolve_target
-from tasks.scoring.scorer import ServingSet, deciles, score_chunk, tiers
+from tasks.scoring.scorer import ServingSet, chunk_log, deciles, score_chunk, tiers
 from tasks.scoring.sources import BatchError, FileBatch, SilverBatch
 from tasks.scoring.table import output_rows, output_schema
 
@@ -130,7 +130,7 @@ def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, option
             decile = deciles(scored.served, ranked)
             reasons = explain_chunk(scored, decile, serving, options.reasons_mode)
             writer.write(output_rows(contract, scored, decile, tiers(decile), reasons, serving, options.scored_at))
-            log_rows = plog.chunk_log(context, scored, serving)
+            log_rows = chunk_log(context, scored, serving)
             plog.append_log(lake, log_rows)
             result.log_rows += log_rows.num_rows
             for arm, count in zip(*np.unique(scored.arms, return_counts=True)):

@@ -32,10 +32,10 @@ import pyarrow as pa
 from leadops.contract import Contract
 from leadops.errors import one_line
 from leadops.runners import worker_count
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.output import OutputError, ScoresWriter
-from tasks.scoring.scorer import ServingSet, deciles, score_chunk, tiers
+from tasks.scoring.scorer import ServingSet, chunk_log, deciles, score_chunk, tiers
 from tasks.scoring.table import output_rows, output_schema
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def score_partition(index: int, chunk: pa.Table, ranked: np.ndarray, contract: C
         writer.write(output_rows(contract, scored, decile, tiers(decile), reasons, serving, context.scored_at))
         writer.commit()
     arms = {str(arm): int(count) for arm, count in zip(*np.unique(scored.arms, return_counts=True))}
-    return PartitionResult(index, len(scored.served), plog.chunk_log(context, scored, serving), arms)
+    return PartitionResult(index, len(scored.served), chunk_log(context, scored, serving), arms)
 
 
 def _bounded(client: Any, chunks: Iterable[pa.Table], submit: Callable[[int, Any], Any]) -> Iterator[Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from leadops import prediction_log as plog
 from tasks.scoring.routing import CANARY_ARM, CHAMPION_ARM, route_to_canary
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -129,3 +130,21 @@ def deciles(scores: np.ndarray, ranked: np.ndarray) -> np.ndarray:
 def tiers(decile: np.ndarray) -> np.ndarray:
     """Tier letters: A = decile 1, B = 2-3, C = 4-6, D = 7-10."""
     return TIER_BY_DECILE[decile]
+
+
+def chunk_log(context: plog.LogContext, scored: ChunkScores, serving: ServingSet) -> pa.Table:
+    """Log rows of one chunk: one per lead per model that scored it."""
+    arms = scored.arms
+    parts = []
+    for model in serving.models:
+        if model is serving.champion:
+            served = ~scored.in_canary
+        elif model is serving.canary:
+            served = scored.in_canary
+        else:  # shadow (or a canary at fraction 0): logged, never delivered
+            served = np.zeros(len(arms), dtype=bool)
+        parts.append(
+            plog.log_rows(context, scored.ids, scored.event_times, model.version, model.role,
+                          model.stage, arms, served, scored.scores[model.version])
+        )
+    return pa.concat_tables(parts)

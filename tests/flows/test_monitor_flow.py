@@ -22,7 +22,7 @@ from leadops.storage import open_lake
 from leadops.tables import GOLD_LEADS, silver
 from tasks.monitoring.champion import predictor
 from tasks.monitoring.trigger import read_state
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 from tests.unit.gold_data import gold_frame, typed_leads
 from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
     NAME, mlflow_template, register_real_model, registry_db,

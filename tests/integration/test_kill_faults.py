@@ -192,7 +192,7 @@ SCORE = r"""
 import pickle
 from datetime import datetime
 from leadops.storage import LocalLake
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.output import ScoresWriter
 from tasks.scoring.scorer import ServingSet

@@ -13,7 +13,7 @@ from leadops import tables
 from leadops.runners import DaskError, dask_client, task_runner, worker_count
 from leadops.settings import Settings
 from leadops.storage import LocalLake
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
 from tasks.training import search as S

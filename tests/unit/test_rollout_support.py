@@ -16,7 +16,7 @@ from leadops import registry
 from leadops.contract import Contract
 from leadops.storage import Lake
 from leadops.tables import silver
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 from tasks.scoring.routing import route_to_canary
 
 NAME = "leadops-lead-scorer"

@@ -13,7 +13,7 @@ import pytest
 
 from leadops import tables
 from leadops.storage import LocalLake
-from tasks.scoring import prediction_log as plog
+from leadops import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.batch_file import load_batch_file
 from tasks.scoring.scorer import ServingSet

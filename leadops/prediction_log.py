@@ -15,7 +15,6 @@ import pyarrow as pa
 
 from leadops import tables
 from leadops.storage import Lake
-from tasks.scoring.scorer import ChunkScores, ServingSet
 
 ENTITY_ID = "entity_id"
 EVENT_TIME = "event_time"
@@ -106,20 +105,3 @@ def append_log(lake: Lake, rows: pa.Table) -> int:
     """Append rows in one Delta commit; returns the new table version."""
     return lake.append_table(tables.PREDICTION_LOG, rows)
 
-
-def chunk_log(context: LogContext, scored: ChunkScores, serving: ServingSet) -> pa.Table:
-    """Log rows of one chunk: one per lead per model that scored it."""
-    arms = scored.arms
-    parts = []
-    for model in serving.models:
-        if model is serving.champion:
-            served = ~scored.in_canary
-        elif model is serving.canary:
-            served = scored.in_canary
-        else:  # shadow (or a canary at fraction 0): logged, never delivered
-            served = np.zeros(len(arms), dtype=bool)
-        parts.append(
-            log_rows(context, scored.ids, scored.event_times, model.version, model.role,
-                     model.stage, arms, served, scored.scores[model.version])
-        )
-    return pa.concat_tables(parts)
