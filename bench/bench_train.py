@@ -40,7 +40,8 @@ def main() -> None:
         from leadops.contract import load_contract
         from leadops.settings import get_settings
         from leadops.storage import open_lake
-        from tasks.training.dataset import LABEL, build_training_set, time_series_folds
+        from leadops.maturity import LABEL
+        from tasks.training.dataset import build_training_set, time_series_folds
         from tasks.features.encoder import FeatureEncoder
         from tasks.training.search import SearchConfig, booster_params, run_search
         from tests.unit.gold_data import as_of_after, write_gold

@@ -17,7 +17,7 @@ from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
 from tasks.monitoring.steps import (
     assess_window, load_inputs, publish_report, publish_summary, release_retrain, request_retrain,
 )
-from tasks.training.dataset import utc
+from leadops.maturity import utc
 
 
 @flow(name="monitor")

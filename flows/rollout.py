@@ -18,7 +18,7 @@ from tasks.rollout.flow_steps import (
     check_evidence, decide_and_apply, publish_transitions, read_state, run_override,
 )
 from tasks.rollout.steps import describe, idle_plan
-from tasks.training.dataset import utc
+from leadops.maturity import utc
 
 Action = Literal["auto", "promote", "reject", "rollback", "pause", "resume"]
 

@@ -17,7 +17,7 @@ from tasks.monitoring import drift_report
 from tasks.monitoring.conversion import ConversionCheck, conversion_check, label_matured, weekly_cohorts
 from leadops.psi import fit_baseline, fit_bins, monitored_columns, psi_value
 from tasks.monitoring.trigger import Decision, decide, trigger_rule
-from tasks.training.dataset import LABEL
+from leadops.maturity import LABEL
 
 SCORE = "score"
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from leadops.contract import Contract
 from leadops.metrics import precision_at_capacity, rank_auc
-from tasks.training.dataset import LABEL, label_matured  # noqa: F401 (re-exported for callers)
+from leadops.maturity import LABEL
 
 COHORT = "cohort"
 # One-sided z for "the drop is not noise" (1%): with ~2,000 leads a week at a 7%

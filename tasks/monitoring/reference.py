@@ -20,7 +20,7 @@ from leadops.contract import Contract
 from leadops.errors import LeadOpsError
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
-from tasks.training.dataset import LABEL, label_matured, utc
+from leadops.maturity import LABEL, label_matured, utc
 
 log = logging.getLogger(__name__)
 

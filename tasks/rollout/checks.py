@@ -15,7 +15,7 @@ import pandas as pd
 
 from leadops.psi import fit_bins, psi_value
 from tasks.rollout.evidence import CHALLENGER_SCORE, CHAMPION_SCORE, MATURED, SERVED_SCORE
-from tasks.training.dataset import LABEL
+from leadops.maturity import LABEL
 from leadops.metrics import capacity_rows, precision_at_capacity, rank_auc
 
 PASS, FAIL, WAIT = "pass", "fail", "wait"

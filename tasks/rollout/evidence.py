@@ -18,7 +18,7 @@ from leadops.contract import Contract
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
 from leadops import prediction_log as plog
-from tasks.training.dataset import LABEL, label_matured
+from leadops.maturity import LABEL, label_matured
 
 CHAMPION_SCORE, CHALLENGER_SCORE = "champion_score", "challenger_score"
 MATURED = "matured"

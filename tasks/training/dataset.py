@@ -18,12 +18,11 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError
+from leadops.maturity import LABEL, label_matured, utc
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
 
 log = logging.getLogger(__name__)
-
-LABEL = "_label"  # the decided 0/1 target, kept beside the raw columns
 
 
 class TrainingDataError(LeadOpsError):
@@ -43,42 +42,12 @@ class TrainingSet:
     digest: str
 
 
-def utc(moment: datetime | None) -> datetime:
-    """``moment`` as an aware UTC datetime (naive means UTC); now when None."""
-    if moment is None:
-        return datetime.now(UTC)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def read_gold(lake: Lake) -> tuple[pd.DataFrame, int | None]:
     """The gold leads table and its Delta version (for lineage)."""
     version = lake.table_version(GOLD_LEADS)
     if version is None:
         raise TrainingDataError(f"table {GOLD_LEADS}: not found in {lake.root}; run `leadops ingest` first")
     return lake.read_table(GOLD_LEADS), version
-
-
-def label_matured(gold: pd.DataFrame, contract: Contract, as_of: datetime,
-                  training_window_days: int | None = None) -> pd.DataFrame:
-    """Keep leads whose outcome window has closed by ``as_of`` and decide their label.
-
-    Label 1 iff the outcome says converted and it arrived within the window (and
-    by ``as_of``); otherwise 0. Rows come back sorted by event time, then id.
-    """
-    window = pd.Timedelta(days=contract.outcome_window_days)
-    cutoff = pd.Timestamp(utc(as_of)) - window
-    events = pd.to_datetime(gold[contract.event_time], utc=True)
-    keep = events <= cutoff
-    if training_window_days is not None:
-        keep &= events > cutoff - pd.Timedelta(days=training_window_days)
-    frame = gold.loc[keep].copy()
-    events = events[keep]
-    label_times = pd.to_datetime(frame[contract.label_time], utc=True)
-    converted = frame[contract.label].astype("boolean").fillna(False).astype(bool)
-    in_time = (label_times <= events + window) & (label_times <= pd.Timestamp(utc(as_of)))
-    frame[LABEL] = (converted & in_time.fillna(False)).astype(np.int8)
-    frame[contract.event_time] = events
-    return frame.sort_values([contract.event_time, contract.entity_id], kind="stable").reset_index(drop=True)
 
 
 def split_by_time(matured: pd.DataFrame, contract: Contract, test_window_days: int

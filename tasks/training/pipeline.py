@@ -12,7 +12,8 @@ import numpy as np
 import xgboost as xgb
 
 from leadops.contract import Contract
-from tasks.training.dataset import LABEL, TrainingSet, time_series_folds
+from leadops.maturity import LABEL
+from tasks.training.dataset import TrainingSet, time_series_folds
 from tasks.features.encoder import FeatureEncoder
 from leadops.metrics import score_metrics
 from tasks.training.search import SearchConfig, SearchResult, fit_booster, run_search

@@ -11,7 +11,8 @@ import pytest
 from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from tasks.monitoring.conversion import conversion_check, label_matured, weekly_cohorts
+from leadops.maturity import label_matured
+from tasks.monitoring.conversion import conversion_check, weekly_cohorts
 from tests.unit.gold_data import gold_frame
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)

@@ -103,7 +103,7 @@ def register_real_model(settings, contract: Contract, frame: pd.DataFrame, as_of
     import xgboost as xgb
 
     from tasks.training import tracking
-    from tasks.training.dataset import LABEL, label_matured
+    from leadops.maturity import LABEL, label_matured
     from tasks.features.encoder import FeatureEncoder
 
     train = label_matured(frame, contract, as_of)

@@ -13,7 +13,7 @@ from leadops import registry
 from leadops.contract import load_contract
 from leadops.storage import open_lake
 from tasks.training import promotion, tracking
-from tasks.training.dataset import LABEL
+from leadops.maturity import LABEL
 from tests.unit.gold_data import as_of_after, write_gold
 from tests.unit.test_rollout_support import mlflow_template, registry_db  # noqa: F401 (fixtures)
 
@@ -22,7 +22,7 @@ def _logged_model(settings, contract, frame, as_of, seed: int):
     """A tiny real model, logged (not registered) as the train flow logs it; with its test scores."""
     import xgboost as xgb
 
-    from tasks.training.dataset import LABEL, label_matured
+    from leadops.maturity import LABEL, label_matured
     from tasks.features.encoder import FeatureEncoder
 
     rows = label_matured(frame, contract, as_of)
