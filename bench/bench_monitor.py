@@ -31,7 +31,7 @@ from leadops.app import synthetic  # noqa: E402
 from leadops.contract import load_contract  # noqa: E402
 from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
 from tasks.monitoring.assess import Thresholds, assess  # noqa: E402
-from tasks.monitoring.conversion import label_matured  # noqa: E402
+from leadops.maturity import label_matured  # noqa: E402
 from leadops.psi import fit_baseline, monitored_columns  # noqa: E402
 from tests.unit.gold_data import gold_frame  # noqa: E402
 

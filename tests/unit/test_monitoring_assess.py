@@ -12,7 +12,7 @@ from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.assess import Thresholds, assess
-from tasks.monitoring.conversion import label_matured
+from leadops.maturity import label_matured
 from tests.unit.gold_data import gold_frame
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
