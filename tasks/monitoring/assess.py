@@ -14,10 +14,10 @@ import pandas as pd
 
 from leadops.contract import Contract
 from tasks.monitoring import drift_report
-from tasks.monitoring.conversion import ConversionCheck, conversion_check, label_matured, weekly_cohorts
+from tasks.monitoring.conversion import ConversionCheck, conversion_check, weekly_cohorts
 from leadops.psi import fit_baseline, fit_bins, monitored_columns, psi_value
 from tasks.monitoring.trigger import Decision, decide, trigger_rule
-from leadops.maturity import LABEL
+from leadops.maturity import LABEL, label_matured
 
 SCORE = "score"
 
