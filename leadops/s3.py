@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from leadops.errors import one_line
-from leadops.storage import Lake, StorageError, safe_key
+from leadops.lake import Lake, StorageError, safe_key
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
