@@ -35,7 +35,7 @@ def test_optuna_study_on_postgres_shared_by_two_dask_workers(tmp_path: Path, dat
     rng = np.random.default_rng(0)
     features = rng.normal(size=(1200, 6)).astype(np.float32)
     labels = (rng.random(1200) < 1 / (1 + np.exp(-(2 * features[:, 0] - 1.5)))).astype(int)
-    storage = databases["optuna"].replace("postgresql://", "postgresql+psycopg2://")
+    storage = databases["optuna"]  # a plain postgresql:// URL, as the README writes it
     config = S.SearchConfig(study_name="pg-study", storage_uri=storage, seed=3, trials=6, max_rounds=40,
                             workers=2, runner="dask")
     result = S.run_search(features, labels, time_series_folds(labels, 3), config)
@@ -48,8 +48,8 @@ def test_mlflow_server_on_postgres(tmp_path: Path, databases) -> None:
 
     from leadops.app.servers import mlflow_server
 
-    # +psycopg2: SQLAlchemy 2.1's default PostgreSQL driver is psycopg 3, which the lock does not hold
-    backend = databases["mlflow"].replace("postgresql://", "postgresql+psycopg2://")
+    # A plain postgresql:// URL, as the README writes it: SQLAlchemy 2.1 picks psycopg 3 (locked)
+    backend = databases["mlflow"]
     with mlflow_server(backend, str(tmp_path / "artifacts"), tmp_path / "mlflow.log") as url:
         client = MlflowClient(tracking_uri=url)
         experiment = client.create_experiment("pg-check")
