@@ -18,8 +18,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops.contract import Contract
-
 UNPARSED_SUFFIX = "__unparsed"
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
@@ -37,25 +35,12 @@ def unparsed_flag(column: str) -> str:
     return f"{column}{UNPARSED_SUFFIX}"
 
 
-def column_roles(contract: Contract, kind: str) -> dict[str, str]:
-    """Column name → parse role for a leads or outcomes file, in file order.
-
-    Roles: id, timestamp, numeric, boolean, multi_valued, email, categorical, text.
-    """
-    if kind == "outcomes":
-        return {contract.entity_id: "id", contract.label: "boolean",
-                contract.label_time: "timestamp"}
-    roles = {contract.entity_id: "id", contract.event_time: "timestamp"}
-    roles.update({feature.name: feature.role for feature in contract.features})
-    return roles
-
-
 def parse_frame(raw: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
     """Type every contract column of a raw chunk; columns the file lacks become null.
 
     Args:
         raw: the chunk as received (strings or nulls), indexed by row number.
-        roles: from :func:`column_roles`.
+        roles: column name → role, from :meth:`leadops.contract.Contract.roles`.
 
     Returns:
         One typed column per contract column plus an ``__unparsed`` marker for

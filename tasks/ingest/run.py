@@ -19,12 +19,12 @@ from leadops.contract import Contract
 from leadops.errors import LeadOpsError
 from leadops.journal import lake_transaction
 from leadops.settings import Settings
+from leadops.sources import SourceFile, resolve_sources
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
 from tasks.ingest.gold import update_gold
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
-from leadops.sources import SourceFile, resolve_sources
 from tasks.ingest.suites import SUITES_DIR, check_against_contract, load_suite, suite_path
 from tasks.ingest.validation import SuiteValidator
 

@@ -17,11 +17,11 @@ from prefect.runtime import flow_run
 
 from leadops.contract import load_contract
 from leadops.settings import get_settings
+from leadops.sources import SourceError, resolve_sources
 from leadops.storage import open_lake
 from tasks.ingest import report
 from tasks.ingest.results import IngestResult
 from tasks.ingest.run import ingest_files
-from leadops.sources import SourceError, resolve_sources
 
 ARTIFACT_KEY = "ingest-summary"
 

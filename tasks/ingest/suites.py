@@ -19,8 +19,8 @@ from typing import Any
 
 from leadops.contract import Contract, load_contract
 from leadops.errors import LeadOpsError
+from leadops.normalise import unparsed_flag
 from leadops.tables import KINDS
-from leadops.normalise import column_roles, unparsed_flag
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 AS_OF_PARAMETER = "as_of"
@@ -46,13 +46,13 @@ def _expectation(kind: str, name: str, **kwargs: Any) -> dict[str, Any]:
 def required_columns(contract: Contract, kind: str) -> list[str]:
     """Columns without which a file of ``kind`` is structurally unusable."""
     if kind == "outcomes":
-        return list(column_roles(contract, kind))
+        return list(contract.roles(kind))
     return contract.required_lead_columns
 
 
 def derive_suite(contract: Contract, kind: str) -> dict[str, Any]:
     """The suite the contract implies for ``kind`` (leads or outcomes)."""
-    roles = column_roles(contract, kind)
+    roles = contract.roles(kind)
     required = required_columns(contract, kind)
     not_null = [contract.entity_id, contract.label] if kind == "outcomes" else required
     items = [_expectation("expect_column_to_exist", f"{c}:present", column=c) for c in required]
@@ -121,9 +121,9 @@ def check_against_contract(suite: dict[str, Any], contract: Contract, kind: str,
     needs its own suites (``python -m tasks.ingest.suites``), or every row would be judged
     against columns that are not there.
     """
-    from leadops.normalise import UNPARSED_SUFFIX, column_roles
+    from leadops.normalise import UNPARSED_SUFFIX
 
-    known = set(column_roles(contract, kind))
+    known = set(contract.roles(kind))
     named = {str(e.get("kwargs", {}).get("column", "")).removesuffix(UNPARSED_SUFFIX)
              for e in suite.get("expectations", [])} - {""}
     unknown = sorted(named - known)

@@ -29,7 +29,7 @@ def load_batch_file(path: str, contract: Contract, chunk_rows: int, endpoint_url
         BatchError: one line naming the file and its missing columns, or the
             columns holding values of the wrong type (with a count and an example).
     """
-    from leadops.normalise import column_roles, parse_frame
+    from leadops.normalise import parse_frame
     from leadops.readers import read_chunks
     from leadops.sources import fingerprint, resolve_sources
 
@@ -38,7 +38,7 @@ def load_batch_file(path: str, contract: Contract, chunk_rows: int, endpoint_url
         raise BatchError(f"batch {path}: names {len(files)} files; give one leads file")
     source = files[0]
     fp = fingerprint(source)
-    roles = column_roles(contract, "leads")
+    roles = contract.roles("leads")
     parts: list[pd.DataFrame] = []
     bad: dict[str, list] = {}
     for raw in read_chunks(source, fp, chunk_rows):
@@ -78,4 +78,4 @@ def _as_table(frame: pd.DataFrame, contract: Contract, name: str) -> pa.Table:
         log.warning("batch %s: %d duplicate %s row(s); the last one of each is scored",
                     name, duplicates, contract.entity_id)
         frame = frame.drop_duplicates(contract.entity_id, keep="last")
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    return pa.Table.from_pandas(frame, schema=contract.arrow_schema("leads"), preserve_index=False)
