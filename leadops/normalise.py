@@ -18,10 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadops.contract import MULTI_VALUE_DELIMITERS
+
 UNPARSED_SUFFIX = "__unparsed"
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
-LIST_DELIMITERS = re.compile(r"[|;,]")
+LIST_DELIMITERS = re.compile(f"[{re.escape(MULTI_VALUE_DELIMITERS)}]")
 # Brackets, braces or quotes left inside a delimited list are the debris of a
 # broken JSON array; accepting them would invent technologies like '["Slack'.
 LIST_DEBRIS = re.compile(r"[\[\]{}\"]")
@@ -113,14 +115,30 @@ def _as_timestamp(text: pa.Array) -> Parsed:
 def _as_list(text: pa.Array) -> Parsed:
     values = pd.Series(_objects(text))
     # Lead exports repeat the same few stacks; parse each distinct string once.
-    distinct = {value: parse_list(value) for value in values.dropna().unique()}
+    distinct = {value: split_multi_valued(value) for value in values.dropna().unique()}
     parsed = values.map(distinct, na_action="ignore").astype(object)
     missing = parsed.isna().to_numpy()
     return np.where(missing, None, parsed.to_numpy()), missing
 
 
-def parse_list(text: str) -> list[str] | None:
-    """A JSON array of scalars or an "a|b" / "a;b" / "a,b" string → list; None if malformed."""
+def split_multi_valued(text: str) -> list[str] | None:
+    """The one rule for a multi-valued cell given as text, for ingest and features alike.
+
+    The cell (trimmed; blank means no items) is a JSON array if it starts with ``[``:
+    it must parse, hold only scalars, and its non-null items become strings. Anything
+    else is split on the contract's delimiters (``MULTI_VALUE_DELIMITERS``). Items
+    are trimmed.
+
+    Returns:
+        The items, or None when the cell is malformed: a JSON array that does not
+        parse or nests, an empty item (``a||b``, ``a|``), or JSON debris (brackets,
+        braces, quotes) in a delimited string. What None means is the caller's:
+        ingest flags the cell unparsed and quarantines the row; features read it
+        as a lead with no items.
+    """
+    text = text.strip()
+    if not text:
+        return []
     if text.startswith("["):
         try:
             items = json.loads(text)
