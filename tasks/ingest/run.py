@@ -40,8 +40,10 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
 
     Args:
         settings: where S3 sources given as strings are reached (endpoint).
-        sources: files in ingest order (a later row for the same id wins); a string
-            or path is resolved like the CLI's SOURCE (file, folder, glob, s3://).
+        sources: files in ingest order (a later row for the same id wins). Flows pass
+            the SourceFile values their first task resolved; a string or path (for
+            scripts and tests) is resolved here like the CLI's SOURCE (file, folder,
+            glob, s3://).
         as_of: evaluation time for "not in the future" checks; default now (UTC).
         run_id: defaults to a fresh id; flows pass the Prefect flow run id.
 
