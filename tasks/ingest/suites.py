@@ -1,7 +1,8 @@
 """The expectation suites, derived from the data contract (GX 1.x JSON format).
 
-``expectations/leads.json`` and ``expectations/outcomes.json`` are generated from
-the contract and then version-controlled. Regenerate them after a contract change
+``leadops/expectations/leads.json`` and ``outcomes.json`` are generated from the
+contract and then version-controlled; they ship inside the ``leadops`` package (as
+package data, like the bundled contract), so an installed LeadOps finds them. Regenerate them after a contract change
 with ``python -m tasks.ingest.suites``; expectations marked ``"hand_tuned": true``
 in their meta are carried over, so local tuning survives regeneration.
 
@@ -17,12 +18,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import leadops
 from leadops.contract import Contract, load_contract
 from leadops.errors import LeadOpsError
 from leadops.normalise import unparsed_flag
 from leadops.tables import KINDS
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+SUITES_DIR = Path(leadops.__file__).resolve().parent / "expectations"
 AS_OF_PARAMETER = "as_of"
 # Permissive on purpose: it catches "not an address" (no @, spaces, formula text),
 # not every RFC 5322 corner.
