@@ -2,9 +2,10 @@
 
 ``leadops/expectations/leads.json`` and ``outcomes.json`` are generated from the
 contract and then version-controlled; they ship inside the ``leadops`` package (as
-package data, like the bundled contract), so an installed LeadOps finds them. Regenerate them after a contract change
-with ``python -m tasks.ingest.suites``; expectations marked ``"hand_tuned": true``
-in their meta are carried over, so local tuning survives regeneration.
+package data, like the bundled contract), so an installed LeadOps finds them.
+Regenerate them after a contract change with ``python -m tasks.ingest.suites``;
+expectations marked ``"hand_tuned": true`` in their meta are carried over, so
+local tuning survives regeneration.
 
 Every expectation carries ``meta.name`` ("<column>:<check>"): the name a
 quarantined row lists in ``_failed_expectations``. Table-level expectations
