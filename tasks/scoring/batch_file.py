@@ -1,8 +1,8 @@
 """A batch file given on the command line, typed exactly as ingest types silver.
 
-The file is read with the ingest stage's readers (CSV, Parquet, JSON lines; local
-or s3://) and parsed with its contract-driven parsers, so a lead scores the same
-whether it came through the lake or a file. Unlike ingest, which quarantines bad
+The file is read with the core's readers (CSV, Parquet, JSON lines; local or s3://)
+and parsed by contract role into the contract's Arrow types, as ingest does for
+silver, so a lead scores the same whether it came through the lake or a file. Unlike ingest, which quarantines bad
 rows, scoring refuses the whole file: a score for a lead whose numbers did not
 parse would be silently wrong.
 """
