@@ -42,10 +42,10 @@ CONTRACT = load_contract(BUNDLED_CONTRACT)
 
 def typed_leads(rows: int, seed: int = 7) -> tuple[pa.Table, set[str]]:
     """``rows`` synthetic leads typed like silver, and the ids that converted."""
-    from leadops.normalise import column_roles, parse_frame
+    from leadops.normalise import parse_frame
 
     raw, outcomes = generate_week(GeneratorConfig(leads_per_week=rows, seed=seed), 1)
-    roles = column_roles(CONTRACT, "leads")
+    roles = CONTRACT.roles("leads")
     typed = parse_frame(raw.astype(str), roles)[list(roles)]
     won = set(outcomes.loc[outcomes[CONTRACT.label], CONTRACT.entity_id])
     return pa.Table.from_pandas(typed, preserve_index=False), won

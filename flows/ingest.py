@@ -12,12 +12,14 @@ from typing import Any, Literal
 
 from prefect import flow
 
+from leadops.sources import SourceFile
 from tasks.ingest.steps import find_source_files, publish_summary, validate_and_load
 
 
 @flow(name="ingest")
 def ingest(source: str, kind: Literal["leads", "outcomes"] = "leads",
-           as_of: datetime | None = None) -> dict[str, Any]:
+           as_of: datetime | None = None,
+           files: list[SourceFile] | None = None) -> dict[str, Any]:
     """Ingest the files SOURCE names (a file, folder, glob or s3:// prefix).
 
     Args:
@@ -25,13 +27,15 @@ def ingest(source: str, kind: Literal["leads", "outcomes"] = "leads",
         kind: which contract columns and expectation suite apply.
         as_of: evaluation time for "not in the future" checks (the demo's simulated
             clock); default now.
+        files: SOURCE already resolved by the caller (the CLI does, to fail fast);
+            default: resolved here, once, by the first task.
 
     Returns:
         Per-file status and reason, rows_in, silver, quarantined, duplicates and the
         table versions written (see IngestResult.to_dict).
     """
-    uris = find_source_files(source)
-    result = validate_and_load(uris, kind, as_of)
+    found = files if files is not None else find_source_files(source)
+    result = validate_and_load(found, kind, as_of)
     publish_summary(result)
     return result.to_dict()
 

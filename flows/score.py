@@ -12,7 +12,13 @@ from typing import Any
 
 from prefect import flow
 
-from tasks.scoring.steps import load_models, publish_summary, read_batch_file, score_batch
+from tasks.scoring.steps import (
+    find_batch_file,
+    load_models,
+    publish_summary,
+    read_batch_file,
+    score_batch,
+)
 
 
 @flow(name="score")
@@ -34,7 +40,7 @@ def score(batch: str | None = None, out: str | None = None, output_format: str =
     scored_at = as_of or datetime.now(UTC)
     scored_at = scored_at.replace(tzinfo=UTC) if scored_at.tzinfo is None else scored_at.astimezone(UTC)
     serving = load_models()
-    file_batch = read_batch_file(batch) if batch else None
+    file_batch = read_batch_file(find_batch_file(batch)) if batch else None
     result = score_batch(serving, file_batch, out, output_format, scored_at)
     publish_summary(result)
     return result.as_dict()

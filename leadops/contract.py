@@ -10,12 +10,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import yaml
 
 from leadops.errors import LeadOpsError
+from leadops.tables import KINDS
 
 ROLES = ("numeric", "categorical", "boolean", "multi_valued", "email", "text")
 KEY_COLUMNS = ("entity_id", "event_time", "label", "label_time")
+# The one role -> Arrow type map: silver, gold and a scored batch file hold every
+# contract column in the type of its role. Key columns play "id" and "timestamp";
+# an outcome's label plays "boolean".
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "id": pa.string(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "numeric": pa.float64(),
+    "boolean": pa.bool_(),
+    "multi_valued": pa.list_(pa.string()),
+    "categorical": pa.string(),
+    "email": pa.string(),
+    "text": pa.string(),
+}
+# A multi-valued cell given as text (not a JSON array) is split on any of these.
+MULTI_VALUE_DELIMITERS = "|;,"
 
 
 class ContractError(LeadOpsError, ValueError):
@@ -65,6 +82,27 @@ class Contract:
     def required_lead_columns(self) -> list[str]:
         """Columns whose absence makes a leads file structurally unusable."""
         return [self.entity_id, self.event_time, *(f.name for f in self.features if f.required)]
+
+    def roles(self, kind: str = "leads") -> dict[str, str]:
+        """Column name -> role for a leads or outcomes file, in file order (the one map).
+
+        Roles: those of :data:`ROLES` for features, ``id`` and ``timestamp`` for key
+        columns, ``boolean`` for an outcome's label.
+
+        Raises:
+            ContractError: ``kind`` is neither leads nor outcomes.
+        """
+        if kind == "outcomes":
+            return {self.entity_id: "id", self.label: "boolean", self.label_time: "timestamp"}
+        if kind != "leads":
+            raise ContractError(f"unknown file kind {kind!r}; known: {', '.join(KINDS)}")
+        return {self.entity_id: "id", self.event_time: "timestamp",
+                **{feature.name: feature.role for feature in self.features}}
+
+    def arrow_schema(self, kind: str = "leads") -> pa.Schema:
+        """The contract columns of ``kind`` typed by role (see :data:`ARROW_TYPES`)."""
+        return pa.schema([pa.field(name, ARROW_TYPES[role])
+                          for name, role in self.roles(kind).items()])
 
     def feature(self, name: str) -> FeatureColumn:
         for column in self.features:

@@ -18,12 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops.contract import Contract
+from leadops.contract import MULTI_VALUE_DELIMITERS
 
 UNPARSED_SUFFIX = "__unparsed"
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
-LIST_DELIMITERS = re.compile(r"[|;,]")
+LIST_DELIMITERS = re.compile(f"[{re.escape(MULTI_VALUE_DELIMITERS)}]")
 # Brackets, braces or quotes left inside a delimited list are the debris of a
 # broken JSON array; accepting them would invent technologies like '["Slack'.
 LIST_DEBRIS = re.compile(r"[\[\]{}\"]")
@@ -37,25 +37,12 @@ def unparsed_flag(column: str) -> str:
     return f"{column}{UNPARSED_SUFFIX}"
 
 
-def column_roles(contract: Contract, kind: str) -> dict[str, str]:
-    """Column name → parse role for a leads or outcomes file, in file order.
-
-    Roles: id, timestamp, numeric, boolean, multi_valued, email, categorical, text.
-    """
-    if kind == "outcomes":
-        return {contract.entity_id: "id", contract.label: "boolean",
-                contract.label_time: "timestamp"}
-    roles = {contract.entity_id: "id", contract.event_time: "timestamp"}
-    roles.update({feature.name: feature.role for feature in contract.features})
-    return roles
-
-
 def parse_frame(raw: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
     """Type every contract column of a raw chunk; columns the file lacks become null.
 
     Args:
         raw: the chunk as received (strings or nulls), indexed by row number.
-        roles: from :func:`column_roles`.
+        roles: column name → role, from :meth:`leadops.contract.Contract.roles`.
 
     Returns:
         One typed column per contract column plus an ``__unparsed`` marker for
@@ -128,14 +115,30 @@ def _as_timestamp(text: pa.Array) -> Parsed:
 def _as_list(text: pa.Array) -> Parsed:
     values = pd.Series(_objects(text))
     # Lead exports repeat the same few stacks; parse each distinct string once.
-    distinct = {value: parse_list(value) for value in values.dropna().unique()}
+    distinct = {value: split_multi_valued(value) for value in values.dropna().unique()}
     parsed = values.map(distinct, na_action="ignore").astype(object)
     missing = parsed.isna().to_numpy()
     return np.where(missing, None, parsed.to_numpy()), missing
 
 
-def parse_list(text: str) -> list[str] | None:
-    """A JSON array of scalars or an "a|b" / "a;b" / "a,b" string → list; None if malformed."""
+def split_multi_valued(text: str) -> list[str] | None:
+    """The one rule for a multi-valued cell given as text, for ingest and features alike.
+
+    The cell (trimmed; blank means no items) is a JSON array if it starts with ``[``:
+    it must parse, hold only scalars, and its non-null items become strings. Anything
+    else is split on the contract's delimiters (``MULTI_VALUE_DELIMITERS``). Items
+    are trimmed.
+
+    Returns:
+        The items, or None when the cell is malformed: a JSON array that does not
+        parse or nests, an empty item (``a||b``, ``a|``), or JSON debris (brackets,
+        braces, quotes) in a delimited string. What None means is the caller's:
+        ingest flags the cell unparsed and quarantines the row; features read it
+        as a lead with no items.
+    """
+    text = text.strip()
+    if not text:
+        return []
     if text.startswith("["):
         try:
             items = json.loads(text)

@@ -1,5 +1,9 @@
 """Where landing files come from (a file, folder, glob or s3:// prefix) and what they are.
 
+A run resolves what SOURCE names once, at its start, and hands the resulting
+``SourceFile`` values on: they are plain data (a URI and, for S3, the endpoint),
+so they cross task boundaries and flow parameters as they are.
+
 A first streaming pass over each file computes its checksum (the idempotency
 key) and sniffs it: binary content, a byte-order mark, and whether it is valid
 UTF-8, so the reader knows the encoding before it parses a single row.
@@ -11,12 +15,16 @@ import codecs
 import fnmatch
 import glob
 import hashlib
+import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from leadops.errors import LeadOpsError
-from leadops.storage import Lake
+
+if TYPE_CHECKING:
+    from leadops.s3 import S3Lake
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
@@ -30,11 +38,10 @@ class SourceError(LeadOpsError):
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One landing file, local or on S3."""
+    """One landing file: a local path or an s3:// URI (reached through ``endpoint_url``)."""
 
     uri: str
-    store: Lake | None = None  # set for s3:// files: the bucket, opened lazily
-    key: str = ""
+    endpoint_url: str | None = None  # S3-compatible endpoint; None: AWS (or AWS_ENDPOINT_URL)
 
     @property
     def name(self) -> str:
@@ -45,9 +52,24 @@ class SourceFile:
         return FORMATS.get(PurePosixPath(self.uri).suffix.lower())
 
     def open(self) -> BinaryIO:
-        if self.store is not None:
-            return self.store.open_read(self.key)
+        if self.uri.startswith("s3://"):
+            from leadops.s3 import split_s3_uri
+
+            bucket, key = split_s3_uri(self.uri)
+            return _bucket(bucket, self.endpoint_url).open_read(key)
         return open(self.uri, "rb")
+
+
+@lru_cache(maxsize=8)
+def _cached_bucket(bucket: str, endpoint_url: str | None) -> S3Lake:
+    from leadops.s3 import S3Lake
+
+    return S3Lake(f"s3://{bucket}", endpoint_url=endpoint_url)
+
+
+def _bucket(bucket: str, endpoint_url: str | None) -> S3Lake:
+    """One store (one boto3 client) per bucket and endpoint, shared by the files of a run."""
+    return _cached_bucket(bucket, endpoint_url or os.environ.get("AWS_ENDPOINT_URL"))
 
 
 @dataclass(frozen=True)
@@ -89,10 +111,10 @@ def resolve_sources(source: str, s3_endpoint_url: str | None = None) -> list[Sou
 
 
 def _s3_files(source: str, endpoint_url: str | None) -> list[SourceFile]:
-    from leadops.s3 import S3Lake, split_s3_uri
+    from leadops.s3 import split_s3_uri
 
     bucket, prefix = split_s3_uri(source)
-    store = S3Lake(f"s3://{bucket}", endpoint_url=endpoint_url)
+    store = _bucket(bucket, endpoint_url)
     if glob.has_magic(prefix):
         folder = prefix.split("*")[0].rsplit("/", 1)[0] if "/" in prefix else ""
         keys = [k for k in store.list(folder) if fnmatch.fnmatch(k, prefix)]
@@ -101,7 +123,7 @@ def _s3_files(source: str, endpoint_url: str | None) -> list[SourceFile]:
     else:
         # "landing/leads" must not match "landing/leads_old/...": list the folder.
         keys = [k for k in store.list(prefix) if not prefix or k.startswith(prefix + "/")]
-    return [SourceFile(f"s3://{bucket}/{key}", store=store, key=key) for key in keys]
+    return [SourceFile(f"s3://{bucket}/{key}", endpoint_url=endpoint_url) for key in keys]
 
 
 def fingerprint(source: SourceFile) -> Fingerprint:

@@ -154,12 +154,13 @@ def ingest(
     from leadops.settings import get_settings
     from leadops.sources import resolve_sources
 
-    # A mistyped SOURCE fails in a second, as one line, before Prefect starts.
-    resolve_sources(source, get_settings().s3_endpoint_url)
+    # A mistyped SOURCE fails in a second, as one line, before Prefect starts; the
+    # flow takes the files as resolved here rather than listing SOURCE again.
+    files = resolve_sources(source, get_settings().s3_endpoint_url)
     prepare_runtime()
     from flows.ingest import ingest as ingest_flow
 
-    result = ingest_flow(source=source, kind=kind, as_of=when)
+    result = ingest_flow(source=source, kind=kind, as_of=when, files=files)
     failed = [f for f in result["files"] if f["status"] == "failed"]
     skipped = sum(f["status"] == "skipped" for f in result["files"])
     accepted = len(result["files"]) - len(failed) - skipped

@@ -12,7 +12,6 @@ roles, except the optional engagement ratio pairs (see ``DEFAULT_RATIO_PAIRS``).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 
@@ -20,6 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from leadops.normalise import split_multi_valued
 
 EMAIL_DOMAIN_TYPES = ("free", "corporate", "edu", "invalid")
 SENIORITY_LEVELS = ("c_level", "vp", "director", "manager", "senior", "ic", "intern", "unknown")
@@ -135,8 +136,10 @@ def ratio_pairs(numeric_columns: Iterable[str],
 def multi_valued_items(values: pd.Series | Sequence) -> tuple[np.ndarray, np.ndarray]:
     """Flatten a multi-valued column into (row index, item) pairs.
 
-    Accepts lists / arrays (silver), JSON array strings or ``,;|``-delimited
-    strings (raw exports), and nulls. Items are stripped; empty ones dropped.
+    Accepts lists / arrays (silver), text cells (raw exports) and nulls. Text is
+    split by ingest's rule (:func:`leadops.normalise.split_multi_valued`), so a
+    cell gives the same items here as in silver; a malformed one, which ingest
+    would quarantine, gives none. Items are stripped; empty ones dropped.
     """
     series = pd.Series(values, dtype=object)
     # Arrow would read a string as a list of characters, so raw strings are split first.
@@ -152,11 +155,6 @@ def multi_valued_items(values: pd.Series | Sequence) -> tuple[np.ndarray, np.nda
 def _split_items(value: object) -> list[str] | None:
     if not isinstance(value, str):
         return None if value is None or (isinstance(value, float) and np.isnan(value)) else list(value)
-    text = value.strip()
-    if text.startswith("["):
-        try:
-            return [str(v) for v in json.loads(text)]
-        except json.JSONDecodeError:
-            text = text.strip("[]")
-    return [part for part in re.split(r"[,;|]", text) if part.strip()]
+    # A lead being scored cannot be quarantined: a malformed cell counts as no items.
+    return split_multi_valued(value) or []
 

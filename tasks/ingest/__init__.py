@@ -6,8 +6,8 @@ the ``ingest`` flow calls.
 
 from __future__ import annotations
 
+from leadops.sources import SourceFile, resolve_sources
 from tasks.ingest.results import FileResult, IngestResult
 from tasks.ingest.run import ingest_files
-from leadops.sources import SourceFile, resolve_sources
 
 __all__ = ["FileResult", "IngestResult", "SourceFile", "ingest_files", "resolve_sources"]

@@ -23,8 +23,6 @@ from leadops.contract import Contract
 from leadops.errors import one_line
 from leadops.storage import Lake, StorageError
 from leadops.table_stream import append_batches
-from leadops.normalise import column_roles
-from tasks.ingest.silver import silver_schema
 
 BATCH_ROWS = 50_000
 # Arrow's threaded scanner reads ahead of a slower consumer (the Parquet writer):
@@ -35,8 +33,7 @@ SCAN = {"use_threads": False}
 
 def gold_schema(contract: Contract) -> pa.Schema:
     """Typed lead columns, then label and label time (null until an outcome arrives)."""
-    leads = silver_schema(column_roles(contract, "leads"))
-    outcomes = silver_schema(column_roles(contract, "outcomes"))
+    leads, outcomes = contract.arrow_schema("leads"), contract.arrow_schema("outcomes")
     lead_fields = [leads.field(name) for name in contract.lead_columns]
     outcome_fields = [outcomes.field(contract.label), outcomes.field(contract.label_time)]
     return pa.schema(lead_fields + outcome_fields)

@@ -15,14 +15,14 @@ import pandas as pd
 from leadops import tables
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
+from leadops.normalise import parse_frame
+from leadops.readers import FileRejected, read_chunks
+from leadops.sources import FORMATS, Fingerprint, SourceFile, fingerprint
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
-from leadops.normalise import column_roles, parse_frame
-from leadops.readers import FileRejected, read_chunks
 from tasks.ingest.results import FileResult, IngestResult
-from tasks.ingest.silver import SilverWriter, silver_table
-from leadops.sources import FORMATS, Fingerprint, SourceFile, fingerprint
+from tasks.ingest.silver import SilverWriter, silver_schema, silver_table
 from tasks.ingest.suites import required_columns
 from tasks.ingest.validation import SuiteValidator
 
@@ -36,7 +36,8 @@ class FileLoader:
                  validator: SuiteValidator, chunk_rows: int) -> None:
         self.lake, self.contract, self.kind, self.result = lake, contract, kind, result
         self.validator, self.chunk_rows = validator, chunk_rows
-        self.roles = column_roles(contract, kind)
+        self.roles = contract.roles(kind)
+        self.schema = silver_schema(contract, kind)
         self.silver = SilverWriter(lake, tables.silver(kind), contract.entity_id, result.run_id)
         self.seen = manifest.accepted_checksums(lake, kind)
         self.this_run: dict[str, str] = {}
@@ -139,7 +140,7 @@ class FileLoader:
                 self.lake.append_table(tables.quarantine(self.kind), rejected)
                 self._keep_sample(raw.loc[failures.index], failures, stamp.source_file)
             valid = typed.drop(index=failures.index)
-            added, duplicates = self.silver.upsert(silver_table(valid, self.roles, stamp))
+            added, duplicates = self.silver.upsert(silver_table(valid, self.schema, self.roles, stamp))
         outcome.count(len(raw), added, len(failures), duplicates)
         outcome.failed_expectations.update(name for names in failures for name in names)
 

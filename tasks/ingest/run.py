@@ -19,12 +19,12 @@ from leadops.contract import Contract
 from leadops.errors import LeadOpsError
 from leadops.journal import lake_transaction
 from leadops.settings import Settings
+from leadops.sources import SourceFile, resolve_sources
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
 from tasks.ingest.gold import update_gold
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
-from leadops.sources import SourceFile, resolve_sources
 from tasks.ingest.suites import SUITES_DIR, check_against_contract, load_suite, suite_path
 from tasks.ingest.validation import SuiteValidator
 
@@ -40,8 +40,10 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
 
     Args:
         settings: where S3 sources given as strings are reached (endpoint).
-        sources: files in ingest order (a later row for the same id wins); a string
-            or path is resolved like the CLI's SOURCE (file, folder, glob, s3://).
+        sources: files in ingest order (a later row for the same id wins). Flows pass
+            the SourceFile values their first task resolved; a string or path (for
+            scripts and tests) is resolved here like the CLI's SOURCE (file, folder,
+            glob, s3://).
         as_of: evaluation time for "not in the future" checks; default now (UTC).
         run_id: defaults to a fresh id; flows pass the Prefect flow run id.
 

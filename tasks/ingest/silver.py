@@ -14,22 +14,20 @@ import pandas as pd
 import pyarrow as pa
 
 from leadops import tables
-from leadops.storage import Lake, StorageError
+from leadops.contract import Contract
 from leadops.errors import one_line
+from leadops.storage import Lake, StorageError
 from tasks.ingest.bronze import RowStamp
 
 CONTENT_HASH = "_content_hash"
-ARROW_TYPES = {"id": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"),
-               "numeric": pa.float64(), "boolean": pa.bool_(),
-               "multi_valued": pa.list_(pa.string())}
 LINEAGE = [(tables.SOURCE_FILE, pa.string()), (tables.ROW_NUMBER, pa.int64()),
            (tables.INGESTED_AT, pa.timestamp("us", tz="UTC")), (tables.RUN_ID, pa.string())]
 
 
-def silver_schema(roles: dict[str, str]) -> pa.Schema:
+def silver_schema(contract: Contract, kind: str) -> pa.Schema:
     """Contract columns typed by role, then the content hash and lineage columns."""
-    fields = [pa.field(name, ARROW_TYPES.get(role, pa.string())) for name, role in roles.items()]
-    return pa.schema([*fields, pa.field(CONTENT_HASH, pa.int64()), *LINEAGE])
+    typed = contract.arrow_schema(kind)
+    return pa.schema([*typed, pa.field(CONTENT_HASH, pa.int64()), *LINEAGE])
 
 
 def content_hash(typed: pd.DataFrame, roles: dict[str, str]) -> pd.Series:
@@ -43,8 +41,9 @@ def content_hash(typed: pd.DataFrame, roles: dict[str, str]) -> pd.Series:
     return pd.Series(values.view("int64"), index=typed.index)
 
 
-def silver_table(typed: pd.DataFrame, roles: dict[str, str], stamp: RowStamp) -> pa.Table:
-    """Valid typed rows (indexed by row number) as an Arrow table in the silver schema."""
+def silver_table(typed: pd.DataFrame, schema: pa.Schema, roles: dict[str, str],
+                 stamp: RowStamp) -> pa.Table:
+    """Valid typed rows (indexed by row number) as an Arrow table in ``schema`` (silver's)."""
     frame = typed[list(roles)].assign(**{
         CONTENT_HASH: content_hash(typed, roles),
         tables.SOURCE_FILE: stamp.source_file,
@@ -52,7 +51,7 @@ def silver_table(typed: pd.DataFrame, roles: dict[str, str], stamp: RowStamp) ->
         tables.INGESTED_AT: pd.Timestamp(stamp.ingested_at),
         tables.RUN_ID: stamp.run_id,
     })
-    return pa.Table.from_pandas(frame, schema=silver_schema(roles), preserve_index=False)
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
 @dataclass

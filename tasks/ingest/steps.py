@@ -17,11 +17,11 @@ from prefect.runtime import flow_run
 
 from leadops.contract import load_contract
 from leadops.settings import get_settings
+from leadops.sources import SourceError, SourceFile, resolve_sources
 from leadops.storage import open_lake
 from tasks.ingest import report
 from tasks.ingest.results import IngestResult
 from tasks.ingest.run import ingest_files
-from leadops.sources import SourceError, resolve_sources
 
 ARTIFACT_KEY = "ingest-summary"
 
@@ -34,19 +34,19 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(name="find-source-files", retries=3, retry_delay_seconds=[2, 10, 30],
       retry_condition_fn=_transient, cache_policy=NO_CACHE)
-def find_source_files(source: str) -> list[str]:
-    """The files SOURCE names (file, folder, glob or s3:// prefix), as URIs."""
+def find_source_files(source: str) -> list[SourceFile]:
+    """The files SOURCE names (file, folder, glob or s3:// prefix): the run's one resolution."""
     files = resolve_sources(source, get_settings().s3_endpoint_url)
     get_run_logger().info("ingest: %d file(s) under %s", len(files), source)
-    return [f.uri for f in files]
+    return files
 
 
 @task(name="validate-and-load", cache_policy=NO_CACHE)
-def validate_and_load(uris: list[str], kind: str, as_of: datetime | None) -> IngestResult:
+def validate_and_load(files: list[SourceFile], kind: str, as_of: datetime | None) -> IngestResult:
     """Bronze → validation → silver / quarantine → gold for these files (one transaction)."""
     settings = get_settings()
     result = ingest_files(settings, open_lake(settings), load_contract(settings.contract_path),
-                          uris, kind=kind, as_of=as_of, run_id=flow_run.id or None)
+                          files, kind=kind, as_of=as_of, run_id=flow_run.id or None)
     logger = get_run_logger()
     for failed in (f for f in result.files if f.status == "failed"):
         logger.warning("file failed: %s", failed.reason)

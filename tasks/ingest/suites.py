@@ -1,9 +1,11 @@
 """The expectation suites, derived from the data contract (GX 1.x JSON format).
 
-``expectations/leads.json`` and ``expectations/outcomes.json`` are generated from
-the contract and then version-controlled. Regenerate them after a contract change
-with ``python -m tasks.ingest.suites``; expectations marked ``"hand_tuned": true``
-in their meta are carried over, so local tuning survives regeneration.
+``leadops/expectations/leads.json`` and ``outcomes.json`` are generated from the
+contract and then version-controlled; they ship inside the ``leadops`` package (as
+package data, like the bundled contract), so an installed LeadOps finds them.
+Regenerate them after a contract change with ``python -m tasks.ingest.suites``;
+expectations marked ``"hand_tuned": true`` in their meta are carried over, so
+local tuning survives regeneration.
 
 Every expectation carries ``meta.name`` ("<column>:<check>"): the name a
 quarantined row lists in ``_failed_expectations``. Table-level expectations
@@ -17,12 +19,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import leadops
 from leadops.contract import Contract, load_contract
 from leadops.errors import LeadOpsError
+from leadops.normalise import unparsed_flag
 from leadops.tables import KINDS
-from leadops.normalise import column_roles, unparsed_flag
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+SUITES_DIR = Path(leadops.__file__).resolve().parent / "expectations"
 AS_OF_PARAMETER = "as_of"
 # Permissive on purpose: it catches "not an address" (no @, spaces, formula text),
 # not every RFC 5322 corner.
@@ -46,13 +49,13 @@ def _expectation(kind: str, name: str, **kwargs: Any) -> dict[str, Any]:
 def required_columns(contract: Contract, kind: str) -> list[str]:
     """Columns without which a file of ``kind`` is structurally unusable."""
     if kind == "outcomes":
-        return list(column_roles(contract, kind))
+        return list(contract.roles(kind))
     return contract.required_lead_columns
 
 
 def derive_suite(contract: Contract, kind: str) -> dict[str, Any]:
     """The suite the contract implies for ``kind`` (leads or outcomes)."""
-    roles = column_roles(contract, kind)
+    roles = contract.roles(kind)
     required = required_columns(contract, kind)
     not_null = [contract.entity_id, contract.label] if kind == "outcomes" else required
     items = [_expectation("expect_column_to_exist", f"{c}:present", column=c) for c in required]
@@ -121,9 +124,9 @@ def check_against_contract(suite: dict[str, Any], contract: Contract, kind: str,
     needs its own suites (``python -m tasks.ingest.suites``), or every row would be judged
     against columns that are not there.
     """
-    from leadops.normalise import UNPARSED_SUFFIX, column_roles
+    from leadops.normalise import UNPARSED_SUFFIX
 
-    known = set(column_roles(contract, kind))
+    known = set(contract.roles(kind))
     named = {str(e.get("kwargs", {}).get("column", "")).removesuffix(UNPARSED_SUFFIX)
              for e in suite.get("expectations", [])} - {""}
     unknown = sorted(named - known)

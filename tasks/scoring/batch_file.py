@@ -1,8 +1,8 @@
 """A batch file given on the command line, typed exactly as ingest types silver.
 
-The file is read with the ingest stage's readers (CSV, Parquet, JSON lines; local
-or s3://) and parsed with its contract-driven parsers, so a lead scores the same
-whether it came through the lake or a file. Unlike ingest, which quarantines bad
+The file is read with the core's readers (CSV, Parquet, JSON lines; local or s3://)
+and parsed by contract role into the contract's Arrow types, as ingest does for
+silver, so a lead scores the same whether it came through the lake or a file. Unlike ingest, which quarantines bad
 rows, scoring refuses the whole file: a score for a lead whose numbers did not
 parse would be silently wrong.
 """
@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from leadops.contract import Contract
+from leadops.sources import SourceFile
 from tasks.scoring.sources import BatchError, FileBatch
 
 log = logging.getLogger(__name__)
@@ -22,23 +23,41 @@ log = logging.getLogger(__name__)
 EXAMPLES = 1
 
 
-def load_batch_file(path: str, contract: Contract, chunk_rows: int, endpoint_url: str | None = None) -> FileBatch:
+def resolve_batch_file(path: str, endpoint_url: str | None = None) -> SourceFile:
+    """The one leads file ``path`` names (local or s3://).
+
+    Raises:
+        SourceError: ``path`` names nothing.
+        BatchError: ``path`` names more than one file.
+    """
+    from leadops.sources import resolve_sources
+
+    files = resolve_sources(path, endpoint_url)
+    if len(files) != 1:
+        raise BatchError(f"batch {path}: names {len(files)} files; give one leads file")
+    return files[0]
+
+
+def load_batch_file(source: SourceFile | str, contract: Contract, chunk_rows: int,
+                    endpoint_url: str | None = None) -> FileBatch:
     """Read, type and check a leads file.
+
+    Args:
+        source: the file, as resolved by :func:`resolve_batch_file` (a path or URI
+            string is resolved here, for scripts and tests).
 
     Raises:
         BatchError: one line naming the file and its missing columns, or the
             columns holding values of the wrong type (with a count and an example).
     """
-    from leadops.normalise import column_roles, parse_frame
+    from leadops.normalise import parse_frame
     from leadops.readers import read_chunks
-    from leadops.sources import fingerprint, resolve_sources
+    from leadops.sources import fingerprint
 
-    files = resolve_sources(path, endpoint_url)
-    if len(files) != 1:
-        raise BatchError(f"batch {path}: names {len(files)} files; give one leads file")
-    source = files[0]
+    if isinstance(source, str):
+        source = resolve_batch_file(source, endpoint_url)
     fp = fingerprint(source)
-    roles = column_roles(contract, "leads")
+    roles = contract.roles("leads")
     parts: list[pd.DataFrame] = []
     bad: dict[str, list] = {}
     for raw in read_chunks(source, fp, chunk_rows):
@@ -56,7 +75,8 @@ def load_batch_file(path: str, contract: Contract, chunk_rows: int, endpoint_url
     return FileBatch(source.name, fp.checksum, _as_table(frame, contract, source.name), chunk_rows)
 
 
-def _collect_unparsed(raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, str], bad: dict[str, list]) -> None:
+def _collect_unparsed(raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, str],
+                      bad: dict[str, list]) -> None:
     from leadops.normalise import unparsed_flag
 
     for name in roles:
@@ -71,11 +91,12 @@ def _collect_unparsed(raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, s
 def _as_table(frame: pd.DataFrame, contract: Contract, name: str) -> pa.Table:
     ids = frame[contract.entity_id]
     if ids.isna().any():
-        raise BatchError(f"batch {name}: {int(ids.isna().sum())} row(s) without {contract.entity_id}")
+        missing = int(ids.isna().sum())
+        raise BatchError(f"batch {name}: {missing} row(s) without {contract.entity_id}")
     duplicates = int(ids.duplicated().sum())
     if duplicates:
         # Same rule as silver: the latest row of a lead wins.
         log.warning("batch %s: %d duplicate %s row(s); the last one of each is scored",
                     name, duplicates, contract.entity_id)
         frame = frame.drop_duplicates(contract.entity_id, keep="last")
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    return pa.Table.from_pandas(frame, schema=contract.arrow_schema("leads"), preserve_index=False)

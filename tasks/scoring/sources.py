@@ -28,29 +28,33 @@ class BatchError(LeadOpsError):
     """A batch that cannot be scored; the message names the batch and the columns."""
 
 
-_ROLE_TYPES = {
-    "numeric": (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal),
-    "boolean": (pa.types.is_boolean,),
-    "categorical": (pa.types.is_string, pa.types.is_large_string),
-    "email": (pa.types.is_string, pa.types.is_large_string),
-    "text": (pa.types.is_string, pa.types.is_large_string),
-    "multi_valued": (pa.types.is_list, pa.types.is_large_list),
-    "id": (pa.types.is_string, pa.types.is_large_string),
-    "timestamp": (pa.types.is_timestamp,),
-}
+# A stored column may hold another width of its role's type (an int column where the
+# contract types float64, a large_string): same family, read as is.
+_FAMILIES = (
+    (pa.types.is_floating, (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)),
+    (pa.types.is_string, (pa.types.is_string, pa.types.is_large_string)),
+    (pa.types.is_list, (pa.types.is_list, pa.types.is_large_list)),
+    (pa.types.is_timestamp, (pa.types.is_timestamp,)),
+    (pa.types.is_boolean, (pa.types.is_boolean,)),
+)
+
+
+def _fits(stored: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a stored column can stand for the contract's type ``expected``."""
+    return pa.types.is_null(stored) or any(
+        any(check(stored) for check in accepted)
+        for is_family, accepted in _FAMILIES if is_family(expected))
 
 
 def schema_problems(schema: pa.Schema, contract: Contract) -> list[str]:
     """Contract lead columns the schema lacks or holds with the wrong type."""
-    roles = {contract.entity_id: "id", contract.event_time: "timestamp"}
-    roles.update({f.name: f.role for f in contract.features})
+    roles, expected = contract.roles("leads"), contract.arrow_schema("leads")
     missing = [name for name in roles if name not in schema.names]
     wrong = [
         f"{name} ({schema.field(name).type}, expected {role})"
         for name, role in roles.items()
         if name in schema.names
-        and not pa.types.is_null(schema.field(name).type)
-        and not any(check(schema.field(name).type) for check in _ROLE_TYPES[role])
+        and not _fits(schema.field(name).type, expected.field(name).type)
     ]
     problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
     return problems + ([f"wrong type(s) {', '.join(wrong)}"] if wrong else [])

@@ -19,9 +19,10 @@ from leadops.contract import load_contract
 from leadops.errors import LeadOpsError
 from leadops.runners import dask_client, uses_dask
 from leadops.settings import get_settings
+from leadops.sources import SourceFile
 from leadops.storage import open_lake
 from tasks.scoring.batch import RunOptions, ScoreResult, run_score
-from tasks.scoring.batch_file import load_batch_file
+from tasks.scoring.batch_file import load_batch_file, resolve_batch_file
 from tasks.scoring.model_access import load_serving_set
 from tasks.scoring.scorer import ServingSet
 from tasks.scoring.sources import FileBatch
@@ -46,13 +47,19 @@ def load_models() -> ServingSet:
     return serving
 
 
+@task(name="find-batch-file", retries=2, retry_delay_seconds=[2, 10],
+      retry_condition_fn=_transient, cache_policy=NO_CACHE)
+def find_batch_file(batch: str) -> SourceFile:
+    """The one leads file BATCH names (local or s3://): the run's one resolution."""
+    return resolve_batch_file(batch, get_settings().s3_endpoint_url)
+
+
 @task(name="read-batch-file", retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=_transient, cache_policy=NO_CACHE)
-def read_batch_file(batch: str) -> FileBatch:
+def read_batch_file(source: SourceFile) -> FileBatch:
     """A leads file typed like silver (one line naming the file and its bad columns otherwise)."""
     settings = get_settings()
-    return load_batch_file(batch, load_contract(settings.contract_path), settings.score_chunk_rows,
-                           settings.s3_endpoint_url)
+    return load_batch_file(source, load_contract(settings.contract_path), settings.score_chunk_rows)
 
 
 @task(name="score-batch", cache_policy=NO_CACHE)

@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
-from leadops.contract import Contract
+from leadops.contract import ARROW_TYPES, Contract
 from tasks.scoring.explain import TOP_K
 from tasks.scoring.scorer import ChunkScores, ServingSet
 
@@ -20,7 +20,7 @@ def output_schema(contract: Contract) -> pa.Schema:
     """Columns of the scores file, the lead id first."""
     return pa.schema(
         [
-            (contract.entity_id, pa.string()),
+            (contract.entity_id, ARROW_TYPES["id"]),
             (SCORE, pa.float64()),
             (DECILE, pa.int8()),
             (TIER, pa.string()),
@@ -47,7 +47,7 @@ def output_rows(
     if serving.canary is not None:
         versions[scored.in_canary] = serving.canary.version
     columns = {
-        contract.entity_id: scored.ids.cast(pa.string()),
+        contract.entity_id: scored.ids.cast(ARROW_TYPES["id"]),
         SCORE: pa.array(scored.served, pa.float64()),
         DECILE: pa.array(decile, pa.int8()),
         TIER: pa.array(tier, pa.string()),

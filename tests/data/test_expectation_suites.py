@@ -1,4 +1,4 @@
-"""The expectation suites in expectations/ on sample data.
+"""The expectation suites in leadops/expectations/ on sample data.
 
 ``*_sample.csv`` are clean exports (every row must pass); each row of
 ``*_defects.csv`` carries, in an extra ``expected_failures`` column, exactly the
@@ -15,7 +15,7 @@ import pytest
 
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.normalise import column_roles, parse_frame
+from leadops.normalise import parse_frame
 from leadops.readers import read_chunks
 from leadops.sources import SourceFile, fingerprint
 from tasks.ingest.suites import SUITES_DIR, derive_suite, load_suite, regenerate, required_columns
@@ -34,7 +34,7 @@ def validators() -> dict[str, SuiteValidator]:
 def failures_by_row(name: str, kind: str, validator: SuiteValidator) -> tuple[dict, dict]:
     source = SourceFile(str(DATA / name))
     (raw,) = list(read_chunks(source, fingerprint(source), chunk_rows=10_000))
-    failed = validator.row_failures(parse_frame(raw, column_roles(CONTRACT, kind)))
+    failed = validator.row_failures(parse_frame(raw, CONTRACT.roles(kind)))
     found = {row: list(failed.get(row, [])) for row in raw.index}
     expected = {row: [n for n in (raw.get("expected_failures", {}).get(row) or "").split(";") if n]
                 for row in raw.index}

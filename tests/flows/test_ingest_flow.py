@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,24 @@ from tests.flows.artifacts import latest_artifact
 AS_OF = "2026-03-15"
 
 
+def count_resolutions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SOURCE resolved from now on, wherever ``resolve_sources`` was imported."""
+    import flows.ingest  # noqa: F401  (bind every module that imports the function)
+    import leadops.sources
+    import tasks.ingest.run  # noqa: F401
+
+    original, calls = leadops.sources.resolve_sources, []
+
+    def counting(source: str, *args, **kwargs):
+        calls.append(source)
+        return original(source, *args, **kwargs)
+
+    for module in list(sys.modules.values()):
+        if vars(module).get("resolve_sources") is original:
+            monkeypatch.setattr(module, "resolve_sources", counting)
+    return calls
+
+
 @pytest.fixture
 def export(tmp_path: Path) -> Path:
     """Three weeks of synthetic CRM files (leads/ and outcomes/)."""
@@ -29,7 +48,7 @@ def export(tmp_path: Path) -> Path:
 
 
 def test_cli_ingests_reports_json_and_skips_what_it_already_has(
-    export: Path, home: Path
+    export: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Import prefect's entry point before CliRunner swaps stderr: prefect configures
     # its console log handler on first import and would bind it to CliRunner's
@@ -38,8 +57,10 @@ def test_cli_ingests_reports_json_and_skips_what_it_already_has(
 
     (export / "leads" / "broken.csv").write_bytes(b"")
     runner = CliRunner()
+    resolved = count_resolutions(monkeypatch)
     first = runner.invoke(app, ["ingest", str(export / "leads"), "--as-of", AS_OF, "--json"])
     assert first.exit_code == 1  # one file failed; the others went in
+    assert resolved == [str(export / "leads")]  # once per run: the CLI's, handed to the flow
     summary = json.loads(first.stdout.strip().splitlines()[-1])
     status = {f["name"]: (f["status"], f["reason"]) for f in summary["files"]}
     assert status["broken.csv"] == ("failed", "broken.csv: empty file (0 bytes)")
@@ -75,7 +96,10 @@ def test_lake_on_s3_from_a_local_folder_and_an_s3_prefix(
     as_of = datetime(2026, 3, 15, tzinfo=UTC)
 
     leads = ingest(str(export / "leads"), kind="leads", as_of=as_of)
+    resolved = count_resolutions(monkeypatch)
     outcomes = ingest(f"s3://{s3_bucket}/landing/outcomes", kind="outcomes", as_of=as_of)
+
+    assert resolved == [f"s3://{s3_bucket}/landing/outcomes"]  # listed once, by the first task
 
     assert leads["silver"] == 360 and outcomes["silver"] == outcomes["rows_in"] > 0
     landing = f"s3://{s3_bucket}/landing/outcomes/"

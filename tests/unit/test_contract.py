@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import yaml
 
-from leadops.contract import ContractError, load_contract
+from leadops.contract import ARROW_TYPES, ROLES, ContractError, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 
 
@@ -70,3 +71,26 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
     bad.write_text("features: [unclosed")
     with pytest.raises(ContractError, match="not valid YAML"):
         load_contract(bad)
+
+
+def test_roles_and_arrow_types_come_from_one_map() -> None:
+    contract = load_contract(BUNDLED_CONTRACT)
+    leads = contract.roles("leads")
+    assert list(leads) == contract.lead_columns
+    assert leads["lead_id"] == "id" and leads["created_at"] == "timestamp"
+    assert leads["technographics"] == "multi_valued"
+    schema = contract.arrow_schema("leads")
+    assert schema.names == contract.lead_columns
+    assert schema.field("created_at").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("company_size").type == pa.float64()
+    assert schema.field("technographics").type == pa.list_(pa.string())
+    assert schema.field("email").type == pa.string()
+    outcomes = contract.arrow_schema("outcomes")
+    assert outcomes.names == contract.outcome_columns
+    assert outcomes.field("converted").type == pa.bool_()
+    assert set(ARROW_TYPES) == {*ROLES, "id", "timestamp"}
+
+
+def test_an_unknown_file_kind_is_one_clear_line() -> None:
+    with pytest.raises(ContractError, match="unknown file kind 'deals'; known: leads, outcomes"):
+        load_contract(BUNDLED_CONTRACT).roles("deals")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from leadops.contract import load_contract
+from leadops.normalise import parse_frame, unparsed_flag
 from leadops.settings import BUNDLED_CONTRACT
 from tasks import features as F
 from tasks.features.encoder import OTHER, FeatureEncoder
@@ -58,6 +59,25 @@ def test_multi_valued_items_accept_lists_json_and_delimited_strings() -> None:
     rows, items = F.multi_valued_items([["AWS", "Slack"], '["Salesforce"]', "HubSpot; Stripe", None, [], " "])
     assert rows.tolist() == [0, 0, 1, 2, 2]
     assert items.tolist() == ["AWS", "Slack", "Salesforce", "HubSpot", "Stripe"]
+
+
+# Cells as CRM exports carry them: well-formed, and malformed ones ingest quarantines.
+TECH_CELLS = ['["Salesforce","HubSpot"]', "[]", "[null, 7]", "Salesforce|HubSpot", "AWS ; Slack",
+              "Salesforce,HubSpot,Slack", " Slack ", '["Salesforce", "Hub', '{"a": 1}',
+              '[["nested"]]', "Slack||AWS", '"Slack", "AWS"', "Slack|", "AWS,,Slack", '[""]']
+
+
+def test_ingest_and_features_split_the_same_cells_identically() -> None:
+    raw = pd.DataFrame({"technographics": TECH_CELLS}, index=pd.RangeIndex(1, len(TECH_CELLS) + 1))
+    typed = parse_frame(raw, {"technographics": "multi_valued"})
+    rows, items = F.multi_valued_items(TECH_CELLS)
+    for row, (cell, flagged) in enumerate(zip(TECH_CELLS, typed[unparsed_flag("technographics")])):
+        in_silver = [] if flagged else list(typed["technographics"].iloc[row])
+        assert items[rows == row].tolist() == in_silver, cell
+    quarantined = [cell for cell, flagged in zip(TECH_CELLS, typed[unparsed_flag("technographics")])
+                   if flagged]
+    assert quarantined == TECH_CELLS[7:]  # the malformed ones: no items in features either
+    assert items[rows == 2].tolist() == ["7"]
 
 
 def _frame() -> pd.DataFrame:

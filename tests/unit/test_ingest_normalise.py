@@ -7,10 +7,10 @@ import pytest
 
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.normalise import column_roles, parse_frame, parse_list, unparsed_flag
+from leadops.normalise import parse_frame, split_multi_valued, unparsed_flag
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
-ROLES = column_roles(CONTRACT, "leads")
+ROLES = CONTRACT.roles("leads")
 
 
 def parse(**columns: list) -> pd.DataFrame:
@@ -29,13 +29,13 @@ def parse(**columns: list) -> pd.DataFrame:
 def test_technographics_accept_json_arrays_and_delimited_strings(
     text: str, expected: list[str]
 ) -> None:
-    assert parse_list(text) == expected
+    assert split_multi_valued(text) == expected
 
 
 @pytest.mark.parametrize("text", ['["Salesforce", "Hub', '{"a": 1}', '[["nested"]]', "Slack||AWS",
                                   '"Slack", "AWS"', "Slack|"])
 def test_malformed_technographic_lists_are_rejected(text: str) -> None:
-    assert parse_list(text) is None
+    assert split_multi_valued(text) is None
 
 
 def test_values_are_trimmed_lowercased_and_typed() -> None:
@@ -90,5 +90,5 @@ def test_formula_text_is_kept_verbatim_as_data() -> None:
 
 
 def test_outcome_roles_come_from_the_contract() -> None:
-    assert column_roles(CONTRACT, "outcomes") == {
+    assert CONTRACT.roles("outcomes") == {
         CONTRACT.entity_id: "id", CONTRACT.label: "boolean", CONTRACT.label_time: "timestamp"}
