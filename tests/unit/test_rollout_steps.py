@@ -12,7 +12,7 @@ from leadops.contract import load_contract
 from leadops.storage import open_lake
 from tasks.rollout.checks import FAIL, PASS, WAIT, Verdict
 from tasks.rollout.run import advance
-from tasks.rollout.status import registry_status
+from leadops.app.status import registry_status
 from tasks.rollout.steps import ADVANCE, PROMOTE, ROLLBACK, Position, next_position, plan_step
 from leadops.transitions import read_history
 from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
