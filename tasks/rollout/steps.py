@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from leadops.model_state import Stage, VersionState
+from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from tasks.rollout.checks import FAIL, PASS, Verdict
 
 # What a rollout run does with the challenger (``StepPlan.action``).
@@ -32,8 +32,8 @@ class RolloutState:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON: each role's ``VersionState.as_dict``, or None."""
-        return {"champion": self.champion.as_dict() if self.champion else None,
-                "challenger": self.challenger.as_dict() if self.challenger else None}
+        return {CHAMPION: self.champion.as_dict() if self.champion else None,
+                CHALLENGER: self.challenger.as_dict() if self.challenger else None}
 
 
 @dataclass(frozen=True)
