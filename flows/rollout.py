@@ -14,17 +14,23 @@ from typing import Any, Literal
 
 from prefect import flow
 
-from tasks.rollout.flow_steps import (
-    check_evidence, decide_and_apply, publish_transitions, read_state, run_override,
-)
-from tasks.rollout.steps import describe, idle_plan
 from leadops.maturity import utc
+from tasks.rollout.flow_steps import (
+    check_evidence,
+    decide_and_apply,
+    publish_transitions,
+    read_state,
+    run_override,
+)
+from tasks.rollout.run import step
+from tasks.rollout.steps import describe
 
 Action = Literal["auto", "promote", "reject", "rollback", "pause", "resume"]
 
 
 @flow(name="rollout")
-def rollout(as_of: datetime | None = None, action: Action = "auto", reason: str | None = None) -> dict[str, Any]:
+def rollout(as_of: datetime | None = None, action: Action = "auto",
+            reason: str | None = None) -> dict[str, Any]:
     """Advance, roll back or hold the challenger; or apply a manual override.
 
     Args:
@@ -41,18 +47,17 @@ def rollout(as_of: datetime | None = None, action: Action = "auto", reason: str 
         done = run_override(action, moment, reason)
         publish_transitions(f"Manual {action}", None, done)
         lines = [f"v{t.version}: {t.previous_stage} → {t.stage} ({t.reason})" for t in done]
-        return {"as_of": moment.isoformat(), "action": action, "transition": "; ".join(lines) or None,
-                "reason": reason, "moved": [t.__dict__ for t in done], **read_state()}
-    state = read_state()
-    plan = idle_plan(state)
-    done = []
-    if plan is None:
-        verdict = check_evidence(state, moment)
-        plan, done = decide_and_apply(state, verdict, moment)
+        return {"as_of": moment.isoformat(), "action": action,
+                "transition": "; ".join(lines) or None, "reason": reason,
+                "moved": [t.__dict__ for t in done], **read_state().as_dict()}
+    # The same step as ``tasks.rollout.run.advance``, with each part a task.
+    plan, done = step(read_state(), moment, check_evidence, decide_and_apply)
+    if plan.checked:
         publish_transitions(describe(plan), plan, done)
-    return {"as_of": moment.isoformat(), "action": plan.action, "transition": describe(plan) if done else None,
-            "reason": plan.reason, "metrics": plan.metrics, "version": plan.version,
-            "moved": [t.__dict__ for t in done], **read_state()}
+    return {"as_of": moment.isoformat(), "action": plan.action,
+            "transition": describe(plan) if done else None, "reason": plan.reason,
+            "metrics": plan.metrics, "version": plan.version,
+            "moved": [t.__dict__ for t in done], **read_state().as_dict()}
 
 
 if __name__ == "__main__":

@@ -1,20 +1,27 @@
-"""MLflow model registry access: aliases, stage tags and the version history.
+"""MLflow model registry access: the client, aliases, stage tags, the version history.
 
-A version's state is written as version tags (``stage``, ``fraction``, ``reason``,
-``decided_at``, ``metrics`` JSON), and the serving roles are the aliases
-``champion`` and ``challenger``. MLflow aliases are last-writer-wins, so callers
-that move them hold ``promotion_lock(lake)`` (train, rollout, promote, rollback).
+The vocabulary (stages, aliases, tag names) and the typed reader of a version's state
+are in ``leadops.model_state``; loading a version's model is ``leadops.model_loader``.
+MLflow aliases are last-writer-wins, so callers that move them hold
+``promotion_lock(lake)`` (train, rollout, promote, rollback).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from leadops.errors import LeadOpsError
+from leadops.model_state import (
+    CHALLENGER,
+    CHAMPION,
+    FRACTION_TAG,
+    METRICS_TAG,
+    VersionState,
+    stage_tags,
+)
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -23,11 +30,9 @@ if TYPE_CHECKING:
     from leadops.settings import Settings
     from leadops.storage import Lake
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
-STAGES = ("production", "shadow", "canary", "archived")
-STAGE_TAG, FRACTION_TAG, REASON_TAG = "stage", "fraction", "reason"
-DECIDED_AT_TAG, METRICS_TAG = "decided_at", "metrics"
+
+class NoChampionError(LeadOpsError):
+    """No model holds the champion alias: nothing to score or monitor with."""
 
 
 class TrackingUnavailable(LeadOpsError):
@@ -64,8 +69,8 @@ def ensure_reachable(uri: str, attempts: int = 3, timeout: float = 3.0) -> None:
         except OSError as exc:
             cause = str(getattr(exc, "reason", exc))
         time.sleep(min(2.0 ** attempt, 4.0))
-    raise TrackingUnavailable(f"MLflow tracking server {uri}: unreachable ({cause}) after {attempts} attempts; "
-                              "nothing was trained, registered or scored")
+    raise TrackingUnavailable(f"MLflow tracking server {uri}: unreachable ({cause}) after "
+                              f"{attempts} attempts; nothing was trained, registered or scored")
 
 
 def registry_client(settings: Settings) -> MlflowClient:
@@ -109,6 +114,18 @@ def get_challenger(client: MlflowClient, name: str) -> ModelVersion | None:
     return get_alias(client, name, CHALLENGER)
 
 
+def require_champion(client: MlflowClient, name: str) -> ModelVersion:
+    """The version behind the champion alias.
+
+    Raises:
+        NoChampionError: none registered yet (the message says to train first).
+    """
+    champion = get_champion(client, name)
+    if champion is None:
+        raise NoChampionError(f"no champion model registered for {name}: run `leadops train` first")
+    return champion
+
+
 def move_alias(client: MlflowClient, name: str, alias: str, version: str | int) -> None:
     """Point ``alias`` at ``version`` (hold ``promotion_lock`` while deciding to)."""
     client.set_registered_model_alias(name, alias, str(version))
@@ -127,20 +144,9 @@ def set_stage(client: MlflowClient, name: str, version: str | int, stage: str, f
         client.set_model_version_tag(name, str(version), key, value)
 
 
-def stage_tags(stage: str, fraction: float, reason: str,
-               metrics: dict[str, Any] | None = None) -> dict[str, str]:
-    """The tags ``set_stage`` writes (computed apart so a journal can record them first)."""
-    if stage not in STAGES:
-        raise ValueError(f"stage {stage!r}: choose one of {', '.join(STAGES)}")
-    tags = {STAGE_TAG: stage, FRACTION_TAG: f"{fraction:g}", REASON_TAG: reason[:4900],
-            DECIDED_AT_TAG: datetime.now(UTC).isoformat(timespec="seconds")}
-    if metrics is not None:
-        tags[METRICS_TAG] = json.dumps(metrics, sort_keys=True, default=float)
-    return tags
-
-
 def register_version(client: MlflowClient, name: str, source_uri: str, run_id: str,
-                     tags: dict[str, str] | None = None, model_id: str | None = None) -> ModelVersion:
+                     tags: dict[str, str] | None = None,
+                     model_id: str | None = None) -> ModelVersion:
     """Create a new version of ``name`` (and the registered model on first use).
 
     ``source_uri`` is the logged model's URI (``models:/m-...``); ``model_id`` links
@@ -172,12 +178,14 @@ def history(client: MlflowClient, name: str) -> list[dict[str, Any]]:
         aliases.setdefault(int(version), []).append(alias)
     rows = []
     for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
-        tags = dict(mv.tags or {})
+        tags, state = mv.tags or {}, VersionState.from_version(mv)
         rows.append({
-            "version": int(mv.version), "aliases": sorted(aliases.get(int(mv.version), [])), "run_id": mv.run_id,
-            "stage": tags.get(STAGE_TAG), "fraction": float(tags[FRACTION_TAG]) if FRACTION_TAG in tags else None,
-            "reason": tags.get(REASON_TAG), "decided_at": tags.get(DECIDED_AT_TAG),
-            "metrics": json.loads(tags[METRICS_TAG]) if METRICS_TAG in tags else None,
-            "created_at": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).isoformat(timespec="seconds"),
+            "version": int(mv.version), "aliases": sorted(aliases.get(int(mv.version), [])),
+            "run_id": mv.run_id, "stage": state.stage and state.stage.value,
+            "fraction": state.fraction if FRACTION_TAG in tags else None,
+            "reason": state.reason, "decided_at": state.decided_at,
+            "metrics": state.metrics if METRICS_TAG in tags else None,
+            "created_at": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC)
+            .isoformat(timespec="seconds"),
         })
     return rows

@@ -1,7 +1,7 @@
 """Registry writes for every rollout transition, automatic or manual.
 
 Each transition is written on the model version (tags stage, fraction, reason,
-metrics, time through ``leadops.registry.set_stage``, plus ``stage_since`` on the
+metrics, time through ``leadops.model_state.stage_tags``, plus ``stage_since`` on the
 as-of clock, which the next step's evidence window starts from) and appended to
 ``rollout/history.json`` in the lake, so ``leadops status`` can list the last
 transitions even though a tag only holds the latest value. Callers hold the
@@ -27,13 +27,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadops import registry
+from leadops.model_state import (
+    CHALLENGER,
+    CHAMPION,
+    PREVIOUS_CHAMPION_TAG,
+    SALT_TAG,
+    STAGE_SINCE_TAG,
+    STAGE_TAG,
+    Stage,
+    VersionState,
+    stage_tags,
+)
 from leadops.storage import Lake
 
 log = logging.getLogger(__name__)
 
 HISTORY_KEY = "rollout/history.json"
 PENDING_KEY = "_journal/registry-transition.json"
-STAGE_SINCE, SALT, PREVIOUS_CHAMPION, PAUSED = "stage_since", "salt", "previous_champion", "paused"
 
 
 @dataclass(frozen=True)
@@ -41,11 +51,11 @@ class Transition:
     """One recorded move of one model version."""
 
     version: str
-    stage: str
+    stage: Stage
     fraction: float
     reason: str
     as_of: str
-    previous_stage: str | None = None
+    previous_stage: Stage | None = None
     previous_fraction: float | None = None
     metrics: dict = field(default_factory=dict)
     recorded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
@@ -58,7 +68,8 @@ def read_history(lake: Lake) -> list[dict]:
     return json.loads(lake.read_bytes(HISTORY_KEY))
 
 
-def record(client: Any, lake: Lake, name: str, transition: Transition, new_step: bool = True) -> Transition:
+def record(client: Any, lake: Lake, name: str, transition: Transition,
+           new_step: bool = True) -> Transition:
     """Write ``transition`` on the version's tags and append it to the lake's history.
 
     ``new_step`` restarts the evidence window (``stage_since``); a pause does not.
@@ -67,17 +78,18 @@ def record(client: Any, lake: Lake, name: str, transition: Transition, new_step:
     return transition
 
 
-def stage_ops(transition: Transition, new_step: bool = True, extra_tags: dict | None = None) -> list[list]:
+def stage_ops(transition: Transition, new_step: bool = True,
+              extra_tags: dict | None = None) -> list[list]:
     """The writes recording ``transition``: tags (stage last: it is what the score stage
     acts on), then the history entry."""
-    tags = registry.stage_tags(transition.stage, transition.fraction, transition.reason,
-                               metrics=transition.metrics or None)
-    stage = tags.pop(registry.STAGE_TAG)
+    tags = stage_tags(transition.stage, transition.fraction, transition.reason,
+                      metrics=transition.metrics or None)
+    stage = tags.pop(STAGE_TAG)
     tags = {**(extra_tags or {}), **tags}
     if new_step:
-        tags[STAGE_SINCE] = transition.as_of
+        tags[STAGE_SINCE_TAG] = transition.as_of
     ops = [["tag", transition.version, key, value] for key, value in tags.items()]
-    ops.append(["tag", transition.version, registry.STAGE_TAG, stage])
+    ops.append(["tag", transition.version, STAGE_TAG, stage])
     ops.append(["history", json.loads(json.dumps(asdict(transition), default=str))])
     return ops
 
@@ -142,45 +154,49 @@ def new_salt(version: str) -> str:
     return f"v{version}-{secrets.token_hex(4)}"
 
 
-def position_of(version: Any) -> tuple[str | None, float]:
-    """(stage, fraction) from a ModelVersion's tags."""
-    tags = version.tags or {}
-    return tags.get("stage"), float(tags.get("fraction") or 0.0)
+def _position(model_version: Any) -> tuple[Stage | None, float]:
+    """(stage, fraction) of a ModelVersion: where a transition moves it from."""
+    state = VersionState.from_version(model_version)
+    return state.stage, state.fraction
 
 
-def enter_canary(client: Any, lake: Lake, name: str, version: str, fraction: float, reason: str, as_of: datetime, metrics: dict) -> Transition:
+def enter_canary(client: Any, lake: Lake, name: str, version: str, fraction: float, reason: str,
+                 as_of: datetime, metrics: dict) -> Transition:
     """Shadow → canary: a fresh salt first, so no lead is routed with a stale one."""
-    step = Transition(str(version), "canary", fraction, reason, as_of.isoformat(), "shadow", 0.0, metrics)
-    commit(client, lake, name, stage_ops(step, extra_tags={SALT: new_salt(version)}))
+    step = Transition(str(version), Stage.CANARY, fraction, reason, as_of.isoformat(), Stage.SHADOW,
+                      0.0, metrics)
+    commit(client, lake, name, stage_ops(step, extra_tags={SALT_TAG: new_salt(version)}))
     return step
 
 
-def archive_challenger(client: Any, lake: Lake, name: str, version: str, reason: str, as_of: datetime, metrics: dict | None = None) -> Transition:
+def archive_challenger(client: Any, lake: Lake, name: str, version: str, reason: str,
+                       as_of: datetime, metrics: dict | None = None) -> Transition:
     """Fraction 0, stage archived, challenger alias removed: the score stage stops using it."""
-    current = client.get_model_version(name, version)
-    stage, fraction = position_of(current)
-    step = Transition(str(version), "archived", 0.0, reason, as_of.isoformat(), stage, fraction, metrics or {})
+    stage, fraction = _position(client.get_model_version(name, version))
+    step = Transition(str(version), Stage.ARCHIVED, 0.0, reason, as_of.isoformat(), stage, fraction,
+                      metrics or {})
     # The alias goes first: from then on the score stage no longer uses the version.
-    commit(client, lake, name, [["drop_alias", "challenger", str(version)], *stage_ops(step)])
+    commit(client, lake, name, [["drop_alias", CHALLENGER, str(version)], *stage_ops(step)])
     return step
 
 
-def make_champion(client: Any, lake: Lake, name: str, version: str, reason: str, as_of: datetime, metrics: dict | None = None) -> list[Transition]:
+def make_champion(client: Any, lake: Lake, name: str, version: str, reason: str, as_of: datetime,
+                  metrics: dict | None = None) -> list[Transition]:
     """``version`` becomes champion; the old champion is archived and remembered for rollback."""
     old = registry.get_champion(client, name)
-    incoming = client.get_model_version(name, version)
-    stage, fraction = position_of(incoming)
+    stage, fraction = _position(client.get_model_version(name, version))
     done, tag_ops = [], []
     # Aliases first (challenger dropped, then champion moved): the score stage never sees
     # one version as both, and every prefix of these writes serves one consistent champion.
-    ops = [["drop_alias", "challenger", str(version)], ["alias", "champion", str(version)]]
+    ops = [["drop_alias", CHALLENGER, str(version)], ["alias", CHAMPION, str(version)]]
     if old is not None and str(old.version) != str(version):
-        retired = Transition(str(old.version), "archived", 0.0, f"replaced by v{version}", as_of.isoformat(),
-                             *position_of(old))
+        retired = Transition(str(old.version), Stage.ARCHIVED, 0.0, f"replaced by v{version}",
+                             as_of.isoformat(), *_position(old))
         done.append(retired)
         ops += stage_ops(retired)
-        tag_ops = [["tag", str(version), PREVIOUS_CHAMPION, str(old.version)]]
-    promoted = Transition(str(version), "production", 1.0, reason, as_of.isoformat(), stage, fraction, metrics or {})
+        tag_ops = [["tag", str(version), PREVIOUS_CHAMPION_TAG, str(old.version)]]
+    promoted = Transition(str(version), Stage.PRODUCTION, 1.0, reason, as_of.isoformat(), stage,
+                          fraction, metrics or {})
     done.append(promoted)
     commit(client, lake, name, ops + tag_ops + stage_ops(promoted))
     return done

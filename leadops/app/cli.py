@@ -345,8 +345,8 @@ def status(
     as_json: bool = JsonOption,
 ) -> None:
     """Champion and challenger (stage, fraction, reason) and the last rollout transitions."""
+    from leadops.app.status import registry_status, status_text
     from leadops.settings import get_settings
-    from tasks.rollout.status import registry_status, status_text
 
     state = registry_status(get_settings(), limit)
     emit(state, as_json, status_text(state))

@@ -202,7 +202,7 @@ def _has_champion(settings: Settings) -> bool:
 
 
 def _registry_state(settings: Settings, record: WeekRecord) -> None:
-    from tasks.rollout.status import registry_status
+    from leadops.app.status import registry_status
 
     status = registry_status(settings)
     record.champion = status.get("champion", {}).get("version") if status.get("champion") else None

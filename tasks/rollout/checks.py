@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from leadops.psi import fit_bins, psi_value
-from tasks.rollout.evidence import CHALLENGER_SCORE, CHAMPION_SCORE, MATURED, SERVED_SCORE
 from leadops.maturity import LABEL
 from leadops.metrics import capacity_rows, precision_at_capacity, rank_auc
+from leadops.model_state import CANARY_ARM, CHAMPION_ARM
+from leadops.psi import fit_bins, psi_value
+from tasks.rollout.evidence import CHALLENGER_SCORE, CHAMPION_SCORE, MATURED, SERVED_SCORE
 
 PASS, FAIL, WAIT = "pass", "fail", "wait"
 # A worse conversion among the canary's top leads fails the step only when it is
@@ -68,7 +69,7 @@ def _worse_beyond(canary: float, control: float, n_canary: int, n_control: int, 
 
 def _arm_counts(matured: pd.DataFrame, fraction: float) -> dict[str, int]:
     # At 100% every lead is in the canary: there is no control arm left to count.
-    needed = ("canary",) if fraction >= 1 else ("canary", "champion")
+    needed = (CANARY_ARM,) if fraction >= 1 else (CANARY_ARM, CHAMPION_ARM)
     return {arm: int((matured["arm"] == arm).sum()) for arm in needed}
 
 
@@ -83,11 +84,11 @@ def _top_rates(matured: pd.DataFrame, fraction: float, capacity: float) -> tuple
         canary, k = _top_rate(labels, matured[CHALLENGER_SCORE].to_numpy(), capacity)
         control, _ = _top_rate(labels, matured[CHAMPION_SCORE].to_numpy(), capacity)
         return canary, control, k, k
-    arms = {arm: matured[matured["arm"] == arm] for arm in ("canary", "champion")}
-    canary, k = _top_rate(arms["canary"][LABEL].to_numpy(dtype=int), arms["canary"][SERVED_SCORE].to_numpy(), capacity)
-    control, k_control = _top_rate(
-        arms["champion"][LABEL].to_numpy(dtype=int), arms["champion"][SERVED_SCORE].to_numpy(), capacity
-    )
+    canary_arm, control_arm = (matured[matured["arm"] == arm] for arm in (CANARY_ARM, CHAMPION_ARM))
+    canary, k = _top_rate(canary_arm[LABEL].to_numpy(dtype=int),
+                          canary_arm[SERVED_SCORE].to_numpy(), capacity)
+    control, k_control = _top_rate(control_arm[LABEL].to_numpy(dtype=int),
+                                   control_arm[SERVED_SCORE].to_numpy(), capacity)
     return canary, control, k, k_control
 
 

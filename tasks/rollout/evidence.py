@@ -14,11 +14,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from leadops import prediction_log as plog
 from leadops.contract import Contract
+from leadops.maturity import LABEL, label_matured
+from leadops.model_state import CANARY_ARM
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
-from leadops import prediction_log as plog
-from leadops.maturity import LABEL, label_matured
 
 CHAMPION_SCORE, CHALLENGER_SCORE = "champion_score", "challenger_score"
 MATURED = "matured"
@@ -82,6 +83,6 @@ def scoring_errors(log: pd.DataFrame, challenger: str) -> int:
 
 def unserved_canary_leads(log: pd.DataFrame, challenger: str) -> int:
     """Leads routed to the canary arm with no served challenger score (a scoring failure)."""
-    canary = log[(log[plog.MODEL_VERSION] == str(challenger)) & (log[plog.ARM] == "canary")]
+    canary = log[(log[plog.MODEL_VERSION] == str(challenger)) & (log[plog.ARM] == CANARY_ARM)]
     served = canary.groupby(plog.ENTITY_ID)[plog.SERVED].any()
     return int((~served).sum())

@@ -7,53 +7,47 @@ a transition written twice would be two transitions.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from leadops.contract import load_contract
+from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
-from leadops.registry import registry_client
-from tasks.rollout import manual
+from leadops.transitions import Transition
+from tasks.rollout import manual, run
 from tasks.rollout.checks import Verdict
-from tasks.rollout.run import apply_plan, evidence_since, rollout_state, verdict_for
-from tasks.rollout.steps import Position, StepPlan, describe, plan_step
-from leadops.transitions import Transition, registry_transaction
+from tasks.rollout.steps import RolloutState, StepPlan, describe
 
 
 @task(name="read-rollout-state", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def read_state() -> dict[str, Any]:
+def read_state() -> RolloutState:
     """Champion and challenger as the registry has them now."""
     settings = get_settings()
-    return rollout_state(registry_client(settings), settings.model_name, open_lake(settings))
+    return run.rollout_state(registry_client(settings), settings.model_name, open_lake(settings))
 
 
 @task(name="check-evidence", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
-def check_evidence(state: dict[str, Any], as_of: datetime) -> Verdict:
+def check_evidence(state: RolloutState, as_of: datetime) -> Verdict:
     """Shadow or canary check on the leads scored since the step began."""
     settings = get_settings()
-    challenger = state["challenger"]
-    current = Position(challenger["stage"], challenger["fraction"])
-    verdict = verdict_for(open_lake(settings), load_contract(settings.contract_path), settings,
-                          state["champion"]["version"], challenger["version"], current,
-                          evidence_since(challenger), as_of)
-    get_run_logger().info("rollout evidence for v%s (%s): %s, %s", challenger["version"], current.stage,
-                          verdict.outcome, verdict.reason)
+    verdict = run.check_evidence(open_lake(settings), load_contract(settings.contract_path),
+                                 settings, state, as_of)
+    challenger = state.challenger
+    get_run_logger().info("rollout evidence for v%s (%s): %s, %s", challenger.version,
+                          challenger.stage, verdict.outcome, verdict.reason)
     return verdict
 
 
 @task(name="decide-and-apply", cache_policy=NO_CACHE)
-def decide_and_apply(state: dict[str, Any], verdict: Verdict, as_of: datetime) -> tuple[StepPlan, list[Transition]]:
+def decide_and_apply(state: RolloutState, verdict: Verdict,
+                     as_of: datetime) -> tuple[StepPlan, list[Transition]]:
     """Plan the move and write it under the registry lock."""
     settings = get_settings()
-    challenger = state["challenger"]
-    plan = plan_step(challenger["version"], Position(challenger["stage"], challenger["fraction"]), verdict, settings.canary_steps)
-    lake, client = open_lake(settings), registry_client(settings)
-    with registry_transaction(client, lake, settings.model_name):
-        done = apply_plan(client, lake, settings.model_name, plan, as_of)
+    plan, done = run.decide_and_apply(registry_client(settings), open_lake(settings), settings,
+                                      state, verdict, as_of)
     get_run_logger().info("rollout: %s", describe(plan))
     return plan, done
 
@@ -62,13 +56,8 @@ def decide_and_apply(state: dict[str, Any], verdict: Verdict, as_of: datetime) -
 def run_override(action: str, as_of: datetime, reason: str | None) -> list[Transition]:
     """promote | reject | rollback | pause | resume, as ``tasks.rollout.manual`` does them."""
     settings = get_settings()
-    client, lake, name = registry_client(settings), open_lake(settings), settings.model_name
-    extra = {"reason": reason} if reason else {}
-    if action in ("pause", "resume"):
-        return manual.set_paused(client, lake, name, as_of, action == "pause", reason)
-    return {"promote": manual.promote, "reject": manual.reject, "rollback": manual.rollback}[action](
-        client, lake, name, as_of, **extra
-    )
+    return manual.override(registry_client(settings), open_lake(settings), settings.model_name,
+                           action, as_of, reason)
 
 
 @task(name="publish-transitions", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
@@ -79,9 +68,12 @@ def publish_transitions(title: str, plan: StepPlan | None, done: list[Transition
         lines += [f"**Action:** {plan.action}", f"**Why:** {plan.reason}", ""]
         if plan.metrics:
             lines += ["| evidence | value |", "|---|---|"]
-            lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in plan.metrics.items()]
+            lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
+                      for k, v in plan.metrics.items()]
     if done:
-        lines += ["", "| version | from | to | fraction | reason | as of |", "|---|---|---|---:|---|---|"]
-        lines += [f"| v{t.version} | {t.previous_stage} | {t.stage} | {t.fraction:.0%} | {t.reason} | {t.as_of} |" for t in done]
+        lines += ["", "| version | from | to | fraction | reason | as of |",
+                  "|---|---|---|---:|---|---|"]
+        lines += [f"| v{t.version} | {t.previous_stage} | {t.stage} | {t.fraction:.0%} "
+                  f"| {t.reason} | {t.as_of} |" for t in done]
     create_markdown_artifact(key="rollout-decision", markdown="\n".join(lines),
                              description="Rollout: evidence, decision and registry transitions")

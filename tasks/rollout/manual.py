@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from leadops import registry
+from leadops import registry, transitions
 from leadops.errors import LeadOpsError
+from leadops.model_state import CHAMPION, PAUSED_TAG, Stage, VersionState
 from leadops.storage import Lake
-from leadops import transitions
-from leadops.transitions import PAUSED, PREVIOUS_CHAMPION, Transition, position_of, registry_transaction
+from leadops.transitions import Transition, registry_transaction
 
 
 class NothingToDoError(LeadOpsError):
@@ -28,58 +28,85 @@ def _challenger(client: Any, name: str, action: str) -> Any:
     return challenger
 
 
-def promote(client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "promoted manually") -> list[Transition]:
+def promote(client: Any, lake: Lake, name: str, as_of: datetime,
+            reason: str = "promoted manually") -> list[Transition]:
     """The challenger becomes champion now, whatever its stage; the old champion is archived."""
     with registry_transaction(client, lake, name):
         challenger = _challenger(client, name, "promote")
         return transitions.make_champion(client, lake, name, str(challenger.version), reason, as_of)
 
 
-def reject(client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "rejected manually") -> list[Transition]:
+def reject(client: Any, lake: Lake, name: str, as_of: datetime,
+           reason: str = "rejected manually") -> list[Transition]:
     """The challenger is archived (fraction 0): no more shadow or canary scores."""
     with registry_transaction(client, lake, name):
         challenger = _challenger(client, name, "reject")
-        return [transitions.archive_challenger(client, lake, name, str(challenger.version), reason, as_of)]
+        version = str(challenger.version)
+        return [transitions.archive_challenger(client, lake, name, version, reason, as_of)]
 
 
-def previous_champion(client: Any, lake: Lake, name: str, current: Any) -> str | None:
+def previous_champion(lake: Lake, current: VersionState) -> str | None:
     """The version ``current`` replaced: its tag, else the lake's history."""
-    tagged = (current.tags or {}).get(PREVIOUS_CHAMPION)
-    if tagged:
-        return tagged
-    replaced = [t for t in transitions.read_history(lake) if t["reason"] == f"replaced by v{current.version}"]
+    if current.previous_champion:
+        return current.previous_champion
+    replaced = [t for t in transitions.read_history(lake)
+                if t["reason"] == f"replaced by v{current.version}"]
     return replaced[-1]["version"] if replaced else None
 
 
-def rollback(client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "rolled back manually") -> list[Transition]:
+def rollback(client: Any, lake: Lake, name: str, as_of: datetime,
+             reason: str = "rolled back manually") -> list[Transition]:
     """The previous champion is champion again; the current one is archived with the reason."""
     with registry_transaction(client, lake, name):
-        current = registry.get_champion(client, name)
-        if current is None:
+        champion = registry.get_champion(client, name)
+        if champion is None:
             raise NothingToDoError(f"model {name}: no champion to roll back")
-        previous = previous_champion(client, lake, name, current)
+        current = VersionState.from_version(champion)
+        previous = previous_champion(lake, current)
         if previous is None:
-            raise NothingToDoError(f"model {name}: champion v{current.version} replaced no earlier champion")
-        restored = client.get_model_version(name, previous)
+            raise NothingToDoError(
+                f"model {name}: champion v{current.version} replaced no earlier champion")
+        restored = VersionState.from_version(client.get_model_version(name, previous))
+        when = as_of.isoformat()
         done = [
-            Transition(str(current.version), "archived", 0.0, f"{reason}: replaced by v{previous}", as_of.isoformat(),
-                       *position_of(current)),
-            Transition(str(previous), "production", 1.0, f"{reason}: restored in place of v{current.version}",
-                       as_of.isoformat(), *position_of(restored)),
+            Transition(current.version, Stage.ARCHIVED, 0.0, f"{reason}: replaced by v{previous}",
+                       when, current.stage, current.fraction),
+            Transition(str(previous), Stage.PRODUCTION, 1.0,
+                       f"{reason}: restored in place of v{current.version}", when, restored.stage,
+                       restored.fraction),
         ]
         # One journaled unit (see leadops.transitions): a kill half-way is completed.
-        transitions.commit(client, lake, name, [["alias", "champion", str(previous)],
-                                                *transitions.stage_ops(done[0]), *transitions.stage_ops(done[1])])
+        transitions.commit(client, lake, name, [["alias", CHAMPION, str(previous)],
+                                                *transitions.stage_ops(done[0]),
+                                                *transitions.stage_ops(done[1])])
         return done
 
 
-def set_paused(client: Any, lake: Lake, name: str, as_of: datetime, paused: bool, reason: str | None = None) -> list[Transition]:
+def set_paused(client: Any, lake: Lake, name: str, as_of: datetime, paused: bool,
+               reason: str | None = None) -> list[Transition]:
     """Freeze (or release) the challenger where it stands: the rollout flow then makes no move."""
     with registry_transaction(client, lake, name):
-        challenger = _challenger(client, name, "pause" if paused else "resume")
-        stage, fraction = position_of(challenger)
+        action = "pause" if paused else "resume"
+        challenger = VersionState.from_version(_challenger(client, name, action))
+        stage, fraction = challenger.stage, challenger.fraction
         text = reason or ("rollout paused manually" if paused else "rollout resumed manually")
-        step = Transition(str(challenger.version), stage or "shadow", fraction, text, as_of.isoformat(), stage, fraction)
-        flag = {PAUSED: "true" if paused else "false"}
-        transitions.commit(client, lake, name, transitions.stage_ops(step, new_step=False, extra_tags=flag))
+        step = Transition(challenger.version, stage or Stage.SHADOW, fraction, text,
+                          as_of.isoformat(), stage, fraction)
+        flag = {PAUSED_TAG: "true" if paused else "false"}
+        ops = transitions.stage_ops(step, new_step=False, extra_tags=flag)
+        transitions.commit(client, lake, name, ops)
         return [step]
+
+
+OVERRIDES = ("promote", "reject", "rollback", "pause", "resume")
+
+
+def override(client: Any, lake: Lake, name: str, action: str, as_of: datetime,
+             reason: str | None = None) -> list[Transition]:
+    """Apply one of ``OVERRIDES``; without a ``reason`` each records its own default."""
+    if action in ("pause", "resume"):
+        return set_paused(client, lake, name, as_of, action == "pause", reason)
+    extra = {"reason": reason} if reason else {}
+    return {"promote": promote, "reject": reject, "rollback": rollback}[action](
+        client, lake, name, as_of, **extra
+    )

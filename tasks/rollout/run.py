@@ -1,31 +1,44 @@
-"""One automatic rollout step, end to end in plain Python: state → evidence → plan → registry.
+"""One automatic rollout step in plain Python: state → evidence → plan → registry.
 
-The rollout flow runs the same pieces as visible tasks; tests and scripts call
-``advance``. Registry writes happen under ``leadops.registry.promotion_lock``,
-because MLflow aliases are last-writer-wins and two rollouts must never interleave.
+``step`` is the one place the order of a rollout step is written down. ``advance``
+runs it with the plain functions below (tests, scripts); the rollout flow runs it with
+the same functions wrapped as tasks (``tasks.rollout.flow_steps``), so the Prefect UI
+shows each part and only reading the evidence retries. Registry writes happen under
+``leadops.registry.promotion_lock``: MLflow aliases are last-writer-wins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pandas as pd
 
-from leadops import registry
+from leadops import prediction_log as plog
+from leadops import registry, transitions
 from leadops.contract import Contract
+from leadops.model_state import Stage, VersionState
 from leadops.settings import Settings
 from leadops.storage import Lake
 from tasks.rollout import evidence
-from leadops import transitions
 from tasks.rollout.checks import Verdict, canary_check, shadow_check
-from tasks.rollout.status import describe_version
-from tasks.rollout.steps import CANARY, PROMOTE, ROLLBACK, SHADOW, Position, StepPlan, idle_plan, plan_step
-from leadops import prediction_log as plog
+from tasks.rollout.steps import (
+    PROMOTE,
+    ROLLBACK,
+    Position,
+    RolloutState,
+    StepPlan,
+    idle_plan,
+    plan_step,
+)
+
+Moves = tuple[StepPlan, list[transitions.Transition]]
 
 
-def rollout_state(client: Any, name: str, lake: Lake | None = None) -> dict[str, Any]:
-    """Champion and challenger as the registry has them now (see ``describe_version``).
+def rollout_state(client: Any, name: str, lake: Lake | None = None) -> RolloutState:
+    """Champion and challenger as the registry has them now.
 
     With the ``lake``, a transition a killed run left half-written is completed first
     (it may have dropped the challenger alias, which would otherwise read as "idle").
@@ -33,43 +46,79 @@ def rollout_state(client: Any, name: str, lake: Lake | None = None) -> dict[str,
     if lake is not None and transitions.pending(lake) is not None:
         with transitions.registry_transaction(client, lake, name):
             pass
-    return {
-        "champion": describe_version(registry.get_champion(client, name)),
-        "challenger": describe_version(registry.get_challenger(client, name)),
-    }
+    return RolloutState(_state(registry.get_champion(client, name)),
+                        _state(registry.get_challenger(client, name)))
 
 
-def evidence_since(challenger: dict[str, Any]) -> datetime | None:
-    """Where the current step's evidence starts.
+def _state(model_version: Any) -> VersionState | None:
+    return VersionState.from_version(model_version) if model_version is not None else None
 
-    A canary step counts only leads scored since it began (``stage_since``), so each
-    fraction earns its own evidence. A shadow challenger has scores only since it
-    became challenger, so it needs no lower bound.
+
+def step(state: RolloutState, as_of: datetime,
+         check: Callable[[RolloutState, datetime], Verdict],
+         decide: Callable[[RolloutState, Verdict, datetime], Moves]) -> Moves:
+    """One rollout step: hold when idle or paused, else check the evidence and decide.
+
+    ``check`` and ``decide`` are ``check_evidence`` and ``decide_and_apply`` bound to a
+    lake, contract and registry (or the flow's tasks wrapping them).
     """
-    if challenger["stage"] == CANARY and challenger["since"]:
-        return datetime.fromisoformat(challenger["since"])
-    return None
+    plan = idle_plan(state)
+    if plan is not None:
+        return plan, []
+    return decide(state, check(state, as_of), as_of)
 
 
-def verdict_for(
-    lake: Lake, contract: Contract, settings: Settings, champion: str, challenger: str,
-    current: Position, since: datetime | None, as_of: datetime,
-) -> Verdict:
+def advance(client: Any, lake: Lake, contract: Contract, settings: Settings,
+            as_of: datetime) -> Moves:
+    """Check the challenger's evidence and move it one step if it allows."""
+    return step(rollout_state(client, settings.model_name, lake), as_of,
+                partial(check_evidence, lake, contract, settings),
+                partial(decide_and_apply, client, lake, settings))
+
+
+def check_evidence(lake: Lake, contract: Contract, settings: Settings, state: RolloutState,
+                   as_of: datetime) -> Verdict:
     """Read the step's evidence (leads scored since the step began) and run its check."""
-    log = evidence.read_step_log(lake, champion, challenger, since)
+    champion, challenger = state.champion.version, state.challenger.version
+    current = Position.of(state.challenger)
+    log = evidence.read_step_log(lake, champion, challenger, evidence_since(state.challenger))
     log = log[log[plog.SCORED_AT] <= pd.Timestamp(as_of)] if not log.empty else log
-    paired = evidence.paired_scores(log, evidence.read_outcomes(lake, contract), contract, champion, challenger, as_of)
-    if current.stage == SHADOW:
+    outcomes = evidence.read_outcomes(lake, contract)
+    paired = evidence.paired_scores(log, outcomes, contract, champion, challenger, as_of)
+    if current.stage == Stage.SHADOW:
         return shadow_check(paired, settings.rollout_min_matured_per_arm)
-    errors = evidence.scoring_errors(log, challenger) + evidence.unserved_canary_leads(log, challenger)
+    errors = (evidence.scoring_errors(log, challenger)
+              + evidence.unserved_canary_leads(log, challenger))
     return canary_check(
         paired, current.fraction, settings.rollout_min_matured_per_arm, settings.capacity_fraction,
         settings.canary_tolerance, settings.psi_threshold, errors,
     )
 
 
-def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan, as_of: datetime) -> list[transitions.Transition]:
-    """Write a planned transition to the registry (the caller holds ``leadops.registry.promotion_lock``).
+def evidence_since(challenger: VersionState) -> datetime | None:
+    """Where the current step's evidence starts.
+
+    A canary step counts only leads scored since it began (``stage_since``), so each
+    fraction earns its own evidence. A shadow challenger has scores only since it
+    became challenger, so it needs no lower bound.
+    """
+    if challenger.stage == Stage.CANARY and challenger.since:
+        return datetime.fromisoformat(challenger.since)
+    return None
+
+
+def decide_and_apply(client: Any, lake: Lake, settings: Settings, state: RolloutState,
+                     verdict: Verdict, as_of: datetime) -> Moves:
+    """Plan the challenger's move from the verdict and write it under the registry lock."""
+    challenger = state.challenger
+    plan = plan_step(challenger.version, Position.of(challenger), verdict, settings.canary_steps)
+    with transitions.registry_transaction(client, lake, settings.model_name):
+        return plan, apply_plan(client, lake, settings.model_name, plan, as_of)
+
+
+def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan,
+               as_of: datetime) -> list[transitions.Transition]:
+    """Write a planned transition to the registry (the caller holds the registry lock).
 
     The challenger is read again first: if a manual promote / reject / rollback moved
     it since the evidence was read, nothing is written.
@@ -77,30 +126,18 @@ def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan, as_of: dateti
     if not plan.transition:
         return []
     live = registry.get_challenger(client, name)
-    if live is None or str(live.version) != plan.version or Position(*transitions.position_of(live)) != plan.current:
+    if live is None or str(live.version) != plan.version:
         return []
+    if Position.of(VersionState.from_version(live)) != plan.current:
+        return []
+    version, reason, metrics = plan.version, plan.reason, plan.metrics
     if plan.action == PROMOTE:
-        return transitions.make_champion(client, lake, name, plan.version, plan.reason, as_of, plan.metrics)
+        return transitions.make_champion(client, lake, name, version, reason, as_of, metrics)
     if plan.action == ROLLBACK:
-        return [transitions.archive_challenger(client, lake, name, plan.version, plan.reason, as_of, plan.metrics)]
-    if plan.current.stage == SHADOW:
-        return [transitions.enter_canary(client, lake, name, plan.version, plan.target.fraction, plan.reason, as_of, plan.metrics)]
-    step = transitions.Transition(
-        plan.version, CANARY, plan.target.fraction, plan.reason, as_of.isoformat(), CANARY, plan.current.fraction, plan.metrics
-    )
-    return [transitions.record(client, lake, name, step)]
-
-
-def advance(client: Any, lake: Lake, contract: Contract, settings: Settings, as_of: datetime) -> tuple[StepPlan, list[transitions.Transition]]:
-    """Check the challenger's evidence and move it one step if it allows."""
-    state = rollout_state(client, settings.model_name, lake)
-    plan = idle_plan(state)
-    if plan is not None:
-        return plan, []
-    challenger = state["challenger"]
-    current = Position(challenger["stage"], challenger["fraction"])
-    verdict = verdict_for(lake, contract, settings, state["champion"]["version"], challenger["version"],
-                          current, evidence_since(challenger), as_of)
-    plan = plan_step(challenger["version"], current, verdict, settings.canary_steps)
-    with transitions.registry_transaction(client, lake, settings.model_name):
-        return plan, apply_plan(client, lake, settings.model_name, plan, as_of)
+        return [transitions.archive_challenger(client, lake, name, version, reason, as_of, metrics)]
+    if plan.current.stage == Stage.SHADOW:
+        return [transitions.enter_canary(client, lake, name, version, plan.target.fraction, reason,
+                                         as_of, metrics)]
+    moved = transitions.Transition(version, Stage.CANARY, plan.target.fraction, reason,
+                                   as_of.isoformat(), Stage.CANARY, plan.current.fraction, metrics)
+    return [transitions.record(client, lake, name, moved)]

@@ -15,29 +15,49 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from tasks.rollout.checks import FAIL, PASS, Verdict
 
-SHADOW, CANARY, PRODUCTION, ARCHIVED = "shadow", "canary", "production", "archived"
-ADVANCE, PROMOTE, ROLLBACK, WAIT, HOLD, IDLE = "advance", "promote", "rollback", "wait", "hold", "idle"
+# What a rollout run does with the challenger (``StepPlan.action``).
+ADVANCE, PROMOTE, ROLLBACK = "advance", "promote", "rollback"
+WAIT, HOLD, IDLE = "wait", "hold", "idle"
+
+
+@dataclass(frozen=True)
+class RolloutState:
+    """Champion and challenger as the registry has them (None: no version holds the alias)."""
+
+    champion: VersionState | None
+    challenger: VersionState | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for JSON: each role's ``VersionState.as_dict``, or None."""
+        return {CHAMPION: self.champion.as_dict() if self.champion else None,
+                CHALLENGER: self.challenger.as_dict() if self.challenger else None}
 
 
 @dataclass(frozen=True)
 class Position:
     """Where a challenger stands: its stage and canary fraction."""
 
-    stage: str
+    stage: Stage | None
     fraction: float
+
+    @classmethod
+    def of(cls, version: VersionState) -> Position:
+        return cls(version.stage, version.fraction)
 
 
 def next_position(current: Position, canary_steps: tuple[float, ...]) -> Position:
     """The position one step further along the rollout."""
     steps = sorted(canary_steps)
-    if current.stage == SHADOW:
-        return Position(CANARY, steps[0])
-    if current.stage == CANARY:
+    if current.stage == Stage.SHADOW:
+        return Position(Stage.CANARY, steps[0])
+    if current.stage == Stage.CANARY:
         later = [s for s in steps if s > current.fraction + 1e-9]
-        return Position(CANARY, later[0]) if later else Position(PRODUCTION, 1.0)
-    raise ValueError(f"stage {current.stage!r}: only shadow and canary challengers move along the rollout")
+        return Position(Stage.CANARY, later[0]) if later else Position(Stage.PRODUCTION, 1.0)
+    stage = current.stage.value if current.stage else None
+    raise ValueError(f"stage {stage!r}: only shadow and canary challengers move along the rollout")
 
 
 @dataclass(frozen=True)
@@ -55,20 +75,29 @@ class StepPlan:
     def transition(self) -> bool:
         return self.action in (ADVANCE, PROMOTE, ROLLBACK)
 
+    @property
+    def checked(self) -> bool:
+        """The challenger's evidence was read for this plan (not idle, not paused)."""
+        return self.action not in (IDLE, HOLD)
+
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def plan_step(version: str, current: Position, verdict: Verdict, canary_steps: tuple[float, ...]) -> StepPlan:
+def plan_step(version: str, current: Position, verdict: Verdict,
+              canary_steps: tuple[float, ...]) -> StepPlan:
     """Turn a verdict into the next move (pure)."""
     if verdict.outcome == PASS:
         target = next_position(current, canary_steps)
-        action = PROMOTE if target.stage == PRODUCTION else ADVANCE
+        action = PROMOTE if target.stage == Stage.PRODUCTION else ADVANCE
         return StepPlan(action, version, current, target, verdict.reason, verdict.metrics)
     if verdict.outcome == FAIL:
-        what = "shadow evaluation failed" if current.stage == SHADOW else f"canary at {current.fraction:.0%} failed"
-        return StepPlan(ROLLBACK, version, current, Position(ARCHIVED, 0.0), f"{what}: {verdict.reason}", verdict.metrics)
-    return StepPlan(WAIT, version, current, None, f"waiting for evidence: {verdict.reason}", verdict.metrics)
+        what = ("shadow evaluation failed" if current.stage == Stage.SHADOW
+                else f"canary at {current.fraction:.0%} failed")
+        return StepPlan(ROLLBACK, version, current, Position(Stage.ARCHIVED, 0.0),
+                        f"{what}: {verdict.reason}", verdict.metrics)
+    return StepPlan(WAIT, version, current, None, f"waiting for evidence: {verdict.reason}",
+                    verdict.metrics)
 
 
 def describe(plan: StepPlan) -> str:
@@ -82,18 +111,22 @@ def describe(plan: StepPlan) -> str:
 def _where(position: Position | None) -> str:
     if position is None:
         return "?"
-    return f"canary {position.fraction:.0%}" if position.stage == CANARY else position.stage
+    if position.stage == Stage.CANARY:
+        return f"canary {position.fraction:.0%}"
+    return str(position.stage)
 
 
-
-def idle_plan(state: dict[str, Any]) -> StepPlan | None:
+def idle_plan(state: RolloutState) -> StepPlan | None:
     """The plan when no evidence is needed (no challenger or champion, paused, not in rollout)."""
-    challenger, champion = state["challenger"], state["champion"]
+    challenger, champion = state.challenger, state.champion
     if challenger is None or champion is None:
-        return StepPlan(IDLE, None, None, None, "no challenger in rollout" if champion else "no champion registered")
-    current = Position(challenger["stage"], challenger["fraction"])
-    if challenger["paused"]:
-        return StepPlan(HOLD, challenger["version"], current, None, "rollout paused")
-    if current.stage not in (SHADOW, CANARY):
-        return StepPlan(IDLE, challenger["version"], current, None, f"challenger stage {current.stage!r} is not in rollout")
+        why = "no challenger in rollout" if champion else "no champion registered"
+        return StepPlan(IDLE, None, None, None, why)
+    current = Position.of(challenger)
+    if challenger.paused:
+        return StepPlan(HOLD, challenger.version, current, None, "rollout paused")
+    if not challenger.in_rollout:
+        stage = current.stage.value if current.stage else None
+        return StepPlan(IDLE, challenger.version, current, None,
+                        f"challenger stage {stage!r} is not in rollout")
     return None

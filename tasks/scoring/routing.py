@@ -12,9 +12,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-CHAMPION_ARM = "champion"
-CANARY_ARM = "canary"
-
 _SCALE = float(1 << 64)
 
 

@@ -14,10 +14,9 @@ import numpy as np
 import pyarrow as pa
 
 from leadops import prediction_log as plog
-from tasks.scoring.routing import CANARY_ARM, CHAMPION_ARM, route_to_canary
+from leadops.model_state import CANARY_ARM, CHAMPION_ARM, Stage
+from tasks.scoring.routing import route_to_canary
 
-CHAMPION, CHALLENGER = "champion", "challenger"
-PRODUCTION, SHADOW, CANARY = "production", "shadow", "canary"
 # Tier A is the top decile (the sales team's default capacity of 10%), B the next two.
 TIER_BY_DECILE = np.array(["", "A", "B", "B", "C", "C", "C", "D", "D", "D", "D"], dtype=object)
 
@@ -29,7 +28,7 @@ class ServingModel:
     name: str
     version: str
     role: str  # champion | challenger
-    stage: str  # production | shadow | canary
+    stage: Stage  # production | shadow | canary
     booster: Any
     encoder: Any
     fraction: float = 0.0  # canary share (challenger in canary only)
@@ -73,7 +72,7 @@ class ServingSet:
     def canary(self) -> ServingModel | None:
         """The challenger when it serves a share of leads."""
         c = self.challenger
-        return c if c is not None and c.stage == CANARY and c.fraction > 0 else None
+        return c if c is not None and c.stage == Stage.CANARY and c.fraction > 0 else None
 
     @property
     def models(self) -> list[ServingModel]:

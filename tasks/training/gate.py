@@ -8,15 +8,24 @@ reason names every check that failed, not just the first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
-Decision = Literal["champion", "challenger", "rejected"]
+from leadops.model_state import CHALLENGER, CHAMPION, Stage
 
-# decision → (version stage tag, traffic fraction)
-STAGE_OF: dict[str, tuple[str, float]] = {
-    "champion": ("production", 1.0),
-    "challenger": ("shadow", 0.0),
-    "rejected": ("archived", 0.0),
+
+class Decision(StrEnum):
+    """What the new version becomes: the alias it takes, or rejected."""
+
+    CHAMPION = CHAMPION
+    CHALLENGER = CHALLENGER
+    REJECTED = "rejected"
+
+
+# Where each decision puts the version: its stage and traffic fraction.
+_POSITION: dict[Decision, tuple[Stage, float]] = {
+    Decision.CHAMPION: (Stage.PRODUCTION, 1.0),
+    Decision.CHALLENGER: (Stage.SHADOW, 0.0),
+    Decision.REJECTED: (Stage.ARCHIVED, 0.0),
 }
 
 
@@ -27,12 +36,12 @@ class GateResult:
     relative_auc_gain: float | None = None
 
     @property
-    def stage(self) -> str:
-        return STAGE_OF[self.decision][0]
+    def stage(self) -> Stage:
+        return _POSITION[self.decision][0]
 
     @property
     def fraction(self) -> float:
-        return STAGE_OF[self.decision][1]
+        return _POSITION[self.decision][1]
 
 
 def decide(new: dict[str, float], champion: dict[str, float] | None,
@@ -48,7 +57,7 @@ def decide(new: dict[str, float], champion: dict[str, float] | None,
         champion_version: named in the reason.
     """
     if champion is None:
-        return GateResult("champion", "first model: there is no champion yet")
+        return GateResult(Decision.CHAMPION, "first model: there is no champion yet")
     who = f"champion v{champion_version}" if champion_version else "the champion"
     gain = (new["roc_auc"] - champion["roc_auc"]) / champion["roc_auc"]
     failures = []
@@ -62,8 +71,8 @@ def decide(new: dict[str, float], champion: dict[str, float] | None,
         failures.append(f"precision at capacity drops from {champion['precision_at_capacity']:.3f} "
                         f"to {new['precision_at_capacity']:.3f}")
     if failures:
-        return GateResult("rejected", "; ".join(failures), gain)
-    return GateResult("challenger",
+        return GateResult(Decision.REJECTED, "; ".join(failures), gain)
+    return GateResult(Decision.CHALLENGER,
                       f"beats {who}: ROC-AUC {new['roc_auc']:.4f} vs {champion['roc_auc']:.4f} "
                       f"({gain:+.1%}, CI [{auc_diff_ci['low']:+.4f}, {auc_diff_ci['high']:+.4f}]), "
                       f"precision at capacity {new['precision_at_capacity']:.3f} vs "

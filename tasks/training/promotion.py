@@ -15,10 +15,13 @@ import numpy as np
 import pandas as pd
 
 from leadops import registry
+from leadops.metrics import paired_bootstrap_auc_diff, score_metrics
+from leadops.model_loader import load_model
+from leadops.model_state import CHALLENGER, CHAMPION, Stage
 from leadops.settings import Settings
 from leadops.storage import Lake
-from leadops.metrics import paired_bootstrap_auc_diff, score_metrics
-from tasks.training.gate import GateResult, decide
+from leadops.transitions import registry_transaction
+from tasks.training.gate import Decision, GateResult, decide
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +35,9 @@ class PromotionOutcome:
     auc_diff_ci: dict[str, float] | None
 
 
-def champion_scores(name: str, frame: pd.DataFrame) -> np.ndarray:
-    """The current champion's probabilities for raw lead rows, through its pyfunc interface."""
-    import mlflow.pyfunc
-
-    model = mlflow.pyfunc.load_model(registry.model_uri(name, registry.CHAMPION))
+def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np.ndarray:
+    """The champion version's probabilities for raw lead rows, through its pyfunc interface."""
+    model = load_model(settings, settings.model_name, version)
     return np.asarray(model.predict(frame), dtype=np.float64).ravel()
 
 
@@ -52,14 +53,12 @@ def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: s
     """
     client = registry.registry_client(settings)
     name = settings.model_name
-    from leadops.transitions import registry_transaction
-
     # registry_transaction: a rollout step killed half-way is completed before we decide.
     with registry_transaction(client, lake, name):
         champion = registry.get_champion(client, name)
         champion_metrics = ci = None
         if champion is not None:
-            old = champion_scores(name, test_frame)
+            old = champion_scores(settings, str(champion.version), test_frame)
             champion_metrics = score_metrics(test_labels, old, settings.capacity_fraction)
             ci = paired_bootstrap_auc_diff(test_labels, new_scores, old,
                                            settings.gate_bootstrap_samples, settings.seed)
@@ -73,12 +72,12 @@ def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: s
 
 
 def _apply(client: Any, name: str, version: str, gate: GateResult, metrics: dict[str, float]) -> None:
-    if gate.decision == "champion":
-        registry.move_alias(client, name, registry.CHAMPION, version)
-    elif gate.decision == "challenger":
+    if gate.decision == Decision.CHAMPION:
+        registry.move_alias(client, name, CHAMPION, version)
+    elif gate.decision == Decision.CHALLENGER:
         previous = registry.get_challenger(client, name)
         if previous is not None and str(previous.version) != version:
-            registry.set_stage(client, name, previous.version, "archived", 0.0,
+            registry.set_stage(client, name, previous.version, Stage.ARCHIVED, 0.0,
                                f"superseded by challenger v{version}")
-        registry.move_alias(client, name, registry.CHALLENGER, version)
+        registry.move_alias(client, name, CHALLENGER, version)
     registry.set_stage(client, name, version, gate.stage, gate.fraction, gate.reason, metrics)

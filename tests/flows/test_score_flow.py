@@ -25,7 +25,7 @@ def crm(tmp_path_factory: pytest.TempPathFactory):
 
 def test_no_champion_stops_the_flow_with_one_line(settings) -> None:
     from flows.score import score
-    from tasks.scoring.model_access import NoChampionError
+    from leadops.registry import NoChampionError
 
     with pytest.raises(NoChampionError, match="run `leadops train` first"):
         score(as_of=AS_OF)

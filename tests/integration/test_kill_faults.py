@@ -361,7 +361,7 @@ def test_rollout_step_killed_between_registry_writes_is_completed_by_the_next_ru
     settings, registry_db, tmp_path: Path
 ) -> None:
     from tasks.rollout.run import advance
-    from tasks.rollout.status import registry_status
+    from leadops.app.status import registry_status
 
     contract = load_contract(settings.contract_path)
     # The reference: the same promotion in this process, counting its registry writes.

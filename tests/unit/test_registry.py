@@ -9,11 +9,21 @@ from mlflow import MlflowClient
 
 from leadops import registry
 from leadops.contract import load_contract
+from leadops.metrics import score_metrics
+from leadops.model_state import (
+    PAUSED_TAG,
+    PREVIOUS_CHAMPION_TAG,
+    SALT_TAG,
+    STAGE_SINCE_TAG,
+    RegistryTagError,
+    Stage,
+    VersionState,
+    stage_tags,
+)
 from leadops.settings import Settings
 from leadops.storage import LocalLake
 from tasks.training import dataset as D
 from tasks.training import tracking
-from leadops.metrics import score_metrics
 from tasks.training.promotion import register_and_gate
 from tests.unit.gold_data import as_of_after, small_model, write_gold
 
@@ -85,6 +95,10 @@ def test_set_stage_and_move_alias(world: dict) -> None:
     registry.move_alias(client, name, registry.CHALLENGER, 2)
     tags = client.get_model_version(name, "1").tags
     assert (tags["stage"], tags["fraction"], tags["reason"]) == ("canary", "0.1", "canary step 1")
+    state = VersionState.from_version(client.get_model_version(name, "1"))
+    assert (state.version, state.stage, state.fraction) == ("1", Stage.CANARY, 0.1)
+    assert state.run_id == run_id
+    assert state.metrics == {"roc_auc": 0.8} and state.decided_at
     assert str(registry.get_challenger(client, name).version) == "2"
     registry.clear_alias(client, name, registry.CHALLENGER)
     assert registry.get_challenger(client, name) is None
@@ -142,3 +156,58 @@ def test_train_against_a_down_server_stops_before_any_work(settings, tmp_path) -
         next(line for line in done.stderr.splitlines() if line.startswith("leadops: error"))
     assert "MLflow tracking server http://127.0.0.1:" in last and "unreachable" in last
     assert not (settings.home / "optuna").exists()  # no search was started
+
+
+def test_a_version_state_reads_back_every_tag_the_rollout_writes() -> None:
+    tags = {**stage_tags(Stage.CANARY, 0.25, "canary step 2", {"challenger_auc": 0.71}),
+            STAGE_SINCE_TAG: "2026-03-09T00:00:00+00:00", SALT_TAG: "v3-ab12", PAUSED_TAG: "true",
+            PREVIOUS_CHAMPION_TAG: "2"}
+    state = VersionState.from_tags("scorer", "3", tags, run_id="r1")
+    assert state == VersionState(
+        version="3", stage=Stage.CANARY, fraction=0.25, reason="canary step 2",
+        since="2026-03-09T00:00:00+00:00", salt="v3-ab12", paused=True, previous_champion="2",
+        metrics={"challenger_auc": 0.71}, run_id="r1", decided_at=tags["decided_at"],
+    )
+    assert state.in_rollout
+    plain = state.as_dict()
+    assert plain["stage"] == "canary" and type(plain["stage"]) is str  # JSON as the CLI prints it
+
+
+def test_missing_or_unknown_tags_read_as_unset_and_a_bad_fraction_is_one_line() -> None:
+    bare = VersionState.from_tags("scorer", "4", {})
+    assert (bare.stage, bare.fraction, bare.paused, bare.metrics) == (None, 0.0, False, {})
+    assert not bare.in_rollout
+    assert VersionState.from_tags("scorer", "4", {"stage": "live"}).stage is None
+    assert VersionState.from_tags("scorer", "4", {"metrics": "{oops"}).metrics == {"raw": "{oops"}
+    with pytest.raises(RegistryTagError,
+                       match=r"^model scorer version 4: fraction tag 'half' is not a number$"):
+        VersionState.from_tags("scorer", "4", {"fraction": "half"})
+    with pytest.raises(RegistryTagError, match="fraction tag 1.5 is outside 0..1"):
+        VersionState.from_tags("scorer", "4", {"fraction": "1.5"})
+
+
+def test_every_stage_says_no_champion_with_the_one_error(world: dict) -> None:
+    from tasks.monitoring.champion import current_champion
+    from tasks.scoring.model_access import load_serving_set
+
+    settings = Settings(home=world["settings"].home, model_name="never-trained")
+    expected = "no champion model registered for never-trained: run `leadops train` first"
+    with pytest.raises(registry.NoChampionError, match=expected.replace("`", ".")):
+        current_champion(world["client"], settings)
+    with pytest.raises(registry.NoChampionError, match=expected.replace("`", ".")):
+        load_serving_set(settings)
+
+
+def test_no_champion_and_model_load_errors_are_defined_once() -> None:
+    import ast
+
+    root = Path(__file__).resolve().parents[2]
+    homes: dict[str, list[str]] = {}
+    for folder in ("leadops", "tasks", "flows"):
+        for path in root.joinpath(folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ClassDef) and node.name in ("NoChampionError",
+                                                                     "ModelLoadError"):
+                    homes.setdefault(node.name, []).append(path.relative_to(root).as_posix())
+    assert homes == {"NoChampionError": ["leadops/registry.py"],
+                     "ModelLoadError": ["leadops/model_loader.py"]}

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadops import registry
+from leadops.app.status import registry_status, status_text
 from leadops.contract import load_contract
 from leadops.storage import open_lake
 from tasks.rollout import manual
 from tasks.rollout.run import advance
-from tasks.rollout.status import registry_status, status_text
 from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
     NAME, add_version, mlflow_template, registry_db,
 )

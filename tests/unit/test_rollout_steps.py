@@ -8,13 +8,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadops import registry
+from leadops.app.status import registry_status
 from leadops.contract import load_contract
+from leadops.model_state import Stage, VersionState
 from leadops.storage import open_lake
-from tasks.rollout.checks import FAIL, PASS, WAIT, Verdict
-from tasks.rollout.run import advance
-from tasks.rollout.status import registry_status
-from tasks.rollout.steps import ADVANCE, PROMOTE, ROLLBACK, Position, next_position, plan_step
 from leadops.transitions import read_history
+from tasks.rollout.checks import FAIL, PASS, WAIT, Verdict
+from tasks.rollout.run import advance, step
+from tasks.rollout.steps import (
+    ADVANCE, PROMOTE, ROLLBACK, Position, RolloutState, next_position, plan_step,
+)
 from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
     NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
 )
@@ -62,6 +65,30 @@ def test_the_path_is_shadow_then_each_canary_step_then_production() -> None:
     assert plan_step("2", Position("canary", 1.0), Verdict(PASS, "ok"), steps).action == PROMOTE
     assert plan_step("2", Position("canary", 0.5), Verdict(FAIL, "worse"), steps).action == ROLLBACK
     assert not plan_step("2", Position("shadow", 0.0), Verdict(WAIT, "few"), steps).transition
+
+
+def test_a_step_reads_evidence_only_for_a_challenger_in_rollout() -> None:
+    champion = VersionState("1", Stage.PRODUCTION, 1.0)
+    checked: list[str] = []
+
+    def check(state: RolloutState, as_of: datetime) -> Verdict:
+        checked.append(state.challenger.version)
+        return Verdict(PASS, "better")
+
+    def decide(state: RolloutState, verdict: Verdict, as_of: datetime):
+        challenger = state.challenger
+        return plan_step(challenger.version, Position.of(challenger), verdict, (0.1, 1.0)), []
+
+    cases = {
+        "no challenger": RolloutState(champion, None),
+        "paused": RolloutState(champion, VersionState("2", Stage.CANARY, 0.1, paused=True)),
+        "archived": RolloutState(champion, VersionState("2", Stage.ARCHIVED, 0.0)),
+        "shadow": RolloutState(champion, VersionState("2", Stage.SHADOW, 0.0)),
+    }
+    actions = {name: step(state, WEEK0, check, decide)[0].action for name, state in cases.items()}
+    assert actions == {"no challenger": "idle", "paused": "hold", "archived": "idle", "shadow": ADVANCE}
+    assert checked == ["2"]  # only the shadow challenger's evidence was read
+    assert RolloutState(champion, None).as_dict()["champion"]["stage"] == "production"
 
 
 def test_too_little_evidence_waits_and_says_so(world) -> None:

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from leadops import registry
+from leadops.model_loader import ModelLoadError
+from leadops.registry import NoChampionError
 from leadops.settings import Settings, get_settings
-from tasks.scoring.model_access import ModelLoadError, NoChampionError, load_serving_set
+from tasks.scoring.model_access import load_serving_set
 from test_scoring_support import artifact_folder, register, train_tiny, typed_week, write_crm
 
 

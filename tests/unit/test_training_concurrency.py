@@ -49,7 +49,8 @@ def test_two_runs_finishing_at_once_cannot_both_win(settings, registry_db, monke
         info, run_id, rows, _ = _logged_model(settings, contract, frame.head(300), as_of, seed=0)
         first = registry.register_version(client, settings.model_name, info.model_uri, run_id, model_id=info.model_id)
         registry.move_alias(client, settings.model_name, registry.CHAMPION, first.version)
-        monkeypatch.setattr(promotion, "champion_scores", lambda name, test: np.full(len(test), 0.5))
+        monkeypatch.setattr(promotion, "champion_scores",
+                            lambda settings, version, test: np.full(len(test), 0.5))
     candidates = [_logged_model(settings, contract, frame, as_of, seed) for seed in (1, 2)]
 
     # Widen the race: each run looks at the champion, then dawdles before deciding.

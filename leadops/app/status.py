@@ -1,0 +1,62 @@
+"""Registry and rollout state for people: who serves, who is being tried, what happened last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadops.model_state import CHALLENGER, CHAMPION
+from leadops.registry import registry_client
+from leadops.settings import Settings
+from leadops.storage import Lake, open_lake
+from leadops.transitions import pending, read_history
+from tasks.rollout.run import rollout_state
+
+
+def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any]:
+    """Champion, challenger and the last ``limit`` rollout transitions (newest first).
+
+    An interrupted transition is reported, not completed (``rollout_state`` without the lake).
+    """
+    return {
+        "model_name": name,
+        **rollout_state(client, name).as_dict(),
+        "transitions": list(reversed(read_history(lake)[-limit:])),
+        "interrupted": _interrupted(lake),
+    }
+
+
+def _interrupted(lake: Lake) -> dict[str, Any] | None:
+    """A transition a killed process left half-written (the next rollout run completes it)."""
+    record = pending(lake)
+    if record is None:
+        return None
+    return {"version": record["version"], "transitions": record["transitions"]}
+
+
+def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
+    """``status`` for the configured registry and lake."""
+    return status(registry_client(settings), open_lake(settings), settings.model_name, limit)
+
+
+def status_text(state: dict[str, Any]) -> str:
+    """A few lines for the terminal."""
+    lines = [f"model {state['model_name']}"]
+    for role in (CHAMPION, CHALLENGER):
+        version = state[role]
+        if version is None:
+            lines.append(f"  {role}: none")
+            continue
+        paused = " (paused)" if version["paused"] else ""
+        lines.append(f"  {role}: v{version['version']} {version['stage']} "
+                     f"{version['fraction']:.0%}{paused} - {version['reason'] or ''}")
+    if state.get("interrupted"):
+        steps = ", ".join(f"v{t['version']} → {t['stage']}"
+                          for t in state["interrupted"]["transitions"])
+        lines.append(f"  interrupted transition: {steps} "
+                     "(half-written; the next rollout run completes it)")
+    if state["transitions"]:
+        lines.append("  last transitions:")
+    for step in state["transitions"]:
+        lines.append(f"    {step['as_of']}  v{step['version']}: {step['previous_stage']} → "
+                     f"{step['stage']} {step['fraction']:.0%}  ({step['reason']})")
+    return "\n".join(lines)
