@@ -59,13 +59,16 @@ def start_api(home: Path, log_path: Path, **settings: str) -> tuple[subprocess.P
     raise AssertionError(f"api did not start: {log_path.read_text()[-3000:]}")
 
 
-def stop(proc: subprocess.Popen) -> int:
+def stop(proc: subprocess.Popen, log_path: Path) -> None:
+    """SIGTERM, as systemd or docker stop send it; uvicorn shuts down, then re-raises it."""
     proc.send_signal(signal.SIGTERM)
     try:
-        return proc.wait(timeout=60)
+        code = proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
+    assert code in (0, -signal.SIGTERM), log_path.read_text()[-3000:]
+    assert "Application shutdown complete" in log_path.read_text()
 
 
 def records(path: Path, n: int) -> list[dict]:
@@ -220,7 +223,7 @@ def test_metrics_and_docs_are_served(world: dict) -> None:
 
 
 def test_a_graceful_stop_leaves_one_served_log_row_per_answered_lead(world: dict) -> None:
-    assert stop(world["proc"]) == 0
+    stop(world["proc"], world["root"] / "api.log")
     log = open_lake(world["settings"]).read_table(PREDICTION_LOG)
     online = log[log[plog.BATCH_ID].str.startswith("online-") & log[plog.SERVED]]
     assert len(online) == world["answered"]["leads"] > 400
@@ -240,6 +243,6 @@ def test_without_a_model_leads_are_answered_from_the_fallback_column(tmp_path: P
         statuses = [httpx.post(url + "/v1/leads/score", json=lead).status_code for _ in range(3)]
         assert statuses[:2] == [200, 200] and statuses[2] == 429
     finally:
-        assert stop(proc) == 0
+        stop(proc, tmp_path / "api.log")
     log = open_lake(Settings(home=tmp_path / "home")).read_table(PREDICTION_LOG)
     assert log[plog.ARM].tolist() == ["fallback"] * 3 and log[plog.SERVED].all()
