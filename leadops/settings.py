@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_CONTRACT = Path(__file__).parent / "contracts" / "synthetic_crm.yaml"
@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     task_runner: Literal["thread", "dask"] = "thread"
     dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); none: a LocalCluster per run.")
     dask_workers: int = Field(2, ge=1, description="Workers of the LocalCluster started when no dask_address.")
+
+    # online scoring API (leadops api)
+    api_keys: SecretStr = Field(SecretStr(""), description="Comma-separated API keys; needed beyond loopback.")
+    api_rate_limit_per_minute: int = Field(6000, ge=0, description="Requests per key per minute; 0: no limit.")
+    api_max_body_bytes: int = Field(2_000_000, ge=1_024, description="Larger request bodies answer 413.")
+    api_max_leads: int = Field(1000, ge=1, le=1000, description="Leads per request.")
+    api_reload_seconds: float = Field(5.0, gt=0, description="How often the registry aliases are re-read.")
+    api_fallback_column: str | None = Field(None, description="Contract column answered without a model.")
+    api_log_flush_seconds: float = Field(2.0, gt=0, description="Prediction-log buffer flush interval.")
+    api_log_flush_rows: int = Field(5000, ge=1, description="Flush the buffer early at this many rows.")
 
     @field_validator("lake_root", "artifact_root", "landing_root")
     @classmethod

@@ -371,6 +371,19 @@ def serve(
 
 
 @app.command()
+def api(
+    host: str = typer.Option("127.0.0.1", "--host", help="Bind address; beyond loopback needs LEADOPS_API_KEYS."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port of the scoring API."),
+    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes (one core each)."),
+) -> None:
+    """Serve online scoring (POST /v1/leads/score, /ready, /metrics, /docs) until Ctrl-C or SIGTERM."""
+    from leadops.app.api.process import run_api
+    from leadops.settings import get_settings
+
+    run_api(get_settings(), host, port, workers)
+
+
+@app.command()
 def demo(
     fast: bool = typer.Option(False, "--fast", help="Smaller weeks and fewer trials (about 3 minutes)."),
     fresh: bool = typer.Option(False, "--fresh", help="Delete a previous demo run in LEADOPS_HOME first "

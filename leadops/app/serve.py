@@ -57,6 +57,9 @@ def serve(settings: Settings, host: str, port: int | None, with_mlflow: bool,
             os.environ.setdefault("PREFECT_API_AUTH_STRING", os.environ[AUTH_VARIABLE])
         echo(f"Prefect UI:  {api.removesuffix('/api')}   (state in {settings.home / 'prefect-server'})")
         echo(f"  in another terminal: export PREFECT_API_URL={os.environ['PREFECT_API_URL']}")
+        from leadops.app.api.process import api_server
+
+        echo(f"Scoring API: {stack.enter_context(api_server(settings, host))}/docs")
         if with_mlflow:
             echo(f"MLflow UI:   {stack.enter_context(mlflow_ui(settings))}")
         else:
@@ -72,4 +75,4 @@ def serve(settings: Settings, host: str, port: int | None, with_mlflow: bool,
                           print_starting_message=False)
         except KeyboardInterrupt:
             pass
-    echo("stopped the Prefect server" + (" and the MLflow UI" if with_mlflow else ""))
+    echo("stopped the Prefect server, the scoring API" + (" and the MLflow UI" if with_mlflow else ""))

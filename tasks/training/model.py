@@ -50,8 +50,15 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
     # A DataFrame hint is one MLflow infers no schema from: the signature (built from
     # the contract) stays the only input check, and MLflow's "add type hints" nag stays quiet.
     def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> np.ndarray:
-        """Conversion probability per row (1-D float array)."""
-        return self.predict_proba(pd.DataFrame(model_input))
+        """Conversion probability per row (1-D float array).
+
+        Raises:
+            ValueError: a numeric column holds a value that is not a number (the
+                signature types numeric columns loosely, so the check is made here).
+        """
+        frame = pd.DataFrame(model_input)
+        check_numbers(frame, self.encoder.spec["numeric"])
+        return self.predict_proba(frame)
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Probabilities for raw lead rows, skipping MLflow's per-row schema checks."""
@@ -76,6 +83,22 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
         return reasons
 
 
+def check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
+    """Refuse numeric columns holding text that is not a number ("abc"); ints and floats pass.
+
+    Raises:
+        ValueError: one line naming the column, the count and an example value.
+    """
+    for name in columns:
+        if name not in frame.columns or frame[name].dtype.kind in "iufb":
+            continue
+        values = frame[name]
+        bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        if bad.any():
+            raise ValueError(f"column {name}: {int(bad.sum())} value(s) not a number, "
+                             f"e.g. {values[bad].iloc[0]!r}")
+
+
 def save_parts(booster: xgb.Booster, encoder: FeatureEncoder, folder: Path) -> dict[str, str]:
     """Write the two artifacts; returns the ``artifacts`` mapping for ``log_model``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -93,9 +116,13 @@ def input_signature(contract: Any) -> Any:
     """
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, DataType, Schema
-    from mlflow.types.schema import AnyType, Array
+    from mlflow.types.schema import AnyType
 
-    types = {"numeric": DataType.double, "boolean": DataType.boolean, "categorical": DataType.string,
+    # Numeric and multi-valued columns are typed loosely (AnyType): MLflow refuses to cast
+    # int64 to double ("Can not safely convert"), so a frame read from a CSV or from JSON
+    # records with whole numbers would be refused; ``predict`` checks the numbers itself.
+    # A multi-valued column arrives as a list (silver, JSON) or a "a|b" string (CSV).
+    types = {"numeric": AnyType(), "boolean": DataType.boolean, "categorical": DataType.string,
              "email": DataType.string, "text": DataType.string}
     required = set(contract.required_lead_columns)
     specs = [ColSpec(DataType.string, contract.entity_id, required=False),
@@ -103,6 +130,6 @@ def input_signature(contract: Any) -> Any:
              # timestamps silver holds; the encoder parses any timestamp form itself.
              ColSpec(AnyType(), contract.event_time, required=contract.event_time in required)]
     for column in contract.features:
-        kind = Array(DataType.string) if column.role == "multi_valued" else types[column.role]
+        kind = AnyType() if column.role == "multi_valued" else types[column.role]
         specs.append(ColSpec(kind, column.name, required=column.name in required))
     return ModelSignature(inputs=Schema(specs), outputs=Schema([ColSpec(DataType.double)]))

@@ -14,6 +14,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from leadops.contract import Contract
+from leadops.cutpoints import score_cutpoints
 from leadops.settings import Settings
 from leadops.storage import Lake
 from tasks.training import artifacts, dataset, pipeline, promotion, tracking
@@ -53,7 +54,8 @@ def log_to_mlflow(settings: Settings, run_id: str, candidate: pipeline.Candidate
                   training: dataset.TrainingSet, contract: Contract, config: dict[str, Any]) -> Any:
     artifacts.log_candidate(settings, run_id, candidate, training, config, settings.optuna_storage_uri)
     example = training.test[contract.lead_columns].head(5)
-    return tracking.log_model(settings, run_id, candidate.booster, candidate.encoder, contract, example)
+    return tracking.log_model(settings, run_id, candidate.booster, candidate.encoder, contract, example,
+                              score_cutpoints(candidate.test_scores))
 
 
 @task(name="register-and-gate", cache_policy=NO_CACHE)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from leadops.contract import Contract
+from leadops.cutpoints import METADATA_KEY
 from leadops.settings import Settings
 
 EXPERIMENT = "leadops-train"
@@ -160,8 +161,11 @@ def study_summary(search: Any, storage_uri: str) -> str:
 
 
 def log_model(settings: Settings, run_id: str, booster: Any, encoder: Any, contract: Contract,
-              input_example: Any) -> Any:
+              input_example: Any, score_cutpoints: list[float] | None = None) -> Any:
     """Log the pyfunc model (booster + encoder artifacts) with signature and example.
+
+    ``score_cutpoints`` (``leadops.cutpoints``, from the test-window scores) go into the
+    MLmodel metadata: online scoring cuts deciles and tiers from them.
 
     Returns:
         MLflow's ModelInfo (``model_uri``, ``model_id``).
@@ -183,7 +187,8 @@ def log_model(settings: Settings, run_id: str, booster: Any, encoder: Any, contr
             signature=input_signature(contract), input_example=input_example,
             # Pinned from this environment: inferring them would run the model in a subprocess.
             pip_requirements=[f"{p}=={metadata.version(p)}" for p in _MODEL_REQUIREMENTS],
-            metadata={"contract": contract.name, "needs": "the leadops package (tasks.training.model)"},
+            metadata={"contract": contract.name, "needs": "the leadops package (tasks.training.model)",
+                      **({METADATA_KEY: score_cutpoints} if score_cutpoints else {})},
         )
 
 

@@ -29,7 +29,10 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> dict:
     booster, encoder = small_model(rows, contract, D.LABEL)
     run_id = tracking.start_run(settings, "manual", {})
     info = tracking.log_model(settings, run_id, booster, encoder, contract, rows[contract.lead_columns].head(3))
-    return {"info": info, "rows": rows, "contract": contract, "booster": booster, "encoder": encoder}
+    cut_info = tracking.log_model(settings, run_id, booster, encoder, contract, None,
+                                  score_cutpoints=[k / 10 for k in range(1, 10)])
+    return {"info": info, "rows": rows, "contract": contract, "booster": booster, "encoder": encoder,
+            "cut_info": cut_info}
 
 
 def test_pyfunc_predict_returns_probabilities_for_raw_silver_rows(logged: dict) -> None:
@@ -88,3 +91,46 @@ def test_model_is_logged_with_signature_and_input_example(logged: dict, tmp_path
     assert inputs[contract.event_time].required and not inputs["country"].required
     assert meta.saved_input_example_info is not None
     assert isinstance(pd.DataFrame(meta.load_input_example(meta.artifact_path)), pd.DataFrame)
+
+
+def test_champion_pyfunc_accepts_frames_read_from_csv_and_json_records(logged: dict, tmp_path: Path) -> None:
+    # CSV readers and JSON decoders give int64 columns for whole numbers; MLflow refuses
+    # int64 -> double, so a double-typed signature made both callers fail.
+    model = mlflow.pyfunc.load_model(logged["info"].model_uri)
+    contract = logged["contract"]
+    silver = logged["rows"][contract.lead_columns].head(30).copy()
+    for name in contract.by_role("numeric"):
+        silver[name] = silver[name].fillna(0).round().astype("int64")
+    raw = silver.copy()
+    raw["technographics"] = ["|".join(v) for v in raw["technographics"]]
+    path = tmp_path / "leads.csv"
+    raw.to_csv(path, index=False)
+    from_csv = pd.read_csv(path)
+    assert from_csv["page_views"].dtype == np.int64
+    records = pd.DataFrame(json.loads(silver.assign(created_at=silver["created_at"].astype(str))
+                                      .to_json(orient="records")))
+    assert records["page_views"].dtype == np.int64
+    expected = logged["booster"].inplace_predict(logged["encoder"].transform(silver))
+    np.testing.assert_allclose(np.asarray(model.predict(from_csv)), expected, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(model.predict(records)), expected, rtol=1e-6)
+
+
+def test_pyfunc_refuses_a_numeric_column_holding_text(logged: dict) -> None:
+    model = mlflow.pyfunc.load_model(logged["info"].model_uri)
+    rows = logged["rows"][logged["contract"].lead_columns].head(3).copy()
+    rows["page_views"] = ["12", "abc", None]
+    with pytest.raises(Exception, match="page_views.*'abc'"):
+        model.predict(rows)
+
+
+def test_score_cutpoints_travel_in_the_logged_model(logged: dict) -> None:
+    from mlflow.models import get_model_info
+
+    from leadops.cutpoints import METADATA_KEY, deciles_at, score_cutpoints
+
+    scores = np.linspace(0.0, 1.0, 1001)
+    cuts = score_cutpoints(scores)
+    info = logged["cut_info"]
+    assert get_model_info(info.model_uri).metadata[METADATA_KEY] == pytest.approx(cuts)
+    # Fixed cut-points place a lead alone as the whole reference would: 10% per decile.
+    assert np.bincount(deciles_at(scores[:-1], cuts), minlength=11)[1:].tolist() == [100] * 10

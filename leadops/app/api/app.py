@@ -1,0 +1,131 @@
+"""The FastAPI app: ``create_app()`` builds it from the settings and the data contract.
+
+Routes: ``POST /v1/leads/score``, ``GET /health``, ``GET /ready``, ``GET /metrics`` and the
+OpenAPI page at ``/docs``. Run it with ``leadops api`` (uvicorn, ``factory=True``).
+"""
+
+# No `from __future__ import annotations` here: FastAPI reads the route's annotations at
+# runtime, and the request model is a local class built from the contract at start-up.
+
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import BackgroundTasks, FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from leadops.app.api.answer import (
+    FALLBACK,
+    fallback_answer,
+    score_leads,
+    shadow_rows,
+    typed_leads,
+    utc_now,
+)
+from leadops.app.api.log_buffer import LogBuffer
+from leadops.app.api.metrics import ApiMetrics
+from leadops.app.api.models import field_names, ignored_fields, lead_model, leads_body, score_model
+from leadops.app.api.security import Gate, RateLimiter, parse_keys
+from leadops.app.api.serving import Serving, ServingHolder
+from leadops.contract import Contract, load_contract
+from leadops.errors import LeadOpsError
+from leadops.settings import Settings, get_settings
+from leadops.storage import open_lake
+
+log = logging.getLogger(__name__)
+SCORE_ROUTE = "/v1/leads/score"
+
+
+class FallbackColumnError(LeadOpsError):
+    """LEADOPS_API_FALLBACK_COLUMN names no numeric column of the contract."""
+
+
+def check_fallback(contract: Contract, column: str | None) -> None:
+    if column is not None and column not in contract.by_role("numeric"):
+        raise FallbackColumnError(f"LEADOPS_API_FALLBACK_COLUMN={column}: not a numeric column of contract "
+                                  f"{contract.name} ({', '.join(contract.by_role('numeric'))})")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The scoring service for the settings' registry, lake and contract."""
+    settings = settings or get_settings()
+    contract = load_contract(settings.contract_path)
+    check_fallback(contract, settings.api_fallback_column)
+    lake = open_lake(settings)
+    holder = ServingHolder(settings, contract, lake)
+    buffer = LogBuffer(lake, settings.api_log_flush_seconds, settings.api_log_flush_rows)
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        await run_in_threadpool(holder.start)  # the first load may take a second or two
+        buffer.start()
+        yield
+        # uvicorn runs this after in-flight requests finish (SIGTERM, Ctrl-C): nothing answered is lost.
+        holder.stop()
+        await run_in_threadpool(buffer.close)
+
+    app = FastAPI(title=f"LeadOps online scoring ({contract.name})", lifespan=lifespan,
+                  description="Score leads with the registered champion (and canary challenger). "
+                              "Send X-API-Key when LEADOPS_API_KEYS is set.")
+    app.add_middleware(Gate, keys=parse_keys(settings.api_keys.get_secret_value()),
+                       limiter=RateLimiter(settings.api_rate_limit_per_minute),
+                       max_body=settings.api_max_body_bytes, on_reject=metrics.error)
+    app.state.holder, app.state.buffer = holder, buffer
+    _routes(app, settings, contract, holder, buffer, metrics)
+    return app
+
+
+def _routes(app: FastAPI, settings: Settings, contract: Contract, holder: ServingHolder,
+            buffer: LogBuffer, metrics: ApiMetrics) -> None:
+    Leads = leads_body(lead_model(contract), settings.api_max_leads)
+    names = field_names(contract)
+    fallback = settings.api_fallback_column
+
+    @app.post(SCORE_ROUTE, response_model=score_model(contract), summary="Score one lead or a list of leads")
+    def score(leads: Leads, background: BackgroundTasks, reasons: bool = True) -> Response:  # type: ignore[valid-type]
+        """One lead object, or a list of up to ``api_max_leads``, with the contract's column names."""
+        started, now, state = time.perf_counter(), utc_now(), holder.current
+        rows = leads.root
+        table = typed_leads(contract, {c: [getattr(r, n) for r in rows] for c, n in names.items()}, now)
+        if isinstance(state, Serving):
+            mode = settings.reasons_mode if reasons else None
+            answer, scored = score_leads(contract, state.answering, state.cutpoints, table, now, mode)
+            if state.shadow is not None:  # after the response: shadow scores are logged, never returned
+                background.add_task(lambda: buffer.add(shadow_rows(state.shadow, table, contract, scored, now)))
+        elif fallback is not None:
+            answer = fallback_answer(contract, fallback, settings.model_name, table, now)
+        else:
+            return JSONResponse({"detail": f"not ready: {state.reason}"}, status_code=503)
+        buffer.add(answer.log_rows)
+        request_id = uuid.uuid4().hex
+        metrics.observe(SCORE_ROUTE, answer.arms, time.perf_counter() - started)
+        body = {"request_id": request_id, "leads": answer.results, "ignored_fields": ignored_fields(rows)}
+        return JSONResponse(body, headers={"X-Request-ID": request_id}, background=background)
+
+    @app.get("/health", summary="The process answers")
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/ready", summary="A model (or the fallback column) is loaded and answers")
+    def ready() -> JSONResponse:
+        state = holder.current
+        extra = {"reload_error": holder.last_error, "log": {"pending_rows": buffer.pending_rows,
+                                                            "error": buffer.last_error}}
+        if isinstance(state, Serving):
+            return JSONResponse({**state.describe(), **extra})
+        if fallback is not None:
+            return JSONResponse({"ready": True, "mode": FALLBACK, "column": fallback, "reason": state.reason,
+                                 **extra})
+        return JSONResponse({"ready": False, "reason": state.reason, **extra}, status_code=503)
+
+    @app.get("/metrics", summary="Prometheus metrics")
+    def prometheus() -> Response:
+        state = holder.current
+        served = [] if not isinstance(state, Serving) else [
+            (m.role, m.stage, m.version) for m in [*state.answering.models, *([state.shadow] if state.shadow else [])]]
+        metrics.serving(served)
+        return Response(metrics.render(buffer.pending_rows), media_type=metrics.content_type)

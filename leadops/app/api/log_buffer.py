@@ -1,0 +1,95 @@
+"""Prediction-log rows buffered in memory and appended to the Delta log in batches.
+
+One Delta commit per answered request would cost a commit per lead and thousands
+of small files; rows are flushed every ``api_log_flush_seconds``, or sooner when
+``api_log_flush_rows`` are waiting, and on shutdown (SIGTERM). What a kill -9 loses
+is the unflushed buffer: at most one flush interval of answers, or longer while a
+batch score run holds the prediction log's lock (the flush waits for it, keeping rows).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pyarrow as pa
+
+from leadops import prediction_log as plog
+from leadops.errors import one_line
+from leadops.journal import lake_lock, recover
+from leadops.storage import Lake
+from tasks.scoring.batch import TRANSACTION
+
+log = logging.getLogger(__name__)
+
+
+class LogBuffer:
+    """Thread-safe buffer with a background flusher (``start``/``close``)."""
+
+    def __init__(self, lake: Lake, flush_seconds: float, flush_rows: int) -> None:
+        self.lake, self.flush_seconds, self.flush_rows = lake, flush_seconds, flush_rows
+        self._parts: list[pa.Table] = []
+        self._rows = 0
+        self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.flushed_rows = 0
+        self.last_error: str | None = None
+
+    @property
+    def pending_rows(self) -> int:
+        return self._rows
+
+    def add(self, rows: pa.Table) -> None:
+        with self._lock:
+            self._parts.append(rows)
+            self._rows += rows.num_rows
+            if self._rows >= self.flush_rows:
+                self._wake.set()
+
+    def flush(self, lock_timeout: float = 1.0) -> int:
+        """Append everything buffered in one commit; rows stay buffered if it fails."""
+        with self._flushing:
+            with self._lock:
+                parts, self._parts, self._rows = self._parts, [], 0
+            if not parts:
+                return 0
+            rows = pa.concat_tables(parts)
+            try:
+                # The batch score run's lock: its undo of a failed run restores the log to
+                # the version before it, which must not drop online rows appended meanwhile.
+                with lake_lock(self.lake, TRANSACTION, timeout=lock_timeout):
+                    recover(self.lake, TRANSACTION)
+                    plog.append_log(self.lake, rows)
+            except Exception as exc:  # noqa: BLE001 (lock held by a batch run, storage down: retry)
+                with self._lock:
+                    self._parts.insert(0, rows)
+                    self._rows += rows.num_rows
+                self.last_error = one_line(exc)
+                log.warning("prediction log: %d rows kept for the next flush (%s)", rows.num_rows, self.last_error)
+                return 0
+            self.flushed_rows += rows.num_rows
+            self.last_error = None
+            return rows.num_rows
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="leadops-api-log", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait(self.flush_seconds)
+            self._wake.clear()
+            self.flush()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop the flusher and flush what is left (waiting up to ``timeout`` for the lock)."""
+        self._closed.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout)
+        self.flush(lock_timeout=timeout)
+        if self._rows:
+            log.error("prediction log: %d rows could not be written at shutdown (%s)", self._rows, self.last_error)
