@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
 
+from leadops.settings import Settings
 from tasks.training import search as S
 from tasks.training.dataset import time_series_folds
 
@@ -79,6 +81,28 @@ def test_budget_only_timeout_means_as_many_trials_as_fit() -> None:
     assert S.search_budget(20, None, None, None) == (20, None)
     assert S.search_budget(20, 600.0, None, 60.0) == (None, 60.0)
     assert S.search_budget(20, 600.0, 5, None) == (5, 600.0)
+
+
+def test_search_config_takes_the_run_options_over_the_settings(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, trials=20, train_timeout_seconds=600, seed=5)
+    started = datetime(2026, 3, 9, 6, 30, tzinfo=UTC)
+    config = S.search_config_from(settings, trials=None, timeout_seconds=None, workers=2,
+                                  started=started)
+    assert (config.trials, config.timeout_seconds, config.workers) == (20, 600, 2)
+    assert (config.seed, config.storage_uri, config.runner) == (5, settings.optuna_storage_uri, "process")
+    assert config.study_name.startswith(f"{settings.model_name}-20260309-063000-")
+    only_timeout = S.search_config_from(settings, timeout_seconds=60, started=started)
+    assert (only_timeout.trials, only_timeout.timeout_seconds) == (None, 60)
+    # Two runs started in the same second never share a study.
+    assert only_timeout.study_name != config.study_name
+
+
+def test_search_config_on_dask_gives_each_cluster_worker_a_share(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, task_runner="dask", dask_workers=3,
+                        dask_address="tcp://127.0.0.1:8786")
+    config = S.search_config_from(settings, trials=6, workers=1)
+    assert (config.runner, config.workers, config.dask_address) == ("dask", 3, "tcp://127.0.0.1:8786")
+    assert S.search_config_from(settings, trials=6, workers=5).workers == 5
 
 
 def test_a_study_without_a_completed_trial_is_one_clear_error(tmp_path: Path) -> None:
