@@ -38,12 +38,13 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     assessment = assess_window(inputs, moment)
     links = publish_report(assessment, moment)
     retrain = request_retrain(assessment, moment, inputs.champion)
-    trained = _train_here(assessment.decision.reason, moment) if retrain["route"] == "subflow" else None
-    if retrain["claimed"] and retrain["route"] == "subflow" and trained is None:
-        retrain = {**retrain, "claimed": False, "why": "the train run failed; the cooldown was released"}
+    trained = _train_here(assessment.decision.reason, moment) if retrain.route == "subflow" else None
+    if retrain.route == "subflow" and trained is None:
+        retrain = retrain.train_failed()
     context = {
         "as_of": moment, "window": inputs.window, "model_name": inputs.champion.name,
-        "model_version": inputs.champion.version, "retrain_triggered": retrain["claimed"], "retrain": retrain,
+        "model_version": inputs.champion.version, "retrain_triggered": retrain.claimed,
+        "retrain": retrain.as_dict(),
         "train": trained, "rows": {"current": len(inputs.current), "reference": len(inputs.reference),
                                     "evidently_sample": min(len(inputs.current), EVIDENTLY_SAMPLE_ROWS)},
         "reference_cached": inputs.reference_cached, **links,
