@@ -33,7 +33,7 @@ from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
 from tasks.monitoring.assess import Thresholds, assess  # noqa: E402
 from leadops.maturity import label_matured  # noqa: E402
 from leadops.psi import fit_baseline, monitored_columns  # noqa: E402
-from tests.unit.gold_data import gold_frame  # noqa: E402
+from tests.support.gold import gold_frame  # noqa: E402
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 
@@ -86,8 +86,8 @@ def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
     from leadops.storage import open_lake
     from leadops.tables import GOLD_LEADS, silver
     from leadops import prediction_log as plog
-    from tests.unit.gold_data import typed_leads
-    from tests.unit.test_rollout_support import register_real_model
+    from tests.support.gold import typed_leads
+    from tests.support.rollout import register_real_model
 
     get_settings.cache_clear()
     prepare_runtime()  # PREFECT_HOME under the scratch home, a start-up timeout fit for 2 cores

@@ -44,7 +44,7 @@ def main() -> None:
         from tasks.training.dataset import build_training_set, time_series_folds
         from tasks.features.encoder import FeatureEncoder
         from tasks.training.search import SearchConfig, booster_params, run_search
-        from tests.unit.gold_data import as_of_after, write_gold
+        from tests.support.gold import as_of_after, write_gold
 
         get_settings.cache_clear()
         prepare_runtime()

@@ -23,8 +23,8 @@ from leadops.tables import GOLD_LEADS, silver
 from tasks.monitoring.champion import predictor
 from tasks.monitoring.trigger import read_state
 from leadops import prediction_log as plog
-from tests.unit.gold_data import gold_frame, typed_leads
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
+from tests.support.gold import gold_frame, typed_leads
+from tests.support.rollout import (  # noqa: F401 (fixtures)
     NAME, mlflow_template, register_real_model, registry_db,
 )
 

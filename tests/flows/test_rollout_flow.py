@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from leadops import registry
 from leadops.contract import load_contract
 from leadops.storage import open_lake
-from tests.flows.artifacts import latest_artifact
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
+from tests.support.artifacts import latest_artifact
+from tests.support.rollout import (  # noqa: F401 (fixtures)
     NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
 )
 

@@ -18,7 +18,7 @@ from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
 from tasks.training import search as S
 from test_training_search import data  # noqa: F401 (the same seeded search data)
-from test_scoring_support import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
+from tests.support.scoring import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from leadops.storage import open_lake
 from tasks.rollout import manual
 from tasks.rollout.run import advance
 from tasks.rollout.status import registry_status, status_text
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
+from tests.support.rollout import (  # noqa: F401 (fixtures)
     NAME, add_version, mlflow_template, registry_db,
 )
 

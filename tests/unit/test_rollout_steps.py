@@ -15,7 +15,7 @@ from tasks.rollout.run import advance
 from tasks.rollout.status import registry_status
 from tasks.rollout.steps import ADVANCE, PROMOTE, ROLLBACK, Position, next_position, plan_step
 from leadops.transitions import read_history
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
+from tests.support.rollout import (  # noqa: F401 (fixtures)
     NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
 )
 

@@ -8,7 +8,7 @@ import pytest
 from leadops import registry
 from leadops.settings import Settings, get_settings
 from tasks.scoring.model_access import ModelLoadError, NoChampionError, load_serving_set
-from test_scoring_support import artifact_folder, register, train_tiny, typed_week, write_crm
+from tests.support.scoring import artifact_folder, register, train_tiny, typed_week, write_crm
 
 
 @pytest.fixture(scope="module")
