@@ -28,9 +28,7 @@ from leadops.journal import recover
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import Lake, LocalLake, open_lake
 from tests.support.ingest import lead, write_csv
-from tests.support.rollout import (  # noqa: F401 (fixtures)
-    NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
-)
+from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
 
 pytestmark = pytest.mark.slow
 

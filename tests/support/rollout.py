@@ -3,14 +3,12 @@ registered versions, prediction-log rows as the score stage writes them, silver 
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pytest
 
 from leadops import registry
 from leadops.contract import Contract
@@ -75,25 +73,6 @@ def write_outcomes(lake: Lake, contract: Contract, frame: pd.DataFrame) -> None:
     })
     existing = lake.read_table(silver("outcomes"))
     lake.overwrite_table(silver("outcomes"), pd.concat([existing, outcomes], ignore_index=True) if len(existing) else outcomes)
-
-
-@pytest.fixture(scope="session")
-def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty, migrated MLflow SQLite database: creating one costs 5-15 s, copying it ~0."""
-    from mlflow import MlflowClient
-
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_registered_models()
-    return path
-
-
-@pytest.fixture
-def registry_db(settings, mlflow_template: Path) -> Path:
-    """The settings' tracking database, started from the migrated template."""
-    target = Path(settings.home) / "mlflow.db"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(mlflow_template, target)
-    return target
 
 
 def register_real_model(settings, contract: Contract, frame: pd.DataFrame, as_of: datetime,

@@ -15,7 +15,6 @@ from leadops.storage import open_lake
 from tasks.training import promotion, tracking
 from leadops.maturity import LABEL
 from tests.support.gold import as_of_after, write_gold
-from tests.support.rollout import mlflow_template, registry_db  # noqa: F401 (fixtures)
 
 
 def _logged_model(settings, contract, frame, as_of, seed: int):
