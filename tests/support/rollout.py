@@ -4,7 +4,6 @@ registered versions, prediction-log rows as the score stage writes them, silver 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ from leadops.storage import Lake
 from leadops.tables import silver
 from leadops import prediction_log as plog
 from tasks.scoring.routing import route_to_canary
+from tests.support.models import register, tiny_model
 
 NAME = "leadops-lead-scorer"
 
@@ -79,21 +79,10 @@ def register_real_model(settings, contract: Contract, frame: pd.DataFrame, as_of
                         gold_version: int | None, alias: str = "champion") -> str:
     """A tiny real XGBoost pyfunc model logged and registered the way the train stage does,
     with its lineage tags (gold version, as-of); returns the version."""
-    import xgboost as xgb
-
-    from tasks.training import tracking
     from leadops.maturity import LABEL, label_matured
-    from tasks.features.encoder import FeatureEncoder
 
     train = label_matured(frame, contract, as_of)
-    encoder = FeatureEncoder.fit(train, contract, cap=5)
-    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 2},
-                        xgb.DMatrix(encoder.transform(train), label=train[LABEL]), num_boost_round=10)
+    booster, encoder = tiny_model(train, train[LABEL], contract, rounds=10, cap=5)
     tags = {"leadops.gold_version": str(gold_version), "leadops.as_of": as_of.isoformat()}
-    run_id = tracking.start_run(settings, "manual", tags)
-    info = tracking.log_model(settings, run_id, booster, encoder, contract, train[contract.lead_columns].head(3))
-    client = registry.registry_client(settings)
-    version = registry.register_version(client, NAME, info.model_uri, run_id, model_id=info.model_id)
-    registry.set_stage(client, NAME, version.version, "production", 1.0, "test: first model")
-    registry.move_alias(client, NAME, alias, version.version)
-    return str(version.version)
+    return register(settings, booster, encoder, alias=alias, fraction=1.0, run_tags=tags,
+                    input_example=train[contract.lead_columns].head(3))

@@ -8,7 +8,8 @@ import pytest
 from leadops import registry
 from leadops.settings import Settings, get_settings
 from tasks.scoring.model_access import ModelLoadError, NoChampionError, load_serving_set
-from tests.support.scoring import artifact_folder, register, train_tiny, typed_week, write_crm
+from tests.support.models import register
+from tests.support.scoring import artifact_folder, train_tiny, typed_week, write_crm
 
 
 @pytest.fixture(scope="module")
