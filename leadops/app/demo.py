@@ -17,7 +17,7 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -76,9 +76,8 @@ def demo_settings(settings: Settings, plan: DemoPlan) -> Settings:
     process environment is left as it is.
     """
     volume = {"rollout_min_matured_per_arm": plan.min_matured_per_arm, "trials": plan.trials}
-    return settings.model_copy(
-        update={name: value for name, value in volume.items() if name not in settings.model_fields_set}
-    )
+    unset = {name: value for name, value in volume.items() if name not in settings.model_fields_set}
+    return settings.model_copy(update=unset)
 
 
 def land_week(export: Path, landing: Path, week: int) -> None:
@@ -146,7 +145,7 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
         scenario="covariate-drift", drift_week=plan.drift_week, defect_share=plan.defect_share,
     )
     synthetic.write_dataset(config, export)
-    start = datetime.combine(config.start, time(), tzinfo=timezone.utc)
+    start = datetime.combine(config.start, time(), tzinfo=UTC)
     echo(f"generated {plan.weeks} weeks x {plan.leads_per_week} leads (drift from week {plan.drift_week})")
 
     records: list[WeekRecord] = []

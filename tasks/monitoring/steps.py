@@ -80,7 +80,8 @@ def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
 
 
 @task(name="request-retrain", cache_policy=NO_CACHE)
-def request_retrain(result: Assessment, as_of: datetime, champion: Champion) -> trigger.RetrainRequest:
+def request_retrain(result: Assessment, as_of: datetime,
+                    champion: Champion) -> trigger.RetrainRequest:
     """Take the retrain decision (trigger.request_retrain), then emit the event and say
     whether this flow must start train itself (no deployment listens for the event)."""
     settings, logger = get_settings(), get_run_logger()
@@ -94,7 +95,8 @@ def request_retrain(result: Assessment, as_of: datetime, champion: Champion) -> 
     event_id = retrain.emit_retrain_requested(settings.model_name, result.decision.reason, as_of)
     route = "event" if retrain.event_listener_exists() else "subflow"
     logger.info("%s; %s", request.why,
-                "a deployment trigger will start train" if route == "event" else "starting train here")
+                "a deployment trigger will start train" if route == "event"
+                else "starting train here")
     return request.routed(route, event_id)
 
 

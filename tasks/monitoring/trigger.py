@@ -167,5 +167,6 @@ def request_retrain(lake: Lake, decision: Decision, as_of: datetime, in_rollout:
                                      "already evaluated (a re-run of the past)")
     if in_rollout:
         return RetrainRequest(False, in_rollout)
-    claimed, why = claim_retrain(lake, as_of, decision.reason or "", cooldown_days, champion_version)
+    claimed, why = claim_retrain(lake, as_of, decision.reason or "", cooldown_days,
+                                 champion_version)
     return RetrainRequest(claimed, why)

@@ -196,7 +196,8 @@ def search_config_from(settings: Settings, trials: int | None = None,
     return SearchConfig(
         study_name=f"{settings.model_name}-{moment:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
         storage_uri=settings.optuna_storage_uri, seed=settings.seed, trials=n_trials,
-        timeout_seconds=timeout, workers=max(workers, settings.dask_workers) if on_dask else workers,
+        timeout_seconds=timeout,
+        workers=max(workers, settings.dask_workers) if on_dask else workers,
         runner="dask" if on_dask else "process", dask_address=settings.dask_address,
     )
 

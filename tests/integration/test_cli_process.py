@@ -18,8 +18,8 @@ def test_help_imports_no_heavy_library() -> None:
         "import sys; import leadops.app.cli; "
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]; print(heavy)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)
     assert result.stdout.strip() == "[]"
 
 

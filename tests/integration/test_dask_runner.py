@@ -39,7 +39,8 @@ def _config(tmp_path: Path, name: str, **kwargs: object) -> S.SearchConfig:
                           **{**defaults, **kwargs})
 
 
-def test_two_dask_workers_share_one_study_and_record_every_trial_once(tmp_path, search_data, cluster) -> None:
+def test_two_dask_workers_share_one_study_and_record_every_trial_once(tmp_path, search_data,
+                                                                     cluster) -> None:
     config = _config(tmp_path, "on-dask", trials=6, workers=2, runner="dask",
                      dask_address=cluster.scheduler.address)
     result = S.run_search(*search_data, config)
@@ -50,7 +51,8 @@ def test_two_dask_workers_share_one_study_and_record_every_trial_once(tmp_path, 
 
 def test_one_share_on_dask_is_the_same_search_as_in_process(tmp_path, search_data, cluster) -> None:
     local = S.run_search(*search_data, _config(tmp_path, "local"))
-    remote = S.run_search(*search_data, _config(tmp_path, "remote", runner="dask", dask_address=cluster.scheduler.address))
+    remote = S.run_search(*search_data, _config(tmp_path, "remote", runner="dask",
+                                                dask_address=cluster.scheduler.address))
     assert remote.best_params == local.best_params and remote.best_value == local.best_value
     assert remote.trials["state"].tolist() == local.trials["state"].tolist()
 

@@ -34,14 +34,15 @@ def tiny_model(frame: pd.DataFrame, labels: Sequence[Any], contract: Contract, r
     from tasks.features.encoder import FeatureEncoder
 
     encoder = FeatureEncoder.fit(frame, contract, cap=cap)
-    matrix = xgb.DMatrix(encoder.transform(frame), label=labels, feature_names=encoder.feature_names)
+    matrix = xgb.DMatrix(encoder.transform(frame), label=labels,
+                         feature_names=encoder.feature_names)
     return xgb.train({**DEFAULT_PARAMS, **params}, matrix, num_boost_round=rounds), encoder
 
 
 def register(settings: Settings, booster: Any, encoder: Any, alias: str | None = "champion",
              stage: str = "production", fraction: float = 0.0, salt: str | None = None,
              run_tags: dict[str, str] | None = None, input_example: Any = None) -> str:
-    """Log ``booster`` and ``encoder`` as the train stage does and register them; returns the version.
+    """Log ``booster`` and ``encoder`` as the train stage does and register them; the version.
 
     Args:
         alias: the registry alias to point at the version (None: no alias).

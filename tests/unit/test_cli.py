@@ -31,9 +31,11 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
     return code, out, err
 
 
-def test_bad_setting_is_one_line_and_nonzero(home: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+def test_bad_setting_is_one_line_and_nonzero(home: Path, tmp_path: Path, capsys,
+                                             monkeypatch) -> None:
     monkeypatch.setenv("LEADOPS_CAPACITY_FRACTION", "7")
-    code, _, err = run(capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"), "--weeks", "1")
+    code, _, err = run(capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"),
+                       "--weeks", "1")
     assert code != 0
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if line.strip()]
@@ -43,7 +45,8 @@ def test_bad_setting_is_one_line_and_nonzero(home: Path, tmp_path: Path, capsys,
 
 
 @pytest.mark.parametrize("bad", [["generate", "--scenario", "chaos"], ["generate", "--weeks", "0"]])
-def test_bad_option_is_rejected(bad: list[str], home: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+def test_bad_option_is_rejected(bad: list[str], home: Path, tmp_path: Path, capsys,
+                                monkeypatch) -> None:
     code, _, err = run(capsys, monkeypatch, *bad, "--out", str(tmp_path / "x"))
     assert code == 2
     assert "Traceback" not in err
@@ -53,8 +56,8 @@ def test_log_level_from_a_dotenv_file_does_not_break_commands(home: Path, tmp_pa
                                                               monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("LEADOPS_LOG_LEVEL=DEBUG\n")
-    code, out, err = run(capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"), "--weeks", "1",
-                         "--leads-per-week", "10")
+    code, out, err = run(capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"),
+                         "--weeks", "1", "--leads-per-week", "10")
     assert code == 0, err
     assert "wrote 3 files" in out  # one week of leads; outcomes arrive up to a week later
     assert (tmp_path / "x" / "leads" / "leads_week_01.csv").exists()

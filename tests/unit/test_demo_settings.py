@@ -11,10 +11,12 @@ from leadops.app import demo
 from leadops.settings import Settings, get_settings
 
 
-def test_demo_settings_carry_the_plan_volume_unless_the_user_set_it(home: Path, monkeypatch) -> None:
+def test_demo_settings_carry_the_plan_volume_unless_the_user_set_it(home: Path,
+                                                                    monkeypatch) -> None:
     plan = demo.DemoPlan.fast()
     copy = demo.demo_settings(get_settings(), plan)
-    assert (copy.trials, copy.rollout_min_matured_per_arm) == (plan.trials, plan.min_matured_per_arm)
+    assert copy.trials == plan.trials
+    assert copy.rollout_min_matured_per_arm == plan.min_matured_per_arm
     assert copy.home == get_settings().home
 
     monkeypatch.setenv("LEADOPS_TRIALS", "9")

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 from leadops.storage import LocalLake
 from tasks.monitoring.conversion import ConversionCheck
 from tasks.monitoring.trigger import (
-    claim_retrain, decide, read_state, release_retrain, request_retrain, trigger_rule,
+    claim_retrain,
+    decide,
+    read_state,
+    release_retrain,
+    request_retrain,
+    trigger_rule,
 )
 
 AS_OF = datetime(2026, 3, 9, tzinfo=UTC)
@@ -125,7 +130,8 @@ def test_no_retrain_for_the_past_or_while_a_challenger_is_in_rollout(tmp_path) -
     replay = _request(lake, DRIFT, AS_OF)
     assert not replay.claimed and "a re-run of the past" in replay.why
 
-    busy = _request(lake, DRIFT, AS_OF + timedelta(weeks=6), in_rollout="challenger v2 is in shadow")
+    busy = _request(lake, DRIFT, AS_OF + timedelta(weeks=6),
+                    in_rollout="challenger v2 is in shadow")
     assert not busy.claimed and busy.why == "challenger v2 is in shadow"
     assert "last_trigger" not in read_state(lake)
 
