@@ -33,14 +33,14 @@ from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
 from tasks.monitoring.assess import Thresholds, assess  # noqa: E402
 from leadops.maturity import label_matured  # noqa: E402
 from leadops.psi import fit_baseline, monitored_columns  # noqa: E402
-from tests.unit.gold_data import gold_frame  # noqa: E402
+from bench._support import gold_frame  # noqa: E402
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 
 
 def pool(weeks: int = 50, per_week: int = 2000) -> pd.DataFrame:
     config = synthetic.GeneratorConfig(weeks=weeks, leads_per_week=per_week, seed=3, scenario="covariate-drift", drift_week=40)
-    frame = gold_frame(*synthetic.generate(config), CONTRACT)
+    frame = gold_frame(*synthetic.generate(config))
     frame["score"] = 1 / (1 + np.exp(-(frame["page_views"] / 10 + frame["form_fills"] - 3)))
     return frame
 
@@ -86,18 +86,17 @@ def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
     from leadops.storage import open_lake
     from leadops.tables import GOLD_LEADS, silver
     from leadops import prediction_log as plog
-    from tests.unit.gold_data import typed_leads
-    from tests.unit.test_rollout_support import register_real_model
+    from bench._support import register_champion
 
     get_settings.cache_clear()
     prepare_runtime()  # PREFECT_HOME under the scratch home, a start-up timeout fit for 2 cores
     settings = get_settings()
     lake = open_lake(settings)
-    typed = typed_leads(leads[CONTRACT.lead_columns], CONTRACT)
+    typed = leads[CONTRACT.lead_columns].copy()  # the pool is gold: typed already
     trained_on = leads[leads[CONTRACT.event_time] <= leads[CONTRACT.event_time].quantile(0.3)]
     lake.overwrite_table(GOLD_LEADS, trained_on)
     trained_at = (trained_on[CONTRACT.event_time].max() + pd.Timedelta(days=8)).to_pydatetime()
-    version = register_real_model(settings, CONTRACT, trained_on, trained_at, lake.table_version(GOLD_LEADS))
+    version = register_champion(settings, trained_on, trained_at, lake.table_version(GOLD_LEADS))
     batch = typed.iloc[np.random.default_rng(1).integers(0, len(typed), rows)].reset_index(drop=True)
     batch[CONTRACT.entity_id] = [f"B{i:08d}" for i in range(rows)]
     lake.overwrite_table(silver("leads"), batch)

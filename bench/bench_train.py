@@ -44,7 +44,7 @@ def main() -> None:
         from tasks.training.dataset import build_training_set, time_series_folds
         from tasks.features.encoder import FeatureEncoder
         from tasks.training.search import SearchConfig, booster_params, run_search
-        from tests.unit.gold_data import as_of_after, write_gold
+        from bench._support import as_of_after, write_gold
 
         get_settings.cache_clear()
         prepare_runtime()
@@ -52,7 +52,7 @@ def main() -> None:
         contract = load_contract(settings.contract_path)
         weeks = 25
         frame = write_gold(open_lake(settings), weeks=weeks, leads_per_week=args.leads // weeks)
-        as_of = as_of_after(frame, contract)
+        as_of = as_of_after(frame)
         training = build_training_set(open_lake(settings), contract, as_of, settings.test_window_days)
         encoder = FeatureEncoder.fit(training.dev, contract, settings.technographics_cap)
         features, labels = encoder.transform(training.dev), training.dev[LABEL].to_numpy()

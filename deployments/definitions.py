@@ -107,8 +107,13 @@ def resolved_parameters(spec: DeploymentSpec, landing: str) -> dict[str, Any]:
 
 
 def runner_deployments(model_name: str, landing: str, work_pool: str | None = None) -> list[Any]:
-    """RunnerDeployments for ``prefect.serve`` (work_pool None) or a work pool."""
-    from leadops.runners import with_task_runner
+    """RunnerDeployments for ``prefect.serve`` (work_pool None) or a work pool.
+
+    On a work pool each run carries the flow-run environment as job variables (the worker's
+    process knows nothing of the CLI), so our package loggers reach the run's logs there too;
+    ``prefect.serve`` takes no job variables: its runs inherit the serving process's environment.
+    """
+    from leadops.runners import flow_run_environment, with_task_runner
     from leadops.settings import get_settings
 
     deployments = []
@@ -124,6 +129,7 @@ def runner_deployments(model_name: str, landing: str, work_pool: str | None = No
                 tags=["leadops"],
                 concurrency_limit=spec.concurrency_limit,
                 work_pool_name=work_pool,
+                job_variables={"env": flow_run_environment()} if work_pool else None,
             )
         )
     return deployments

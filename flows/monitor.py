@@ -11,13 +11,18 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from leadops.maturity import utc
 from leadops.settings import get_settings
 from tasks.monitoring import publish
 from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
 from tasks.monitoring.steps import (
-    assess_window, load_inputs, publish_report, publish_summary, release_retrain, request_retrain,
+    assess_window,
+    load_inputs,
+    publish_report,
+    publish_summary,
+    release_retrain,
+    request_retrain,
 )
-from leadops.maturity import utc
 
 
 @flow(name="monitor")
@@ -38,14 +43,17 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     assessment = assess_window(inputs, moment)
     links = publish_report(assessment, moment)
     retrain = request_retrain(assessment, moment, inputs.champion)
-    trained = _train_here(assessment.decision.reason, moment) if retrain["route"] == "subflow" else None
-    if retrain["claimed"] and retrain["route"] == "subflow" and trained is None:
-        retrain = {**retrain, "claimed": False, "why": "the train run failed; the cooldown was released"}
+    trained = None
+    if retrain.route == "subflow":  # no deployment listens for the event: train here
+        trained = _train_here(assessment.decision.reason, moment)
+        retrain = retrain if trained is not None else retrain.train_failed()
     context = {
         "as_of": moment, "window": inputs.window, "model_name": inputs.champion.name,
-        "model_version": inputs.champion.version, "retrain_triggered": retrain["claimed"], "retrain": retrain,
-        "train": trained, "rows": {"current": len(inputs.current), "reference": len(inputs.reference),
-                                    "evidently_sample": min(len(inputs.current), EVIDENTLY_SAMPLE_ROWS)},
+        "model_version": inputs.champion.version, "retrain_triggered": retrain.claimed,
+        "retrain": retrain.as_dict(),
+        "train": trained,
+        "rows": {"current": len(inputs.current), "reference": len(inputs.reference),
+                 "evidently_sample": min(len(inputs.current), EVIDENTLY_SAMPLE_ROWS)},
         "reference_cached": inputs.reference_cached, **links,
     }
     summary = publish.result_dict(assessment, settings.psi_threshold, context)
@@ -59,7 +67,8 @@ def _train_here(reason: str, as_of: datetime) -> dict[str, Any] | None:
 
     try:
         return train(reason=reason, as_of=as_of)
-    except Exception as exc:  # the monitor's findings stand; the cooldown is given back
+    except Exception as exc:  # noqa: BLE001
+        # Any failure: the monitor's findings stand and the cooldown is given back.
         get_run_logger().error("retrain (%s) failed: %s", reason, exc)
         release_retrain(as_of)
         return None

@@ -5,8 +5,7 @@ Wiring only; each step is a task in tasks/training/steps.py.
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
@@ -19,7 +18,7 @@ from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tasks.training import steps, tracking
 from tasks.training.report import markdown_report, result_summary
-from tasks.training.search import SearchConfig, search_budget
+from tasks.training.search import search_config_from
 
 REASONS = ("manual", "schedule", "drift", "conversion-drop")
 
@@ -44,22 +43,17 @@ def train(reason: str = "manual", trials: int | None = None, timeout_seconds: fl
     settings = get_settings()
     registry.ensure_reachable(settings.tracking_uri)  # before the search, not after it
     contract, lake = load_contract(settings.contract_path), open_lake(settings)
-    n_trials, timeout = search_budget(settings.trials, settings.train_timeout_seconds, trials, timeout_seconds)
-    study_name = f"{settings.model_name}-{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-    on_dask = settings.task_runner == "dask"
-    config = SearchConfig(study_name=study_name, storage_uri=settings.optuna_storage_uri, seed=settings.seed,
-                          trials=n_trials, timeout_seconds=timeout,
-                          # on a LocalCluster, one share per worker unless --workers asks for more
-                          workers=max(workers, settings.dask_workers) if on_dask else workers,
-                          runner="dask" if on_dask else "process", dask_address=settings.dask_address)
+    config = search_config_from(settings, trials, timeout_seconds, workers)
     training = steps.load_training_set(lake, contract, as_of, settings.test_window_days, training_window_days)
     tags = tracking.lineage_tags(contract, reason, training.gold_version, training.digest, flow_run.id,
-                                 {"leadops.optuna_study": study_name, "leadops.as_of": training.as_of.isoformat()})
+                                 {"leadops.optuna_study": config.study_name,
+                                  "leadops.as_of": training.as_of.isoformat()})
     with tracking.training_run(settings, reason, tags) as run_id:
         outcome = steps.search_hyperparameters(training, contract, config, settings.technographics_cap,
                                                settings.cv_folds)
         candidate = steps.fit_and_evaluate(training, outcome, settings.seed, settings.capacity_fraction)
-        run_config = {"trigger_reason": reason, "trials": n_trials, "timeout_seconds": timeout, "workers": workers,
+        run_config = {"trigger_reason": reason, "trials": config.trials,
+                      "timeout_seconds": config.timeout_seconds, "workers": workers,
                       "test_window_days": settings.test_window_days, "cv_folds": settings.cv_folds,
                       "capacity_fraction": settings.capacity_fraction, "seed": settings.seed,
                       "technographics_cap": settings.technographics_cap,

@@ -24,6 +24,16 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 20
 
+# Plain code logs with logging.getLogger(__name__); Prefect sends these loggers to the run's
+# logs (UI, API) only when named here, so every process that runs flows needs the variable.
+FORWARDED_LOGGERS = "leadops,tasks,flows"
+
+
+def flow_run_environment() -> dict[str, str]:
+    """Environment variables every flow-run process needs: the CLI's own process, the runner
+    of ``leadops serve`` (it inherits them) and a work pool's worker (job variables)."""
+    return {"PREFECT_LOGGING_EXTRA_LOGGERS": FORWARDED_LOGGERS}
+
 
 class DaskError(LeadOpsError):
     """The Dask cluster could not be reached or started."""

@@ -7,6 +7,9 @@ nothing is read or created at import time. Every default path lives under
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -74,6 +77,16 @@ class Settings(BaseSettings):
     api_log_flush_seconds: float = Field(2.0, gt=0, description="Prediction-log buffer flush interval.")
     api_log_flush_rows: int = Field(5000, ge=1, description="Flush the buffer early at this many rows.")
 
+    # logging
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
+        None, description="Adds a root log handler at this level; DEBUG/INFO keep library chatter."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("lake_root", "artifact_root", "landing_root")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -110,7 +123,36 @@ class Settings(BaseSettings):
         return (self.home / "reports").resolve()
 
 
+_SCOPED: ContextVar[Settings | None] = ContextVar("leadops_settings", default=None)
+
+
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once on first use (never at import)."""
+def _environment_settings() -> Settings:
     return Settings()
+
+
+def get_settings() -> Settings:
+    """The settings in force: those of an enclosing ``settings_scope``, else the process-wide
+    ones, read from the environment once on first use (never at import)."""
+    scoped = _SCOPED.get()
+    return scoped if scoped is not None else _environment_settings()
+
+
+# Tests and callers that change LEADOPS_* variables re-read them with get_settings.cache_clear().
+get_settings.cache_clear = _environment_settings.cache_clear  # type: ignore[attr-defined]
+
+
+@contextmanager
+def settings_scope(settings: Settings) -> Iterator[Settings]:
+    """Run the enclosed work (flows, tasks, plain functions) with ``settings``.
+
+    A caller with its own knobs (the demo's evidence size and search budget) passes a copy,
+    ``settings.model_copy(update=...)``, instead of writing LEADOPS_* variables into the
+    process environment. Prefect's thread-pool task runner copies the context into each
+    task, so the tasks of a flow run started inside the scope see the same settings.
+    """
+    token = _SCOPED.set(settings)
+    try:
+        yield settings
+    finally:
+        _SCOPED.reset(token)

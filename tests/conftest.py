@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from leadops.app.servers import free_port  # noqa: F401 (tests import it from here too)
+from leadops.app.servers import free_port
 from leadops.settings import Settings, get_settings
+
+# Shared fixtures (registry, lake, ingest, search data) are defined once, in tests/support.
+pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture

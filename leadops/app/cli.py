@@ -41,23 +41,29 @@ def check_settings() -> None:
     """Read the settings once up front, so a bad LEADOPS_* value fails every command early."""
     from leadops.settings import get_settings
 
-    get_settings()
+    level = get_settings().log_level
+    # Prefect prints flow-run logs with its own handler; a root handler would print each of
+    # them a second time, so there is one only when LEADOPS_LOG_LEVEL asks (DEBUG: tracebacks).
+    if level:
+        logging.basicConfig(level=level)
 
 
 def prepare_runtime() -> None:
     """Point Prefect at LEADOPS_HOME and forward our loggers, before prefect is imported."""
+    from leadops.runners import flow_run_environment
     from leadops.settings import get_settings
 
     settings = get_settings()
     os.environ.setdefault("PREFECT_HOME", str((settings.home / "prefect").resolve()))
     # The ephemeral API cannot create its SQLite file in a folder that does not exist.
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "leadops,tasks,flows")
+    for name, value in flow_run_environment().items():
+        os.environ.setdefault(name, value)
     # The ephemeral API's start-up can exceed Prefect's default 20 s on 2 cores.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     # No phoning home: CI and many production hosts have no route out, and it logs an error.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    quiet_libraries()
+    quiet_libraries(settings.log_level)
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).addFilter(_no_traceback_for_user_errors)
 
@@ -75,12 +81,12 @@ def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
     return True
 
 
-def quiet_libraries() -> None:
+def quiet_libraries(log_level: str | None) -> None:
     """Library chatter (GX temp folders, MLflow table set-up, Optuna per trial) below WARNING.
 
     Our own loggers and Prefect's run logs are unaffected; LEADOPS_LOG_LEVEL=DEBUG keeps it all.
     """
-    if os.environ.get("LEADOPS_LOG_LEVEL", "").upper() in ("DEBUG", "INFO"):
+    if log_level in ("DEBUG", "INFO"):
         return
     for name in ("great_expectations", "mlflow", "optuna", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -408,8 +414,7 @@ def demo(
     # One line per week is the demo's output; each flow's own logs stay in the Prefect UI.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     prepare_runtime()
-    records = run_demo(plan, echo=typer.echo)
-    settings = get_settings()  # the demo set its volume settings (evidence size, trials)
+    records = run_demo(plan, settings, echo=typer.echo)
     from leadops.app.timeline import plot_timeline
 
     picture = plot_timeline(records, settings.psi_threshold, settings.conversion_drop_threshold,
@@ -419,10 +424,6 @@ def demo(
 
 def main() -> None:
     """Entry point: run the app; any failure becomes one line and exit code 1."""
-    # Prefect prints flow-run logs with its own handler; a root handler here would print
-    # each of them a second time. LEADOPS_LOG_LEVEL=DEBUG adds one (tracebacks included).
-    if os.environ.get("LEADOPS_LOG_LEVEL"):
-        logging.basicConfig(level=os.environ["LEADOPS_LOG_LEVEL"].upper())
     try:
         app()
     except SystemExit:

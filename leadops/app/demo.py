@@ -14,17 +14,17 @@ canary steps and the promotion each need one matured week of evidence.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 from leadops.app import synthetic
-from leadops.settings import Settings, get_settings
+from leadops.settings import Settings, settings_scope
+
 
 @dataclass(frozen=True)
 class DemoPlan:
@@ -69,11 +69,15 @@ def week_end(plan_start: datetime, week: int) -> datetime:
     return plan_start + timedelta(days=7 * week)
 
 
-def demo_environment(plan: DemoPlan) -> None:
-    """Settings a user would set for this volume: evidence size and search budget."""
-    os.environ.setdefault("LEADOPS_ROLLOUT_MIN_MATURED_PER_ARM", str(plan.min_matured_per_arm))
-    os.environ.setdefault("LEADOPS_TRIALS", str(plan.trials))
-    get_settings.cache_clear()
+def demo_settings(settings: Settings, plan: DemoPlan) -> Settings:
+    """``settings`` with what a user would set for this volume: evidence size and search budget.
+
+    A value the user set (LEADOPS_TRIALS, LEADOPS_ROLLOUT_MIN_MATURED_PER_ARM) wins; the
+    process environment is left as it is.
+    """
+    volume = {"rollout_min_matured_per_arm": plan.min_matured_per_arm, "trials": plan.trials}
+    unset = {name: value for name, value in volume.items() if name not in settings.model_fields_set}
+    return settings.model_copy(update=unset)
 
 
 def land_week(export: Path, landing: Path, week: int) -> None:
@@ -118,23 +122,30 @@ def prepare_home(settings: Settings, fresh: bool, plan: DemoPlan) -> bool:
     return False
 
 
-def run_demo(plan: DemoPlan, echo: Callable[[str], None] = print) -> list[WeekRecord]:
-    """Run the whole timeline; returns one record per simulated week from the first train."""
+def run_demo(plan: DemoPlan, settings: Settings,
+             echo: Callable[[str], None] = print) -> list[WeekRecord]:
+    """Run the whole timeline; returns one record per simulated week from the first train.
+
+    Every flow runs with ``demo_settings(settings, plan)`` (a copy; the environment is untouched).
+    """
+    with settings_scope(demo_settings(settings, plan)) as scoped:
+        return _run_weeks(plan, scoped, echo)
+
+
+def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) -> list[WeekRecord]:
     from flows.ingest import ingest
     from flows.monitor import monitor
     from flows.rollout import rollout
     from flows.score import score
     from flows.train import train
 
-    demo_environment(plan)
-    settings = get_settings()
     export, landing = settings.home / "crm-export", settings.home / "landing"
     config = synthetic.GeneratorConfig(
         weeks=plan.weeks, leads_per_week=plan.leads_per_week, seed=plan.seed,
         scenario="covariate-drift", drift_week=plan.drift_week, defect_share=plan.defect_share,
     )
     synthetic.write_dataset(config, export)
-    start = datetime.combine(config.start, time(), tzinfo=timezone.utc)
+    start = datetime.combine(config.start, time(), tzinfo=UTC)
     echo(f"generated {plan.weeks} weeks x {plan.leads_per_week} leads (drift from week {plan.drift_week})")
 
     records: list[WeekRecord] = []

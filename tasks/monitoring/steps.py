@@ -80,29 +80,24 @@ def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
 
 
 @task(name="request-retrain", cache_policy=NO_CACHE)
-def request_retrain(result: Assessment, as_of: datetime, champion: Champion) -> dict[str, Any]:
-    """Claim the retrain (cooldown) and emit the event; says whether this flow must start train itself."""
-    settings = get_settings()
-    later = trigger.mark_evaluated(open_lake(settings), as_of)
-    if not result.decision.retrain:
-        return {"claimed": False, "route": None, "why": "no retrain needed", "event_id": None}
-    if later is not None:
-        why = f"no retrain: {as_of.isoformat()} is before {later}, already evaluated (a re-run of the past)"
-        get_run_logger().info(why)
-        return {"claimed": False, "route": None, "why": why, "event_id": None}
-    in_rollout = challenger_in_rollout(settings)
-    if in_rollout:
-        get_run_logger().info(in_rollout)
-        return {"claimed": False, "route": None, "why": in_rollout, "event_id": None}
-    claimed, why = trigger.claim_retrain(open_lake(settings), as_of, result.decision.reason,
-                                         settings.retrain_cooldown_days, champion.version)
-    if not claimed:
-        get_run_logger().info(why)
-        return {"claimed": False, "route": None, "why": why, "event_id": None}
+def request_retrain(result: Assessment, as_of: datetime,
+                    champion: Champion) -> trigger.RetrainRequest:
+    """Take the retrain decision (trigger.request_retrain), then emit the event and say
+    whether this flow must start train itself (no deployment listens for the event)."""
+    settings, logger = get_settings(), get_run_logger()
+    in_rollout = challenger_in_rollout(settings) if result.decision.retrain else None
+    request = trigger.request_retrain(open_lake(settings), result.decision, as_of, in_rollout,
+                                      settings.retrain_cooldown_days, champion.version)
+    if not request.claimed:
+        if result.decision.retrain:
+            logger.info(request.why)
+        return request
     event_id = retrain.emit_retrain_requested(settings.model_name, result.decision.reason, as_of)
     route = "event" if retrain.event_listener_exists() else "subflow"
-    get_run_logger().info("%s; %s", why, "a deployment trigger will start train" if route == "event" else "starting train here")
-    return {"claimed": True, "route": route, "why": why, "event_id": event_id}
+    logger.info("%s; %s", request.why,
+                "a deployment trigger will start train" if route == "event"
+                else "starting train here")
+    return request.routed(route, event_id)
 
 
 def challenger_in_rollout(settings: Any) -> str | None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from leadops.journal import lake_lock
 from leadops.storage import Lake
@@ -127,3 +128,45 @@ def release_retrain(lake: Lake, as_of: datetime) -> bool:
         lake.write_bytes(STATE_KEY, json.dumps(state.get("previous") or {}, indent=2).encode())
         log.warning("retrain claim of %s released", as_of.isoformat())
         return True
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    """What one monitor run does about a retrain: whether it claimed one, and why (not)."""
+
+    claimed: bool
+    why: str
+    route: str | None = None  # claimed: "event" (a deployment trigger starts train) or "subflow"
+    event_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def routed(self, route: str, event_id: str | None) -> RetrainRequest:
+        return replace(self, route=route, event_id=event_id)
+
+    def train_failed(self) -> RetrainRequest:
+        """The train run this monitor started itself failed; its claim was given back."""
+        return replace(self, claimed=False, why="the train run failed; the cooldown was released")
+
+
+def request_retrain(lake: Lake, decision: Decision, as_of: datetime, in_rollout: str | None,
+                    cooldown_days: float, champion_version: str | None) -> RetrainRequest:
+    """The retrain decision of one monitor run; plain Python on the lake, no Prefect.
+
+    The moment is recorded as evaluated whatever the evidence says. A retrain is claimed
+    only when the rule fired, the moment is not earlier than one already judged (a replay
+    of the past), no challenger is in rollout (``in_rollout`` says why not, or is None),
+    and the cooldown allows it.
+    """
+    later = mark_evaluated(lake, as_of)
+    if not decision.retrain:
+        return RetrainRequest(False, "no retrain needed")
+    if later is not None:
+        return RetrainRequest(False, f"no retrain: {as_of.isoformat()} is before {later}, "
+                                     "already evaluated (a re-run of the past)")
+    if in_rollout:
+        return RetrainRequest(False, in_rollout)
+    claimed, why = claim_retrain(lake, as_of, decision.reason or "", cooldown_days,
+                                 champion_version)
+    return RetrainRequest(claimed, why)

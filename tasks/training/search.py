@@ -11,8 +11,10 @@ import binascii
 import logging
 import multiprocessing
 import os
+import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ import pandas as pd
 import xgboost as xgb
 
 from leadops.errors import LeadOpsError
+from leadops.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +174,32 @@ def search_budget(default_trials: int, default_timeout: float | None, trials: in
     if trials is None:
         return None, timeout_seconds
     return trials, timeout_seconds if timeout_seconds is not None else default_timeout
+
+
+def search_config_from(settings: Settings, trials: int | None = None,
+                       timeout_seconds: float | None = None, workers: int = 1,
+                       started: datetime | None = None) -> SearchConfig:
+    """The search one train run does, from its options over the settings' defaults.
+
+    Args:
+        trials / timeout_seconds: the run's budget; none given: LEADOPS_TRIALS and
+            LEADOPS_TRAIN_TIMEOUT_SECONDS; only a timeout: as many trials as fit.
+        workers: search processes sharing the study; on Dask at least LEADOPS_DASK_WORKERS
+            (one share per worker of the LocalCluster) unless more are asked for.
+        started: when the run started (default now); with a random suffix it makes the
+            study name unique, so two runs in the same second never share a study.
+    """
+    n_trials, timeout = search_budget(settings.trials, settings.train_timeout_seconds, trials,
+                                      timeout_seconds)
+    moment = started or datetime.now(UTC)
+    on_dask = settings.task_runner == "dask"
+    return SearchConfig(
+        study_name=f"{settings.model_name}-{moment:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
+        storage_uri=settings.optuna_storage_uri, seed=settings.seed, trials=n_trials,
+        timeout_seconds=timeout,
+        workers=max(workers, settings.dask_workers) if on_dask else workers,
+        runner="dask" if on_dask else "process", dask_address=settings.dask_address,
+    )
 
 
 def threads_for(rows: int, nthread: int) -> int:

@@ -16,7 +16,7 @@ from leadops.app import synthetic
 from leadops.app.cli import app
 from leadops.settings import get_settings
 from leadops.storage import open_lake
-from tests.flows.artifacts import latest_artifact
+from tests.support.artifacts import latest_artifact
 
 AS_OF = "2026-03-15"
 

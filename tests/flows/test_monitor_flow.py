@@ -23,10 +23,8 @@ from leadops.tables import GOLD_LEADS, silver
 from tasks.monitoring.champion import predictor
 from tasks.monitoring.trigger import read_state
 from leadops import prediction_log as plog
-from tests.unit.gold_data import gold_frame, typed_leads
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
-    NAME, mlflow_template, register_real_model, registry_db,
-)
+from tests.support.gold import gold_frame, typed_leads
+from tests.support.rollout import NAME, register_real_model
 
 START = datetime.combine(synthetic.DEFAULT_START, datetime.min.time(), tzinfo=UTC)
 CONFIG = synthetic.GeneratorConfig(weeks=9, leads_per_week=700, seed=11, scenario="covariate-drift", drift_week=8)

@@ -16,7 +16,7 @@ import pytest
 
 from leadops.app import synthetic
 from leadops.settings import get_settings
-from tests.flows.artifacts import read_artifacts
+from tests.support.artifacts import read_artifacts
 
 SECRETS = {
     "AWS_ACCESS_KEY_ID": "AKIALEADOPSCANARY7Q",

@@ -7,10 +7,8 @@ from datetime import UTC, datetime, timedelta
 from leadops import registry
 from leadops.contract import load_contract
 from leadops.storage import open_lake
-from tests.flows.artifacts import latest_artifact
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
-    NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
-)
+from tests.support.artifacts import latest_artifact
+from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
 

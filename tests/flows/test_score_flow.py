@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from leadops import tables
 from leadops.storage import open_lake
-from tests.unit.test_scoring_support import register, train_tiny, typed_week, write_crm, write_silver
+from tests.support.models import register
+from tests.support.scoring import train_tiny, typed_week, write_crm, write_silver
 
 AS_OF = datetime(2026, 2, 1, tzinfo=UTC)
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from leadops import registry
 from leadops.contract import load_contract
 from leadops.storage import open_lake
-from tests.flows.artifacts import read_artifacts
-from tests.unit.gold_data import as_of_after, write_gold
+from tests.support.artifacts import read_artifacts
+from tests.support.gold import as_of_after, write_gold
 
 TRIALS = 3
 

@@ -27,7 +27,8 @@ from leadops.settings import Settings
 from leadops.storage import open_lake
 from leadops.tables import PREDICTION_LOG
 from tests.conftest import free_port
-from tests.unit import test_scoring_support as S
+from tests.support import scoring as S
+from tests.support.models import register
 
 pytestmark = [pytest.mark.integration]
 
@@ -84,7 +85,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     crm = S.write_crm(root / "crm")
     week1, week2 = S.typed_week(crm, 1), S.typed_week(crm, 2)
     S.write_silver(open_lake(settings), [week1])
-    champion = S.register(settings, *S.train_tiny(week1, seed=0))
+    champion = register(settings, *S.train_tiny(week1, seed=0))
     proc, url = start_api(home, root / "api.log", api_keys=f"{KEY},other-key", api_reload_seconds="1",
                           api_log_flush_seconds="1", api_max_body_bytes="200000",
                           api_rate_limit_per_minute="100000")
@@ -153,7 +154,7 @@ def test_a_lead_lands_in_the_same_canary_arm_online_and_in_batch(world: dict, tm
     from tasks.scoring.model_access import load_serving_set
 
     settings = world["settings"]
-    challenger = S.register(settings, *S.train_tiny(world["week2"], week=2, seed=1), alias="challenger",
+    challenger = register(settings, *S.train_tiny(world["week2"], week=2, seed=1), alias="challenger",
                             stage="canary", fraction=0.5, salt="api-test")
     world["challenger"] = challenger
     path = world["crm"] / "leads" / "leads_week_02.csv"

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from leadops import registry, tables
 from leadops.settings import Settings
 from leadops.storage import open_lake
-from tests.unit import test_scoring_support as S
+from tests.support import scoring as S
+from tests.support.models import register
 
 pytestmark = [pytest.mark.integration]
 
@@ -30,8 +31,8 @@ def test_canary_evidence_from_online_traffic_moves_a_rollout_step(tmp_path: Path
     week = S.typed_week(crm, 1)
     S.write_silver(lake, [week])  # these tiny test models carry no cut-points: cut from silver
     booster, encoder = S.train_tiny(week)
-    S.register(settings, booster, encoder)
-    S.register(settings, booster, encoder, alias="challenger", stage="canary", fraction=0.5, salt="online")
+    register(settings, booster, encoder)
+    register(settings, booster, encoder, alias="challenger", stage="canary", fraction=0.5, salt="online")
     leads = json.loads(pd.read_csv(crm / "leads" / "leads_week_01.csv").to_json(orient="records"))
     with TestClient(create_app(settings)) as client:
         for start in range(0, len(leads), 500):

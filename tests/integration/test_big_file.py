@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from tests.big_files import write_leads_csv
+from tests.support.big_files import write_leads_csv
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,10 +27,8 @@ from leadops.contract import load_contract
 from leadops.journal import recover
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import Lake, LocalLake, open_lake
-from tests.unit.test_ingest_support import lead, write_csv
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
-    NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
-)
+from tests.support.ingest import lead, write_csv
+from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +39,7 @@ KILLED = 137
 PRELUDE = r"""
 import json, os, sys
 spec = json.loads(sys.argv[1])
-sys.path[:0] = [spec["root"], spec["root"] + "/tests/unit"]
+sys.path[:0] = [spec["root"]]
 calls = {"n": 0}
 
 def dying(real):
@@ -196,7 +194,7 @@ from leadops import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.output import ScoresWriter
 from tasks.scoring.scorer import ServingSet
-from test_scoring_support import contract, serving_model
+from tests.support.scoring import contract, serving_model
 
 if spec["where"] == "log":  # die before prediction-log append K+1
     plog.append_log = dying(plog.append_log)
@@ -218,7 +216,7 @@ CHUNK = 500
 
 @pytest.fixture(scope="module")
 def scoring(tmp_path_factory: pytest.TempPathFactory):
-    from tests.unit.test_scoring_support import train_tiny, typed_week, write_crm
+    from tests.support.scoring import train_tiny, typed_week, write_crm
 
     folder = write_crm(tmp_path_factory.mktemp("crm"))
     week1 = typed_week(folder, 1)
@@ -231,7 +229,7 @@ def scoring(tmp_path_factory: pytest.TempPathFactory):
 def score(lake: LocalLake, scoring, as_of: datetime):
     from tasks.scoring.batch import RunOptions, run_score
     from tasks.scoring.scorer import ServingSet
-    from tests.unit.test_scoring_support import contract, serving_model
+    from tests.support.scoring import contract, serving_model
 
     champion, challenger = scoring[1]
     serving = ServingSet(serving_model(*champion, version="1"),
@@ -253,7 +251,7 @@ LOG_PER_RUN = ("scored_at", "batch_id")
 def test_score_killed_mid_log_or_after_publishing_leaves_one_delivery_per_lead(
     tmp_path: Path, home, scoring, where: str
 ) -> None:
-    from tests.unit.test_scoring_support import write_silver
+    from tests.support.scoring import write_silver
 
     week1 = scoring[0]
     clean = LocalLake(tmp_path / "clean")

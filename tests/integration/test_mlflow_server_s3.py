@@ -21,7 +21,7 @@ from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.app.servers import mlflow_server
 from leadops.storage import open_lake
-from tests.unit.gold_data import as_of_after, write_gold
+from tests.support.gold import as_of_after, write_gold
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

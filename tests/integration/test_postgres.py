@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.integration.postgres import Unavailable, postgres
-from tests.integration.prefect_api import post
+from tests.support.postgres import Unavailable, postgres
+from tests.support.prefect_api import post
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ from leadops.errors import LeadOpsError, one_line
 from leadops.settings import BUNDLED_CONTRACT, Settings, get_settings
 from leadops.storage import Lake, StorageError, open_lake
 from tasks.ingest import ingest_files
-from tests.faults import FaultProxy
+from tests.support.faults import FaultProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -19,9 +19,9 @@ import pytest
 
 from leadops.contract import load_contract
 from leadops.storage import open_lake
-from tests.conftest import free_port
-from tests.integration.prefect_api import deployments, flow_runs, wait_for
-from tests.unit.gold_data import as_of_after, write_gold
+from leadops.app.servers import free_port
+from tests.support.prefect_api import deployments, flow_runs, wait_for
+from tests.support.gold import as_of_after, write_gold
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -1,54 +1,73 @@
-"""The CLI starts fast and fails in one line, never a traceback."""
+"""The CLI fails in one line, never a traceback; its settings come from the typed object.
+
+In-process: ``main()`` as the ``leadops`` script runs it. The process-level checks (what
+``--help`` imports) are in tests/integration/test_cli_process.py.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-LEADOPS = [sys.executable, "-m", "leadops.app.cli"]
+from leadops.app import cli
+from leadops.settings import get_settings
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LEADOPS, *args], capture_output=True, text=True, env=env, timeout=120)
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        *args: str) -> tuple[int, str, str]:
+    """``leadops ARGS`` in this process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr("sys.argv", ["leadops", *args])
+    get_settings.cache_clear()
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    finally:
+        get_settings.cache_clear()
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_help_is_fast_and_lists_commands() -> None:
-    run("--help")  # warm the bytecode cache; a user's second call is what we measure
-    started = time.perf_counter()
-    result = run("--help")
-    elapsed = time.perf_counter() - started
-    assert result.returncode == 0
-    assert "generate" in result.stdout
-    assert elapsed < 1.5, f"leadops --help took {elapsed:.2f} s"
-
-
-def test_help_imports_no_heavy_library() -> None:
-    code = (
-        "import sys; import leadops.app.cli; "
-        "heavy = [m for m in ('prefect', 'mlflow', 'xgboost', 'great_expectations', 'evidently', "
-        "'shap', 'optuna', 'boto3', 'pandas') if m in sys.modules]; print(heavy)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip() == "[]"
-
-
-def test_bad_setting_is_one_line_and_nonzero(tmp_path: Path) -> None:
-    env = {**os.environ, "LEADOPS_CAPACITY_FRACTION": "7", "LEADOPS_HOME": str(tmp_path)}
-    result = run("generate", "--out", str(tmp_path / "x"), "--weeks", "1", env=env)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+def test_bad_setting_is_one_line_and_nonzero(home: Path, tmp_path: Path, capsys,
+                                             monkeypatch) -> None:
+    monkeypatch.setenv("LEADOPS_CAPACITY_FRACTION", "7")
+    code, _, err = run(capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"),
+                       "--weeks", "1")
+    assert code != 0
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("leadops: error:")
     assert "capacity_fraction" in lines[0]
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.parametrize("bad", [["generate", "--scenario", "chaos"], ["generate", "--weeks", "0"]])
-def test_bad_option_is_rejected(bad: list[str], tmp_path: Path) -> None:
-    result = run(*bad, "--out", str(tmp_path / "x"))
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
+def test_bad_option_is_rejected(bad: list[str], home: Path, tmp_path: Path, capsys,
+                                monkeypatch) -> None:
+    code, _, err = run(capsys, monkeypatch, *bad, "--out", str(tmp_path / "x"))
+    assert code == 2
+    assert "Traceback" not in err
+
+
+def test_log_level_from_a_dotenv_file_does_not_break_commands(home: Path, tmp_path: Path, capsys,
+                                                              monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("LEADOPS_LOG_LEVEL=DEBUG\n")
+    code, out, err = run(capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"),
+                         "--weeks", "1", "--leads-per-week", "10")
+    assert code == 0, err
+    assert "wrote 3 files" in out  # one week of leads; outcomes arrive up to a week later
+    assert (tmp_path / "x" / "leads" / "leads_week_01.csv").exists()
+
+
+def test_prepare_runtime_forwards_the_package_loggers(home: Path, monkeypatch) -> None:
+    for name in ("PREFECT_HOME", "PREFECT_LOGGING_EXTRA_LOGGERS", "MLFLOW_LOGGING_LEVEL"):
+        monkeypatch.setenv(name, "")  # restored after the test, whatever prepare_runtime sets
+        monkeypatch.delenv(name)
+    cli.prepare_runtime()
+    forwarded = os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"].split(",")
+    assert {"leadops", "tasks", "flows"} <= set(forwarded)
+    assert Path(os.environ["PREFECT_HOME"]) == (home / "prefect").resolve()

@@ -13,7 +13,7 @@ from leadops.normalise import parse_frame, unparsed_flag
 from leadops.settings import BUNDLED_CONTRACT
 from tasks import features as F
 from tasks.features.encoder import OTHER, FeatureEncoder
-from tests.unit.gold_data import typed_leads
+from tests.support.gold import typed_leads
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 

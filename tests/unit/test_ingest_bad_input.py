@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from test_ingest_support import ingest, lake, lead, silver, write_csv  # noqa: F401
+from tests.support.ingest import lead, silver, write_csv
 
 from leadops import tables
 from leadops.storage import Lake

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from test_ingest_support import CONTRACT, ingest, lake, lead, silver, write_csv  # noqa: F401
+from tests.support.ingest import CONTRACT, lead, silver, write_csv
 
 from leadops import tables
 from leadops.app import synthetic

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 from deltalake import DeltaTable
-from test_ingest_support import CONTRACT, ingest, lake, lead, write_csv  # noqa: F401
+from tests.support.ingest import CONTRACT, lead, write_csv
 
 from leadops import tables
 from leadops.storage import Lake

@@ -13,7 +13,7 @@ from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.assess import Thresholds, assess
 from leadops.maturity import label_matured
-from tests.unit.gold_data import gold_frame
+from tests.support.gold import gold_frame
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 START = datetime.combine(synthetic.DEFAULT_START, datetime.min.time(), tzinfo=UTC)

@@ -10,7 +10,7 @@ from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.psi import EPSILON, fit_baseline, fit_bins, floored_shares, monitored_columns, psi_value
-from tests.unit.gold_data import typed_leads
+from tests.support.gold import typed_leads
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 THRESHOLD = 0.25  # the settings default

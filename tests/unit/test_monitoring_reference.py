@@ -9,10 +9,8 @@ from leadops.contract import load_contract
 from leadops.storage import open_lake
 from tasks.monitoring.champion import current_champion, predictor
 from tasks.monitoring.reference import lineage_of, load_reference, reference_key
-from tests.unit.gold_data import as_of_after, write_gold
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
-    NAME, mlflow_template, register_real_model, registry_db,
-)
+from tests.support.gold import as_of_after, write_gold
+from tests.support.rollout import NAME, register_real_model
 
 
 def test_reference_is_the_training_data_of_the_champions_gold_version(settings, registry_db) -> None:

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from leadops.storage import LocalLake
 from tasks.monitoring.conversion import ConversionCheck
-from tasks.monitoring.trigger import claim_retrain, decide, read_state, release_retrain, trigger_rule
+from tasks.monitoring.trigger import (
+    claim_retrain,
+    decide,
+    read_state,
+    release_retrain,
+    request_retrain,
+    trigger_rule,
+)
 
 AS_OF = datetime(2026, 3, 9, tzinfo=UTC)
 FLAT = ConversionCheck(0.12, 0.12, 0.0, ["2026-02-23"], 2000, 0.0, False, "flat")
@@ -94,3 +101,44 @@ def test_a_moment_earlier_than_one_already_evaluated_is_reported_as_the_past(tmp
     # A replayed week, long after a retrain's cooldown has run out: not a new decision.
     assert mark_evaluated(lake, AS_OF + timedelta(weeks=2)) == (AS_OF + timedelta(weeks=5)).isoformat()
     assert read_state(lake)["last_evaluated"] == (AS_OF + timedelta(weeks=5)).isoformat()
+
+
+DRIFT = decide({"lead_source": 0.6}, FLAT, psi_threshold=0.25)
+STABLE = decide({"lead_source": 0.01}, FLAT, psi_threshold=0.25)
+
+
+def _request(lake, decision, as_of, in_rollout=None):
+    return request_retrain(lake, decision, as_of, in_rollout, cooldown_days=7, champion_version="1")
+
+
+def test_the_retrain_decision_runs_without_prefect_and_claims_once_per_incident(tmp_path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    quiet = _request(lake, STABLE, AS_OF)
+    assert not quiet.claimed and quiet.why == "no retrain needed" and quiet.route is None
+    assert read_state(lake) == {"last_evaluated": AS_OF.isoformat()}  # judged, nothing claimed
+
+    first = _request(lake, DRIFT, AS_OF + timedelta(days=1))
+    assert first.claimed and "retrain started (drift)" in first.why
+    assert read_state(lake)["last_trigger"] == (AS_OF + timedelta(days=1)).isoformat()
+    again = _request(lake, DRIFT, AS_OF + timedelta(days=2))
+    assert not again.claimed and "cooldown" in again.why
+
+
+def test_no_retrain_for_the_past_or_while_a_challenger_is_in_rollout(tmp_path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    _request(lake, STABLE, AS_OF + timedelta(weeks=5))
+    replay = _request(lake, DRIFT, AS_OF)
+    assert not replay.claimed and "a re-run of the past" in replay.why
+
+    busy = _request(lake, DRIFT, AS_OF + timedelta(weeks=6),
+                    in_rollout="challenger v2 is in shadow")
+    assert not busy.claimed and busy.why == "challenger v2 is in shadow"
+    assert "last_trigger" not in read_state(lake)
+
+
+def test_a_failed_train_run_turns_the_claim_into_no_retrain(tmp_path) -> None:
+    claimed = _request(LocalLake(tmp_path / "lake"), DRIFT, AS_OF).routed("subflow", None)
+    failed = claimed.train_failed()
+    assert claimed.claimed and not failed.claimed and failed.route == "subflow"
+    assert "cooldown was released" in failed.why
+    assert set(failed.as_dict()) == {"claimed", "why", "route", "event_id"}

@@ -25,7 +25,7 @@ from leadops.storage import LocalLake
 from tasks.training import dataset as D
 from tasks.training import tracking
 from tasks.training.promotion import register_and_gate
-from tests.unit.gold_data import as_of_after, small_model, write_gold
+from tests.support.gold import as_of_after, small_model, write_gold
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_an_unreachable_tracking_server_fails_fast_in_one_line(settings, monkeyp
 
     from leadops import registry
     from leadops.registry import TrackingUnavailable, ensure_reachable
-    from tests.conftest import free_port
+    from leadops.app.servers import free_port
 
     uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     monkeypatch.setattr(registry, "_REACHABLE", set())
@@ -145,7 +145,7 @@ def test_train_against_a_down_server_stops_before_any_work(settings, tmp_path) -
     import subprocess
     import sys
 
-    from tests.conftest import free_port
+    from leadops.app.servers import free_port
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
     env.update(LEADOPS_HOME=str(settings.home), LEADOPS_MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}")

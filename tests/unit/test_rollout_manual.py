@@ -12,9 +12,7 @@ from leadops.contract import load_contract
 from leadops.storage import open_lake
 from tasks.rollout import manual
 from tasks.rollout.run import advance
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
-    NAME, add_version, mlflow_template, registry_db,
-)
+from tests.support.rollout import NAME, add_version
 
 AS_OF = datetime(2026, 4, 6, tzinfo=UTC)
 

@@ -18,9 +18,7 @@ from tasks.rollout.run import advance, step
 from tasks.rollout.steps import (
     ADVANCE, PROMOTE, ROLLBACK, Position, RolloutState, next_position, plan_step,
 )
-from tests.unit.test_rollout_support import (  # noqa: F401 (fixtures)
-    NAME, add_version, leads, log_scores, mlflow_template, model_scores, registry_db, write_outcomes,
-)
+from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
 GOOD, BAD, CHAMPION_NOISE = 0.4, 3.0, 1.0  # score noise: the challenger is better (0.4) or worse (3.0)

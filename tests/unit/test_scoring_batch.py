@@ -18,7 +18,7 @@ from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.batch_file import load_batch_file
 from tasks.scoring.scorer import ServingSet
 from tasks.scoring.sources import BatchError
-from test_scoring_support import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
+from tests.support.scoring import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
 
 AS_OF = datetime(2026, 2, 1, tzinfo=UTC)  # after both generated weeks
 C = contract()

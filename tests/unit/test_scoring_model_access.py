@@ -10,7 +10,8 @@ from leadops.model_loader import ModelLoadError
 from leadops.registry import NoChampionError
 from leadops.settings import Settings, get_settings
 from tasks.scoring.model_access import load_serving_set
-from test_scoring_support import artifact_folder, register, train_tiny, typed_week, write_crm
+from tests.support.models import register
+from tests.support.scoring import artifact_folder, train_tiny, typed_week, write_crm
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from tasks.scoring.explain import explain_chunk
 from tasks.scoring.scorer import ServingSet, deciles, score_chunk
 from tasks.training.model import LeadScoringModel
 from tasks.features.reasons import unit_matrix
-from test_scoring_support import contract, margins, serving_model, train_tiny, typed_week, write_crm
+from tests.support.scoring import contract, margins, serving_model, train_tiny, typed_week, write_crm
 
 REASON = re.compile(r"^.+ \([+-]\d+\.\d\d\)$")
 C = contract()

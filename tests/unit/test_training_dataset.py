@@ -13,7 +13,7 @@ from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import LocalLake
 from tasks.training import dataset as D
-from tests.unit.gold_data import as_of_after, write_gold
+from tests.support.gold import as_of_after, write_gold
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 WINDOW = timedelta(days=CONTRACT.outcome_window_days)

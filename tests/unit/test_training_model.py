@@ -16,7 +16,7 @@ from leadops.storage import LocalLake
 from tasks.training import dataset as D
 from tasks.training import tracking
 from tasks.training.model import LeadScoringModel
-from tests.unit.gold_data import as_of_after, small_model, typed_leads, write_gold
+from tests.support.gold import as_of_after, small_model, typed_leads, write_gold
 
 
 @pytest.fixture(scope="module")

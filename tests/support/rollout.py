@@ -3,14 +3,11 @@ registered versions, prediction-log rows as the score stage writes them, silver 
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pytest
 
 from leadops import registry
 from leadops.contract import Contract
@@ -18,6 +15,7 @@ from leadops.storage import Lake
 from leadops.tables import silver
 from leadops import prediction_log as plog
 from tasks.scoring.routing import route_to_canary
+from tests.support.models import register, tiny_model
 
 NAME = "leadops-lead-scorer"
 
@@ -77,44 +75,14 @@ def write_outcomes(lake: Lake, contract: Contract, frame: pd.DataFrame) -> None:
     lake.overwrite_table(silver("outcomes"), pd.concat([existing, outcomes], ignore_index=True) if len(existing) else outcomes)
 
 
-@pytest.fixture(scope="session")
-def mlflow_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty, migrated MLflow SQLite database: creating one costs 5-15 s, copying it ~0."""
-    from mlflow import MlflowClient
-
-    path = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_registered_models()
-    return path
-
-
-@pytest.fixture
-def registry_db(settings, mlflow_template: Path) -> Path:
-    """The settings' tracking database, started from the migrated template."""
-    target = Path(settings.home) / "mlflow.db"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(mlflow_template, target)
-    return target
-
-
 def register_real_model(settings, contract: Contract, frame: pd.DataFrame, as_of: datetime,
                         gold_version: int | None, alias: str = "champion") -> str:
     """A tiny real XGBoost pyfunc model logged and registered the way the train stage does,
     with its lineage tags (gold version, as-of); returns the version."""
-    import xgboost as xgb
-
-    from tasks.training import tracking
     from leadops.maturity import LABEL, label_matured
-    from tasks.features.encoder import FeatureEncoder
 
     train = label_matured(frame, contract, as_of)
-    encoder = FeatureEncoder.fit(train, contract, cap=5)
-    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 2},
-                        xgb.DMatrix(encoder.transform(train), label=train[LABEL]), num_boost_round=10)
+    booster, encoder = tiny_model(train, train[LABEL], contract, rounds=10, cap=5)
     tags = {"leadops.gold_version": str(gold_version), "leadops.as_of": as_of.isoformat()}
-    run_id = tracking.start_run(settings, "manual", tags)
-    info = tracking.log_model(settings, run_id, booster, encoder, contract, train[contract.lead_columns].head(3))
-    client = registry.registry_client(settings)
-    version = registry.register_version(client, NAME, info.model_uri, run_id, model_id=info.model_id)
-    registry.set_stage(client, NAME, version.version, "production", 1.0, "test: first model")
-    registry.move_alias(client, NAME, alias, version.version)
-    return str(version.version)
+    return register(settings, booster, encoder, alias=alias, fraction=1.0, run_tags=tags,
+                    input_example=train[contract.lead_columns].head(3))

@@ -18,6 +18,7 @@ from leadops.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
+from tests.support.models import tiny_model
 
 
 def typed_leads(leads: pd.DataFrame, contract: Contract) -> pd.DataFrame:
@@ -82,14 +83,8 @@ def rng_rows(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
 def small_model(training_rows: pd.DataFrame, contract: Contract, label_column: str,
                 rounds: int = 40, shuffle_labels: bool = False, seed: int = 0) -> tuple:
     """(booster, encoder) fitted quickly; ``shuffle_labels`` gives a useless model."""
-    import xgboost as xgb
-
-    from tasks.features.encoder import FeatureEncoder
-
-    encoder = FeatureEncoder.fit(training_rows, contract, cap=10)
     labels = training_rows[label_column].to_numpy()
     if shuffle_labels:
         labels = np.random.default_rng(seed).permutation(labels)
-    data = xgb.DMatrix(encoder.transform(training_rows), label=labels, feature_names=encoder.feature_names)
-    params = {"objective": "binary:logistic", "max_depth": 3, "eta": 0.1, "nthread": 1, "seed": seed}
-    return xgb.train(params, data, num_boost_round=rounds), encoder
+    return tiny_model(training_rows, labels, contract, rounds=rounds, cap=10, eta=0.1, nthread=1,
+                      seed=seed)

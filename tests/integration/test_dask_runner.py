@@ -17,8 +17,7 @@ from leadops import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
 from tasks.training import search as S
-from test_training_search import data  # noqa: F401 (the same seeded search data)
-from test_scoring_support import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
+from tests.support.scoring import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
 
 pytestmark = pytest.mark.slow
 
@@ -40,18 +39,20 @@ def _config(tmp_path: Path, name: str, **kwargs: object) -> S.SearchConfig:
                           **{**defaults, **kwargs})
 
 
-def test_two_dask_workers_share_one_study_and_record_every_trial_once(tmp_path, data, cluster) -> None:
+def test_two_dask_workers_share_one_study_and_record_every_trial_once(tmp_path, search_data,
+                                                                     cluster) -> None:
     config = _config(tmp_path, "on-dask", trials=6, workers=2, runner="dask",
                      dask_address=cluster.scheduler.address)
-    result = S.run_search(*data, config)
+    result = S.run_search(*search_data, config)
     assert sorted(result.trials["number"]) == list(range(6)) and sum(result.counts.values()) == 6
     stored = optuna.load_study(study_name="on-dask", storage=S.open_storage(config.storage_uri))
     assert len(stored.trials) == 6 and len({t.number for t in stored.trials}) == 6
 
 
-def test_one_share_on_dask_is_the_same_search_as_in_process(tmp_path, data, cluster) -> None:
-    local = S.run_search(*data, _config(tmp_path, "local"))
-    remote = S.run_search(*data, _config(tmp_path, "remote", runner="dask", dask_address=cluster.scheduler.address))
+def test_one_share_on_dask_is_the_same_search_as_in_process(tmp_path, search_data, cluster) -> None:
+    local = S.run_search(*search_data, _config(tmp_path, "local"))
+    remote = S.run_search(*search_data, _config(tmp_path, "remote", runner="dask",
+                                                dask_address=cluster.scheduler.address))
     assert remote.best_params == local.best_params and remote.best_value == local.best_value
     assert remote.trials["state"].tolist() == local.trials["state"].tolist()
 

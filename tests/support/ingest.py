@@ -1,6 +1,6 @@
 """Shared helpers for the ingest tests: valid lead rows, CSV writing, a lake and a runner.
 
-No tests here; test modules import the fixtures and helpers by name.
+No tests here; the ``lake`` and ``ingest`` fixtures are in tests/support/fixtures.py.
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 
 from leadops import tables
 from leadops.contract import load_contract
-from leadops.settings import BUNDLED_CONTRACT, Settings
-from leadops.storage import Lake, open_lake
-from tasks.ingest import IngestResult, ingest_files
+from leadops.settings import BUNDLED_CONTRACT
+from leadops.storage import Lake
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 CONTRACT = load_contract(BUNDLED_CONTRACT)
@@ -42,24 +40,6 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-@pytest.fixture
-def lake(settings: Settings) -> Lake:
-    return open_lake(settings)
-
-
-@pytest.fixture
-def ingest(settings: Settings, lake: Lake):
-    def run(*paths: Path | str, kind: str = "leads", as_of: datetime = AS_OF,
-            **kwargs: Any) -> IngestResult:
-        result = ingest_files(settings, lake, CONTRACT, list(paths), kind=kind, as_of=as_of,
-                              **kwargs)
-        assert result.total("rows_in") == (result.total("silver") + result.total("quarantined")
-                                           + result.total("duplicates"))
-        return result
-
-    return run
 
 
 def silver(lake: Lake, kind: str = "leads") -> pd.DataFrame:

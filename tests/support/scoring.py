@@ -15,6 +15,7 @@ from leadops.storage import Lake
 from leadops.app.synthetic import GeneratorConfig, generate_week, write_dataset
 from tasks.scoring.batch_file import load_batch_file
 from tasks.scoring.scorer import ServingModel
+from tests.support.models import tiny_model
 
 CONFIG = GeneratorConfig(weeks=2, leads_per_week=1500, seed=11)
 
@@ -40,19 +41,12 @@ def write_silver(lake: Lake, weeks: list[pa.Table]) -> None:
 
 def train_tiny(table: pa.Table, week: int = 1, rounds: int = 20, depth: int = 3, seed: int = 0):
     """(booster, encoder) trained on ``table`` with the generator's true outcomes."""
-    import xgboost as xgb
-
-    from tasks.features.encoder import FeatureEncoder
-
     c = contract()
     frame = table.to_pandas()
     _, outcomes = generate_week(CONFIG, week)
     won = set(outcomes.loc[outcomes[c.label].astype(bool), c.entity_id])
     labels = frame[c.entity_id].isin(won).to_numpy()
-    encoder = FeatureEncoder.fit(frame, c, cap=20)
-    params = {"max_depth": depth, "eta": 0.3, "objective": "binary:logistic", "nthread": 2, "seed": seed}
-    matrix = xgb.DMatrix(encoder.transform(frame), labels, feature_names=encoder.feature_names)
-    return xgb.train(params, matrix, rounds), encoder
+    return tiny_model(frame, labels, c, rounds=rounds, max_depth=depth, seed=seed)
 
 
 def serving_model(booster, encoder, version: str = "1", role: str = "champion",
@@ -63,37 +57,6 @@ def serving_model(booster, encoder, version: str = "1", role: str = "champion",
 
 def margins(booster, encoded: np.ndarray) -> np.ndarray:
     return booster.inplace_predict(encoded, predict_type="margin")
-
-
-def register(settings, booster, encoder, alias: str | None = "champion", stage: str = "production",
-             fraction: float = 0.0, salt: str | None = None) -> str:
-    """Log and register a LeadScoringModel version in the settings' registry; returns its version."""
-    import tempfile
-
-    import mlflow
-
-    from leadops import registry
-    from tasks.training.model import LeadScoringModel, save_parts
-
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_registry_uri(settings.tracking_uri)
-    experiment = "score-tests"
-    if mlflow.get_experiment_by_name(experiment) is None:
-        mlflow.create_experiment(experiment, artifact_location=settings.artifact_uri)
-    mlflow.set_experiment(experiment)
-    with tempfile.TemporaryDirectory() as parts, mlflow.start_run() as run:
-        info = mlflow.pyfunc.log_model(name="model", python_model=LeadScoringModel(),
-                                       artifacts=save_parts(booster, encoder, Path(parts)),
-                                       pip_requirements=[])
-    client = registry.registry_client(settings)
-    version = str(registry.register_version(client, settings.model_name, info.model_uri, run.info.run_id,
-                                            model_id=info.model_id).version)
-    if alias:
-        registry.move_alias(client, settings.model_name, alias, version)
-    registry.set_stage(client, settings.model_name, version, stage, fraction, "test")
-    if salt:
-        client.set_model_version_tag(settings.model_name, version, "salt", salt)
-    return version
 
 
 def artifact_folder(settings, version: str) -> Path:

@@ -14,22 +14,17 @@ from leadops.contract import load_contract
 from leadops.storage import open_lake
 from tasks.training import promotion, tracking
 from leadops.maturity import LABEL
-from tests.unit.gold_data import as_of_after, write_gold
-from tests.unit.test_rollout_support import mlflow_template, registry_db  # noqa: F401 (fixtures)
+from tests.support.gold import as_of_after, write_gold
+from tests.support.models import tiny_model
 
 
 def _logged_model(settings, contract, frame, as_of, seed: int):
     """A tiny real model, logged (not registered) as the train flow logs it; with its test scores."""
-    import xgboost as xgb
-
-    from leadops.maturity import LABEL, label_matured
-    from tasks.features.encoder import FeatureEncoder
+    from leadops.maturity import label_matured
 
     rows = label_matured(frame, contract, as_of)
-    encoder = FeatureEncoder.fit(rows, contract, cap=5)
-    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "nthread": 1, "seed": seed,
-                         "subsample": 0.8}, xgb.DMatrix(encoder.transform(rows), label=rows[LABEL]),
-                        num_boost_round=10 + seed)
+    booster, encoder = tiny_model(rows, rows[LABEL], contract, rounds=10 + seed, cap=5, nthread=1,
+                                  seed=seed, subsample=0.8)
     run_id = tracking.start_run(settings, "manual", {})
     info = tracking.log_model(settings, run_id, booster, encoder, contract, rows[contract.lead_columns].head(3))
     scores = booster.inplace_predict(encoder.transform(rows)).astype(float)

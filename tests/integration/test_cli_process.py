@@ -1,0 +1,30 @@
+"""The CLI as a separate process: ``--help`` imports none of the heavy libraries.
+
+Only a fresh interpreter shows which modules a command imports; how long ``--help``
+takes is a figure printed by bench/bench_cli.py, not asserted here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("prefect", "mlflow", "xgboost", "great_expectations", "evidently", "shap", "optuna",
+         "boto3", "pandas")
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys; import leadops.app.cli; "
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]; print(heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.stdout.strip() == "[]"
+
+
+def test_help_lists_the_commands() -> None:
+    result = subprocess.run([sys.executable, "-m", "leadops.app.cli", "--help"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0
+    assert "generate" in result.stdout

@@ -1,0 +1,41 @@
+"""The demo runs every flow with a settings copy; the process environment is left untouched."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from leadops.app import demo
+from leadops.settings import Settings, get_settings
+
+
+def test_demo_settings_carry_the_plan_volume_unless_the_user_set_it(home: Path,
+                                                                    monkeypatch) -> None:
+    plan = demo.DemoPlan.fast()
+    copy = demo.demo_settings(get_settings(), plan)
+    assert copy.trials == plan.trials
+    assert copy.rollout_min_matured_per_arm == plan.min_matured_per_arm
+    assert copy.home == get_settings().home
+
+    monkeypatch.setenv("LEADOPS_TRIALS", "9")
+    assert demo.demo_settings(Settings(), plan).trials == 9  # the user's value wins
+
+
+def test_the_flows_see_the_demo_settings_and_os_environ_is_untouched(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = demo.DemoPlan.fast()
+    before = dict(os.environ)
+    seen: list[Settings] = []
+
+    def weeks(plan_: demo.DemoPlan, settings: Settings, echo) -> list[demo.WeekRecord]:
+        seen.append(get_settings())  # what each flow and task reads while the demo runs
+        return []
+
+    monkeypatch.setattr(demo, "_run_weeks", weeks)
+    demo.run_demo(plan, get_settings(), echo=lambda line: None)
+    assert seen[0].trials == plan.trials
+    assert seen[0].rollout_min_matured_per_arm == plan.min_matured_per_arm
+    assert dict(os.environ) == before
+    assert get_settings() == Settings()  # after the demo: the environment's settings again
