@@ -16,9 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 from leadops import prediction_log as plog
-from leadops.contract import Contract
+from leadops.contract import ARROW_TYPES, Contract
 from leadops.cutpoints import deciles_at
-from leadops.normalise import column_roles
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.scorer import (
     ChunkScores,
@@ -56,7 +55,7 @@ def typed_leads(contract: Contract, columns: dict[str, list[Any]], now: datetime
     here, against ~5 ms for a round trip through string parsing and pandas.
     """
     arrays = {}
-    for name, role in column_roles(contract, "leads").items():
+    for name, role in contract.roles("leads").items():
         values = columns[name]
         if role == "timestamp":
             values = [_utc(v, now) for v in values]
@@ -67,9 +66,6 @@ def typed_leads(contract: Contract, columns: dict[str, list[Any]], now: datetime
 
 
 TEXT_ROLES = ("id", "categorical", "text", "email")
-ARROW_TYPES = {"id": pa.string(), "timestamp": pa.timestamp("ns", tz="UTC"), "numeric": pa.float64(),
-               "boolean": pa.bool_(), "categorical": pa.string(), "text": pa.string(), "email": pa.string(),
-               "multi_valued": pa.list_(pa.string())}
 
 
 def _utc(value: datetime | None, now: datetime) -> datetime:

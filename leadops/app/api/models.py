@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from leadops.contract import Contract
-from leadops.normalise import parse_list
+from leadops.normalise import split_multi_valued
 
 
 def _id_text(value: Any) -> Any:
@@ -33,7 +33,7 @@ def _id_text(value: Any) -> Any:
 def _list_of_items(value: Any) -> Any:
     """A list stays a list; a string is read as batch reads it ("a|b", "a;b", JSON array)."""
     if isinstance(value, str):
-        items = parse_list(value.strip()) if value.strip() else None
+        items = split_multi_valued(value.strip()) if value.strip() else None
         if items is None and value.strip():
             raise ValueError(f"{value!r} is not a list of items (use a JSON array or 'a|b')")
         return items

@@ -20,10 +20,11 @@ from leadops import registry, tables
 from leadops.contract import Contract
 from leadops.cutpoints import METADATA_KEY, score_cutpoints
 from leadops.errors import LeadOpsError, one_line
+from leadops.model_state import FRACTION_TAG, SALT_TAG, STAGE_TAG, Stage
 from leadops.settings import Settings
 from leadops.storage import Lake
-from tasks.scoring.model_access import SALT_TAG, load_serving_set
-from tasks.scoring.scorer import CANARY, SHADOW, ServingModel, ServingSet
+from tasks.scoring.model_access import load_serving_set
+from tasks.scoring.scorer import ServingModel, ServingSet
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def registry_fingerprint(settings: Settings) -> tuple:
     challenger = registry.get_challenger(client, settings.model_name)
     tags = (challenger.tags or {}) if challenger is not None else {}
     return (champion.version if champion else None, challenger.version if challenger else None,
-            tags.get(registry.STAGE_TAG), tags.get(registry.FRACTION_TAG), tags.get(SALT_TAG))
+            tags.get(STAGE_TAG), tags.get(FRACTION_TAG), tags.get(SALT_TAG))
 
 
 def load_serving(settings: Settings, contract: Contract, lake: Lake, fingerprint: tuple,
@@ -78,8 +79,8 @@ def load_serving(settings: Settings, contract: Contract, lake: Lake, fingerprint
         # measured with other work running). Several workers use several cores instead.
         model.booster.set_param({"nthread": 1})
     challenger = loaded.challenger
-    canary = challenger if challenger is not None and challenger.stage == CANARY else None
-    shadow = challenger if challenger is not None and challenger.stage == SHADOW else None
+    canary = challenger if challenger is not None and challenger.stage == Stage.CANARY else None
+    shadow = challenger if challenger is not None and challenger.stage == Stage.SHADOW else None
     cutpoints, sources = {}, {}
     for model in loaded.models:
         found = known.get(model.version) or model_cutpoints(settings, contract, lake, model)
