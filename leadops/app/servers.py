@@ -84,6 +84,8 @@ def prefect_server_env(settings: Settings, host: str, port: int) -> dict[str, st
     env.setdefault(
         "PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
     )
+    # Alert messages link to flow runs through the server's UI URL.
+    env.setdefault("PREFECT_UI_URL", f"http://{socket.getfqdn() if host in ('0.0.0.0', '::') else host}:{port}")
     # Telemetry needs the network, which production hosts may not have.
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     return env
