@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from leadops import delivery
 from leadops.locks import LockTimeout, lake_lock  # noqa: F401 (callers import them from here)
 from leadops.storage import Lake
 
@@ -36,14 +37,21 @@ def recover(lake: Lake, name: str) -> list[str]:
     if not lake.exists(key):
         return []
     record = json.loads(lake.read_bytes(key))
-    if "publish" in record and _published(record["publish"]):
+    publish = record.get("publish")
+    if publish and delivery.is_delivered(publish):
         # The dead run got as far as delivering its output (the last act before the
-        # journal is removed): its writes are complete, and undoing them under a file
+        # journal is removed): its writes are complete, and undoing them under output
         # already handed out would have the next run deliver the same rows again.
         lake.delete(key)
         log.warning("journal %s: the interrupted run had published %s; kept its writes",
-                    name, record["publish"]["target"])
+                    name, publish["target"])
         return []
+    if publish:
+        # Not delivered: parts it left on S3 would otherwise be delivered twice.
+        discarded = delivery.discard_undelivered(publish)
+        if discarded:
+            log.warning("journal %s: removed %d undelivered part(s) under %s", name,
+                        len(discarded), publish["target"])
     versions: dict[str, int | None] = record["versions"]
     restored = []
     for table, version in versions.items():
@@ -60,21 +68,18 @@ def recover(lake: Lake, name: str) -> list[str]:
 
 def note_publish(lake: Lake, name: str, pending_file: str | os.PathLike, target: str) -> None:
     """Record, inside an open transaction, that the run's last act renames the finished
-    local file ``pending_file`` onto ``target``: once that rename has happened (the target
-    is that very file), ``recover`` keeps the run's writes instead of undoing them."""
+    local file (or folder) ``pending_file`` onto ``target``: once that rename has happened,
+    ``recover`` keeps the run's writes instead of undoing them."""
+    note_delivery(lake, name, delivery.local(pending_file, target))
+
+
+def note_delivery(lake: Lake, name: str, output: dict) -> None:
+    """Record how to recognise the run's output at its target (``leadops.delivery``), before
+    any of it can appear there."""
     key = _journal_key(name)
     record = json.loads(lake.read_bytes(key))
-    stat = os.stat(pending_file)
-    record["publish"] = {"target": str(target), "inode": stat.st_ino, "device": stat.st_dev}
+    record["publish"] = output
     lake.write_bytes(key, json.dumps(record).encode())
-
-
-def _published(publish: dict) -> bool:
-    try:
-        stat = os.stat(publish["target"])
-    except OSError:
-        return False
-    return (stat.st_ino, stat.st_dev) == (publish["inode"], publish["device"])
 
 
 def _restore(lake: Lake, table: str, version: int | None) -> None:
