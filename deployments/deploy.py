@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     ids = deploy(*deployments, work_pool_name=args.work_pool, image=args.image, build=False, push=False,
                  print_next_steps_message=False)
     print(f"registered {len(ids)} deployments on work pool {args.work_pool!r}")
+    from deployments.notifications import register as register_alerts
+
+    alerts = register_alerts(settings)
+    print(f"registered {len(alerts)} alert automations" if alerts else "alerts: off (no LEADOPS_NOTIFY_*)")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ write. A run that dies in between leaves its journal behind, and the next run
 of the same flow restores every table to the recorded versions before it does
 anything else, so each table is as before the dead run or complete.
 
-Writers of one journal are serialised by a lock file (local lake) or a
-create-only lock object (S3), so two runs never interleave their commits.
+Writers of one journal are serialised by ``leadops.locks.lake_lock`` (a create-only
+lock object with a heartbeat), so two runs never interleave their commits.
 """
 
 from __future__ import annotations
@@ -16,20 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from leadops.errors import LeadOpsError
+from leadops import delivery
+from leadops.locks import LockTimeout, lake_lock  # noqa: F401 (callers import them from here)
 from leadops.storage import Lake
 
 log = logging.getLogger(__name__)
-
-
-class LockTimeout(LeadOpsError):
-    """Another run holds the lock for longer than we are willing to wait."""
 
 
 def _journal_key(name: str) -> str:
@@ -42,14 +37,21 @@ def recover(lake: Lake, name: str) -> list[str]:
     if not lake.exists(key):
         return []
     record = json.loads(lake.read_bytes(key))
-    if "publish" in record and _published(record["publish"]):
+    publish = record.get("publish")
+    if publish and delivery.is_delivered(publish):
         # The dead run got as far as delivering its output (the last act before the
-        # journal is removed): its writes are complete, and undoing them under a file
+        # journal is removed): its writes are complete, and undoing them under output
         # already handed out would have the next run deliver the same rows again.
         lake.delete(key)
         log.warning("journal %s: the interrupted run had published %s; kept its writes",
-                    name, record["publish"]["target"])
+                    name, publish["target"])
         return []
+    if publish:
+        # Not delivered: parts it left on S3 would otherwise be delivered twice.
+        discarded = delivery.discard_undelivered(publish)
+        if discarded:
+            log.warning("journal %s: removed %d undelivered part(s) under %s", name,
+                        len(discarded), publish["target"])
     versions: dict[str, int | None] = record["versions"]
     restored = []
     for table, version in versions.items():
@@ -66,21 +68,18 @@ def recover(lake: Lake, name: str) -> list[str]:
 
 def note_publish(lake: Lake, name: str, pending_file: str | os.PathLike, target: str) -> None:
     """Record, inside an open transaction, that the run's last act renames the finished
-    local file ``pending_file`` onto ``target``: once that rename has happened (the target
-    is that very file), ``recover`` keeps the run's writes instead of undoing them."""
+    local file (or folder) ``pending_file`` onto ``target``: once that rename has happened,
+    ``recover`` keeps the run's writes instead of undoing them."""
+    note_delivery(lake, name, delivery.local(pending_file, target))
+
+
+def note_delivery(lake: Lake, name: str, output: dict) -> None:
+    """Record how to recognise the run's output at its target (``leadops.delivery``), before
+    any of it can appear there."""
     key = _journal_key(name)
     record = json.loads(lake.read_bytes(key))
-    stat = os.stat(pending_file)
-    record["publish"] = {"target": str(target), "inode": stat.st_ino, "device": stat.st_dev}
+    record["publish"] = output
     lake.write_bytes(key, json.dumps(record).encode())
-
-
-def _published(publish: dict) -> bool:
-    try:
-        stat = os.stat(publish["target"])
-    except OSError:
-        return False
-    return (stat.st_ino, stat.st_dev) == (publish["inode"], publish["device"])
 
 
 def _restore(lake: Lake, table: str, version: int | None) -> None:
@@ -109,59 +108,3 @@ def lake_transaction(lake: Lake, name: str, tables: list[str]) -> Iterator[None]
             recover(lake, name)
             raise
         lake.delete(_journal_key(name))
-
-
-@contextmanager
-def lake_lock(lake: Lake, name: str, timeout: float = 600.0, stale_after: float = 3600.0) -> Iterator[None]:
-    """Hold an exclusive lock named ``name`` on this lake.
-
-    Raises:
-        LockTimeout: the lock stayed taken for ``timeout`` seconds.
-    """
-    key = f"_locks/{name}.lock"
-    deadline = time.monotonic() + timeout
-    while not lake.try_create(key, _lock_body()):
-        if _holder_is_dead(lake, key) or _lock_age(lake, key) > stale_after:
-            # The holder died without releasing (kill -9); its journal makes the
-            # takeover safe because recover() runs right after we hold the lock.
-            log.warning("lock %s: taking over a stale lock", name)
-            lake.delete(key)
-            continue
-        if time.monotonic() > deadline:
-            raise LockTimeout(f"lock {name}: still held by another run after {timeout:.0f} s")
-        time.sleep(0.2)
-    try:
-        yield
-    finally:
-        lake.delete(key)
-
-
-def _lock_body() -> bytes:
-    # Holder's host and pid: a lock left by a killed process on this host is taken
-    # over at once instead of blocking every later run until ``stale_after``.
-    return json.dumps({"taken": time.time(), "host": socket.gethostname(), "pid": os.getpid()}).encode()
-
-
-def _holder_is_dead(lake: Lake, key: str) -> bool:
-    """True only when the lock's holder ran on this host and its process is gone."""
-    try:
-        body = json.loads(lake.read_bytes(key))
-    except Exception:  # vanished or half-written: not provably dead
-        return False
-    pid = body.get("pid")
-    if body.get("host") != socket.gethostname() or not isinstance(pid, int):
-        return False  # another machine (or an old lock body): only its age can tell
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by another user
-        return False
-    return False
-
-
-def _lock_age(lake: Lake, key: str) -> float:
-    try:
-        return time.time() - json.loads(lake.read_bytes(key))["taken"]
-    except Exception:  # vanished or half-readable: treat as fresh and retry
-        return 0.0

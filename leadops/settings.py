@@ -122,6 +122,15 @@ class Settings(BaseSettings):
     def reports_dir(self) -> Path:
         return (self.home / "reports").resolve()
 
+    # alerts (Prefect automations + notification blocks; a channel stays off while unset), locks
+    notify_webhook_url: SecretStr | None = Field(None, description="Generic webhook: one JSON per alert.")
+    notify_slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
+    notify_email_to: str | None = Field(None, description="Alert e-mail recipients, comma-separated.")
+    notify_email_from: str = Field("leadops@localhost", description="Sender of alert e-mails.")
+    notify_sendgrid_api_key: SecretStr | None = Field(None, description="Key for Prefect's e-mail block.")
+    lock_stale_seconds: float = Field(120.0, gt=0, description="A lock not refreshed for this long is taken over.")
+    lock_heartbeat_seconds: float = Field(10.0, gt=0, description="How often a lock's holder refreshes it.")
+
 
 _SCOPED: ContextVar[Settings | None] = ContextVar("leadops_settings", default=None)
 

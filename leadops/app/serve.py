@@ -67,6 +67,11 @@ def serve(settings: Settings, host: str, port: int | None, with_mlflow: bool,
         from prefect import serve as prefect_serve
 
         from deployments.definitions import DEPLOYMENTS, runner_deployments
+        from deployments.notifications import register as register_alerts
+
+        alerts = register_alerts(settings)
+        echo(f"alerts: {len(alerts)} automations" if alerts else
+             "alerts: off (set LEADOPS_NOTIFY_WEBHOOK_URL or LEADOPS_NOTIFY_SLACK_WEBHOOK_URL)")
 
         echo(f"serving {len(DEPLOYMENTS)} deployments: " + ", ".join(
             f"{s.flow_name}/{s.name}" for s in DEPLOYMENTS) + "; Ctrl-C stops everything")

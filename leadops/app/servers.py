@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,16 +52,54 @@ def wait_until_up(url: str, proc: subprocess.Popen, name: str, log_path: Path, t
 def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     handle = log_path.open("ab")
+    # Its own session: the server and everything it starts (MLflow's job consumers, uvicorn
+    # workers) form one process group we stop together, and a Ctrl-C in the terminal
+    # reaches only us, so we stop them in order.
     return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
+def _stop(proc: subprocess.Popen, grace: float = 15) -> None:
+    """Stop ``proc`` and every process it started: its process group, then any descendant
+    that left the group. A second SIGTERM or Ctrl-C waits until this is done."""
+    import psutil
+
+    blocked = {signal.SIGTERM, signal.SIGINT}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
         try:
-            proc.wait(timeout=15)
+            tree = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:  # already gone
+            tree = []
+        _signal_group(proc.pid, signal.SIGTERM)
+        for child in tree:
+            _quietly(child.terminate)
+        try:
+            proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=grace)
+        _, alive = psutil.wait_procs(tree, timeout=grace)
+        for child in alive:
+            _quietly(child.kill)
+        _signal_group(proc.pid, signal.SIGKILL)  # anything of the group still there
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _quietly(action: Callable[[], None]) -> None:
+    import psutil
+
+    try:
+        action()
+    except psutil.Error:
+        pass
 
 
 @contextmanager
@@ -84,6 +123,8 @@ def prefect_server_env(settings: Settings, host: str, port: int) -> dict[str, st
     env.setdefault(
         "PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
     )
+    # Alert messages link to flow runs through the server's UI URL.
+    env.setdefault("PREFECT_UI_URL", f"http://{socket.getfqdn() if host in ('0.0.0.0', '::') else host}:{port}")
     # Telemetry needs the network, which production hosts may not have.
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     return env

@@ -17,7 +17,8 @@ import numpy as np
 
 from leadops import tables
 from leadops.contract import Contract
-from leadops.journal import lake_transaction, note_publish
+from leadops import delivery
+from leadops.journal import lake_transaction, note_delivery, note_publish
 from leadops.storage import Lake
 from leadops import prediction_log as plog
 from tasks.scoring.explain import explain_chunk
@@ -136,9 +137,12 @@ def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, option
             for arm, count in zip(*np.unique(scored.arms, return_counts=True)):
                 result.arms[str(arm)] = result.arms.get(str(arm), 0) + int(count)
             log.info("scored %d leads (%d so far)", len(scored.served), writer.rows)
-        if not target.startswith("s3://"):
-            # Publishing the file delivers the batch, so it is the run's commit point: a run
-            # killed right after it must be kept, not undone (journal.note_publish).
+        # Publishing the file delivers the batch, so it is the run's commit point: a run
+        # killed right after it must be kept, not undone (leadops.delivery).
+        if target.startswith("s3://"):
+            note_delivery(lake, TRANSACTION, delivery.s3(target, writer.delivery_token,
+                                                         options.endpoint_url))
+        else:
             note_publish(lake, TRANSACTION, writer.pending_file, target)
         result.output = writer.commit()
     result.rows = writer.rows
@@ -154,5 +158,6 @@ def _score_and_write_on_dask(client: Any, lake: Lake, contract: Contract, servin
     context = plog.LogContext(source.batch_id, options.scored_at, serving.champion.name)
     result.rows, result.log_rows, result.arms = score_and_write_on_dask(
         client, source.chunks(), ranked, contract, serving, options.reasons_mode, fmt, target, context,
-        options.endpoint_url, lambda rows: plog.append_log(lake, rows))
+        options.endpoint_url, lambda rows: plog.append_log(lake, rows),
+        lambda output: note_delivery(lake, TRANSACTION, output))
     result.output = target

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from leadops import delivery
 from leadops.contract import Contract
 from leadops.errors import one_line
 from leadops.runners import worker_count
@@ -64,13 +65,13 @@ def served_scores(chunk: pa.Table, contract: Contract, serving: ServingSet) -> n
 
 def score_partition(index: int, chunk: pa.Table, ranked: np.ndarray, contract: Contract, serving: ServingSet,
                     reasons_mode: str, output_format: str, folder: str, context: plog.LogContext,
-                    endpoint_url: str | None) -> PartitionResult:
+                    endpoint_url: str | None, token: str | None = None) -> PartitionResult:
     """Pass two on a worker: score, explain and write one partition; return its log rows."""
     scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
     decile = deciles(scored.served, ranked)
     reasons = explain_chunk(scored, decile, serving, reasons_mode)
     target = f"{folder.rstrip('/')}/{part_name(index, output_format)}"
-    with ScoresWriter(target, output_format, output_schema(contract), endpoint_url) as writer:
+    with ScoresWriter(target, output_format, output_schema(contract), endpoint_url, token) as writer:
         writer.write(output_rows(contract, scored, decile, tiers(decile), reasons, serving, context.scored_at))
         writer.commit()
     arms = {str(arm): int(count) for arm, count in zip(*np.unique(scored.arms, return_counts=True))}
@@ -108,8 +109,12 @@ def _stage(target: str) -> str:
     return tempfile.mkdtemp(dir=parent, prefix=f".tmp-scores-{uuid.uuid4().hex[:6]}-")
 
 
-def _publish(stage: str, target: str) -> None:
-    if stage == target:
+def _publish(stage: str, target: str, token: str, endpoint_url: str | None) -> None:
+    if stage == target:  # S3: the parts are there, ``_SUCCESS`` makes them delivered
+        try:
+            delivery.mark_parts_delivered(target, token, endpoint_url)
+        except Exception as exc:  # boto3 raises several unrelated types
+            raise OutputError(f"output {target}: write failed ({one_line(exc)})") from exc
         return
     try:
         if os.path.isdir(target):
@@ -124,23 +129,30 @@ def _publish(stage: str, target: str) -> None:
 def score_and_write_on_dask(client: Any, chunks: Iterable[pa.Table], ranked: np.ndarray, contract: Contract,
                             serving: ServingSet, reasons_mode: str, output_format: str, target: str,
                             context: plog.LogContext, endpoint_url: str | None,
-                            append_log: Callable[[pa.Table], Any]) -> tuple[int, int, dict[str, int]]:
-    """Pass two over the cluster; returns (rows, log rows, leads per arm). ``target`` becomes a folder."""
-    stage = _stage(target)
+                            append_log: Callable[[pa.Table], Any],
+                            note_delivery: Callable[[dict], Any]) -> tuple[int, int, dict[str, int]]:
+    """Pass two over the cluster; returns (rows, log rows, leads per arm). ``target`` becomes a folder.
+
+    ``note_delivery`` records, before any part is written, how to recognise the folder
+    once delivered (``leadops.delivery``): the run's commit point is its publication.
+    """
+    stage, token = _stage(target), delivery.new_token()
+    note_delivery(delivery.s3(target, token, endpoint_url, parts=True) if stage == target
+                  else delivery.local(stage, target))
     shared = client.scatter([ranked, contract, serving], broadcast=True, hash=False)
     rows = log_rows = 0
     arms: dict[str, int] = {}
     try:
         for part in _bounded(client, chunks, lambda i, chunk: client.submit(
                 score_partition, i, chunk, *shared, reasons_mode, output_format, stage, context,
-                endpoint_url, pure=False)):
+                endpoint_url, token, pure=False)):
             append_log(part.log_rows)
             rows += part.rows
             log_rows += part.log_rows.num_rows
             for arm, count in part.arms.items():
                 arms[arm] = arms.get(arm, 0) + count
             log.info("scored partition %d: %d leads (%d so far)", part.index, part.rows, rows)
-        _publish(stage, target)
+        _publish(stage, target, token, endpoint_url)
     finally:
         if stage != target:
             shutil.rmtree(stage, ignore_errors=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from leadops.delivery import TOKEN_METADATA, new_token
 from leadops.errors import LeadOpsError, one_line
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ def resolve_target(out: str | None, default_uri: str, batch_id: str, output_form
 class ScoresWriter:
     """Streams score tables into one file and publishes it atomically on ``commit()``."""
 
-    def __init__(self, target: str, output_format: str, schema: pa.Schema, endpoint_url: str | None = None) -> None:
+    def __init__(self, target: str, output_format: str, schema: pa.Schema, endpoint_url: str | None = None,
+                 delivery_token: str | None = None) -> None:
         if output_format not in FORMATS:
             raise OutputError(f"output format {output_format!r}: choose one of {', '.join(FORMATS)}")
         self.target = target
@@ -57,6 +59,9 @@ class ScoresWriter:
         self.rows = 0
         self._format = output_format
         self._endpoint_url = endpoint_url
+        # On S3 the uploaded object carries the run's token: how a journal recognises
+        # that this run's output was delivered (leadops.delivery).
+        self.delivery_token = delivery_token or new_token()
         self._tmp = self._temp_path()
         self._writer = self._open_writer()
 
@@ -116,7 +121,8 @@ class ScoresWriter:
             raise OutputError(f"output {self.target}: no object key after the bucket")
         client = S3Lake(f"s3://{bucket}", endpoint_url=self._endpoint_url).client
         try:
-            client.upload_file(str(self._tmp), bucket, key)
+            client.upload_file(str(self._tmp), bucket, key,
+                               ExtraArgs={"Metadata": {TOKEN_METADATA: self.delivery_token}})
         except Exception as exc:  # boto3 raises several unrelated types
             raise OutputError(f"output {self.target}: upload failed ({one_line(exc)})") from exc
 

@@ -413,3 +413,127 @@ def _reset_rollout_lake(lake: Lake, history: list[dict]) -> None:
     for key in lake.list("_journal") + lake.list("_locks"):
         lake.delete(key)
 
+
+
+# -- score to S3 and through Dask: the delivery guard ---------------------------------
+
+SCORE_DELIVERY = r"""
+import pickle
+from datetime import datetime
+from leadops.storage import LocalLake
+from leadops import prediction_log as plog
+import tasks.scoring.dask_batch as dask_batch
+from tasks.scoring.batch import RunOptions, run_score
+from tasks.scoring.output import ScoresWriter
+from tasks.scoring.scorer import ServingSet
+from test_scoring_support import contract, serving_model
+
+def then_die(real):
+    def wrapper(*args, **kwargs):
+        real(*args, **kwargs)
+        os._exit(137)
+    return wrapper
+
+if spec["kill"] == "mid-log":  # some parts written, the log half appended
+    plog.append_log = dying(plog.append_log)
+elif spec["dask"]:  # right after the folder of parts is published
+    dask_batch._publish = then_die(dask_batch._publish)
+else:  # right after the one file is uploaded
+    ScoresWriter.commit = then_die(ScoresWriter.commit)
+client = None
+if spec["dask"]:
+    from distributed import Client
+    client = Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None)
+champion, challenger = pickle.loads(open(spec["models"], "rb").read())
+serving = ServingSet(serving_model(*champion, version="1"),
+                     serving_model(*challenger, version="2", role="challenger", stage="shadow"))
+options = RunOptions(scored_at=datetime.fromisoformat(spec["as_of"]), reasons_mode="approx",
+                     out=spec["out"], endpoint_url=spec["endpoint"])
+run_score(LocalLake(spec["lake"]), contract(), serving, options, spec["chunk_rows"], client=client)
+"""
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    from distributed import Client
+
+    client = Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None)
+    yield client
+    client.close()
+
+
+def delivered_rows(out: str, endpoint: str | None) -> pd.DataFrame:
+    """Every score row delivered under ``out`` (a folder or s3:// prefix); hidden and
+    underscore names (temp files, staging, _SUCCESS) are not deliveries."""
+    import pyarrow.parquet as pq
+
+    if out.startswith("s3://"):
+        import boto3
+
+        bucket, _, prefix = out.removeprefix("s3://").partition("/")
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+                for o in page.get("Contents", [])]
+        keys = [k for k in keys if k.endswith(".parquet")
+                and not any(p.startswith(("_", ".")) for p in k.split("/"))]
+        frames = [pq.read_table(pa_buffer(s3.get_object(Bucket=bucket, Key=k)["Body"].read())).to_pandas()
+                  for k in keys]
+    else:
+        files = [f for f in Path(out).rglob("*.parquet") if f.is_file()
+                 if not any(p.startswith(("_", ".")) for p in f.relative_to(out).parts)]
+        frames = [pd.read_parquet(f) for f in files]
+    return pd.concat(frames) if frames else pd.DataFrame()
+
+
+def pa_buffer(data: bytes):
+    import pyarrow as pa
+
+    return pa.BufferReader(data)
+
+
+@pytest.mark.parametrize("target, dask, kill", [
+    ("s3", False, "published"),
+    ("local", True, "published"),
+    ("s3", True, "published"),
+    ("s3", True, "mid-log"),
+])
+def test_score_to_s3_or_dask_killed_leaves_one_delivery_per_lead(
+    tmp_path: Path, home, scoring, request: pytest.FixtureRequest, target: str, dask: bool, kill: str
+) -> None:
+    from tasks.scoring.batch import RunOptions, run_score
+    from tasks.scoring.scorer import ServingSet
+    from tests.unit.test_scoring_support import contract, serving_model, write_silver
+
+    endpoint = None
+    out = str(tmp_path / "delivered") + "/"
+    if target == "s3":
+        bucket = request.getfixturevalue("s3_bucket")
+        endpoint = os.environ["LEADOPS_S3_ENDPOINT_URL"]
+        out = f"s3://{bucket}/delivered/"
+    week1 = scoring[0]
+    lake = LocalLake(tmp_path / "lake")
+    write_silver(lake, [week1])
+    rc = run_child(SCORE_DELIVERY, kill=kill, dask=dask, kill_after=1, models=str(scoring[2]),
+                   lake=lake.root, as_of=SCORE_AS_OF.isoformat(), chunk_rows=CHUNK, out=out,
+                   endpoint=endpoint)
+    assert rc == KILLED
+    if kill == "published":
+        assert len(delivered_rows(out, endpoint)) == week1.num_rows  # it went out, then the run died
+    elif target == "s3":
+        assert 0 < len(delivered_rows(out, endpoint)) < week1.num_rows  # some parts already there
+
+    # The next scheduled run (a later as-of, so another batch id) recovers, then completes.
+    champion, challenger = scoring[1]
+    serving = ServingSet(serving_model(*champion, version="1"),
+                         serving_model(*challenger, version="2", role="challenger", stage="shadow"))
+    options = RunOptions(scored_at=SCORE_AS_OF + timedelta(hours=6), reasons_mode="approx", out=out,
+                         endpoint_url=endpoint)
+    client = request.getfixturevalue("dask_client") if dask else None
+    rerun = run_score(lake, contract(), serving, options, CHUNK, client=client)
+    delivered = delivered_rows(out, endpoint)
+    assert len(delivered) == week1.num_rows and delivered["lead_id"].is_unique, \
+        "a lead was delivered twice"
+    assert (rerun.rows == 0) == (kill == "published")
+    log = lake.read_table(tables.PREDICTION_LOG)
+    assert len(log) == 2 * week1.num_rows  # champion + shadow, once each
+    assert not lake.exists("_journal/score.json") and not lake.exists("_locks/score.lock")
