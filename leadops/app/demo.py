@@ -213,16 +213,18 @@ def _has_champion(settings: Settings) -> bool:
 
 
 def _registry_state(settings: Settings, record: WeekRecord) -> None:
-    from leadops.app.status import registry_status
+    from leadops import registry
+    from leadops.model_state import Stage
+    from tasks.rollout.run import rollout_state
 
-    status = registry_status(settings)
-    record.champion = status.get("champion", {}).get("version") if status.get("champion") else None
-    challenger = status.get("challenger") or {}
-    record.challenger = challenger.get("version")
-    stage = challenger.get("stage")
+    state = rollout_state(registry.registry_client(settings), settings.model_name)
+    record.champion = state.champion.version if state.champion else None
+    challenger = state.challenger
+    record.challenger = challenger.version if challenger else None
     record.challenger_stage = (
-        None if not challenger else stage if stage != "canary"
-        else f"canary {float(challenger.get('fraction') or 0):.0%}"
+        None if challenger is None
+        else f"canary {challenger.fraction:.0%}" if challenger.stage == Stage.CANARY
+        else challenger.stage
     )
 
 

@@ -108,12 +108,13 @@ def challenger_in_rollout(settings: Any) -> str | None:
     monitor run may retrain again).
     """
     from leadops import registry
+    from leadops.model_state import VersionState
 
     client = registry_client(settings)
     challenger = registry.get_challenger(client, settings.model_name)
-    stage = (challenger.tags or {}).get(registry.STAGE_TAG) if challenger is not None else None
-    if stage in ("shadow", "canary"):
-        return (f"no retrain: challenger v{challenger.version} is in {stage}; "
+    state = VersionState.from_version(challenger) if challenger is not None else None
+    if state is not None and state.in_rollout:
+        return (f"no retrain: challenger v{state.version} is in {state.stage}; "
                 "its rollout evidence decides first")
     return None
 

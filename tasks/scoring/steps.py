@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from leadops.contract import load_contract
 from leadops.errors import LeadOpsError
+from leadops.model_state import Stage
 from leadops.runners import dask_client, uses_dask
 from leadops.settings import get_settings
 from leadops.sources import SourceFile
@@ -42,7 +43,7 @@ def load_models() -> ServingSet:
     get_run_logger().info(
         "serving champion v%s%s", serving.champion.version,
         f"; challenger v{challenger.version} in {challenger.stage}"
-        + (f" at {challenger.fraction:.0%}" if challenger.stage == "canary" else "") if challenger else "",
+        + (f" at {challenger.fraction:.0%}" if challenger.stage == Stage.CANARY else "") if challenger else "",
     )
     return serving
 

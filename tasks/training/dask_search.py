@@ -9,18 +9,19 @@ once whichever worker ran it. The training rows are sent to the cluster once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from leadops.runners import dask_client, worker_count, worker_threads
-from tasks.training import search
 
 log = logging.getLogger(__name__)
 
 
-def optimize_on_dask(features: np.ndarray, labels: np.ndarray, folds: list,
-                     config: search.SearchConfig) -> None:
+def optimize_on_dask(optimize: Callable[..., None], shares: list[int | None], features: np.ndarray,
+                     labels: np.ndarray, folds: list, config: Any) -> None:
     """Run the study's trials on the cluster in ``config.workers`` shares (on a LocalCluster
     of that many workers started here, or on the cluster at ``config.dask_address``).
 
@@ -29,14 +30,20 @@ def optimize_on_dask(features: np.ndarray, labels: np.ndarray, folds: list,
 
     A journal-file study must be on a disk every worker sees; remote workers need
     an RDB storage URL (PostgreSQL).
+
+    Args:
+        optimize: ``search._optimize``, run once per share on a worker (passed in, so this
+            module and the search do not import each other).
+        shares: trials per share (None: until the timeout).
+        config: the ``search.SearchConfig``.
     """
     workers = max(1, config.workers)
     with dask_client(config.dask_address, workers) as client:
         per_worker = replace(config, nthread=worker_threads(client))
         # Broadcast once rather than pickling the rows into every submitted call.
         shared = client.scatter([features, labels, folds], broadcast=True)
-        futures = [client.submit(search._optimize, *shared, per_worker, i, share, pure=False,
+        futures = [client.submit(optimize, *shared, per_worker, i, share, pure=False,
                                  key=f"optuna-{config.study_name}-share-{i}")
-                   for i, share in enumerate(search._shares(config.trials, workers)) if share != 0]
+                   for i, share in enumerate(shares) if share != 0]
         log.info("study %s: %d shares on %d dask workers", config.study_name, len(futures), worker_count(client))
         client.gather(futures)

@@ -223,7 +223,7 @@ def run_search(features: np.ndarray, labels: np.ndarray, folds: list, config: Se
     if config.runner == "dask":
         from tasks.training.dask_search import optimize_on_dask
 
-        optimize_on_dask(features, labels, folds, config)
+        optimize_on_dask(_optimize, _shares(config.trials, workers), features, labels, folds, config)
     elif workers == 1:
         _optimize(features, labels, folds, config, 0, config.trials)
     else:

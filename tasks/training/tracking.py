@@ -22,6 +22,8 @@ from typing import Any
 
 from leadops.contract import Contract
 from leadops.cutpoints import METADATA_KEY
+from leadops.model_loader import use_tracking_store
+from leadops.registry import registry_client
 from leadops.settings import Settings
 
 EXPERIMENT = "leadops-train"
@@ -30,14 +32,11 @@ _MODEL_REQUIREMENTS = ("xgboost-cpu", "pandas", "numpy", "pyarrow", "mlflow")
 
 def configure_mlflow(settings: Settings) -> str:
     """Point MLflow at the settings' store and return the experiment id (created once)."""
-    import mlflow
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    mlflow.set_registry_uri(settings.tracking_uri)
-    client = MlflowClient(settings.tracking_uri)
+    use_tracking_store(settings)
+    client = registry_client(settings)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is not None:
         return experiment.experiment_id
@@ -101,17 +100,15 @@ def lineage_tags(contract: Contract, reason: str, gold_version: int | None, dige
 
 def start_run(settings: Settings, reason: str, tags: dict[str, str]) -> str:
     """Create the parent run for one training; returns its id."""
-    from mlflow import MlflowClient
 
     experiment_id = configure_mlflow(settings)
     name = f"train-{reason}-{time.strftime('%Y%m%d-%H%M%S')}"
-    return MlflowClient(settings.tracking_uri).create_run(experiment_id, run_name=name, tags=tags).info.run_id
+    return registry_client(settings).create_run(experiment_id, run_name=name, tags=tags).info.run_id
 
 
 def end_run(settings: Settings, run_id: str, failed: bool = False) -> None:
-    from mlflow import MlflowClient
 
-    MlflowClient(settings.tracking_uri).set_terminated(run_id, "FAILED" if failed else "FINISHED")
+    registry_client(settings).set_terminated(run_id, "FAILED" if failed else "FINISHED")
 
 
 @contextmanager
@@ -129,11 +126,10 @@ def training_run(settings: Settings, reason: str, tags: dict[str, str]) -> Itera
 def log_values(settings: Settings, run_id: str, params: dict[str, Any] | None = None,
                metrics: dict[str, float] | None = None, tags: dict[str, str] | None = None) -> None:
     """Params, metrics and tags in one batch call (one round trip, one transaction)."""
-    from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, RunTag
 
     now = int(time.time() * 1000)
-    MlflowClient(settings.tracking_uri).log_batch(
+    registry_client(settings).log_batch(
         run_id,
         metrics=[Metric(k, float(v), now, 0) for k, v in (metrics or {}).items() if v is not None],
         params=[Param(k, str(v)[:6000]) for k, v in (params or {}).items()],
@@ -143,9 +139,8 @@ def log_values(settings: Settings, run_id: str, params: dict[str, Any] | None = 
 
 def log_files(settings: Settings, run_id: str, texts: dict[str, str], figures: dict[str, Any]) -> None:
     """Text artifacts (path → content) and matplotlib figures (path → Figure)."""
-    from mlflow import MlflowClient
 
-    client = MlflowClient(settings.tracking_uri)
+    client = registry_client(settings)
     for path, text in texts.items():
         client.log_text(run_id, text, path)
     for path, figure in figures.items():
