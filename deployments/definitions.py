@@ -11,7 +11,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.monitoring.retrain import RETRAIN_EVENT, model_resource
+from leadops.events import RETRAIN_REQUESTED as RETRAIN_EVENT
+from leadops.events import model_resource
 
 
 @dataclass(frozen=True)

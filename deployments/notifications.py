@@ -154,7 +154,7 @@ def register(settings: Settings) -> list[str]:
 
     configured = blocks(settings)
     with get_client(sync_client=True) as client:
-        for existing in _automations(client):
+        for existing in events.read_automations(client):
             if existing.name.startswith(PREFIX):
                 client.delete_automation(existing.id)
         if not configured:
@@ -165,14 +165,3 @@ def register(settings: Settings) -> list[str]:
     names = [alert.name for alert in ALERTS]
     log.info("alerts: %d automations through %s", len(names), ", ".join(configured))
     return names
-
-
-def _automations(client: Any, page: int = 100) -> list[Any]:
-    """Every automation on the server (prefect 3.8's client sends limit=null by default,
-    which its own server refuses, so the pages are asked for explicitly)."""
-    found: list[Any] = []
-    while True:
-        batch = client.read_automations(sort="NAME_ASC", limit=page, offset=len(found))
-        found += batch
-        if len(batch) < page:
-            return found

@@ -53,7 +53,8 @@ def scrub(value: Any) -> Any:
 
 def emit(event: str, model_name: str, version: str | None, decision: str, reason: str,
          as_of: datetime | str | None = None, **details: Any) -> str | None:
-    """Emit one LeadOps event; returns its id, or None when it could not be sent.
+    """Emit one LeadOps event; returns its id, or None when it was not sent (no server, or an
+    error: an alert never breaks the flow it reports on).
 
     Args:
         event: one of ``EVENTS``.
@@ -71,7 +72,14 @@ def emit(event: str, model_name: str, version: str | None, decision: str, reason
     })
     try:
         from prefect.events import emit_event
+        from prefect.settings import PREFECT_API_URL
 
+        if not PREFECT_API_URL.value():
+            # No server: Prefect would start a temporary API just for this event (tens of
+            # seconds) and that API runs no automations, so nobody could receive it.
+            log.debug("%s for %s v%s not sent: no Prefect server (PREFECT_API_URL)",
+                      event, model_name, version)
+            return None
         sent = emit_event(event=event, resource=model_resource(model_name), payload=payload)
     except Exception as exc:  # an alert must never break the flow it reports on
         log.warning("could not emit %s for %s v%s (%s)", event, model_name, version, exc)
@@ -126,3 +134,17 @@ def promoted(model_name: str, version: str, reason: str, previous_version: str |
     """``version`` became the champion (``previous_version`` is kept for a rollback)."""
     return emit(PROMOTED, model_name, version, "promote", reason, as_of,
                 previous_version=previous_version)
+
+
+def read_automations(client: Any, page: int = 100) -> list[Any]:
+    """Every automation on the Prefect server, page by page.
+
+    prefect 3.8's client sends ``limit=null`` by default, which its own server refuses
+    (HTTP 422), so the pages are asked for explicitly.
+    """
+    found: list[Any] = []
+    while True:
+        batch = client.read_automations(sort="NAME_ASC", limit=page, offset=len(found))
+        found += batch
+        if len(batch) < page:
+            return found

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from leadops import registry
+from leadops import events, registry
 from leadops.model_state import (
     CHALLENGER,
     CHAMPION,
@@ -75,6 +75,7 @@ def record(client: Any, lake: Lake, name: str, transition: Transition,
     ``new_step`` restarts the evidence window (``stage_since``); a pause does not.
     """
     commit(client, lake, name, stage_ops(transition, new_step))
+    announce(name, [transition])
     return transition
 
 
@@ -166,6 +167,7 @@ def enter_canary(client: Any, lake: Lake, name: str, version: str, fraction: flo
     step = Transition(str(version), Stage.CANARY, fraction, reason, as_of.isoformat(), Stage.SHADOW,
                       0.0, metrics)
     commit(client, lake, name, stage_ops(step, extra_tags={SALT_TAG: new_salt(version)}))
+    announce(name, [step])
     return step
 
 
@@ -177,6 +179,7 @@ def archive_challenger(client: Any, lake: Lake, name: str, version: str, reason:
                       metrics or {})
     # The alias goes first: from then on the score stage no longer uses the version.
     commit(client, lake, name, [["drop_alias", CHALLENGER, str(version)], *stage_ops(step)])
+    announce(name, [step])
     return step
 
 
@@ -199,7 +202,19 @@ def make_champion(client: Any, lake: Lake, name: str, version: str, reason: str,
                           fraction, metrics or {})
     done.append(promoted)
     commit(client, lake, name, ops + tag_ops + stage_ops(promoted))
+    announce(name, done)
+    events.promoted(name, promoted.version, reason, str(old.version) if old is not None else None,
+                    promoted.as_of)
     return done
+
+
+def announce(name: str, steps: list[Transition]) -> None:
+    """A rollout-transition event per committed step (alerts; never on a journal replay)."""
+    for step in steps:
+        events.rollout_transition(name, step.version, str(step.stage), step.fraction, step.reason,
+                                  previous_stage=step.previous_stage and str(step.previous_stage),
+                                  previous_fraction=step.previous_fraction, as_of=step.as_of,
+                                  metrics=step.metrics)
 
 
 def _drop_alias(client: Any, name: str, alias: str, version: str) -> None:

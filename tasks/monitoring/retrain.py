@@ -14,26 +14,17 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from leadops import events
+
 log = logging.getLogger(__name__)
 
-RETRAIN_EVENT = "leadops.retrain.requested"
+RETRAIN_EVENT = events.RETRAIN_REQUESTED
 
 
-def model_resource(model_name: str) -> dict[str, str]:
-    """The Prefect resource an event about ``model_name`` is attached to."""
-    return {"prefect.resource.id": f"leadops.model.{model_name}", "prefect.resource.name": model_name}
-
-
-def emit_retrain_requested(model_name: str, reason: str, as_of: datetime) -> str | None:
-    """Emit the retrain event; returns its id (None when events are disabled)."""
-    from prefect.events import emit_event
-
-    event = emit_event(
-        event=RETRAIN_EVENT,
-        resource=model_resource(model_name),
-        payload={"reason": reason, "as_of": as_of.isoformat()},
-    )
-    return str(event.id) if event is not None else None
+def emit_retrain_requested(model_name: str, reason: str, as_of: datetime,
+                           version: str | None = None) -> str | None:
+    """Emit the retrain event (payload ``reason``, ``as_of``); its id, None when not sent."""
+    return events.retrain_requested(model_name, reason, as_of, version=version)
 
 
 def _expects(trigger: Any, event_name: str) -> bool:
@@ -58,7 +49,7 @@ def event_listener_exists(event_name: str = RETRAIN_EVENT) -> bool:
         from prefect.client.orchestration import get_client
 
         with get_client(sync_client=True) as client:
-            automations = client.read_automations()
+            automations = events.read_automations(client)
     except Exception as exc:  # an unreachable API must not stop the retrain
         log.warning("could not list Prefect automations (%s); the monitor will start train itself", exc)
         return False

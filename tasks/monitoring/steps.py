@@ -92,8 +92,10 @@ def request_retrain(result: Assessment, as_of: datetime,
         if result.decision.retrain:
             logger.info(request.why)
         return request
-    event_id = retrain.emit_retrain_requested(settings.model_name, result.decision.reason, as_of)
-    route = "event" if retrain.event_listener_exists() else "subflow"
+    event_id = retrain.emit_retrain_requested(settings.model_name, result.decision.reason, as_of,
+                                              champion.version)
+    # An event that was not sent starts nothing: then this flow starts train itself.
+    route = "event" if event_id is not None and retrain.event_listener_exists() else "subflow"
     logger.info("%s; %s", request.why,
                 "a deployment trigger will start train" if route == "event"
                 else "starting train here")

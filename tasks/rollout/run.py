@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from leadops import prediction_log as plog
-from leadops import registry, transitions
+from leadops import events, registry, transitions
 from leadops.contract import Contract
 from leadops.model_state import Stage, VersionState
 from leadops.settings import Settings
@@ -134,7 +134,10 @@ def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan,
     if plan.action == PROMOTE:
         return transitions.make_champion(client, lake, name, version, reason, as_of, metrics)
     if plan.action == ROLLBACK:
-        return [transitions.archive_challenger(client, lake, name, version, reason, as_of, metrics)]
+        step = transitions.archive_challenger(client, lake, name, version, reason, as_of, metrics)
+        champion = registry.get_champion(client, name)
+        events.rollback(name, version, reason, champion.version if champion else None, as_of)
+        return [step]
     if plan.current.stage == Stage.SHADOW:
         return [transitions.enter_canary(client, lake, name, version, plan.target.fraction, reason,
                                          as_of, metrics)]
