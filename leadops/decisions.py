@@ -20,8 +20,11 @@ matured leads (both models score every lead):
   bound above -margin x precision(champion).
 - the step's decision: FAIL if either fails, PASS if both pass, else WAIT.
 
-Each bound is one-sided at ``alpha`` per look; a rollout looks weekly over several
-steps, so the error rates per rollout are measured by ``bench/bench_decisions.py``.
+Each bound is one-sided per look: ``alpha`` for PASS (how often a challenger worse
+than the margin passes a look), ``fail_alpha`` for FAIL (how often an equally good one
+fails a look; smaller, because a FAIL archives the challenger and a rollout looks
+weekly over four steps). The error rates per rollout are measured by
+``bench/bench_decisions.py`` and published in the README.
 """
 
 from __future__ import annotations
@@ -107,12 +110,16 @@ def _class_counts(labels: np.ndarray) -> tuple[int, int]:
 
 def paired_auc_test(labels: np.ndarray, challenger: np.ndarray, champion: np.ndarray,
                     margin: float = 0.02, alpha: float = 0.05, power: float = 0.8,
-                    min_per_class: int = 10, bootstrap_resamples: int = 0, seed: int = 0) -> Decision:
+                    min_per_class: int = 10, bootstrap_resamples: int = 0, seed: int = 0,
+                    fail_alpha: float | None = None) -> Decision:
     """Non-inferiority of the challenger's ROC-AUC on the same matured leads (DeLong, paired).
 
     Args:
         margin: relative: the challenger may be at most ``margin`` x AUC(champion) below.
-        alpha: one-sided error of each bound (per look).
+        alpha: one-sided error of the lower bound (per look): a challenger worse than the
+            margin passes a look with probability <= alpha.
+        fail_alpha: one-sided error of the upper bound (per look), default ``alpha``: an
+            equally good challenger fails a look with probability <= fail_alpha.
         min_per_class: fewer converted or unconverted leads than this: WAIT.
         bootstrap_resamples: > 0 replaces DeLong's interval by a paired bootstrap one.
     """
@@ -127,16 +134,17 @@ def paired_auc_test(labels: np.ndarray, challenger: np.ndarray, champion: np.nda
                         len(labels), arms, alpha=alpha)
     auc_new, auc_old, variance = stats.delong_paired(labels, challenger, champion)
     diff, se, z = auc_new - auc_old, math.sqrt(variance), stats.z_of(alpha)
-    low, high = diff - z * se, diff + z * se
+    low, high = diff - z * se, diff + stats.z_of(fail_alpha or alpha) * se
     if bootstrap_resamples:
-        ci = stats.paired_bootstrap(labels, challenger, champion, "auc", bootstrap_resamples, seed,
-                                    level=1 - 2 * alpha)
-        low, high = ci.low, ci.high
+        low = stats.paired_bootstrap(labels, challenger, champion, "auc", bootstrap_resamples, seed,
+                                     level=1 - 2 * alpha).low
+        high = stats.paired_bootstrap(labels, challenger, champion, "auc", bootstrap_resamples, seed,
+                                      level=1 - 2 * (fail_alpha or alpha)).high
     bound = -margin * auc_old
     mde = (z + stats.z_of(1 - power)) * se
     details = {"challenger_auc": auc_new, "champion_auc": auc_old, "se": se,
                "method": "bootstrap" if bootstrap_resamples else "delong"}
-    text = f"AUC {auc_new:.4f} vs {auc_old:.4f} ({diff:+.4f}, {1 - alpha:.0%} bounds [{low:+.4f}, {high:+.4f}])"
+    text = f"AUC {auc_new:.4f} vs {auc_old:.4f} ({diff:+.4f}, bounds [{low:+.4f}, {high:+.4f}])"
     if high < 0:
         return Decision("paired_auc", Verdict.FAIL, f"challenger significantly worse: {text}",
                         len(labels), arms, diff, low, high, bound, mde, alpha, details)
@@ -152,17 +160,18 @@ def paired_auc_test(labels: np.ndarray, challenger: np.ndarray, champion: np.nda
 
 def paired_precision_test(labels: np.ndarray, challenger: np.ndarray, champion: np.ndarray,
                           capacity: float, margin: float | None = None, alpha: float = 0.05,
-                          power: float = 0.8) -> Decision:
+                          power: float = 0.8, fail_alpha: float | None = None) -> Decision:
     """Precision at capacity (conversion among the top ``capacity`` leads), paired.
 
     Args:
         margin: relative non-inferiority margin; None makes this a guard that passes
             unless the challenger is significantly worse.
+        alpha / fail_alpha: one-sided errors of the lower / upper bound, as for the AUC.
     """
     labels = np.asarray(labels).astype(int)
     paired = stats.paired_precision(labels, challenger, champion, capacity)
     diff, se, z = paired.first - paired.second, math.sqrt(paired.variance), stats.z_of(alpha)
-    low, high = diff - z * se, diff + z * se
+    low, high = diff - z * se, diff + stats.z_of(fail_alpha or alpha) * se
     bound = -margin * paired.second if margin is not None else None
     mde = (z + stats.z_of(1 - power)) * se
     arms = {"capacity_leads": paired.capacity_leads, "discordant": paired.discordant}
@@ -198,11 +207,18 @@ def combine(test: str, parts: list[Decision], elapsed_days: float | None = None,
 
 def rollout_step_test(labels: np.ndarray, challenger: np.ndarray, champion: np.ndarray, *,
                       capacity: float, margin: float = 0.02, precision_margin: float | None = None,
-                      alpha: float = 0.05, elapsed_days: float | None = None,
-                      max_wait_days: float | None = None, min_per_class: int = 10) -> Decision:
-    """The decision of one shadow or canary step on the matured leads since the step began."""
-    auc = paired_auc_test(labels, challenger, champion, margin, alpha, min_per_class=min_per_class)
+                      alpha: float = 0.05, fail_alpha: float | None = None,
+                      elapsed_days: float | None = None, max_wait_days: float | None = None,
+                      min_per_class: int = 10) -> Decision:
+    """The decision of one shadow or canary step on the matured leads since the step began.
+
+    Phase-2 wiring is one call per step: the paired frame's matured labels and both
+    models' scores, the settings' margin / alphas, and the days since the step began.
+    """
+    auc = paired_auc_test(labels, challenger, champion, margin, alpha, min_per_class=min_per_class,
+                          fail_alpha=fail_alpha)
     if auc.details.get("challenger_auc") is None:  # too few of a class: nothing else to say
         return with_max_wait(replace(auc, test="rollout_step"), elapsed_days, max_wait_days)
-    precision = paired_precision_test(labels, challenger, champion, capacity, precision_margin, alpha)
+    precision = paired_precision_test(labels, challenger, champion, capacity, precision_margin, alpha,
+                                      fail_alpha=fail_alpha)
     return combine("rollout_step", [auc, precision], elapsed_days, max_wait_days)

@@ -18,7 +18,7 @@ import math
 from functools import lru_cache
 
 from scipy.optimize import brentq
-from scipy.stats import ncx2, norm
+from scipy.stats import ncx2
 
 from leadops import stats
 from leadops.decisions import Decision, Verdict
@@ -102,7 +102,7 @@ def conversion_drop_test(baseline_conversions: float, baseline_n: float | None,
     z = (base - rate) / math.sqrt(pooled * (1 - pooled) * (inv_base + 1 / current_n))
     se = math.sqrt(base * (1 - base) * inv_base + rate * (1 - rate) / current_n) / base
     change, zc = rate / base - 1, stats.z_of(alpha)
-    details = {"baseline_rate": base, "current_rate": rate, "z": z, "p_value": float(norm.sf(z))}
+    details = {"baseline_rate": base, "current_rate": rate, "z": z, "p_value": 1 - stats.normal_cdf(z)}
     args = (int(current_n), arms, change, change - zc * se, change + zc * se, -threshold, mde, alpha, details)
     text = f"{rate:.2%} vs baseline {base:.2%} ({change:+.1%}, z={z:.2f}) on {int(current_n):,} matured leads"
     if z >= zc and change < -threshold:

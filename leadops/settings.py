@@ -67,7 +67,10 @@ class Settings(BaseSettings):
     # statistical decisions (leadops.decisions; error rates measured by bench/bench_decisions.py)
     decision_alpha: float = Field(0.05, gt=0, lt=0.5, description=(
         "One-sided error of each rollout bound, per weekly look: PASS needs the lower bound of "
-        "challenger - champion above -margin, FAIL the upper bound below 0."))
+        "challenger - champion above -margin."))
+    decision_fail_alpha: float = Field(0.001, gt=0, lt=0.5, description=(
+        "One-sided error of the upper bound, per weekly look: FAIL (the challenger is archived) "
+        "needs it below 0. Small, because a rollout looks weekly over four steps."))
     rollout_noninferiority_margin: float = Field(0.02, ge=0, lt=1, description=(
         "How much lower (relative to the champion's ROC-AUC) a challenger's AUC may be and still pass."))
     rollout_precision_margin: float | None = Field(None, ge=0, lt=1, description=(

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.stats import chi2, norm, rankdata
+from scipy.stats import chi2, rankdata
 
 from leadops.metrics import capacity_rows
+
+_STANDARD_NORMAL = NormalDist()
 
 
 def z_of(alpha: float) -> float:
     """The one-sided normal quantile for error rate ``alpha`` (1.645 for 0.05)."""
-    return float(norm.ppf(1 - alpha))
+    return _STANDARD_NORMAL.inv_cdf(1 - alpha)
 
 
 def delong_paired(labels: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[float, float, float]:
@@ -108,6 +111,18 @@ def paired_bootstrap(labels: np.ndarray, first: np.ndarray, second: np.ndarray, 
     return Interval(float(whole[0]), float(low), float(high), len(values))
 
 
+def _shortfall(base_rate: float, inv_base: float, inv_current: float, drop: float,
+               z_alpha: float, z_power: float) -> float:
+    """Drop minus what the test needs to see it with the power: > 0 means detectable."""
+    rate = base_rate * (1 - drop)
+    # Under "no drop" both groups share the pooled rate (the baseline's when it is exact).
+    pooled = (base_rate * inv_current + rate * inv_base) / (inv_base + inv_current) \
+        if inv_base + inv_current > 0 else base_rate
+    null_sd = math.sqrt(pooled * (1 - pooled) * (inv_base + inv_current))
+    alt_sd = math.sqrt(base_rate * (1 - base_rate) * inv_base + rate * (1 - rate) * inv_current)
+    return base_rate - rate - z_alpha * null_sd - z_power * alt_sd
+
+
 def detectable_drop(base_rate: float, baseline_n: float | None, current_n: float,
                     alpha: float, power: float) -> float:
     """Smallest relative drop of a conversion rate a one-sided test detects with ``power``.
@@ -118,34 +133,30 @@ def detectable_drop(base_rate: float, baseline_n: float | None, current_n: float
     """
     if current_n <= 0 or not 0 < base_rate < 1:
         return math.inf
+    terms = (base_rate, 1 / baseline_n if baseline_n else 0.0, 1 / current_n)
     za, zb = z_of(alpha), z_of(1 - power)
-    inv_base = 0.0 if baseline_n is None else 1.0 / baseline_n
-
-    def shortfall(drop: float) -> float:
-        rate = base_rate * (1 - drop)
-        null_sd = math.sqrt(base_rate * (1 - base_rate) * (inv_base + 1 / current_n))
-        alt_sd = math.sqrt(base_rate * (1 - base_rate) * inv_base + rate * (1 - rate) / current_n)
-        return base_rate - rate - za * null_sd - zb * alt_sd
-
-    if shortfall(1.0) < 0:
+    if _shortfall(*terms, 1.0, za, zb) < 0:
         return math.inf
     low, high = 0.0, 1.0
-    for _ in range(50):
+    for _ in range(40):
         mid = (low + high) / 2
-        low, high = (mid, high) if shortfall(mid) < 0 else (low, mid)
+        low, high = (mid, high) if _shortfall(*terms, mid, za, zb) < 0 else (low, mid)
     return high
 
 
 def leads_needed(base_rate: float, baseline_n: float | None, drop: float,
                  alpha: float, power: float) -> float:
     """Current leads needed to detect a relative ``drop`` (``inf`` when the baseline is too small)."""
-    if detectable_drop(base_rate, baseline_n, 1e12, alpha, power) > drop:
+    if not 0 < base_rate < 1:
         return math.inf
-    low, high = 1.0, 1e12
-    while high / low > 1.001:
-        mid = math.sqrt(low * high)
-        low, high = (mid, high) if detectable_drop(base_rate, baseline_n, mid, alpha, power) > drop else (low, mid)
-    return math.ceil(high)
+    inv_base, za, zb = 1 / baseline_n if baseline_n else 0.0, z_of(alpha), z_of(1 - power)
+    if _shortfall(base_rate, inv_base, 0.0, drop, za, zb) <= 0:
+        return math.inf
+    low, high = 0.0, 1.0  # 1 / current leads: the shortfall falls as it grows
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if _shortfall(base_rate, inv_base, mid, drop, za, zb) > 0 else (low, mid)
+    return math.ceil(1 / low) if low > 0 else math.inf
 
 
 def psi_critical_value(n_reference: float, n_current: float, bins: int, alpha: float) -> float:
@@ -190,3 +201,8 @@ def paired_precision(labels: np.ndarray, first: np.ndarray, second: np.ndarray,
     variance = d * (rate_a * (1 - rate_a) + rate_b * (1 - rate_b)) / k**2
     return PairedPrecision(float(labels[top_first].mean()), float(labels[top_second].mean()),
                            float(variance), k, d)
+
+
+def normal_cdf(z: float) -> float:
+    """P(Z <= z) for a standard normal Z."""
+    return _STANDARD_NORMAL.cdf(z)
