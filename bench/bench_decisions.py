@@ -37,20 +37,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from leadops.decisions import Verdict, rollout_step_test  # noqa: E402
-from leadops.metrics import rank_auc  # noqa: E402
-from leadops.monitor_decisions import batches_to_pool  # noqa: E402
-from leadops.psi import fit_baseline  # noqa: E402
-from leadops.settings import get_settings  # noqa: E402
-from tasks.monitoring.assess import Thresholds, drift_decisions, retrain_decision  # noqa: E402
-from tasks.monitoring.conversion import conversion_check  # noqa: E402
+from leadops.decisions import Verdict, rollout_step_test
+from leadops.metrics import rank_auc
+from leadops.monitor_decisions import batches_to_pool
+from leadops.psi import fit_baseline
+from leadops.settings import get_settings
+from tasks.monitoring.assess import Thresholds, drift_decisions, retrain_decision
+from tasks.monitoring.conversion import conversion_check
 
 VOLUMES = (100, 300, 1000, 3000)
 WEEKS, REFERENCE_WEEKS, SHIFT_WEEK = 52, 26, 6
-COLUMNS = {"x1": "numeric", "x2": "numeric", "x3": "numeric", "flag": "boolean", "region": "categorical"}
+COLUMNS = {
+    "x1": "numeric",
+    "x2": "numeric",
+    "x3": "numeric",
+    "flag": "boolean",
+    "region": "categorical",
+}
 LEVELS = 30
 SHARED_NOISE = 0.5  # share of a challenger's noise variance it shares with the champion
 
@@ -81,30 +87,60 @@ class Rule:
     thresholds: Thresholds
 
 
-def leads(world: World, n: int, rng: np.random.Generator, x1_shift: float = 0.0,
-          region_mix: float = 0.0, intercept_shift: float = 0.0) -> dict[str, np.ndarray]:
+def leads(
+    world: World,
+    n: int,
+    rng: np.random.Generator,
+    x1_shift: float = 0.0,
+    region_mix: float = 0.0,
+    intercept_shift: float = 0.0,
+) -> dict[str, np.ndarray]:
     x1, x2 = rng.normal(x1_shift, 1, n), rng.normal(0, 1, n)
     x3 = rng.lognormal(0, 1, n)
     flag = rng.random(n) < 0.3
     share = (1 - region_mix) * world.level_share + region_mix * world.level_share[::-1]
     region = rng.choice(LEVELS, n, p=share)
-    eta = (world.intercept + intercept_shift + 1.2 * x1 + 0.8 * x2 + 0.4 * np.log(x3)
-           + 0.5 * flag + world.level_effect[region])
+    eta = (
+        world.intercept
+        + intercept_shift
+        + 1.2 * x1
+        + 0.8 * x2
+        + 0.4 * np.log(x3)
+        + 0.5 * flag
+        + world.level_effect[region]
+    )
     label = rng.random(n) < 1 / (1 + np.exp(-eta))
-    return {"x1": x1, "x2": x2, "x3": x3, "flag": flag, "region": region, "eta": eta, "label": label,
-            "shared": rng.normal(0, 1, n)}
+    return {
+        "x1": x1,
+        "x2": x2,
+        "x3": x3,
+        "flag": flag,
+        "region": region,
+        "eta": eta,
+        "label": label,
+        "shared": rng.normal(0, 1, n),
+    }
 
 
 def frame(batch: dict[str, np.ndarray], rng: np.random.Generator) -> pd.DataFrame:
     flag = pd.Series(batch["flag"], dtype=object)
     flag[rng.random(len(flag)) < 0.02] = None  # a boolean with nulls: object dtype, Python True
-    return pd.DataFrame({"x1": batch["x1"], "x2": batch["x2"], "x3": batch["x3"], "flag": flag,
-                         "region": pd.Series([f"R{c:02d}" for c in range(LEVELS)])[batch["region"]].to_numpy()})
+    return pd.DataFrame(
+        {
+            "x1": batch["x1"],
+            "x2": batch["x2"],
+            "x3": batch["x3"],
+            "flag": flag,
+            "region": pd.Series([f"R{c:02d}" for c in range(LEVELS)])[batch["region"]].to_numpy(),
+        }
+    )
 
 
 def score(batch: dict[str, np.ndarray], noise: float, rng: np.random.Generator) -> np.ndarray:
     own = rng.normal(0, 1, len(batch["eta"]))
-    return batch["eta"] + noise * (np.sqrt(SHARED_NOISE) * batch["shared"] + np.sqrt(1 - SHARED_NOISE) * own)
+    return batch["eta"] + noise * (
+        np.sqrt(SHARED_NOISE) * batch["shared"] + np.sqrt(1 - SHARED_NOISE) * own
+    )
 
 
 def _bisect(f, low: float, high: float, target: float, steps: int = 20) -> float:
@@ -120,16 +156,27 @@ def calibrate(seed: int = 7, n: int = 100_000) -> World:
     rng = np.random.default_rng(seed)
     share = 1 / np.arange(1, LEVELS + 1) ** 1.1
     world = World(0.0, rng.normal(0, 0.6, LEVELS), share / share.sum(), 0.0, {})
-    world = replace(world, intercept=_bisect(
-        lambda b: leads(replace(world, intercept=b), n, np.random.default_rng(1))["label"].mean(), -8, 0, 0.07))
+    world = replace(
+        world,
+        intercept=_bisect(
+            lambda b: leads(replace(world, intercept=b), n, np.random.default_rng(1))[
+                "label"
+            ].mean(),
+            -8,
+            0,
+            0.07,
+        ),
+    )
     pop = leads(world, n, np.random.default_rng(2))
 
     def auc(noise: float) -> float:
         return -rank_auc(pop["label"], score(pop, noise, np.random.default_rng(3)))
 
     champion = _bisect(auc, 0, 5, -0.76)
-    noises = {kind: _bisect(auc, 0, 5, -0.76 * factor)
-              for kind, factor in (("equal", 1.0), ("worse", 0.95), ("better", 1.05))}
+    noises = {
+        kind: _bisect(auc, 0, 5, -0.76 * factor)
+        for kind, factor in (("equal", 1.0), ("worse", 0.95), ("better", 1.05))
+    }
     reference = fit_baseline(frame(pop, rng), COLUMNS)
 
     def psi(name: str, **shift: float) -> float:
@@ -138,14 +185,24 @@ def calibrate(seed: int = 7, n: int = 100_000) -> World:
 
     x1_shift = _bisect(lambda d: psi("x1", x1_shift=d), 0, 3, 0.4)
     region_mix = _bisect(lambda m: psi("region", region_mix=m), 0, 1, 0.4)
-    drop = _bisect(lambda d: leads(world, n, np.random.default_rng(5), intercept_shift=d)["label"].mean(),
-                   -2, 0, 0.07 * 0.8)
-    return replace(world, champion_noise=champion, challenger_noise=noises, x1_shift=x1_shift,
-                   region_mix=region_mix, drop_intercept=drop)
+    drop = _bisect(
+        lambda d: leads(world, n, np.random.default_rng(5), intercept_shift=d)["label"].mean(),
+        -2,
+        0,
+        0.07 * 0.8,
+    )
+    return replace(
+        world,
+        champion_noise=champion,
+        challenger_noise=noises,
+        x1_shift=x1_shift,
+        region_mix=region_mix,
+        drop_intercept=drop,
+    )
 
 
 def monitor_year(world: World, volume: int, rule: Rule, seed: int, shift: str | None) -> list[int]:
-    """Weeks (1-based) in which the monitor would start a retrain; ``shift`` starts at SHIFT_WEEK."""
+    """Weeks (1-based) in which the monitor starts a retrain; ``shift`` begins at SHIFT_WEEK."""
     rng = np.random.default_rng(seed)
     reference = leads(world, REFERENCE_WEEKS * volume, rng)
     baseline = fit_baseline(frame(reference, rng), COLUMNS)
@@ -153,7 +210,9 @@ def monitor_year(world: World, volume: int, rule: Rule, seed: int, shift: str | 
     column = "x1" if seed % 2 else "region"
     for week in range(1, WEEKS + 1):
         moved = shift is not None and week >= SHIFT_WEEK
-        change = {"x1_shift": world.x1_shift} if column == "x1" else {"region_mix": world.region_mix}
+        change = (
+            {"x1_shift": world.x1_shift} if column == "x1" else {"region_mix": world.region_mix}
+        )
         change = change if moved and shift == "feature" else {}
         drop = world.drop_intercept if moved and shift == "conversion" else 0.0
         batch = leads(world, volume, rng, intercept_shift=drop, **change)
@@ -162,15 +221,25 @@ def monitor_year(world: World, volume: int, rule: Rule, seed: int, shift: str | 
         take = batches_to_pool(rows, rule.thresholds.min_batch_rows)
         pooled = {name: sum(c[name] for c in counts[-take:]) for name in counts[-1]}
         drift = drift_decisions(baseline, pooled, sum(rows[-take:]), rule.thresholds)
-        complete = pd.DataFrame(cohorts[-get_settings().conversion_lookback_weeks:],
-                                columns=["cohort", "leads", "conversions", "complete"])
-        conversion = conversion_check(complete, base_rate, rule.thresholds.conversion_drop, len(reference["label"]),
-                                      rule.thresholds.conversion_alpha, rule.thresholds.conversion_power)
+        complete = pd.DataFrame(
+            cohorts[-get_settings().conversion_lookback_weeks :],
+            columns=["cohort", "leads", "conversions", "complete"],
+        )
+        conversion = conversion_check(
+            complete,
+            base_rate,
+            rule.thresholds.conversion_drop,
+            len(reference["label"]),
+            rule.thresholds.conversion_alpha,
+            rule.thresholds.conversion_power,
+        )
         if retrain_decision(drift, conversion).retrain:
             fired.append(week)
             if shift is not None and week >= SHIFT_WEEK:
                 break
-        cohorts.append((week, volume, int(batch["label"].sum()), True))  # matures by next week's run
+        cohorts.append(
+            (week, volume, int(batch["label"].sum()), True)
+        )  # matures by next week's run
     return fired
 
 
@@ -185,16 +254,31 @@ def rollout(world: World, volume: int, rule: Rule, seed: int, kind: str) -> tupl
     step, began = 0, 0
     for week in range(1, WEEKS + 1):
         batch = leads(world, volume, rng)
-        batches.append((batch["label"], score(batch, world.challenger_noise[kind], rng),
-                        score(batch, world.champion_noise, rng)))
-        evidence = batches[began:week - 1]  # batches[i] holds week i+1's leads
+        batches.append(
+            (
+                batch["label"],
+                score(batch, world.challenger_noise[kind], rng),
+                score(batch, world.champion_noise, rng),
+            )
+        )
+        evidence = batches[began : week - 1]  # batches[i] holds week i+1's leads
         if not evidence:
             continue
-        labels, challenger, champion = (np.concatenate(part) for part in zip(*evidence, strict=True))
-        decision = rollout_step_test(labels, challenger, champion, capacity=0.10, margin=rule.margin,
-                                     precision_margin=rule.precision_margin, alpha=rule.alpha,
-                                     fail_alpha=rule.fail_alpha,
-                                     elapsed_days=7 * (week - began), max_wait_days=rule.max_wait_days)
+        labels, challenger, champion = (
+            np.concatenate(part) for part in zip(*evidence, strict=True)
+        )
+        decision = rollout_step_test(
+            labels,
+            challenger,
+            champion,
+            capacity=0.10,
+            margin=rule.margin,
+            precision_margin=rule.precision_margin,
+            alpha=rule.alpha,
+            fail_alpha=rule.fail_alpha,
+            elapsed_days=7 * (week - began),
+            max_wait_days=rule.max_wait_days,
+        )
         if decision.verdict is Verdict.PASS:
             step, began = step + 1, week
             if step == 4:
@@ -252,13 +336,31 @@ def issue_shape(table: dict) -> dict:
 
 def print_table(table: dict, rule: Rule, runs: dict, seconds: float) -> None:
     t = rule.thresholds
-    print(f"rule: alpha {rule.alpha} (pass) / {rule.fail_alpha} (fail) per look, AUC margin {rule.margin:.0%} relative, precision margin "
-          f"{rule.precision_margin}, max wait {rule.max_wait_days:g} days per step; drift family alpha "
-          f"{t.drift_alpha}, PSI effect {t.psi}, min batch {t.min_batch_rows} rows; conversion alpha "
-          f"{t.conversion_alpha}, power {t.conversion_power}, threshold {t.conversion_drop:.0%}")
+    print(
+        f"rule: alpha {rule.alpha} (pass) / {rule.fail_alpha} (fail) per look, AUC margin "
+        f"{rule.margin:.0%} relative, precision margin "
+        f"{rule.precision_margin}, max wait {rule.max_wait_days:g} days per step; "
+        "drift family alpha "
+        f"{t.drift_alpha}, PSI effect {t.psi}, min batch {t.min_batch_rows} rows; conversion alpha "
+        f"{t.conversion_alpha}, power {t.conversion_power}, threshold {t.conversion_drop:.0%}"
+    )
     print(f"runs: {runs}; {seconds:.0f} s")
-    header = ("leads/wk", "false rt/yr", "eq rej", "eq incl", "eq prom", "wk eq", "worse prom",
-              "better prom", "better incl", "wk better", "feat det", "wk feat", "conv det", "wk conv")
+    header = (
+        "leads/wk",
+        "false rt/yr",
+        "eq rej",
+        "eq incl",
+        "eq prom",
+        "wk eq",
+        "worse prom",
+        "better prom",
+        "better incl",
+        "wk better",
+        "feat det",
+        "wk feat",
+        "conv det",
+        "wk conv",
+    )
     print(" | ".join(f"{h:>11}" for h in header))
 
     def cell(value: float | None, pct: bool = True) -> str:
@@ -267,20 +369,33 @@ def print_table(table: dict, rule: Rule, runs: dict, seconds: float) -> None:
         return f"{value:>11.0%}" if pct else f"{value:>11.2f}"
 
     for volume, r in table.items():
-        cells = [f"{volume:>11}", cell(r["false_retrains_per_year"], False), cell(r["equal_rejected"]),
-                 cell(r["equal_inconclusive"]), cell(r["equal_promoted"]),
-                 cell(r["weeks_to_promote_equal"], False), cell(r["worse_promoted"]),
-                 cell(r["better_promoted"]), cell(r["better_inconclusive"]),
-                 cell(r["weeks_to_promote_better"], False), cell(r["feature_detected"]),
-                 cell(r["weeks_to_detect_feature"], False), cell(r["conversion_detected"]),
-                 cell(r["weeks_to_detect_conversion"], False)]
+        cells = [
+            f"{volume:>11}",
+            cell(r["false_retrains_per_year"], False),
+            cell(r["equal_rejected"]),
+            cell(r["equal_inconclusive"]),
+            cell(r["equal_promoted"]),
+            cell(r["weeks_to_promote_equal"], False),
+            cell(r["worse_promoted"]),
+            cell(r["better_promoted"]),
+            cell(r["better_inconclusive"]),
+            cell(r["weeks_to_promote_better"], False),
+            cell(r["feature_detected"]),
+            cell(r["weeks_to_detect_feature"], False),
+            cell(r["conversion_detected"]),
+            cell(r["weeks_to_detect_conversion"], False),
+        ]
         print(" | ".join(cells))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs (under 5 minutes on 2 cores)")
-    parser.add_argument("--json", action="store_true", help="print the issue's JSON on the last line")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer runs (under 5 minutes on 2 cores)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the issue's JSON on the last line"
+    )
     parser.add_argument("--runs", type=int, default=None, help="runs per scenario and volume")
     parser.add_argument("--volumes", type=int, nargs="+", default=list(VOLUMES))
     parser.add_argument("--workers", type=int, default=2)
@@ -295,10 +410,23 @@ def main() -> None:
     parser.add_argument("--conversion-alpha", type=float, default=settings.conversion_alpha)
     args = parser.parse_args()
     started = time.perf_counter()
-    thresholds = Thresholds(settings.psi_threshold, settings.conversion_drop_threshold, settings.capacity_fraction,
-                            drift_alpha=settings.drift_family_alpha, min_batch_rows=args.min_batch_rows,
-                            conversion_alpha=args.conversion_alpha, conversion_power=settings.conversion_power)
-    rule = Rule(args.alpha, args.fail_alpha, args.margin, args.precision_margin, args.max_wait_days, thresholds)
+    thresholds = Thresholds(
+        settings.psi_threshold,
+        settings.conversion_drop_threshold,
+        settings.capacity_fraction,
+        drift_alpha=settings.drift_family_alpha,
+        min_batch_rows=args.min_batch_rows,
+        conversion_alpha=args.conversion_alpha,
+        conversion_power=settings.conversion_power,
+    )
+    rule = Rule(
+        args.alpha,
+        args.fail_alpha,
+        args.margin,
+        args.precision_margin,
+        args.max_wait_days,
+        thresholds,
+    )
     world = calibrate()
     runs = {"aa": 20, "equal": 40, "worse": 40, "better": 40, "feature": 20, "conversion": 20}
     if not args.quick:
@@ -309,7 +437,9 @@ def main() -> None:
     for volume in args.volumes:
         for what, count in runs.items():
             seeds = [args.seed + 1000 * volume + i for i in range(count)]
-            jobs += [(world, volume, rule, what, seeds[i::4]) for i in range(4)]  # 4 chunks: balance
+            jobs += [
+                (world, volume, rule, what, seeds[i::4]) for i in range(4)
+            ]  # 4 chunks: balance
     results: dict = {v: {k: [] for k in runs} for v in args.volumes}
     with ProcessPoolExecutor(args.workers) as pool:
         for volume, what, found in pool.map(_job, sorted(jobs, key=lambda j: -j[1])):

@@ -27,7 +27,9 @@ def z_of(alpha: float) -> float:
     return _STANDARD_NORMAL.inv_cdf(1 - alpha)
 
 
-def delong_paired(labels: np.ndarray, first: np.ndarray, second: np.ndarray) -> tuple[float, float, float]:
+def delong_paired(
+    labels: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> tuple[float, float, float]:
     """AUC of each score vector on the same leads and the variance of their difference.
 
     Returns:
@@ -64,7 +66,9 @@ def _auc_rows(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
     positives = labels.sum(axis=1)
     negatives = labels.shape[1] - positives
     with np.errstate(invalid="ignore", divide="ignore"):
-        return ((ranks * labels).sum(axis=1) - positives * (positives + 1) / 2) / (positives * negatives)
+        return ((ranks * labels).sum(axis=1) - positives * (positives + 1) / 2) / (
+            positives * negatives
+        )
 
 
 def _precision_rows(labels: np.ndarray, scores: np.ndarray, capacity: float) -> np.ndarray:
@@ -83,9 +87,17 @@ def _statistic(metric: str, labels: np.ndarray, scores: np.ndarray, capacity: fl
     raise ValueError(f"unknown metric {metric!r}; use auc, precision_at_capacity or brier")
 
 
-def paired_bootstrap(labels: np.ndarray, first: np.ndarray, second: np.ndarray, metric: str,
-                     resamples: int = 1000, seed: int = 0, level: float = 0.95,
-                     capacity: float = 0.10, chunk: int = 250) -> Interval:
+def paired_bootstrap(
+    labels: np.ndarray,
+    first: np.ndarray,
+    second: np.ndarray,
+    metric: str,
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    capacity: float = 0.10,
+    chunk: int = 250,
+) -> Interval:
     """Bootstrap ``metric(first) - metric(second)`` resampling the same leads for both.
 
     Args:
@@ -101,30 +113,44 @@ def paired_bootstrap(labels: np.ndarray, first: np.ndarray, second: np.ndarray, 
     for start in range(0, resamples, chunk):  # chunks bound memory at chunk x n
         idx = rng.integers(0, len(labels), (min(chunk, resamples - start), len(labels)))
         y = labels[idx]
-        diffs.append(_statistic(metric, y, first[idx], capacity) - _statistic(metric, y, second[idx], capacity))
+        diffs.append(
+            _statistic(metric, y, first[idx], capacity)
+            - _statistic(metric, y, second[idx], capacity)
+        )
     values = np.concatenate(diffs)
     values = values[np.isfinite(values)]  # a resample with one class says nothing about AUC
-    whole = _statistic(metric, labels[None, :], first[None, :], capacity) - \
-        _statistic(metric, labels[None, :], second[None, :], capacity)
+    whole = _statistic(metric, labels[None, :], first[None, :], capacity) - _statistic(
+        metric, labels[None, :], second[None, :], capacity
+    )
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail]) if len(values) else (math.nan, math.nan)
     return Interval(float(whole[0]), float(low), float(high), len(values))
 
 
-def _shortfall(base_rate: float, inv_base: float, inv_current: float, drop: float,
-               z_alpha: float, z_power: float) -> float:
+def _shortfall(
+    base_rate: float,
+    inv_base: float,
+    inv_current: float,
+    drop: float,
+    z_alpha: float,
+    z_power: float,
+) -> float:
     """Drop minus what the test needs to see it with the power: > 0 means detectable."""
     rate = base_rate * (1 - drop)
     # Under "no drop" both groups share the pooled rate (the baseline's when it is exact).
-    pooled = (base_rate * inv_current + rate * inv_base) / (inv_base + inv_current) \
-        if inv_base + inv_current > 0 else base_rate
+    pooled = (
+        (base_rate * inv_current + rate * inv_base) / (inv_base + inv_current)
+        if inv_base + inv_current > 0
+        else base_rate
+    )
     null_sd = math.sqrt(pooled * (1 - pooled) * (inv_base + inv_current))
     alt_sd = math.sqrt(base_rate * (1 - base_rate) * inv_base + rate * (1 - rate) * inv_current)
     return base_rate - rate - z_alpha * null_sd - z_power * alt_sd
 
 
-def detectable_drop(base_rate: float, baseline_n: float | None, current_n: float,
-                    alpha: float, power: float) -> float:
+def detectable_drop(
+    base_rate: float, baseline_n: float | None, current_n: float, alpha: float, power: float
+) -> float:
     """Smallest relative drop of a conversion rate a one-sided test detects with ``power``.
 
     Two-proportion z-test with the baseline estimated on ``baseline_n`` leads (None: the
@@ -144,9 +170,10 @@ def detectable_drop(base_rate: float, baseline_n: float | None, current_n: float
     return high
 
 
-def leads_needed(base_rate: float, baseline_n: float | None, drop: float,
-                 alpha: float, power: float) -> float:
-    """Current leads needed to detect a relative ``drop`` (``inf`` when the baseline is too small)."""
+def leads_needed(
+    base_rate: float, baseline_n: float | None, drop: float, alpha: float, power: float
+) -> float:
+    """Current leads needed to detect a relative ``drop`` (inf: the baseline is too small)."""
     if not 0 < base_rate < 1:
         return math.inf
     inv_base, za, zb = 1 / baseline_n if baseline_n else 0.0, z_of(alpha), z_of(1 - power)
@@ -155,7 +182,9 @@ def leads_needed(base_rate: float, baseline_n: float | None, drop: float,
     low, high = 0.0, 1.0  # 1 / current leads: the shortfall falls as it grows
     for _ in range(60):
         mid = (low + high) / 2
-        low, high = (mid, high) if _shortfall(base_rate, inv_base, mid, drop, za, zb) > 0 else (low, mid)
+        low, high = (
+            (mid, high) if _shortfall(base_rate, inv_base, mid, drop, za, zb) > 0 else (low, mid)
+        )
     return math.ceil(1 / low) if low > 0 else math.inf
 
 
@@ -179,8 +208,9 @@ class PairedPrecision:
     discordant: int  # leads in one model's top set but not the other's (per side)
 
 
-def paired_precision(labels: np.ndarray, first: np.ndarray, second: np.ndarray,
-                     capacity: float) -> PairedPrecision:
+def paired_precision(
+    labels: np.ndarray, first: np.ndarray, second: np.ndarray, capacity: float
+) -> PairedPrecision:
     """McNemar-like comparison of the two top-k sets (k = the leads sales can work).
 
     Leads both models put in their top k cancel out, so the difference is carried by the
@@ -199,8 +229,9 @@ def paired_precision(labels: np.ndarray, first: np.ndarray, second: np.ndarray,
     a, b = labels[only_first].sum(), labels[only_second].sum()
     rate_a, rate_b = (a + 1) / (d + 2), (b + 1) / (d + 2)
     variance = d * (rate_a * (1 - rate_a) + rate_b * (1 - rate_b)) / k**2
-    return PairedPrecision(float(labels[top_first].mean()), float(labels[top_second].mean()),
-                           float(variance), k, d)
+    return PairedPrecision(
+        float(labels[top_first].mean()), float(labels[top_second].mean()), float(variance), k, d
+    )
 
 
 def normal_cdf(z: float) -> float:

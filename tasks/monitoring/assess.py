@@ -79,14 +79,16 @@ def drift_decisions(baseline: PsiBaseline, counts: dict[str, np.ndarray], rows: 
     psi = baseline.psi_of_counts(counts)
     return [
         psi_drift_test(psi[name], baseline.reference_rows, rows, baseline.occupied_bins(name, c),
-                       len(counts), thresholds.drift_alpha, thresholds.psi, thresholds.min_batch_rows, name)
+                       len(counts), thresholds.drift_alpha, thresholds.psi,
+                       thresholds.min_batch_rows, name)
         for name, c in counts.items()
     ]
 
 
 def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -> Decision:
-    """The trigger's decision from the tests. Drift wins when both fire: the earlier, cheaper signal."""
-    drifted = sorted((d for d in drift if d.verdict is tests.Verdict.FAIL), key=lambda d: -d.estimate)
+    """The trigger's decision from the tests; drift wins when both fire (earlier, cheaper)."""
+    drifted = sorted((d for d in drift if d.verdict is tests.Verdict.FAIL),
+                     key=lambda d: -d.estimate)
     names = [d.details["feature"] for d in drifted]
     if drifted:
         text = drifted[0].reason + (f" (also {', '.join(names[1:])})" if len(names) > 1 else "")
@@ -98,7 +100,8 @@ def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -
         text = f"drift not tested: {waiting[0].reason.split(': ', 1)[1]}"
     elif drift:
         worst = max(drift, key=lambda d: d.estimate)
-        text = f"no feature drifted (max PSI {worst.estimate:.3f}, {worst.details['feature']}, fires above {worst.threshold:.3f})"
+        text = (f"no feature drifted (max PSI {worst.estimate:.3f}, {worst.details['feature']}, "
+                f"fires above {worst.threshold:.3f})")
     else:
         text = "no features monitored"
     return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
@@ -123,7 +126,8 @@ def assess(
     drift = drift_decisions(baseline_psi, counts, len(current), thresholds)
     cohorts = weekly_cohorts(label_matured(matured, contract, as_of), contract, as_of, thresholds.capacity)
     baseline = float(reference[LABEL].mean()) if LABEL in reference and len(reference) else None
-    conversion = conversion_check(cohorts, baseline, thresholds.conversion_drop, len(reference) or None,
+    conversion = conversion_check(cohorts, baseline, thresholds.conversion_drop,
+                                  len(reference) or None,
                                   thresholds.conversion_alpha, thresholds.conversion_power)
     decision = retrain_decision(drift, conversion)
     rule = trigger_rule(thresholds.psi, thresholds.conversion_drop) + (
@@ -138,6 +142,8 @@ def assess(
         facts = drift_report.ReportFacts(
             as_of, rule, psi, thresholds.psi, decision.explanation, len(reference), len(current),
             thresholds.sample_rows, conversion.note,
+            {d.details["feature"]: (d.threshold, d.verdict is tests.Verdict.FAIL)
+             for d in drift if d.verdict is not tests.Verdict.WAIT},
         )
         result.html = drift_report.report_html(snapshot, facts)
         result.evidently = drift_report.evidently_summary(snapshot)

@@ -10,10 +10,18 @@ import pytest
 
 from leadops import stats
 from leadops.decisions import (
-    Verdict, paired_auc_test, paired_precision_test, rollout_step_test, with_max_wait,
+    Verdict,
+    paired_auc_test,
+    paired_precision_test,
+    rollout_step_test,
+    with_max_wait,
 )
 from leadops.monitor_decisions import (
-    batches_to_pool, conversion_drop_test, leads_needed_for_drop, pooled_conversion_test, psi_drift_test,
+    batches_to_pool,
+    conversion_drop_test,
+    leads_needed_for_drop,
+    pooled_conversion_test,
+    psi_drift_test,
 )
 from leadops.psi import psi_value, smoothed_shares
 
@@ -39,7 +47,9 @@ def test_equal_challenger_fails_a_look_no_more_often_than_alpha() -> None:
     verdicts = []
     for _ in range(runs):
         eta, labels = leads(rng, 1500)
-        verdicts.append(paired_auc_test(labels, model(rng, eta, 1.3), model(rng, eta, 1.3), alpha=alpha).verdict)
+        verdicts.append(
+            paired_auc_test(labels, model(rng, eta, 1.3), model(rng, eta, 1.3), alpha=alpha).verdict
+        )
     assert verdicts.count(Verdict.FAIL) / runs <= monte_carlo_bound(alpha, runs)
     assert Verdict.PASS in verdicts  # an equal challenger can prove non-inferiority
 
@@ -50,7 +60,10 @@ def test_worse_challenger_passes_a_look_no_more_often_than_alpha() -> None:
     for _ in range(runs):
         eta, labels = leads(rng, 1500)
         worse, champion = model(rng, eta, 2.6), model(rng, eta, 1.3)  # ~0.05 AUC below: beyond 2%
-        passed += paired_auc_test(labels, worse, champion, margin=0.02, alpha=alpha).verdict is Verdict.PASS
+        passed += (
+            paired_auc_test(labels, worse, champion, margin=0.02, alpha=alpha).verdict
+            is Verdict.PASS
+        )
     assert passed / runs <= monte_carlo_bound(alpha, runs)
 
 
@@ -59,9 +72,15 @@ def test_clearly_better_passes_and_clearly_worse_fails() -> None:
     eta, labels = leads(rng, 5000)
     good, weak = model(rng, eta, 0.6), model(rng, eta, 2.5)
     better = paired_auc_test(labels, good, weak)
-    assert better.verdict is Verdict.PASS and better.estimate > 0 and better.ci_low > better.threshold
+    assert (
+        better.verdict is Verdict.PASS and better.estimate > 0 and better.ci_low > better.threshold
+    )
     worse = paired_auc_test(labels, weak, good)
-    assert worse.verdict is Verdict.FAIL and worse.ci_high < 0 and "significantly worse" in worse.reason
+    assert (
+        worse.verdict is Verdict.FAIL
+        and worse.ci_high < 0
+        and "significantly worse" in worse.reason
+    )
     step = rollout_step_test(labels, weak, good, capacity=0.1)
     assert step.verdict is Verdict.FAIL and len(step.details["parts"]) == 2
 
@@ -119,7 +138,9 @@ def test_decision_serialises_for_artifacts_and_tags() -> None:
     assert all(isinstance(v, str) for v in tags.values())
 
 
-def _family_fires(rng: np.random.Generator, shares: list[np.ndarray], n: int, m: int, alpha: float) -> bool:
+def _family_fires(
+    rng: np.random.Generator, shares: list[np.ndarray], n: int, m: int, alpha: float
+) -> bool:
     decisions = []
     for share in shares:
         reference, current = rng.multinomial(m, share), rng.multinomial(n, share)
@@ -132,7 +153,11 @@ def _family_fires(rng: np.random.Generator, shares: list[np.ndarray], n: int, m:
 @pytest.mark.parametrize("rows", [100, 300, 1000])
 def test_unchanged_distribution_fires_at_most_alpha_per_run(rows: int) -> None:
     """Five features (a 30-level Zipf categorical and four decile-binned numerics)."""
-    rng, runs, alpha = np.random.default_rng(rows), 1500, 0.05  # alpha 0.05: measurable in 1,500 runs
+    rng, runs, alpha = (
+        np.random.default_rng(rows),
+        1500,
+        0.05,
+    )  # alpha 0.05: measurable in 1,500 runs
     zipf = 1 / np.arange(1, 31) ** 1.1
     shares = [zipf / zipf.sum()] + [np.full(10, 0.1)] * 4
     fired = sum(_family_fires(rng, shares, rows, 2600, alpha) for _ in range(runs))
@@ -153,8 +178,10 @@ def test_conversion_drop_false_alarm_rate_is_alpha() -> None:
     rng, runs, alpha = np.random.default_rng(8), 3000, 0.05
     baseline = rng.binomial(5000, 0.07, runs)
     current = rng.binomial(2000, 0.07, runs)
-    fired = sum(conversion_drop_test(b, 5000, c, 2000, threshold=0.0, alpha=alpha).verdict is Verdict.FAIL
-                for b, c in zip(baseline, current, strict=True))
+    fired = sum(
+        conversion_drop_test(b, 5000, c, 2000, threshold=0.0, alpha=alpha).verdict is Verdict.FAIL
+        for b, c in zip(baseline, current, strict=True)
+    )
     assert fired / runs <= monte_carlo_bound(alpha, runs)
 
 
@@ -162,16 +189,23 @@ def test_detectable_drop_matches_the_textbook_sample_size() -> None:
     # Fleiss: equal groups, p0 = 7%, p1 = 6.3% (-10%), one-sided 5%, power 80%.
     p0, p1 = 0.07, 0.063
     pooled, za, zb = (p0 + p1) / 2, 1.6448536, 0.8416212
-    n = (za * math.sqrt(2 * pooled * (1 - pooled)) + zb * math.sqrt(p0 * (1 - p0) + p1 * (1 - p1))) ** 2 / (p0 - p1) ** 2
+    n = (
+        za * math.sqrt(2 * pooled * (1 - pooled)) + zb * math.sqrt(p0 * (1 - p0) + p1 * (1 - p1))
+    ) ** 2 / (p0 - p1) ** 2
     assert stats.detectable_drop(0.07, n, n, 0.05, 0.8) == pytest.approx(0.10, rel=1e-3)
     # The issue's figure: a 10% drop from a known 7% at z 2.33 (50% power) needs ~7,200 leads.
-    assert leads_needed_for_drop(0.07, None, 0.10, alpha=0.01, power=0.5) == pytest.approx(7186, rel=0.01)
+    assert leads_needed_for_drop(0.07, None, 0.10, alpha=0.01, power=0.5) == pytest.approx(
+        7186, rel=0.01
+    )
     assert leads_needed_for_drop(0.07, 2000, 0.10) == math.inf  # the baseline alone is too noisy
 
 
 def test_conversion_waits_until_it_could_see_the_threshold() -> None:
     wait = conversion_drop_test(140, 2000, 70, 1000, threshold=0.10)
-    assert wait.verdict is Verdict.WAIT and "not enough matured leads to detect a 10% drop" in wait.reason
+    assert (
+        wait.verdict is Verdict.WAIT
+        and "not enough matured leads to detect a 10% drop" in wait.reason
+    )
     assert "n needed" in wait.reason or "too few" in wait.reason
     calm = conversion_drop_test(7000, 100_000, 2800, 40_000, threshold=0.10)
     assert calm.verdict is Verdict.PASS and calm.mde <= 0.10
