@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     decision_alpha: float = Field(0.05, gt=0, lt=0.5, description=(
         "One-sided error of each rollout bound, per weekly look: PASS needs the lower bound of "
         "challenger - champion above -margin."))
-    decision_fail_alpha: float = Field(0.001, gt=0, lt=0.5, description=(
+    decision_fail_alpha: float = Field(0.0005, gt=0, lt=0.5, description=(
         "One-sided error of the upper bound, per weekly look: FAIL (the challenger is archived) "
         "needs it below 0. Small, because a rollout looks weekly over four steps."))
     rollout_noninferiority_margin: float = Field(0.02, ge=0, lt=1, description=(
