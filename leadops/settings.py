@@ -87,6 +87,33 @@ class Settings(BaseSettings):
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    # statistical decisions (leadops.decisions; error rates measured by bench/bench_decisions.py)
+    decision_alpha: float = Field(0.05, gt=0, lt=0.5, description=(
+        "One-sided error of each rollout bound, per weekly look: PASS needs the lower bound of "
+        "challenger - champion above -margin."))
+    decision_fail_alpha: float = Field(0.0005, gt=0, lt=0.5, description=(
+        "One-sided error of the upper bound, per weekly look: FAIL (the challenger is archived) "
+        "needs it below 0. Small, because a rollout looks weekly over four steps."))
+    rollout_noninferiority_margin: float = Field(0.02, ge=0, lt=1, description=(
+        "How much lower (relative to the champion's ROC-AUC) a challenger's AUC may be and still pass."))
+    rollout_precision_margin: float | None = Field(None, ge=0, lt=1, description=(
+        "Relative non-inferiority margin on precision at capacity; none: it only fails a step "
+        "when significantly worse."))
+    rollout_max_wait_days: float = Field(56, gt=0, description=(
+        "A rollout step still undecided after this many days stops as inconclusive."))
+    drift_family_alpha: float = Field(0.01, gt=0, lt=1, description=(
+        "Chance that an unchanged distribution fires the drift trigger in one monitor run, "
+        "all features together (Bonferroni)."))
+    drift_min_batch_rows: int = Field(300, ge=100, description=(
+        "Smaller latest batches are pooled with the batches before them until this many rows."))
+    conversion_alpha: float = Field(0.005, gt=0, lt=0.5, description=(
+        "Chance that a stable conversion rate is called a drop in one monitor run."))
+    conversion_power: float = Field(0.8, gt=0.5, lt=1, description=(
+        "Power at which the detectable drop is computed; no-drop is only claimed when it is "
+        "at most conversion_drop_threshold."))
+    conversion_lookback_weeks: int = Field(26, ge=1, description=(
+        "Matured cohorts of the champion the conversion monitor may pool."))
+
     @field_validator("lake_root", "artifact_root", "landing_root")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:

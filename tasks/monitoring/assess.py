@@ -2,6 +2,13 @@
 
 Fixed-bin PSI on every row, the Evidently report on samples, conversion on
 matured cohorts, and the retrain decision. No lake, registry or Prefect here.
+
+The retrain decision is made of statistical tests (leadops.monitor_decisions): a
+feature drifts only when its PSI is above the threshold *and* beyond what an
+unchanged distribution shows at this batch size (the family of features held to
+``drift_alpha`` per run); conversion drops only when the drop is significant.
+Each test's ``Decision`` is kept in ``Assessment.decisions``; the retrain trigger's
+own ``Decision`` (tasks.monitoring.trigger) is built from them.
 """
 
 from __future__ import annotations
@@ -10,14 +17,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from leadops import decisions as tests
 from leadops.contract import Contract
+from leadops.maturity import LABEL, label_matured
+from leadops.monitor_decisions import psi_drift_test
+from leadops.psi import PsiBaseline, fit_baseline, fit_bins, monitored_columns, psi_value
+from leadops.settings import get_settings
 from tasks.monitoring import drift_report
 from tasks.monitoring.conversion import ConversionCheck, conversion_check, weekly_cohorts
-from leadops.psi import fit_baseline, fit_bins, monitored_columns, psi_value
-from tasks.monitoring.trigger import Decision, decide, trigger_rule
-from leadops.maturity import LABEL, label_matured
+from tasks.monitoring.trigger import CONVERSION_DROP, DRIFT, Decision, trigger_rule
 
 SCORE = "score"
 
@@ -31,6 +42,11 @@ class Thresholds:
     capacity: float
     seed: int = 42
     sample_rows: int = drift_report.EVIDENTLY_SAMPLE_ROWS
+    # The tests' error rates; left out, they come from Settings (LEADOPS_*).
+    drift_alpha: float = field(default_factory=lambda: get_settings().drift_family_alpha)
+    min_batch_rows: int = field(default_factory=lambda: get_settings().drift_min_batch_rows)
+    conversion_alpha: float = field(default_factory=lambda: get_settings().conversion_alpha)
+    conversion_power: float = field(default_factory=lambda: get_settings().conversion_power)
 
 
 @dataclass
@@ -46,6 +62,7 @@ class Assessment:
     html: str | None = None
     evidently: dict[str, Any] = field(default_factory=dict)
     snapshot: Any = None
+    decisions: list[tests.Decision] = field(default_factory=list)
 
 
 def score_drift(reference: pd.DataFrame, current: pd.DataFrame) -> float | None:
@@ -54,6 +71,40 @@ def score_drift(reference: pd.DataFrame, current: pd.DataFrame) -> float | None:
         return None
     bins = fit_bins(SCORE, reference[SCORE], "numeric")
     return psi_value(bins.shares(reference[SCORE]), bins.shares(current[SCORE]))
+
+
+def drift_decisions(baseline: PsiBaseline, counts: dict[str, np.ndarray], rows: int,
+                    thresholds: Thresholds) -> list[tests.Decision]:
+    """One PSI drift test per monitored feature, the family held to ``thresholds.drift_alpha``."""
+    psi = baseline.psi_of_counts(counts)
+    return [
+        psi_drift_test(psi[name], baseline.reference_rows, rows, baseline.occupied_bins(name, c),
+                       len(counts), thresholds.drift_alpha, thresholds.psi,
+                       thresholds.min_batch_rows, name)
+        for name, c in counts.items()
+    ]
+
+
+def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -> Decision:
+    """The trigger's decision from the tests; drift wins when both fire (earlier, cheaper)."""
+    drifted = sorted((d for d in drift if d.verdict is tests.Verdict.FAIL),
+                     key=lambda d: -d.estimate)
+    names = [d.details["feature"] for d in drifted]
+    if drifted:
+        text = drifted[0].reason + (f" (also {', '.join(names[1:])})" if len(names) > 1 else "")
+        return Decision(True, DRIFT, text, names)
+    if conversion.dropped:
+        return Decision(True, CONVERSION_DROP, conversion.note, [])
+    waiting = [d for d in drift if d.verdict is tests.Verdict.WAIT]
+    if waiting:
+        text = f"drift not tested: {waiting[0].reason.split(': ', 1)[1]}"
+    elif drift:
+        worst = max(drift, key=lambda d: d.estimate)
+        text = (f"no feature drifted (max PSI {worst.estimate:.3f}, {worst.details['feature']}, "
+                f"fires above {worst.threshold:.3f})")
+    else:
+        text = "no features monitored"
+    return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
 
 
 def assess(
@@ -69,18 +120,30 @@ def assess(
         with_report: also run Evidently and render the HTML (the slow, sampled part).
     """
     columns = monitored_columns(contract)
-    psi = fit_baseline(reference, columns).psi(current)
+    baseline_psi = fit_baseline(reference, columns)
+    counts = baseline_psi.counts(current)
+    psi = baseline_psi.psi_of_counts(counts)
+    drift = drift_decisions(baseline_psi, counts, len(current), thresholds)
     cohorts = weekly_cohorts(label_matured(matured, contract, as_of), contract, as_of, thresholds.capacity)
     baseline = float(reference[LABEL].mean()) if LABEL in reference and len(reference) else None
-    conversion = conversion_check(cohorts, baseline, thresholds.conversion_drop)
-    decision = decide(psi, conversion, thresholds.psi)
-    rule = trigger_rule(thresholds.psi, thresholds.conversion_drop)
-    result = Assessment(psi, score_drift(reference, current), conversion, cohorts, decision, rule)
+    conversion = conversion_check(cohorts, baseline, thresholds.conversion_drop,
+                                  len(reference) or None,
+                                  thresholds.conversion_alpha, thresholds.conversion_power)
+    decision = retrain_decision(drift, conversion)
+    rule = trigger_rule(thresholds.psi, thresholds.conversion_drop) + (
+        f"; a feature counts as drifted only when its PSI is also beyond what an unchanged "
+        f"distribution shows at this batch size (all features together: at most "
+        f"{thresholds.drift_alpha:.0%} false alarms per run; batches under "
+        f"{thresholds.min_batch_rows} rows are pooled)")
+    result = Assessment(psi, score_drift(reference, current), conversion, cohorts, decision, rule,
+                        decisions=[*drift, *([conversion.decision] if conversion.decision else [])])
     if with_report:
         snapshot = drift_report.run_evidently(reference, current, columns, thresholds.psi, as_of, thresholds.seed, thresholds.sample_rows)
         facts = drift_report.ReportFacts(
             as_of, rule, psi, thresholds.psi, decision.explanation, len(reference), len(current),
             thresholds.sample_rows, conversion.note,
+            {d.details["feature"]: (d.threshold, d.verdict is tests.Verdict.FAIL)
+             for d in drift if d.verdict is not tests.Verdict.WAIT},
         )
         result.html = drift_report.report_html(snapshot, facts)
         result.evidently = drift_report.evidently_summary(snapshot)

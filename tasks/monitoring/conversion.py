@@ -8,7 +8,6 @@ weekly cohorts by event time, and a cohort counts once its whole week has mature
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -16,14 +15,12 @@ import numpy as np
 import pandas as pd
 
 from leadops.contract import Contract
-from leadops.metrics import precision_at_capacity, rank_auc
+from leadops.decisions import Decision, Verdict
 from leadops.maturity import LABEL
+from leadops.metrics import precision_at_capacity, rank_auc
+from leadops.monitor_decisions import pooled_conversion_test
 
 COHORT = "cohort"
-# One-sided z for "the drop is not noise" (1%): with ~2,000 leads a week at a 7%
-# rate a 10% relative drop is only ~1.3 standard errors, so without it a stable
-# funnel would trigger retraining every few weeks.
-DROP_Z = 2.33
 
 
 def week_of(times: pd.Series) -> pd.Series:
@@ -62,7 +59,11 @@ def weekly_cohorts(
 
 @dataclass(frozen=True)
 class ConversionCheck:
-    """The recent matured conversion rate against the champion's baseline."""
+    """The recent matured conversion rate against the champion's baseline.
+
+    ``decision`` is the statistical test behind ``dropped`` (leadops.monitor_decisions):
+    FAIL = a drop, PASS = no drop it could have missed, WAIT = too few matured leads.
+    """
 
     baseline_rate: float | None
     current_rate: float | None
@@ -72,31 +73,40 @@ class ConversionCheck:
     z: float | None
     dropped: bool
     note: str
+    decision: Decision | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["decision"] = self.decision.as_dict() if self.decision is not None else None
+        return out
 
 
 def conversion_check(
-    cohorts: pd.DataFrame, baseline_rate: float | None, drop_threshold: float, min_leads: int = 500
+    cohorts: pd.DataFrame, baseline_rate: float | None, drop_threshold: float,
+    baseline_leads: int | None = None, alpha: float = 0.005, power: float = 0.8,
 ) -> ConversionCheck:
-    """Compare the most recent complete cohorts (pooled back until ``min_leads``) with the baseline.
+    """Test the most recent complete cohorts, pooled, against the baseline.
 
-    ``dropped`` needs both a relative drop beyond ``drop_threshold`` and a drop that
-    is not sampling noise (one-sided z >= DROP_Z against the baseline rate).
+    Pools of the latest 1, 2, 4, ... complete cohorts are tested until one could detect
+    a ``drop_threshold`` drop with ``power`` (leadops.monitor_decisions.pooled_conversion_test);
+    ``dropped`` needs a drop beyond the threshold that is significant at ``alpha``.
+
+    Args:
+        baseline_leads: leads behind ``baseline_rate`` (its own noise); None: taken as exact.
     """
     complete = cohorts[cohorts["complete"].astype(bool)] if not cohorts.empty else cohorts
     if complete.empty or not baseline_rate:
         note = "no complete matured cohort yet" if complete.empty else "no baseline conversion rate"
         return ConversionCheck(baseline_rate, None, None, [], 0, None, False, note)
-    recent = complete.iloc[::-1]
-    take = int(np.searchsorted(recent["leads"].cumsum().to_numpy(), min_leads) + 1)
-    pooled = recent.iloc[:take]
-    leads, conversions = int(pooled["leads"].sum()), int(pooled["conversions"].sum())
-    rate = conversions / leads
-    change = rate / baseline_rate - 1.0
-    z = (baseline_rate - rate) / math.sqrt(baseline_rate * (1 - baseline_rate) / leads) if baseline_rate < 1 else 0.0
-    dropped = change < -drop_threshold and z >= DROP_Z
-    names = [str(c) for c in pooled[COHORT].iloc[::-1]]
-    note = f"{rate:.2%} vs baseline {baseline_rate:.2%} ({change:+.1%}, z={z:.2f}) on {leads} matured leads"
-    return ConversionCheck(baseline_rate, rate, change, names, leads, z, dropped, note)
+    base = baseline_rate * baseline_leads if baseline_leads else baseline_rate
+    decision, used = pooled_conversion_test(
+        [int(v) for v in complete["leads"]], [int(v) for v in complete["conversions"]],
+        base, baseline_leads, drop_threshold, alpha, power)
+    pooled = complete.iloc[len(complete) - used:]
+    names = [str(c) for c in pooled[COHORT]]
+    leads, rate = int(pooled["leads"].sum()), decision.details.get("current_rate")
+    change = rate / baseline_rate - 1.0 if rate is not None else None
+    window = f"cohorts {names[0]} to {names[-1]}" if len(names) > 1 else f"cohort {names[0]}"
+    note = f"{decision.reason} ({window}, weeks of event time)"
+    return ConversionCheck(baseline_rate, rate, change, names, leads, decision.details.get("z"),
+                           decision.verdict is Verdict.FAIL, note, decision)

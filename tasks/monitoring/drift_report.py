@@ -9,7 +9,7 @@ PSI over all rows (leadops.psi), shown in a table at the top of the HTML.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -108,13 +108,19 @@ class ReportFacts:
     current_rows: int
     sample_rows: int
     conversion_note: str
+    # feature -> (PSI above which it counts as drift at this batch size, drifted?)
+    drift_tests: dict[str, tuple[float, bool]] = field(default_factory=dict)
 
 
 def header_html(facts: ReportFacts) -> str:
     """Fixed-bin PSI table and the retrain rule, as an HTML block."""
+    def verdict(name: str, value: float) -> tuple[str, bool]:
+        limit, drifted = facts.drift_tests.get(name, (facts.psi_threshold, value > facts.psi_threshold))
+        return f"{limit:.3f}", drifted
+
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td><td>{value:.4f}</td>"
-        f"<td>{'DRIFT' if value > facts.psi_threshold else 'ok'}</td></tr>"
+        f"<td>{verdict(name, value)[0]}</td><td>{'DRIFT' if verdict(name, value)[1] else 'ok'}</td></tr>"
         for name, value in sorted(facts.psi.items(), key=lambda item: -item[1])
     )
     sampled = min(facts.sample_rows, facts.current_rows), min(facts.sample_rows, facts.reference_rows)
@@ -130,7 +136,9 @@ def header_html(facts: ReportFacts) -> str:
         "(bins cut over both samples, so they move from batch to batch) on seeded samples of "
         f"{sampled[0]:,} current and {sampled[1]:,} reference rows; they are for reading, not for the trigger.</p>"
         '<table border="1" cellpadding="4" style="border-collapse:collapse">'
-        f"<tr><th>feature</th><th>PSI (fixed bins)</th><th>&gt; {facts.psi_threshold:g}?</th></tr>{rows}</table>"
+        "<tr><th>feature</th><th>PSI (fixed bins)</th>"
+        f"<th>drift above (max of {facts.psi_threshold:g} and the no-change limit)</th>"
+        f"<th>drift?</th></tr>{rows}</table>"
         "</section>"
     )
 
@@ -143,9 +151,11 @@ def report_html(snapshot: Any, facts: ReportFacts) -> str:
     return page[:insert_at] + header_html(facts) + page[insert_at:]
 
 
-def psi_markdown(psi: dict[str, float], threshold: float, rule: str) -> str:
-    """The PSI table for the Prefect artifact."""
+def psi_markdown(psi: dict[str, float], threshold: float, rule: str,
+                 drifted: list[str] | None = None) -> str:
+    """The PSI table for the Prefect artifact; ``drifted``: the drift tests' verdict."""
     lines = [f"**Rule:** {rule}", "", "| feature | PSI (fixed bins) | drift |", "|---|---:|---|"]
     for name, value in sorted(psi.items(), key=lambda item: -item[1]):
-        lines.append(f"| {name} | {value:.4f} | {'**yes**' if value > threshold else 'no'} |")
+        fired = name in drifted if drifted is not None else value > threshold
+        lines.append(f"| {name} | {value:.4f} | {'**yes**' if fired else 'no'} |")
     return "\n".join(lines)

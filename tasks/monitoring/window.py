@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from leadops import prediction_log as plog
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError
+from leadops.monitor_decisions import batches_to_pool
+from leadops.settings import get_settings
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
-from leadops import prediction_log as plog
 
 SCORE = "score"
 MODEL_VERSION = "model_version"
@@ -26,8 +28,13 @@ class NothingScoredError(LeadOpsError):
     """The prediction log has no served scores in the window the monitor was asked about."""
 
 
-def served_window(lake: Lake, as_of: datetime, window_days: int | None) -> tuple[pd.DataFrame, str]:
+def served_window(lake: Lake, as_of: datetime, window_days: int | None,
+                  min_rows: int | None = None) -> tuple[pd.DataFrame, str]:
     """Served log rows of the latest batch scored by ``as_of``, or of the last ``window_days``.
+
+    A latest batch smaller than ``min_rows`` (default: settings.drift_min_batch_rows) is
+    pooled with the batches scored before it until the pool reaches ``min_rows``: a
+    drift test on a few dozen leads cannot tell drift from chance.
 
     Returns:
         (rows, description of the window) with one row per lead (its latest served score).
@@ -42,13 +49,27 @@ def served_window(lake: Lake, as_of: datetime, window_days: int | None) -> tuple
             f"table {PREDICTION_LOG}: no served scores {scope} {as_of.isoformat()}; run `leadops score` first"
         )
     if window_days is None:
-        latest = rows.loc[rows[plog.SCORED_AT].idxmax(), plog.BATCH_ID]
-        rows = rows[rows[plog.BATCH_ID] == latest]
-        description = f"batch {latest}"
+        wanted = get_settings().drift_min_batch_rows if min_rows is None else min_rows
+        rows, description = _latest_batches(rows, wanted)
     else:
         description = f"leads scored in the {window_days} days before {as_of.isoformat()}"
     rows = rows.sort_values(plog.SCORED_AT).drop_duplicates(plog.ENTITY_ID, keep="last")
     return rows, description
+
+
+def _latest_batches(rows: pd.DataFrame, min_rows: int) -> tuple[pd.DataFrame, str]:
+    """The latest batch, pooled with earlier ones (newest first) until ``min_rows`` leads."""
+    batches = rows.groupby(plog.BATCH_ID)[plog.SCORED_AT].max().sort_values()
+    sizes = rows.drop_duplicates([plog.BATCH_ID, plog.ENTITY_ID])[plog.BATCH_ID].value_counts()
+    take = batches_to_pool([int(sizes[b]) for b in batches.index], min_rows)
+    chosen = list(batches.index[-take:])
+    pooled = rows[rows[plog.BATCH_ID].isin(chosen)]
+    if take == 1:
+        return pooled, f"batch {chosen[0]}"
+    leads = pooled[plog.ENTITY_ID].nunique()
+    return pooled, (f"batches {', '.join(map(str, chosen))} pooled ({leads} leads; "
+                    f"the latest batch has "
+                    f"{int(sizes[chosen[-1]])} < {min_rows} rows)")
 
 
 def with_features(rows: pd.DataFrame, lake: Lake, contract: Contract) -> pd.DataFrame:
@@ -65,12 +86,17 @@ def with_features(rows: pd.DataFrame, lake: Lake, contract: Contract) -> pd.Data
 
 
 def matured_scored(
-    lake: Lake, contract: Contract, as_of: datetime, model_version: str, lookback_weeks: int = 8
+    lake: Lake, contract: Contract, as_of: datetime, model_version: str,
+    lookback_weeks: int | None = None,
 ) -> pd.DataFrame:
     """Leads ``model_version`` scored, created in the ``lookback_weeks`` before maturity, with outcomes.
 
-    Label decisions (maturity, window) are left to ``label_matured``.
+    Label decisions (maturity, window) are left to ``label_matured``. ``lookback_weeks``
+    defaults to settings.conversion_lookback_weeks: a 10% drop of a 7% rate needs
+    tens of thousands of leads to be seen, so the conversion test may pool that far.
     """
+    if lookback_weeks is None:
+        lookback_weeks = get_settings().conversion_lookback_weeks
     matured_until = as_of - timedelta(days=contract.outcome_window_days)
     since = matured_until - timedelta(weeks=lookback_weeks)
     rows = lake.read_table(

@@ -426,7 +426,7 @@ import tasks.scoring.dask_batch as dask_batch
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.output import ScoresWriter
 from tasks.scoring.scorer import ServingSet
-from test_scoring_support import contract, serving_model
+from tests.support.scoring import contract, serving_model
 
 def then_die(real):
     def wrapper(*args, **kwargs):
@@ -502,7 +502,7 @@ def test_score_to_s3_or_dask_killed_leaves_one_delivery_per_lead(
 ) -> None:
     from tasks.scoring.batch import RunOptions, run_score
     from tasks.scoring.scorer import ServingSet
-    from tests.unit.test_scoring_support import contract, serving_model, write_silver
+    from tests.support.scoring import contract, serving_model, write_silver
 
     endpoint = None
     out = str(tmp_path / "delivered") + "/"

@@ -9,7 +9,7 @@ import pytest
 from leadops.app import synthetic
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.psi import EPSILON, fit_baseline, fit_bins, floored_shares, monitored_columns, psi_value
+from leadops.psi import SMOOTHING, fit_baseline, fit_bins, monitored_columns, psi_value, smoothed_shares
 from tests.support.gold import typed_leads
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
@@ -49,10 +49,33 @@ def test_unseen_category_and_new_technology_go_to_their_own_bins() -> None:
     assert base.bins["source"].labels[-1] == "other"
 
 
-def test_empty_bins_are_floored_not_infinite() -> None:
+def test_empty_bins_are_smoothed_not_infinite() -> None:
     base = fit_baseline(pd.DataFrame({"flag": [True] * 100}), {"flag": "boolean"})
-    assert base.reference_shares["flag"].min() == EPSILON
+    bins = len(base.bins["flag"].labels)  # False, True, other
+    assert base.reference_shares["flag"].min() == pytest.approx(SMOOTHING / (100 + SMOOTHING * bins))
     assert np.isfinite(base.psi(pd.DataFrame({"flag": [False] * 10}))["flag"])
+
+
+def test_boolean_with_a_null_is_still_compared() -> None:
+    """A bool column with one null arrives as object dtype holding Python True/False."""
+    reference = pd.DataFrame({"opt_in": pd.Series([True] * 90 + [False] * 10 + [None], dtype=object)})
+    base = fit_baseline(reference, {"opt_in": "boolean"})
+    flipped = pd.DataFrame({"opt_in": pd.Series([True] * 10 + [False] * 90 + [None], dtype=object)})
+    assert base.psi(flipped)["opt_in"] > 1.0  # 90% -> 10% true: was PSI 0.0 (all rows "other")
+    assert base.psi(reference)["opt_in"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_small_batches_of_a_many_level_categorical_are_not_drift() -> None:
+    """30 levels, 100-row batches from the reference's own distribution: empty bins are normal."""
+    rng = np.random.default_rng(3)
+    share = 1 / np.arange(1, 31) ** 1.1
+    levels = np.array([f"c{i:02d}" for i in range(30)])
+    reference = pd.DataFrame({"country": rng.choice(levels, 20_000, p=share / share.sum())})
+    base = fit_baseline(reference, {"country": "categorical"})
+    batches = [pd.DataFrame({"country": rng.choice(levels, 100, p=share / share.sum())}) for _ in range(200)]
+    psi = [base.psi(batch)["country"] for batch in batches]
+    # With a 1e-4 floor each empty level cost up to ~0.1: the median was ~0.5, above 0.25 in ~98%.
+    assert np.median(psi) < 0.25
 
 
 def _sampled_counts(population: pd.DataFrame, baseline) -> callable:
@@ -93,7 +116,7 @@ def test_fewer_than_one_percent_false_triggers_on_one_distribution(population: p
     sample_counts = _sampled_counts(population, baseline)
     for _ in range(200):
         counts = sample_counts(rng.integers(0, len(population), 100_000))
-        worst.append(max(psi_value(baseline.reference_shares[n], floored_shares(c)) for n, c in counts.items()))
+        worst.append(max(psi_value(baseline.reference_shares[n], smoothed_shares(c)) for n, c in counts.items()))
     false_triggers = sum(value > THRESHOLD for value in worst)
     assert false_triggers < 0.01 * len(worst), f"{false_triggers} false triggers, worst PSI {max(worst):.3f}"
     assert max(worst[200:]) < 0.02  # at 100,000 leads sampling noise is tiny
