@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-FAST_BUDGET_SECONDS = 180  # the bar for --fast on 2 cores
 
 
 @pytest.mark.slow
@@ -47,8 +46,7 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
     state = json.loads(status.stdout.strip().splitlines()[-1])
     assert str(state["champion"]["version"]) == challenger
 
-    print(f"fast demo: {seconds:.0f} s")
-    assert seconds < FAST_BUDGET_SECONDS * 1.5, f"fast demo took {seconds:.0f} s"
+    print(f"fast demo: {seconds:.0f} s")  # a figure, not an assertion: timing is for bench/
 
     # Soak: the same timeline replayed on the same home ends in the same state as one run.
     once = lake_and_registry_state(home, env)
