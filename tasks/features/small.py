@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from tasks.features import rows as F
 
 Fill = Callable[[np.ndarray], None]
+FEW_ROWS = 32
 _TYPES: dict[str, Callable[[pa.DataType], bool]] = {
     "numeric": lambda t: pa.types.is_floating(t) or pa.types.is_integer(t),
     "boolean": pa.types.is_boolean,
@@ -102,8 +103,11 @@ def _blocks(spec: dict[str, Any], columns: dict[str, pa.Array]) -> Iterable[tupl
 
 
 def _floats(column: pa.Array) -> np.ndarray:
-    # safe=False: an integer beyond 2**53 rounds, as pandas' to_numpy(float64) rounds it.
-    return pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    """float64 values, NaN for null (silver's numbers are float64 already: no cast)."""
+    if column.type != pa.float64():
+        # safe=False: an integer beyond 2**53 rounds, as pandas' to_numpy(float64) rounds it.
+        column = pc.cast(column, pa.float64(), safe=False)
+    return column.to_numpy(zero_copy_only=False)
 
 
 def _assign(values: np.ndarray) -> Fill:
@@ -126,13 +130,20 @@ def _one_hot(column: pa.Array, levels: list[str]) -> Fill:
 def _multi_hot(column: pa.Array, items: list[str]) -> Fill:
     def fill(block: np.ndarray) -> None:
         rows, values = F.list_items(column)
-        codes = _codes(pa.array(values, pa.string()), items)
+        codes = _codes(pa.array(values, pa.string()), items)  # values: the trimmed items
         block[rows, np.where(codes < 0, len(items), codes)] = 1.0  # not in the vocabulary → other
     return fill
 
 
 def _codes(values: pa.Array, levels: list[str]) -> np.ndarray:
-    """Index of each value in ``levels``; -1 for a value not there or missing."""
+    """Index of each value in ``levels``; -1 for a value not there or missing.
+
+    A dict lookup per value for a few rows (cheaper than one Arrow kernel call), the
+    kernel for more; both match exactly equal strings only.
+    """
+    if len(values) <= FEW_ROWS:
+        position = {level: i for i, level in enumerate(levels)}
+        return np.fromiter((position.get(v, -1) for v in values.to_pylist()), np.int64, len(values))
     found = pc.index_in(values, value_set=pa.array(levels, pa.string()))
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
 
