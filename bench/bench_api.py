@@ -47,11 +47,11 @@ def register_champion(settings: Settings, leads, won: set[str]) -> tuple:
 
     from leadops import registry
     from leadops.cutpoints import score_cutpoints
-    from leadops.normalise import column_roles, parse_frame
+    from leadops.normalise import parse_frame
     from tasks.features.encoder import FeatureEncoder
     from tasks.training import tracking
 
-    frame = parse_frame(leads.astype(str), column_roles(CONTRACT, "leads"))[CONTRACT.lead_columns]
+    frame = parse_frame(leads.astype(str), CONTRACT.roles("leads"))[CONTRACT.lead_columns]
     encoder = FeatureEncoder.fit(frame, CONTRACT, cap=20)
     matrix = xgb.DMatrix(encoder.transform(frame), frame[CONTRACT.entity_id].isin(won).to_numpy(),
                          feature_names=encoder.feature_names)

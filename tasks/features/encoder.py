@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from leadops.contract import Contract
 from tasks.features import rows as F
+from tasks.features.small import encode_table
 
 OTHER = "(other)"
 MAX_CATEGORY_LEVELS = 50
@@ -97,6 +99,16 @@ class FeatureEncoder:
             fill(matrix[:, start:start + width])
             start += width
         return np.ascontiguousarray(matrix)
+
+    def transform_table(self, table: pa.Table) -> np.ndarray:
+        """Encode a small typed Arrow chunk (an online request) without pandas.
+
+        The same matrix as ``transform(table.to_pandas())``, bit for bit, in a fraction
+        of the time for a few rows (see ``tasks.features.small``); a table not typed
+        as silver types it takes the pandas path.
+        """
+        encoded = encode_table(self.spec, table, len(self.columns))
+        return encoded if encoded is not None else self.transform(table.to_pandas())
 
     def to_json(self) -> str:
         return json.dumps(self.spec)  # key order is column order: never sort

@@ -94,11 +94,22 @@ def top_reasons(contributions: np.ndarray, encoded: np.ndarray, units: list[Reas
     Returns:
         Columns ``reason_1`` … ``reason_k``, e.g. "uses Salesforce (+0.12)".
     """
+    texts = top_reason_texts(contributions, encoded, units, top_k)
+    return pd.DataFrame({f"reason_{rank + 1}": column for rank, column in enumerate(texts)})
+
+
+def top_reason_texts(contributions: np.ndarray, encoded: np.ndarray, units: list[ReasonUnit],
+                     top_k: int = 3, matrix: np.ndarray | None = None) -> list[np.ndarray]:
+    """``top_reasons`` as one object array per rank (no DataFrame: an online request's reasons).
+
+    Args:
+        matrix: ``unit_matrix(units, width)`` when the caller keeps it (it depends only on units).
+    """
     width = encoded.shape[1]
-    per_unit = contributions[:, :width] @ unit_matrix(units, width)
+    per_unit = contributions[:, :width] @ (unit_matrix(units, width) if matrix is None else matrix)
     k = min(top_k, len(units))
     order = np.argsort(-np.abs(per_unit), axis=1, kind="stable")[:, :k]
-    result = {}
+    result = []
     for rank in range(k):
         texts = np.empty(len(encoded), dtype=object)
         for u in np.unique(order[:, rank]):
@@ -106,5 +117,5 @@ def top_reasons(contributions: np.ndarray, encoded: np.ndarray, units: list[Reas
             values = per_unit[rows, u]
             labels = unit_text(units[u], encoded[rows])
             texts[rows] = [f"{label} ({value:+.2f})" for label, value in zip(labels, values)]
-        result[f"reason_{rank + 1}"] = texts
-    return pd.DataFrame(result)
+        result.append(texts)
+    return result

@@ -27,7 +27,7 @@ EXACT_DECILES = 3
 
 def explain_chunk(scored: ChunkScores, decile: np.ndarray, serving: ServingSet, mode: str) -> list[np.ndarray]:
     """``TOP_K`` arrays of reason strings (reason 1 first), one string per lead."""
-    from tasks.features.reasons import top_reasons
+    from tasks.features.reasons import top_reason_texts
 
     if mode not in MODES:
         raise ValueError(f"reasons mode {mode!r}: choose one of {', '.join(MODES)}")
@@ -42,7 +42,8 @@ def explain_chunk(scored: ChunkScores, decile: np.ndarray, serving: ServingSet, 
             if len(rows) == 0:
                 continue
             encoded = scored.encoded[model.version][rows]
-            texts = top_reasons(model.contributions(encoded, approx=approx), encoded, model.reason_units, TOP_K)
-            for rank in range(texts.shape[1]):
-                reasons[rank][rows] = texts.iloc[:, rank].to_numpy()
+            texts = top_reason_texts(model.contributions(encoded, approx=approx), encoded,
+                                     model.reason_units, TOP_K, model.reason_matrix)
+            for rank, column in enumerate(texts):
+                reasons[rank][rows] = column
     return reasons

@@ -108,7 +108,7 @@ def score_leads(contract: Contract, answering: ServingSet, cutpoints: dict[str, 
 def shadow_rows(shadow: ServingModel, leads: pa.Table, contract: Contract, scored: ChunkScores,
                 now: datetime) -> pa.Table:
     """The shadow challenger's log rows for leads already answered (never returned)."""
-    scores = shadow.predict(shadow.encode(leads.to_pandas()))
+    scores = shadow.predict(shadow.encoder.transform_table(leads))
     context = plog.LogContext(online_batch_id(now), now, shadow.name)
     return plog.log_rows(context, scored.ids, scored.event_times, shadow.version, shadow.role,
                          shadow.stage, scored.arms, np.zeros(len(scores), dtype=bool), scores)
