@@ -167,6 +167,35 @@ class Settings(BaseSettings):
     lock_heartbeat_seconds: float = Field(10.0, gt=0, description="How often a lock's holder refreshes it.")
 
 
+def check_home(home: Path) -> Path:
+    """The home, resolved, once it is known to be a usable folder (it need not exist yet).
+
+    Raises:
+        LeadOpsError: one line naming LEADOPS_HOME when it, or the folder it would be made
+            in, is a file or not writable (instead of "[Errno 17] File exists" later).
+    """
+    from leadops.errors import LeadOpsError
+
+    resolved = home.expanduser().resolve()
+    place = resolved
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        what = "is a file" if place == resolved else f"is inside {place}, which is a file"
+        raise LeadOpsError(f"LEADOPS_HOME {resolved} {what}, not a folder: "
+                           "set LEADOPS_HOME to a folder")
+    if not os.access(place, os.W_OK | os.X_OK):
+        raise LeadOpsError(f"LEADOPS_HOME {resolved}: {place} is not writable: "
+                           "set LEADOPS_HOME to a folder you can write")
+    return resolved
+
+
+def home_is_new(home: Path) -> bool:
+    """True when the home folder does not exist yet or holds nothing: no LeadOps state."""
+    resolved = home.expanduser().resolve()
+    return not resolved.is_dir() or not any(resolved.iterdir())
+
+
 _SCOPED: ContextVar[Settings | None] = ContextVar("leadops_settings", default=None)
 
 
