@@ -235,13 +235,21 @@ def score(
     from leadops.settings import get_settings
 
     result = with_task_runner(score_flow, get_settings())(batch=batch, out=out, output_format=output_format, as_of=when)
-    arms = ", ".join(f"{arm} {count}" for arm, count in sorted(result["arms"].items()))
-    versions = ", ".join(f"{role} v{version}" for role, version in result["model_versions"].items())
-    summary = (
-        f"batch {result['batch_id']}: nothing scored ({result['skipped']})" if result["skipped"]
-        else f"scored {result['rows']} leads (batch {result['batch_id']}; {arms}; {versions}) -> {result['output']}"
-    )
-    emit(result, as_json, summary)
+    emit(result, as_json, score_summary(result))
+
+
+def score_summary(result: dict[str, Any]) -> str:
+    """"scored 3000 leads (batch b1): champion v1 served 2700, canary v2 served 300 -> file"."""
+    if result["skipped"]:
+        return f"batch {result['batch_id']}: nothing scored ({result['skipped']})"
+    versions, arms = result["model_versions"], result["arms"]
+    parts = [f"champion v{versions['champion']} served {arms.get('champion', 0)}"]
+    if "challenger" in versions:
+        stage, served = result.get("challenger_stage") or "challenger", arms.get("canary", 0)
+        parts.append(f"{stage} v{versions['challenger']} "
+                     + (f"served {served}" if served else "scored alongside, not served"))
+    return (f"scored {result['rows']} leads (batch {result['batch_id']}): {', '.join(parts)} "
+            f"-> {result['output']} (sorted by score, best first)")
 
 
 @app.command()

@@ -128,3 +128,14 @@ def test_train_runs_are_named_by_trigger_and_time() -> None:
     assert train_run_name("drift", "2026-03-02T06:00:00+00:00") == "train-drift-2026-03-02T0600"
     now = datetime(2026, 11, 26, 15, 4, tzinfo=UTC)
     assert train_run_name("manual", None, now) == "train-manual-2026-11-26T1504"
+
+
+def test_the_score_line_says_which_model_served_how_many() -> None:
+    result = {"skipped": None, "batch_id": "b1", "rows": 3000, "output": "/s/b1.parquet",
+              "arms": {"champion": 2700, "canary": 300}, "challenger_stage": "canary",
+              "model_versions": {"champion": "1", "challenger": "2"}}
+    line = cli.score_summary(result)
+    assert "champion v1 served 2700, canary v2 served 300" in line
+    assert "champion 2700; champion v1" not in line
+    shadow = {**result, "arms": {"champion": 3000}, "challenger_stage": "shadow"}
+    assert "shadow v2 scored alongside, not served" in cli.score_summary(shadow)

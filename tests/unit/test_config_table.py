@@ -27,3 +27,13 @@ def test_defaults_under_the_home_read_leadops_home_not_the_shells_home() -> None
     assert "`LEADOPS_HOME/lake`" in table
     assert "`sqlite:///LEADOPS_HOME/mlflow.db`" in table
     assert "$HOME" not in table
+
+
+def test_readme_explains_every_score_file_column_as_the_file_does() -> None:
+    from leadops.contract import load_contract
+    from leadops.settings import BUNDLED_CONTRACT
+    from tasks.scoring.table import column_meanings
+
+    readme = README.read_text(encoding="utf-8")
+    for column, meaning in column_meanings(load_contract(BUNDLED_CONTRACT)).items():
+        assert f"| `{column}` | {meaning} |" in readme, column
