@@ -197,16 +197,10 @@ def ingest(
     from flows.ingest import ingest as ingest_flow
 
     result = ingest_flow(source=source, kind=kind, as_of=when, files=files)
+    from tasks.ingest.report import ingest_summary
+
     failed = [f for f in result["files"] if f["status"] == "failed"]
-    skipped = sum(f["status"] == "skipped" for f in result["files"])
-    accepted = len(result["files"]) - len(failed) - skipped
-    summary = (
-        f"ingested {accepted} of {len(result['files'])} {kind} files ({len(failed)} failed, "
-        f"{skipped} skipped): {result['rows_in']} rows in -> {result['silver']} silver, "
-        f"{result['quarantined']} quarantined, {result['duplicates']} duplicates; "
-        f"report {result['report']}"
-    )
-    emit(result, as_json, summary)
+    emit(result, as_json, ingest_summary(result, kind))
     for file in failed:
         typer.echo(f"leadops: error: {file['reason']}", err=True)
     if failed:
