@@ -316,15 +316,10 @@ def monitor(
     prepare_runtime()
     from flows.monitor import monitor as monitor_flow
 
+    from tasks.monitoring.publish import monitor_line
+
     result = monitor_flow(window_days=window, as_of=when)
-    worst = max(result["psi"], key=result["psi"].get, default=None)
-    psi_text = f"max PSI {result['psi'][worst]:.3f} ({worst})" if worst else "no PSI"
-    retrain = f"retrain started ({result['reason']})" if result["retrain_triggered"] else result["retrain"]["why"]
-    summary = (
-        f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
-        f"conversion: {result['conversion']['note']}; {retrain}; report {result['report']}"
-    )
-    emit(result, as_json, summary)
+    emit(result, as_json, monitor_line(result))
 
 
 @app.command()
