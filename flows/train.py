@@ -5,7 +5,7 @@ Wiring only; each step is a task in tasks/training/steps.py.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
@@ -23,7 +23,20 @@ from tasks.training.search import search_config_from
 REASONS = ("manual", "schedule", "drift", "conversion-drop")
 
 
-@flow(name="train", flow_run_name="train-{reason}")
+def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | None = None) -> str:
+    """"train-drift-2026-03-02T0600" : the trigger and the as-of (else the start) time, so
+    runs tell apart in the Prefect UI."""
+    when = datetime.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    when = when or now or datetime.now(UTC)
+    return f"train-{reason}-{when:%Y-%m-%dT%H%M}"
+
+
+def _run_name() -> str:
+    parameters = flow_run.parameters
+    return train_run_name(parameters.get("reason", "manual"), parameters.get("as_of"))
+
+
+@flow(name="train", flow_run_name=_run_name)
 def train(reason: str = "manual", trials: int | None = None, timeout_seconds: float | None = None,
           as_of: datetime | None = None, workers: int = 1, training_window_days: int | None = None,
           min_gain: float | None = None) -> dict:

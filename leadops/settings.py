@@ -1,12 +1,17 @@
 """One typed, frozen settings object for every layer.
 
-Values come from ``LEADOPS_*`` environment variables or an optional ``.env`` file;
-nothing is read or created at import time. Every default path lives under
+Values come from ``LEADOPS_*`` environment variables or an optional ``.env`` file in
+the current folder; nothing is read or created at import time. A ``.env`` may hold any
+other variable (AWS_PROFILE, PREFECT_API_URL): LeadOps reads its own and leaves the rest.
+An unknown ``LEADOPS_*`` variable is warned about once, with the closest setting. Every default path lives under
 ``home`` so a test or a user isolates a whole run by pointing LEADOPS_HOME elsewhere.
 """
 
 from __future__ import annotations
 
+import difflib
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,6 +23,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_CONTRACT = Path(__file__).parent / "contracts" / "synthetic_crm.yaml"
+ENV_PREFIX = "LEADOPS_"
+DOTENV_FILE = ".env"
+
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
@@ -25,45 +34,71 @@ class Settings(BaseSettings):
 
     # strict=False on purpose: environment values arrive as strings ("0.25"), and
     # strict mode would refuse to parse them into floats and ints.
+    # extra="forbid" refuses unknown keyword arguments; the .env file keeps only the
+    # variables that are settings (dotenv_filtering), so AWS_PROFILE there is left alone.
     model_config = SettingsConfigDict(
-        env_prefix="LEADOPS_", env_file=".env", frozen=True, extra="forbid"
+        env_prefix=ENV_PREFIX, env_file=DOTENV_FILE, frozen=True, extra="forbid",
+        dotenv_filtering="only_existing",
     )
 
-    home: Path = Field(Path("leadops-home"), description="Root of every default path.")
-    lake_root: str | None = Field(None, description="Lake root: a folder or s3://bucket/prefix.")
-    artifact_root: str | None = Field(None, description="MLflow artifact root: folder or s3://.")
-    landing_root: str | None = Field(None, description="Where CRM exports land: folder or s3://.")
-    mlflow_tracking_uri: str | None = Field(None, description="Default sqlite under home.")
-    optuna_storage: str | None = Field(None, description="Default journal file under home.")
-    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
-    contract_path: Path = Field(BUNDLED_CONTRACT, description="Data contract YAML.")
-    model_name: str = "leadops-lead-scorer"
+    home: Path = Field(Path("leadops-home"), description="Root of every default path below; "
+                       "relative to the current folder.")
+    lake_root: str | None = Field(None, description="Bronze/silver/gold, quarantine, scores and "
+                                  "the prediction log: a folder or s3://bucket/prefix.")
+    artifact_root: str | None = Field(None, description="MLflow artifacts: a folder or "
+                                      "s3://bucket/prefix (a tracking server's own store when unset).")
+    landing_root: str | None = Field(None, description="Where the scheduled ingest deployments "
+                                     "look for leads/ and outcomes/: a folder or s3://.")
+    mlflow_tracking_uri: str | None = Field(None, description="MLflow tracking and registry "
+                                            "(http://mlflow:5000 for a server).")
+    optuna_storage: str | None = Field(None, description="Optuna study storage "
+                                       "(postgresql+psycopg2://... to share across hosts).")
+    s3_endpoint_url: str | None = Field(None, description="Any S3-compatible endpoint (MinIO, "
+                                        "Ceph, moto); unset: AWS.")
+    contract_path: Path = Field(BUNDLED_CONTRACT, description="The data contract YAML of your "
+                                "CRM export.")
+    model_name: str = Field("leadops-lead-scorer", description="Registered model name.")
 
     # training
-    trials: int = Field(20, ge=1)
-    train_timeout_seconds: float | None = Field(None, gt=0)
-    test_window_days: int = Field(14, ge=1)
-    cv_folds: int = Field(3, ge=2)
-    seed: int = 42
+    trials: int = Field(20, ge=1, description="Optuna trials per training run.")
+    train_timeout_seconds: float | None = Field(None, gt=0, description="Search time budget in "
+                                                "seconds; unset: no limit.")
+    test_window_days: int = Field(14, ge=1, description="The newest matured days held out as the "
+                                  "test set the gate judges on.")
+    cv_folds: int = Field(3, ge=2, description="Time-ordered cross-validation folds in the search.")
+    seed: int = Field(42, description="Seed of the search, bootstrap and SHAP samples.")
     capacity_fraction: float = Field(0.10, gt=0, lt=1, description="Share of leads sales can work.")
-    gate_min_relative_auc_gain: float = Field(0.02, ge=0)
-    gate_bootstrap_samples: int = Field(300, ge=50)
-    technographics_cap: int = Field(20, ge=1)
+    gate_min_relative_auc_gain: float = Field(0.02, ge=0, description="Relative ROC-AUC gain a "
+                                              "challenger needs over the champion.")
+    gate_bootstrap_samples: int = Field(300, ge=50, description="Bootstrap resamples behind the "
+                                        "gate's confidence interval.")
+    technographics_cap: int = Field(20, ge=1, description="Most frequent technologies kept as "
+                                    "features; the rest count as other.")
 
     # scoring
-    score_chunk_rows: int = Field(100_000, ge=1_000)
-    reasons_mode: Literal["exact", "approx", "tiered"] = "exact"
+    score_chunk_rows: int = Field(100_000, ge=1_000, description="Rows scored per chunk (bounds "
+                                  "memory on big files).")
+    reasons_mode: Literal["exact", "approx", "tiered"] = Field(
+        "exact", description="SHAP reasons: exact, approx, or tiered (exact for the top tiers)."
+    )
 
     # monitoring and rollout
-    psi_threshold: float = Field(0.25, gt=0)
-    conversion_drop_threshold: float = Field(0.10, gt=0, lt=1)
-    retrain_cooldown_days: float = Field(7, ge=0)
-    rollout_min_matured_per_arm: int = Field(200, ge=1)
-    canary_steps: tuple[float, ...] = (0.10, 0.50, 1.00)
-    canary_tolerance: float = Field(0.05, ge=0)
+    psi_threshold: float = Field(0.25, gt=0, description="Feature PSI above which drift starts "
+                                 "a retrain.")
+    conversion_drop_threshold: float = Field(0.10, gt=0, lt=1, description="Relative drop in "
+                                             "matured conversion that starts a retrain.")
+    retrain_cooldown_days: float = Field(7, ge=0, description="One incident starts one retrain "
+                                         "per this many days.")
+    rollout_min_matured_per_arm: int = Field(200, ge=1, description="Matured leads each arm needs "
+                                             "before a rollout step is decided.")
+    canary_steps: tuple[float, ...] = Field((0.10, 0.50, 1.00), description="Traffic shares of "
+                                            "the canary steps (JSON list in the variable).")
+    canary_tolerance: float = Field(0.05, ge=0, description="How much worse than the champion a "
+                                    "canary may do and still advance.")
 
     # orchestration
-    task_runner: Literal["thread", "dask"] = "thread"
+    task_runner: Literal["thread", "dask"] = Field("thread", description="dask: run trials and "
+                                                   "scoring partitions on a Dask cluster.")
     dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); none: a LocalCluster per run.")
     dask_workers: int = Field(2, ge=1, description="Workers of the LocalCluster started when no dask_address.")
 
@@ -159,11 +194,41 @@ class Settings(BaseSettings):
     lock_heartbeat_seconds: float = Field(10.0, gt=0, description="How often a lock's holder refreshes it.")
 
 
+def check_home(home: Path) -> Path:
+    """The home, resolved, once it is known to be a usable folder (it need not exist yet).
+
+    Raises:
+        LeadOpsError: one line naming LEADOPS_HOME when it, or the folder it would be made
+            in, is a file or not writable (instead of "[Errno 17] File exists" later).
+    """
+    from leadops.errors import LeadOpsError
+
+    resolved = home.expanduser().resolve()
+    place = resolved
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        what = "is a file" if place == resolved else f"is inside {place}, which is a file"
+        raise LeadOpsError(f"LEADOPS_HOME {resolved} {what}, not a folder: "
+                           "set LEADOPS_HOME to a folder")
+    if not os.access(place, os.W_OK | os.X_OK):
+        raise LeadOpsError(f"LEADOPS_HOME {resolved}: {place} is not writable: "
+                           "set LEADOPS_HOME to a folder you can write")
+    return resolved
+
+
+def home_is_new(home: Path) -> bool:
+    """True when the home folder does not exist yet or holds nothing: no LeadOps state."""
+    resolved = home.expanduser().resolve()
+    return not resolved.is_dir() or not any(resolved.iterdir())
+
+
 _SCOPED: ContextVar[Settings | None] = ContextVar("leadops_settings", default=None)
 
 
 @lru_cache(maxsize=1)
 def _environment_settings() -> Settings:
+    warn_unknown_variables()
     return Settings()
 
 
@@ -172,6 +237,42 @@ def get_settings() -> Settings:
     ones, read from the environment once on first use (never at import)."""
     scoped = _SCOPED.get()
     return scoped if scoped is not None else _environment_settings()
+
+
+def unknown_variables(environ: dict[str, str] | None = None,
+                      dotenv: Path | None = None) -> dict[str, str | None]:
+    """Every ``LEADOPS_*`` variable, in the environment or the .env file, that is no setting.
+
+    Returns:
+        The variable as written, mapped to the closest setting's variable (or None).
+    """
+    environ = os.environ if environ is None else environ
+    dotenv = Path(DOTENV_FILE) if dotenv is None else dotenv
+    written = [name for name in environ if name.upper().startswith(ENV_PREFIX)]
+    if dotenv.is_file():
+        from dotenv import dotenv_values
+
+        written += [name for name in dotenv_values(dotenv) if name.upper().startswith(ENV_PREFIX)]
+    known = [f"{ENV_PREFIX}{field}".upper() for field in Settings.model_fields]
+    unknown = {}
+    for name in dict.fromkeys(written):
+        if name.upper() not in known:
+            close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.6)
+            unknown[name] = close[0] if close else None
+    return unknown
+
+
+_WARNED: set[str] = set()
+
+
+def warn_unknown_variables() -> None:
+    """Warn once per process about each misspelt or retired ``LEADOPS_*`` variable."""
+    for name, closest in unknown_variables().items():
+        if name in _WARNED:
+            continue
+        _WARNED.add(name)
+        hint = f"; did you mean {closest}?" if closest else ""
+        log.warning("%s is not a LeadOps setting and is ignored%s", name, hint)
 
 
 # Tests and callers that change LEADOPS_* variables re-read them with get_settings.cache_clear().

@@ -31,21 +31,40 @@ app = typer.Typer(
 )
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON object as the last line.")
-AsOfOption = typer.Option(
-    None, "--as-of", help="Evaluation time (ISO date/time); default now. Used for maturity and windows."
+# Manual overrides use the time only to stamp the decision (and start the next evidence window).
+DecisionTimeOption = typer.Option(
+    None, "--as-of", help="Time recorded on the decision (ISO date/time); default now. The next "
+    "rollout step counts evidence from it."
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"leadops {version('leadops')}")
+        except PackageNotFoundError:  # a source tree that was never installed
+            typer.echo("leadops (not installed; run pip install -e .)")
+        raise typer.Exit()
+
+
 @app.callback()
-def check_settings() -> None:
+def check_settings(
+    ctx: typer.Context,
+    show_version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                      help="Print the installed LeadOps version and exit."),
+) -> None:
     """Read the settings once up front, so a bad LEADOPS_* value fails every command early."""
-    from leadops.settings import get_settings
+    from leadops.settings import check_home, get_settings
 
     level = get_settings().log_level
     # Prefect prints flow-run logs with its own handler; a root handler would print each of
     # them a second time, so there is one only when LEADOPS_LOG_LEVEL asks (DEBUG: tracebacks).
     if level:
         logging.basicConfig(level=level)
+    if ctx.invoked_subcommand != "generate":  # every other command reads or writes the home
+        check_home(get_settings().home)
 
 
 def prepare_runtime() -> None:
@@ -94,7 +113,16 @@ def quiet_libraries(log_level: str | None) -> None:
 
 
 def emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
-    """Print a human summary, or the result as one JSON object on the last line."""
+    """Print a human summary, or the result as one JSON object on the last line.
+
+    Both name the home the command used, so a run from another folder is never a mystery.
+    """
+    from leadops.settings import get_settings
+
+    home = str(get_settings().home.expanduser().resolve())
+    result = {"home": home, **result}
+    if home not in summary:
+        summary = f"{summary}\n  (LEADOPS_HOME {home})"
     if as_json:
         typer.echo(json.dumps(result, default=str, sort_keys=True))
     else:
@@ -118,7 +146,9 @@ def generate(
     seed: int = typer.Option(7, help="Random seed; same seed, byte-identical files."),
     scenario: str = typer.Option("stable", help="stable | covariate-drift | conversion-drop"),
     drift_week: int = typer.Option(9, min=1, help="First week of drift (1-based)."),
-    start: Optional[str] = typer.Option(None, help="Monday of week 1 (ISO date); fixed default."),
+    start: Optional[str] = typer.Option(
+        None, help="Monday of week 1 (ISO date); default 2026-01-05, the same on every run."
+    ),
     defect_share: float = typer.Option(0.0, min=0.0, max=0.5, help="Share of lead rows with one export defect each."),
 ) -> None:
     """Write a synthetic CRM export: one leads file and one outcomes file per week."""
@@ -167,16 +197,10 @@ def ingest(
     from flows.ingest import ingest as ingest_flow
 
     result = ingest_flow(source=source, kind=kind, as_of=when, files=files)
+    from tasks.ingest.report import ingest_summary
+
     failed = [f for f in result["files"] if f["status"] == "failed"]
-    skipped = sum(f["status"] == "skipped" for f in result["files"])
-    accepted = len(result["files"]) - len(failed) - skipped
-    summary = (
-        f"ingested {accepted} of {len(result['files'])} {kind} files ({len(failed)} failed, "
-        f"{skipped} skipped): {result['rows_in']} rows in -> {result['silver']} silver, "
-        f"{result['quarantined']} quarantined, {result['duplicates']} duplicates; "
-        f"report {result['report']}"
-    )
-    emit(result, as_json, summary)
+    emit(result, as_json, ingest_summary(result, kind))
     for file in failed:
         typer.echo(f"leadops: error: {file['reason']}", err=True)
     if failed:
@@ -205,13 +229,21 @@ def score(
     from leadops.settings import get_settings
 
     result = with_task_runner(score_flow, get_settings())(batch=batch, out=out, output_format=output_format, as_of=when)
-    arms = ", ".join(f"{arm} {count}" for arm, count in sorted(result["arms"].items()))
-    versions = ", ".join(f"{role} v{version}" for role, version in result["model_versions"].items())
-    summary = (
-        f"batch {result['batch_id']}: nothing scored ({result['skipped']})" if result["skipped"]
-        else f"scored {result['rows']} leads (batch {result['batch_id']}; {arms}; {versions}) -> {result['output']}"
-    )
-    emit(result, as_json, summary)
+    emit(result, as_json, score_summary(result))
+
+
+def score_summary(result: dict[str, Any]) -> str:
+    """"scored 3000 leads (batch b1): champion v1 served 2700, canary v2 served 300 -> file"."""
+    if result["skipped"]:
+        return f"batch {result['batch_id']}: nothing scored ({result['skipped']})"
+    versions, arms = result["model_versions"], result["arms"]
+    parts = [f"champion v{versions['champion']} served {arms.get('champion', 0)}"]
+    if "challenger" in versions:
+        stage, served = result.get("challenger_stage") or "challenger", arms.get("canary", 0)
+        parts.append(f"{stage} v{versions['challenger']} "
+                     + (f"served {served}" if served else "scored alongside, not served"))
+    return (f"scored {result['rows']} leads (batch {result['batch_id']}): {', '.join(parts)} "
+            f"-> {result['output']} (sorted by score, best first)")
 
 
 @app.command()
@@ -222,7 +254,10 @@ def train(
     timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Search time budget in seconds."),
     reason: str = typer.Option("manual", "--reason", help="Trigger: manual | schedule | drift | conversion-drop"),
     workers: int = typer.Option(1, "--workers", min=1, help="Parallel search processes sharing one Optuna study."),
-    as_of: Optional[str] = AsOfOption,
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Train on leads whose outcome matured by this time (ISO); the last "
+        "LEADOPS_TEST_WINDOW_DAYS before it are the test set; default now."
+    ),
     training_window_days: Optional[int] = typer.Option(
         None, "--training-window-days", min=1, help="Only leads this many days before the maturity cutoff."
     ),
@@ -267,7 +302,10 @@ def monitor(
     window: Optional[int] = typer.Option(
         None, "--window", min=1, help="Look at leads scored in the DAYS before as-of; default the latest batch."
     ),
-    as_of: Optional[str] = AsOfOption,
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="End of the monitored window (ISO); outcomes matured by then count; "
+        "default now."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Drift and conversion of recently scored leads vs the champion's training reference (runs `monitor`).
@@ -278,19 +316,20 @@ def monitor(
     prepare_runtime()
     from flows.monitor import monitor as monitor_flow
 
+    from tasks.monitoring.publish import monitor_line
+
     result = monitor_flow(window_days=window, as_of=when)
-    worst = max(result["psi"], key=result["psi"].get, default=None)
-    psi_text = f"max PSI {result['psi'][worst]:.3f} ({worst})" if worst else "no PSI"
-    retrain = f"retrain started ({result['reason']})" if result["retrain_triggered"] else result["retrain"]["why"]
-    summary = (
-        f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
-        f"conversion: {result['conversion']['note']}; {retrain}; report {result['report']}"
-    )
-    emit(result, as_json, summary)
+    emit(result, as_json, monitor_line(result))
 
 
 @app.command()
-def rollout(as_of: Optional[str] = AsOfOption, as_json: bool = JsonOption) -> None:
+def rollout(
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Evaluation time (ISO); leads whose outcome matured by then count as "
+        "evidence; default now."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
     """Move the challenger one rollout step when its evidence allows (runs `rollout`)."""
     _run_rollout("auto", as_of, None, as_json)
 
@@ -298,7 +337,7 @@ def rollout(as_of: Optional[str] = AsOfOption, as_json: bool = JsonOption) -> No
 @app.command()
 def promote(
     reason: str = typer.Option("promoted manually", "--reason", help="Recorded on both versions."),
-    as_of: Optional[str] = AsOfOption,
+    as_of: Optional[str] = DecisionTimeOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Make the challenger champion now; the old champion is archived (kept for rollback)."""
@@ -308,7 +347,7 @@ def promote(
 @app.command()
 def reject(
     reason: str = typer.Option("rejected manually", "--reason", help="Recorded on the challenger."),
-    as_of: Optional[str] = AsOfOption,
+    as_of: Optional[str] = DecisionTimeOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Archive the challenger: it stops shadow and canary scoring."""
@@ -318,7 +357,7 @@ def reject(
 @app.command()
 def rollback(
     reason: str = typer.Option("rolled back manually", "--reason", help="Recorded on both versions."),
-    as_of: Optional[str] = AsOfOption,
+    as_of: Optional[str] = DecisionTimeOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Restore the previous champion; the current one is archived with the reason."""
@@ -328,7 +367,7 @@ def rollback(
 @app.command()
 def pause(
     resume: bool = typer.Option(False, "--resume", help="Release a paused rollout instead."),
-    as_of: Optional[str] = AsOfOption,
+    as_of: Optional[str] = DecisionTimeOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Freeze the challenger's rollout where it stands (or --resume it)."""
@@ -347,10 +386,13 @@ def _run_rollout(action: str, as_of: Optional[str], reason: Optional[str], as_js
 
 @app.command()
 def status(
-    limit: int = typer.Option(10, "--limit", min=1, help="How many recent transitions to list."),
+    limit: int = typer.Option(
+        30, "--limit", min=1, help="How many recent decisions (trained, gate, rollout steps, "
+        "overrides) to list."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Champion and challenger (stage, fraction, reason) and the last rollout transitions."""
+    """Champion and challenger (stage, fraction, reason) and every recent decision, in order."""
     from leadops.app.status import registry_status, status_text
     from leadops.settings import get_settings
 

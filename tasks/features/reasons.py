@@ -1,9 +1,13 @@
-"""SHAP contributions → short human reasons ("uses Salesforce (+0.12)").
+"""SHAP contributions → short reasons a sales reader follows.
 
-Contributions come per encoded column; a person thinks per feature. One-hot
-columns of a categorical are summed into one reason labelled with the lead's own
-value ("source is referral"); each technographic item stays its own reason
-("uses Salesforce" / "does not use Salesforce"); numbers show their value.
+"uses Salesforce: raises the score strongly (+0.81 log-odds)". Contributions come per
+encoded column; a person thinks per feature. One-hot columns of a categorical are
+summed into one reason labelled with the lead's own value ("source is referral"); each
+technographic item stays its own reason ("uses Salesforce" / "does not use
+Salesforce"); numbers read as facts ("created on a Monday", "no form fills yet",
+"about 1 form fill per 11 page views"). The direction and size come in words, then
+the raw contribution with its unit (log-odds: +0.7 roughly doubles the odds of
+converting), which machines and the scores file's metadata keep.
 Everything is vectorised over rows, so the cost stays the SHAP computation.
 """
 
@@ -25,6 +29,7 @@ class ReasonUnit:
     columns: tuple[int, ...]
     kind: str  # "value": a number; "choice": one-hot group; "flag": on/off indicator
     labels: tuple[str, ...]
+    part: str | None = None  # a value's derived part: "weekday", "hour", "month", "per <den>"
 
 
 def reason_units(encoder: FeatureEncoder) -> list[ReasonUnit]:
@@ -40,7 +45,8 @@ def reason_units(encoder: FeatureEncoder) -> list[ReasonUnit]:
         elif column.kind in ("multihot", "boolean"):
             units.append(ReasonUnit(column.feature, (index,), "flag", _flag_labels(column)))
         else:
-            units.append(ReasonUnit(column.feature, (index,), "value", (column.label,)))
+            units.append(ReasonUnit(column.feature, (index,), "value", (column.label,),
+                                    column.value))
     return [_filled(u, groups, encoder.columns) if u.kind == "choice" else u for u in units]
 
 
@@ -76,9 +82,46 @@ def unit_text(unit: ReasonUnit, encoded: np.ndarray) -> np.ndarray:
     if unit.kind == "flag":
         state = np.where(np.isnan(block[:, 0]), 2, np.where(block[:, 0] > 0, 0, 1))
         return np.asarray(unit.labels, dtype=object)[state]
-    values = block[:, 0]
-    shown = [f"{unit.labels[0]} = {v:.3g}" if not np.isnan(v) else f"{unit.labels[0]} missing" for v in values]
-    return np.asarray(shown, dtype=object)
+    return np.asarray([value_text(unit.labels[0], unit.part, v) for v in block[:, 0]],
+                      dtype=object)
+
+
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def value_text(label: str, part: str | None, value: float) -> str:
+    """A number as a fact about the lead: "created on a Monday", "no form fills yet"."""
+    if part in ("weekday", "hour", "month"):
+        done = label.split(" (")[0].removesuffix(" at").removesuffix(" on")  # "created"
+        if np.isnan(value):
+            return f"{done} date unknown"
+        if part == "weekday":
+            return f"{done} on a {_DAYS[int(value) % 7]}"
+        if part == "hour":
+            return f"{done} at {int(value):02d}:00 UTC"
+        return f"{done} in {_MONTHS[(int(value) - 1) % 12]}"
+    if np.isnan(value):
+        return f"{label} unknown"
+    if part and part.startswith("per ") and " per " in label:
+        things, per = label.split(" per ", 1)  # "form fills", "page view"
+        if value == 0:
+            return f"no {things} yet"
+        if value < 1:
+            return f"about 1 {things.removesuffix('s')} per {round(1 / value)} {per}s"
+        return f"{value:.2g} {things} per {per}"
+    if value == 0 and label.endswith("s"):
+        return f"no {label} yet"
+    return f"{label}: {value:,.0f}" if float(value).is_integer() else f"{label}: {value:.3g}"
+
+
+def effect_text(value: float) -> str:
+    """Direction and size in words, then the raw contribution with its unit."""
+    size = abs(value)
+    strength = "strongly" if size >= 0.7 else "clearly" if size >= 0.3 else "slightly"
+    direction = "raises" if value >= 0 else "lowers"
+    return f"{direction} the score {strength} ({value:+.2f} log-odds)"
 
 
 def top_reasons(contributions: np.ndarray, encoded: np.ndarray, units: list[ReasonUnit],
@@ -92,7 +135,8 @@ def top_reasons(contributions: np.ndarray, encoded: np.ndarray, units: list[Reas
         top_k: reasons per row.
 
     Returns:
-        Columns ``reason_1`` … ``reason_k``, e.g. "uses Salesforce (+0.12)".
+        Columns ``reason_1`` … ``reason_k``, e.g.
+        "uses Salesforce: raises the score slightly (+0.12 log-odds)".
     """
     texts = top_reason_texts(contributions, encoded, units, top_k)
     return pd.DataFrame({f"reason_{rank + 1}": column for rank, column in enumerate(texts)})
@@ -116,6 +160,6 @@ def top_reason_texts(contributions: np.ndarray, encoded: np.ndarray, units: list
             rows = np.flatnonzero(order[:, rank] == u)
             values = per_unit[rows, u]
             labels = unit_text(units[u], encoded[rows])
-            texts[rows] = [f"{label} ({value:+.2f})" for label, value in zip(labels, values)]
+            texts[rows] = [f"{label}: {effect_text(value)}" for label, value in zip(labels, values)]
         result.append(texts)
     return result

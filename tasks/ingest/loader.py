@@ -20,6 +20,7 @@ from leadops.readers import FileRejected, read_chunks
 from leadops.sources import FORMATS, Fingerprint, SourceFile, fingerprint
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
+from tasks.ingest.report import other_kind_hint
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
 from tasks.ingest.results import FileResult, IngestResult
 from tasks.ingest.silver import SilverWriter, silver_schema, silver_table
@@ -120,7 +121,8 @@ class FileLoader:
         absent = [c for c in keys if c not in set(columns)]
         if absent:
             raise FileRejected(f"{source.name}: no column(s) {', '.join(absent)}, which the contract "
-                               f"{self.contract.name!r} names as key columns")
+                               f"{self.contract.name!r} names as key columns"
+                               f"{other_kind_hint(self.contract, self.kind, columns)}")
         failed = self.validator.file_failures(columns)
         if failed:
             present = set(columns)

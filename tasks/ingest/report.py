@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from leadops import tables
+from leadops.contract import Contract
 from leadops.storage import Lake
 from tasks.ingest.results import IngestResult
 
@@ -57,13 +58,49 @@ def report_document(result: IngestResult) -> dict[str, Any]:
 def write_report(lake: Lake, result: IngestResult) -> str:
     """Write reports/ingest/<run_id>.json (and the sample as CSV); returns the JSON key."""
     key = f"{tables.INGEST_REPORTS}/{result.run_id}.json"
-    result.report_key = key
+    sample_key = f"{tables.INGEST_REPORTS}/{result.run_id}-quarantine-sample.csv"
+    result.report_key, result.report_path = key, lake.uri(key)
+    result.quarantine_sample_path = lake.uri(sample_key) if result.quarantine_sample else None
     document = report_document(result)
     lake.write_bytes(key, json.dumps(document, indent=2, default=str).encode())
     if document["quarantine_sample"]:
-        lake.write_bytes(f"{tables.INGEST_REPORTS}/{result.run_id}-quarantine-sample.csv",
-                         sample_csv(document["quarantine_sample"]).encode())
+        lake.write_bytes(sample_key, sample_csv(document["quarantine_sample"]).encode())
     return key
+
+
+def other_kind_hint(contract: Contract, kind: str, columns: list[str]) -> str:
+    """"; this looks like an outcomes file: add --kind outcomes" when the header holds the
+    other kind's key columns, else ""."""
+    other = "leads" if kind == "outcomes" else "outcomes"
+    keys = contract.outcome_columns if other == "outcomes" else \
+        [contract.entity_id, contract.event_time]
+    if set(keys) <= set(columns):
+        return f"; this looks like {'an' if other == 'outcomes' else 'a'} {other} file: " \
+               f"add --kind {other}"
+    return ""
+
+
+def ingest_summary(result: dict[str, Any], kind: str, top: int = 3) -> str:
+    """The CLI's lines: counts, the top quarantine reasons, and where the report and the
+    quarantine sample are (full paths, not lake keys)."""
+    files = result["files"]
+    failed = sum(f["status"] == "failed" for f in files)
+    skipped = sum(f["status"] == "skipped" for f in files)
+    lines = [(f"ingested {len(files) - failed - skipped} of {len(files)} {kind} files ({failed} "
+              f"failed, {skipped} skipped): {result['rows_in']} rows in -> {result['silver']} "
+              f"silver, {result['quarantined']} quarantined, {result['duplicates']} duplicates")]
+    reasons = list(result.get("failed_expectations", {}).items())[:top]
+    if result["quarantined"] and reasons:
+        lines.append("  quarantined because: " + "; ".join(f"{name} ({rows} rows)"
+                                                          for name, rows in reasons))
+    if result.get("quarantine_sample_path"):
+        lines.append(f"  quarantine sample: {_local(result['quarantine_sample_path'])}")
+    lines.append(f"  report: {_local(result.get('report_path') or result['report'])}")
+    return "\n".join(lines)
+
+
+def _local(uri: str) -> str:
+    return uri.removeprefix("file://")
 
 
 def sample_csv(sample: list[dict]) -> str:

@@ -77,6 +77,8 @@ class IngestResult:
     quarantine_sample: list[dict[str, Any]] = field(default_factory=list)
     seconds: Counter[str] = field(default_factory=Counter)
     report_key: str = ""
+    report_path: str = ""  # the report's full path or URI, for people
+    quarantine_sample_path: str | None = None
 
     def total(self, attribute: str) -> int:
         return sum(getattr(f, attribute) for f in self.files)
@@ -101,5 +103,6 @@ class IngestResult:
             "failed_files": sum(f.status == FAILED for f in self.files),
             "failed_expectations": dict(self.failed_expectations.most_common(TOP_EXPECTATIONS)),
             "versions": self.versions, "report": self.report_key,
+            "report_path": self.report_path, "quarantine_sample_path": self.quarantine_sample_path,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }

@@ -98,3 +98,33 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def retrain_text(result: dict[str, Any]) -> str:
+    """What the monitor did about a retrain, and what that retrain decided when it ran here.
+
+    "retrain (drift): v3 challenger (ROC-AUC +4.1% ...)", or where to look when a deployment
+    trigger starts it, or why none was started.
+    """
+    retrain = result.get("retrain") or {}
+    reason = result.get("reason") or "rule"
+    trained = result.get("train")
+    if trained:
+        return (f"retrain ({reason}): v{trained['model_version']} {trained['decision']} "
+                f"({trained['reason']})")
+    if result.get("retrain_triggered") and retrain.get("route") == "event":
+        return (f"retrain ({reason}) requested: a deployment trigger starts train; its decision "
+                "shows in `leadops status` and the Prefect UI")
+    if retrain.get("why", "").startswith("the train run failed"):
+        return f"retrain ({reason}) failed: {retrain['why']}"
+    return retrain.get("why") or "no retrain needed"
+
+
+def monitor_line(result: dict[str, Any]) -> str:
+    """The CLI's human summary of a monitor run."""
+    psi = result.get("psi") or {}
+    worst = max(psi, key=psi.get, default=None)
+    psi_text = f"max PSI {psi[worst]:.3f} ({worst})" if worst else "no PSI"
+    return (f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
+            f"conversion: {result['conversion']['note']}; {retrain_text(result)}; "
+            f"report {result['report']}")

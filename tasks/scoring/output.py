@@ -5,10 +5,16 @@ through pyarrow's CSVWriter), one chunk at a time, so memory does not grow with
 the batch. Only a finished file is published: a rename in the target's own
 folder for a local path, a managed (multipart) upload for ``s3://``, whose object
 appears only when the upload completes.
+
+A schema whose metadata names a ``leadops.sort_by`` column (the scores file's) is
+sorted by it, highest first, just before publishing: the streamed file is read back
+once, so that step holds the output's columns (not the input's) in memory. A CSV
+cannot carry metadata, so its column meanings go to a ``<file>.about.txt`` beside it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -24,6 +30,8 @@ from leadops.errors import LeadOpsError, one_line
 log = logging.getLogger(__name__)
 
 FORMATS = ("parquet", "csv")
+SORT_KEY, ABOUT_KEY, COLUMNS_KEY = b"leadops.sort_by", b"leadops.about", b"leadops.columns"
+SIDECAR_SUFFIX = ".about.txt"
 
 
 class OutputError(LeadOpsError):
@@ -101,10 +109,12 @@ class ScoresWriter:
         """Close the file and publish it at the target; returns the target."""
         self._writer.close()
         try:
+            self._sort()
             if self.target.startswith("s3://"):
                 self._upload()
             else:
                 os.replace(self._tmp, self.target)
+            self._write_sidecar()
         except OutputError:
             raise
         except OSError as exc:
@@ -112,6 +122,53 @@ class ScoresWriter:
         finally:
             self._tmp.unlink(missing_ok=True)
         return self.target
+
+    def _sort(self) -> None:
+        """Rewrite the finished temp file sorted by the schema's sort column, highest first
+        (ties by the first column); an atomic replace, so a kill leaves the unsorted file."""
+        column = (self.schema.metadata or {}).get(SORT_KEY)
+        if not column or self.rows == 0:
+            return
+        keys = [(column.decode(), "descending"), (self.schema.names[0], "ascending")]
+        table = self._read_back().sort_by(keys)
+        sorted_tmp = self._tmp.with_name(self._tmp.name + ".sorted")
+        try:
+            if self._format == "parquet":
+                import pyarrow.parquet as pq
+
+                pq.write_table(table, sorted_tmp, compression="zstd")
+            else:
+                import pyarrow.csv as pacsv
+
+                pacsv.write_csv(table, sorted_tmp)
+            os.replace(sorted_tmp, self._tmp)
+        finally:
+            sorted_tmp.unlink(missing_ok=True)
+
+    def _read_back(self) -> pa.Table:
+        if self._format == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(self._tmp, schema=self.schema)
+        import pyarrow.csv as pacsv
+
+        types = pacsv.ConvertOptions(column_types=self.schema, strings_can_be_null=True)
+        return pacsv.read_csv(self._tmp, convert_options=types).cast(self.schema)
+
+    def _write_sidecar(self) -> None:
+        """CSV only: what the columns mean, in a text file beside the scores."""
+        about = sidecar_text(self.schema)
+        if self._format != "csv" or about is None:
+            return
+        target = self.target + SIDECAR_SUFFIX
+        if target.startswith("s3://"):
+            from leadops.s3 import S3Lake, split_s3_uri
+
+            bucket, key = split_s3_uri(target)
+            client = S3Lake(f"s3://{bucket}", endpoint_url=self._endpoint_url).client
+            client.put_object(Bucket=bucket, Key=key, Body=about.encode())
+        else:
+            Path(target).write_text(about, encoding="utf-8")
 
     def _upload(self) -> None:
         from leadops.s3 import S3Lake, split_s3_uri
@@ -142,3 +199,14 @@ class ScoresWriter:
     ) -> None:
         if kind is not None:
             self.abort()
+
+
+def sidecar_text(schema: pa.Schema) -> str | None:
+    """The schema's column meanings as plain text, or None when it carries none."""
+    metadata = schema.metadata or {}
+    if COLUMNS_KEY not in metadata:
+        return None
+    lines = [metadata.get(ABOUT_KEY, b"").decode(), "", "Columns:"]
+    lines += [f"  {name}: {meaning}"
+              for name, meaning in json.loads(metadata[COLUMNS_KEY]).items()]
+    return "\n".join(lines) + "\n"

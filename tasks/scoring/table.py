@@ -1,7 +1,13 @@
-"""The scores output: one row per lead, in the contract's id column name."""
+"""The scores output: one row per lead, in the contract's id column name, best score first.
+
+What each column means travels with the file: as Parquet key-value metadata, and for
+CSV as a ``<file>.about.txt`` sidecar (``tasks.scoring.output``), the same text as the
+README's "Score file" section.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import numpy as np
@@ -16,8 +22,33 @@ MODEL_VERSION, ARM, SCORED_AT = "model_version", "arm", "scored_at"
 REASONS = tuple(f"reason_{rank}" for rank in range(1, TOP_K + 1))
 
 
+SORT_KEY, COLUMNS_KEY, ABOUT_KEY = b"leadops.sort_by", b"leadops.columns", b"leadops.about"
+ABOUT = ("One row per lead, sorted by score, best first. Call decile 1 / tier A first. "
+         "Reasons: the three things that moved this lead's score most, strongest first, in "
+         "words, then the raw SHAP contribution in log-odds (+0.7 roughly doubles the odds "
+         "of converting, -0.7 halves them).")
+
+
+def column_meanings(contract: Contract) -> dict[str, str]:
+    """What each column of the scores file means, for the file's metadata and the README."""
+    return {
+        contract.entity_id: "the lead's id in your CRM export",
+        SCORE: "the model's probability (0-1) that the lead converts; the file is sorted by it",
+        DECILE: "1 = the best 10% of this batch's scores, 2 = the next 10%, ... 10 = the lowest",
+        TIER: "A = decile 1 (call first), B = deciles 2-3, C = deciles 4-6, D = deciles 7-10",
+        MODEL_VERSION: "the registered model version that scored the lead",
+        ARM: "champion, or canary when the lead was routed to the challenger on trial",
+        **{name: f"reason {rank}: what moved the score, strongest first, with its effect"
+           for rank, name in enumerate(REASONS, start=1)},
+        SCORED_AT: "when the batch was scored (UTC)",
+    }
+
+
 def output_schema(contract: Contract) -> pa.Schema:
-    """Columns of the scores file, the lead id first."""
+    """Columns of the scores file, the lead id first; the metadata says what they mean and
+    that the writer sorts the rows by score (``tasks.scoring.output``)."""
+    metadata = {SORT_KEY: SCORE.encode(), ABOUT_KEY: ABOUT.encode(),
+                COLUMNS_KEY: json.dumps(column_meanings(contract)).encode()}
     return pa.schema(
         [
             (contract.entity_id, ARROW_TYPES["id"]),
@@ -28,7 +59,8 @@ def output_schema(contract: Contract) -> pa.Schema:
             (ARM, pa.string()),
             *((name, pa.string()) for name in REASONS),
             (SCORED_AT, pa.timestamp("us", "UTC")),
-        ]
+        ],
+        metadata=metadata,
     )
 
 

@@ -50,21 +50,38 @@ def read_gold(lake: Lake) -> tuple[pd.DataFrame, int | None]:
     return lake.read_table(GOLD_LEADS), version
 
 
-def split_by_time(matured: pd.DataFrame, contract: Contract, test_window_days: int
-                  ) -> tuple[pd.DataFrame, pd.DataFrame, datetime]:
-    """The newest ``test_window_days`` of matured leads are the test set."""
+def split_by_time(matured: pd.DataFrame, contract: Contract, test_window_days: int,
+                  outcomes_ingested: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, datetime]:
+    """The newest ``test_window_days`` of matured leads are the test set.
+
+    Raises:
+        TrainingDataError: saying what is missing and the data or setting that would fix it.
+    """
     if matured.empty:
-        raise TrainingDataError(f"{GOLD_LEADS}: no matured leads (outcome window "
-                                f"{contract.outcome_window_days} days) as of the given time")
+        raise TrainingDataError(f"{GOLD_LEADS}: no matured leads yet: a lead's outcome counts "
+                                f"{contract.outcome_window_days} days after it was created; ingest "
+                                "older leads, or pass a later --as-of")
+    if not outcomes_ingested:
+        raise TrainingDataError(f"{GOLD_LEADS}: no outcomes ingested, so none of the "
+                                f"{len(matured)} matured leads is known to have converted: run "
+                                "`leadops ingest <outcomes file> --kind outcomes`")
     newest = matured[contract.event_time].max()
     test_start = newest - pd.Timedelta(days=test_window_days)
     is_test = matured[contract.event_time] > test_start
     dev, test = matured.loc[~is_test].reset_index(drop=True), matured.loc[is_test].reset_index(drop=True)
+    if dev.empty:
+        raise TrainingDataError(
+            f"{GOLD_LEADS}: all {len(matured)} matured leads fall inside the {test_window_days}-day "
+            "test window, leaving none to train on: ingest older weeks of leads and outcomes, or "
+            f"lower LEADOPS_TEST_WINDOW_DAYS (now {test_window_days})")
     for name, part in (("training", dev), ("test", test)):
         if part[LABEL].nunique() < 2:
+            which = "converted" if bool(part[LABEL].iloc[0]) else "did not convert"
             raise TrainingDataError(
-                f"{GOLD_LEADS}: the {name} window has {len(part)} matured leads and only one "
-                f"class; need converted and not-converted leads (test window {test_window_days} days)")
+                f"{GOLD_LEADS}: all {len(part)} matured leads in the {name} window {which}; both "
+                "kinds are needed: ingest more weeks of leads and their outcomes"
+                + (f", or raise LEADOPS_TEST_WINDOW_DAYS (now {test_window_days})"
+                   if name == "test" else ""))
     return dev, test, test_start.to_pydatetime()
 
 
@@ -98,7 +115,9 @@ def build_training_set(lake: Lake, contract: Contract, as_of: datetime | None,
     moment = utc(as_of)
     gold, version = read_gold(lake)
     matured = label_matured(gold, contract, moment, training_window_days)
-    dev, test, test_start = split_by_time(matured, contract, test_window_days)
+    # No lead carries an outcome at all: the outcomes file was never ingested.
+    outcomes = contract.label not in gold.columns or bool(gold[contract.label].notna().any())
+    dev, test, test_start = split_by_time(matured, contract, test_window_days, outcomes)
     log.info("training set: %d matured of %d gold leads (%d dev, %d test), %.1f%% converted",
              len(matured), len(gold), len(dev), len(test), 100 * matured[LABEL].mean())
     cutoff = moment - pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()

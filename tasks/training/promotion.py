@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -17,10 +18,10 @@ import pandas as pd
 from leadops import registry
 from leadops.metrics import paired_bootstrap_auc_diff, score_metrics
 from leadops.model_loader import load_model
-from leadops.model_state import CHALLENGER, CHAMPION, Stage
+from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from leadops.settings import Settings
 from leadops.storage import Lake
-from leadops.transitions import registry_transaction
+from leadops.transitions import Transition, record, registry_transaction
 from tasks.training.gate import Decision, GateResult, decide
 
 log = logging.getLogger(__name__)
@@ -43,13 +44,15 @@ def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np
 
 def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: str,
                       test_frame: pd.DataFrame, test_labels: np.ndarray, new_scores: np.ndarray,
-                      new_metrics: dict[str, float], min_gain: float) -> PromotionOutcome:
+                      new_metrics: dict[str, float], min_gain: float,
+                      as_of: datetime | None = None) -> PromotionOutcome:
     """Create the version, compare with the champion, set aliases and stage tags.
 
     Args:
         test_frame: raw lead rows of the test window (what the champion scores).
         test_labels / new_scores / new_metrics: the new model on those rows.
         min_gain: required relative ROC-AUC gain over the champion.
+        as_of: the training's evaluation time, written on the gate's history entry.
     """
     client = registry.registry_client(settings)
     name = settings.model_name
@@ -66,18 +69,26 @@ def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: s
                                             model_id=getattr(model_info, "model_id", None)).version
         champion_version = str(champion.version) if champion is not None else None
         gate = decide(new_metrics, champion_metrics, ci, min_gain, champion_version)
-        _apply(client, name, str(version), gate, new_metrics)
+        when = (as_of or datetime.now(UTC)).isoformat()
+        _apply(client, lake, name, str(version), gate, new_metrics, when)
     log.info("model %s v%s: %s (%s)", name, version, gate.decision, gate.reason)
     return PromotionOutcome(str(version), gate, champion_version, champion_metrics, ci)
 
 
-def _apply(client: Any, name: str, version: str, gate: GateResult, metrics: dict[str, float]) -> None:
+def _apply(client: Any, lake: Lake, name: str, version: str, gate: GateResult,
+           metrics: dict[str, float], as_of: str) -> None:
+    """Aliases, then the gate's decision on the version's tags and in the rollout history
+    (``leadops status`` lists it); no new evidence window (``new_step=False``), as before."""
     if gate.decision == Decision.CHAMPION:
         registry.move_alias(client, name, CHAMPION, version)
     elif gate.decision == Decision.CHALLENGER:
         previous = registry.get_challenger(client, name)
         if previous is not None and str(previous.version) != version:
-            registry.set_stage(client, name, previous.version, Stage.ARCHIVED, 0.0,
-                               f"superseded by challenger v{version}")
+            was = VersionState.from_version(previous)
+            old = Transition(str(previous.version), Stage.ARCHIVED, 0.0,
+                             f"superseded by challenger v{version}", as_of, was.stage, was.fraction)
+            record(client, lake, name, old, new_step=False)
         registry.move_alias(client, name, CHALLENGER, version)
-    registry.set_stage(client, name, version, gate.stage, gate.fraction, gate.reason, metrics)
+    decided = Transition(version, gate.stage, gate.fraction, gate.reason, as_of,
+                         metrics=metrics)
+    record(client, lake, name, decided, new_step=False)

@@ -64,7 +64,7 @@ def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: s
                       min_gain: float) -> promotion.PromotionOutcome:
     outcome = promotion.register_and_gate(
         settings, lake, model_info, run_id, training.test[contract.lead_columns], candidate.test_labels,
-        candidate.test_scores, candidate.metrics, min_gain)
+        candidate.test_scores, candidate.metrics, min_gain, as_of=training.as_of)
     champion = outcome.champion_metrics
     tracking.log_values(settings, run_id, metrics={
         **({f"champion_test_{k}": v for k, v in champion.items()} if champion else {}),

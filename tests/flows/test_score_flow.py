@@ -71,4 +71,4 @@ def test_cli_scores_a_file_to_csv_and_prints_json(settings, crm, tmp_path) -> No
     assert {"rows", "output", "arms", "model_versions", "batch_id"} <= result.keys()
     scored = pd.read_csv(target)
     assert scored.columns[:4].tolist() == ["lead_id", "score", "decile", "tier"]
-    assert scored["reason_1"].str.match(r".+ \([+-]\d+\.\d\d\)$").all()
+    assert scored["reason_1"].str.match(r".+: (raises|lowers) the score .+ \([+-]\d+\.\d\d log-odds\)$").all()

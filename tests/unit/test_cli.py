@@ -6,6 +6,7 @@ In-process: ``main()`` as the ``leadops`` script runs it. The process-level chec
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -71,3 +72,70 @@ def test_prepare_runtime_forwards_the_package_loggers(home: Path, monkeypatch) -
     forwarded = os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"].split(",")
     assert {"leadops", "tasks", "flows"} <= set(forwarded)
     assert Path(os.environ["PREFECT_HOME"]) == (home / "prefect").resolve()
+
+
+def test_a_home_that_is_a_file_fails_in_one_line_naming_it(tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:
+    afile = tmp_path / "not-a-folder"
+    afile.write_text("x")
+    monkeypatch.setenv("LEADOPS_HOME", str(afile))
+    code, _, err = run(capsys, monkeypatch, "status")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 1 and len(lines) == 1, err
+    assert f"LEADOPS_HOME {afile.resolve()} is a file" in lines[0]
+    assert "Errno" not in lines[0]
+
+
+def test_status_in_a_new_home_says_so_and_creates_nothing(tmp_path: Path, capsys,
+                                                          monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEADOPS_HOME", raising=False)
+    code, out, err = run(capsys, monkeypatch, "status")
+    assert code == 0, err
+    home = (tmp_path / "leadops-home").resolve()
+    assert f"(LEADOPS_HOME {home})" in out and "new or empty" in out
+    assert not home.exists()  # a status from the wrong folder leaves no empty home behind
+    code, out, _ = run(capsys, monkeypatch, "status", "--json")
+    state = json.loads(out.strip().splitlines()[-1])
+    assert state["home"] == str(home) and state["home_new"] is True
+
+
+def test_version_is_printed(home: Path, capsys, monkeypatch) -> None:
+    from importlib.metadata import version
+
+    code, out, _ = run(capsys, monkeypatch, "--version")
+    assert code == 0 and out.strip() == f"leadops {version('leadops')}"
+
+
+def test_help_texts_are_specific_to_each_command(home: Path, capsys, monkeypatch) -> None:
+    from leadops.app.synthetic import DEFAULT_START
+
+    monkeypatch.setenv("COLUMNS", "200")
+    _, promote_help, _ = run(capsys, monkeypatch, "promote", "--help")
+    _, monitor_help, _ = run(capsys, monkeypatch, "monitor", "--help")
+    _, generate_help, _ = run(capsys, monkeypatch, "generate", "--help")
+    assert "Time recorded on the decision" in " ".join(promote_help.split())
+    assert "Used for maturity and windows" not in promote_help
+    assert "End of the monitored window" in " ".join(monitor_help.split())
+    assert DEFAULT_START.isoformat() in generate_help
+
+
+def test_train_runs_are_named_by_trigger_and_time() -> None:
+    from datetime import UTC, datetime
+
+    from flows.train import train_run_name
+
+    assert train_run_name("drift", "2026-03-02T06:00:00+00:00") == "train-drift-2026-03-02T0600"
+    now = datetime(2026, 11, 26, 15, 4, tzinfo=UTC)
+    assert train_run_name("manual", None, now) == "train-manual-2026-11-26T1504"
+
+
+def test_the_score_line_says_which_model_served_how_many() -> None:
+    result = {"skipped": None, "batch_id": "b1", "rows": 3000, "output": "/s/b1.parquet",
+              "arms": {"champion": 2700, "canary": 300}, "challenger_stage": "canary",
+              "model_versions": {"champion": "1", "challenger": "2"}}
+    line = cli.score_summary(result)
+    assert "champion v1 served 2700, canary v2 served 300" in line
+    assert "champion 2700; champion v1" not in line
+    shadow = {**result, "arms": {"champion": 3000}, "challenger_stage": "shadow"}
+    assert "shadow v2 scored alongside, not served" in cli.score_summary(shadow)

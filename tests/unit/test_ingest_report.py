@@ -70,3 +70,43 @@ def test_to_dict_carries_what_the_cli_promises() -> None:
 def test_sample_csv_joins_failed_expectations() -> None:
     text = sample_csv([{"lead_id": "L1", "_failed_expectations": ["a:b", "c:d"]}])
     assert text == "lead_id,_failed_expectations\nL1,a:b; c:d\n"
+
+
+def test_the_ingest_line_gives_full_paths_and_why_rows_were_quarantined(tmp_path) -> None:
+    from leadops.storage import LocalLake
+    from tasks.ingest.report import ingest_summary, write_report
+
+    lake = LocalLake(tmp_path / "lake")
+    result = run_result()
+    write_report(lake, result)
+    text = ingest_summary(result.to_dict(), "leads")
+    report = (tmp_path / "lake" / "reports" / "ingest" / "run1.json").resolve()
+    sample = report.with_name("run1-quarantine-sample.csv")
+    assert f"report: {report}" in text and report.exists()
+    assert f"quarantine sample: {sample}" in text and sample.exists()
+    assert "quarantined because: company_size:numeric (2 rows)" in text
+    assert result.to_dict()["report_path"] == str(report)
+
+
+def test_a_file_of_the_other_kind_gets_a_hint() -> None:
+    from leadops.contract import load_contract
+    from leadops.settings import BUNDLED_CONTRACT
+    from tasks.ingest.report import other_kind_hint
+
+    contract = load_contract(BUNDLED_CONTRACT)
+    outcomes_header = contract.outcome_columns
+    assert other_kind_hint(contract, "leads", outcomes_header) == \
+        "; this looks like an outcomes file: add --kind outcomes"
+    assert other_kind_hint(contract, "outcomes", contract.lead_columns) == \
+        "; this looks like a leads file: add --kind leads"
+    assert other_kind_hint(contract, "leads", ["something_else"]) == ""
+
+
+def test_an_outcomes_file_ingested_as_leads_fails_with_the_hint(tmp_path, ingest) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "outcomes.csv").write_text("lead_id,converted,converted_at\nL1,true,"
+                                         "2026-03-01T00:00:00Z\n")
+    (file,) = ingest(folder).files
+    assert file.status == "failed"
+    assert file.reason.endswith("this looks like an outcomes file: add --kind outcomes")

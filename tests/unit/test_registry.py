@@ -192,3 +192,20 @@ def test_no_champion_and_model_load_errors_are_defined_once() -> None:
                     homes.setdefault(node.name, []).append(path.relative_to(root).as_posix())
     assert homes == {"NoChampionError": ["leadops/registry.py"],
                      "ModelLoadError": ["leadops/model_loader.py"]}
+
+
+def test_status_history_lists_each_versions_training_and_gate_decision_in_order(world: dict) -> None:
+    from leadops.app.status import registry_status, status_text
+
+    if not registry.history(world["client"], world["settings"].model_name):
+        _gate(world, shuffle_labels=True, seed=1)
+    state = registry_status(world["settings"], limit=100)
+    versions = {str(v["version"]) for v in registry.history(world["client"], world["settings"].model_name)}
+    for version in versions:
+        kinds = [e["event"] for e in state["history"] if e["version"] == version]
+        assert kinds[:2] == ["trained", "gate"], (version, kinds)
+    first_gate = next(e for e in state["history"] if e["event"] == "gate")
+    assert first_gate["reason"] == "first model: there is no champion yet"
+    text = status_text(state)
+    assert f"v{first_gate['version']}: gate → production 100%" in text
+    assert "(first model: there is no champion yet)" in text

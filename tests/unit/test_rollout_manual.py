@@ -82,3 +82,18 @@ def test_status_text_names_roles_stages_and_reasons(world) -> None:
     assert f"champion: v{v2} production 100% - sales asked" in text
     assert "challenger: none" in text
     assert f"v{v1}: production → archived 0%  (replaced by v{v2})" in text
+
+
+def test_status_history_shows_manual_overrides_in_order(world) -> None:
+    client, lake, settings, v1, v2 = world
+    manual.promote(client, lake, NAME, AS_OF, reason="sales asked")
+    manual.rollback(client, lake, NAME, AS_OF + timedelta(days=1), reason="conversions fell")
+    state = registry_status(settings, limit=100)
+    lines = status_text(state).splitlines()
+    history = lines[lines.index("  history (oldest first):") + 1:]
+    wanted = [f"v{v1}: trained", f"v{v2}: trained",
+              f"v{v2}: canary → production 100%  (sales asked)",
+              f"v{v1}: archived → production 100%  (conversions fell: restored in place of v{v2})"]
+    positions = [next(i for i, line in enumerate(history) if w in line) for w in wanted]
+    assert positions == sorted(positions), history
+    assert state["home"] == str(settings.home.resolve())

@@ -71,3 +71,55 @@ def test_s3_target_appears_only_when_complete(s3_bucket: str, s3_endpoint: str) 
         writer.commit()
     body = client.get_object(Bucket=s3_bucket, Key="exports/scores.parquet")["Body"].read()
     assert pq.read_table(pa.BufferReader(body)).num_rows == 50
+
+
+def _documented_schema() -> pa.Schema:
+    from tests.support.scoring import contract
+
+    from tasks.scoring.table import output_schema
+
+    return output_schema(contract())
+
+
+def _unsorted(schema: pa.Schema, n: int = 50) -> pa.Table:
+    import random
+    from datetime import UTC, datetime
+
+    scores = [random.Random(i).random() for i in range(n)]
+    columns = {name: [None] * n for name in schema.names}
+    columns[schema.names[0]] = [f"L{i:03d}" for i in range(n)]
+    columns["score"], columns["decile"], columns["tier"] = scores, [5] * n, ["C"] * n
+    columns["scored_at"] = [datetime(2026, 4, 6, tzinfo=UTC)] * n
+    return pa.table(columns, schema=schema)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_the_score_file_is_sorted_best_first_and_says_what_its_columns_mean(
+        tmp_path: Path, fmt: str) -> None:
+    import json
+
+    schema = _documented_schema()
+    target = str(tmp_path / f"scores.{fmt}")
+    with ScoresWriter(target, fmt, schema) as writer:
+        writer.write(_unsorted(schema).slice(0, 25))
+        writer.write(_unsorted(schema).slice(25))
+        writer.commit()
+    if fmt == "parquet":
+        written = pq.read_table(target)
+        meanings = json.loads(pq.read_schema(target).metadata[b"leadops.columns"])
+        assert meanings["decile"].startswith("1 = the best 10%")
+        assert "A = decile 1" in meanings["tier"]
+    else:
+        written = pacsv.read_csv(target)
+        about = Path(target + ".about.txt").read_text()
+        assert "sorted by score, best first" in about and "tier: A = decile 1" in about
+    scores = written.column("score").to_pylist()
+    assert scores == sorted(scores, reverse=True) and written.num_rows == 50
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")) == []
+
+
+def test_every_score_column_has_a_meaning() -> None:
+    import json
+
+    schema = _documented_schema()
+    assert set(json.loads(schema.metadata[b"leadops.columns"])) == set(schema.names)

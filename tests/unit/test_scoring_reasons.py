@@ -13,7 +13,8 @@ from tasks.training.model import LeadScoringModel
 from tasks.features.reasons import unit_matrix
 from tests.support.scoring import contract, margins, serving_model, train_tiny, typed_week, write_crm
 
-REASON = re.compile(r"^.+ \([+-]\d+\.\d\d\)$")
+REASON = re.compile(r"^.+: (raises|lowers) the score (strongly|clearly|slightly) "
+                    r"\([+-]\d+\.\d\d log-odds\)$")
 C = contract()
 
 
@@ -65,7 +66,7 @@ def test_reason_sizes_are_the_largest_contributions_and_add_up_to_the_margin(wee
     np.testing.assert_allclose(per_unit.sum(axis=1) + contribs[:, -1], margins(model.booster, encoded), atol=1e-4)
     strongest = np.sort(np.abs(per_unit), axis=1)[:, ::-1]
     for rank in range(3):
-        sizes = np.array([abs(float(t.rsplit("(", 1)[1].rstrip(")"))) for t in reasons[rank]])
+        sizes = np.array([abs(float(t.rsplit("(", 1)[1].split()[0])) for t in reasons[rank]])
         np.testing.assert_allclose(sizes, strongest[:, rank], atol=0.006)
 
 
@@ -83,3 +84,17 @@ def test_tiered_mode_is_exact_for_the_top_three_deciles(week) -> None:
 def test_unknown_mode_is_refused(week) -> None:
     with pytest.raises(ValueError, match="reasons mode 'fast'"):
         _explain(week, _serving(week), "fast")
+
+
+def test_reasons_read_as_facts_with_direction_and_size_in_words() -> None:
+    from tasks.features.reasons import effect_text, value_text
+
+    assert value_text("created at (weekday)", "weekday", 0.0) == "created on a Monday"
+    assert value_text("created at (month)", "month", 3.0) == "created in March"
+    assert value_text("form fills per page view", "per page_views", 0.0) == "no form fills yet"
+    assert value_text("form fills per page view", "per page_views", 1 / 11) == \
+        "about 1 form fill per 11 page views"
+    assert value_text("page views", None, 0.0) == "no page views yet"
+    assert value_text("company size", None, 250.0) == "company size: 250"
+    assert effect_text(0.81) == "raises the score strongly (+0.81 log-odds)"
+    assert effect_text(-0.05) == "lowers the score slightly (-0.05 log-odds)"

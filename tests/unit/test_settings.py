@@ -76,3 +76,43 @@ def test_a_settings_scope_changes_what_get_settings_returns_and_nothing_else(hom
         assert get_settings().home == outside.home  # everything else carried over
     assert get_settings() is outside and get_settings().trials == more - 1
     assert dict(os.environ) == before
+
+
+def test_a_dotenv_may_hold_other_tools_variables(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # AWS_PROFILE in .env made every command fail: "Extra inputs are not permitted".
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("AWS_PROFILE=sales\nPREFECT_API_URL=http://prefect:4200/api\n"
+                                   "LEADOPS_TRIALS=3\n")
+    assert Settings().trials == 3
+
+
+def test_a_misspelt_variable_is_warned_about_once_with_the_closest_setting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from leadops import settings as settings_module
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(settings_module, "_WARNED", set())
+    monkeypatch.setenv("LEADOPS_TRAILS", "5")
+    (tmp_path / ".env").write_text("LEADOPS_SEEED=1\nAWS_PROFILE=sales\n")
+    with caplog.at_level("WARNING", logger="leadops.settings"):
+        settings_module.warn_unknown_variables()
+        settings_module.warn_unknown_variables()
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings.count("LEADOPS_TRAILS is not a LeadOps setting and is ignored; "
+                          "did you mean LEADOPS_TRIALS?") == 1
+    assert any("LEADOPS_SEEED" in w and "LEADOPS_SEED?" in w for w in warnings)
+    assert not any("AWS_PROFILE" in w for w in warnings)
+    assert Settings().trials == 20  # the misspelt value is not taken
+
+
+def test_a_bad_value_in_dotenv_names_the_variable_the_user_wrote(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leadops.errors import one_line
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("AWS_PROFILE=sales\nLEADOPS_TRIALS=zero\n")
+    with pytest.raises(pydantic.ValidationError) as failure:
+        Settings()
+    message = one_line(failure.value)
+    assert "LEADOPS_TRIALS" in message and "AWS" not in message

@@ -101,3 +101,25 @@ def test_single_class_fold_names_the_fold() -> None:
     labels = np.array([0] * 30 + [1] * 3)
     with pytest.raises(D.TrainingDataError, match="fold 1 of 3 has only one class"):
         D.time_series_folds(labels, 3)
+
+
+def _matured(days_before: list[int], converted: list[bool | None]) -> pd.DataFrame:
+    old = AS_OF - WINDOW
+    return _gold([(f"L{i}", old - timedelta(days=d), c, None if c is None else old)
+                  for i, (d, c) in enumerate(zip(days_before, converted))])
+
+
+def test_no_outcomes_ingested_is_named_with_the_command_that_fixes_it(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    lake.overwrite_table(D.GOLD_LEADS, _matured(list(range(0, 60, 2)), [None] * 30))
+    with pytest.raises(D.TrainingDataError, match="no outcomes ingested.*--kind outcomes"):
+        D.build_training_set(lake, CONTRACT, AS_OF, 14)
+
+
+def test_all_matured_leads_in_the_test_window_names_the_setting(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    lake.overwrite_table(D.GOLD_LEADS, _matured([1, 2, 3, 4] * 10, [True, False] * 20))
+    with pytest.raises(D.TrainingDataError,
+                       match="all 40 matured leads fall inside the 14-day test window.*"
+                             "LEADOPS_TEST_WINDOW_DAYS"):
+        D.build_training_set(lake, CONTRACT, AS_OF, 14)
