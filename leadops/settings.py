@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     optuna_storage: str | None = Field(None, description="Default journal file under home.")
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto).")
     contract_path: Path = Field(BUNDLED_CONTRACT, description="Data contract YAML.")
+    expectations_dir: Path | None = Field(None, description="Folder of your own leads.json/outcomes.json suites.")
     model_name: str = "leadops-lead-scorer"
 
     # training

@@ -184,6 +184,17 @@ def ingest(
 
 
 @app.command()
+def suites(
+    out: Path = typer.Option(..., "--out", help="Folder to write leads.json and outcomes.json into."),
+) -> None:
+    """Write editable expectation suites for the current contract (use: LEADOPS_EXPECTATIONS_DIR=DIR)."""
+    from leadops.app.contract_init import write_suites
+
+    for path in write_suites(out):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
 def score(
     batch: Optional[str] = typer.Argument(
         None, help="Leads file (CSV / Parquet / JSON lines, local or s3://); default: unscored silver leads."
