@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import leadops
-from leadops.contract import Contract, load_contract
+from leadops.contract import Contract
 from leadops.errors import LeadOpsError
 from leadops.normalise import unparsed_flag
 from leadops.tables import KINDS
