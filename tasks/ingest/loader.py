@@ -15,7 +15,7 @@ import pandas as pd
 from leadops import tables
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
-from leadops.normalise import parse_frame
+from leadops.normalise import match_columns, parse_frame
 from leadops.readers import FileRejected, read_chunks
 from leadops.sources import FORMATS, Fingerprint, SourceFile, fingerprint
 from leadops.storage import Lake
@@ -37,6 +37,7 @@ class FileLoader:
         self.lake, self.contract, self.kind, self.result = lake, contract, kind, result
         self.validator, self.chunk_rows = validator, chunk_rows
         self.roles = contract.roles(kind)
+        self.parse_options = contract.parse_options(kind)
         self.schema = silver_schema(contract, kind)
         self.silver = SilverWriter(lake, tables.silver(kind), contract.entity_id, result.run_id)
         self.seen = manifest.accepted_checksums(lake, kind)
@@ -97,12 +98,16 @@ class FileLoader:
     def _load(self, source: SourceFile, fp: Fingerprint, outcome: FileResult) -> None:
         stamp = RowStamp(source.uri, fp.checksum, self.result.run_id, self.result.started_at)
         chunks = read_chunks(source, fp, self.chunk_rows)
-        first = True
+        first, renames = True, {}
         while True:
             with self.timed("read"):
                 raw = next(chunks, None)
             if raw is None:
                 break
+            if first:
+                # " Lead_ID " in the header is the contract's lead_id.
+                renames = match_columns(list(raw.columns), list(self.roles))
+            raw = raw.rename(columns=renames) if renames else raw
             if first:
                 self._check_columns(source, list(raw.columns))
                 first = False
@@ -132,7 +137,7 @@ class FileLoader:
         with self.timed("write"):
             self.lake.append_table(tables.bronze(self.kind), bronze_table(raw, stamp))
         with self.timed("parse"):
-            typed = parse_frame(raw, self.roles)
+            typed = parse_frame(raw, self.roles, **self.parse_options)
         failures = self.validator.row_failures(typed)
         with self.timed("write"):
             if len(failures):

@@ -50,7 +50,7 @@ def load_batch_file(source: SourceFile | str, contract: Contract, chunk_rows: in
         BatchError: one line naming the file and its missing columns, or the
             columns holding values of the wrong type (with a count and an example).
     """
-    from leadops.normalise import parse_frame
+    from leadops.normalise import match_columns, parse_frame
     from leadops.readers import read_chunks
     from leadops.sources import fingerprint
 
@@ -61,10 +61,11 @@ def load_batch_file(source: SourceFile | str, contract: Contract, chunk_rows: in
     parts: list[pd.DataFrame] = []
     bad: dict[str, list] = {}
     for raw in read_chunks(source, fp, chunk_rows):
+        raw = raw.rename(columns=match_columns(list(raw.columns), list(roles)))
         missing = [name for name in roles if name not in raw.columns]
         if missing:
             raise BatchError(f"batch {source.name}: missing column(s) {', '.join(missing)}")
-        typed = parse_frame(raw, roles)
+        typed = parse_frame(raw, roles, **contract.parse_options("leads"))
         _collect_unparsed(raw, typed, roles, bad)
         parts.append(typed[list(roles)])
     if bad:
