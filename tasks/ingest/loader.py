@@ -16,8 +16,8 @@ from leadops import tables
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
 from leadops.normalise import match_columns, parse_frame
-from leadops.readers import FileRejected, read_chunks
-from leadops.sources import FORMATS, Fingerprint, SourceFile, fingerprint
+from leadops.readers import FileRejected, MalformedLine, read_chunks
+from leadops.sources import FORMATS, DecompressedTooLarge, Fingerprint, SourceFile, fingerprint
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
@@ -27,6 +27,8 @@ from tasks.ingest.suites import required_columns
 from tasks.ingest.validation import SuiteValidator
 
 log = logging.getLogger(__name__)
+# The quarantine column holding a malformed line's text (its row number is its line number).
+RAW_LINE = "_raw_line"
 
 
 class FileLoader:
@@ -61,7 +63,10 @@ class FileLoader:
         try:
             with self.timed("read"):
                 fp = fingerprint(source)
-        except (OSError, LeadOpsError) as exc:
+        except DecompressedTooLarge as exc:
+            outcome.fail(str(exc))
+            return outcome
+        except (OSError, EOFError, LeadOpsError) as exc:
             outcome.fail(f"{source.name}: cannot be read ({one_line(exc)})")
             return outcome
         outcome.checksum, outcome.size_bytes = fp.checksum, fp.size
@@ -97,7 +102,8 @@ class FileLoader:
 
     def _load(self, source: SourceFile, fp: Fingerprint, outcome: FileResult) -> None:
         stamp = RowStamp(source.uri, fp.checksum, self.result.run_id, self.result.started_at)
-        chunks = read_chunks(source, fp, self.chunk_rows)
+        malformed: list[MalformedLine] = []
+        chunks = read_chunks(source, fp, self.chunk_rows, malformed)
         first, renames = True, {}
         while True:
             with self.timed("read"):
@@ -116,6 +122,27 @@ class FileLoader:
                     outcome.reason = "; ".join(filter(None, notes))
             if not raw.empty:
                 self._load_chunk(raw, stamp, outcome)
+        if malformed:
+            self._quarantine_lines(malformed, stamp, outcome)
+
+    def _quarantine_lines(self, lines: list[MalformedLine], stamp: RowStamp,
+                          outcome: FileResult) -> None:
+        """Malformed lines go to quarantine whole: their text, line number and cause."""
+        # A line whose number was not found (text spread over lines) gets a unique negative one.
+        numbers = [line.line or -k for k, line in enumerate(lines, start=1)]
+        raw = pd.DataFrame({RAW_LINE: [line.text for line in lines]},
+                           index=pd.Index(numbers, name="row"))
+        failures = pd.Series([[f"line:malformed ({line.cause})"] for line in lines],
+                             index=raw.index)
+        with self.timed("write"):
+            self.lake.append_table(tables.quarantine(self.kind),
+                                   quarantine_table(raw, failures, stamp))
+        self._keep_sample(raw, failures, stamp.source_file)
+        outcome.count(len(lines), 0, len(lines), 0)
+        outcome.failed_expectations.update(["line:malformed"] * len(lines))
+        for line in lines[:3]:
+            log.warning("ingest: %s line %s quarantined: %s", stamp.source_file, line.line,
+                        line.cause)
 
     def _check_columns(self, source: SourceFile, columns: list[str]) -> None:
         # The contract's key columns first: without them no row can be typed or deduplicated,
