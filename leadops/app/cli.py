@@ -183,6 +183,22 @@ def ingest(
         raise typer.Exit(code=1)
 
 
+contract_app = typer.Typer(help="Set LeadOps up for your own CRM export.", no_args_is_help=True)
+app.add_typer(contract_app, name="contract")
+
+
+@contract_app.command("init")
+def contract_init(
+    samples: list[str] = typer.Argument(..., help="Sample leads export (and outcomes export)."),
+    out: Path = typer.Option(..., "--out", help="Contract YAML to write (must not exist)."),
+) -> None:
+    """Propose a data contract from sample exports; prints what it inferred and why."""
+    from leadops.app.contract_init import init_contract
+
+    for line in init_contract(samples, out):
+        typer.echo(line)
+
+
 @app.command()
 def suites(
     out: Path = typer.Option(..., "--out", help="Folder to write leads.json and outcomes.json into."),
@@ -222,6 +238,8 @@ def score(
         f"batch {result['batch_id']}: nothing scored ({result['skipped']})" if result["skipped"]
         else f"scored {result['rows']} leads (batch {result['batch_id']}; {arms}; {versions}) -> {result['output']}"
     )
+    if result.get("rejected"):
+        summary += f"; {result['rejected']} row(s) fail the contract -> {result['rejected_output']}"
     emit(result, as_json, summary)
 
 

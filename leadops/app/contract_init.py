@@ -55,3 +55,33 @@ def write_suites(out: Path) -> list[Path]:
     contract = load_contract(settings.contract_path)
     folder = checked_out(out, folder=True)
     return regenerate(contract, folder, tuned_from=suites_dir_for(contract, settings.expectations_dir))
+
+
+def init_contract(samples: list[str], out: Path) -> list[str]:
+    """Propose a contract from sample exports, write it to ``out`` and say why.
+
+    Returns:
+        One line per decision (what was inferred and why), then where it was written.
+
+    Raises:
+        OutputError: ``out`` exists, is in the project, or its folder does not exist.
+        FileRejected / SourceError: a sample cannot be read (one line).
+    """
+    from leadops.app.contract_infer import SAMPLE_ROWS, contract_yaml, propose
+    from leadops.readers import read_chunks
+    from leadops.settings import get_settings
+    from leadops.sources import fingerprint, resolve_sources
+
+    path = checked_out(out, folder=False)
+    if path.exists():
+        raise OutputError(f"--out {out}: already exists; move it or choose another name")
+    frames = {}
+    for sample in samples:
+        for source in resolve_sources(sample, get_settings().s3_endpoint_url):
+            chunks = read_chunks(source, fingerprint(source), SAMPLE_ROWS, malformed=[])
+            frames[source.name] = next(chunks)
+    proposal = propose(frames)
+    name = Path(samples[0]).name.split(".")[0] or "my-crm"
+    text = contract_yaml(proposal, name)
+    path.write_text(text, encoding="utf-8")
+    return [*proposal.reasons, f"wrote {path}: edit it, then export LEADOPS_CONTRACT_PATH={path}"]
