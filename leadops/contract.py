@@ -58,6 +58,12 @@ class Contract:
     outcome_window_days: int
     features: tuple[FeatureColumn, ...]
     source: str = field(default="<memory>", compare=False)
+    # How the CRM spells a won label ("Won", "Closed Won"); empty: true/yes/1 and false/no/0.
+    positive_values: tuple[str, ...] = ()
+    # Spellings of a lost label; empty with positive_values: any other value is a loss.
+    negative_values: tuple[str, ...] = ()
+    # Digit-group separator of numeric cells ("1,234,567"); None: numbers carry none.
+    thousands_separator: str | None = None
 
     def by_role(self, role: str) -> list[str]:
         """Names of the feature columns that play ``role``, in contract order."""
@@ -104,6 +110,14 @@ class Contract:
         return pa.schema([pa.field(name, ARROW_TYPES[role])
                           for name, role in self.roles(kind).items()])
 
+    def parse_options(self, kind: str = "leads") -> dict[str, Any]:
+        """Keyword arguments for :func:`leadops.normalise.parse_frame` from this contract."""
+        booleans = {}
+        if kind == "outcomes" and self.positive_values:
+            booleans[self.label] = (frozenset(v.casefold() for v in self.positive_values),
+                                    frozenset(v.casefold() for v in self.negative_values) or None)
+        return {"booleans": booleans, "thousands": self.thousands_separator}
+
     def feature(self, name: str) -> FeatureColumn:
         for column in self.features:
             if column.name == name:
@@ -147,6 +161,13 @@ def parse_contract(raw: Any, source: str = "<memory>") -> Contract:
     window = raw.get("outcome_window_days", 30)
     if not isinstance(window, int) or window < 1:
         problems.append("outcome_window_days must be a positive integer")
+    spellings = {key: _spellings(raw.get(key), key, problems)
+                 for key in ("positive_values", "negative_values")}
+    if spellings["negative_values"] and not spellings["positive_values"]:
+        problems.append("negative_values needs positive_values")
+    thousands = raw.get("thousands_separator")
+    if thousands not in (None, ",", ".", " ", "'"):
+        problems.append("thousands_separator must be one of ',', '.', ' ' or \"'\"")
     if problems:
         raise ContractError(f"contract {source}: " + "; ".join(problems))
     return Contract(
@@ -158,6 +179,8 @@ def parse_contract(raw: Any, source: str = "<memory>") -> Contract:
         outcome_window_days=window,
         features=tuple(features),
         source=source,
+        thousands_separator=thousands,
+        **spellings,
     )
 
 
@@ -189,3 +212,15 @@ def _parse_features(raw: Any, problems: list[str]) -> list[FeatureColumn]:
             )
         )
     return features
+
+
+def _spellings(raw: Any, key: str, problems: list[str]) -> tuple[str, ...]:
+    """A list of label spellings (strings or numbers) as trimmed strings."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(v, (str, int, float)) for v in raw):
+        problems.append(f"{key} must be a list of values as the CRM writes them")
+        return ()
+    # YAML reads an unquoted yes/no/on/off as a boolean: take back every spelling of it.
+    words = {True: ("true", "yes", "y", "on"), False: ("false", "no", "n", "off")}
+    return tuple(w for v in raw for w in (words[v] if isinstance(v, bool) else (str(v).strip(),)))

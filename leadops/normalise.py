@@ -28,6 +28,9 @@ LIST_DELIMITERS = re.compile(f"[{re.escape(MULTI_VALUE_DELIMITERS)}]")
 # broken JSON array; accepting them would invent technologies like '["Slack'.
 LIST_DEBRIS = re.compile(r"[\[\]{}\"]")
 
+# A multi-valued cell is a flat list; deeper than this is not a list of items.
+MAX_NESTING = 32
+
 # (typed values, True where the value failed to parse or is missing; None: cannot fail)
 Parsed = tuple[Any, np.ndarray | None]
 
@@ -37,12 +40,35 @@ def unparsed_flag(column: str) -> str:
     return f"{column}{UNPARSED_SUFFIX}"
 
 
-def parse_frame(raw: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
+def match_columns(columns: list[str], wanted: list[str]) -> dict[str, str]:
+    """Renames that give a file's columns the contract's spelling, ignoring case and spaces.
+
+    A column spelled exactly as the contract wants is kept; ``" LEAD_ID "`` becomes
+    ``lead_id`` unless the file also has ``lead_id`` itself.
+    """
+    present = set(columns)
+    by_fold = {name.strip().casefold(): name for name in wanted}
+    renames = {}
+    for column in columns:
+        target = by_fold.get(column.strip().casefold())
+        if target is not None and target != column and target not in present:
+            renames[column] = target
+            present.add(target)
+    return renames
+
+
+def parse_frame(raw: pd.DataFrame, roles: dict[str, str],
+                booleans: dict[str, tuple[frozenset[str], frozenset[str] | None]] | None = None,
+                thousands: str | None = None) -> pd.DataFrame:
     """Type every contract column of a raw chunk; columns the file lacks become null.
 
     Args:
         raw: the chunk as received (strings or nulls), indexed by row number.
         roles: column name → role, from :meth:`leadops.contract.Contract.roles`.
+        booleans: column → (true spellings, false spellings or None: any other value),
+            lower-cased, for a label the CRM writes as "Won"/"Lost"
+            (:meth:`leadops.contract.Contract.parse_options`).
+        thousands: the digit-group separator numeric cells carry, if any.
 
     Returns:
         One typed column per contract column plus an ``__unparsed`` marker for
@@ -53,7 +79,12 @@ def parse_frame(raw: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
         absent = pd.Series(None, index=raw.index, dtype=object)
         values = raw[name] if name in raw.columns else absent
         text = _clean_text(values)
-        typed, unparsed = PARSERS[role](text)
+        if name in (booleans or {}):
+            typed, unparsed = _as_spelled_boolean(text, *booleans[name])
+        elif role == "numeric" and thousands:
+            typed, unparsed = _as_number(_without_separator(text, thousands))
+        else:
+            typed, unparsed = PARSERS[role](text)
         columns[name] = pd.Series(typed, index=raw.index)
         if unparsed is not None:
             present = text.is_valid().to_numpy(zero_copy_only=False)
@@ -100,9 +131,74 @@ def _as_boolean(text: pa.Array) -> Parsed:
     return flags, ~(true | false)
 
 
+def _as_spelled_boolean(text: pa.Array, true_words: frozenset[str],
+                        false_words: frozenset[str] | None) -> Parsed:
+    words = pc.utf8_lower(text)
+    true = pc.is_in(words, value_set=pa.array(sorted(true_words))).to_numpy(zero_copy_only=False)
+    if false_words is None:
+        false = ~true
+    else:
+        false = pc.is_in(words, value_set=pa.array(sorted(false_words))).to_numpy(
+            zero_copy_only=False)
+    flags = pd.array(true, dtype="boolean")
+    flags[~(true | false)] = pd.NA
+    return flags, ~(true | false)
+
+
+def _without_separator(text: pa.Array, thousands: str) -> pa.Array:
+    plain = pc.replace_substring(text, thousands, "")
+    # A "." grouping ("1.234.567,5") comes with a decimal comma.
+    return pc.replace_substring(plain, ",", ".") if thousands == "." else plain
+
+
+# Epoch numbers: 9-10 digits are seconds (1973-2286), 12-13 milliseconds, 15-16 microseconds.
+EPOCH = re.compile(r"^\d{9,16}(\.\d+)?$")
+EPOCH_UNITS = ((1e11, "s"), (1e14, "ms"), (float("inf"), "us"))
+
+
+def _epoch_stamps(values: pd.Series) -> pd.Series:
+    """Epoch seconds, milliseconds or microseconds as UTC times; other values NaT."""
+    numbers = pd.to_numeric(values.where(values.str.match(EPOCH, na=False)), errors="coerce")
+    stamps = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    lower = 0.0
+    for upper, unit in EPOCH_UNITS:
+        chosen = numbers.notna() & (numbers >= lower) & (numbers < upper)
+        if chosen.any():
+            stamps[chosen] = pd.to_datetime(numbers[chosen], unit=unit, utc=True, errors="coerce")
+        lower = upper
+    return stamps
+
+
+# An ISO time that names its offset; times that do not are UTC.
+OFFSET = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
+
+
+def _iso_stamps(text: pa.Array, values: pd.Series) -> pd.Series:
+    """ISO 8601 times (date-only too) as UTC; others NaT.
+
+    Times with and without an offset are parsed apart: pandas 2.3 applies the offset of
+    an earlier value to a later value that has none.
+    """
+    timed = pc.match_substring_regex(text, r"^\d{4}-\d\d-\d\d[T ]")
+    offset = pc.and_(timed, pc.match_substring_regex(text, OFFSET.pattern, ignore_case=True))
+    with_offset = offset.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    with_offset &= values.notna().to_numpy()
+    parts = [values.notna().to_numpy() & ~with_offset, with_offset]
+    if not with_offset.any() or with_offset.all():
+        return pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    stamps = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    for part in parts:
+        stamps[part] = pd.to_datetime(values[part], utc=True, format="ISO8601", errors="coerce")
+    return stamps
+
+
 def _as_timestamp(text: pa.Array) -> Parsed:
-    values = pd.Series(_objects(text))
-    stamps = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    values = pd.Series(_objects(text), dtype=object)
+    stamps = _iso_stamps(text, values).astype("datetime64[ns, UTC]")
+    unparsed = values.notna() & stamps.isna()
+    epoch = unparsed & values.where(unparsed).str.match(EPOCH, na=False)
+    if epoch.any():
+        stamps[epoch] = _epoch_stamps(values[epoch])
     retry = values.notna() & stamps.isna()
     if retry.any():
         # Exports from spreadsheets carry non-ISO dates ("01/05/2026 10:00"); the
@@ -140,9 +236,11 @@ def split_multi_valued(text: str) -> list[str] | None:
     if not text:
         return []
     if text.startswith("["):
+        if text.startswith("[" * MAX_NESTING):
+            return None  # nested far past any list of technologies; json would recurse
         try:
             items = json.loads(text)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return None
         if not isinstance(items, list) or any(isinstance(i, (list, dict)) for i in items):
             return None

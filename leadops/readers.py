@@ -2,8 +2,11 @@
 
 Every reader yields DataFrames of strings (or nulls) indexed by 1-based data row
 number, so bronze keeps values exactly as received and later stages can say
-"row 1234". A file the parser cannot get through raises FileRejected with one
-line naming the file and the cause; the caller undoes that file's writes.
+"row 1234". A malformed line (a ragged CSV row, a broken JSON line) is set aside
+as a :class:`MalformedLine` with its text and line number, for the caller to
+quarantine, and the rest of the file is read. A file the parser cannot get
+through raises FileRejected with one line naming the file and the cause; the
+caller undoes that file's writes.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import pandas as pd
 
 from leadops.errors import LeadOpsError, one_line
-from leadops.sources import Fingerprint, SourceFile
+from leadops.sources import DecompressedTooLarge, Fingerprint, SourceFile
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_CAUSE = 240
@@ -36,8 +40,22 @@ class FileRejected(LeadOpsError):
     """A landing file that is structurally unusable."""
 
 
-def read_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterator[pd.DataFrame]:
+@dataclass
+class MalformedLine:
+    """A line no row can be read from: its 1-based line number in the file, text and cause."""
+
+    line: int | None
+    text: str
+    cause: str
+
+
+def read_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
+                malformed: list[MalformedLine] | None = None) -> Iterator[pd.DataFrame]:
     """Raw chunks of ``source``; the first chunk may be empty (header only).
+
+    Args:
+        malformed: where malformed lines are set aside (their line numbers are known
+            once the file is read through); None: the first one fails the file.
 
     Raises:
         FileRejected: the file is empty, binary, not its format, or malformed.
@@ -52,16 +70,19 @@ def read_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterato
     readers = {"csv": _csv_chunks, "parquet": _parquet_chunks, "jsonl": _jsonl_chunks}
     row = 0
     try:
-        for chunk in readers[source.format](source, fp, chunk_rows):
+        for chunk in readers[source.format](source, fp, chunk_rows, malformed):
             chunk.index = pd.RangeIndex(row + 1, row + 1 + len(chunk), name="row")
             chunk.columns = [str(c).strip() for c in chunk.columns]
             row += len(chunk)
             yield chunk
     except FileRejected:
         raise
-    except (ValueError, OSError, LeadOpsError, UnicodeError) as exc:
+    except DecompressedTooLarge as exc:
+        raise FileRejected(str(exc)) from None
+    except (ValueError, OSError, EOFError, LeadOpsError, UnicodeError) as exc:
         # pandas ParserError / EmptyDataError, ArrowInvalid and JSONDecodeError are
-        # ValueErrors; StorageError covers an S3 stream that breaks mid-file.
+        # ValueErrors; StorageError covers an S3 stream that breaks mid-file, EOFError a
+        # truncated gzip.
         # Parser messages quote the offending line; keep the reason one readable line.
         cause = one_line(exc)[:MAX_CAUSE]
         raise FileRejected(f"{source.name}: malformed {source.format} ({cause})") from exc
@@ -73,19 +94,30 @@ def _known() -> str:
     return ", ".join(sorted(FORMATS))
 
 
-def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
+                malformed: list[MalformedLine] | None) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
     # Arrow's streaming reader, not pandas': pandas' chunked C parser silently
     # drops the extra fields of a ragged line that starts a chunk.
     header, delimiter = _csv_header(source, fp)
+    ragged: list[MalformedLine] = []
+
+    def set_aside(row: Any) -> str:
+        if malformed is None:
+            return "error"
+        ragged.append(MalformedLine(None, row.text, f"{row.actual_columns} fields where the "
+                                                    f"header has {row.expected_columns}"))
+        return "skip"
+
     with source.open() as stream:
         reader = arrow_csv.open_csv(
             stream,
             read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1, block_size=CSV_BLOCK_BYTES,
                                                encoding=_ARROW_ENCODINGS[fp.encoding]),
-            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                                 invalid_row_handler=set_aside),
             # Only an empty field is missing: "NA" is Namibia and "null" may be a name.
             convert_options=arrow_csv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
@@ -93,6 +125,20 @@ def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterato
         )
         batches = (_within_cell_limit(source, batch).to_pandas() for batch in reader)
         yield from _rechunk(batches, header, chunk_rows)
+    if ragged and malformed is not None:
+        malformed += _numbered(source, fp, ragged)
+
+
+def _numbered(source: SourceFile, fp: Fingerprint, lines: list[MalformedLine]) -> list[MalformedLine]:
+    """Arrow does not say where a ragged row was: find each one's line number in a second pass."""
+    pending = list(lines)
+    with source.open() as raw, io.TextIOWrapper(raw, encoding=fp.encoding, newline="") as text:
+        for number, line in enumerate(text, start=1):
+            if pending and line.rstrip("\r\n").lstrip("\ufeff") == pending[0].text:
+                pending.pop(0).line = number
+            if not pending:
+                break
+    return lines
 
 
 def _within_cell_limit(source: SourceFile, batch: Any) -> Any:
@@ -107,7 +153,7 @@ def _within_cell_limit(source: SourceFile, batch: Any) -> Any:
     return batch
 
 
-_ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1"}
+_ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "latin-1": "latin1", "utf-16": "utf-16"}
 
 
 def _csv_header(source: SourceFile, fp: Fingerprint) -> tuple[list[str], str]:
@@ -151,7 +197,8 @@ def _rechunk(frames: Iterator[pd.DataFrame], columns: list[str],
                                                                                 dtype=object)
 
 
-def _parquet_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _parquet_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
+                    malformed: list[MalformedLine] | None) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     if not fp.head.startswith(b"PAR1"):
@@ -190,27 +237,42 @@ def _arrow_text(column: Any) -> list[str | None]:
     return pc.cast(column, pa.string()).to_pylist()
 
 
-def _jsonl_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _jsonl_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
+                  malformed: list[MalformedLine] | None) -> Iterator[pd.DataFrame]:
     rows: list[dict[str, str | None]] = []
     yielded = False
     with source.open() as raw, io.TextIOWrapper(raw, encoding=fp.encoding, newline="") as text:
         for number, line in enumerate(text, start=1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise FileRejected(
-                    f"{source.name}: line {number} is not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise FileRejected(
-                    f"{source.name}: line {number} is not a JSON object (JSON lines expected)")
-            rows.append({str(k): _json_text(v) for k, v in record.items()})
+            record, cause = _json_record(line)
+            if cause:
+                if malformed is None:
+                    raise FileRejected(f"{source.name}: line {number} {cause}")
+                malformed.append(MalformedLine(number, line.rstrip("\r\n"), cause))
+                continue
+            rows.append(record)
             if len(rows) == chunk_rows:
                 yield pd.DataFrame.from_records(rows)
                 rows, yielded = [], True
     if rows or not yielded:
         yield pd.DataFrame.from_records(rows)
+
+
+def _json_record(line: str) -> tuple[dict[str, str | None], str]:
+    """A JSON line's fields as text, or why the line holds no record."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {}, f"is not valid JSON ({exc.msg})"
+    except RecursionError:
+        return {}, "nests JSON too deeply to be a lead"
+    if not isinstance(record, dict):
+        return {}, "is not a JSON object (JSON lines expected)"
+    try:
+        return {str(k): _json_text(v) for k, v in record.items()}, ""
+    except RecursionError:
+        return {}, "nests JSON too deeply to be a lead"
 
 
 def _json_text(value: Any) -> str | None:

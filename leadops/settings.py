@@ -52,11 +52,13 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(None, description="MLflow tracking and registry "
                                             "(http://mlflow:5000 for a server).")
     optuna_storage: str | None = Field(None, description="Optuna study storage "
-                                       "(postgresql+psycopg2://... to share across hosts).")
+                                       "(postgresql://... to share across hosts).")
     s3_endpoint_url: str | None = Field(None, description="Any S3-compatible endpoint (MinIO, "
                                         "Ceph, moto); unset: AWS.")
     contract_path: Path = Field(BUNDLED_CONTRACT, description="The data contract YAML of your "
                                 "CRM export.")
+    expectations_dir: Path | None = Field(None, description="A folder of your own leads.json / "
+                                          "outcomes.json GX suites (`leadops suites --out DIR`).")
     model_name: str = Field("leadops-lead-scorer", description="Registered model name.")
 
     # training

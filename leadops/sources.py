@@ -5,8 +5,10 @@ A run resolves what SOURCE names once, at its start, and hands the resulting
 so they cross task boundaries and flow parameters as they are.
 
 A first streaming pass over each file computes its checksum (the idempotency
-key) and sniffs it: binary content, a byte-order mark, and whether it is valid
-UTF-8, so the reader knows the encoding before it parses a single row.
+key) and sniffs it: binary content, a byte-order mark (UTF-8 or UTF-16), and
+whether it is valid UTF-8, so the reader knows the encoding before it parses a
+single row. A gzipped export (``leads.csv.gz``) is read decompressed, as a stream,
+and fails with one line once it decompresses past ``MAX_DECOMPRESSED_BYTES``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import glob
+import gzip
 import hashlib
+import io
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,14 +30,22 @@ from leadops.errors import LeadOpsError
 if TYPE_CHECKING:
     from leadops.s3 import S3Lake
 
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet",
+FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
            ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+GZIP = ".gz"
 BLOCK = 1 << 20
 SNIFF_BYTES = 8192
+# A lead export is at most a few GiB of text; a gzip that inflates past this is a wrong
+# file or a decompression bomb.
+MAX_DECOMPRESSED_BYTES = 16 << 30
 
 
 class SourceError(LeadOpsError):
     """SOURCE names nothing ingestible; the message names SOURCE and why."""
+
+
+class DecompressedTooLarge(SourceError):
+    """A gzipped file that inflates past MAX_DECOMPRESSED_BYTES."""
 
 
 @dataclass(frozen=True)
@@ -48,16 +60,54 @@ class SourceFile:
         return PurePosixPath(self.uri).name
 
     @property
+    def compressed(self) -> bool:
+        return PurePosixPath(self.uri).suffix.lower() == GZIP
+
+    @property
     def format(self) -> str | None:
-        return FORMATS.get(PurePosixPath(self.uri).suffix.lower())
+        path = PurePosixPath(self.uri)
+        inner = PurePosixPath(path.stem) if self.compressed else path
+        return FORMATS.get(inner.suffix.lower())
 
     def open(self) -> BinaryIO:
+        """The file's content: decompressed (and capped) for a ``.gz`` file."""
+        stored = self.open_stored()
+        if not self.compressed:
+            return stored
+        return io.BufferedReader(_CappedStream(gzip.GzipFile(fileobj=stored), stored, self.name),
+                                 buffer_size=BLOCK)
+
+    def open_stored(self) -> BinaryIO:
+        """The bytes as stored (what the checksum covers)."""
         if self.uri.startswith("s3://"):
             from leadops.s3 import split_s3_uri
 
             bucket, key = split_s3_uri(self.uri)
             return _bucket(bucket, self.endpoint_url).open_read(key)
         return open(self.uri, "rb")
+
+
+class _CappedStream(io.RawIOBase):
+    """A decompressing stream that fails in one line past MAX_DECOMPRESSED_BYTES."""
+
+    def __init__(self, inner: gzip.GzipFile, stored: BinaryIO, name: str) -> None:
+        self.inner, self.stored, self.name, self.read_bytes = inner, stored, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        count = self.inner.readinto(buffer)
+        self.read_bytes += count
+        if self.read_bytes > MAX_DECOMPRESSED_BYTES:
+            raise DecompressedTooLarge(f"{self.name}: decompresses to more than "
+                                       f"{MAX_DECOMPRESSED_BYTES:,} bytes (limit); not a lead export")
+        return count
+
+    def close(self) -> None:
+        self.inner.close()
+        self.stored.close()
+        super().close()
 
 
 @lru_cache(maxsize=8)
@@ -84,7 +134,8 @@ class Fingerprint:
 
     @property
     def binary(self) -> bool:
-        return b"\x00" in self.head
+        # UTF-16 text is half NUL bytes; its byte-order mark says it is text.
+        return b"\x00" in self.head and self.encoding != "utf-16"
 
 
 def resolve_sources(source: str, s3_endpoint_url: str | None = None) -> list[SourceFile]:
@@ -127,27 +178,60 @@ def _s3_files(source: str, endpoint_url: str | None) -> list[SourceFile]:
 
 
 def fingerprint(source: SourceFile) -> Fingerprint:
-    """Checksum and sniff a file in one streaming pass (memory stays one block)."""
-    digest, size, head = hashlib.sha256(), 0, b""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    bad_offset: int | None = None
-    text = source.format in ("csv", "jsonl")
-    with source.open() as stream:
+    """Checksum and sniff a file in one streaming pass (memory stays one block).
+
+    A gzipped file takes a second pass: the checksum covers the stored bytes, the
+    sniffing (and the size cap) the decompressed ones.
+
+    Raises:
+        DecompressedTooLarge: a gzipped file inflates past MAX_DECOMPRESSED_BYTES.
+    """
+    digest, size = hashlib.sha256(), 0
+    sniffer = _Sniffer(text=source.format in ("csv", "jsonl"))
+    with source.open_stored() as stream:
         while block := stream.read(BLOCK):
-            head = head or block[:SNIFF_BYTES]
             digest.update(block)
-            if text and bad_offset is None:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError as exc:
-                    bad_offset = size + exc.start
             size += len(block)
-    if text and bad_offset is None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            bad_offset = size - 1
-    return Fingerprint(digest.hexdigest(), size, head, *_encoding(head, bad_offset))
+            if not source.compressed:
+                sniffer.feed(block)
+    if source.compressed:
+        with source.open() as stream:
+            while block := stream.read(BLOCK):
+                sniffer.feed(block)
+    return Fingerprint(digest.hexdigest(), size, sniffer.head, *sniffer.encoding())
+
+
+class _Sniffer:
+    """The head of a file and the offset of its first byte that is not UTF-8."""
+
+    def __init__(self, text: bool) -> None:
+        self.text, self.head, self.size = text, b"", 0
+        self.bad_offset: int | None = None
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def feed(self, block: bytes) -> None:
+        self.head = self.head or block[:SNIFF_BYTES]
+        if self.text and self.bad_offset is None and not self._utf16:
+            try:
+                self.decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                self.bad_offset = self.size + exc.start
+        self.size += len(block)
+
+    @property
+    def _utf16(self) -> bool:
+        return self.head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+    def encoding(self) -> tuple[str, str]:
+        if self.text and self.bad_offset is None and not self._utf16:
+            try:
+                self.decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.bad_offset = self.size - 1
+        if self._utf16:
+            # Excel's "Unicode text" export: UTF-16 with a byte-order mark.
+            return "utf-16", ""
+        return _encoding(self.head, self.bad_offset)
 
 
 def _encoding(head: bytes, bad_offset: int | None) -> tuple[str, str]:

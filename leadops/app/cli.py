@@ -207,6 +207,33 @@ def ingest(
         raise typer.Exit(code=1)
 
 
+contract_app = typer.Typer(help="Set LeadOps up for your own CRM export.", no_args_is_help=True)
+app.add_typer(contract_app, name="contract")
+
+
+@contract_app.command("init")
+def contract_init(
+    samples: list[str] = typer.Argument(..., help="Sample leads export (and outcomes export)."),
+    out: Path = typer.Option(..., "--out", help="Contract YAML to write (must not exist)."),
+) -> None:
+    """Propose a data contract from sample exports; prints what it inferred and why."""
+    from leadops.app.contract_init import init_contract
+
+    for line in init_contract(samples, out):
+        typer.echo(line)
+
+
+@app.command()
+def suites(
+    out: Path = typer.Option(..., "--out", help="Folder to write leads.json and outcomes.json into."),
+) -> None:
+    """Write editable expectation suites for the current contract (use: LEADOPS_EXPECTATIONS_DIR=DIR)."""
+    from leadops.app.contract_init import write_suites
+
+    for path in write_suites(out):
+        typer.echo(f"wrote {path}")
+
+
 @app.command()
 def score(
     batch: Optional[str] = typer.Argument(
@@ -229,7 +256,11 @@ def score(
     from leadops.settings import get_settings
 
     result = with_task_runner(score_flow, get_settings())(batch=batch, out=out, output_format=output_format, as_of=when)
-    emit(result, as_json, score_summary(result))
+    summary = score_summary(result)
+    if result.get("rejected"):
+        summary += (f"; {result['rejected']} row(s) fail the contract -> "
+                    f"{result['rejected_output']}")
+    emit(result, as_json, summary)
 
 
 def score_summary(result: dict[str, Any]) -> str:

@@ -15,9 +15,9 @@ import pandas as pd
 from leadops import tables
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
-from leadops.normalise import parse_frame
-from leadops.readers import FileRejected, read_chunks
-from leadops.sources import FORMATS, Fingerprint, SourceFile, fingerprint
+from leadops.normalise import match_columns, parse_frame
+from leadops.readers import FileRejected, MalformedLine, read_chunks
+from leadops.sources import FORMATS, DecompressedTooLarge, Fingerprint, SourceFile, fingerprint
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
 from tasks.ingest.report import other_kind_hint
@@ -28,6 +28,8 @@ from tasks.ingest.suites import required_columns
 from tasks.ingest.validation import SuiteValidator
 
 log = logging.getLogger(__name__)
+# The quarantine column holding a malformed line's text (its row number is its line number).
+RAW_LINE = "_raw_line"
 
 
 class FileLoader:
@@ -38,6 +40,7 @@ class FileLoader:
         self.lake, self.contract, self.kind, self.result = lake, contract, kind, result
         self.validator, self.chunk_rows = validator, chunk_rows
         self.roles = contract.roles(kind)
+        self.parse_options = contract.parse_options(kind)
         self.schema = silver_schema(contract, kind)
         self.silver = SilverWriter(lake, tables.silver(kind), contract.entity_id, result.run_id)
         self.seen = manifest.accepted_checksums(lake, kind)
@@ -61,7 +64,10 @@ class FileLoader:
         try:
             with self.timed("read"):
                 fp = fingerprint(source)
-        except (OSError, LeadOpsError) as exc:
+        except DecompressedTooLarge as exc:
+            outcome.fail(str(exc))
+            return outcome
+        except (OSError, EOFError, LeadOpsError) as exc:
             outcome.fail(f"{source.name}: cannot be read ({one_line(exc)})")
             return outcome
         outcome.checksum, outcome.size_bytes = fp.checksum, fp.size
@@ -97,13 +103,18 @@ class FileLoader:
 
     def _load(self, source: SourceFile, fp: Fingerprint, outcome: FileResult) -> None:
         stamp = RowStamp(source.uri, fp.checksum, self.result.run_id, self.result.started_at)
-        chunks = read_chunks(source, fp, self.chunk_rows)
-        first = True
+        malformed: list[MalformedLine] = []
+        chunks = read_chunks(source, fp, self.chunk_rows, malformed)
+        first, renames = True, {}
         while True:
             with self.timed("read"):
                 raw = next(chunks, None)
             if raw is None:
                 break
+            if first:
+                # " Lead_ID " in the header is the contract's lead_id.
+                renames = match_columns(list(raw.columns), list(self.roles))
+            raw = raw.rename(columns=renames) if renames else raw
             if first:
                 self._check_columns(source, list(raw.columns))
                 first = False
@@ -112,6 +123,27 @@ class FileLoader:
                     outcome.reason = "; ".join(filter(None, notes))
             if not raw.empty:
                 self._load_chunk(raw, stamp, outcome)
+        if malformed:
+            self._quarantine_lines(malformed, stamp, outcome)
+
+    def _quarantine_lines(self, lines: list[MalformedLine], stamp: RowStamp,
+                          outcome: FileResult) -> None:
+        """Malformed lines go to quarantine whole: their text, line number and cause."""
+        # A line whose number was not found (text spread over lines) gets a unique negative one.
+        numbers = [line.line or -k for k, line in enumerate(lines, start=1)]
+        raw = pd.DataFrame({RAW_LINE: [line.text for line in lines]},
+                           index=pd.Index(numbers, name="row"))
+        failures = pd.Series([[f"line:malformed ({line.cause})"] for line in lines],
+                             index=raw.index)
+        with self.timed("write"):
+            self.lake.append_table(tables.quarantine(self.kind),
+                                   quarantine_table(raw, failures, stamp))
+        self._keep_sample(raw, failures, stamp.source_file)
+        outcome.count(len(lines), 0, len(lines), 0)
+        outcome.failed_expectations.update(["line:malformed"] * len(lines))
+        for line in lines[:3]:
+            log.warning("ingest: %s line %s quarantined: %s", stamp.source_file, line.line,
+                        line.cause)
 
     def _check_columns(self, source: SourceFile, columns: list[str]) -> None:
         # The contract's key columns first: without them no row can be typed or deduplicated,
@@ -134,7 +166,7 @@ class FileLoader:
         with self.timed("write"):
             self.lake.append_table(tables.bronze(self.kind), bronze_table(raw, stamp))
         with self.timed("parse"):
-            typed = parse_frame(raw, self.roles)
+            typed = parse_frame(raw, self.roles, **self.parse_options)
         failures = self.validator.row_failures(typed)
         with self.timed("write"):
             if len(failures):

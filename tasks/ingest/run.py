@@ -25,7 +25,7 @@ from tasks.ingest import manifest, report
 from tasks.ingest.gold import update_gold
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
-from tasks.ingest.suites import SUITES_DIR, check_against_contract, load_suite, suite_path
+from tasks.ingest.suites import contract_suite, suites_dir_for
 from tasks.ingest.validation import SuiteValidator
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ CHUNK_ROWS = 200_000
 def ingest_files(settings: Settings, lake: Lake, contract: Contract,
                  sources: Sequence[SourceFile | str | Path],
                  kind: str = "leads", as_of: datetime | None = None, run_id: str | None = None,
-                 chunk_rows: int = CHUNK_ROWS, suites_dir: Path = SUITES_DIR) -> IngestResult:
+                 chunk_rows: int = CHUNK_ROWS, suites_dir: Path | None = None) -> IngestResult:
     """Ingest landing files of one kind into the lake; see the module docstring.
 
     Args:
@@ -46,6 +46,8 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
             glob, s3://).
         as_of: evaluation time for "not in the future" checks; default now (UTC).
         run_id: defaults to a fresh id; flows pass the Prefect flow run id.
+        suites_dir: the user's suites; default LEADOPS_EXPECTATIONS_DIR, else those beside
+            the contract, else the suite derived from the contract (tasks.ingest.suites).
 
     Raises:
         LeadOpsError: the kind or suite is unusable, or the lake cannot be written;
@@ -58,8 +60,9 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
     result = IngestResult(run_id or uuid.uuid4().hex, kind, as_of, started_at=now)
     files = [f for s in sources for f in (
         [s] if isinstance(s, SourceFile) else resolve_sources(str(s), settings.s3_endpoint_url))]
-    suite = load_suite(kind, suites_dir)
-    check_against_contract(suite, contract, kind, suite_path(kind, suites_dir))
+    suite, suite_source = contract_suite(
+        contract, kind, suites_dir_for(contract, suites_dir or settings.expectations_dir))
+    log.info("ingest %s: expectation suite %s", kind, suite_source)
     validator = SuiteValidator(suite, as_of)
     written = [tables.bronze(kind), tables.silver(kind), tables.quarantine(kind),
                tables.MANIFEST, tables.GOLD_LEADS]

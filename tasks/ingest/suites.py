@@ -1,11 +1,15 @@
-"""The expectation suites, derived from the data contract (GX 1.x JSON format).
+"""The expectation suites of a data contract (GX 1.x JSON format).
 
-``leadops/expectations/leads.json`` and ``outcomes.json`` are generated from the
-contract and then version-controlled; they ship inside the ``leadops`` package (as
-package data, like the bundled contract), so an installed LeadOps finds them.
-Regenerate them after a contract change with ``python -m tasks.ingest.suites``;
-expectations marked ``"hand_tuned": true`` in their meta are carried over, so
-local tuning survives regeneration.
+Suites belong to a contract, not to the package. Which suite a run uses:
+
+1. ``<kind>.json`` in ``LEADOPS_EXPECTATIONS_DIR``, when that setting is given;
+2. ``expectations/<kind>.json`` beside the contract file (the bundled contract's
+   suites sit beside it, in ``leadops/contracts/expectations/``);
+3. otherwise the suite derived from the contract at run time.
+
+``leadops suites --out DIR`` writes editable suites for the current contract;
+expectations marked ``"hand_tuned": true`` in their meta survive regeneration when
+the contract still has their column. Nothing is written into the installed project.
 
 Every expectation carries ``meta.name`` ("<column>:<check>"): the name a
 quarantined row lists in ``_failed_expectations``. Table-level expectations
@@ -14,18 +18,19 @@ quarantined row lists in ``_failed_expectations``. Table-level expectations
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
 
 import leadops
-from leadops.contract import Contract, load_contract
+from leadops.contract import Contract
 from leadops.errors import LeadOpsError
 from leadops.normalise import unparsed_flag
 from leadops.tables import KINDS
 
-SUITES_DIR = Path(leadops.__file__).resolve().parent / "expectations"
+# The bundled contract's own suites: "beside the contract" (rule 2) finds them.
+SUITES_DIR = Path(leadops.__file__).resolve().parent / "contracts" / "expectations"
+BESIDE_CONTRACT = "expectations"
 AS_OF_PARAMETER = "as_of"
 # Permissive on purpose: it catches "not an address" (no @, spaces, formula text),
 # not every RFC 5322 corner.
@@ -120,50 +125,63 @@ def load_suite(kind: str, suites_dir: Path = SUITES_DIR) -> dict[str, Any]:
 def check_against_contract(suite: dict[str, Any], contract: Contract, kind: str, path: Path) -> None:
     """Refuse a suite that names columns the contract does not have (before anything is written).
 
-    The bundled suites are derived from the bundled contract; a contract for another CRM
-    needs its own suites (``python -m tasks.ingest.suites``), or every row would be judged
-    against columns that are not there.
+    Every row would otherwise be judged against columns that are not there.
     """
-    from leadops.normalise import UNPARSED_SUFFIX
-
-    known = set(contract.roles(kind))
-    named = {str(e.get("kwargs", {}).get("column", "")).removesuffix(UNPARSED_SUFFIX)
-             for e in suite.get("expectations", [])} - {""}
-    unknown = sorted(named - known)
+    unknown = sorted(_columns_named(suite) - set(contract.roles(kind)))
     if unknown:
         raise SuiteError(f"expectation suite {path}: column(s) {', '.join(unknown)} are not in the contract "
-                         f"{contract.name!r}; regenerate the suites for it with `python -m tasks.ingest.suites`")
+                         f"{contract.name!r}; write suites for it with `leadops suites --out DIR`")
 
 
-def regenerate(contract: Contract, suites_dir: Path = SUITES_DIR) -> list[Path]:
-    """Rewrite every kind's suite from the contract, keeping hand-tuned expectations."""
+def _columns_named(expectations: dict[str, Any] | list[dict[str, Any]]) -> set[str]:
+    from leadops.normalise import UNPARSED_SUFFIX
+
+    items = expectations.get("expectations", []) if isinstance(expectations, dict) else expectations
+    return {str(e.get("kwargs", {}).get("column", "")).removesuffix(UNPARSED_SUFFIX)
+            for e in items} - {""}
+
+
+def suites_dir_for(contract: Contract, configured: Path | None) -> Path | None:
+    """The folder of the user's own suites for ``contract``, or None: derive them (see module doc)."""
+    if configured is not None:
+        return Path(configured)
+    if contract.source != "<memory>":
+        beside = Path(contract.source).resolve().parent / BESIDE_CONTRACT
+        if any(suite_path(kind, beside).is_file() for kind in KINDS):
+            return beside
+    return None
+
+
+def contract_suite(contract: Contract, kind: str, suites_dir: Path | None) -> tuple[dict[str, Any], str]:
+    """The suite a run of ``kind`` uses, and where it came from (a path or "derived from <contract>").
+
+    Raises:
+        SuiteError: the user's suite is missing, unreadable, or names columns the contract lacks.
+    """
+    if suites_dir is None:
+        return derive_suite(contract, kind), f"derived from contract {contract.name!r}"
+    suite = load_suite(kind, suites_dir)
+    check_against_contract(suite, contract, kind, suite_path(kind, suites_dir))
+    return suite, str(suite_path(kind, suites_dir))
+
+
+def regenerate(contract: Contract, suites_dir: Path, tuned_from: Path | None = None) -> list[Path]:
+    """Write every kind's suite for ``contract`` into ``suites_dir``.
+
+    Hand-tuned expectations of the suites already in ``suites_dir`` (else in ``tuned_from``)
+    are kept when the contract still has every column they name; the others are dropped.
+    """
     written = []
     for kind in KINDS:
         suite = derive_suite(contract, kind)
         path = suite_path(kind, suites_dir)
-        if path.exists():
-            kept = [e for e in load_suite(kind, suites_dir)["expectations"]
-                    if e.get("meta", {}).get("hand_tuned")]
-            suite["expectations"] += kept
+        source = suites_dir if path.exists() else tuned_from
+        if source is not None and suite_path(kind, source).exists():
+            known = set(contract.roles(kind))
+            suite["expectations"] += [
+                e for e in load_suite(kind, source)["expectations"]
+                if e.get("meta", {}).get("hand_tuned") and _columns_named([e]) <= known]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
         written.append(path)
     return written
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command line: regenerate the suites from a contract."""
-    from leadops.settings import get_settings
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contract", type=Path, default=None,
-                        help="contract YAML (default: settings)")
-    parser.add_argument("--out", type=Path, default=SUITES_DIR, help="folder of the suites")
-    args = parser.parse_args(argv)
-    contract = load_contract(args.contract or get_settings().contract_path)
-    for path in regenerate(contract, args.out):
-        print(f"wrote {path}")
-
-
-if __name__ == "__main__":
-    main()

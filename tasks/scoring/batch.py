@@ -46,6 +46,8 @@ class ScoreResult:
     scored_at: str = ""
     reasons_mode: str = "exact"
     skipped: str | None = None
+    rejected: int = 0  # rows of a batch file that fail the contract, written to rejected_output
+    rejected_output: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +84,8 @@ def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunO
             scored_at=options.scored_at.isoformat(),
             reasons_mode=options.reasons_mode,
         )
+        if file_batch is not None and file_batch.rejected is not None:
+            result.rejected, result.rejected_output = _write_rejected(lake, options, source, file_batch)
         if client is not None:
             from tasks.scoring.dask_batch import rank_on_dask
 
@@ -103,11 +107,26 @@ def _select(lake: Lake, contract: Contract, options: RunOptions, chunk_rows: int
     # Chosen under the lock: a concurrent run on the same batch sees our log rows.
     if file_batch is not None:
         served = plog.served_ids(lake, file_batch.batch_id)
-        return FileBatch(file_batch.name, file_batch.checksum, file_batch.table, chunk_rows, served)
+        return FileBatch(file_batch.name, file_batch.checksum, file_batch.table, chunk_rows, served,
+                         file_batch.rejected)
     version = lake.table_version(tables.silver("leads"))
     if version is None:
         raise BatchError(f"table {tables.silver('leads')}: not found in {lake.root}; run `leadops ingest` first")
     return SilverBatch(lake, contract, version, options.scored_at, plog.served_ids(lake), chunk_rows)
+
+
+def _write_rejected(lake: Lake, options: RunOptions, source: FileBatch,
+                    file_batch: FileBatch) -> tuple[int, str]:
+    """The rows that fail the contract, with the reason, beside the scores as CSV."""
+    fmt = options.output_format
+    target = resolve_target(options.out, lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}"),
+                            source.batch_id, fmt)
+    rejected = file_batch.rejected
+    path = target.removesuffix(f".{fmt}") + ".rejected.csv"
+    with ScoresWriter(path, "csv", rejected.schema, options.endpoint_url) as writer:
+        writer.write(rejected)
+        writer.commit()
+    return rejected.num_rows, path
 
 
 def rank_batch(source: SilverBatch | FileBatch, contract: Contract, serving: ServingSet) -> np.ndarray:

@@ -2,9 +2,11 @@
 
 The file is read with the core's readers (CSV, Parquet, JSON lines; local or s3://)
 and parsed by contract role into the contract's Arrow types, as ingest does for
-silver, so a lead scores the same whether it came through the lake or a file. Unlike ingest, which quarantines bad
-rows, scoring refuses the whole file: a score for a lead whose numbers did not
-parse would be silently wrong.
+silver, so a lead scores the same whether it came through the lake or a file. Like
+ingest, a row that fails the contract (a value of the wrong type, no id, a malformed
+line) is set aside with its reason, for the run to write to a rejected-rows file, and
+the rest is scored; a score for a lead whose numbers did not parse would be silently
+wrong. A file without the contract's columns is refused whole.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from tasks.scoring.sources import BatchError, FileBatch
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = 1
 
 
 def resolve_batch_file(path: str, endpoint_url: str | None = None) -> SourceFile:
@@ -40,18 +41,17 @@ def resolve_batch_file(path: str, endpoint_url: str | None = None) -> SourceFile
 
 def load_batch_file(source: SourceFile | str, contract: Contract, chunk_rows: int,
                     endpoint_url: str | None = None) -> FileBatch:
-    """Read, type and check a leads file.
+    """Read and type a leads file; rows that fail the contract go to ``FileBatch.rejected``.
 
     Args:
         source: the file, as resolved by :func:`resolve_batch_file` (a path or URI
             string is resolved here, for scripts and tests).
 
     Raises:
-        BatchError: one line naming the file and its missing columns, or the
-            columns holding values of the wrong type (with a count and an example).
+        BatchError: one line naming the file and its missing columns.
     """
-    from leadops.normalise import parse_frame
-    from leadops.readers import read_chunks
+    from leadops.normalise import match_columns, parse_frame
+    from leadops.readers import MalformedLine, read_chunks
     from leadops.sources import fingerprint
 
     if isinstance(source, str):
@@ -59,40 +59,60 @@ def load_batch_file(source: SourceFile | str, contract: Contract, chunk_rows: in
     fp = fingerprint(source)
     roles = contract.roles("leads")
     parts: list[pd.DataFrame] = []
-    bad: dict[str, list] = {}
-    for raw in read_chunks(source, fp, chunk_rows):
+    rejected: list[pd.DataFrame] = []
+    malformed: list[MalformedLine] = []
+    for raw in read_chunks(source, fp, chunk_rows, malformed):
+        raw = raw.rename(columns=match_columns(list(raw.columns), list(roles)))
         missing = [name for name in roles if name not in raw.columns]
         if missing:
             raise BatchError(f"batch {source.name}: missing column(s) {', '.join(missing)}")
-        typed = parse_frame(raw, roles)
-        _collect_unparsed(raw, typed, roles, bad)
-        parts.append(typed[list(roles)])
-    if bad:
-        detail = ", ".join(f"{name} ({count} value(s) not {roles[name]}, e.g. {example!r})"
-                           for name, (count, example) in bad.items())
-        raise BatchError(f"batch {source.name}: wrong type(s) in column(s) {detail}")
+        typed = parse_frame(raw, roles, **contract.parse_options("leads"))
+        reasons = _row_reasons(raw, typed, roles, contract)
+        if len(reasons):
+            rejected.append(raw.loc[reasons.index].assign(**{REASON: reasons}))
+        parts.append(typed.drop(index=reasons.index)[list(roles)])
+    rejected += [pd.DataFrame({REASON: [f"malformed line ({m.cause})"], RAW_LINE: [m.text]},
+                              index=[m.line or 0]) for m in malformed]
     frame = pd.concat(parts, ignore_index=True)
-    return FileBatch(source.name, fp.checksum, _as_table(frame, contract, source.name), chunk_rows)
+    table = _as_table(frame, contract, source.name)
+    return FileBatch(source.name, fp.checksum, table, chunk_rows,
+                     rejected=_rejected_table(rejected, source.name))
 
 
-def _collect_unparsed(raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, str],
-                      bad: dict[str, list]) -> None:
+REASON = "_rejected_because"
+RAW_LINE = "_raw_line"
+ROW = "_row"
+
+
+def _row_reasons(raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, str],
+                 contract: Contract) -> pd.Series:
+    """Why each failing row of a chunk fails the contract ("company_size: not numeric ('abc')")."""
     from leadops.normalise import unparsed_flag
 
-    for name in roles:
+    reasons = pd.Series("", index=raw.index, dtype=object)
+    for name, role in roles.items():
         flag = unparsed_flag(name)
-        if flag not in typed.columns or not typed[flag].any():
-            continue
-        rows = typed.index[typed[flag].to_numpy(dtype=bool)]
-        count, example = bad.get(name, [0, raw.at[rows[0], name]])
-        bad[name] = [count + len(rows), example]
+        if flag in typed.columns and typed[flag].any():
+            bad = typed[flag].to_numpy(dtype=bool)
+            reasons[bad] += [f"{name}: not {role} ({v!r}); " for v in raw.loc[bad, name]]
+    reasons[typed[contract.entity_id].isna()] += f"{contract.entity_id}: missing; "
+    reasons = reasons[reasons != ""]
+    return reasons.str.removesuffix("; ")
+
+
+def _rejected_table(parts: list[pd.DataFrame], name: str) -> pa.Table | None:
+    if not parts:
+        return None
+    frame = pd.concat(parts).rename_axis(ROW).reset_index()
+    frame[ROW] = frame[ROW].astype(str)
+    log.warning("batch %s: %d row(s) fail the contract and are not scored", name, len(frame))
+    columns = [ROW, REASON] + [c for c in frame.columns if c not in (ROW, REASON)]
+    return pa.table({c: pa.array(frame[c].to_numpy(dtype=object), type=pa.string(),
+                                 from_pandas=True) for c in columns})
 
 
 def _as_table(frame: pd.DataFrame, contract: Contract, name: str) -> pa.Table:
     ids = frame[contract.entity_id]
-    if ids.isna().any():
-        missing = int(ids.isna().sum())
-        raise BatchError(f"batch {name}: {missing} row(s) without {contract.entity_id}")
     duplicates = int(ids.duplicated().sum())
     if duplicates:
         # Same rule as silver: the latest row of a lead wins.

@@ -42,6 +42,9 @@ def resolve_target(out: str | None, default_uri: str, batch_id: str, output_form
     """The file the scores go to: ``out`` (a file, a folder or s3:// URI) or the default.
 
     A folder (an existing directory, or a name ending in ``/``) gets ``<batch_id>.<format>``.
+
+    Raises:
+        OutputError: ``out`` names a local folder that does not exist (nothing is created).
     """
     if output_format not in FORMATS:
         raise OutputError(f"output format {output_format!r}: choose one of {', '.join(FORMATS)}")
@@ -50,9 +53,16 @@ def resolve_target(out: str | None, default_uri: str, batch_id: str, output_form
     name = f"{batch_id}.{output_format}"
     if out.startswith("s3://"):
         return out + name if out.endswith("/") else out
-    if out.endswith(("/", os.sep)) or Path(out).is_dir():
-        return str(Path(out) / name)
-    return str(Path(out))
+    folder = Path(out) if out.endswith(("/", os.sep)) or Path(out).is_dir() else Path(out).parent
+    if not folder.is_dir():
+        raise OutputError(f"--out {out}: folder {folder} does not exist")
+    return str(folder / name) if folder == Path(out) else str(Path(out))
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 class ScoresWriter:
@@ -113,6 +123,8 @@ class ScoresWriter:
             if self.target.startswith("s3://"):
                 self._upload()
             else:
+                # mkstemp makes the file 0600; scores are for people, so the umask decides.
+                os.chmod(self._tmp, 0o666 & ~_umask())
                 os.replace(self._tmp, self.target)
             self._write_sidecar()
         except OutputError:

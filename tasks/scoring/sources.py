@@ -125,6 +125,8 @@ class FileBatch:
     table: pa.Table
     chunk_rows: int
     exclude: pa.Array | None = None
+    # Rows that fail the contract, as received, with _row and _rejected_because; None: none.
+    rejected: pa.Table | None = None
 
     @property
     def batch_id(self) -> str:

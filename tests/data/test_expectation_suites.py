@@ -1,4 +1,4 @@
-"""The expectation suites in leadops/expectations/ on sample data.
+"""The bundled contract's expectation suites (leadops/contracts/expectations/) on sample data.
 
 ``*_sample.csv`` are clean exports (every row must pass); each row of
 ``*_defects.csv`` carries, in an extra ``expected_failures`` column, exactly the

@@ -191,15 +191,16 @@ def _contract_with_id(tmp_path: Path, column: str) -> Path:
     return path
 
 
-def test_a_contract_naming_absent_columns_fails_before_any_write(tmp_path: Path, settings, lake: Lake) -> None:
+def test_suites_of_another_contract_fail_before_any_write(tmp_path: Path, settings, lake: Lake) -> None:
     from leadops.contract import load_contract
     from tasks.ingest import ingest_files
-    from tasks.ingest.suites import SuiteError
+    from tasks.ingest.suites import SUITES_DIR, SuiteError
 
     contract = load_contract(_contract_with_id(tmp_path, "leadid"))
     source = write_csv(tmp_path / "in" / "a.csv", [lead("A1"), lead("A2")])
-    with pytest.raises(SuiteError, match=r"leads\.json: column\(s\) lead_id are not in the contract"):
-        ingest_files(settings, lake, contract, [source], kind="leads")
+    with pytest.raises(SuiteError, match=r"leads\.json: column\(s\) lead_id are not in the contract"
+                                         r".*`leadops suites --out DIR`"):
+        ingest_files(settings, lake, contract, [source], kind="leads", suites_dir=SUITES_DIR)
     assert not any(lake.table_exists(name) for name in (
         tables.bronze("leads"), tables.silver("leads"), tables.MANIFEST, tables.GOLD_LEADS))
 

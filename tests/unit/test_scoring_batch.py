@@ -180,16 +180,41 @@ def test_a_batch_file_scored_twice_is_logged_once(tmp_path, lake, crm) -> None:
     assert len(lake.read_table(tables.PREDICTION_LOG)) == crm[2].num_rows
 
 
-def test_bad_batch_files_fail_with_one_line_naming_the_columns(tmp_path, crm) -> None:
+def test_a_batch_file_without_contract_columns_fails_with_one_line(tmp_path, crm) -> None:
     raw = pd.read_csv(crm[0] / "leads" / "leads_week_01.csv", dtype=str).head(20)
     raw.drop(columns=["country", "email"]).to_csv(tmp_path / "missing.csv", index=False)
-    raw.assign(page_views="many").to_csv(tmp_path / "types.csv", index=False)
     with pytest.raises(BatchError, match=r"^batch missing.csv: missing column\(s\) country, email$"):
         load_batch_file(str(tmp_path / "missing.csv"), C, 1000)
-    with pytest.raises(BatchError) as info:
-        load_batch_file(str(tmp_path / "types.csv"), C, 1000)
-    assert "page_views (20 value(s) not numeric, e.g. 'many')" in str(info.value)
-    assert "\n" not in str(info.value)
+
+
+def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_scored(
+        tmp_path, lake, crm) -> None:
+    import os
+
+    raw = pd.read_csv(crm[0] / "leads" / "leads_week_02.csv", dtype=str).head(500)
+    raw.loc[[3, 7], "page_views"] = "many"
+    raw.to_csv(tmp_path / "types.csv", index=False)
+    with (tmp_path / "types.csv").open("a") as handle:
+        handle.write("L9,2026-01-05,web\n")  # a ragged line: 3 fields
+    batch = load_batch_file(str(tmp_path / "types.csv"), C, 1000)
+    assert batch.table.num_rows == 498
+    old = os.umask(0o022)
+    try:
+        result = _run(lake, _serving(crm), file_batch=batch, out=str(tmp_path / "scored.csv"),
+                      output_format="csv")
+    finally:
+        os.umask(old)
+    assert (result.rows, result.rejected) == (498, 3)
+    rejected = pd.read_csv(result.rejected_output, dtype=str)
+    assert rejected["_rejected_because"].tolist()[:2] == ["page_views: not numeric ('many')"] * 2
+    assert rejected["lead_id"].tolist()[:2] == raw.loc[[3, 7], "lead_id"].tolist()
+    assert rejected["_rejected_because"].iloc[2].startswith("malformed line (3 fields")
+    assert rejected["_row"].iloc[2] == "502"  # header + 500 rows + this line
+    assert os.stat(result.output).st_mode & 0o777 == 0o644  # readable per the umask
+    with pytest.raises(Exception, match=r"^--out .*/nowhere/x.csv: folder .*nowhere does not exist$"):
+        _run(lake, _serving(crm), file_batch=batch, out=str(tmp_path / "nowhere" / "x.csv"),
+             output_format="csv")
+    assert not (tmp_path / "nowhere").exists()
 
 
 def test_silver_with_a_wrong_type_fails_naming_the_column(tmp_path, crm) -> None:
