@@ -11,7 +11,7 @@ import pandas as pd
 
 from leadops.app import synthetic
 from leadops.contract import load_contract
-from leadops.normalise import column_roles, parse_frame
+from leadops.normalise import parse_frame
 from leadops.settings import BUNDLED_CONTRACT, Settings
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
@@ -21,7 +21,7 @@ CONTRACT = load_contract(BUNDLED_CONTRACT)
 
 def typed_leads(leads: pd.DataFrame) -> pd.DataFrame:
     """Generator lead rows typed by the ingest stage's own parser (as silver holds them)."""
-    roles = column_roles(CONTRACT, "leads")
+    roles = CONTRACT.roles("leads")
     return parse_frame(leads.astype(str), roles)[list(roles)]
 
 
