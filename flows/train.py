@@ -47,7 +47,9 @@ def train(reason: str = "manual", trials: int | None = None, timeout_seconds: fl
     training = steps.load_training_set(lake, contract, as_of, settings.test_window_days, training_window_days)
     tags = tracking.lineage_tags(contract, reason, training.gold_version, training.digest, flow_run.id,
                                  {"leadops.optuna_study": config.study_name,
-                                  "leadops.as_of": training.as_of.isoformat()})
+                                  "leadops.as_of": training.as_of.isoformat(),
+                                  # no rollout evidence from leads it trained or was tested on
+                                  "leadops.data_end": training.maturity_cutoff.isoformat()})
     with tracking.training_run(settings, reason, tags) as run_id:
         outcome = steps.search_hyperparameters(training, contract, config, settings.technographics_cap,
                                                settings.cv_folds)

@@ -9,14 +9,15 @@ leads sales worked (the conversion among each arm's top-scored leads).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from leadops import prediction_log as plog
 from leadops.contract import Contract
-from leadops.maturity import LABEL, label_matured
+from leadops.maturity import LABEL, label_matured, utc
 from leadops.model_state import CANARY_ARM
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
@@ -73,6 +74,40 @@ def paired_scores(
     frame = frame.drop(columns=[contract.label, contract.label_time]).merge(matured, on=contract.entity_id, how="left")
     frame[MATURED] = frame[LABEL].notna()
     return frame[columns]
+
+
+# Run tags the train stage writes (flows/train.py): where its training data ended.
+DATA_END_TAG, AS_OF_TAG = "leadops.data_end", "leadops.as_of"
+
+
+def training_data_end(client: Any, name: str, version: str,
+                      outcome_window_days: int) -> datetime | None:
+    """When the version's training data (its gate test window included) ended.
+
+    ``leadops.data_end`` on the version or its run; else the run's ``leadops.as_of``
+    minus the outcome window (no lead younger than that was matured, so none was
+    trained or tested on). None when the version records neither.
+    """
+    model_version = client.get_model_version(name, str(version))
+    tags = dict(model_version.tags or {})
+    if model_version.run_id:
+        run = client.get_run(model_version.run_id)
+        tags = {**run.data.params, **run.data.tags, **tags}
+    if tags.get(DATA_END_TAG) not in (None, "", "None"):
+        return utc(datetime.fromisoformat(tags[DATA_END_TAG]))
+    if tags.get(AS_OF_TAG) not in (None, "", "None"):
+        as_of = utc(datetime.fromisoformat(tags[AS_OF_TAG]))
+        return as_of - timedelta(days=outcome_window_days)
+    return None
+
+
+def created_after(paired: pd.DataFrame, contract: Contract,
+                  data_end: datetime | None) -> pd.DataFrame:
+    """Only leads created after ``data_end``: a model is never judged on leads it saw."""
+    if data_end is None or paired.empty:
+        return paired
+    created = pd.to_datetime(paired[contract.event_time], utc=True)
+    return paired[created > pd.Timestamp(data_end)]
 
 
 def scoring_errors(log: pd.DataFrame, challenger: str) -> int:
