@@ -96,3 +96,19 @@ def test_unknown_reason_is_refused(settings) -> None:
 
     result = CliRunner().invoke(app, ["train", "--reason", "whim"])
     assert result.exit_code != 0 and "--reason 'whim'" in result.output
+
+
+def test_a_scheduled_retrain_skips_while_a_challenger_is_in_rollout(settings, registry_db) -> None:
+    """Old rule: the weekly retrain replaced a shadow/canary challenger, restarting its rollout."""
+    from leadops.app.cli import app
+    from tests.support.rollout import add_version
+
+    client = registry.registry_client(settings)
+    add_version(client, "production", 1.0, alias="champion")
+    challenger = add_version(client, "canary", 0.5, alias="challenger")
+    cli = CliRunner().invoke(app, ["train", "--reason", "schedule", "--json"])
+    assert cli.exit_code == 0, cli.output
+    result = json.loads(cli.output.strip().splitlines()[-1])
+    assert result["decision"] == "skipped" and result["model_version"] is None
+    assert f"challenger v{challenger} is in rollout (canary 50%)" in result["reason"]
+    assert str(registry.get_challenger(client, settings.model_name).version) == challenger
