@@ -17,7 +17,7 @@ import pandas as pd
 
 from leadops import prediction_log as plog
 from leadops.contract import Contract
-from leadops.maturity import LABEL, label_matured, utc
+from leadops.maturity import LABEL, label_matured, outcome_watermark, utc
 from leadops.model_state import CANARY_ARM
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
@@ -47,7 +47,8 @@ def paired_scores(
     """One row per lead scored by both versions: both scores, the arm, the served score, the label.
 
     A lead scored more than once keeps its latest scores. ``matured`` marks leads
-    whose outcome window has closed by ``as_of``; only they carry a label.
+    whose outcome window has closed by ``as_of`` and by the outcome watermark (the
+    latest outcome ingested); only they carry a label.
     """
     columns = [contract.entity_id, contract.event_time, "arm", CHAMPION_SCORE, CHALLENGER_SCORE, SERVED_SCORE, MATURED, LABEL]
     if log.empty:
@@ -70,7 +71,8 @@ def paired_scores(
     outcome = outcomes.copy()
     outcome[contract.entity_id] = outcome[contract.entity_id].astype(str)
     frame = frame.merge(outcome.drop_duplicates(contract.entity_id, keep="last"), on=contract.entity_id, how="left")
-    matured = label_matured(frame, contract, as_of)[[contract.entity_id, LABEL]]
+    watermark = outcome_watermark(outcomes, contract)
+    matured = label_matured(frame, contract, as_of, watermark=watermark)[[contract.entity_id, LABEL]]
     frame = frame.drop(columns=[contract.label, contract.label_time]).merge(matured, on=contract.entity_id, how="left")
     frame[MATURED] = frame[LABEL].notna()
     return frame[columns]

@@ -18,7 +18,7 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError
-from leadops.maturity import LABEL, label_matured, utc
+from leadops.maturity import LABEL, known_until, label_matured, outcome_watermark, utc
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
 
@@ -97,11 +97,12 @@ def build_training_set(lake: Lake, contract: Contract, as_of: datetime | None,
     """Read gold, keep matured leads, label them and split by time."""
     moment = utc(as_of)
     gold, version = read_gold(lake)
-    matured = label_matured(gold, contract, moment, training_window_days)
+    watermark = outcome_watermark(gold, contract)  # a late outcome export is not a negative
+    matured = label_matured(gold, contract, moment, training_window_days, watermark)
     dev, test, test_start = split_by_time(matured, contract, test_window_days)
     log.info("training set: %d matured of %d gold leads (%d dev, %d test), %.1f%% converted",
              len(matured), len(gold), len(dev), len(test), 100 * matured[LABEL].mean())
-    cutoff = moment - pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()
+    cutoff = known_until(moment, watermark) - pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()
     return TrainingSet(dev=dev, test=test, as_of=moment, maturity_cutoff=cutoff,
                        test_start=test_start, gold_version=version,
                        digest=frame_digest(matured, contract))

@@ -94,7 +94,7 @@ def test_too_little_evidence_waits_and_says_so(world) -> None:
     scored = score_week(world, 0, GOOD, n=40)  # a handful of conversions: no test can decide
     plan, done = advance(client, lake, contract, settings, matured_after(scored, contract))
     assert plan.action == "wait" and done == [] and "need 10 of each" in plan.reason
-    assert plan.decision["verdict"] == "wait" and plan.decision["n"] == 40
+    assert plan.decision["verdict"] == "wait" and 30 < plan.decision["n"] <= 40
     after = tags(world, challenger)
     assert after["stage"] == "shadow"  # the wait and its reason are on the version's tags
     assert after["leadops.decision.rollout_step.verdict"] == "wait"
