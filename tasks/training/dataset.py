@@ -59,7 +59,11 @@ def split_by_time(matured: pd.DataFrame, contract: Contract, test_window_days: i
     newest = matured[contract.event_time].max()
     test_start = newest - pd.Timedelta(days=test_window_days)
     is_test = matured[contract.event_time] > test_start
-    dev, test = matured.loc[~is_test].reset_index(drop=True), matured.loc[is_test].reset_index(drop=True)
+    # A gap of one outcome window: no training label resolves inside the test window.
+    gap = pd.Timedelta(days=contract.outcome_window_days)
+    is_dev = matured[contract.event_time] <= test_start - gap
+    dev = matured.loc[is_dev].reset_index(drop=True)
+    test = matured.loc[is_test].reset_index(drop=True)
     for name, part in (("training", dev), ("test", test)):
         if part[LABEL].nunique() < 2:
             raise TrainingDataError(
@@ -68,11 +72,21 @@ def split_by_time(matured: pd.DataFrame, contract: Contract, test_window_days: i
     return dev, test, test_start.to_pydatetime()
 
 
-def time_series_folds(labels: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """sklearn TimeSeriesSplit on time-ordered rows: each fold validates on later rows."""
+def time_series_folds(labels: np.ndarray, folds: int, times: pd.Series | None = None,
+                      gap_days: float = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """sklearn TimeSeriesSplit on time-ordered rows: each fold validates on later rows.
+
+    With ``times``, training rows within ``gap_days`` (the outcome window) before a fold's
+    first validation row are left out, so no training label resolves inside validation.
+    """
     if len(labels) < 2 * (folds + 1):
         raise TrainingDataError(f"{GOLD_LEADS}: {len(labels)} training leads are too few for {folds} folds")
     splits = list(TimeSeriesSplit(n_splits=folds).split(labels))
+    if times is not None and gap_days:
+        stamps = pd.to_datetime(pd.Series(times), utc=True).to_numpy()
+        gap = np.timedelta64(int(gap_days * 86_400), "s")
+        splits = [(train[stamps[train] <= stamps[valid[0]] - gap], valid)
+                  for train, valid in splits]
     for number, (train, valid) in enumerate(splits, start=1):
         if len(np.unique(labels[valid])) < 2 or len(np.unique(labels[train])) < 2:
             raise TrainingDataError(
@@ -102,7 +116,8 @@ def build_training_set(lake: Lake, contract: Contract, as_of: datetime | None,
     dev, test, test_start = split_by_time(matured, contract, test_window_days)
     log.info("training set: %d matured of %d gold leads (%d dev, %d test), %.1f%% converted",
              len(matured), len(gold), len(dev), len(test), 100 * matured[LABEL].mean())
-    cutoff = known_until(moment, watermark) - pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()
+    window = pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()
+    cutoff = known_until(moment, watermark) - window
     return TrainingSet(dev=dev, test=test, as_of=moment, maturity_cutoff=cutoff,
                        test_start=test_start, gold_version=version,
                        digest=frame_digest(matured, contract))
