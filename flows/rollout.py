@@ -56,7 +56,7 @@ def rollout(as_of: datetime | None = None, action: Action = "auto",
         publish_transitions(describe(plan), plan, done)
     return {"as_of": moment.isoformat(), "action": plan.action,
             "transition": describe(plan) if done else None, "reason": plan.reason,
-            "metrics": plan.metrics, "version": plan.version,
+            "metrics": plan.metrics, "decision": plan.decision, "version": plan.version,
             "moved": [t.__dict__ for t in done], **read_state().as_dict()}
 
 

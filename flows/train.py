@@ -56,11 +56,17 @@ def train(reason: str = "manual", trials: int | None = None, timeout_seconds: fl
     settings = get_settings()
     registry.ensure_reachable(settings.tracking_uri)  # before the search, not after it
     contract, lake = load_contract(settings.contract_path), open_lake(settings)
+    busy = steps.rollout_in_progress(settings) if reason == "schedule" else None
+    if busy:  # a weekly model must not restart a rollout that is still collecting evidence
+        return {"decision": "skipped", "reason": busy, "trigger": reason, "metrics": None,
+                "model_name": settings.model_name, "model_version": None}
     config = search_config_from(settings, trials, timeout_seconds, workers)
     training = steps.load_training_set(lake, contract, as_of, settings.test_window_days, training_window_days)
     tags = tracking.lineage_tags(contract, reason, training.gold_version, training.digest, flow_run.id,
                                  {"leadops.optuna_study": config.study_name,
-                                  "leadops.as_of": training.as_of.isoformat()})
+                                  "leadops.as_of": training.as_of.isoformat(),
+                                  # no rollout evidence from leads it trained or was tested on
+                                  "leadops.data_end": training.maturity_cutoff.isoformat()})
     with tracking.training_run(settings, reason, tags) as run_id:
         outcome = steps.search_hyperparameters(training, contract, config, settings.technographics_cap,
                                                settings.cv_folds)

@@ -74,19 +74,25 @@ class Decision:
 
     def as_tags(self, prefix: str = "leadops.decision") -> dict[str, str]:
         """Flat string tags (MLflow): verdict, reason, n, estimate, interval, threshold, MDE."""
-        keys = (
-            "verdict",
-            "reason",
-            "n",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "threshold",
-            "mde",
-            "alpha",
-        )
-        flat = self.as_dict()
-        return {f"{prefix}.{self.test}.{k}": str(flat[k]) for k in keys if flat[k] is not None}
+        return decision_tags(self.as_dict(), prefix)
+
+
+TAG_KEYS = ("verdict", "reason", "n", "estimate", "ci_low", "ci_high", "threshold", "mde", "alpha")
+
+
+def decision_tags(flat: dict[str, Any], prefix: str = "leadops.decision") -> dict[str, str]:
+    """``Decision.as_tags`` of an ``as_dict()``, and of each combined part (its own test name).
+
+    Reasons are cut to MLflow's tag length; a tag written as None is left out.
+    """
+    tags = {
+        f"{prefix}.{flat['test']}.{k}": str(flat[k])[:4900]
+        for k in TAG_KEYS
+        if flat.get(k) is not None
+    }
+    for part in (flat.get("details") or {}).get("parts", []):
+        tags.update(decision_tags(part, prefix))
+    return tags
 
 
 def _json_safe(value: Any) -> Any:

@@ -72,8 +72,10 @@ class Settings(BaseSettings):
     capacity_fraction: float = Field(0.10, gt=0, lt=1, description="Share of leads sales can work.")
     gate_min_relative_auc_gain: float = Field(0.02, ge=0, description="Relative ROC-AUC gain a "
                                               "challenger needs over the champion.")
-    gate_bootstrap_samples: int = Field(300, ge=50, description="Bootstrap resamples behind the "
-                                        "gate's confidence interval.")
+    gate_bootstrap_samples: int = Field(1000, ge=1000, description=(
+        "Paired bootstrap resamples of the gate's intervals (the 2.5th percentile rests on ~25)."))
+    gate_brier_margin: float = Field(0.05, ge=0, lt=1, description=(
+        "How much higher (relative to the champion's) a new model's Brier score may be."))
     technographics_cap: int = Field(20, ge=1, description="Most frequent technologies kept as "
                                     "features; the rest count as other.")
 

@@ -320,11 +320,13 @@ def train(
 
     result = with_task_runner(train_flow, get_settings())(reason=reason, trials=trials, timeout_seconds=timeout, as_of=when, workers=workers,
                         training_window_days=training_window_days, min_gain=min_gain)
-    metrics = result["metrics"]
+    metrics, baseline = result["metrics"], result.get("baseline_metrics") or {}
     summary = (
+        f"{result['model_name']}: {result['decision']} ({result['reason']})" if metrics is None else
         f"{result['model_name']} v{result['model_version']}: {result['decision']} ({result['reason']}); "
-        f"test ROC-AUC {metrics['roc_auc']:.4f}, precision at capacity {metrics['precision_at_capacity']:.3f}; "
-        f"MLflow run {result['run_id']}"
+        f"test ROC-AUC {metrics['roc_auc']:.4f} (logistic baseline {baseline.get('roc_auc', float('nan')):.4f}), "
+        f"precision at capacity {metrics['precision_at_capacity']:.3f} "
+        f"(baseline {baseline.get('precision_at_capacity', float('nan')):.3f}); MLflow run {result['run_id']}"
     )
     emit(result, as_json, summary)
 

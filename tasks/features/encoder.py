@@ -72,6 +72,7 @@ class FeatureEncoder:
             "email": contract.by_role("email"),
             "text": contract.by_role("text"),
             "ratios": [list(p) for p in F.ratio_pairs(contract.by_role("numeric"), ratio_pairs)],
+            "date_parts": list(F.DATE_PARTS),
         }
         return cls(spec)
 
@@ -146,7 +147,7 @@ def _columns_of(spec: dict[str, Any]) -> Iterable[EncodedColumn]:
             label = f"{_LEVEL_TEXT[level]} {human(col)}"
             yield EncodedColumn(f"{col}:seniority={level}", col, level, label, "onehot")
     if spec["event_time"]:
-        for part in F.DATE_PARTS:
+        for part in spec.get("date_parts", F.LEGACY_DATE_PARTS):
             col = spec["event_time"]
             yield EncodedColumn(f"{col}:{part}", col, part, f"{human(col)} ({part})", "numeric")
     for num, den in spec["ratios"]:
@@ -197,7 +198,7 @@ def _blocks(spec: dict[str, Any], frame: pd.DataFrame, n: int) -> Iterable[tuple
         yield len(F.SENIORITY_LEVELS), _one_hot(pd.Series(levels), list(F.SENIORITY_LEVELS))
     if spec["event_time"]:
         parts = F.date_parts(_column(frame, spec["event_time"], n))
-        for part in F.DATE_PARTS:
+        for part in spec.get("date_parts", F.LEGACY_DATE_PARTS):
             yield 1, _assign(parts[part])
     for num, den in spec["ratios"]:
         yield 1, _assign(F.engagement_ratio(_column(frame, num, n), _column(frame, den, n)))

@@ -24,7 +24,10 @@ from leadops.normalise import split_multi_valued
 
 EMAIL_DOMAIN_TYPES = ("free", "corporate", "edu", "invalid")
 SENIORITY_LEVELS = ("c_level", "vp", "director", "manager", "senior", "ic", "intern", "unknown")
-DATE_PARTS = ("weekday", "hour", "month")
+# Only recurring time: with a time-based split an absolute date (month of year, the
+# timestamp itself) is an extrapolation, not signal. Encoders fitted before keep theirs.
+DATE_PARTS = ("weekday", "hour")
+LEGACY_DATE_PARTS = ("weekday", "hour", "month")
 
 # The contract has no place for derived features yet, so the bundled CRM's
 # engagement ratios are named here; a pair whose columns are not numeric in the

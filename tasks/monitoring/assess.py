@@ -22,7 +22,7 @@ import pandas as pd
 
 from leadops import decisions as tests
 from leadops.contract import Contract
-from leadops.maturity import LABEL, label_matured
+from leadops.maturity import LABEL, label_matured, outcome_watermark
 from leadops.monitor_decisions import psi_drift_test
 from leadops.psi import PsiBaseline, fit_baseline, fit_bins, monitored_columns, psi_value
 from leadops.settings import get_settings
@@ -124,7 +124,8 @@ def assess(
     counts = baseline_psi.counts(current)
     psi = baseline_psi.psi_of_counts(counts)
     drift = drift_decisions(baseline_psi, counts, len(current), thresholds)
-    cohorts = weekly_cohorts(label_matured(matured, contract, as_of), contract, as_of, thresholds.capacity)
+    labelled = label_matured(matured, contract, as_of, watermark=outcome_watermark(matured, contract))
+    cohorts = weekly_cohorts(labelled, contract, as_of, thresholds.capacity)
     baseline = float(reference[LABEL].mean()) if LABEL in reference and len(reference) else None
     conversion = conversion_check(cohorts, baseline, thresholds.conversion_drop,
                                   len(reference) or None,

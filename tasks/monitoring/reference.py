@@ -18,9 +18,9 @@ import pandas as pd
 
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError
+from leadops.maturity import LABEL, label_matured, outcome_watermark, utc
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
-from leadops.maturity import LABEL, label_matured, utc
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ def build_reference(lake: Lake, contract: Contract, lineage: Lineage, predict: A
     gold = gold_at(lake, lineage.gold_version)
     if lineage.as_of is None:
         raise ReferenceError("the champion's training time is unknown: its run has no as-of tag")
-    frame = label_matured(gold, contract, lineage.as_of, lineage.training_window_days)
+    frame = label_matured(gold, contract, lineage.as_of, lineage.training_window_days,
+                          outcome_watermark(gold, contract))
     if frame.empty:
         raise ReferenceError(f"table {GOLD_LEADS} version {lineage.gold_version}: no matured leads as of {lineage.as_of}")
     frame[SCORE] = predict(frame[contract.lead_columns])

@@ -1,139 +1,123 @@
-"""The checks a challenger must pass at each rollout step (pure functions on paired scores).
+"""The check a challenger must pass at each rollout step (pure functions on paired scores).
 
-Every check returns a ``Verdict``: ``pass``, ``fail`` or ``wait`` (too little
-evidence yet), a one-line reason, and the metrics it looked at, which end up in
-the model version's tags and the Prefect artifact.
+Shadow and every canary step run the same statistical test,
+``leadops.decisions.rollout_step_test``: a paired comparison of challenger and
+champion on the same matured leads since the step began (both models score every
+lead). PASS when the challenger is non-inferior, FAIL when it is significantly worse,
+WAIT while the evidence cannot decide, INCONCLUSIVE when the maximum wait ran out.
+Its error rates are measured by ``bench/bench_decisions.py``.
+
+A score-distribution difference (PSI of the two models' scores) is only a warning:
+a well recalibrated challenger has other scores and the same ranking.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from leadops.decisions import Decision, rollout_step_test
 from leadops.maturity import LABEL
-from leadops.metrics import capacity_rows, precision_at_capacity, rank_auc
-from leadops.model_state import CANARY_ARM, CHAMPION_ARM
 from leadops.psi import fit_bins, psi_value
-from tasks.rollout.evidence import CHALLENGER_SCORE, CHAMPION_SCORE, MATURED, SERVED_SCORE
+from tasks.rollout.evidence import CHALLENGER_SCORE, CHAMPION_SCORE, MATURED
 
-PASS, FAIL, WAIT = "pass", "fail", "wait"
-# A worse conversion among the canary's top leads fails the step only when it is
-# beyond the tolerance *and* unlikely to be noise (one-sided 5%): a top decile of
-# a few hundred leads holds only tens of conversions.
-TOP_RATE_Z = 1.645
+PASS, FAIL, WAIT, INCONCLUSIVE = "pass", "fail", "wait", "inconclusive"
+# Fewer leads than this give no meaningful score PSI (the warning is skipped).
+MIN_PSI_LEADS = 100
 
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str  # pass | fail | wait
+    outcome: str  # pass | fail | wait | inconclusive
     reason: str
     metrics: dict = field(default_factory=dict)
+    decision: dict | None = None  # leadops.decisions.Decision.as_dict()
 
 
-def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
-    value = rank_auc(labels, scores)
-    return None if np.isnan(value) else value
+@dataclass(frozen=True)
+class StepRule:
+    """The settings one rollout step is decided with."""
 
+    capacity: float
+    margin: float
+    precision_margin: float | None
+    alpha: float
+    fail_alpha: float
+    max_wait_days: float
+    psi_threshold: float
 
-def _matured(paired: pd.DataFrame) -> pd.DataFrame:
-    return paired[paired[MATURED].astype(bool)]
-
-
-def shadow_check(paired: pd.DataFrame, min_matured: int) -> Verdict:
-    """Challenger vs champion AUC on the same matured shadow-scored leads."""
-    matured = _matured(paired)
-    labels = matured[LABEL].to_numpy(dtype=int) if len(matured) else np.array([], dtype=int)
-    metrics = {"matured_leads": len(matured), "conversions": int(labels.sum())}
-    if len(matured) < min_matured or len(np.unique(labels)) < 2:
-        return Verdict(WAIT, f"{len(matured)} matured shadow-scored leads with both classes; need {min_matured}", metrics)
-    champion, challenger = _auc(labels, matured[CHAMPION_SCORE].to_numpy()), _auc(labels, matured[CHALLENGER_SCORE].to_numpy())
-    metrics.update(champion_auc=champion, challenger_auc=challenger)
-    text = f"challenger AUC {challenger:.4f} vs champion {champion:.4f} on {len(matured)} matured leads"
-    return Verdict(PASS if challenger > champion else FAIL, text, metrics)
-
-
-def _top_rate(labels: np.ndarray, scores: np.ndarray, capacity: float) -> tuple[float, int]:
-    return precision_at_capacity(labels, scores, capacity), capacity_rows(len(labels), capacity)
-
-
-def _worse_beyond(canary: float, control: float, n_canary: int, n_control: int, tolerance: float) -> bool:
-    if canary >= control * (1 - tolerance):
-        return False
-    pooled = (canary * n_canary + control * n_control) / (n_canary + n_control)
-    spread = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n_canary + 1 / n_control))
-    return (control - canary) / spread >= TOP_RATE_Z
-
-
-def _arm_counts(matured: pd.DataFrame, fraction: float) -> dict[str, int]:
-    # At 100% every lead is in the canary: there is no control arm left to count.
-    needed = (CANARY_ARM,) if fraction >= 1 else (CANARY_ARM, CHAMPION_ARM)
-    return {arm: int((matured["arm"] == arm).sum()) for arm in needed}
-
-
-def _top_rates(matured: pd.DataFrame, fraction: float, capacity: float) -> tuple[float, float, int, int]:
-    """Conversion among the top-scored leads: canary arm vs control arm (served scores).
-
-    At 100% there is no control arm, so the challenger's top leads are compared with
-    the champion's top leads among the same leads.
-    """
-    if fraction >= 1:
-        labels = matured[LABEL].to_numpy(dtype=int)
-        canary, k = _top_rate(labels, matured[CHALLENGER_SCORE].to_numpy(), capacity)
-        control, _ = _top_rate(labels, matured[CHAMPION_SCORE].to_numpy(), capacity)
-        return canary, control, k, k
-    canary_arm, control_arm = (matured[matured["arm"] == arm] for arm in (CANARY_ARM, CHAMPION_ARM))
-    canary, k = _top_rate(canary_arm[LABEL].to_numpy(dtype=int),
-                          canary_arm[SERVED_SCORE].to_numpy(), capacity)
-    control, k_control = _top_rate(control_arm[LABEL].to_numpy(dtype=int),
-                                   control_arm[SERVED_SCORE].to_numpy(), capacity)
-    return canary, control, k, k_control
+    @classmethod
+    def from_settings(cls, settings: Any) -> StepRule:
+        return cls(settings.capacity_fraction, settings.rollout_noninferiority_margin,
+                   settings.rollout_precision_margin, settings.decision_alpha,
+                   settings.decision_fail_alpha, settings.rollout_max_wait_days,
+                   settings.psi_threshold)
 
 
 def score_psi(paired: pd.DataFrame) -> float | None:
     """PSI of the challenger's scores against the champion's on the same leads (champion's bins)."""
-    if len(paired) < 2:
+    if len(paired) < MIN_PSI_LEADS:
         return None
     bins = fit_bins("score", paired[CHAMPION_SCORE], "numeric")
     return psi_value(bins.shares(paired[CHAMPION_SCORE]), bins.shares(paired[CHALLENGER_SCORE]))
 
 
-def canary_check(
-    paired: pd.DataFrame, fraction: float, min_matured: int, capacity: float, tolerance: float,
-    psi_threshold: float, errors: int,
-) -> Verdict:
-    """Is the canary arm not worse than control at this step? Fails on the first broken check.
+def step_check(paired: pd.DataFrame, rule: StepRule, errors: int = 0,
+               elapsed_days: float | None = None) -> Verdict:
+    """Is the challenger non-inferior to the champion on the step's matured leads?
 
-    Checks, in order: scoring errors; score distribution (PSI <= ``psi_threshold``);
-    enough matured leads per arm (else wait); challenger AUC not below the champion's
-    by more than ``tolerance`` (relative, same leads); conversion among top-scored
-    leads not worse beyond ``tolerance`` and noise.
+    Args:
+        paired: ``evidence.paired_scores`` of the step (leads scored by both models).
+        errors: challenger scoring errors (a canary that fails to score fails the step).
+        elapsed_days: days since the step began, for the maximum wait.
     """
-    metrics: dict = {"scoring_errors": errors, "leads": len(paired), "score_psi": score_psi(paired)}
+    metrics: dict = {"leads": len(paired), "scoring_errors": errors, "score_psi": score_psi(paired)}
+    warning = _psi_warning(metrics["score_psi"], rule.psi_threshold)
+    if warning:
+        metrics["warning"] = warning
     if errors:
-        return Verdict(FAIL, f"{errors} challenger scoring error(s) in the canary", metrics)
-    if metrics["score_psi"] is not None and metrics["score_psi"] > psi_threshold:
-        return Verdict(FAIL, f"challenger score distribution differs: PSI {metrics['score_psi']:.3f} > {psi_threshold:g}", metrics)
-    matured = _matured(paired)
-    counts = _arm_counts(matured, fraction)
-    metrics.update({f"matured_{arm}": n for arm, n in counts.items()})
+        return Verdict(FAIL, f"{errors} challenger scoring error(s)", metrics)
+    matured = paired[paired[MATURED].astype(bool)]
     labels = matured[LABEL].to_numpy(dtype=int)
-    if min(counts.values()) < min_matured or len(np.unique(labels)) < 2:
-        return Verdict(WAIT, f"matured leads per arm {counts}; need {min_matured} each, with both classes", metrics)
-    champion, challenger = _auc(labels, matured[CHAMPION_SCORE].to_numpy()), _auc(labels, matured[CHALLENGER_SCORE].to_numpy())
-    metrics.update(champion_auc=champion, challenger_auc=challenger)
-    if challenger < champion * (1 - tolerance):
-        return Verdict(FAIL, f"challenger AUC {challenger:.4f} < champion {champion:.4f} beyond tolerance {tolerance:.0%}", metrics)
-    canary_rate, control_rate, k, k_control = _top_rates(matured, fraction, capacity)
-    metrics.update(canary_top_conversion=canary_rate, control_top_conversion=control_rate)
-    if _worse_beyond(canary_rate, control_rate, k, k_control, tolerance):
-        return Verdict(FAIL, f"conversion among top-scored leads {canary_rate:.2%} (canary) vs {control_rate:.2%} (control)", metrics)
-    return Verdict(
-        PASS,
-        f"canary not worse than control: AUC {challenger:.4f} vs {champion:.4f}, top-lead conversion "
-        f"{canary_rate:.2%} vs {control_rate:.2%}{' (within noise)' if canary_rate < control_rate else ''} "
-        f"on {k} vs {k_control} top leads, score PSI {metrics['score_psi'] or 0:.3f}, no scoring errors",
-        metrics,
+    decision = rollout_step_test(
+        labels, matured[CHALLENGER_SCORE].to_numpy(dtype=float),
+        matured[CHAMPION_SCORE].to_numpy(dtype=float), capacity=rule.capacity,
+        margin=rule.margin, precision_margin=rule.precision_margin, alpha=rule.alpha,
+        fail_alpha=rule.fail_alpha, elapsed_days=elapsed_days, max_wait_days=rule.max_wait_days,
     )
+    metrics.update(decision_metrics(decision, elapsed_days))
+    reason = decision.reason + (f" (warning: {warning})" if warning else "")
+    return Verdict(decision.verdict.value, reason, metrics, decision.as_dict())
+
+
+def _psi_warning(psi: float | None, threshold: float) -> str | None:
+    if psi is None or psi <= threshold:
+        return None
+    return (f"challenger score distribution differs from the champion's: PSI {psi:.3f} > "
+            f"{threshold:g} (warns only; the decision is on ranking and precision)")
+
+
+def decision_metrics(decision: Decision, elapsed_days: float | None) -> dict[str, Any]:
+    """The decision's numbers, flat, for the metrics tag and the artifact table."""
+    details = decision.details
+    parts = {p["test"]: p for p in details.get("parts", [])}
+    precision = parts.get("paired_precision", {}).get("details", {})
+    values = {
+        "test": decision.test, "verdict": decision.verdict.value,
+        "matured_leads": decision.n, "conversions": decision.n_by_arm.get("converted"),
+        "challenger_auc": details.get("challenger_auc"),
+        "champion_auc": details.get("champion_auc"),
+        "auc_diff": decision.estimate, "ci_low": decision.ci_low, "ci_high": decision.ci_high,
+        "threshold": decision.threshold, "mde": decision.mde, "alpha": decision.alpha,
+        "challenger_precision": precision.get("challenger_precision"),
+        "champion_precision": precision.get("champion_precision"),
+        "elapsed_days": elapsed_days,
+    }
+    return {k: _plain(v) for k, v in values.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

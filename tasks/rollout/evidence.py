@@ -9,14 +9,15 @@ leads sales worked (the conversion among each arm's top-scored leads).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from leadops import prediction_log as plog
 from leadops.contract import Contract
-from leadops.maturity import LABEL, label_matured
+from leadops.maturity import LABEL, label_matured, outcome_watermark, utc
 from leadops.model_state import CANARY_ARM
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
@@ -46,7 +47,8 @@ def paired_scores(
     """One row per lead scored by both versions: both scores, the arm, the served score, the label.
 
     A lead scored more than once keeps its latest scores. ``matured`` marks leads
-    whose outcome window has closed by ``as_of``; only they carry a label.
+    whose outcome window has closed by ``as_of`` and by the outcome watermark (the
+    latest outcome ingested); only they carry a label.
     """
     columns = [contract.entity_id, contract.event_time, "arm", CHAMPION_SCORE, CHALLENGER_SCORE, SERVED_SCORE, MATURED, LABEL]
     if log.empty:
@@ -69,10 +71,45 @@ def paired_scores(
     outcome = outcomes.copy()
     outcome[contract.entity_id] = outcome[contract.entity_id].astype(str)
     frame = frame.merge(outcome.drop_duplicates(contract.entity_id, keep="last"), on=contract.entity_id, how="left")
-    matured = label_matured(frame, contract, as_of)[[contract.entity_id, LABEL]]
+    watermark = outcome_watermark(outcomes, contract)
+    matured = label_matured(frame, contract, as_of, watermark=watermark)[[contract.entity_id, LABEL]]
     frame = frame.drop(columns=[contract.label, contract.label_time]).merge(matured, on=contract.entity_id, how="left")
     frame[MATURED] = frame[LABEL].notna()
     return frame[columns]
+
+
+# Run tags the train stage writes (flows/train.py): where its training data ended.
+DATA_END_TAG, AS_OF_TAG = "leadops.data_end", "leadops.as_of"
+
+
+def training_data_end(client: Any, name: str, version: str,
+                      outcome_window_days: int) -> datetime | None:
+    """When the version's training data (its gate test window included) ended.
+
+    ``leadops.data_end`` on the version or its run; else the run's ``leadops.as_of``
+    minus the outcome window (no lead younger than that was matured, so none was
+    trained or tested on). None when the version records neither.
+    """
+    model_version = client.get_model_version(name, str(version))
+    tags = dict(model_version.tags or {})
+    if model_version.run_id:
+        run = client.get_run(model_version.run_id)
+        tags = {**run.data.params, **run.data.tags, **tags}
+    if tags.get(DATA_END_TAG) not in (None, "", "None"):
+        return utc(datetime.fromisoformat(tags[DATA_END_TAG]))
+    if tags.get(AS_OF_TAG) not in (None, "", "None"):
+        as_of = utc(datetime.fromisoformat(tags[AS_OF_TAG]))
+        return as_of - timedelta(days=outcome_window_days)
+    return None
+
+
+def created_after(paired: pd.DataFrame, contract: Contract,
+                  data_end: datetime | None) -> pd.DataFrame:
+    """Only leads created after ``data_end``: a model is never judged on leads it saw."""
+    if data_end is None or paired.empty:
+        return paired
+    created = pd.to_datetime(paired[contract.event_time], utc=True)
+    return paired[created > pd.Timestamp(data_end)]
 
 
 def scoring_errors(log: pd.DataFrame, challenger: str) -> int:

@@ -60,12 +60,32 @@ def run_override(action: str, as_of: datetime, reason: str | None) -> list[Trans
                            action, as_of, reason)
 
 
+def _decision_line(decision: dict) -> str:
+    """The step test in one line: test, verdict, n, estimate with interval, bound, MDE."""
+    def num(key: str) -> str:
+        value = decision.get(key)
+        return f"{value:+.4f}" if isinstance(value, (int, float)) else "n/a"
+
+    return (f"**Decision:** {decision['test']} {decision['verdict'].upper()} on "
+            f"{decision['n']} matured leads: estimate {num('estimate')} "
+            f"[{num('ci_low')}, {num('ci_high')}], non-inferiority bound {num('threshold')}, "
+            f"MDE at this n {num('mde')}, alpha {decision.get('alpha')}")
+
+
 @task(name="publish-transitions", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def publish_transitions(title: str, plan: StepPlan | None, done: list[Transition]) -> None:
     """One markdown artifact per run: the decision, the evidence, every version moved."""
     lines = [f"# {title}"]
     if plan is not None:
         lines += [f"**Action:** {plan.action}", f"**Why:** {plan.reason}", ""]
+        if plan.decision:
+            lines += [_decision_line(plan.decision), ""]
+        if "evidence_created_after" in plan.metrics:
+            window = (f"**Evidence window:** leads created after "
+                      f"{plan.metrics['evidence_created_after']} (the challenger's training "
+                      f"and test data end), scored from {plan.metrics['evidence_scored_since']} "
+                      f"to {plan.metrics['evidence_until']}")
+            lines += [window, ""]
         if plan.metrics:
             lines += ["| evidence | value |", "|---|---|"]
             lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"

@@ -10,23 +10,27 @@ shows each part and only reading the evidence retries. Registry writes happen un
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 import pandas as pd
 
-from leadops import prediction_log as plog
 from leadops import events, registry, transitions
+from leadops import prediction_log as plog
 from leadops.contract import Contract
+from leadops.decisions import decision_tags
+from leadops.maturity import utc
 from leadops.model_state import Stage, VersionState
 from leadops.settings import Settings
 from leadops.storage import Lake
 from tasks.rollout import evidence
-from tasks.rollout.checks import Verdict, canary_check, shadow_check
+from tasks.rollout.checks import StepRule, Verdict, step_check
 from tasks.rollout.steps import (
     PROMOTE,
     ROLLBACK,
+    STOP,
     Position,
     RolloutState,
     StepPlan,
@@ -78,21 +82,38 @@ def advance(client: Any, lake: Lake, contract: Contract, settings: Settings,
 
 def check_evidence(lake: Lake, contract: Contract, settings: Settings, state: RolloutState,
                    as_of: datetime) -> Verdict:
-    """Read the step's evidence (leads scored since the step began) and run its check."""
+    """Read the step's evidence and run the paired step test on it.
+
+    Evidence: leads scored by both models since the step began and created after the
+    challenger's training data ended (its gate test window included); the artifact
+    and the metrics state that window.
+    """
     champion, challenger = state.champion.version, state.challenger.version
-    current = Position.of(state.challenger)
-    log = evidence.read_step_log(lake, champion, challenger, evidence_since(state.challenger))
+    since = evidence_since(state.challenger)
+    log = evidence.read_step_log(lake, champion, challenger, since)
     log = log[log[plog.SCORED_AT] <= pd.Timestamp(as_of)] if not log.empty else log
     outcomes = evidence.read_outcomes(lake, contract)
+    data_end = evidence.training_data_end(registry.registry_client(settings), settings.model_name,
+                                          challenger, contract.outcome_window_days)
     paired = evidence.paired_scores(log, outcomes, contract, champion, challenger, as_of)
-    if current.stage == Stage.SHADOW:
-        return shadow_check(paired, settings.rollout_min_matured_per_arm)
-    errors = (evidence.scoring_errors(log, challenger)
-              + evidence.unserved_canary_leads(log, challenger))
-    return canary_check(
-        paired, current.fraction, settings.rollout_min_matured_per_arm, settings.capacity_fraction,
-        settings.canary_tolerance, settings.psi_threshold, errors,
-    )
+    paired = evidence.created_after(paired, contract, data_end)
+    began = since or _first_scored(log, challenger)
+    elapsed = (as_of - began).total_seconds() / 86_400 if began is not None else None
+    errors = 0
+    if Position.of(state.challenger).stage == Stage.CANARY:
+        errors = (evidence.scoring_errors(log, challenger)
+                  + evidence.unserved_canary_leads(log, challenger))
+    verdict = step_check(paired, StepRule.from_settings(settings), errors, elapsed)
+    window = {"evidence_created_after": data_end.isoformat() if data_end else "unknown",
+              "evidence_scored_since": began.isoformat() if began else None,
+              "evidence_until": as_of.isoformat()}
+    return replace(verdict, metrics={**verdict.metrics, **window})
+
+
+def _first_scored(log: pd.DataFrame, challenger: str) -> datetime | None:
+    """When the challenger first scored (a shadow step's start)."""
+    scored = log.loc[log[plog.MODEL_VERSION] == str(challenger), plog.SCORED_AT] if len(log) else []
+    return pd.Timestamp(min(scored)).to_pydatetime() if len(scored) else None
 
 
 def evidence_since(challenger: VersionState) -> datetime | None:
@@ -103,7 +124,7 @@ def evidence_since(challenger: VersionState) -> datetime | None:
     became challenger, so it needs no lower bound.
     """
     if challenger.stage == Stage.CANARY and challenger.since:
-        return datetime.fromisoformat(challenger.since)
+        return utc(datetime.fromisoformat(challenger.since))
     return None
 
 
@@ -123,7 +144,7 @@ def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan,
     The challenger is read again first: if a manual promote / reject / rollback moved
     it since the evidence was read, nothing is written.
     """
-    if not plan.transition:
+    if not plan.checked:
         return []
     live = registry.get_challenger(client, name)
     if live is None or str(live.version) != plan.version:
@@ -131,12 +152,18 @@ def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan,
     if Position.of(VersionState.from_version(live)) != plan.current:
         return []
     version, reason, metrics = plan.version, plan.reason, plan.metrics
+    if plan.decision:  # the step test's verdict, interval and MDE on the version, even on a wait
+        transitions.commit(client, lake, name, [["tag", version, key, value] for key, value
+                                                in decision_tags(plan.decision).items()])
+    if not plan.transition:
+        return []
     if plan.action == PROMOTE:
         return transitions.make_champion(client, lake, name, version, reason, as_of, metrics)
-    if plan.action == ROLLBACK:
+    if plan.action in (ROLLBACK, STOP):
         step = transitions.archive_challenger(client, lake, name, version, reason, as_of, metrics)
         champion = registry.get_champion(client, name)
-        events.rollback(name, version, reason, champion.version if champion else None, as_of)
+        if plan.action == ROLLBACK:  # an inconclusive stop is no rollback alert
+            events.rollback(name, version, reason, champion.version if champion else None, as_of)
         return [step]
     if plan.current.stage == Stage.SHADOW:
         return [transitions.enter_canary(client, lake, name, version, plan.target.fraction, reason,

@@ -8,6 +8,8 @@ says what to do. ``tasks.rollout.run`` reads the evidence and writes the decisio
 - canary f: pass → the next step; at the last step (100%) → production;
   fail → automatic rollback (fraction 0, archived) with the reason.
 - a ``wait`` verdict changes nothing and says what evidence is missing.
+- an ``inconclusive`` verdict (still undecided after ``rollout_max_wait_days``) stops
+  the rollout: the challenger is archived as inconclusive and the champion stays.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
-from tasks.rollout.checks import FAIL, PASS, Verdict
+from tasks.rollout.checks import FAIL, INCONCLUSIVE, PASS, Verdict
 
 # What a rollout run does with the challenger (``StepPlan.action``).
-ADVANCE, PROMOTE, ROLLBACK = "advance", "promote", "rollback"
+ADVANCE, PROMOTE, ROLLBACK, STOP = "advance", "promote", "rollback", "inconclusive"
 WAIT, HOLD, IDLE = "wait", "hold", "idle"
 
 
@@ -64,16 +66,17 @@ def next_position(current: Position, canary_steps: tuple[float, ...]) -> Positio
 class StepPlan:
     """What the rollout does with the challenger this time, and why."""
 
-    action: str  # advance | promote | rollback | wait | hold | idle
+    action: str  # advance | promote | rollback | inconclusive | wait | hold | idle
     version: str | None
     current: Position | None
     target: Position | None
     reason: str
     metrics: dict = field(default_factory=dict)
+    decision: dict | None = None  # the step test (leadops.decisions.Decision.as_dict())
 
     @property
     def transition(self) -> bool:
-        return self.action in (ADVANCE, PROMOTE, ROLLBACK)
+        return self.action in (ADVANCE, PROMOTE, ROLLBACK, STOP)
 
     @property
     def checked(self) -> bool:
@@ -87,17 +90,21 @@ class StepPlan:
 def plan_step(version: str, current: Position, verdict: Verdict,
               canary_steps: tuple[float, ...]) -> StepPlan:
     """Turn a verdict into the next move (pure)."""
+    evidence = (verdict.metrics, verdict.decision)
+    where = "shadow" if current.stage == Stage.SHADOW else f"canary at {current.fraction:.0%}"
     if verdict.outcome == PASS:
         target = next_position(current, canary_steps)
         action = PROMOTE if target.stage == Stage.PRODUCTION else ADVANCE
-        return StepPlan(action, version, current, target, verdict.reason, verdict.metrics)
+        return StepPlan(action, version, current, target, verdict.reason, *evidence)
     if verdict.outcome == FAIL:
-        what = ("shadow evaluation failed" if current.stage == Stage.SHADOW
-                else f"canary at {current.fraction:.0%} failed")
+        what = "shadow evaluation failed" if current.stage == Stage.SHADOW else f"{where} failed"
         return StepPlan(ROLLBACK, version, current, Position(Stage.ARCHIVED, 0.0),
-                        f"{what}: {verdict.reason}", verdict.metrics)
+                        f"{what}: {verdict.reason}", *evidence)
+    if verdict.outcome == INCONCLUSIVE:
+        return StepPlan(STOP, version, current, Position(Stage.ARCHIVED, 0.0),
+                        f"{where} stopped, champion stays: {verdict.reason}", *evidence)
     return StepPlan(WAIT, version, current, None, f"waiting for evidence: {verdict.reason}",
-                    verdict.metrics)
+                    *evidence)
 
 
 def describe(plan: StepPlan) -> str:

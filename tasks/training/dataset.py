@@ -18,7 +18,7 @@ from sklearn.model_selection import TimeSeriesSplit
 
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError
-from leadops.maturity import LABEL, label_matured, utc
+from leadops.maturity import LABEL, known_until, label_matured, outcome_watermark, utc
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
 
@@ -68,11 +68,16 @@ def split_by_time(matured: pd.DataFrame, contract: Contract, test_window_days: i
     newest = matured[contract.event_time].max()
     test_start = newest - pd.Timedelta(days=test_window_days)
     is_test = matured[contract.event_time] > test_start
-    dev, test = matured.loc[~is_test].reset_index(drop=True), matured.loc[is_test].reset_index(drop=True)
+    # A gap of one outcome window: no training label resolves inside the test window.
+    gap = pd.Timedelta(days=contract.outcome_window_days)
+    is_dev = matured[contract.event_time] <= test_start - gap
+    dev = matured.loc[is_dev].reset_index(drop=True)
+    test = matured.loc[is_test].reset_index(drop=True)
     if dev.empty:
         raise TrainingDataError(
             f"{GOLD_LEADS}: all {len(matured)} matured leads fall inside the {test_window_days}-day "
-            "test window, leaving none to train on: ingest older weeks of leads and outcomes, or "
+            f"test window or the {contract.outcome_window_days}-day outcome gap before it, leaving "
+            "none to train on: ingest older weeks of leads and outcomes, or "
             f"lower LEADOPS_TEST_WINDOW_DAYS (now {test_window_days})")
     for name, part in (("training", dev), ("test", test)):
         if part[LABEL].nunique() < 2:
@@ -85,11 +90,21 @@ def split_by_time(matured: pd.DataFrame, contract: Contract, test_window_days: i
     return dev, test, test_start.to_pydatetime()
 
 
-def time_series_folds(labels: np.ndarray, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """sklearn TimeSeriesSplit on time-ordered rows: each fold validates on later rows."""
+def time_series_folds(labels: np.ndarray, folds: int, times: pd.Series | None = None,
+                      gap_days: float = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """sklearn TimeSeriesSplit on time-ordered rows: each fold validates on later rows.
+
+    With ``times``, training rows within ``gap_days`` (the outcome window) before a fold's
+    first validation row are left out, so no training label resolves inside validation.
+    """
     if len(labels) < 2 * (folds + 1):
         raise TrainingDataError(f"{GOLD_LEADS}: {len(labels)} training leads are too few for {folds} folds")
     splits = list(TimeSeriesSplit(n_splits=folds).split(labels))
+    if times is not None and gap_days:
+        stamps = pd.to_datetime(pd.Series(times), utc=True).to_numpy()
+        gap = np.timedelta64(int(gap_days * 86_400), "s")
+        splits = [(train[stamps[train] <= stamps[valid[0]] - gap], valid)
+                  for train, valid in splits]
     for number, (train, valid) in enumerate(splits, start=1):
         if len(np.unique(labels[valid])) < 2 or len(np.unique(labels[train])) < 2:
             raise TrainingDataError(
@@ -114,13 +129,15 @@ def build_training_set(lake: Lake, contract: Contract, as_of: datetime | None,
     """Read gold, keep matured leads, label them and split by time."""
     moment = utc(as_of)
     gold, version = read_gold(lake)
-    matured = label_matured(gold, contract, moment, training_window_days)
+    watermark = outcome_watermark(gold, contract)  # a late outcome export is not a negative
+    matured = label_matured(gold, contract, moment, training_window_days, watermark)
     # No lead carries an outcome at all: the outcomes file was never ingested.
     outcomes = contract.label not in gold.columns or bool(gold[contract.label].notna().any())
     dev, test, test_start = split_by_time(matured, contract, test_window_days, outcomes)
     log.info("training set: %d matured of %d gold leads (%d dev, %d test), %.1f%% converted",
              len(matured), len(gold), len(dev), len(test), 100 * matured[LABEL].mean())
-    cutoff = moment - pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()
+    window = pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()
+    cutoff = known_until(moment, watermark) - window
     return TrainingSet(dev=dev, test=test, as_of=moment, maturity_cutoff=cutoff,
                        test_start=test_start, gold_version=version,
                        digest=frame_digest(matured, contract))

@@ -44,36 +44,86 @@ class GateResult:
         return _POSITION[self.decision][1]
 
 
-def decide(new: dict[str, float], champion: dict[str, float] | None,
-           auc_diff_ci: dict[str, float] | None, min_relative_gain: float,
-           champion_version: str | None = None) -> GateResult:
-    """Decide what the new model version becomes.
+@dataclass(frozen=True)
+class PairedIntervals:
+    """Paired bootstrap intervals of new - champion on the same test rows (diff, low, high).
 
-    Args:
-        new: the new model's test-window metrics (roc_auc, precision_at_capacity, ...).
-        champion: the champion's metrics on the same rows, or None when there is none.
-        auc_diff_ci: paired bootstrap of AUC(new) - AUC(champion): ``low``, ``high``.
-        min_relative_gain: required relative ROC-AUC gain, e.g. 0.02 for +2%.
-        champion_version: named in the reason.
+    ``precision`` is precision at capacity, ``brier`` the Brier score (lower is better).
     """
-    if champion is None:
-        return GateResult(Decision.CHAMPION, "first model: there is no champion yet")
-    who = f"champion v{champion_version}" if champion_version else "the champion"
+
+    auc: dict[str, float] | None = None
+    precision: dict[str, float] | None = None
+    brier: dict[str, float] | None = None
+
+
+def _fmt(ci: dict[str, float] | None) -> str:
+    ci = ci or {}
+    return f"[{ci.get('low', float('nan')):+.4f}, {ci.get('high', float('nan')):+.4f}]"
+
+
+def baseline_failure(new: dict[str, float], baseline: dict[str, float] | None) -> str | None:
+    """Why the new model does not beat the logistic baseline on the same rows, or None."""
+    if baseline is None or new["roc_auc"] > baseline["roc_auc"]:
+        return None
+    return (f"does not beat the logistic baseline trained on the same window: ROC-AUC "
+            f"{new['roc_auc']:.4f} vs {baseline['roc_auc']:.4f}")
+
+
+def champion_failures(new: dict[str, float], champion: dict[str, float], ci: PairedIntervals,
+                      min_relative_gain: float, brier_margin: float, who: str) -> list[str]:
+    """Every check against the champion that fails (empty: all pass)."""
     gain = (new["roc_auc"] - champion["roc_auc"]) / champion["roc_auc"]
     failures = []
     if gain < min_relative_gain:
         failures.append(f"ROC-AUC {new['roc_auc']:.4f} vs {champion['roc_auc']:.4f} of {who} is "
                         f"{gain:+.1%} relative, below the required {min_relative_gain:+.1%}")
-    if auc_diff_ci is None or not auc_diff_ci["low"] > 0:
-        low, high = (auc_diff_ci or {}).get("low", float("nan")), (auc_diff_ci or {}).get("high", float("nan"))
-        failures.append(f"bootstrap 95% CI of the AUC gain [{low:+.4f}, {high:+.4f}] does not exclude no gain")
-    if new["precision_at_capacity"] < champion["precision_at_capacity"]:
-        failures.append(f"precision at capacity drops from {champion['precision_at_capacity']:.3f} "
-                        f"to {new['precision_at_capacity']:.3f}")
+    if ci.auc is None or not ci.auc["low"] > 0:
+        failures.append(f"bootstrap 95% CI of the AUC gain {_fmt(ci.auc)} does not exclude no gain")
+    if ci.precision is None or not ci.precision["high"] >= 0:
+        failures.append(f"precision at capacity significantly lower: {new['precision_at_capacity']:.3f}"
+                        f" vs {champion['precision_at_capacity']:.3f}, paired 95% CI of the "
+                        f"difference {_fmt(ci.precision)}")
+    allowed = brier_margin * champion["brier"]
+    if ci.brier is None or not ci.brier["high"] <= allowed:
+        failures.append(f"Brier score not non-inferior: {new['brier']:.4f} vs "
+                        f"{champion['brier']:.4f}, paired 95% CI of the increase {_fmt(ci.brier)} "
+                        f"reaches above the margin {allowed:+.4f}")
+    return failures
+
+
+def decide(new: dict[str, float], champion: dict[str, float] | None,
+           intervals: PairedIntervals | None, min_relative_gain: float,
+           champion_version: str | None = None, baseline: dict[str, float] | None = None,
+           brier_margin: float = 0.05) -> GateResult:
+    """Decide what the new model version becomes.
+
+    Args:
+        new: the new model's test-window metrics (roc_auc, precision_at_capacity, brier, ...).
+        champion: the champion's metrics on the same rows, or None when there is none.
+        intervals: paired bootstrap intervals of new - champion (AUC, precision, Brier).
+        min_relative_gain: required relative ROC-AUC gain, e.g. 0.02 for +2%.
+        champion_version: named in the reason.
+        baseline: the logistic baseline's metrics on the same rows; a model that does not
+            beat it is archived, even the first one.
+        brier_margin: relative: the new Brier score may exceed the champion's by this share.
+    """
+    versus = (f"; logistic baseline ROC-AUC {baseline['roc_auc']:.4f}" if baseline else "")
+    below_baseline = baseline_failure(new, baseline)
+    if champion is None:
+        if below_baseline:
+            return GateResult(Decision.REJECTED, f"first model {below_baseline}")
+        return GateResult(Decision.CHAMPION, f"first model: there is no champion yet (ROC-AUC "
+                                             f"{new['roc_auc']:.4f}{versus})")
+    who = f"champion v{champion_version}" if champion_version else "the champion"
+    gain = (new["roc_auc"] - champion["roc_auc"]) / champion["roc_auc"]
+    ci = intervals or PairedIntervals()
+    failures = champion_failures(new, champion, ci, min_relative_gain, brier_margin, who)
+    failures += [below_baseline] if below_baseline else []
     if failures:
         return GateResult(Decision.REJECTED, "; ".join(failures), gain)
     return GateResult(Decision.CHALLENGER,
                       f"beats {who}: ROC-AUC {new['roc_auc']:.4f} vs {champion['roc_auc']:.4f} "
-                      f"({gain:+.1%}, CI [{auc_diff_ci['low']:+.4f}, {auc_diff_ci['high']:+.4f}]), "
-                      f"precision at capacity {new['precision_at_capacity']:.3f} vs "
-                      f"{champion['precision_at_capacity']:.3f}", gain)
+                      f"({gain:+.1%}, CI {_fmt(ci.auc)}), precision at capacity "
+                      f"{new['precision_at_capacity']:.3f} vs {champion['precision_at_capacity']:.3f}"
+                      f" (CI {_fmt(ci.precision)}), Brier {new['brier']:.4f} vs "
+                      f"{champion['brier']:.4f}{versus}", gain)

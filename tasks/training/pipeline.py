@@ -46,7 +46,8 @@ def search_candidate(training: TrainingSet, contract: Contract, config: SearchCo
     """Fit the encoder on the training rows and run the hyperparameter search."""
     encoder = FeatureEncoder.fit(training.dev, contract, technographics_cap)
     features, labels = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
-    folds = time_series_folds(labels, cv_folds)
+    folds = time_series_folds(labels, cv_folds, training.dev[contract.event_time],
+                              contract.outcome_window_days)
     result = run_search(features, labels, folds, config)
     log.info("search %s: best cv auc %.4f after %d trials (%s)", result.study_name,
              result.best_value, len(result.trials), result.counts)

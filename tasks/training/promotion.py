@@ -2,27 +2,35 @@
 
 The champion is loaded from the registry and scored on the *same* test rows the
 new model was evaluated on, so the comparison is like for like even when the
-champion was trained on another window or with another encoder.
+champion was trained on another window or with another encoder. The intervals are
+paired bootstraps (``leadops.stats.paired_bootstrap``, >= 1,000 resamples). A
+challenger already in shadow or canary is replaced only by a model that is
+significantly better than it on the same rows too.
+
+The registry writes that follow the decision (aliases, stage tags, the superseded
+challenger archived) are one journaled commit (``leadops.transitions.commit``): a
+train killed between them is finished by whoever next takes the registry lock.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from leadops import registry
-from leadops.metrics import paired_bootstrap_auc_diff, score_metrics
+from leadops import events, registry, stats
+from leadops.maturity import utc
+from leadops.metrics import score_metrics
 from leadops.model_loader import load_model
 from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from leadops.settings import Settings
 from leadops.storage import Lake
-from leadops.transitions import Transition, record, registry_transaction
-from tasks.training.gate import Decision, GateResult, decide
+from leadops.transitions import Transition, commit, registry_transaction, stage_ops
+from tasks.training.gate import Decision, GateResult, PairedIntervals, decide
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,8 @@ class PromotionOutcome:
     champion_version: str | None
     champion_metrics: dict[str, float] | None
     auc_diff_ci: dict[str, float] | None
+    intervals: PairedIntervals | None = None
+    rival_version: str | None = None  # the challenger in rollout it had to beat too
 
 
 def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np.ndarray:
@@ -42,53 +52,104 @@ def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np
     return np.asarray(model.predict(frame), dtype=np.float64).ravel()
 
 
+def paired_intervals(labels: np.ndarray, new: np.ndarray, old: np.ndarray,
+                     settings: Settings) -> PairedIntervals:
+    """95% paired bootstrap intervals of new - old: ROC-AUC, precision at capacity, Brier."""
+    def interval(metric: str) -> dict[str, float]:
+        found = stats.paired_bootstrap(labels, new, old, metric, settings.gate_bootstrap_samples,
+                                       settings.seed, capacity=settings.capacity_fraction)
+        return {"diff": found.estimate, "low": found.low, "high": found.high,
+                "samples": float(found.resamples)}
+
+    return PairedIntervals(interval("auc"), interval("precision_at_capacity"), interval("brier"))
+
+
+def in_rollout_challenger(client: Any, name: str) -> VersionState | None:
+    """The challenger in shadow or canary, if any."""
+    live = registry.get_challenger(client, name)
+    state = VersionState.from_version(live) if live is not None else None
+    return state if state is not None and state.in_rollout else None
+
+
 def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: str,
                       test_frame: pd.DataFrame, test_labels: np.ndarray, new_scores: np.ndarray,
                       new_metrics: dict[str, float], min_gain: float,
+                      baseline_metrics: dict[str, float] | None = None,
                       as_of: datetime | None = None) -> PromotionOutcome:
-    """Create the version, compare with the champion, set aliases and stage tags.
+    """Create the version, compare with the champion (and baseline), write the decision.
 
     Args:
         test_frame: raw lead rows of the test window (what the champion scores).
         test_labels / new_scores / new_metrics: the new model on those rows.
         min_gain: required relative ROC-AUC gain over the champion.
+        baseline_metrics: the logistic baseline on the same rows (None: not compared).
         as_of: the training's evaluation time, written on the gate's history entry.
     """
-    client = registry.registry_client(settings)
-    name = settings.model_name
-    # registry_transaction: a rollout step killed half-way is completed before we decide.
+    client, name, moment = registry.registry_client(settings), settings.model_name, utc(as_of)
+    # registry_transaction: a rollout step or gate killed half-way is completed first.
     with registry_transaction(client, lake, name):
         champion = registry.get_champion(client, name)
-        champion_metrics = ci = None
+        champion_metrics = intervals = None
         if champion is not None:
             old = champion_scores(settings, str(champion.version), test_frame)
             champion_metrics = score_metrics(test_labels, old, settings.capacity_fraction)
-            ci = paired_bootstrap_auc_diff(test_labels, new_scores, old,
-                                           settings.gate_bootstrap_samples, settings.seed)
-        version = registry.register_version(client, name, model_info.model_uri, run_id,
-                                            model_id=getattr(model_info, "model_id", None)).version
+            intervals = paired_intervals(test_labels, new_scores, old, settings)
+        version = str(registry.register_version(client, name, model_info.model_uri, run_id,
+                                                model_id=getattr(model_info, "model_id", None)).version)
         champion_version = str(champion.version) if champion is not None else None
-        gate = decide(new_metrics, champion_metrics, ci, min_gain, champion_version)
-        when = (as_of or datetime.now(UTC)).isoformat()
-        _apply(client, lake, name, str(version), gate, new_metrics, when)
+        gate = decide(new_metrics, champion_metrics, intervals, min_gain, champion_version,
+                      baseline_metrics, settings.gate_brier_margin)
+        rival = in_rollout_challenger(client, name) if gate.decision == Decision.CHALLENGER else None
+        if rival is not None:
+            gate = _against_rival(settings, gate, rival.version, test_frame, test_labels, new_scores)
+        tags = {**new_metrics, **interval_metrics(intervals)}
+        commit(client, lake, name, gate_ops(client, name, version, gate, tags, moment))
     log.info("model %s v%s: %s (%s)", name, version, gate.decision, gate.reason)
-    return PromotionOutcome(str(version), gate, champion_version, champion_metrics, ci)
+    events.gate_decided(name, version, str(gate.decision), gate.reason, moment, new_metrics,
+                        champion_version)
+    return PromotionOutcome(version, gate, champion_version, champion_metrics,
+                            intervals.auc if intervals else None, intervals,
+                            rival.version if rival else None)
 
 
-def _apply(client: Any, lake: Lake, name: str, version: str, gate: GateResult,
-           metrics: dict[str, float], as_of: str) -> None:
-    """Aliases, then the gate's decision on the version's tags and in the rollout history
-    (``leadops status`` lists it); no new evidence window (``new_step=False``), as before."""
+def _against_rival(settings: Settings, gate: GateResult, rival: str, frame: pd.DataFrame,
+                   labels: np.ndarray, new_scores: np.ndarray) -> GateResult:
+    """A challenger already in rollout is replaced only by a significantly better model."""
+    found = stats.paired_bootstrap(labels, new_scores, champion_scores(settings, rival, frame),
+                                   "auc", settings.gate_bootstrap_samples, settings.seed)
+    if found.low > 0:
+        return GateResult(gate.decision, f"{gate.reason}; also beats challenger v{rival} in rollout "
+                                         f"(AUC {found.estimate:+.4f}, CI [{found.low:+.4f}, "
+                                         f"{found.high:+.4f}])", gate.relative_auc_gain)
+    return GateResult(Decision.REJECTED,
+                      f"does not beat challenger v{rival} already in rollout on the same test rows: "
+                      f"AUC {found.estimate:+.4f}, 95% CI [{found.low:+.4f}, {found.high:+.4f}] "
+                      f"does not exclude no gain ({gate.reason})", gate.relative_auc_gain)
+
+
+def interval_metrics(intervals: PairedIntervals | None) -> dict[str, float]:
+    if intervals is None:
+        return {}
+    return {f"gate_{metric}_diff_ci_{end}": ci[end]
+            for metric, ci in (("auc", intervals.auc), ("precision", intervals.precision),
+                               ("brier", intervals.brier)) if ci for end in ("low", "high")}
+
+
+def gate_ops(client: Any, name: str, version: str, gate: GateResult, metrics: dict[str, float],
+             as_of: datetime) -> list[list]:
+    """The registry writes of a gate decision, in the order they must happen."""
+    when = as_of.isoformat()
+    ops: list[list] = []
     if gate.decision == Decision.CHAMPION:
-        registry.move_alias(client, name, CHAMPION, version)
+        ops.append(["alias", CHAMPION, version])
     elif gate.decision == Decision.CHALLENGER:
         previous = registry.get_challenger(client, name)
         if previous is not None and str(previous.version) != version:
-            was = VersionState.from_version(previous)
-            old = Transition(str(previous.version), Stage.ARCHIVED, 0.0,
-                             f"superseded by challenger v{version}", as_of, was.stage, was.fraction)
-            record(client, lake, name, old, new_step=False)
-        registry.move_alias(client, name, CHALLENGER, version)
-    decided = Transition(version, gate.stage, gate.fraction, gate.reason, as_of,
-                         metrics=metrics)
-    record(client, lake, name, decided, new_step=False)
+            state = VersionState.from_version(previous)
+            ops += stage_ops(Transition(state.version, Stage.ARCHIVED, 0.0,
+                                        f"superseded by challenger v{version}", when,
+                                        state.stage, state.fraction))
+        ops.append(["alias", CHALLENGER, version])
+    ops += stage_ops(Transition(version, gate.stage, gate.fraction, gate.reason, when,
+                                metrics=metrics))
+    return ops

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 from leadops.metrics import METRIC_NAMES
@@ -19,10 +20,23 @@ def metrics_table(result: dict[str, Any]) -> str:
     head = f"champion v{result['champion_version']}" if champion else "champion"
     lines = [f"| metric | new v{result['model_version']} | {head} | logistic baseline |",
              "|---|---|---|---|"]
-    for name in METRIC_NAMES:
+    for name in (*METRIC_NAMES, "calibration_error"):  # ECE: reported, not gated
         lines.append(f"| {name} | {_number(result['metrics'].get(name))} | "
                      f"{_number((champion or {}).get(name))} | "
                      f"{_number(result['baseline_metrics'].get(name))} |")
+    return "\n".join(lines)
+
+
+def intervals_table(intervals: dict[str, Any] | None) -> str:
+    """The gate's paired bootstrap intervals (new - champion on the same test rows)."""
+    if not intervals:
+        return "No champion yet: no paired intervals."
+    lines = ["| new - champion (paired bootstrap 95%) | difference | low | high | resamples |",
+             "|---|---|---|---|---|"]
+    for name, ci in intervals.items():
+        if ci:
+            lines.append(f"| {name} | {_number(ci['diff'])} | {_number(ci['low'])} | "
+                         f"{_number(ci['high'])} | {int(ci['samples'])} |")
     return "\n".join(lines)
 
 
@@ -49,6 +63,7 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
         f"as of {result['as_of']}",
         f"## Test window ({result['test_rows']} matured leads from {result['test_start']})",
         metrics_table(result),
+        intervals_table(result.get("gate_intervals")),
         f"## Search `{result['study_name']}`: {counts['completed']} completed, {counts['pruned']} "
         f"pruned, {counts['failed']} failed; best CV AUC {_number(result['best_cv_auc'])} "
         f"on {result['train_rows']} training leads",
@@ -71,6 +86,9 @@ def result_summary(*, run_id: str, model_name: str, trigger: str, training: Any,
         "baseline_metrics": headline(candidate.baseline_metrics),
         "relative_auc_gain": promotion.gate.relative_auc_gain,
         "auc_diff_ci": promotion.auc_diff_ci,
+        "gate_intervals": asdict(promotion.intervals) if promotion.intervals else None,
+        "calibration_error": candidate.metrics.get("calibration_error"),
+        "rival_version": promotion.rival_version,
         "trials": {"completed": counts["COMPLETE"], "pruned": counts["PRUNED"],
                    "failed": counts["FAIL"], "total": len(candidate.search.trials)},
         "best_cv_auc": candidate.search.best_value, "best_params": candidate.search.best_params,

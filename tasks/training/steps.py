@@ -13,6 +13,7 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from leadops import registry
 from leadops.contract import Contract
 from leadops.cutpoints import score_cutpoints
 from leadops.settings import Settings
@@ -58,18 +59,30 @@ def log_to_mlflow(settings: Settings, run_id: str, candidate: pipeline.Candidate
                               score_cutpoints(candidate.test_scores))
 
 
+def rollout_in_progress(settings: Settings) -> str | None:
+    """Why a scheduled retrain skips: a challenger is still in shadow or canary (else None)."""
+    rival = promotion.in_rollout_challenger(registry.registry_client(settings), settings.model_name)
+    if rival is None:
+        return None
+    where = f"{rival.stage} {rival.fraction:.0%}" if rival.stage == "canary" else str(rival.stage)
+    return (f"scheduled retrain skipped: challenger v{rival.version} is in rollout ({where}); "
+            f"a manual retrain must beat it on the same test rows to replace it")
+
+
 @task(name="register-and-gate", cache_policy=NO_CACHE)
 def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: str,
                       training: dataset.TrainingSet, contract: Contract, candidate: pipeline.Candidate,
                       min_gain: float) -> promotion.PromotionOutcome:
     outcome = promotion.register_and_gate(
         settings, lake, model_info, run_id, training.test[contract.lead_columns], candidate.test_labels,
-        candidate.test_scores, candidate.metrics, min_gain, as_of=training.as_of)
+        candidate.test_scores, candidate.metrics, min_gain, candidate.baseline_metrics, training.as_of)
     champion = outcome.champion_metrics
+    intervals = promotion.interval_metrics(outcome.intervals)
     tracking.log_values(settings, run_id, metrics={
         **({f"champion_test_{k}": v for k, v in champion.items()} if champion else {}),
         **({"gate_auc_gain_ci_low": outcome.auc_diff_ci["low"],
             "gate_auc_gain_ci_high": outcome.auc_diff_ci["high"]} if outcome.auc_diff_ci else {}),
+        **intervals,
     }, tags={"leadops.model_version": outcome.version, "leadops.decision": outcome.gate.decision,
              "leadops.decision_reason": outcome.gate.reason})
     get_run_logger().info("v%s → %s: %s", outcome.version, outcome.gate.decision, outcome.gate.reason)

@@ -60,7 +60,7 @@ def score_week(lake, settings, contract, version: str, week: int) -> None:
 def test_monitor_triggers_one_retrain_per_incident(settings, registry_db, monkeypatch) -> None:
     # The retrain this test starts is the real train flow, on its smallest budget.
     monkeypatch.setenv("LEADOPS_TRIALS", "1")
-    monkeypatch.setenv("LEADOPS_GATE_BOOTSTRAP_SAMPLES", "50")
+    monkeypatch.setenv("LEADOPS_GATE_BOOTSTRAP_SAMPLES", "1000")
     from leadops.settings import get_settings
 
     get_settings.cache_clear()

@@ -39,7 +39,7 @@ def test_credentials_never_leave_the_environment(home: Path, s3_bucket: str, mon
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("LEADOPS_LAKE_ROOT", f"s3://{s3_bucket}/lake")
     monkeypatch.setenv("LEADOPS_TRIALS", "1")
-    monkeypatch.setenv("LEADOPS_GATE_BOOTSTRAP_SAMPLES", "50")
+    monkeypatch.setenv("LEADOPS_GATE_BOOTSTRAP_SAMPLES", "1000")
     get_settings.cache_clear()
     settings = get_settings()
     config = synthetic.GeneratorConfig(weeks=9, leads_per_week=300, scenario="covariate-drift", drift_week=9)

@@ -37,7 +37,7 @@ def test_train_registers_through_the_server_to_s3_and_score_loads_it_back(settin
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("PREFECT_", "LEADOPS_", "AWS_", "MLFLOW_"))}
         env.update(LEADOPS_HOME=str(settings.home), LEADOPS_MLFLOW_TRACKING_URI=url,
-                   LEADOPS_GATE_BOOTSTRAP_SAMPLES="50")
+                   LEADOPS_GATE_BOOTSTRAP_SAMPLES="1000")
         trained = subprocess.run([sys.executable, "-m", "leadops.app.cli", "train", "--trials", "2", "--as-of", as_of,
                                   "--json"], env=env, capture_output=True, text=True, timeout=600)
         assert trained.returncode == 0, trained.stderr[-3000:]

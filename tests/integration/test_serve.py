@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """This machine's environment minus any Prefect/LeadOps settings the test session set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
-    return {**env, "LEADOPS_HOME": str(home), "LEADOPS_TRIALS": "2", "LEADOPS_GATE_BOOTSTRAP_SAMPLES": "50",
+    return {**env, "LEADOPS_HOME": str(home), "LEADOPS_TRIALS": "2", "LEADOPS_GATE_BOOTSTRAP_SAMPLES": "1000",
             "PYTHONUNBUFFERED": "1", **extra}
 
 

@@ -65,11 +65,16 @@ def log_scores(
 
 
 def write_outcomes(lake: Lake, contract: Contract, frame: pd.DataFrame) -> None:
-    """Silver outcomes for every lead: converted or not, a day after the lead."""
+    """Silver outcomes for every lead: converted a day after the lead, or closed as lost
+    when its outcome window ends (so the outcome watermark covers the whole batch)."""
+    created = pd.to_datetime(frame["event_time"], utc=True)
+    converted = frame["converted"].astype(bool).to_numpy()
+    lost_at = created + timedelta(days=contract.outcome_window_days)
     outcomes = pd.DataFrame({
         contract.entity_id: frame["id"].astype(str),
-        contract.label: frame["converted"].astype(bool),
-        contract.label_time: pd.to_datetime(frame["event_time"], utc=True) + timedelta(days=1),
+        contract.label: converted,
+        contract.label_time: created.where(~converted, created + timedelta(days=1)).where(
+            converted, lost_at),
     })
     existing = lake.read_table(silver("outcomes"))
     lake.overwrite_table(silver("outcomes"), pd.concat([existing, outcomes], ignore_index=True) if len(existing) else outcomes)

@@ -31,7 +31,7 @@ from tests.support.gold import as_of_after, small_model, write_gold
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     home = tmp_path_factory.mktemp("registry-home")
-    settings = Settings(home=home, gate_bootstrap_samples=100)
+    settings = Settings(home=home, gate_bootstrap_samples=1000)
     contract = load_contract(settings.contract_path)
     lake = LocalLake(home / "lake")
     frame = write_gold(lake, weeks=8, leads_per_week=250)
@@ -41,9 +41,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "client": registry.registry_client(settings)}
 
 
-def _gate(world: dict, shuffle_labels: bool, seed: int) -> tuple:
+def _gate(world: dict, shuffle_labels: bool, seed: int, rounds: int = 40) -> tuple:
     settings, contract, training = world["settings"], world["contract"], world["training"]
-    booster, encoder = small_model(training.dev, contract, D.LABEL, shuffle_labels=shuffle_labels, seed=seed)
+    booster, encoder = small_model(training.dev, contract, D.LABEL, shuffle_labels=shuffle_labels, seed=seed,
+                                   rounds=rounds)
     test = training.test[contract.lead_columns]
     scores = booster.inplace_predict(encoder.transform(test))
     labels = training.test[D.LABEL].to_numpy()
@@ -82,6 +83,44 @@ def test_first_model_then_better_then_worse(world: dict) -> None:
     assert (rows[2]["stage"], rows[2]["fraction"], rows[2]["aliases"]) == ("shadow", 0.0, ["challenger"])
     assert rows[3]["stage"] == "archived" and "below the required" in rows[3]["reason"]
     assert all(r["decided_at"] and r["metrics"]["roc_auc"] > 0 for r in rows.values())
+    assert rows[2]["metrics"]["gate_precision_diff_ci_low"] < rows[2]["metrics"]["gate_precision_diff_ci_high"]
+
+    # A manual retrain must also beat the challenger already in rollout (old rule: only the
+    # champion, so each weekly model restarted the rollout).
+    rival, _ = _gate(world, shuffle_labels=False, seed=2)  # as good as challenger v2, no better
+    assert rival.gate.decision == "rejected" and rival.rival_version == better.version
+    assert f"does not beat challenger v{better.version} already in rollout" in rival.gate.reason
+    assert str(registry.get_challenger(client, name).version) == better.version
+
+
+def test_a_gate_killed_between_its_registry_writes_is_finished_by_the_next_one(
+        world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Old code: tags and aliases written one by one, none journaled."""
+    from leadops import events, transitions
+
+    client, name = world["client"], world["settings"].model_name
+    sent: list[tuple] = []
+    monkeypatch.setattr(events, "gate_decided", lambda *args, **kw: sent.append(args))
+    real, calls = MlflowClient.set_model_version_tag, []
+
+    def dies_on_third(self, *args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(MlflowClient, "set_model_version_tag", dies_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        _gate(world, shuffle_labels=True, seed=5)
+    monkeypatch.setattr(MlflowClient, "set_model_version_tag", real)
+    left = transitions.pending(world["lake"])
+    assert left is not None and sent == []  # no event for a decision not yet committed
+    killed = left["version"]
+    assert client.get_model_version(name, killed).tags.get("stage") is None
+    transitions.finish_interrupted(client, world["lake"], name)
+    assert client.get_model_version(name, killed).tags["stage"] == "archived"
+    _gate(world, shuffle_labels=True, seed=6)
+    assert [args[1] for args in sent] == [str(int(killed) + 1)] and sent[0][2] == "rejected"
 
 
 def test_set_stage_and_move_alias(world: dict) -> None:

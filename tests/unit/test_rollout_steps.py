@@ -91,10 +91,60 @@ def test_a_step_reads_evidence_only_for_a_challenger_in_rollout() -> None:
 
 def test_too_little_evidence_waits_and_says_so(world) -> None:
     client, lake, contract, settings, champion, challenger = world
-    scored = score_week(world, 0, GOOD, n=150)  # 150 < rollout_min_matured_per_arm (200)
+    scored = score_week(world, 0, GOOD, n=40)  # a handful of conversions: no test can decide
     plan, done = advance(client, lake, contract, settings, matured_after(scored, contract))
-    assert plan.action == "wait" and done == [] and "need 200" in plan.reason
-    assert tags(world, challenger)["stage"] == "shadow"
+    assert plan.action == "wait" and done == [] and "need 10 of each" in plan.reason
+    assert plan.decision["verdict"] == "wait" and 30 < plan.decision["n"] <= 40
+    after = tags(world, challenger)
+    assert after["stage"] == "shadow"  # the wait and its reason are on the version's tags
+    assert after["leadops.decision.rollout_step.verdict"] == "wait"
+
+
+def test_an_equally_good_challenger_waits_then_stops_inconclusive(world) -> None:
+    """Old rule: shadow passed iff challenger AUC > champion AUC (a coin flip when equal)."""
+    client, lake, contract, settings, champion, challenger = world
+    as_of = matured_after(score_week(world, 0, CHAMPION_NOISE, n=300), contract)
+    plan, _ = advance(client, lake, contract, settings, as_of)
+    assert plan.action == "wait" and "equally good challenger needs" in plan.reason
+    decision = plan.decision
+    assert decision["ci_low"] < decision["threshold"] < 0 < decision["ci_high"] and decision["mde"] > 0
+    patient = settings.model_copy(update={"rollout_max_wait_days": 7})
+    plan, done = advance(client, lake, contract, patient, as_of)
+    assert plan.action == "inconclusive" and "inconclusive after" in plan.reason
+    assert [t.stage for t in done] == ["archived"]
+    assert tags(world, challenger)["reason"].startswith("shadow stopped, champion stays")
+    assert str(registry.get_champion(client, NAME).version) == champion
+
+
+def test_a_recalibrated_challenger_only_warns_about_its_score_distribution(world) -> None:
+    """Old rule: canary failed on challenger-vs-champion score PSI > 0.25 (same ranking here)."""
+    client, lake, contract, settings, champion, challenger = world
+    advance(client, lake, contract, settings, matured_after(score_week(world, 0, GOOD), contract))
+    frame = leads(2000, WEEK0 + timedelta(weeks=2), seed=2)
+    champion_scores = model_scores(frame, CHAMPION_NOISE, 1002)
+    salt = tags(world, challenger)["salt"]
+    log_scores(lake, frame, WEEK0 + timedelta(weeks=3), champion, challenger, champion_scores,
+               champion_scores * 0.45, stage="canary", fraction=0.10, salt=salt)
+    write_outcomes(lake, contract, frame)
+    plan, done = advance(client, lake, contract, settings,
+                         matured_after(WEEK0 + timedelta(weeks=3), contract))
+    assert plan.metrics["score_psi"] > 0.25 and "warns only" in plan.metrics["warning"]
+    assert plan.action == ADVANCE and done[-1].fraction == 0.5
+
+
+def test_evidence_is_only_leads_created_after_the_training_data_ended(settings, registry_db) -> None:
+    """Old rule: every lead scored since the step began, the challenger's own test rows too."""
+    client = registry.registry_client(settings)
+    champion = add_version(client, "production", 1.0, alias="champion")
+    data_end = WEEK0 + timedelta(weeks=1)
+    challenger = add_version(client, "shadow", 0.0, alias="challenger",
+                             tags={"leadops.data_end": data_end.isoformat()})
+    lake, contract = open_lake(settings), load_contract(settings.contract_path)
+    world = (client, lake, contract, settings, champion, challenger)
+    as_of = matured_after(score_week(world, 0, 0.01), contract)  # it trained on these leads
+    plan, done = advance(client, lake, contract, settings, as_of)
+    assert plan.action == "wait" and done == [] and plan.decision["n"] == 0
+    assert plan.metrics["evidence_created_after"] == data_end.isoformat()
 
 
 def test_immature_leads_are_no_evidence(world) -> None:
@@ -114,7 +164,9 @@ def test_shadow_pass_enters_canary_with_a_fresh_salt(world) -> None:
     assert after["salt"].startswith(f"v{challenger}-") and after["stage_since"] == as_of.isoformat()
     metrics = json.loads(after["metrics"])
     assert metrics["challenger_auc"] > metrics["champion_auc"] and metrics["matured_leads"] == 1500
-    assert read_history(lake)[-1]["reason"].startswith("challenger AUC")
+    assert read_history(lake)[-1]["reason"].startswith("non-inferior: AUC")
+    assert after["leadops.decision.paired_auc.verdict"] == "pass"
+    assert float(after["leadops.decision.rollout_step.ci_low"]) > -0.02 * metrics["champion_auc"]
 
 
 def test_shadow_fail_archives_the_challenger(world) -> None:
@@ -122,7 +174,7 @@ def test_shadow_fail_archives_the_challenger(world) -> None:
     advance(client, lake, contract, settings, matured_after(score_week(world, 0, BAD), contract))
     after = tags(world, challenger)
     assert after["stage"] == "archived" and float(after["fraction"]) == 0.0
-    assert after["reason"].startswith("shadow evaluation failed: challenger AUC")
+    assert after["reason"].startswith("shadow evaluation failed: challenger significantly worse")
     assert registry.get_challenger(client, NAME) is None
     assert str(registry.get_champion(client, NAME).version) == champion
 

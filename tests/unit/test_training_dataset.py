@@ -69,7 +69,12 @@ def test_split_puts_newest_days_in_test_and_folds_look_forward(tmp_path: Path) -
     assert training.dev[CONTRACT.event_time].max() <= training.test[CONTRACT.event_time].min()
     span = training.test[CONTRACT.event_time].max() - training.test[CONTRACT.event_time].min()
     assert span <= pd.Timedelta(days=14)
-    assert len(training.dev) + len(training.test) == len(frame)
+    # Leads within one outcome window before the test window (the gap) and leads whose window
+    # closed after the last outcome ingested (the watermark) are in neither.
+    gap = pd.Timestamp(training.test_start) - WINDOW
+    assert training.dev[CONTRACT.event_time].max() <= gap
+    in_gap = (frame[CONTRACT.event_time] > gap) & (frame[CONTRACT.event_time] <= training.test_start)
+    assert len(training.dev) + len(training.test) <= len(frame) - in_gap.sum()
     folds = D.time_series_folds(training.dev[D.LABEL].to_numpy(), 3)
     assert len(folds) == 3 and all(train.max() < valid.min() for train, valid in folds)
 
