@@ -4,25 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadops.model_state import CHALLENGER, CHAMPION
-from leadops.registry import registry_client
+from leadops.model_state import CHALLENGER, CHAMPION, VersionState
+from leadops.registry import get_challenger, get_champion, registry_client
 from leadops.settings import Settings
 from leadops.storage import Lake, open_lake
 from leadops.transitions import pending, read_history
-from tasks.rollout.run import rollout_state
 
 
 def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any]:
     """Champion, challenger and the last ``limit`` rollout transitions (newest first).
 
-    An interrupted transition is reported, not completed (``rollout_state`` without the lake).
+    An interrupted transition is reported, not completed. Read through the core's
+    ``VersionState`` alone: importing the rollout stage (pandas, scipy) would triple the
+    command's start-up.
     """
     return {
         "model_name": name,
-        **rollout_state(client, name).as_dict(),
+        CHAMPION: _role(get_champion(client, name)),
+        CHALLENGER: _role(get_challenger(client, name)),
         "transitions": list(reversed(read_history(lake)[-limit:])),
         "interrupted": _interrupted(lake),
     }
+
+
+def _role(model_version: Any) -> dict[str, Any] | None:
+    return VersionState.from_version(model_version).as_dict() if model_version is not None else None
 
 
 def _interrupted(lake: Lake) -> dict[str, Any] | None:
