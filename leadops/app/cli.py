@@ -115,6 +115,8 @@ def quiet_libraries(log_level: str | None) -> None:
 
     Our own loggers and Prefect's run logs are unaffected; LEADOPS_LOG_LEVEL=DEBUG keeps it all.
     """
+    if log_level != "DEBUG":  # one line per HTTP call to the Prefect API, even with -v
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     if log_level in ("DEBUG", "INFO"):
         return
     for name in ("great_expectations", "mlflow", "optuna", "alembic"):
@@ -124,6 +126,9 @@ def quiet_libraries(log_level: str | None) -> None:
 
 def emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
     """Print a human summary, or the result as one JSON object on the last line."""
+    from leadops import progress
+
+    progress.clear()
     if as_json:
         typer.echo(json.dumps(result, default=str, sort_keys=True))
     else:
@@ -475,6 +480,7 @@ def demo(
     """
     import time
 
+    from leadops import progress
     from leadops.app.demo import DemoPlan, prepare_home, run_demo, summary_text
     from leadops.settings import get_settings
 
@@ -486,7 +492,7 @@ def demo(
     # One line per week is the demo's output; each flow's own logs stay in the Prefect UI.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     prepare_runtime()
-    records = run_demo(plan, settings, echo=typer.echo)
+    records = run_demo(plan, settings, echo=lambda text: (progress.clear(), typer.echo(text)))
     from leadops.app.timeline import plot_timeline
 
     picture = plot_timeline(records, settings.psi_threshold, settings.conversion_drop_threshold,
@@ -496,6 +502,10 @@ def demo(
 
 def main() -> None:
     """Entry point: run the app; any failure becomes one line and exit code 1."""
+    from leadops import progress
+
+    if sys.stderr.isatty() and "--json" not in sys.argv:  # never in CI logs or JSON output
+        progress.enable(sys.stderr)
     try:
         app()
     except SystemExit:
@@ -507,6 +517,7 @@ def main() -> None:
         from leadops.errors import one_line
 
         log.debug("leadops command failed", exc_info=True)
+        progress.clear()
         typer.echo(f"leadops: error: {one_line(exc)}", err=True)
         sys.exit(1)
 

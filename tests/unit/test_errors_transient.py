@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from leadops.errors import LeadOpsError, is_transient
@@ -36,7 +34,6 @@ def test_permanent_errors_are_not_retried(error: Exception) -> None:
     TrackingUnavailable("MLflow tracking server http://x: unreachable"),
     ConnectionRefusedError("refused"),
     TimeoutError("timed out"),
-    socket.timeout("read timed out"),
 ])
 def test_network_errors_are_retried(error: Exception) -> None:
     assert is_transient(error)
