@@ -6,7 +6,48 @@ import re
 
 
 class LeadOpsError(RuntimeError):
-    """A failure the user can act on; its message names the input and the cause."""
+    """A failure the user can act on; its message names the input and the cause.
+
+    ``transient`` says whether the same call may succeed a little later (a server that
+    does not answer); most are permanent (no champion, bad input) and never retried.
+    """
+
+    transient: bool = False
+
+
+# Network client libraries: their errors are timeouts, refused connections and 5xx answers.
+_NETWORK_MODULES = ("botocore", "urllib3", "requests", "httpx", "httpcore", "aiohttp", "s3fs")
+# OSErrors about the input, not the moment: retrying them gives the same answer.
+_PERMANENT_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError,
+                        PermissionError, FileExistsError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` may pass on its own (I/O, network) and so is worth a retry.
+
+    A LeadOpsError is transient when its class says so or when it wraps a transient
+    cause (an S3 call that timed out); anything else when it, or an exception it was
+    raised from, is an OSError or a network library's error. Bugs and bad input are not.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "transient", False) is True:
+            return True
+        if isinstance(current, OSError) and not isinstance(current, _PERMANENT_OS_ERRORS):
+            return True
+        if type(current).__module__.split(".")[0] in _NETWORK_MODULES:
+            return True
+        current = current.__cause__ or (None if current.__suppress_context__
+                                        else current.__context__)
+    return False
+
+
+def retry_if_transient(task: object, task_run: object, state: object) -> bool:
+    """Prefect ``retry_condition_fn``: retry a failed task run only on a transient error."""
+    exc = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
+    return isinstance(exc, BaseException) and is_transient(exc)
 
 
 def one_line(exc: BaseException) -> str:

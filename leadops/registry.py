@@ -38,6 +38,8 @@ class NoChampionError(LeadOpsError):
 class TrackingUnavailable(LeadOpsError):
     """The configured MLflow tracking server does not answer."""
 
+    transient = True
+
 
 _REACHABLE: set[str] = set()
 

@@ -29,6 +29,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
+    # A CLI process the test ran may have started the home's background Prefect server.
+    if (path / "prefect-server" / "server.json").exists():
+        from leadops.app.home_server import stop_server
+
+        stop_server(Settings(home=path))
 
 
 @pytest.fixture

@@ -54,10 +54,14 @@ def check_settings(
     ctx: typer.Context,
     show_version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                       help="Print the installed LeadOps version and exit."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Show Prefect's run logs (LEADOPS_LOG_LEVEL=INFO)."),
 ) -> None:
     """Read the settings once up front, so a bad LEADOPS_* value fails every command early."""
     from leadops.settings import check_home, get_settings
 
+    if verbose:
+        os.environ["LEADOPS_LOG_LEVEL"] = "INFO"
+        get_settings.cache_clear()
     level = get_settings().log_level
     # Prefect prints flow-run logs with its own handler; a root handler would print each of
     # them a second time, so there is one only when LEADOPS_LOG_LEVEL asks (DEBUG: tracebacks).
@@ -67,15 +71,22 @@ def check_settings(
         check_home(get_settings().home)
 
 
-def prepare_runtime() -> None:
-    """Point Prefect at LEADOPS_HOME and forward our loggers, before prefect is imported."""
+def prepare_runtime(quiet: bool = True, connect_server: bool = True) -> None:
+    """Point Prefect at the home's server and forward our loggers, before prefect is imported.
+
+    ``quiet``: Prefect's own console lines only with -v / LEADOPS_LOG_LEVEL=INFO (they still
+    reach the UI); a failure is then the one ``leadops: error:`` line ``main`` prints.
+    """
+    from leadops.app.home_server import connect, prefect_home
     from leadops.runners import flow_run_environment
     from leadops.settings import get_settings
 
     settings = get_settings()
-    os.environ.setdefault("PREFECT_HOME", str((settings.home / "prefect").resolve()))
-    # The ephemeral API cannot create its SQLite file in a folder that does not exist.
+    # One Prefect home per LEADOPS_HOME: the CLI, the demo and `leadops serve` share it.
+    os.environ.setdefault("PREFECT_HOME", str(prefect_home(settings)))
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    if quiet and settings.log_level not in ("DEBUG", "INFO"):
+        quiet_prefect_console()
     for name, value in flow_run_environment().items():
         os.environ.setdefault(name, value)
     # The ephemeral API's start-up can exceed Prefect's default 20 s on 2 cores.
@@ -85,6 +96,23 @@ def prepare_runtime() -> None:
     quiet_libraries(settings.log_level)
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(name).addFilter(_no_traceback_for_user_errors)
+    if connect_server:  # serve starts (and owns) the server itself
+        connect(settings)
+
+
+def quiet_prefect_console() -> None:
+    """Prefect's console handler off; our own warnings still reach stderr, once each."""
+    from leadops.runners import FORWARDED_LOGGERS
+
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("leadops: %(levelname)s: %(message)s"))
+    for name in FORWARDED_LOGGERS.split(","):
+        logger = logging.getLogger(name)
+        if not any(getattr(h, "leadops_console", False) for h in logger.handlers):
+            handler.leadops_console = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
 
 
 def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
@@ -105,6 +133,8 @@ def quiet_libraries(log_level: str | None) -> None:
 
     Our own loggers and Prefect's run logs are unaffected; LEADOPS_LOG_LEVEL=DEBUG keeps it all.
     """
+    if log_level != "DEBUG":  # one line per HTTP call to the Prefect API, even with -v
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     if log_level in ("DEBUG", "INFO"):
         return
     for name in ("great_expectations", "mlflow", "optuna", "alembic"):
@@ -117,7 +147,10 @@ def emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
 
     Both name the home the command used, so a run from another folder is never a mystery.
     """
+    from leadops import progress
     from leadops.settings import get_settings
+
+    progress.clear()
 
     home = str(get_settings().home.expanduser().resolve())
     result = {"home": home, **result}
@@ -436,7 +469,8 @@ def status(
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Bind address; beyond loopback needs PREFECT_SERVER_API_AUTH_STRING."),
-    port: int = typer.Option(4200, "--port", min=1, max=65535, help="Prefect server port."),
+    port: Optional[int] = typer.Option(None, "--port", min=1, max=65535, help="Prefect server port "
+                                       "when serve starts it (default 4200 when free)."),
     mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Also start the MLflow UI on a free port."),
 ) -> None:
     """Start a local Prefect server (SQLite under LEADOPS_HOME) and serve every deployment.
@@ -447,8 +481,50 @@ def serve(
     from leadops.app.serve import serve as serve_all
     from leadops.settings import get_settings
 
-    prepare_runtime()
+    prepare_runtime(quiet=False, connect_server=False)
     serve_all(get_settings(), host, port, mlflow, typer.echo)
+
+
+server_app = typer.Typer(help="The home's background Prefect server (started by the first flow command).",
+                         no_args_is_help=True)
+app.add_typer(server_app, name="server")
+
+
+@server_app.command("status")
+def server_status(as_json: bool = JsonOption) -> None:
+    """Whether the home's Prefect server runs, and its UI and API URLs."""
+    from leadops.app.home_server import prefect_home, running_server
+    from leadops.settings import get_settings
+
+    settings = get_settings()
+    server = running_server(settings)
+    result = {"running": server is not None, "prefect_home": str(prefect_home(settings)),
+              **({"pid": server.pid, "api_url": server.api_url, "ui_url": server.ui_url} if server else {})}
+    emit(result, as_json, f"Prefect server running (pid {server.pid}): UI {server.ui_url}" if server
+         else "no Prefect server running for this home (the next flow command starts one)")
+
+
+@server_app.command("start")
+def server_start(as_json: bool = JsonOption) -> None:
+    """Start the home's Prefect server now (a flow command would start it anyway)."""
+    from leadops.app.home_server import ensure_server
+    from leadops.settings import get_settings
+
+    server, started = ensure_server(get_settings())
+    result = {"pid": server.pid, "api_url": server.api_url, "ui_url": server.ui_url, "started": started}
+    emit(result, as_json, f"Prefect server {'started' if started else 'already running'} "
+         f"(pid {server.pid}): UI {server.ui_url}")
+
+
+@server_app.command("stop")
+def server_stop(as_json: bool = JsonOption) -> None:
+    """Stop the home's Prefect server (its runs stay in its database for the next one)."""
+    from leadops.app.home_server import stop_server
+    from leadops.settings import get_settings
+
+    server = stop_server(get_settings())
+    emit({"stopped": server is not None, **({"pid": server.pid} if server else {})}, as_json,
+         f"stopped the Prefect server (pid {server.pid})" if server else "no Prefect server was running")
 
 
 @app.command()
@@ -478,6 +554,7 @@ def demo(
     """
     import time
 
+    from leadops import progress
     from leadops.app.demo import DemoPlan, prepare_home, run_demo, summary_text
     from leadops.settings import get_settings
 
@@ -489,7 +566,7 @@ def demo(
     # One line per week is the demo's output; each flow's own logs stay in the Prefect UI.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     prepare_runtime()
-    records = run_demo(plan, settings, echo=typer.echo)
+    records = run_demo(plan, settings, echo=lambda text: (progress.clear(), typer.echo(text)))
     from leadops.app.timeline import plot_timeline
 
     picture = plot_timeline(records, settings.psi_threshold, settings.conversion_drop_threshold,
@@ -499,6 +576,10 @@ def demo(
 
 def main() -> None:
     """Entry point: run the app; any failure becomes one line and exit code 1."""
+    from leadops import progress
+
+    if sys.stderr.isatty() and "--json" not in sys.argv:  # never in CI logs or JSON output
+        progress.enable(sys.stderr)
     try:
         app()
     except SystemExit:
@@ -510,6 +591,7 @@ def main() -> None:
         from leadops.errors import one_line
 
         log.debug("leadops command failed", exc_info=True)
+        progress.clear()
         typer.echo(f"leadops: error: {one_line(exc)}", err=True)
         sys.exit(1)
 

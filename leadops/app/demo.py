@@ -22,6 +22,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+from leadops import progress
 from leadops.app import synthetic
 from leadops.settings import Settings, settings_scope
 
@@ -150,6 +151,7 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
 
     records: list[WeekRecord] = []
     for week in range(1, plan.weeks + 1):
+        progress.show("demo", week=f"{week}/{plan.weeks}")
         land_week(export, landing, week)
         if week < plan.first_train_week:
             continue
@@ -267,9 +269,17 @@ def summary_text(records: list[WeekRecord], settings: Settings, picture: Path | 
         "Where to look:",
         f"  timeline picture:  {picture}" if picture else "  timeline picture:  (not written)",
         f"  MLflow UI:         .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri} --port 5000",
-        f"  Prefect UI:        LEADOPS_HOME={settings.home} .venv/bin/leadops serve",
+        f"  Prefect UI:        {_prefect_ui()} (every demo run; `leadops serve` uses the same server)",
         f"  Evidently reports: {len(reports)} weekly HTML reports" + (f", latest {reports[-1]}" if reports else ""),
         f"  Evidently UI:      .venv/bin/evidently ui --workspace {workspace}" if workspace else "",
         f"  registry state:    LEADOPS_HOME={settings.home} .venv/bin/leadops status",
     ]
     return "\n".join(lines)
+
+
+def _prefect_ui() -> str:
+    """The UI of the server the demo's runs went to (the home's, unless PREFECT_API_URL is set)."""
+    import os
+
+    api = os.environ.get("PREFECT_API_URL", "")
+    return api.rstrip("/").removesuffix("/api") or "leadops serve"

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+from leadops.app.home_server import prefect_home, serving_server
+from leadops.app.servers import mlflow_ui
 from leadops.errors import LeadOpsError
-from leadops.app.servers import mlflow_ui, prefect_server
 from leadops.settings import Settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -48,14 +49,15 @@ def serve(settings: Settings, host: str, port: int | None, with_mlflow: bool,
     if "://" not in settings.landing_uri:
         for kind in ("leads", "outcomes"):
             Path(settings.landing_uri, kind).mkdir(parents=True, exist_ok=True)
+    started = False
     with ExitStack() as stack:
-        api = stack.enter_context(prefect_server(settings, host, port))
-        # This process is the served deployments' runner: it talks to the server we started.
-        client_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        os.environ["PREFECT_API_URL"] = api.replace(f"//{host}:", f"//{client_host}:")
+        # This process is the served deployments' runner: it talks to the home's server,
+        # the one every CLI and demo run of this home reports to.
+        api, started = stack.enter_context(serving_server(settings, host, port))
+        os.environ["PREFECT_API_URL"] = api
         if os.environ.get(AUTH_VARIABLE):
             os.environ.setdefault("PREFECT_API_AUTH_STRING", os.environ[AUTH_VARIABLE])
-        echo(f"Prefect UI:  {api.removesuffix('/api')}   (state in {settings.home / 'prefect-server'})")
+        echo(f"Prefect UI:  {api.removesuffix('/api')}   (state in {prefect_home(settings)})")
         echo(f"  in another terminal: export PREFECT_API_URL={os.environ['PREFECT_API_URL']}")
         from leadops.app.api.process import api_server
 
@@ -80,4 +82,6 @@ def serve(settings: Settings, host: str, port: int | None, with_mlflow: bool,
                           print_starting_message=False)
         except KeyboardInterrupt:
             pass
-    echo("stopped the Prefect server, the scoring API" + (" and the MLflow UI" if with_mlflow else ""))
+    stopped = ["the Prefect server"] * started + ["the scoring API"] + ["the MLflow UI"] * with_mlflow
+    echo(f"stopped {', '.join(stopped)}" + ("" if started else
+         "; the home's Prefect server keeps running (`leadops server stop` stops it)"))

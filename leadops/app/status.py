@@ -7,28 +7,33 @@ history (every gate result, rollout step, rollback and manual override), oldest 
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from leadops import registry
-from leadops.model_state import CHALLENGER, CHAMPION
-from leadops.registry import registry_client
+from leadops.model_state import CHALLENGER, CHAMPION, FRACTION_TAG, METRICS_TAG, VersionState
+from leadops.registry import get_challenger, get_champion, registry_client
 from leadops.settings import Settings, home_is_new
 from leadops.storage import Lake, open_lake
 from leadops.transitions import pending, read_history
-from tasks.rollout.run import rollout_state
 
 
 def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any]:
     """Champion, challenger, the last ``limit`` rollout transitions (newest first) and the
     last ``limit`` decisions of the whole history (oldest first).
 
-    An interrupted transition is reported, not completed (``rollout_state`` without the lake).
+    An interrupted transition is reported, not completed. Read through the core's
+    ``VersionState`` alone: importing the rollout stage (pandas, scipy) would triple the
+    command's start-up.
     """
     transitions = read_history(lake)
     return {
         "model_name": name,
-        **rollout_state(client, name).as_dict(),
+        CHAMPION: _role(get_champion(client, name)),
+        CHALLENGER: _role(get_challenger(client, name)),
         "transitions": list(reversed(transitions[-limit:])),
         "history": decision_history(registry.history(client, name), transitions)[-limit:],
         "interrupted": _interrupted(lake),
@@ -68,6 +73,10 @@ def _instant(text: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _role(model_version: Any) -> dict[str, Any] | None:
+    return VersionState.from_version(model_version).as_dict() if model_version is not None else None
+
+
 def _interrupted(lake: Lake) -> dict[str, Any] | None:
     """A transition a killed process left half-written (the next rollout run completes it)."""
     record = pending(lake)
@@ -80,15 +89,90 @@ def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
     """``status`` for the configured registry and lake, naming the home it read.
 
     A home that does not exist yet (or is empty) is reported as new, not created: a
-    ``leadops status`` from the wrong folder must not leave an empty home behind.
+    ``leadops status`` from the wrong folder must not leave an empty home behind. A local
+    SQLite registry is read with plain SQL: importing mlflow alone costs ~4 s, most of the
+    command. Other registries (a tracking server, PostgreSQL) go through MlflowClient.
     """
     home = str(settings.home.expanduser().resolve())
     if settings.mlflow_tracking_uri is None and home_is_new(settings.home):
         return {"model_name": settings.model_name, "home": home, "home_new": True,
                 CHAMPION: None, CHALLENGER: None, "transitions": [], "history": [],
                 "interrupted": None}
-    state = status(registry_client(settings), open_lake(settings), settings.model_name, limit)
-    return {"home": home, "home_new": False, **state}
+    lake = open_lake(settings)
+    path = sqlite_path(settings.tracking_uri)
+    if path is None:
+        state = status(registry_client(settings), lake, settings.model_name, limit)
+        return {"home": home, "home_new": False, **state}
+    transitions = read_history(lake)
+    return {"model_name": settings.model_name, "home": home, "home_new": False,
+            **{role: _sqlite_role(path, settings.model_name, role) for role in (CHAMPION, CHALLENGER)},
+            "transitions": list(reversed(transitions[-limit:])),
+            "history": decision_history(_sqlite_versions(path, settings.model_name),
+                                        transitions)[-limit:],
+            "interrupted": _interrupted(lake)}
+
+
+def sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI (None for any other store)."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    return Path(tracking_uri.removeprefix("sqlite:///").split("?", 1)[0])
+
+
+def _sqlite_role(path: Path, name: str, alias: str) -> dict[str, Any] | None:
+    """The version behind ``alias`` as ``VersionState.as_dict``, read from MLflow's tables."""
+    if not path.exists():
+        return None  # nothing was ever trained in this home
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+        try:
+            row = db.execute(
+                "SELECT v.version, v.run_id FROM registered_model_aliases a JOIN model_versions v "
+                "ON v.name = a.name AND v.version = a.version WHERE a.name = ? AND a.alias = ?",
+                (name, alias)).fetchone()
+        except sqlite3.OperationalError as exc:  # a database MLflow has not set up yet
+            if "no such table" in str(exc):
+                return None
+            raise
+        if row is None:
+            return None
+        tags = dict(db.execute("SELECT key, value FROM model_version_tags WHERE name = ? AND "
+                               "version = ?", (name, row[0])).fetchall())
+    return VersionState.from_tags(name, str(row[0]), tags, row[1]).as_dict()
+
+
+def _sqlite_versions(path: Path, name: str) -> list[dict[str, Any]]:
+    """``leadops.registry.history`` rows (every version, newest first) from MLflow's tables."""
+    if not path.exists():
+        return []
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+        try:
+            versions = db.execute("SELECT version, run_id, creation_time FROM model_versions "
+                                  "WHERE name = ? ORDER BY version DESC", (name,)).fetchall()
+            aliases = db.execute("SELECT alias, version FROM registered_model_aliases "
+                                 "WHERE name = ?", (name,)).fetchall()
+            tag_rows = db.execute("SELECT version, key, value FROM model_version_tags "
+                                  "WHERE name = ?", (name,)).fetchall()
+        except sqlite3.OperationalError as exc:  # a database MLflow has not set up yet
+            if "no such table" in str(exc):
+                return []
+            raise
+    tags: dict[int, dict[str, str]] = {}
+    for version, key, value in tag_rows:
+        tags.setdefault(int(version), {})[key] = value
+    rows = []
+    for version, run_id, created in versions:
+        own = tags.get(int(version), {})
+        state = VersionState.from_tags(name, str(version), own, run_id)
+        rows.append({
+            "version": int(version), "run_id": run_id,
+            "aliases": sorted(a for a, v in aliases if int(v) == int(version)),
+            "stage": state.stage and state.stage.value,
+            "fraction": state.fraction if FRACTION_TAG in own else None,
+            "reason": state.reason, "decided_at": state.decided_at,
+            "metrics": state.metrics if METRICS_TAG in own else None,
+            "created_at": datetime.fromtimestamp(created / 1000, UTC).isoformat(timespec="seconds"),
+        })
+    return rows
 
 
 def status_text(state: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pandas as pd
 
 from leadops import tables
+from leadops import progress
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
 from leadops.normalise import match_columns, parse_frame
@@ -163,6 +164,7 @@ class FileLoader:
                                f"(failed {', '.join(failed)})")
 
     def _load_chunk(self, raw: pd.DataFrame, stamp: RowStamp, outcome: FileResult) -> None:
+        progress.count("ingest", "rows", len(raw))
         with self.timed("write"):
             self.lake.append_table(tables.bronze(self.kind), bronze_table(raw, stamp))
         with self.timed("parse"):

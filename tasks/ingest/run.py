@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from leadops import tables
+from leadops import progress
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError
 from leadops.journal import lake_transaction
@@ -70,7 +71,9 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
         # Inside the lock and after recovery: the manifest read here is the one
         # this run's "already ingested" decisions may rely on.
         run = FileLoader(lake, contract, kind, result, validator, chunk_rows)
-        for source in files:
+        progress.begin("ingest")
+        for number, source in enumerate(files, 1):
+            progress.show("ingest", files=f"{number}/{len(files)}")
             result.files.append(run.ingest_file(source))
         result.check_accounting()
         manifest.record_files(lake, [f.manifest_entry(kind, result.run_id, now)

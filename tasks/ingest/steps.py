@@ -8,7 +8,6 @@ re-validating the same bad rows gives the same answer.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -16,8 +15,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from leadops.contract import load_contract
+from leadops.errors import retry_if_transient
 from leadops.settings import get_settings
-from leadops.sources import SourceError, SourceFile, resolve_sources
+from leadops.sources import SourceFile, resolve_sources
 from leadops.storage import open_lake
 from tasks.ingest import report
 from tasks.ingest.results import IngestResult
@@ -26,14 +26,8 @@ from tasks.ingest.run import ingest_files
 ARTIFACT_KEY = "ingest-summary"
 
 
-def _transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry unless SOURCE simply names nothing: that will not change in 30 s."""
-    exception = state.result(raise_on_failure=False)
-    return not isinstance(exception, SourceError)
-
-
 @task(name="find-source-files", retries=3, retry_delay_seconds=[2, 10, 30],
-      retry_condition_fn=_transient, cache_policy=NO_CACHE)
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def find_source_files(source: str) -> list[SourceFile]:
     """The files SOURCE names (file, folder, glob or s3:// prefix): the run's one resolution."""
     files = resolve_sources(source, get_settings().s3_endpoint_url)
@@ -56,7 +50,8 @@ def validate_and_load(files: list[SourceFile], kind: str, as_of: datetime | None
     return result
 
 
-@task(name="publish-summary", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="publish-summary", retries=2, retry_delay_seconds=5,
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def publish_summary(result: IngestResult) -> None:
     """The run's markdown artifact in the Prefect UI (counts, failures, sample rows)."""
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.summary_markdown(result),

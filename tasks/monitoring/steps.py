@@ -16,12 +16,13 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from leadops.contract import load_contract
+from leadops.errors import retry_if_transient
 from leadops.journal import lake_lock
+from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tasks.monitoring import publish, retrain, trigger, workspace
 from tasks.monitoring.assess import Assessment, Thresholds, assess
-from leadops.registry import registry_client
 from tasks.monitoring.champion import Champion, current_champion, predictor
 from tasks.monitoring.reference import lineage_of, load_reference
 from tasks.monitoring.window import matured_scored, served_window, with_features
@@ -37,7 +38,8 @@ class MonitorInputs:
     reference_cached: bool
 
 
-@task(name="load-monitor-inputs", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+@task(name="load-monitor-inputs", retries=2, retry_delay_seconds=[5, 30],
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
     """The champion's training reference, the current window's leads and the matured scored leads."""
     settings, logger = get_settings(), get_run_logger()
@@ -65,7 +67,8 @@ def assess_window(inputs: MonitorInputs, as_of: datetime) -> Assessment:
     return result
 
 
-@task(name="publish-drift-report", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="publish-drift-report", retries=2, retry_delay_seconds=5,
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
     """HTML to the artifact store, both snapshots to the Evidently workspace, a link artifact."""
     settings = get_settings()
@@ -121,7 +124,8 @@ def challenger_in_rollout(settings: Any) -> str | None:
     return None
 
 
-@task(name="publish-monitor-summary", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="publish-monitor-summary", retries=2, retry_delay_seconds=5,
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def publish_summary(summary: dict[str, Any]) -> None:
     """The markdown artifact: decision, PSI per feature, conversion per cohort."""
     create_markdown_artifact(key="drift-summary", markdown=publish.summary_markdown(summary, get_settings().psi_threshold),

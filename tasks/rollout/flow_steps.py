@@ -13,6 +13,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from leadops.contract import load_contract
+from leadops.errors import retry_if_transient
 from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
@@ -22,14 +23,16 @@ from tasks.rollout.checks import Verdict
 from tasks.rollout.steps import RolloutState, StepPlan, describe
 
 
-@task(name="read-rollout-state", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="read-rollout-state", retries=2, retry_delay_seconds=5,
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def read_state() -> RolloutState:
     """Champion and challenger as the registry has them now."""
     settings = get_settings()
     return run.rollout_state(registry_client(settings), settings.model_name, open_lake(settings))
 
 
-@task(name="check-evidence", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
+@task(name="check-evidence", retries=2, retry_delay_seconds=[5, 30],
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def check_evidence(state: RolloutState, as_of: datetime) -> Verdict:
     """Shadow or canary check on the leads scored since the step began."""
     settings = get_settings()
@@ -72,7 +75,8 @@ def _decision_line(decision: dict) -> str:
             f"MDE at this n {num('mde')}, alpha {decision.get('alpha')}")
 
 
-@task(name="publish-transitions", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="publish-transitions", retries=2, retry_delay_seconds=5,
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def publish_transitions(title: str, plan: StepPlan | None, done: list[Transition]) -> None:
     """One markdown artifact per run: the decision, the evidence, every version moved."""
     lines = [f"# {title}"]

@@ -23,6 +23,7 @@ import optuna
 import pandas as pd
 import xgboost as xgb
 
+from leadops import progress
 from leadops.errors import LeadOpsError
 from leadops.settings import Settings
 
@@ -151,9 +152,16 @@ def _study(config: SearchConfig, worker: int = 0, create: bool = False) -> optun
 
 
 def _log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    progress.show("search", trials_done=len(study.trials), best_auc=_best_value(study))
     log.info("trial %d %s: cv auc %s (%.1f s)", trial.number, trial.state.name,
              f"{trial.value:.4f}" if trial.value is not None else "-",
              trial.duration.total_seconds() if trial.duration else 0.0)
+
+
+def _best_value(study: optuna.Study) -> float | str:
+    completed = [t.value for t in study.trials if t.value is not None
+                 and t.state == optuna.trial.TrialState.COMPLETE]
+    return max(completed) if completed else "-"
 
 
 def _optimize(features: np.ndarray, labels: np.ndarray, folds: list, config: SearchConfig,

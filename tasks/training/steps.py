@@ -16,13 +16,15 @@ from prefect.cache_policies import NO_CACHE
 from leadops import registry
 from leadops.contract import Contract
 from leadops.cutpoints import score_cutpoints
+from leadops.errors import retry_if_transient
 from leadops.settings import Settings
 from leadops.storage import Lake
 from tasks.training import artifacts, dataset, pipeline, promotion, tracking
 from tasks.training.search import SearchConfig
 
 
-@task(name="load-training-set", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(name="load-training-set", retries=2, retry_delay_seconds=5,
+      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
 def load_training_set(lake: Lake, contract: Contract, as_of: datetime | None, test_window_days: int,
                       training_window_days: int | None) -> dataset.TrainingSet:
     training = dataset.build_training_set(lake, contract, as_of, test_window_days, training_window_days)

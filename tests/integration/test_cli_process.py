@@ -6,6 +6,7 @@ takes is a figure printed by bench/bench_cli.py, not asserted here.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -28,3 +29,14 @@ def test_help_lists_the_commands() -> None:
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0
     assert "generate" in result.stdout
+
+
+def test_status_of_a_local_registry_imports_neither_mlflow_nor_prefect(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "leadops.app.cli", "status"],
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={**env, "LEADOPS_HOME": str(tmp_path / "home")})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "champion: none" in result.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert not imported & {"mlflow", "prefect", "pandas", "scipy"}

@@ -21,7 +21,7 @@ import pytest
 
 from leadops.app.servers import prefect_server
 from leadops.settings import Settings
-from tests.integration.prefect_api import post, wait_for
+from tests.support.prefect_api import post, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

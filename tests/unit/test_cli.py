@@ -65,13 +65,17 @@ def test_log_level_from_a_dotenv_file_does_not_break_commands(home: Path, tmp_pa
 
 
 def test_prepare_runtime_forwards_the_package_loggers(home: Path, monkeypatch) -> None:
-    for name in ("PREFECT_HOME", "PREFECT_LOGGING_EXTRA_LOGGERS", "MLFLOW_LOGGING_LEVEL"):
+    for name in ("PREFECT_HOME", "PREFECT_LOGGING_EXTRA_LOGGERS", "MLFLOW_LOGGING_LEVEL",
+                 "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"):
         monkeypatch.setenv(name, "")  # restored after the test, whatever prepare_runtime sets
         monkeypatch.delenv(name)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # a set server: none started
     cli.prepare_runtime()
     forwarded = os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"].split(",")
     assert {"leadops", "tasks", "flows"} <= set(forwarded)
-    assert Path(os.environ["PREFECT_HOME"]) == (home / "prefect").resolve()
+    # One Prefect home per LEADOPS_HOME: the one `leadops serve`'s server keeps its runs in.
+    assert Path(os.environ["PREFECT_HOME"]) == (home / "prefect-server").resolve()
+    assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:9/api"
 
 
 def test_a_home_that_is_a_file_fails_in_one_line_naming_it(tmp_path: Path, capsys,

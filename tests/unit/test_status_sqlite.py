@@ -1,0 +1,26 @@
+"""`leadops status` reads a local registry without mlflow, and reads it the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leadops import registry
+from leadops.app.status import registry_status, status
+from leadops.storage import open_lake
+from tests.support.rollout import NAME, add_version
+
+
+def test_plain_sql_read_matches_the_mlflow_client(settings, registry_db) -> None:
+    settings = settings.model_copy(update={"model_name": NAME})
+    client = registry.registry_client(settings)
+    add_version(client, "production", 1.0, alias="champion")
+    add_version(client, "canary", 0.25, alias="challenger")
+    fast = registry_status(settings)
+    assert fast == status(client, open_lake(settings), NAME)
+    assert fast["challenger"]["stage"] == "canary" and fast["challenger"]["fraction"] == 0.25
+
+
+def test_a_home_with_no_registry_yet_has_no_models(settings) -> None:
+    assert not Path(settings.tracking_uri.removeprefix("sqlite:///")).exists()
+    state = registry_status(settings)
+    assert state["champion"] is None and state["challenger"] is None
