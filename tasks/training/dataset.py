@@ -96,21 +96,34 @@ def time_series_folds(labels: np.ndarray, folds: int, times: pd.Series | None = 
 
     With ``times``, training rows within ``gap_days`` (the outcome window) before a fold's
     first validation row are left out, so no training label resolves inside validation.
+    When that gap leaves the first fold without both classes (a short history), fewer
+    folds are used, down to two, and the log says so.
     """
     if len(labels) < 2 * (folds + 1):
         raise TrainingDataError(f"{GOLD_LEADS}: {len(labels)} training leads are too few for {folds} folds")
+    for count in range(folds, 1, -1):
+        splits = _gapped_splits(labels, count, times, gap_days)
+        if all(len(np.unique(labels[valid])) == 2 and len(np.unique(labels[train])) == 2
+               for train, valid in splits):
+            if count < folds:
+                log.warning("cross-validation: %d folds instead of %d (LEADOPS_CV_FOLDS): with a "
+                            "%g-day gap before each validation fold, the first fold had no "
+                            "training leads of both classes", count, folds, gap_days)
+            return splits
+    raise TrainingDataError(
+        f"{GOLD_LEADS}: no split into 2 or more time-series folds has both classes in every "
+        f"fold (with a {gap_days:g}-day outcome gap before each validation fold); ingest more "
+        "weeks of leads and outcomes")
+
+
+def _gapped_splits(labels: np.ndarray, folds: int, times: pd.Series | None,
+                   gap_days: float) -> list[tuple[np.ndarray, np.ndarray]]:
     splits = list(TimeSeriesSplit(n_splits=folds).split(labels))
-    if times is not None and gap_days:
-        stamps = pd.to_datetime(pd.Series(times), utc=True).to_numpy()
-        gap = np.timedelta64(int(gap_days * 86_400), "s")
-        splits = [(train[stamps[train] <= stamps[valid[0]] - gap], valid)
-                  for train, valid in splits]
-    for number, (train, valid) in enumerate(splits, start=1):
-        if len(np.unique(labels[valid])) < 2 or len(np.unique(labels[train])) < 2:
-            raise TrainingDataError(
-                f"{GOLD_LEADS}: time-series fold {number} of {folds} has only one class; "
-                "ingest more weeks or lower LEADOPS_CV_FOLDS")
-    return splits
+    if times is None or not gap_days:
+        return splits
+    stamps = pd.to_datetime(pd.Series(times), utc=True).to_numpy()
+    gap = np.timedelta64(int(gap_days * 86_400), "s")
+    return [(train[stamps[train] <= stamps[valid[0]] - gap], valid) for train, valid in splits]
 
 
 def frame_digest(frame: pd.DataFrame, contract: Contract) -> str:

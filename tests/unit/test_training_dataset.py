@@ -102,10 +102,22 @@ def test_nothing_matured_yet_is_one_clear_error(tmp_path: Path) -> None:
         D.build_training_set(lake, CONTRACT, too_early, 14)
 
 
-def test_single_class_fold_names_the_fold() -> None:
+def test_single_class_folds_are_one_clear_error() -> None:
     labels = np.array([0] * 30 + [1] * 3)
-    with pytest.raises(D.TrainingDataError, match="fold 1 of 3 has only one class"):
+    with pytest.raises(D.TrainingDataError, match="no split into 2 or more time-series folds"):
         D.time_series_folds(labels, 3)
+
+
+def test_a_gap_that_starves_the_first_fold_falls_back_to_fewer_folds() -> None:
+    # 4 weeks of daily leads, 7-day gap: with 4 folds the first fold keeps no training rows.
+    days = np.repeat(np.arange(28), 10)
+    labels = (np.arange(len(days)) % 7 == 0).astype(int)
+    times = pd.Series(pd.Timestamp("2026-01-05", tz="UTC") + pd.to_timedelta(days, unit="D"))
+    splits = D.time_series_folds(labels, 4, times, gap_days=7)
+    assert 2 <= len(splits) < 4
+    for train, valid in splits:
+        assert (times[valid].min() - times[train].max()) >= pd.Timedelta(days=7)
+        assert set(labels[train]) == set(labels[valid]) == {0, 1}
 
 
 def _matured(days_before: list[int], converted: list[bool | None]) -> pd.DataFrame:
@@ -123,7 +135,10 @@ def test_no_outcomes_ingested_is_named_with_the_command_that_fixes_it(tmp_path: 
 
 def test_all_matured_leads_in_the_test_window_names_the_setting(tmp_path: Path) -> None:
     lake = LocalLake(tmp_path / "lake")
-    lake.overwrite_table(D.GOLD_LEADS, _matured([1, 2, 3, 4] * 10, [True, False] * 20))
+    # The outcome export runs up to AS_OF (a lost lead recorded then): no watermark cap.
+    latest = _gold([("late", AS_OF - timedelta(days=1), False, AS_OF)])
+    frame = pd.concat([_matured([1, 2, 3, 4] * 10, [True, False] * 20), latest], ignore_index=True)
+    lake.overwrite_table(D.GOLD_LEADS, frame)
     with pytest.raises(D.TrainingDataError,
                        match="all 40 matured leads fall inside the 14-day test window.*"
                              "LEADOPS_TEST_WINDOW_DAYS"):
