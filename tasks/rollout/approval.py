@@ -61,6 +61,14 @@ class NoPendingApprovalError(LeadOpsError):
     """``leadops approve`` with no rollout step waiting for one."""
 
 
+def server_configured() -> bool:
+    """A Prefect server the user configured (environment or profile), which a person can
+    reach to resume a paused run; a test harness's or the embedded temporary API is not."""
+    from prefect.settings import Settings as PrefectSettings
+
+    return bool(PrefectSettings().api.url)
+
+
 def gate_for(approval: str, plan: StepPlan) -> str | None:
     """The gate ``plan`` crosses under the ``approval`` setting, or None."""
     if approval == "before-canary" and plan.action == ADVANCE and plan.current.stage == Stage.SHADOW:

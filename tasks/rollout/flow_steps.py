@@ -88,10 +88,9 @@ def wait_for_approval(plan: StepPlan, gate: str, as_of: datetime) -> ApprovalInp
     """
     from prefect.exceptions import FlowPauseTimeout
     from prefect.flow_runs import pause_flow_run
-    from prefect.settings import PREFECT_API_URL
 
     settings = get_settings()
-    if not PREFECT_API_URL.value():
+    if not approval.server_configured():
         answer = approval.answer_from_lake(open_lake(settings), plan.version, gate, as_of)
         if answer is None:
             get_run_logger().warning("v%s is waiting for approval %s: run `leadops approve`",

@@ -90,6 +90,7 @@ def test_paused_rollout_run_resumes_with_an_approval_and_with_a_reject(
     shadow_evidence(lake, contract, champion, first, week=0, seed=1)
 
     with prefect_server(settings) as api, temporary_settings({PREFECT_API_URL: api}):
+        monkeypatch.setenv("PREFECT_API_URL", api)  # configured, as a user or worker has it
         run = RolloutRun(WEEK0 + timedelta(weeks=2))
         paused = wait_for("the rollout run to pause", lambda: paused_run(api), timeout=90)
         # The run waits for typed input: the UI renders this schema as a form.
