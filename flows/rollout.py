@@ -27,6 +27,7 @@ from tasks.rollout.flow_steps import (
     reject_at_gate,
     run_override,
     wait_for_approval,
+    watch_after_promotion,
 )
 from tasks.rollout.run import step
 from tasks.rollout.steps import describe
@@ -56,6 +57,7 @@ def rollout(as_of: datetime | None = None, action: Action = "auto",
         return {"as_of": moment.isoformat(), "action": action,
                 "transition": "; ".join(lines) or None, "reason": reason,
                 "moved": [t.__dict__ for t in done], **read_state().as_dict()}
+    watched = watch_after_promotion(moment)  # may restore the previous champion first
     # The same step as ``tasks.rollout.run.advance``, with each part a task.
     plan, done = step(read_state(), moment, check_evidence, _decide())
     if plan.checked:
@@ -63,7 +65,7 @@ def rollout(as_of: datetime | None = None, action: Action = "auto",
     return {"as_of": moment.isoformat(), "action": plan.action,
             "transition": describe(plan) if done else None, "reason": plan.reason,
             "metrics": plan.metrics, "version": plan.version,
-            "moved": [t.__dict__ for t in done], **read_state().as_dict()}
+            "moved": [t.__dict__ for t in done], "watch": watched, **read_state().as_dict()}
 
 
 def _decide() -> Callable[..., Any]:

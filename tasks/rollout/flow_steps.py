@@ -17,7 +17,7 @@ from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from leadops.transitions import Transition
-from tasks.rollout import approval, manual, run
+from tasks.rollout import approval, manual, run, watch
 from tasks.rollout.approval import ApprovalInput
 from tasks.rollout.checks import Verdict
 from tasks.rollout.steps import RolloutState, StepPlan, describe
@@ -122,3 +122,15 @@ def reject_at_gate(version: str, reason: str, as_of: datetime) -> list[Transitio
     settings = get_settings()
     return manual.reject(registry_client(settings), open_lake(settings), settings.model_name,
                          as_of, reason)
+
+
+@task(name="watch-after-promotion", cache_policy=NO_CACHE)
+def watch_after_promotion(as_of: datetime) -> dict | None:
+    """The new champion against the one it replaced (watch period only); rolls back on FAIL."""
+    settings = get_settings()
+    decision, done = watch.check_watch(registry_client(settings), open_lake(settings),
+                                       load_contract(settings.contract_path), settings, as_of)
+    if decision is None:
+        return None
+    get_run_logger().info("watch after promotion: %s: %s", decision.verdict.value, decision.reason)
+    return {"decision": decision.as_dict(), "moved": [t.__dict__ for t in done]}
