@@ -9,18 +9,25 @@ the logic is in tasks/rollout. Run locally with ``python -m flows.rollout`` or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
 from prefect import flow
 
 from leadops.maturity import utc
+from leadops.settings import get_settings
+from tasks.rollout.approval import gated
 from tasks.rollout.flow_steps import (
     check_evidence,
     decide_and_apply,
     publish_transitions,
     read_state,
+    record_approval,
+    reject_at_gate,
     run_override,
+    wait_for_approval,
+    watch_after_promotion,
 )
 from tasks.rollout.run import step
 from tasks.rollout.steps import describe
@@ -50,14 +57,24 @@ def rollout(as_of: datetime | None = None, action: Action = "auto",
         return {"as_of": moment.isoformat(), "action": action,
                 "transition": "; ".join(lines) or None, "reason": reason,
                 "moved": [t.__dict__ for t in done], **read_state().as_dict()}
+    watched = watch_after_promotion(moment)  # may restore the previous champion first
     # The same step as ``tasks.rollout.run.advance``, with each part a task.
-    plan, done = step(read_state(), moment, check_evidence, decide_and_apply)
+    plan, done = step(read_state(), moment, check_evidence, _decide())
     if plan.checked:
         publish_transitions(describe(plan), plan, done)
     return {"as_of": moment.isoformat(), "action": plan.action,
             "transition": describe(plan) if done else None, "reason": plan.reason,
             "metrics": plan.metrics, "decision": plan.decision, "version": plan.version,
-            "moved": [t.__dict__ for t in done], **read_state().as_dict()}
+            "moved": [t.__dict__ for t in done], "watch": watched, **read_state().as_dict()}
+
+
+def _decide() -> Callable[..., Any]:
+    """``decide_and_apply``, behind the approval gate when LEADOPS_APPROVAL asks for one."""
+    settings = get_settings()
+    if settings.approval == "none":
+        return decide_and_apply
+    return gated(decide_and_apply, settings.approval, settings.canary_steps, wait_for_approval,
+                 record_approval, reject_at_gate)
 
 
 if __name__ == "__main__":

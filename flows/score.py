@@ -39,7 +39,7 @@ def score(batch: str | None = None, out: str | None = None, output_format: str =
     """
     scored_at = as_of or datetime.now(UTC)
     scored_at = scored_at.replace(tzinfo=UTC) if scored_at.tzinfo is None else scored_at.astimezone(UTC)
-    serving = load_models()
+    serving = load_models(scored_at)
     file_batch = read_batch_file(find_batch_file(batch)) if batch else None
     result = score_batch(serving, file_batch, out, output_format, scored_at)
     publish_summary(result)

@@ -196,6 +196,12 @@ class Settings(BaseSettings):
     notify_sendgrid_api_key: SecretStr | None = Field(None, description="Key for Prefect's e-mail block.")
     lock_stale_seconds: float = Field(120.0, gt=0, description="A lock not refreshed for this long is taken over.")
     lock_heartbeat_seconds: float = Field(10.0, gt=0, description="How often a lock's holder refreshes it.")
+    approval: Literal["none", "before-canary", "before-production"] = Field(
+        "none", description="A person approves the challenger before this rollout step.")
+    approval_timeout_seconds: int = Field(
+        86_400, gt=0, description="How long a paused rollout run waits for an approval.")
+    watch_days: int = Field(
+        14, ge=0, description="Days the previous champion keeps scoring in shadow after a promotion.")
 
 
 def check_home(home: Path) -> Path:

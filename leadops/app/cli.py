@@ -416,8 +416,39 @@ def reject(
     as_of: Optional[str] = DecisionTimeOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Archive the challenger: it stops shadow and canary scoring."""
-    _run_rollout("reject", as_of, reason, as_json)
+    """Archive the challenger (or answer a rollout step waiting for approval with a reject)."""
+    if not _answer_approval("reject", reason, as_of, as_json):
+        _run_rollout("reject", as_of, reason, as_json)
+
+
+@app.command()
+def approve(
+    comment: str = typer.Option("", "--comment", help="Recorded on the challenger."),
+    as_of: Optional[str] = AsOfOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Approve the rollout step waiting for approval (LEADOPS_APPROVAL)."""
+    if not _answer_approval("approve", comment, as_of, as_json):
+        raise typer.BadParameter("no rollout step is waiting for an approval")
+
+
+def _answer_approval(decision: str, comment: str, as_of: Optional[str], as_json: bool) -> bool:
+    """Resume a paused rollout run (or grant the lake's pending approval); False: none waits."""
+    prepare_runtime()
+    from leadops.app import approvals
+    from tasks.rollout.approval import NoPendingApprovalError
+
+    try:
+        given = approvals.answer(decision, comment)
+    except NoPendingApprovalError:
+        return False
+    if given["resumed"]:
+        emit(given, as_json, f"{decision}: resumed rollout run(s) {', '.join(given['resumed'])}")
+    elif decision == "approve":  # no server: the step waiting for it runs now
+        _run_rollout("auto", as_of, None, as_json)
+    else:
+        _run_rollout("reject", as_of, f"rejected {given['pending']['gate']}: {comment}", as_json)
+    return True
 
 
 @app.command()

@@ -15,6 +15,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadops import events
 from leadops.contract import load_contract
 from leadops.errors import retry_if_transient
 from leadops.journal import lake_lock
@@ -64,6 +65,10 @@ def assess_window(inputs: MonitorInputs, as_of: datetime) -> Assessment:
     thresholds = Thresholds(settings.psi_threshold, settings.conversion_drop_threshold, settings.capacity_fraction, settings.seed)
     result = assess(inputs.reference, inputs.current, inputs.matured, load_contract(settings.contract_path), as_of, thresholds)
     get_run_logger().info("monitor decision: %s", result.decision.explanation)
+    if result.decision.drifted_features:  # the alert; the retrain request is its own event
+        drifted = {name: result.psi[name] for name in result.decision.drifted_features}
+        events.drift_detected(settings.model_name, inputs.champion.version, drifted,
+                              settings.psi_threshold, as_of)
     return result
 
 

@@ -18,7 +18,8 @@ from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from leadops.transitions import Transition
-from tasks.rollout import manual, run
+from tasks.rollout import approval, manual, run, watch
+from tasks.rollout.approval import ApprovalInput
 from tasks.rollout.checks import Verdict
 from tasks.rollout.steps import RolloutState, StepPlan, describe
 
@@ -101,3 +102,59 @@ def publish_transitions(title: str, plan: StepPlan | None, done: list[Transition
                   f"| {t.reason} | {t.as_of} |" for t in done]
     create_markdown_artifact(key="rollout-decision", markdown="\n".join(lines),
                              description="Rollout: evidence, decision and registry transitions")
+
+
+def wait_for_approval(plan: StepPlan, gate: str, as_of: datetime) -> ApprovalInput | None:
+    """Pause the flow run for an ``ApprovalInput`` on a Prefect server; else ask in the lake.
+
+    Called from the flow body (a task cannot pause its flow run). A pause that times out
+    holds the step like a missing approval: the next run asks again.
+    """
+    from prefect.exceptions import FlowPauseTimeout
+    from prefect.flow_runs import pause_flow_run
+
+    settings = get_settings()
+    if not approval.server_configured():
+        answer = approval.answer_from_lake(open_lake(settings), plan.version, gate, as_of)
+        if answer is None:
+            get_run_logger().warning("v%s is waiting for approval %s: run `leadops approve`",
+                                     plan.version, gate)
+        return answer
+    get_run_logger().warning("v%s: %s; waiting for approval %s (form on this paused run, or "
+                             "`leadops approve` / `leadops reject`)", plan.version,
+                             describe(plan), gate)
+    try:
+        return pause_flow_run(wait_for_input=ApprovalInput,
+                              timeout=settings.approval_timeout_seconds,
+                              key=f"approval-v{plan.version}-{gate}", poll_interval=2)
+    except FlowPauseTimeout:
+        return None
+
+
+@task(name="record-approval", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def record_approval(version: str, tags: dict[str, str]) -> None:
+    """Write the approval tags on the version."""
+    settings = get_settings()
+    client = registry_client(settings)
+    for key, value in tags.items():
+        client.set_model_version_tag(settings.model_name, version, key, value)
+
+
+@task(name="reject-at-gate", cache_policy=NO_CACHE)
+def reject_at_gate(version: str, reason: str, as_of: datetime) -> list[Transition]:
+    """Archive the challenger a person rejected at the approval gate."""
+    settings = get_settings()
+    return manual.reject(registry_client(settings), open_lake(settings), settings.model_name,
+                         as_of, reason)
+
+
+@task(name="watch-after-promotion", cache_policy=NO_CACHE)
+def watch_after_promotion(as_of: datetime) -> dict | None:
+    """The new champion against the one it replaced (watch period only); rolls back on FAIL."""
+    settings = get_settings()
+    decision, done = watch.check_watch(registry_client(settings), open_lake(settings),
+                                       load_contract(settings.contract_path), settings, as_of)
+    if decision is None:
+        return None
+    get_run_logger().info("watch after promotion: %s: %s", decision.verdict.value, decision.reason)
+    return {"decision": decision.as_dict(), "moved": [t.__dict__ for t in done]}

@@ -9,6 +9,7 @@ two models into one batch.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from leadops import registry
@@ -19,9 +20,15 @@ from tasks.scoring.scorer import ServingModel, ServingSet
 
 log = logging.getLogger(__name__)
 
+WATCH_ROLE = "watch"  # the prediction log's role for the previous champion under watch
 
-def load_serving_set(settings: Settings) -> ServingSet:
+
+def load_serving_set(settings: Settings, watch_as_of: datetime | None = None) -> ServingSet:
     """The champion and, when one is in shadow or canary, the challenger.
+
+    With ``watch_as_of`` (batch scoring), also the previous champion while the champion's
+    watch after promotion runs (``watch_days`` since it was promoted): role "watch",
+    never served. The online API leaves it out.
 
     Raises:
         NoChampionError: no champion registered (the message says to train first).
@@ -32,18 +39,32 @@ def load_serving_set(settings: Settings) -> ServingSet:
     name = settings.model_name
     champion_version = registry.require_champion(client, name)
     champion = load_version(settings, champion_version, CHAMPION, Stage.PRODUCTION)
+    watch = None if watch_as_of is None else load_watch(settings, client, champion_version,
+                                                        watch_as_of)
     challenger_version = registry.get_challenger(client, name)
     if challenger_version is None or str(challenger_version.version) == champion.version:
-        return ServingSet(champion)
+        return ServingSet(champion, watch=watch)
     state = VersionState.from_version(challenger_version)
     if not state.in_rollout:
         log.info("challenger v%s is %s: not scored", state.version, state.stage or "without a stage")
-        return ServingSet(champion)
+        return ServingSet(champion, watch=watch)
     challenger = load_version(settings, challenger_version, CHALLENGER, state.stage)
     if state.stage == Stage.CANARY:
         challenger.fraction = state.fraction
         challenger.salt = state.salt or state.version
-    return ServingSet(champion, challenger)
+    return ServingSet(champion, challenger, watch)
+
+
+def load_watch(settings: Settings, client: Any, champion_version: Any,
+               as_of: datetime) -> ServingModel | None:
+    """The previous champion while the champion's watch runs, else None."""
+    champion = VersionState.from_version(champion_version)
+    if not champion.previous_champion or not champion.since:
+        return None
+    if as_of - datetime.fromisoformat(champion.since) > timedelta(days=settings.watch_days):
+        return None
+    previous = client.get_model_version(settings.model_name, champion.previous_champion)
+    return load_version(settings, previous, WATCH_ROLE, Stage.ARCHIVED)
 
 
 def load_version(settings: Settings, model_version: Any, role: str, stage: Stage) -> ServingModel:

@@ -85,6 +85,8 @@ class ServingSet:
 
     champion: ServingModel
     challenger: ServingModel | None = None
+    # The previous champion during the watch after a promotion: scored and logged, never served.
+    watch: ServingModel | None = None
 
     @property
     def canary(self) -> ServingModel | None:
@@ -94,7 +96,7 @@ class ServingSet:
 
     @property
     def models(self) -> list[ServingModel]:
-        return [self.champion] + ([self.challenger] if self.challenger else [])
+        return [self.champion, *(m for m in (self.challenger, self.watch) if m is not None)]
 
 
 @dataclass

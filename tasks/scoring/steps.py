@@ -8,7 +8,7 @@ run, and a rerun of the flow picks up exactly the leads still unscored.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -36,9 +36,9 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(name="load-serving-models", retries=2, retry_delay_seconds=[2, 10],
       retry_condition_fn=_transient, cache_policy=NO_CACHE)
-def load_models() -> ServingSet:
+def load_models(watch_as_of: datetime | None = None) -> ServingSet:
     """The champion and any shadow / canary challenger, from the configured registry."""
-    serving = load_serving_set(get_settings())
+    serving = load_serving_set(get_settings(), watch_as_of=watch_as_of or datetime.now(UTC))
     challenger = serving.challenger
     get_run_logger().info(
         "serving champion v%s%s", serving.champion.version,

@@ -1,0 +1,80 @@
+"""Approval gates without a Prefect server: the step holds until `leadops approve` grants it.
+
+The embedded Prefect API cannot resume a paused run (nobody could reach it), so the
+rollout holds the step, records a pending approval in the lake and says what to run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from leadops import registry
+from leadops.app.cli import app
+from leadops.contract import load_contract
+from leadops.settings import get_settings
+from leadops.storage import open_lake
+from tasks.rollout import approval
+from tests.support.artifacts import latest_artifact
+from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
+
+WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def gated(settings, registry_db, monkeypatch: pytest.MonkeyPatch):
+    """A champion and a shadow challenger whose evidence passes, with before-canary approval."""
+    monkeypatch.setenv("LEADOPS_APPROVAL", "before-canary")
+    get_settings.cache_clear()
+    client, lake = registry.registry_client(settings), open_lake(settings)
+    champion = add_version(client, "production", 1.0, alias="champion")
+    challenger = add_version(client, "shadow", 0.0, alias="challenger")
+    frame = leads(1500, WEEK0, seed=1)
+    log_scores(lake, frame, WEEK0 + timedelta(weeks=1), champion, challenger,
+               model_scores(frame, 1.0, 11), model_scores(frame, 0.4, 12))
+    write_outcomes(lake, load_contract(settings.contract_path), frame)
+    return client, lake, challenger
+
+
+def test_step_holds_until_approved_then_moves_with_the_approval_recorded(gated) -> None:
+    from flows.rollout import rollout
+
+    client, lake, challenger = gated
+    held = rollout(as_of=WEEK0 + timedelta(weeks=2))
+    assert held["action"] == "wait" and held["transition"] is None
+    assert "leadops approve" in held["reason"]
+    assert held["challenger"]["stage"] == "shadow"
+    assert approval.read_request(lake)["decision"] == approval.PENDING
+    assert rollout(as_of=WEEK0 + timedelta(weeks=2))["action"] == "wait"  # still held
+
+    approval.give(lake, "approve", "ana", "looks good")
+    moved = rollout(as_of=WEEK0 + timedelta(weeks=2))
+    assert moved["action"] == "advance" and moved["challenger"]["stage"] == "canary"
+    tags = client.get_model_version(NAME, challenger).tags
+    assert tags["approval"] == "approved before-canary" and tags["approval_by"] == "ana"
+    assert tags["approval_comment"] == "looks good"
+    assert "approved before-canary by ana: looks good" in latest_artifact("rollout-decision")
+    assert approval.read_request(lake) is None  # used once
+
+
+def test_cli_reject_answers_the_waiting_step_and_still_rejects_directly(gated) -> None:
+    from flows.rollout import rollout
+
+    client, lake, challenger = gated
+    rollout(as_of=WEEK0 + timedelta(weeks=2))
+    done = CliRunner().invoke(app, ["reject", "--reason", "pricing change pending"])
+    assert done.exit_code == 0, done.output
+    tags = client.get_model_version(NAME, challenger).tags
+    assert tags["stage"] == "archived"
+    assert tags["reason"] == "rejected before-canary: pricing change pending"
+    assert approval.read_request(lake) is None
+
+    nothing = CliRunner().invoke(app, ["approve"])
+    assert nothing.exit_code != 0 and "no rollout step is waiting" in nothing.output
+    # No step waiting: reject acts on the challenger directly, as before.
+    another = add_version(client, "shadow", 0.0, alias="challenger")
+    done = CliRunner().invoke(app, ["reject", "--reason", "not now"])
+    assert done.exit_code == 0, done.output
+    assert client.get_model_version(NAME, another).tags["stage"] == "archived"
