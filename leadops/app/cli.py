@@ -424,7 +424,7 @@ def reject(
 @app.command()
 def approve(
     comment: str = typer.Option("", "--comment", help="Recorded on the challenger."),
-    as_of: Optional[str] = AsOfOption,
+    as_of: Optional[str] = DecisionTimeOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Approve the rollout step waiting for approval (LEADOPS_APPROVAL)."""

@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-from leadops.contract import Contract
 
 EVIDENTLY_SAMPLE_ROWS = 50_000
 SCORE = "score"

@@ -8,7 +8,7 @@ from leadops import registry
 from leadops.contract import load_contract
 from leadops.storage import open_lake
 from tests.support.artifacts import latest_artifact
-from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
+from tests.support.rollout import add_version, leads, log_scores, model_scores, write_outcomes
 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
 
