@@ -6,6 +6,7 @@ import pandas as pd
 
 from leadops import registry
 from leadops.contract import load_contract
+from leadops.maturity import label_matured, outcome_watermark
 from leadops.storage import open_lake
 from tasks.monitoring.champion import current_champion, predictor
 from tasks.monitoring.reference import lineage_of, load_reference, reference_key
@@ -27,8 +28,11 @@ def test_reference_is_the_training_data_of_the_champions_gold_version(settings, 
     assert (lineage.gold_version, lineage.as_of) == (gold_version, trained_at)
     reference, cached = load_reference(lake, contract, NAME, version, lineage, predictor(settings, NAME, version))
     assert not cached and lake.exists(reference_key(NAME, version))
-    # Six weeks as trained, not the nine gold holds now; every row labelled and scored.
-    assert len(reference) == 6 * 200
+    # Six weeks as trained, not the nine gold holds now (matured by the outcome watermark of
+    # those six weeks); every row labelled and scored.
+    matured = label_matured(trained_on, contract, trained_at,
+                            watermark=outcome_watermark(trained_on, contract))
+    assert len(reference) == len(matured) > 5 * 200
     assert reference[contract.event_time].max() <= pd.Timestamp(trained_on[contract.event_time].max())
     assert reference["score"].between(0, 1).all() and set(reference["_label"].unique()) <= {0, 1}
 
