@@ -103,17 +103,21 @@ def decide(new: dict[str, float], champion: dict[str, float] | None,
         intervals: paired bootstrap intervals of new - champion (AUC, precision, Brier).
         min_relative_gain: required relative ROC-AUC gain, e.g. 0.02 for +2%.
         champion_version: named in the reason.
-        baseline: the logistic baseline's metrics on the same rows; a model that does not
-            beat it is archived, even the first one.
+        baseline: the logistic baseline's metrics on the same rows; a challenger that does
+            not beat it is archived; a first model that does not is champion with a warning
+            in its reason (nothing else could serve).
         brier_margin: relative: the new Brier score may exceed the champion's by this share.
     """
     versus = (f"; logistic baseline ROC-AUC {baseline['roc_auc']:.4f}" if baseline else "")
     below_baseline = baseline_failure(new, baseline)
     if champion is None:
-        if below_baseline:
-            return GateResult(Decision.REJECTED, f"first model {below_baseline}")
+        # With no champion, archiving leaves nothing to serve at all; the first model serves
+        # but says loudly that the baseline beside it was better (and a later model that beats
+        # both replaces it through the usual gate).
+        warning = (f"; WARNING: it {below_baseline}: train with more trials or more weeks"
+                   if below_baseline else "")
         return GateResult(Decision.CHAMPION, f"first model: there is no champion yet (ROC-AUC "
-                                             f"{new['roc_auc']:.4f}{versus})")
+                                             f"{new['roc_auc']:.4f}{versus}){warning}")
     who = f"champion v{champion_version}" if champion_version else "the champion"
     gain = (new["roc_auc"] - champion["roc_auc"]) / champion["roc_auc"]
     ci = intervals or PairedIntervals()

@@ -80,11 +80,11 @@ def test_run_is_fully_tracked_in_mlflow_and_prefect(settings) -> None:
             "plots/shap_summary.png", "optuna/trials.csv", "optuna/study.json"} <= files
     reports = read_artifacts(flow_run_id=tags["leadops.prefect_flow_run_id"])
     assert [a["key"] for a in reports] == ["train-report"]
-    # A 2-trial search may lose to the logistic baseline; the report then says so (the gate
-    # archives such a model instead of silently making it champion).
+    # A 2-trial search may lose to the logistic baseline; the report then says so (a first
+    # model still serves, with the warning in its reason, never silently).
     assert f"→ **{result['decision']}**" in reports[0]["data"] and "logistic baseline" in reports[0]["data"]
-    if result["decision"] == "rejected":
-        assert "does not beat the logistic baseline" in result["reason"]
+    if "does not beat the logistic baseline" in result["reason"]:
+        assert "WARNING" in result["reason"]
 
 
 def test_untrained_lake_fails_with_one_line(settings) -> None:
