@@ -82,7 +82,15 @@ def with_features(rows: pd.DataFrame, lake: Lake, contract: Contract) -> pd.Data
         columns={plog.ENTITY_ID: contract.entity_id, plog.SCORE: SCORE, plog.MODEL_VERSION: MODEL_VERSION}
     )
     leads[contract.entity_id] = leads[contract.entity_id].astype(str)
-    return leads.merge(scores, on=contract.entity_id, how="inner")
+    joined = leads.merge(scores, on=contract.entity_id, how="inner")
+    if joined.empty:
+        batches = ", ".join(sorted(map(str, rows[plog.BATCH_ID].unique()))) \
+            if plog.BATCH_ID in rows.columns else "the window"
+        raise NothingScoredError(
+            f"{batches}: none of its {rows[plog.ENTITY_ID].nunique()} scored leads is in "
+            f"{silver('leads')} (a scored file that was never ingested has no features to "
+            "monitor): ingest that file with `leadops ingest`, then run `leadops monitor` again")
+    return joined
 
 
 def matured_scored(
