@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     # scoring
     score_chunk_rows: int = Field(100_000, ge=1_000)
-    reasons_mode: Literal["exact", "approx", "tiered"] = "exact"
+    reasons_mode: Literal["exact", "approx", "tiered", "none"] = "exact"
 
     # monitoring and rollout
     psi_threshold: float = Field(0.25, gt=0)
