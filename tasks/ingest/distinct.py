@@ -5,15 +5,17 @@ passes depends only on that row's value in one column. Checking each distinct
 value once and mapping the failing values back to the rows holding them gives the
 same failing rows as checking every row, at a fraction of the cost (a chunk of
 200k leads holds 6 lead sources, 11 unparsed flags of one value each, a few
-thousand company sizes). Columns whose counts of distinct values are close go into
-one frame (shorter columns padded by repeating a value), so GX runs a few small
-frames per chunk rather than one frame per column.
+thousand company sizes). The verdicts on the values of low-cardinality columns
+are remembered for the run (``ValueMemo``), so later chunks check only values not
+seen before. Columns whose counts of values to check are close go into one frame
+(shorter columns padded by repeating a value): GX runs a few small frames per chunk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,39 +31,72 @@ PER_VALUE_TYPES = frozenset({
     "expect_column_value_lengths_to_equal", "expect_column_values_to_match_like_pattern",
     "expect_column_values_to_not_match_like_pattern",
 })
-# A column joins a group when its distinct count is at least this share of the group's
-# largest: padding then costs at most this factor in rows checked.
+# A column joins a group when its count of values is at least this share of the group's
+# largest: padding then costs at most this factor in values checked.
 GROUP_SPREAD = 16
+# Verdicts are remembered for columns with at most this many values in a chunk, and at
+# most MEMO_LIMIT per column (ids, emails and timestamps are checked chunk by chunk).
+MEMO_PER_CHUNK = 5_000
+MEMO_LIMIT = 50_000
 
 
 @dataclass
 class DistinctColumn:
-    """One column's distinct values and, per row, the position of its value among them."""
+    """One column of a chunk: its distinct values, the ones GX must check, the verdicts."""
 
     name: str
-    values: pd.Series
-    codes: np.ndarray
+    keys: list[Any]  # one per distinct value (null as None)
+    codes: np.ndarray  # per row: its value's index in ``keys``
+    values: pd.Series  # the values to check (not seen before), typed as the column
+    unseen: np.ndarray  # per entry of ``values``: its index in ``keys``
+    failed: list[list[str]] = field(default_factory=list)  # per distinct value
 
-    def rows_with(self, positions: list[int]) -> np.ndarray:
-        """Row positions whose value sits at one of ``positions`` of a padded group frame."""
-        # Padding repeats the last distinct value, so a position past the end stands for it.
-        failing = np.minimum(np.asarray(positions, dtype=np.int64), len(self.values) - 1)
-        return np.flatnonzero(np.isin(self.codes, failing))
+    def fail(self, positions: list[int], name: str) -> None:
+        """Record that the checked values at ``positions`` of a padded group frame fail ``name``."""
+        # Padding repeats the last value, so a position past the end stands for it.
+        last = len(self.values) - 1
+        for index in {int(self.unseen[min(p, last)]) for p in positions}:
+            self.failed[index].append(name)
+
+    def failures(self) -> list[tuple[int, str]]:
+        """(row position, expectation name) for every check a row of the chunk fails."""
+        bad = np.fromiter((bool(names) for names in self.failed), dtype=bool, count=len(self.keys))
+        rows = np.flatnonzero(bad[self.codes]) if len(self.keys) else np.empty(0, dtype=np.int64)
+        return [(int(row), name) for row in rows for name in self.failed[self.codes[row]]]
 
 
-def distinct(frame: pd.DataFrame, name: str) -> DistinctColumn:
-    """The distinct values of one column (nulls kept, as one value) and each row's code."""
-    column = frame[name].reset_index(drop=True)
-    try:
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    except TypeError:  # unhashable values (lists): every row is its own value
-        return DistinctColumn(name, column, np.arange(len(column)))
-    values = pd.Series(uniques, dtype=column.dtype) if len(uniques) else column.iloc[:0]
-    return DistinctColumn(name, values.reset_index(drop=True), codes)
+@dataclass
+class ValueMemo:
+    """Verdicts already given in this run, per column: value → failed expectation names."""
+
+    verdicts: dict[str, dict[Any, tuple[str, ...]]] = field(default_factory=dict)
+
+    def distinct(self, frame: pd.DataFrame, name: str) -> DistinctColumn:
+        """The column's distinct values (nulls as one value), verdicts known so far filled in."""
+        column = frame[name].reset_index(drop=True)
+        try:
+            codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        except TypeError:  # unhashable values (lists): every row is its own value
+            codes, uniques = np.arange(len(column)), column
+        uniques = pd.Series(uniques, dtype=column.dtype)
+        keys = [None if null else value for value, null in zip(uniques.tolist(), uniques.isna())]
+        known = self.verdicts.get(name, {})
+        unseen = np.array([i for i, key in enumerate(keys) if key not in known], dtype=np.int64)
+        failed = [list(known.get(key, ())) for key in keys]
+        return DistinctColumn(name, keys, codes, uniques.take(unseen).reset_index(drop=True),
+                              unseen, failed)
+
+    def remember(self, column: DistinctColumn) -> None:
+        """Keep the verdicts of a low-cardinality column for later chunks."""
+        known = self.verdicts.setdefault(column.name, {})
+        if len(column.keys) > MEMO_PER_CHUNK or len(known) + len(column.unseen) > MEMO_LIMIT:
+            return
+        for index in column.unseen:
+            known[column.keys[index]] = tuple(column.failed[index])
 
 
 def groups(columns: list[DistinctColumn]) -> Iterator[tuple[pd.DataFrame, list[DistinctColumn]]]:
-    """Frames of distinct values, columns of similar counts together (largest first)."""
+    """Frames of values to check, columns of similar counts together (largest first)."""
     pending = sorted((c for c in columns if len(c.values)), key=lambda c: -len(c.values))
     while pending:
         longest = len(pending[0].values)

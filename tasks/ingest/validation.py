@@ -23,7 +23,7 @@ import pandas as pd
 
 from leadops.errors import one_line
 from leadops.normalise import UNPARSED_SUFFIX
-from tasks.ingest.distinct import PER_VALUE_TYPES, distinct, groups
+from tasks.ingest.distinct import PER_VALUE_TYPES, ValueMemo, groups
 from tasks.ingest.suites import AS_OF_PARAMETER, FILE_LEVEL_TYPES, SuiteError
 
 ROW_RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 0}
@@ -61,6 +61,7 @@ class SuiteValidator:
         self._per_value = [e for e in row_items if e["type"] in PER_VALUE_TYPES
                            and "column" in e.get("kwargs", {})]
         self._suites: dict[tuple[str, ...], Any] = {}
+        self._memo = ValueMemo()
         self._file_suite = self._suite("file", file_items)
         self._row_suite = self._suite("rows", row_items)
         self._whole_suite = self._suite("whole", [e for e in row_items
@@ -120,8 +121,8 @@ class SuiteValidator:
     def _value_failures(self, frame: pd.DataFrame) -> list[tuple[int, str]]:
         """(row position, expectation name) for every per-value check a row fails."""
         checked = list(dict.fromkeys(e["kwargs"]["column"] for e in self._per_value))
-        found = []
-        for values, group in groups([distinct(frame, c) for c in checked]):
+        columns = [self._memo.distinct(frame, name) for name in checked]
+        for values, group in groups(columns):
             suite = self._value_suite(tuple(values.columns))
             if suite is None:
                 continue
@@ -129,8 +130,11 @@ class SuiteValidator:
             for name, result in self._run(suite, values, ROW_RESULT_FORMAT):
                 positions = result.result.get("unexpected_index_list") or []
                 if positions:
-                    column = by_name[result.expectation_config.kwargs["column"]]
-                    found += [(int(row), name) for row in column.rows_with(positions)]
+                    by_name[result.expectation_config.kwargs["column"]].fail(positions, name)
+        found = []
+        for column in columns:
+            self._memo.remember(column)
+            found += column.failures()
         return found
 
     @property
