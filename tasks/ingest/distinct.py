@@ -45,24 +45,28 @@ class DistinctColumn:
     """One column of a chunk: its distinct values, the ones GX must check, the verdicts."""
 
     name: str
-    keys: list[Any]  # one per distinct value (null as None)
-    codes: np.ndarray  # per row: its value's index in ``keys``
+    count: int  # distinct values in the chunk (null counted as one)
+    codes: np.ndarray  # per row: its value's index among the distinct values
     values: pd.Series  # the values to check (not seen before), typed as the column
-    unseen: np.ndarray  # per entry of ``values``: its index in ``keys``
-    failed: list[list[str]] = field(default_factory=list)  # per distinct value
+    unseen: np.ndarray  # per entry of ``values``: its index among the distinct values
+    keys: list[Any] | None = None  # per distinct value (null as None), when remembered
+    failed: dict[int, list[str]] = field(default_factory=dict)  # distinct value → names
 
     def fail(self, positions: list[int], name: str) -> None:
         """Record that the checked values at ``positions`` of a padded group frame fail ``name``."""
         # Padding repeats the last value, so a position past the end stands for it.
         last = len(self.values) - 1
         for index in {int(self.unseen[min(p, last)]) for p in positions}:
-            self.failed[index].append(name)
+            self.failed.setdefault(index, []).append(name)
 
     def failures(self) -> list[tuple[int, str]]:
         """(row position, expectation name) for every check a row of the chunk fails."""
-        bad = np.fromiter((bool(names) for names in self.failed), dtype=bool, count=len(self.keys))
-        rows = np.flatnonzero(bad[self.codes]) if len(self.keys) else np.empty(0, dtype=np.int64)
-        return [(int(row), name) for row in rows for name in self.failed[self.codes[row]]]
+        if not self.failed:
+            return []
+        bad = np.zeros(self.count, dtype=bool)
+        bad[list(self.failed)] = True
+        rows = np.flatnonzero(bad[self.codes])
+        return [(int(row), name) for row in rows for name in self.failed[int(self.codes[row])]]
 
 
 @dataclass
@@ -79,20 +83,24 @@ class ValueMemo:
         except TypeError:  # unhashable values (lists): every row is its own value
             codes, uniques = np.arange(len(column)), column
         uniques = pd.Series(uniques, dtype=column.dtype)
-        keys = [None if null else value for value, null in zip(uniques.tolist(), uniques.isna())]
         known = self.verdicts.get(name, {})
+        if len(uniques) > MEMO_PER_CHUNK or len(known) >= MEMO_LIMIT:
+            # Too many values to remember: all of them are checked in this chunk.
+            return DistinctColumn(name, len(uniques), codes, uniques,
+                                  np.arange(len(uniques), dtype=np.int64))
+        keys = [None if null else value for value, null in zip(uniques.tolist(), uniques.isna())]
         unseen = np.array([i for i, key in enumerate(keys) if key not in known], dtype=np.int64)
-        failed = [list(known.get(key, ())) for key in keys]
-        return DistinctColumn(name, keys, codes, uniques.take(unseen).reset_index(drop=True),
-                              unseen, failed)
+        failed = {i: list(known[key]) for i, key in enumerate(keys) if known.get(key)}
+        return DistinctColumn(name, len(uniques), codes,
+                              uniques.take(unseen).reset_index(drop=True), unseen, keys, failed)
 
     def remember(self, column: DistinctColumn) -> None:
         """Keep the verdicts of a low-cardinality column for later chunks."""
-        known = self.verdicts.setdefault(column.name, {})
-        if len(column.keys) > MEMO_PER_CHUNK or len(known) + len(column.unseen) > MEMO_LIMIT:
+        if column.keys is None:
             return
+        known = self.verdicts.setdefault(column.name, {})
         for index in column.unseen:
-            known[column.keys[index]] = tuple(column.failed[index])
+            known[column.keys[index]] = tuple(column.failed.get(int(index), ()))
 
 
 def groups(columns: list[DistinctColumn]) -> Iterator[tuple[pd.DataFrame, list[DistinctColumn]]]:
