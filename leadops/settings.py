@@ -82,8 +82,9 @@ class Settings(BaseSettings):
     # scoring
     score_chunk_rows: int = Field(100_000, ge=1_000, description="Rows scored per chunk (bounds "
                                   "memory on big files).")
-    reasons_mode: Literal["exact", "approx", "tiered"] = Field(
-        "exact", description="SHAP reasons: exact, approx, or tiered (exact for the top tiers)."
+    reasons_mode: Literal["exact", "approx", "tiered", "none"] = Field(
+        "exact", description="SHAP reasons: exact, approx (approximate: see the README), tiered "
+        "(exact for the top tiers) or none (no reasons: fastest)."
     )
 
     # monitoring and rollout

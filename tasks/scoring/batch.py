@@ -9,11 +9,12 @@ the prediction log as it was (the next run undoes its partial appends).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from leadops import tables
 from leadops.contract import Contract
@@ -23,7 +24,7 @@ from leadops.storage import Lake
 from leadops import prediction_log as plog
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.output import FORMATS, OutputError, ScoresWriter, resolve_target
-from tasks.scoring.scorer import ServingSet, chunk_log, deciles, score_chunk, tiers
+from tasks.scoring.scorer import ChunkScores, ServingSet, chunk_log, deciles, score_chunk, tiers
 from tasks.scoring.sources import BatchError, FileBatch, SilverBatch
 from tasks.scoring.table import output_rows, output_schema
 
@@ -91,14 +92,16 @@ def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunO
 
             ranked = rank_on_dask(client, source.chunks(), contract, serving)
         else:
-            ranked = rank_batch(source, contract, serving)
+            # Without reasons the second pass needs no features: pass one's scores serve.
+            kept: list[ChunkScores] | None = [] if options.reasons_mode == "none" else None
+            ranked = rank_batch(source, contract, serving, kept)
         if len(ranked) == 0:
             result.skipped = "no unscored leads in the batch (already scored, or none yet)"
             return result
         if client is not None:
             _score_and_write_on_dask(client, lake, contract, serving, options, source, ranked, result)
         else:
-            _score_and_write(lake, contract, serving, options, source, ranked, result)
+            _score_and_write(lake, contract, serving, options, source, ranked, result, kept)
     return result
 
 
@@ -129,24 +132,51 @@ def _write_rejected(lake: Lake, options: RunOptions, source: FileBatch,
     return rejected.num_rows, path
 
 
-def rank_batch(source: SilverBatch | FileBatch, contract: Contract, serving: ServingSet) -> np.ndarray:
-    """First pass: every served score of the batch, sorted (what deciles are cut from)."""
-    parts = [
-        score_chunk(chunk, contract.entity_id, contract.event_time, serving).served
-        for chunk in source.chunks()
-    ]
+def rank_batch(source: SilverBatch | FileBatch, contract: Contract, serving: ServingSet,
+               kept: list[ChunkScores] | None = None) -> np.ndarray:
+    """First pass: every served score of the batch, sorted (what deciles are cut from).
+
+    Args:
+        kept: when given, each chunk's scores are appended to it without the encoded
+            features (about 20 bytes per lead), for a second pass that needs no reasons.
+    """
+    parts = []
+    for chunk in source.chunks():
+        scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
+        parts.append(scored.served)
+        if kept is not None:
+            kept.append(replace(scored, encoded={}, ids=_ends(scored.ids), event_times=None))
     return np.sort(np.concatenate(parts)) if parts else np.empty(0)
 
 
+def _ends(ids: pa.Array) -> pa.Array:
+    """First and last id of a chunk: enough to check that a re-read chunk is the same."""
+    return pa.concat_arrays([ids.slice(0, 1), ids.slice(len(ids) - 1)]) if len(ids) else ids
+
+
+def _rescored(chunk: pa.Table, contract: Contract, serving: ServingSet,
+              kept: ChunkScores | None) -> ChunkScores:
+    """The chunk's scores: pass one's when kept for this very chunk, else computed again."""
+    ids = chunk.column(contract.entity_id).combine_chunks()
+    if kept is None or len(kept.served) != len(ids) or not _ends(ids).equals(kept.ids):
+        return score_chunk(chunk, contract.entity_id, contract.event_time, serving)
+    return replace(kept, ids=ids, event_times=chunk.column(contract.event_time).combine_chunks())
+
+
 def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, options: RunOptions,
-                     source: SilverBatch | FileBatch, ranked: np.ndarray, result: ScoreResult) -> None:
+                     source: SilverBatch | FileBatch, ranked: np.ndarray, result: ScoreResult,
+                     kept: list[ChunkScores] | None = None) -> None:
     fmt = options.output_format
     default = lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}")
     target = resolve_target(options.out, default, source.batch_id, fmt)
     context = plog.LogContext(source.batch_id, options.scored_at, serving.champion.name)
     with ScoresWriter(target, fmt, output_schema(contract), options.endpoint_url) as writer:
-        for chunk in source.chunks():
-            scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
+        for index, chunk in enumerate(source.chunks()):
+            if kept is not None:
+                scored = _rescored(chunk, contract, serving,
+                                   kept[index] if index < len(kept) else None)
+            else:
+                scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
             decile = deciles(scored.served, ranked)
             reasons = explain_chunk(scored, decile, serving, options.reasons_mode)
             writer.write(output_rows(contract, scored, decile, tiers(decile), reasons, serving, options.scored_at))

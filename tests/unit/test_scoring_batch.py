@@ -239,3 +239,24 @@ def test_fast_reason_modes(tmp_path, crm, mode) -> None:
     top = exact["decile"] <= 3
     if mode == "tiered":  # the leads sales will call get exact reasons
         assert (fast.loc[top, "reason_1"] == exact.loc[top, "reason_1"]).all()
+
+
+@pytest.mark.parametrize("stage,fraction", [(None, 0.0), ("canary", 0.3)])
+def test_no_reasons_mode_gives_the_same_rows_and_log_without_reasons(tmp_path, crm, stage,
+                                                                     fraction) -> None:
+    outs, logs = {}, {}
+    for mode in ("exact", "none"):
+        lake = LocalLake(tmp_path / mode)
+        write_silver(lake, [crm[1]])
+        # Small chunks: the rows must come back right across chunk boundaries.
+        result = _run(lake, _serving(crm, stage, fraction), chunk_rows=400, mode=mode)
+        assert result.reasons_mode == mode
+        outs[mode] = pd.read_parquet(result.output)
+        logs[mode] = lake.read_table(tables.PREDICTION_LOG).sort_values(
+            [plog.ENTITY_ID, plog.MODEL_VERSION]).reset_index(drop=True)
+    reasons = ["reason_1", "reason_2", "reason_3"]
+    assert outs["none"][reasons].isna().all().all()
+    pd.testing.assert_frame_equal(outs["none"].drop(columns=reasons),
+                                  outs["exact"].drop(columns=reasons))
+    pd.testing.assert_frame_equal(logs["none"].drop(columns=plog.BATCH_ID),
+                                  logs["exact"].drop(columns=plog.BATCH_ID))
