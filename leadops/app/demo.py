@@ -31,7 +31,7 @@ from leadops.settings import Settings, settings_scope
 class DemoPlan:
     """The timeline's shape; ``fast`` is the one the test suite runs."""
 
-    weeks: int = 17
+    weeks: int = 26
     drift_week: int = 9
     first_train_week: int = 8
     leads_per_week: int = 3000

@@ -103,9 +103,9 @@ def decide(new: dict[str, float], champion: dict[str, float] | None,
         intervals: paired bootstrap intervals of new - champion (AUC, precision, Brier).
         min_relative_gain: required relative ROC-AUC gain, e.g. 0.02 for +2%.
         champion_version: named in the reason.
-        baseline: the logistic baseline's metrics on the same rows; a challenger that does
-            not beat it is archived; a first model that does not is champion with a warning
-            in its reason (nothing else could serve).
+        baseline: the logistic baseline's metrics on the same rows, always named in the
+            reason; a model that does not beat it carries a WARNING in its reason (the CLI
+            line and the train report show it), and is not blocked by it alone.
         brier_margin: relative: the new Brier score may exceed the champion's by this share.
     """
     versus = (f"; logistic baseline ROC-AUC {baseline['roc_auc']:.4f}" if baseline else "")
@@ -122,9 +122,11 @@ def decide(new: dict[str, float], champion: dict[str, float] | None,
     gain = (new["roc_auc"] - champion["roc_auc"]) / champion["roc_auc"]
     ci = intervals or PairedIntervals()
     failures = champion_failures(new, champion, ci, min_relative_gain, brier_margin, who)
-    failures += [below_baseline] if below_baseline else []
     if failures:
         return GateResult(Decision.REJECTED, "; ".join(failures), gain)
+    # The baseline is reported, never silently: a challenger that beats the champion but not
+    # the logistic baseline still enters shadow (the paired rollout tests decide), warned.
+    versus += f"; WARNING: it {below_baseline}" if below_baseline else ""
     return GateResult(Decision.CHALLENGER,
                       f"beats {who}: ROC-AUC {new['roc_auc']:.4f} vs {champion['roc_auc']:.4f} "
                       f"({gain:+.1%}, CI {_fmt(ci.auc)}), precision at capacity "
