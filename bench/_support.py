@@ -49,8 +49,9 @@ def as_of_after(frame: pd.DataFrame, days: float = 60) -> datetime:
     return (newest + pd.Timedelta(days=days)).to_pydatetime().astimezone(UTC)
 
 
-def register_champion(settings: Settings, frame: pd.DataFrame, as_of: datetime,
-                      gold_version: int | None) -> str:
+def register_champion(
+    settings: Settings, frame: pd.DataFrame, as_of: datetime, gold_version: int | None
+) -> str:
     """A small XGBoost model on the matured rows, logged and registered as the train stage
     does (with its lineage tags) and made champion; returns the version."""
     import xgboost as xgb
@@ -63,16 +64,24 @@ def register_champion(settings: Settings, frame: pd.DataFrame, as_of: datetime,
     train = label_matured(frame, CONTRACT, as_of)
     encoder = FeatureEncoder.fit(train, CONTRACT, cap=5)
     params: dict[str, Any] = {"objective": "binary:logistic", "max_depth": 3, "nthread": 2}
-    booster = xgb.train(params, xgb.DMatrix(encoder.transform(train), label=train[LABEL],
-                                            feature_names=encoder.feature_names), 10)
+    booster = xgb.train(
+        params,
+        xgb.DMatrix(
+            encoder.transform(train), label=train[LABEL], feature_names=encoder.feature_names
+        ),
+        10,
+    )
     tags = {"leadops.gold_version": str(gold_version), "leadops.as_of": as_of.isoformat()}
     run_id = tracking.start_run(settings, "manual", tags)
-    info = tracking.log_model(settings, run_id, booster, encoder, CONTRACT,
-                              train[CONTRACT.lead_columns].head(3))
+    info = tracking.log_model(
+        settings, run_id, booster, encoder, CONTRACT, train[CONTRACT.lead_columns].head(3)
+    )
     client = registry.registry_client(settings)
-    version = registry.register_version(client, settings.model_name, info.model_uri, run_id,
-                                        model_id=info.model_id)
-    registry.set_stage(client, settings.model_name, version.version, "production", 1.0,
-                       "bench: first model")
+    version = registry.register_version(
+        client, settings.model_name, info.model_uri, run_id, model_id=info.model_id
+    )
+    registry.set_stage(
+        client, settings.model_name, version.version, "production", 1.0, "bench: first model"
+    )
     registry.move_alias(client, settings.model_name, "champion", version.version)
     return str(version.version)

@@ -53,16 +53,20 @@ def register_champion(settings: Settings, leads, won: set[str]) -> tuple:
 
     frame = parse_frame(leads.astype(str), CONTRACT.roles("leads"))[CONTRACT.lead_columns]
     encoder = FeatureEncoder.fit(frame, CONTRACT, cap=20)
-    matrix = xgb.DMatrix(encoder.transform(frame), frame[CONTRACT.entity_id].isin(won).to_numpy(),
-                         feature_names=encoder.feature_names)
+    matrix = xgb.DMatrix(
+        encoder.transform(frame),
+        frame[CONTRACT.entity_id].isin(won).to_numpy(),
+        feature_names=encoder.feature_names,
+    )
     params = {"max_depth": 6, "eta": 0.1, "objective": "binary:logistic", "nthread": 2, "seed": 0}
     booster = xgb.train(params, matrix, 200)
     run_id = tracking.start_run(settings, "bench", {})
     cuts = score_cutpoints(booster.inplace_predict(encoder.transform(frame)))
     info = tracking.log_model(settings, run_id, booster, encoder, CONTRACT, frame.head(3), cuts)
     client = registry.registry_client(settings)
-    version = registry.register_version(client, settings.model_name, info.model_uri, run_id,
-                                        model_id=info.model_id).version
+    version = registry.register_version(
+        client, settings.model_name, info.model_uri, run_id, model_id=info.model_id
+    ).version
     registry.move_alias(client, settings.model_name, registry.CHAMPION, version)
     return booster, encoder, frame
 
@@ -89,13 +93,23 @@ def bare_model(booster, encoder, frame, requests: int) -> dict:
     booster.set_param({"nthread": 1})  # as the service does (one core per worker)
     encoded = encoder.transform(frame)
     n = len(encoded)
-    one = timed(lambda i: booster.inplace_predict(encoded[i % n:i % n + 1]), requests, 30)
-    contribs = timed(lambda i: booster.predict(xgb.DMatrix(encoded[i % n:i % n + 1],
-                                                           feature_names=encoder.feature_names),
-                                               pred_contribs=True), requests, 30)
-    hundred = timed(lambda i: booster.inplace_predict(encoded[(i * 100) % (n - 100):][:100]), requests, 30)
-    return {"predict_one_ms": percentiles(one), "pred_contribs_one_ms": percentiles(contribs),
-            "leads_per_s_100": round(100 * len(hundred) / sum(hundred))}
+    one = timed(lambda i: booster.inplace_predict(encoded[i % n : i % n + 1]), requests, 30)
+    contribs = timed(
+        lambda i: booster.predict(
+            xgb.DMatrix(encoded[i % n : i % n + 1], feature_names=encoder.feature_names),
+            pred_contribs=True,
+        ),
+        requests,
+        30,
+    )
+    hundred = timed(
+        lambda i: booster.inplace_predict(encoded[(i * 100) % (n - 100) :][:100]), requests, 30
+    )
+    return {
+        "predict_one_ms": percentiles(one),
+        "pred_contribs_one_ms": percentiles(contribs),
+        "leads_per_s_100": round(100 * len(hundred) / sum(hundred)),
+    }
 
 
 def service(url: str, records: list[dict], requests: int, max_seconds: float, clients: int) -> dict:
@@ -105,24 +119,45 @@ def service(url: str, records: list[dict], requests: int, max_seconds: float, cl
     with httpx.Client(base_url=url, timeout=30) as http:
         for i in range(20):  # warm-up: imports, first SHAP pass, connection
             http.post("/v1/leads/score", json=records[i])
-        exact = timed(lambda i: _ok(http.post("/v1/leads/score", json=records[i % n])), requests, max_seconds)
-        plain = timed(lambda i: _ok(http.post("/v1/leads/score", params={"reasons": "false"},
-                                              json=records[i % n])), requests, max_seconds)
+        exact = timed(
+            lambda i: _ok(http.post("/v1/leads/score", json=records[i % n])), requests, max_seconds
+        )
+        plain = timed(
+            lambda i: _ok(
+                http.post("/v1/leads/score", params={"reasons": "false"}, json=records[i % n])
+            ),
+            requests,
+            max_seconds,
+        )
     hundred: list[float] = []
 
     def client_loop(offset: int) -> None:
         with httpx.Client(base_url=url, timeout=30) as http:
-            hundred.extend(timed(lambda i: _ok(http.post(
-                "/v1/leads/score", params={"reasons": "false"},
-                json=records[((i + offset) * 100) % (n - 100):][:100])), requests // clients, max_seconds))
+            hundred.extend(
+                timed(
+                    lambda i: _ok(
+                        http.post(
+                            "/v1/leads/score",
+                            params={"reasons": "false"},
+                            json=records[((i + offset) * 100) % (n - 100) :][:100],
+                        )
+                    ),
+                    requests // clients,
+                    max_seconds,
+                )
+            )
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client_loop, args=(k * 7,)) for k in range(clients)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     wall = time.perf_counter() - started
-    return {"one_lead_exact_reasons_ms": percentiles(exact), "one_lead_no_reasons_ms": percentiles(plain),
-            "leads_per_s_100": round(100 * len(hundred) / wall), "requests": len(exact) + len(plain) + len(hundred)}
+    return {
+        "one_lead_exact_reasons_ms": percentiles(exact),
+        "one_lead_no_reasons_ms": percentiles(plain),
+        "leads_per_s_100": round(100 * len(hundred) / wall),
+        "requests": len(exact) + len(plain) + len(hundred),
+    }
 
 
 def _ok(response) -> None:
@@ -146,8 +181,21 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "LEADOPS_HOME": str(home), "LEADOPS_API_RATE_LIMIT_PER_MINUTE": "0"}
     log = (home / "api.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "leadops.app.cli", "api", "--port", str(port),
-                             "--workers", str(args.workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "leadops.app.cli",
+            "api",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc)
@@ -157,17 +205,35 @@ def main() -> None:
         proc.wait(timeout=60)
     bare = bare_model(booster, encoder, frame.head(2000), args.requests)
     ratios = {
-        "p50_exact_vs_bare_contribs": round(online["one_lead_exact_reasons_ms"]["p50"]
-                                            / bare["pred_contribs_one_ms"]["p50"], 1),
-        "p50_no_reasons_vs_bare_predict": round(online["one_lead_no_reasons_ms"]["p50"]
-                                                / bare["predict_one_ms"]["p50"], 1),
-        "leads_per_s_100_service_vs_bare": round(online["leads_per_s_100"] / bare["leads_per_s_100"], 4),
+        "p50_exact_vs_bare_contribs": round(
+            online["one_lead_exact_reasons_ms"]["p50"] / bare["pred_contribs_one_ms"]["p50"], 1
+        ),
+        "p50_no_reasons_vs_bare_predict": round(
+            online["one_lead_no_reasons_ms"]["p50"] / bare["predict_one_ms"]["p50"], 1
+        ),
+        "leads_per_s_100_service_vs_bare": round(
+            online["leads_per_s_100"] / bare["leads_per_s_100"], 4
+        ),
     }
-    targets = {"p99_exact_one_lead_le_25ms": online["one_lead_exact_reasons_ms"]["p99"] <= 25,
-               "leads_per_s_100_ge_2000": online["leads_per_s_100"] >= 2000}
-    print(json.dumps({"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "workers": args.workers,
-                      "clients": args.clients, "service": online, "bare_xgboost": bare, "ratios": ratios,
-                      "targets_met": targets}, indent=2))
+    targets = {
+        "p99_exact_one_lead_le_25ms": online["one_lead_exact_reasons_ms"]["p99"] <= 25,
+        "leads_per_s_100_ge_2000": online["leads_per_s_100"] >= 2000,
+    }
+    print(
+        json.dumps(
+            {
+                "cpus": os.cpu_count(),
+                "load_avg": os.getloadavg(),
+                "workers": args.workers,
+                "clients": args.clients,
+                "service": online,
+                "bare_xgboost": bare,
+                "ratios": ratios,
+                "targets_met": targets,
+            },
+            indent=2,
+        )
+    )
 
 
 def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:

@@ -82,15 +82,29 @@ def leadops(*args: str) -> list[str]:
 def lead_file(folder: Path, env: dict[str, str], seed: int) -> Path:
     """A fresh 300-row leads file (its own seed: new lead ids, so not skipped as seen)."""
     out = folder / f"batch-{seed}"
-    timed(leadops("generate", "--out", str(out), "--weeks", "1", "--leads-per-week", str(ROWS),
-                  "--seed", str(seed)), env)
+    timed(
+        leadops(
+            "generate",
+            "--out",
+            str(out),
+            "--weeks",
+            "1",
+            "--leads-per-week",
+            str(ROWS),
+            "--seed",
+            str(seed),
+        ),
+        env,
+    )
     return next((out / "leads").glob("*.csv"))
 
 
 def warm_home(home: Path, env: dict[str, str]) -> None:
     """Eight weeks of leads and outcomes ingested, a champion trained, the server running."""
     history = home / "history"
-    timed(leadops("generate", "--out", str(history), "--weeks", "8", "--leads-per-week", "400"), env)
+    timed(
+        leadops("generate", "--out", str(history), "--weeks", "8", "--leads-per-week", "400"), env
+    )
     timed(leadops("ingest", str(history / "leads")), env)
     timed(leadops("ingest", str(history / "outcomes"), "--kind", "outcomes"), env)
     timed(leadops("train", "--trials", "2"), env)
@@ -121,16 +135,29 @@ def main() -> None:
         try:
             warm_home(home, env)
             files = [lead_file(Path(tmp), env, seed) for seed in range(100, 102 + 2 * args.runs)]
-            cli_files, plain_files = files[: args.runs + 1], files[args.runs + 1:]
+            cli_files, plain_files = files[: args.runs + 1], files[args.runs + 1 :]
             ingest_s = median_of(lambda i: leadops("ingest", str(cli_files[i])), env, args.runs)
-            plain_ingest_s = median_of(lambda i: [sys.executable, "-c", PLAIN_INGEST,
-                                                  str(plain_files[i])], env, args.runs)
+            plain_ingest_s = median_of(
+                lambda i: [sys.executable, "-c", PLAIN_INGEST, str(plain_files[i])], env, args.runs
+            )
             print(f"leadops ingest of {ROWS} rows:  {verdict('ingest', ingest_s, plain_ingest_s)}")
             out = Path(tmp) / "scores"
-            score_s = median_of(lambda i: leadops("score", str(files[i]), "--out",
-                                                  str(out / f"cli-{i}.parquet")), env, args.runs)
-            plain_score_s = median_of(lambda i: [sys.executable, "-c", PLAIN_SCORE, str(files[i]),
-                                                 str(out / f"plain-{i}.parquet")], env, args.runs)
+            score_s = median_of(
+                lambda i: leadops("score", str(files[i]), "--out", str(out / f"cli-{i}.parquet")),
+                env,
+                args.runs,
+            )
+            plain_score_s = median_of(
+                lambda i: [
+                    sys.executable,
+                    "-c",
+                    PLAIN_SCORE,
+                    str(files[i]),
+                    str(out / f"plain-{i}.parquet"),
+                ],
+                env,
+                args.runs,
+            )
             print(f"leadops score of {ROWS} leads:  {verdict('score', score_s, plain_score_s)}")
             status_s = median_of(lambda _: leadops("status"), env, args.runs)
             print(f"leadops status:  {verdict('status', status_s)}")

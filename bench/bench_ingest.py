@@ -32,8 +32,12 @@ def write_leads(out: Path, rows: int, files: int) -> None:
         leads, _ = synthetic.generate_week(config, week)
         flags = leads.select_dtypes(bool).columns
         leads = leads.assign(**{c: leads[c].map({True: "true", False: "false"}) for c in flags})
-        leads.to_csv(out / f"leads_week_{week:02d}.csv", index=False,
-                     date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+        leads.to_csv(
+            out / f"leads_week_{week:02d}.csv",
+            index=False,
+            date_format="%Y-%m-%dT%H:%M:%S",
+            lineterminator="\n",
+        )
 
 
 def arrow_read_seconds(paths: list[Path]) -> float:
@@ -63,13 +67,16 @@ def main() -> None:
         landing.mkdir()
         started = time.perf_counter()
         child = multiprocessing.get_context("spawn").Process(
-            target=write_leads, args=(landing, args.rows, args.files))
+            target=write_leads, args=(landing, args.rows, args.files)
+        )
         child.start()
         child.join()
         paths = sorted(landing.glob("*.csv"))
         size_mb = sum(p.stat().st_size for p in paths) / 1e6
-        print(f"generated {args.rows:,} leads in {len(paths)} CSV files ({size_mb:.0f} MB) "
-              f"in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.rows:,} leads in {len(paths)} CSV files ({size_mb:.0f} MB) "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
 
         started = time.perf_counter()
         _gx()  # a one-off per process; reported apart from the per-row cost
@@ -79,28 +86,47 @@ def main() -> None:
         settings = Settings(home=Path(tmp) / "home")
         lake, contract = open_lake(settings), load_contract(settings.contract_path)
         started = time.perf_counter()
-        result = ingest_files(settings, lake, contract, paths, kind="leads",
-                              as_of=datetime(2027, 1, 1, tzinfo=UTC), chunk_rows=args.chunk_rows)
+        result = ingest_files(
+            settings,
+            lake,
+            contract,
+            paths,
+            kind="leads",
+            as_of=datetime(2027, 1, 1, tzinfo=UTC),
+            chunk_rows=args.chunk_rows,
+        )
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print_figures(result, seconds, baseline, gx_import, peak_mb, args)
 
 
-def print_figures(result, seconds: float, baseline: float, gx_import: float, peak_mb: float,
-                  args: argparse.Namespace) -> None:
+def print_figures(
+    result,
+    seconds: float,
+    baseline: float,
+    gx_import: float,
+    peak_mb: float,
+    args: argparse.Namespace,
+) -> None:
     totals = result.to_dict()
-    print(f"ingested: {totals['rows_in']:,} rows in -> {totals['silver']:,} silver, "
-          f"{totals['quarantined']:,} quarantined, {totals['duplicates']:,} duplicates")
+    print(
+        f"ingested: {totals['rows_in']:,} rows in -> {totals['silver']:,} silver, "
+        f"{totals['quarantined']:,} quarantined, {totals['duplicates']:,} duplicates"
+    )
     print(f"ingest wall time      {seconds:8.1f} s   ({totals['rows_in'] / seconds:,.0f} rows/s)")
-    print(f"baseline arrow read   {baseline:8.1f} s   ({args.rows / baseline:,.0f} rows/s); "
-          f"ingest = {seconds / baseline:.1f}x a bare CSV read")
+    print(
+        f"baseline arrow read   {baseline:8.1f} s   ({args.rows / baseline:,.0f} rows/s); "
+        f"ingest = {seconds / baseline:.1f}x a bare CSV read"
+    )
     for step in ("validate", "parse", "write", "read", "gold"):
         spent = result.seconds.get(step, 0.0)
         print(f"  {step:<10} {spent:8.1f} s   {spent / seconds:6.1%} of ingest")
     other = seconds - sum(result.seconds.values())
-    print(f"  {'other':<10} {other:8.1f} s   {other / seconds:6.1%} of ingest "
-          "(dedup lookups, manifest)")
+    print(
+        f"  {'other':<10} {other:8.1f} s   {other / seconds:6.1%} of ingest "
+        "(dedup lookups, manifest)"
+    )
     print(f"GX import (once per process, not in the above): {gx_import:.1f} s")
     print(f"peak RSS of the ingest process: {peak_mb:,.0f} MB (chunks of {args.chunk_rows:,} rows)")
 

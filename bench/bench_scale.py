@@ -51,8 +51,9 @@ def worker_peaks(client) -> list[float]:
     return sorted(round(v, 1) for v in client.run(_peak_rss_mb).values())
 
 
-def bench_scoring(base_lake: Path, model_dir: Path, workers: int, chunk_rows: int, reasons: str,
-                  scratch: Path) -> dict:
+def bench_scoring(
+    base_lake: Path, model_dir: Path, workers: int, chunk_rows: int, reasons: str, scratch: Path
+) -> dict:
     from tasks.scoring.batch import RunOptions, run_score
 
     lake_dir = scratch / f"lake-{workers}"
@@ -60,18 +61,30 @@ def bench_scoring(base_lake: Path, model_dir: Path, workers: int, chunk_rows: in
     serving = load_serving(model_dir)
     with dask_client(None, workers) as client:
         start = time.perf_counter()
-        result = run_score(LocalLake(lake_dir), CONTRACT, serving, RunOptions(scored_at=AS_OF, reasons_mode=reasons),
-                           chunk_rows, client=client)
+        result = run_score(
+            LocalLake(lake_dir),
+            CONTRACT,
+            serving,
+            RunOptions(scored_at=AS_OF, reasons_mode=reasons),
+            chunk_rows,
+            client=client,
+        )
         wall = time.perf_counter() - start
         peaks = worker_peaks(client)
     shutil.rmtree(lake_dir, ignore_errors=True)
-    return {"what": "score", "workers": workers, "rows": result.rows, "wall_s": round(wall, 1),
-            "rows_per_s": round(result.rows / wall), "worker_peak_rss_mb": peaks}
+    return {
+        "what": "score",
+        "workers": workers,
+        "rows": result.rows,
+        "wall_s": round(wall, 1),
+        "rows_per_s": round(result.rows / wall),
+        "worker_peak_rss_mb": peaks,
+    }
 
 
 def search_data(rows: int):
-    from tasks.training.dataset import time_series_folds
     from tasks.features.encoder import FeatureEncoder
+    from tasks.training.dataset import time_series_folds
 
     table, won = typed_leads(rows, seed=3)
     frame = table.to_pandas().sort_values(CONTRACT.event_time, kind="stable")
@@ -83,17 +96,31 @@ def search_data(rows: int):
 def bench_search(data, workers: int, trials: int, scratch: Path) -> dict:
     from tasks.training.search import SearchConfig, run_search
 
-    config = SearchConfig(study_name=f"scale-{workers}", storage_uri=f"journal:{scratch / f'journal-{workers}.log'}",
-                          seed=42, trials=trials, workers=workers, runner="dask", max_rounds=200)
+    config = SearchConfig(
+        study_name=f"scale-{workers}",
+        storage_uri=f"journal:{scratch / f'journal-{workers}.log'}",
+        seed=42,
+        trials=trials,
+        workers=workers,
+        runner="dask",
+        max_rounds=200,
+    )
     # The cluster is started here (not inside run_search) so its workers' memory can be read after.
     with dask_client(None, workers) as client:
         start = time.perf_counter()
         result = run_search(*data, _on(config, client))
         wall = time.perf_counter() - start
         peaks = worker_peaks(client)
-    return {"what": "search", "workers": workers, "trials": len(result.trials), "counts": result.counts,
-            "best_auc": round(result.best_value, 4), "wall_s": round(wall, 1),
-            "trials_per_min": round(60 * len(result.trials) / wall, 1), "worker_peak_rss_mb": peaks}
+    return {
+        "what": "search",
+        "workers": workers,
+        "trials": len(result.trials),
+        "counts": result.counts,
+        "best_auc": round(result.best_value, 4),
+        "wall_s": round(wall, 1),
+        "trials_per_min": round(60 * len(result.trials) / wall, 1),
+        "worker_peak_rss_mb": peaks,
+    }
 
 
 def _on(config, client):
@@ -124,9 +151,14 @@ def main() -> None:
             base = scratch / "base-lake"
             start = time.perf_counter()
             write_silver(base, min(args.rows, BASE_ROWS), max(1, args.rows // BASE_ROWS))
-            print(f"# silver: {args.rows} leads written in {time.perf_counter() - start:.0f} s", flush=True)
+            print(
+                f"# silver: {args.rows} leads written in {time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
             for n in counts:
-                results.append(bench_scoring(base, model_dir, n, args.chunk_rows, args.reasons, scratch))
+                results.append(
+                    bench_scoring(base, model_dir, n, args.chunk_rows, args.reasons, scratch)
+                )
                 print(json.dumps(results[-1]), flush=True)
         if not args.skip_search:
             data = search_data(args.search_rows)

@@ -33,10 +33,10 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 
 from leadops import tables  # noqa: E402
+from leadops.app.synthetic import GeneratorConfig, generate_week  # noqa: E402
 from leadops.contract import load_contract  # noqa: E402
 from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
 from leadops.storage import LocalLake  # noqa: E402
-from leadops.app.synthetic import GeneratorConfig, generate_week  # noqa: E402
 
 AS_OF = datetime(2027, 1, 1, tzinfo=UTC)
 CONTRACT = load_contract(BUNDLED_CONTRACT)
@@ -64,8 +64,11 @@ def train_model(folder: Path) -> tuple[Path, Path]:
     encoder = FeatureEncoder.fit(frame, CONTRACT, cap=20)
     labels = frame[CONTRACT.entity_id].isin(won).to_numpy()
     params = {"max_depth": 6, "eta": 0.05, "objective": "binary:logistic", "nthread": 2, "seed": 0}
-    booster = xgb.train(params, xgb.DMatrix(encoder.transform(frame), labels,
-                                            feature_names=encoder.feature_names), 200)
+    booster = xgb.train(
+        params,
+        xgb.DMatrix(encoder.transform(frame), labels, feature_names=encoder.feature_names),
+        200,
+    )
     booster.save_model(folder / "model.ubj")
     (folder / "encoder.json").write_text(encoder.to_json())
     return folder / "model.ubj", folder / "encoder.json"
@@ -74,8 +77,8 @@ def train_model(folder: Path) -> tuple[Path, Path]:
 def load_serving(folder: Path):
     import xgboost as xgb
 
-    from tasks.scoring.scorer import ServingModel, ServingSet
     from tasks.features.encoder import FeatureEncoder
+    from tasks.scoring.scorer import ServingModel, ServingSet
 
     booster = xgb.Booster(model_file=str(folder / "model.ubj"))
     encoder = FeatureEncoder.from_json((folder / "encoder.json").read_text())
@@ -92,7 +95,9 @@ def write_silver(lake_dir: Path, rows: int, copies: int = 1) -> None:
         lake.append_table(tables.silver("leads"), table.set_column(0, CONTRACT.entity_id, renamed))
 
 
-def run_score(lake_dir: Path, model_dir: Path, mode: str, chunk_rows: int = 100_000) -> tuple[float, str]:
+def run_score(
+    lake_dir: Path, model_dir: Path, mode: str, chunk_rows: int = 100_000
+) -> tuple[float, str]:
     from tasks.scoring.batch import RunOptions
     from tasks.scoring.batch import run_score as run
 
@@ -105,30 +110,39 @@ def run_score(lake_dir: Path, model_dir: Path, mode: str, chunk_rows: int = 100_
 
 def top3_match(model_dir: Path, lake_dir: Path, sample: int) -> dict[str, float]:
     """Share of leads whose approx (and tiered) top-3 features equal the exact top-3."""
-    from tasks.scoring.explain import EXACT_DECILES
     from tasks.features.reasons import unit_matrix
+    from tasks.scoring.explain import EXACT_DECILES
 
     model = load_serving(model_dir).champion
     frame = LocalLake(lake_dir).read_table(tables.silver("leads")).head(sample)
     encoded = model.encode(frame)
     units = unit_matrix(model.reason_units, encoded.shape[1])
-    top = [np.argsort(-np.abs(model.contributions(encoded, approx)[:, :-1] @ units), axis=1)[:, :3]
-           for approx in (False, True)]
+    top = [
+        np.argsort(-np.abs(model.contributions(encoded, approx)[:, :-1] @ units), axis=1)[:, :3]
+        for approx in (False, True)
+    ]
     same = (np.sort(top[0], axis=1) == np.sort(top[1], axis=1)).all(axis=1)
     scores = model.predict(encoded)
-    decile = 1 + (10 * (len(scores) - np.searchsorted(np.sort(scores), scores, side="right"))) // len(scores)
+    decile = 1 + (
+        10 * (len(scores) - np.searchsorted(np.sort(scores), scores, side="right"))
+    ) // len(scores)
     tiered = np.where(decile <= EXACT_DECILES, True, same)
-    return {"approx": float(same.mean()), "tiered": float(tiered.mean()),
-            "approx_ordered": float((top[0] == top[1]).all(axis=1).mean())}
+    return {
+        "approx": float(same.mean()),
+        "tiered": float(tiered.mean()),
+        "approx_ordered": float((top[0] == top[1]).all(axis=1).mean()),
+    }
 
 
 def raw_throughput(model_dir: Path, lake_dir: Path) -> dict[str, float]:
     model = load_serving(model_dir).champion
     encoded = model.encode(LocalLake(lake_dir).read_table(tables.silver("leads")))
     rates = {}
-    for name, call in (("inplace_predict", lambda: model.predict(encoded)),
-                       ("pred_contribs_exact", lambda: model.contributions(encoded)),
-                       ("pred_contribs_approx", lambda: model.contributions(encoded, approx=True))):
+    for name, call in (
+        ("inplace_predict", lambda: model.predict(encoded)),
+        ("pred_contribs_exact", lambda: model.contributions(encoded)),
+        ("pred_contribs_approx", lambda: model.contributions(encoded, approx=True)),
+    ):
         start = time.perf_counter()
         call()
         rates[name] = len(encoded) / (time.perf_counter() - start)
@@ -149,11 +163,21 @@ def measure_memory(work: Path, model_dir: Path, rows: int) -> None:
     for copies in (1, 10):
         lake_dir = work / f"mem-lake-{copies}"
         write_silver(lake_dir, rows, copies)
-        out = subprocess.run([sys.executable, __file__, "--memory-child", str(lake_dir), str(model_dir)],
-                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [sys.executable, __file__, "--memory-child", str(lake_dir), str(model_dir)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         peaks[copies] = json.loads(out)
-        print(f"memory: {rows * copies:>9,} leads  peak RSS {peaks[copies]['peak_rss_mib']:7.0f} MiB"
-              f"  ({peaks[copies]['seconds']:.0f} s, approx reasons)")
+        print(
+            f"memory: {rows * copies:>9,} leads  peak RSS {peaks[copies]['peak_rss_mib']:7.0f} MiB"
+            f"  ({peaks[copies]['seconds']:.0f} s, approx reasons)"
+        )
     ratio = peaks[10]["peak_rss_mib"] / peaks[1]["peak_rss_mib"]
     print(f"memory: peak RSS ratio 10x leads / 1x = {ratio:.2f} (target <= 1.5)")
 
@@ -163,8 +187,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--memory-rows", type=int, default=200_000)
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--modes", default="exact,approx,tiered,none",
-                        help="reasons modes to time end to end (comma-separated)")
+    parser.add_argument(
+        "--modes",
+        default="exact,approx,tiered,none",
+        help="reasons modes to time end to end (comma-separated)",
+    )
     parser.add_argument("--memory-child", nargs=2, metavar=("LAKE", "MODEL"))
     args = parser.parse_args()
     if args.memory_child:
@@ -176,22 +203,32 @@ def main() -> None:
         train_model(model_dir)
         write_silver(work / "lake", args.rows)
         write_silver(work / "warm-up", 1000)
-        run_score(work / "warm-up", model_dir, "approx")  # first-use imports stay out of the timings
+        run_score(
+            work / "warm-up", model_dir, "approx"
+        )  # first-use imports stay out of the timings
         raw = raw_throughput(model_dir, work / "lake")
-        print(f"leads: {args.rows:,} (depth 6, 200 trees); raw XGBoost rows/s: "
-              + ", ".join(f"{k} {v:,.0f}" for k, v in raw.items()))
+        print(
+            f"leads: {args.rows:,} (depth 6, 200 trees); raw XGBoost rows/s: "
+            + ", ".join(f"{k} {v:,.0f}" for k, v in raw.items())
+        )
         for mode in args.modes.split(","):
             lake_dir = work / f"lake-{mode}"
             write_silver(lake_dir, args.rows)
             seconds, _ = run_score(lake_dir, model_dir, mode)
             rate = args.rows / seconds
-            target = {"exact": " (target >= 0.80x raw exact pred_contribs)",
-                      "none": " (target >= 0.25x raw inplace_predict)"}.get(mode, "")
-            print(f"end to end [{mode:6}] {rate:10,.0f} rows/s  = {rate / raw['pred_contribs_exact']:.2f}x raw "
-                  f"exact pred_contribs, {rate / raw['inplace_predict']:.4f}x raw inplace_predict{target}")
+            target = {
+                "exact": " (target >= 0.80x raw exact pred_contribs)",
+                "none": " (target >= 0.25x raw inplace_predict)",
+            }.get(mode, "")
+            print(
+                f"end to end [{mode:6}] {rate:10,.0f} rows/s  = {rate / raw['pred_contribs_exact']:.2f}x raw "
+                f"exact pred_contribs, {rate / raw['inplace_predict']:.4f}x raw inplace_predict{target}"
+            )
         match = top3_match(model_dir, work / "lake", min(args.rows, 20_000))
-        print(f"top-3 reasons equal to exact (same 3 features): approx {match['approx']:.1%} "
-              f"(same order {match['approx_ordered']:.1%}), tiered {match['tiered']:.1%}")
+        print(
+            f"top-3 reasons equal to exact (same 3 features): approx {match['approx']:.1%} "
+            f"(same order {match['approx_ordered']:.1%}), tiered {match['tiered']:.1%}"
+        )
         if not args.skip_memory:
             measure_memory(work, model_dir, args.memory_rows)
 

@@ -30,21 +30,23 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=50_000)
-    parser.add_argument("--budget", type=float, default=60.0, help="seconds per search; 0 skips the two searches")
+    parser.add_argument(
+        "--budget", type=float, default=60.0, help="seconds per search; 0 skips the two searches"
+    )
     parser.add_argument("--trials", type=int, default=20, help="trials of the full train run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["LEADOPS_HOME"] = folder
+        from bench._support import as_of_after, write_gold
         from leadops.app.cli import prepare_runtime
         from leadops.contract import load_contract
+        from leadops.maturity import LABEL
         from leadops.settings import get_settings
         from leadops.storage import open_lake
-        from leadops.maturity import LABEL
-        from tasks.training.dataset import build_training_set, time_series_folds
         from tasks.features.encoder import FeatureEncoder
+        from tasks.training.dataset import build_training_set, time_series_folds
         from tasks.training.search import SearchConfig, booster_params, run_search
-        from bench._support import as_of_after, write_gold
 
         get_settings.cache_clear()
         prepare_runtime()
@@ -53,39 +55,60 @@ def main() -> None:
         weeks = 25
         frame = write_gold(open_lake(settings), weeks=weeks, leads_per_week=args.leads // weeks)
         as_of = as_of_after(frame)
-        training = build_training_set(open_lake(settings), contract, as_of, settings.test_window_days)
+        training = build_training_set(
+            open_lake(settings), contract, as_of, settings.test_window_days
+        )
         encoder = FeatureEncoder.fit(training.dev, contract, settings.technographics_cap)
         features, labels = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
         folds = time_series_folds(labels, settings.cv_folds)
-        print(f"{len(frame):,} leads: {len(training.dev):,} dev rows x {features.shape[1]} encoded features, "
-              f"{len(training.test):,} test rows, {settings.cv_folds} CV folds")
+        print(
+            f"{len(frame):,} leads: {len(training.dev):,} dev rows x {features.shape[1]} encoded features, "
+            f"{len(training.test):,} test rows, {settings.cv_folds} CV folds"
+        )
 
         base = SearchConfig(study_name="x", storage_uri="", seed=settings.seed)
-        params = booster_params({"max_depth": 6, "learning_rate": 0.05}, settings.seed, base.nthread)
+        params = booster_params(
+            {"max_depth": 6, "learning_rate": 0.05}, settings.seed, base.nthread
+        )
         started = time.perf_counter()
         aucs = []
         for train_idx, valid_idx in folds:
-            booster = xgb.train(params, xgb.DMatrix(features[train_idx], label=labels[train_idx]),
-                                num_boost_round=base.max_rounds)
-            aucs.append(roc_auc_score(labels[valid_idx], booster.inplace_predict(features[valid_idx])))
+            booster = xgb.train(
+                params,
+                xgb.DMatrix(features[train_idx], label=labels[train_idx]),
+                num_boost_round=base.max_rounds,
+            )
+            aucs.append(
+                roc_auc_score(labels[valid_idx], booster.inplace_predict(features[valid_idx]))
+            )
         baseline_seconds = time.perf_counter() - started
-        print(f"baseline: one unpruned trial ({base.max_rounds} rounds x {len(folds)} folds) "
-              f"{baseline_seconds:.1f} s, CV AUC {np.mean(aucs):.4f}")
+        print(
+            f"baseline: one unpruned trial ({base.max_rounds} rounds x {len(folds)} folds) "
+            f"{baseline_seconds:.1f} s, CV AUC {np.mean(aucs):.4f}"
+        )
 
-        print(f"\nsearch, {args.budget:.0f} s budget each | best CV AUC | complete | pruned | "
-              "trials per baseline-trial time")
-        for pruning in ((True, False) if args.budget > 0 else ()):
-            config = SearchConfig(study_name=f"bench-{'pruned' if pruning else 'unpruned'}",
-                                  storage_uri=f"journal:{folder}/bench-journal-{pruning}.log",
-                                  seed=settings.seed, trials=None, timeout_seconds=args.budget,
-                                  pruning=pruning)
+        print(
+            f"\nsearch, {args.budget:.0f} s budget each | best CV AUC | complete | pruned | "
+            "trials per baseline-trial time"
+        )
+        for pruning in (True, False) if args.budget > 0 else ():
+            config = SearchConfig(
+                study_name=f"bench-{'pruned' if pruning else 'unpruned'}",
+                storage_uri=f"journal:{folder}/bench-journal-{pruning}.log",
+                seed=settings.seed,
+                trials=None,
+                timeout_seconds=args.budget,
+                pruning=pruning,
+            )
             started = time.perf_counter()
             result = run_search(features, labels, folds, config)
             seconds = time.perf_counter() - started
             total = len(result.trials)
-            print(f"{'Hyperband pruning' if pruning else 'no pruning':>28} | {result.best_value:11.4f} | "
-                  f"{result.counts['COMPLETE']:8d} | {result.counts['PRUNED']:6d} | "
-                  f"{total / (seconds / baseline_seconds):.2f} ({total} trials in {seconds:.0f} s)")
+            print(
+                f"{'Hyperband pruning' if pruning else 'no pruning':>28} | {result.best_value:11.4f} | "
+                f"{result.counts['COMPLETE']:8d} | {result.counts['PRUNED']:6d} | "
+                f"{total / (seconds / baseline_seconds):.2f} ({total} trials in {seconds:.0f} s)"
+            )
 
         from flows.train import train
 
@@ -94,10 +117,12 @@ def main() -> None:
         started = time.perf_counter()
         result = train(as_of=as_of)
         seconds = time.perf_counter() - started
-        print(f"\nfull train flow on {len(frame):,} leads, {args.trials} trials: {seconds:.0f} s "
-              f"= {seconds / baseline_seconds:.1f}x one baseline trial "
-              f"(test ROC-AUC {result['metrics']['roc_auc']:.4f}, v{result['model_version']} {result['decision']}; "
-              f"trials {result['trials']['completed']} complete, {result['trials']['pruned']} pruned)")
+        print(
+            f"\nfull train flow on {len(frame):,} leads, {args.trials} trials: {seconds:.0f} s "
+            f"= {seconds / baseline_seconds:.1f}x one baseline trial "
+            f"(test ROC-AUC {result['metrics']['roc_auc']:.4f}, v{result['model_version']} {result['decision']}; "
+            f"trials {result['trials']['completed']} complete, {result['trials']['pruned']} pruned)"
+        )
 
 
 if __name__ == "__main__":

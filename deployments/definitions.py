@@ -103,8 +103,10 @@ def retrain_trigger(model_name: str) -> Any:
 
 def resolved_parameters(spec: DeploymentSpec, landing: str) -> dict[str, Any]:
     """The spec's parameters with ``{landing}`` replaced by the configured landing root."""
-    return {key: value.replace("{landing}", landing) if isinstance(value, str) else value
-            for key, value in spec.parameters.items()}
+    return {
+        key: value.replace("{landing}", landing) if isinstance(value, str) else value
+        for key, value in spec.parameters.items()
+    }
 
 
 def runner_deployments(model_name: str, landing: str, work_pool: str | None = None) -> list[Any]:

@@ -18,7 +18,9 @@ import argparse
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work-pool", required=True, help="An existing Prefect work pool.")
-    parser.add_argument("--image", default=None, help="Container image holding this project (docker/k8s pools).")
+    parser.add_argument(
+        "--image", default=None, help="Container image holding this project (docker/k8s pools)."
+    )
     args = parser.parse_args(argv)
 
     from prefect import deploy
@@ -27,14 +29,26 @@ def main(argv: list[str] | None = None) -> None:
     from leadops.settings import get_settings
 
     settings = get_settings()
-    deployments = runner_deployments(settings.model_name, settings.landing_uri, work_pool=args.work_pool)
-    ids = deploy(*deployments, work_pool_name=args.work_pool, image=args.image, build=False, push=False,
-                 print_next_steps_message=False)
+    deployments = runner_deployments(
+        settings.model_name, settings.landing_uri, work_pool=args.work_pool
+    )
+    ids = deploy(
+        *deployments,
+        work_pool_name=args.work_pool,
+        image=args.image,
+        build=False,
+        push=False,
+        print_next_steps_message=False,
+    )
     print(f"registered {len(ids)} deployments on work pool {args.work_pool!r}")
     from deployments.notifications import register as register_alerts
 
     alerts = register_alerts(settings)
-    print(f"registered {len(alerts)} alert automations" if alerts else "alerts: off (no LEADOPS_NOTIFY_*)")
+    print(
+        f"registered {len(alerts)} alert automations"
+        if alerts
+        else "alerts: off (no LEADOPS_NOTIFY_*)"
+    )
 
 
 if __name__ == "__main__":

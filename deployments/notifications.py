@@ -31,14 +31,18 @@ log = logging.getLogger(__name__)
 PREFIX = "leadops-alert"
 LEADOPS_FLOWS = ("ingest", "train", "score", "monitor", "rollout")
 
-RUN_LINK = ("{% if flow_run %}Flow run: {{ flow_run.name }} {{ flow_run|ui_url }}"
-            "{% else %}Flow run: none (emitted outside a flow run){% endif %}")
+RUN_LINK = (
+    "{% if flow_run %}Flow run: {{ flow_run.name }} {{ flow_run|ui_url }}"
+    "{% else %}Flow run: none (emitted outside a flow run){% endif %}"
+)
 MODEL_BODY = (
     "Model: {{ event.payload.model }} version {{ event.payload.version }}\n"
     "Decision: {{ event.payload.decision }}\n"
     "Reason: {{ event.payload.reason }}\n"
     "{DETAIL}"
-    "{% if event.payload.as_of %}As of: {{ event.payload.as_of }}\n{% endif %}" + RUN_LINK + "\nEvent: {{ event.event }} {{ event.id }}"
+    "{% if event.payload.as_of %}As of: {{ event.payload.as_of }}\n{% endif %}"
+    + RUN_LINK
+    + "\nEvent: {{ event.event }} {{ event.id }}"
 )
 FAILED_BODY = (
     "Flow: {{ flow.name }}\nFlow run: {{ flow_run.name }} {{ flow_run|ui_url }}\n"
@@ -60,41 +64,69 @@ class Alert:
 
 
 def _model_alert(slug: str, event: str, subject: str, detail: str, description: str) -> Alert:
-    return Alert(f"{PREFIX}-{slug}", (event,), "LeadOps: " + subject,
-                 MODEL_BODY.replace("{DETAIL}", detail), description)
+    return Alert(
+        f"{PREFIX}-{slug}",
+        (event,),
+        "LeadOps: " + subject,
+        MODEL_BODY.replace("{DETAIL}", detail),
+        description,
+    )
 
 
 ALERTS: tuple[Alert, ...] = (
-    Alert(f"{PREFIX}-flow-run-failed", ("prefect.flow-run.Failed", "prefect.flow-run.Crashed"),
-          "LeadOps: flow run {{ flow_run.name }} ({{ flow.name }}) {{ flow_run.state.name }}",
-          FAILED_BODY, "A LeadOps flow run failed or crashed."),
-    _model_alert("drift", events.DRIFT_DETECTED,
-                 "drift on {{ event.payload.model }} v{{ event.payload.version }}",
-                 "Drifted (PSI): {{ event.payload.drifted }}\n", "The monitor detected drift."),
-    _model_alert("retrain", events.RETRAIN_REQUESTED,
-                 "retrain requested for {{ event.resource.name }}", "",
-                 "The monitor requested a retrain."),
-    _model_alert("gate", events.GATE_DECIDED,
-                 "gate {{ event.payload.decision }} for {{ event.payload.model }} "
-                 "v{{ event.payload.version }}",
-                 "Champion: {{ event.payload.champion_version }}\n"
-                 "Metrics: {{ event.payload.metrics }}\n",
-                 "The training gate decided on a new version."),
-    _model_alert("rollout", events.ROLLOUT_TRANSITION,
-                 "{{ event.payload.model }} v{{ event.payload.version }} "
-                 "{{ event.payload.previous_stage }} -> {{ event.payload.stage }}",
-                 "Stage: {{ event.payload.previous_stage }} ({{ event.payload.previous_fraction }})"
-                 " -> {{ event.payload.stage }} ({{ event.payload.fraction }})\n",
-                 "A version moved in the rollout."),
-    _model_alert("rollback", events.ROLLED_BACK,
-                 "ROLLBACK of {{ event.payload.model }} v{{ event.payload.version }}",
-                 "Serving again: v{{ event.payload.restored_version }}"
-                 " (automatic: {{ event.payload.automatic }})\n",
-                 "A version was rolled back."),
-    _model_alert("promoted", events.PROMOTED,
-                 "{{ event.payload.model }} v{{ event.payload.version }} is the champion",
-                 "Previous champion: v{{ event.payload.previous_version }}\n",
-                 "A version became the champion."),
+    Alert(
+        f"{PREFIX}-flow-run-failed",
+        ("prefect.flow-run.Failed", "prefect.flow-run.Crashed"),
+        "LeadOps: flow run {{ flow_run.name }} ({{ flow.name }}) {{ flow_run.state.name }}",
+        FAILED_BODY,
+        "A LeadOps flow run failed or crashed.",
+    ),
+    _model_alert(
+        "drift",
+        events.DRIFT_DETECTED,
+        "drift on {{ event.payload.model }} v{{ event.payload.version }}",
+        "Drifted (PSI): {{ event.payload.drifted }}\n",
+        "The monitor detected drift.",
+    ),
+    _model_alert(
+        "retrain",
+        events.RETRAIN_REQUESTED,
+        "retrain requested for {{ event.resource.name }}",
+        "",
+        "The monitor requested a retrain.",
+    ),
+    _model_alert(
+        "gate",
+        events.GATE_DECIDED,
+        "gate {{ event.payload.decision }} for {{ event.payload.model }} "
+        "v{{ event.payload.version }}",
+        "Champion: {{ event.payload.champion_version }}\nMetrics: {{ event.payload.metrics }}\n",
+        "The training gate decided on a new version.",
+    ),
+    _model_alert(
+        "rollout",
+        events.ROLLOUT_TRANSITION,
+        "{{ event.payload.model }} v{{ event.payload.version }} "
+        "{{ event.payload.previous_stage }} -> {{ event.payload.stage }}",
+        "Stage: {{ event.payload.previous_stage }} ({{ event.payload.previous_fraction }})"
+        " -> {{ event.payload.stage }} ({{ event.payload.fraction }})\n",
+        "A version moved in the rollout.",
+    ),
+    _model_alert(
+        "rollback",
+        events.ROLLED_BACK,
+        "ROLLBACK of {{ event.payload.model }} v{{ event.payload.version }}",
+        "Serving again: v{{ event.payload.restored_version }}"
+        " (automatic: {{ event.payload.automatic }})\n",
+        "A version was rolled back.",
+    ),
+    _model_alert(
+        "promoted",
+        events.PROMOTED,
+        "{{ event.payload.model }} v{{ event.payload.version }} is the champion",
+        "Previous champion: v{{ event.payload.previous_version }}\n",
+        "A version became the champion.",
+    ),
 )
 
 
@@ -110,19 +142,26 @@ def blocks(settings: Settings) -> dict[str, Any]:
     if settings.notify_webhook_url:
         # The URL travels as a secret value (it often carries a token), shown masked in the UI.
         found[f"{PREFIX}-webhook"] = CustomWebhookNotificationBlock(
-            name="leadops", url="{{webhook_url}}",
+            name="leadops",
+            url="{{webhook_url}}",
             secrets={"webhook_url": settings.notify_webhook_url.get_secret_value()},
-            json_data={"source": "leadops", "subject": "{{subject}}", "body": "{{body}}"})
+            json_data={"source": "leadops", "subject": "{{subject}}", "body": "{{body}}"},
+        )
     if settings.notify_slack_webhook_url:
         found[f"{PREFIX}-slack"] = SlackWebhook(url=settings.notify_slack_webhook_url)
     recipients = [a.strip() for a in (settings.notify_email_to or "").split(",") if a.strip()]
     if recipients and settings.notify_sendgrid_api_key:
         found[f"{PREFIX}-email"] = SendgridEmail(
-            api_key=settings.notify_sendgrid_api_key, sender_email=settings.notify_email_from,
-            to_emails=recipients, notify_type="warning")
+            api_key=settings.notify_sendgrid_api_key,
+            sender_email=settings.notify_email_from,
+            to_emails=recipients,
+            notify_type="warning",
+        )
     elif recipients:
-        log.warning("LEADOPS_NOTIFY_EMAIL_TO is set but LEADOPS_NOTIFY_SENDGRID_API_KEY is not: "
-                    "no e-mail alerts (Prefect core has no SMTP notification block)")
+        log.warning(
+            "LEADOPS_NOTIFY_EMAIL_TO is set but LEADOPS_NOTIFY_SENDGRID_API_KEY is not: "
+            "no e-mail alerts (Prefect core has no SMTP notification block)"
+        )
     return found
 
 
@@ -132,16 +171,30 @@ def automation(alert: Alert, block_ids: list[Any]) -> Any:
 
     if alert.expect[0].startswith("prefect.flow-run."):
         match = {"prefect.resource.id": "prefect.flow-run.*"}
-        related: Any = {"prefect.resource.role": "flow",
-                        "prefect.resource.name": list(LEADOPS_FLOWS)}
+        related: Any = {
+            "prefect.resource.role": "flow",
+            "prefect.resource.name": list(LEADOPS_FLOWS),
+        }
     else:
         match, related = {"prefect.resource.id": "leadops.model.*"}, {}
-    trigger = EventTrigger(expect=set(alert.expect), match=match, match_related=related,
-                           posture=Posture.Reactive, threshold=1)
-    actions = [SendNotification(block_document_id=block_id, subject=alert.subject, body=alert.body)
-               for block_id in block_ids]
-    return AutomationCore(name=alert.name, description=alert.description, enabled=True,
-                      trigger=trigger, actions=actions)
+    trigger = EventTrigger(
+        expect=set(alert.expect),
+        match=match,
+        match_related=related,
+        posture=Posture.Reactive,
+        threshold=1,
+    )
+    actions = [
+        SendNotification(block_document_id=block_id, subject=alert.subject, body=alert.body)
+        for block_id in block_ids
+    ]
+    return AutomationCore(
+        name=alert.name,
+        description=alert.description,
+        enabled=True,
+        trigger=trigger,
+        actions=actions,
+    )
 
 
 def register(settings: Settings) -> list[str]:

@@ -17,9 +17,12 @@ from tasks.ingest.steps import find_source_files, publish_summary, validate_and_
 
 
 @flow(name="ingest")
-def ingest(source: str, kind: Literal["leads", "outcomes"] = "leads",
-           as_of: datetime | None = None,
-           files: list[SourceFile] | None = None) -> dict[str, Any]:
+def ingest(
+    source: str,
+    kind: Literal["leads", "outcomes"] = "leads",
+    as_of: datetime | None = None,
+    files: list[SourceFile] | None = None,
+) -> dict[str, Any]:
     """Ingest the files SOURCE names (a file, folder, glob or s3:// prefix).
 
     Args:

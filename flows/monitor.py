@@ -48,13 +48,20 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         trained = _train_here(assessment.decision.reason, moment)
         retrain = retrain if trained is not None else retrain.train_failed()
     context = {
-        "as_of": moment, "window": inputs.window, "model_name": inputs.champion.name,
-        "model_version": inputs.champion.version, "retrain_triggered": retrain.claimed,
+        "as_of": moment,
+        "window": inputs.window,
+        "model_name": inputs.champion.name,
+        "model_version": inputs.champion.version,
+        "retrain_triggered": retrain.claimed,
         "retrain": retrain.as_dict(),
         "train": trained,
-        "rows": {"current": len(inputs.current), "reference": len(inputs.reference),
-                 "evidently_sample": min(len(inputs.current), EVIDENTLY_SAMPLE_ROWS)},
-        "reference_cached": inputs.reference_cached, **links,
+        "rows": {
+            "current": len(inputs.current),
+            "reference": len(inputs.reference),
+            "evidently_sample": min(len(inputs.current), EVIDENTLY_SAMPLE_ROWS),
+        },
+        "reference_cached": inputs.reference_cached,
+        **links,
     }
     summary = publish.result_dict(assessment, settings.psi_threshold, context)
     publish_summary(summary)

@@ -36,8 +36,9 @@ Action = Literal["auto", "promote", "reject", "rollback", "pause", "resume"]
 
 
 @flow(name="rollout")
-def rollout(as_of: datetime | None = None, action: Action = "auto",
-            reason: str | None = None) -> dict[str, Any]:
+def rollout(
+    as_of: datetime | None = None, action: Action = "auto", reason: str | None = None
+) -> dict[str, Any]:
     """Advance, roll back or hold the challenger; or apply a manual override.
 
     Args:
@@ -54,18 +55,31 @@ def rollout(as_of: datetime | None = None, action: Action = "auto",
         done = run_override(action, moment, reason)
         publish_transitions(f"Manual {action}", None, done)
         lines = [f"v{t.version}: {t.previous_stage} → {t.stage} ({t.reason})" for t in done]
-        return {"as_of": moment.isoformat(), "action": action,
-                "transition": "; ".join(lines) or None, "reason": reason,
-                "moved": [t.__dict__ for t in done], **read_state().as_dict()}
+        return {
+            "as_of": moment.isoformat(),
+            "action": action,
+            "transition": "; ".join(lines) or None,
+            "reason": reason,
+            "moved": [t.__dict__ for t in done],
+            **read_state().as_dict(),
+        }
     watched = watch_after_promotion(moment)  # may restore the previous champion first
     # The same step as ``tasks.rollout.run.advance``, with each part a task.
     plan, done = step(read_state(), moment, check_evidence, _decide())
     if plan.checked:
         publish_transitions(describe(plan), plan, done)
-    return {"as_of": moment.isoformat(), "action": plan.action,
-            "transition": describe(plan) if done else None, "reason": plan.reason,
-            "metrics": plan.metrics, "decision": plan.decision, "version": plan.version,
-            "moved": [t.__dict__ for t in done], "watch": watched, **read_state().as_dict()}
+    return {
+        "as_of": moment.isoformat(),
+        "action": plan.action,
+        "transition": describe(plan) if done else None,
+        "reason": plan.reason,
+        "metrics": plan.metrics,
+        "decision": plan.decision,
+        "version": plan.version,
+        "moved": [t.__dict__ for t in done],
+        "watch": watched,
+        **read_state().as_dict(),
+    }
 
 
 def _decide() -> Callable[..., Any]:
@@ -73,8 +87,14 @@ def _decide() -> Callable[..., Any]:
     settings = get_settings()
     if settings.approval == "none":
         return decide_and_apply
-    return gated(decide_and_apply, settings.approval, settings.canary_steps, wait_for_approval,
-                 record_approval, reject_at_gate)
+    return gated(
+        decide_and_apply,
+        settings.approval,
+        settings.canary_steps,
+        wait_for_approval,
+        record_approval,
+        reject_at_gate,
+    )
 
 
 if __name__ == "__main__":

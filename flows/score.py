@@ -22,8 +22,12 @@ from tasks.scoring.steps import (
 
 
 @flow(name="score")
-def score(batch: str | None = None, out: str | None = None, output_format: str = "parquet",
-          as_of: datetime | None = None) -> dict[str, Any]:
+def score(
+    batch: str | None = None,
+    out: str | None = None,
+    output_format: str = "parquet",
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
     """Score a batch of leads and log every score.
 
     Args:
@@ -38,7 +42,9 @@ def score(batch: str | None = None, out: str | None = None, output_format: str =
         rows, output, arms (leads per arm), model_versions, batch_id, log_rows, skipped.
     """
     scored_at = as_of or datetime.now(UTC)
-    scored_at = scored_at.replace(tzinfo=UTC) if scored_at.tzinfo is None else scored_at.astimezone(UTC)
+    scored_at = (
+        scored_at.replace(tzinfo=UTC) if scored_at.tzinfo is None else scored_at.astimezone(UTC)
+    )
     serving = load_models(scored_at)
     file_batch = read_batch_file(find_batch_file(batch)) if batch else None
     result = score_batch(serving, file_batch, out, output_format, scored_at)

@@ -24,7 +24,7 @@ REASONS = ("manual", "schedule", "drift", "conversion-drop")
 
 
 def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | None = None) -> str:
-    """"train-drift-2026-03-02T0600" : the trigger and the as-of (else the start) time, so
+    """ "train-drift-2026-03-02T0600" : the trigger and the as-of (else the start) time, so
     runs tell apart in the Prefect UI."""
     when = datetime.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     when = when or now or datetime.now(UTC)
@@ -37,9 +37,15 @@ def _run_name() -> str:
 
 
 @flow(name="train", flow_run_name=_run_name)
-def train(reason: str = "manual", trials: int | None = None, timeout_seconds: float | None = None,
-          as_of: datetime | None = None, workers: int = 1, training_window_days: int | None = None,
-          min_gain: float | None = None) -> dict:
+def train(
+    reason: str = "manual",
+    trials: int | None = None,
+    timeout_seconds: float | None = None,
+    as_of: datetime | None = None,
+    workers: int = 1,
+    training_window_days: int | None = None,
+    min_gain: float | None = None,
+) -> dict:
     """Train a challenger on matured leads and gate it against the champion.
 
     Args:
@@ -58,33 +64,70 @@ def train(reason: str = "manual", trials: int | None = None, timeout_seconds: fl
     contract, lake = load_contract(settings.contract_path), open_lake(settings)
     busy = steps.rollout_in_progress(settings) if reason == "schedule" else None
     if busy:  # a weekly model must not restart a rollout that is still collecting evidence
-        return {"decision": "skipped", "reason": busy, "trigger": reason, "metrics": None,
-                "model_name": settings.model_name, "model_version": None}
+        return {
+            "decision": "skipped",
+            "reason": busy,
+            "trigger": reason,
+            "metrics": None,
+            "model_name": settings.model_name,
+            "model_version": None,
+        }
     config = search_config_from(settings, trials, timeout_seconds, workers)
-    training = steps.load_training_set(lake, contract, as_of, settings.test_window_days, training_window_days)
-    tags = tracking.lineage_tags(contract, reason, training.gold_version, training.digest, flow_run.id,
-                                 {"leadops.optuna_study": config.study_name,
-                                  "leadops.as_of": training.as_of.isoformat(),
-                                  # no rollout evidence from leads it trained or was tested on
-                                  "leadops.data_end": training.maturity_cutoff.isoformat()})
+    training = steps.load_training_set(
+        lake, contract, as_of, settings.test_window_days, training_window_days
+    )
+    tags = tracking.lineage_tags(
+        contract,
+        reason,
+        training.gold_version,
+        training.digest,
+        flow_run.id,
+        {
+            "leadops.optuna_study": config.study_name,
+            "leadops.as_of": training.as_of.isoformat(),
+            # no rollout evidence from leads it trained or was tested on
+            "leadops.data_end": training.maturity_cutoff.isoformat(),
+        },
+    )
     with tracking.training_run(settings, reason, tags) as run_id:
-        outcome = steps.search_hyperparameters(training, contract, config, settings.technographics_cap,
-                                               settings.cv_folds)
-        candidate = steps.fit_and_evaluate(training, outcome, settings.seed, settings.capacity_fraction)
-        run_config = {"trigger_reason": reason, "trials": config.trials,
-                      "timeout_seconds": config.timeout_seconds, "workers": workers,
-                      "test_window_days": settings.test_window_days, "cv_folds": settings.cv_folds,
-                      "capacity_fraction": settings.capacity_fraction, "seed": settings.seed,
-                      "technographics_cap": settings.technographics_cap,
-                      "training_window_days": training_window_days}
-        model_info = steps.log_to_mlflow(settings, run_id, candidate, training, contract, run_config)
+        outcome = steps.search_hyperparameters(
+            training, contract, config, settings.technographics_cap, settings.cv_folds
+        )
+        candidate = steps.fit_and_evaluate(
+            training, outcome, settings.seed, settings.capacity_fraction
+        )
+        run_config = {
+            "trigger_reason": reason,
+            "trials": config.trials,
+            "timeout_seconds": config.timeout_seconds,
+            "workers": workers,
+            "test_window_days": settings.test_window_days,
+            "cv_folds": settings.cv_folds,
+            "capacity_fraction": settings.capacity_fraction,
+            "seed": settings.seed,
+            "technographics_cap": settings.technographics_cap,
+            "training_window_days": training_window_days,
+        }
+        model_info = steps.log_to_mlflow(
+            settings, run_id, candidate, training, contract, run_config
+        )
         gate_min = settings.gate_min_relative_auc_gain if min_gain is None else min_gain
-        promotion = steps.register_and_gate(settings, lake, model_info, run_id, training, contract,
-                                            candidate, gate_min)
-    result = result_summary(run_id=run_id, model_name=settings.model_name, trigger=reason,
-                            training=training, candidate=candidate, promotion=promotion)
-    create_markdown_artifact(markdown_report(result, candidate.search.trials.to_dict("records")),
-                             key="train-report", description=f"train: v{result['model_version']} {result['decision']}")
+        promotion = steps.register_and_gate(
+            settings, lake, model_info, run_id, training, contract, candidate, gate_min
+        )
+    result = result_summary(
+        run_id=run_id,
+        model_name=settings.model_name,
+        trigger=reason,
+        training=training,
+        candidate=candidate,
+        promotion=promotion,
+    )
+    create_markdown_artifact(
+        markdown_report(result, candidate.search.trials.to_dict("records")),
+        key="train-report",
+        description=f"train: v{result['model_version']} {result['decision']}",
+    )
     return result
 
 

@@ -102,20 +102,26 @@ class Contract:
             return {self.entity_id: "id", self.label: "boolean", self.label_time: "timestamp"}
         if kind != "leads":
             raise ContractError(f"unknown file kind {kind!r}; known: {', '.join(KINDS)}")
-        return {self.entity_id: "id", self.event_time: "timestamp",
-                **{feature.name: feature.role for feature in self.features}}
+        return {
+            self.entity_id: "id",
+            self.event_time: "timestamp",
+            **{feature.name: feature.role for feature in self.features},
+        }
 
     def arrow_schema(self, kind: str = "leads") -> pa.Schema:
         """The contract columns of ``kind`` typed by role (see :data:`ARROW_TYPES`)."""
-        return pa.schema([pa.field(name, ARROW_TYPES[role])
-                          for name, role in self.roles(kind).items()])
+        return pa.schema(
+            [pa.field(name, ARROW_TYPES[role]) for name, role in self.roles(kind).items()]
+        )
 
     def parse_options(self, kind: str = "leads") -> dict[str, Any]:
         """Keyword arguments for :func:`leadops.normalise.parse_frame` from this contract."""
         booleans = {}
         if kind == "outcomes" and self.positive_values:
-            booleans[self.label] = (frozenset(v.casefold() for v in self.positive_values),
-                                    frozenset(v.casefold() for v in self.negative_values) or None)
+            booleans[self.label] = (
+                frozenset(v.casefold() for v in self.positive_values),
+                frozenset(v.casefold() for v in self.negative_values) or None,
+            )
         return {"booleans": booleans, "thousands": self.thousands_separator}
 
     def feature(self, name: str) -> FeatureColumn:
@@ -161,8 +167,10 @@ def parse_contract(raw: Any, source: str = "<memory>") -> Contract:
     window = raw.get("outcome_window_days", 30)
     if not isinstance(window, int) or window < 1:
         problems.append("outcome_window_days must be a positive integer")
-    spellings = {key: _spellings(raw.get(key), key, problems)
-                 for key in ("positive_values", "negative_values")}
+    spellings = {
+        key: _spellings(raw.get(key), key, problems)
+        for key in ("positive_values", "negative_values")
+    }
     if spellings["negative_values"] and not spellings["positive_values"]:
         problems.append("negative_values needs positive_values")
     thousands = raw.get("thousands_separator")

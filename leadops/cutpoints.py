@@ -36,6 +36,8 @@ def deciles_at(scores: np.ndarray, cutpoints: list[float] | np.ndarray) -> np.nd
     """
     cuts = np.asarray(cutpoints, dtype=np.float64)
     if cuts.shape != (len(DECILE_QUANTILES),) or np.any(np.diff(cuts) < 0):
-        raise ValueError(f"score cut-points {cuts.tolist()}: need {len(DECILE_QUANTILES)} ascending values")
+        raise ValueError(
+            f"score cut-points {cuts.tolist()}: need {len(DECILE_QUANTILES)} ascending values"
+        )
     above = np.searchsorted(cuts, np.asarray(scores, dtype=np.float64), side="right")
     return (len(DECILE_QUANTILES) + 1 - above).astype(np.int8)

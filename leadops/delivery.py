@@ -39,8 +39,12 @@ def local(pending: str | os.PathLike, target: str) -> dict[str, Any]:
 
 def s3(target: str, token: str, endpoint_url: str | None, parts: bool = False) -> dict[str, Any]:
     """An S3 object (or, with ``parts``, a folder of parts) written with ``token``."""
-    return {"kind": "s3-parts" if parts else "s3", "target": target, "token": token,
-            "endpoint_url": endpoint_url}
+    return {
+        "kind": "s3-parts" if parts else "s3",
+        "target": target,
+        "token": token,
+        "endpoint_url": endpoint_url,
+    }
 
 
 def is_delivered(delivery: dict[str, Any]) -> bool:
@@ -81,7 +85,9 @@ def discard_undelivered(delivery: dict[str, Any]) -> list[str]:
         return []
     client, bucket, prefix = _object(delivery)
     removed = []
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix + "/"
+    ):
         for item in page.get("Contents", []):
             head = client.head_object(Bucket=bucket, Key=item["Key"])
             if head.get("Metadata", {}).get(TOKEN_METADATA) == delivery["token"]:
@@ -93,8 +99,9 @@ def discard_undelivered(delivery: dict[str, Any]) -> list[str]:
 def mark_parts_delivered(target: str, token: str, endpoint_url: str | None) -> None:
     """The commit point of an ``s3-parts`` output: ``_SUCCESS`` holding the token."""
     client, bucket, key = _object(s3(target, token, endpoint_url, parts=True))
-    client.put_object(Bucket=bucket, Key=f"{key}/{SUCCESS}", Body=token.encode(),
-                      Metadata={TOKEN_METADATA: token})
+    client.put_object(
+        Bucket=bucket, Key=f"{key}/{SUCCESS}", Body=token.encode(), Metadata={TOKEN_METADATA: token}
+    )
 
 
 def _object(delivery: dict[str, Any]) -> tuple[Any, str, str]:

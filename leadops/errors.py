@@ -18,8 +18,13 @@ class LeadOpsError(RuntimeError):
 # Network client libraries: their errors are timeouts, refused connections and 5xx answers.
 _NETWORK_MODULES = ("botocore", "urllib3", "requests", "httpx", "httpcore", "aiohttp", "s3fs")
 # OSErrors about the input, not the moment: retrying them gives the same answer.
-_PERMANENT_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError,
-                        PermissionError, FileExistsError)
+_PERMANENT_OS_ERRORS = (
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    FileExistsError,
+)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -39,8 +44,9 @@ def is_transient(exc: BaseException) -> bool:
             return True
         if type(current).__module__.split(".")[0] in _NETWORK_MODULES:
             return True
-        current = current.__cause__ or (None if current.__suppress_context__
-                                        else current.__context__)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
     return False
 
 
@@ -75,8 +81,9 @@ def one_line(exc: BaseException) -> str:
 _CHAIN_ARROW = "\u21b3"  # "↳": deltalake prints an error's causes one per line, coloured
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _XML_DECLARATION = re.compile(r"<\?xml[^>]*\?>")
-_S3_XML_ERROR = re.compile(r"<Error>.*?<Code>(.*?)</Code>.*?<Message>(.*?)</Message>.*?</Error>",
-                           re.S)
+_S3_XML_ERROR = re.compile(
+    r"<Error>.*?<Code>(.*?)</Code>.*?<Message>(.*?)</Message>.*?</Error>", re.S
+)
 
 
 def _flatten_chain(text: str) -> str:

@@ -27,8 +27,14 @@ GATE_DECIDED = "leadops.gate.decided"
 ROLLOUT_TRANSITION = "leadops.rollout.transition"
 ROLLED_BACK = "leadops.rollout.rolled-back"
 PROMOTED = "leadops.model.promoted"
-EVENTS = (DRIFT_DETECTED, RETRAIN_REQUESTED, GATE_DECIDED, ROLLOUT_TRANSITION, ROLLED_BACK,
-          PROMOTED)
+EVENTS = (
+    DRIFT_DETECTED,
+    RETRAIN_REQUESTED,
+    GATE_DECIDED,
+    ROLLOUT_TRANSITION,
+    ROLLED_BACK,
+    PROMOTED,
+)
 
 _URI_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s:@]+(:[^/\s@]*)?@")
 _SECRET_QUERY = re.compile(r"(?i)((?:password|secret|token|key|signature)=)[^&\s]+")
@@ -36,8 +42,10 @@ _SECRET_QUERY = re.compile(r"(?i)((?:password|secret|token|key|signature)=)[^&\s
 
 def model_resource(model_name: str) -> dict[str, str]:
     """The Prefect resource an event about ``model_name`` is attached to."""
-    return {"prefect.resource.id": f"leadops.model.{model_name}",
-            "prefect.resource.name": model_name}
+    return {
+        "prefect.resource.id": f"leadops.model.{model_name}",
+        "prefect.resource.name": model_name,
+    }
 
 
 def scrub(value: Any) -> Any:
@@ -51,8 +59,15 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def emit(event: str, model_name: str, version: str | None, decision: str, reason: str,
-         as_of: datetime | str | None = None, **details: Any) -> str | None:
+def emit(
+    event: str,
+    model_name: str,
+    version: str | None,
+    decision: str,
+    reason: str,
+    as_of: datetime | str | None = None,
+    **details: Any,
+) -> str | None:
     """Emit one LeadOps event; returns its id, or None when it was not sent (no server, or an
     error: an alert never breaks the flow it reports on).
 
@@ -65,11 +80,16 @@ def emit(event: str, model_name: str, version: str | None, decision: str, reason
         as_of: the moment the decision was taken for (the flow's as-of clock).
         details: event-specific values (JSON-serialisable).
     """
-    payload = scrub({
-        "model": model_name, "version": None if version is None else str(version),
-        "decision": decision, "reason": reason,
-        "as_of": as_of.isoformat() if isinstance(as_of, datetime) else as_of, **details,
-    })
+    payload = scrub(
+        {
+            "model": model_name,
+            "version": None if version is None else str(version),
+            "decision": decision,
+            "reason": reason,
+            "as_of": as_of.isoformat() if isinstance(as_of, datetime) else as_of,
+            **details,
+        }
+    )
     try:
         from prefect.events import emit_event
         from prefect.settings import PREFECT_API_URL
@@ -77,8 +97,12 @@ def emit(event: str, model_name: str, version: str | None, decision: str, reason
         if not PREFECT_API_URL.value():
             # No server: Prefect would start a temporary API just for this event (tens of
             # seconds) and that API runs no automations, so nobody could receive it.
-            log.debug("%s for %s v%s not sent: no Prefect server (PREFECT_API_URL)",
-                      event, model_name, version)
+            log.debug(
+                "%s for %s v%s not sent: no Prefect server (PREFECT_API_URL)",
+                event,
+                model_name,
+                version,
+            )
             return None
         sent = emit_event(event=event, resource=model_resource(model_name), payload=payload)
     except Exception as exc:  # an alert must never break the flow it reports on
@@ -87,53 +111,119 @@ def emit(event: str, model_name: str, version: str | None, decision: str, reason
     return str(sent.id) if sent is not None else None
 
 
-def drift_detected(model_name: str, version: str | None, drifted: dict[str, float],
-                   threshold: float, as_of: datetime | None = None) -> str | None:
+def drift_detected(
+    model_name: str,
+    version: str | None,
+    drifted: dict[str, float],
+    threshold: float,
+    as_of: datetime | None = None,
+) -> str | None:
     """The monitor found features drifted beyond ``threshold`` (PSI per drifted feature)."""
     worst = sorted(drifted.items(), key=lambda item: -item[1])[:5]
-    reason = (f"{len(drifted)} feature(s) with PSI above {threshold:g}: "
-              + ", ".join(f"{name} {psi:.2f}" for name, psi in worst))
-    return emit(DRIFT_DETECTED, model_name, version, "drift", reason, as_of,
-                drifted={name: round(psi, 4) for name, psi in drifted.items()},
-                threshold=threshold)
+    reason = f"{len(drifted)} feature(s) with PSI above {threshold:g}: " + ", ".join(
+        f"{name} {psi:.2f}" for name, psi in worst
+    )
+    return emit(
+        DRIFT_DETECTED,
+        model_name,
+        version,
+        "drift",
+        reason,
+        as_of,
+        drifted={name: round(psi, 4) for name, psi in drifted.items()},
+        threshold=threshold,
+    )
 
 
-def retrain_requested(model_name: str, reason: str, as_of: datetime,
-                      version: str | None = None) -> str | None:
+def retrain_requested(
+    model_name: str, reason: str, as_of: datetime, version: str | None = None
+) -> str | None:
     """The monitor asked for a retrain (the train deployment's trigger reads reason, as_of)."""
     return emit(RETRAIN_REQUESTED, model_name, version, "retrain", reason, as_of)
 
 
-def gate_decided(model_name: str, version: str, decision: str, reason: str,
-                 as_of: datetime | None = None, metrics: dict[str, float] | None = None,
-                 champion_version: str | None = None) -> str | None:
+def gate_decided(
+    model_name: str,
+    version: str,
+    decision: str,
+    reason: str,
+    as_of: datetime | None = None,
+    metrics: dict[str, float] | None = None,
+    champion_version: str | None = None,
+) -> str | None:
     """The training gate decided whether the new ``version`` may challenge the champion."""
-    return emit(GATE_DECIDED, model_name, version, decision, reason, as_of,
-                metrics=metrics or {}, champion_version=champion_version)
+    return emit(
+        GATE_DECIDED,
+        model_name,
+        version,
+        decision,
+        reason,
+        as_of,
+        metrics=metrics or {},
+        champion_version=champion_version,
+    )
 
 
-def rollout_transition(model_name: str, version: str, stage: str, fraction: float, reason: str,
-                       previous_stage: str | None = None, previous_fraction: float | None = None,
-                       as_of: datetime | str | None = None, decision: str | None = None,
-                       metrics: dict[str, Any] | None = None) -> str | None:
+def rollout_transition(
+    model_name: str,
+    version: str,
+    stage: str,
+    fraction: float,
+    reason: str,
+    previous_stage: str | None = None,
+    previous_fraction: float | None = None,
+    as_of: datetime | str | None = None,
+    decision: str | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> str | None:
     """A version moved in the rollout (shadow → canary 10% → ... → production, or archived)."""
-    return emit(ROLLOUT_TRANSITION, model_name, version, decision or stage, reason, as_of,
-                stage=stage, fraction=fraction, previous_stage=previous_stage,
-                previous_fraction=previous_fraction, metrics=metrics or {})
+    return emit(
+        ROLLOUT_TRANSITION,
+        model_name,
+        version,
+        decision or stage,
+        reason,
+        as_of,
+        stage=stage,
+        fraction=fraction,
+        previous_stage=previous_stage,
+        previous_fraction=previous_fraction,
+        metrics=metrics or {},
+    )
 
 
-def rollback(model_name: str, version: str, reason: str, restored_version: str | None = None,
-             as_of: datetime | str | None = None, automatic: bool = True) -> str | None:
+def rollback(
+    model_name: str,
+    version: str,
+    reason: str,
+    restored_version: str | None = None,
+    as_of: datetime | str | None = None,
+    automatic: bool = True,
+) -> str | None:
     """``version`` was rolled back (``restored_version`` serves again, when there is one)."""
-    return emit(ROLLED_BACK, model_name, version, "rollback", reason, as_of,
-                restored_version=restored_version, automatic=automatic)
+    return emit(
+        ROLLED_BACK,
+        model_name,
+        version,
+        "rollback",
+        reason,
+        as_of,
+        restored_version=restored_version,
+        automatic=automatic,
+    )
 
 
-def promoted(model_name: str, version: str, reason: str, previous_version: str | None = None,
-             as_of: datetime | str | None = None) -> str | None:
+def promoted(
+    model_name: str,
+    version: str,
+    reason: str,
+    previous_version: str | None = None,
+    as_of: datetime | str | None = None,
+) -> str | None:
     """``version`` became the champion (``previous_version`` is kept for a rollback)."""
-    return emit(PROMOTED, model_name, version, "promote", reason, as_of,
-                previous_version=previous_version)
+    return emit(
+        PROMOTED, model_name, version, "promote", reason, as_of, previous_version=previous_version
+    )
 
 
 def read_automations(client: Any, page: int = 100) -> list[Any]:

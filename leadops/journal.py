@@ -43,15 +43,22 @@ def recover(lake: Lake, name: str) -> list[str]:
         # journal is removed): its writes are complete, and undoing them under output
         # already handed out would have the next run deliver the same rows again.
         lake.delete(key)
-        log.warning("journal %s: the interrupted run had published %s; kept its writes",
-                    name, publish["target"])
+        log.warning(
+            "journal %s: the interrupted run had published %s; kept its writes",
+            name,
+            publish["target"],
+        )
         return []
     if publish:
         # Not delivered: parts it left on S3 would otherwise be delivered twice.
         discarded = delivery.discard_undelivered(publish)
         if discarded:
-            log.warning("journal %s: removed %d undelivered part(s) under %s", name,
-                        len(discarded), publish["target"])
+            log.warning(
+                "journal %s: removed %d undelivered part(s) under %s",
+                name,
+                len(discarded),
+                publish["target"],
+            )
     versions: dict[str, int | None] = record["versions"]
     restored = []
     for table, version in versions.items():

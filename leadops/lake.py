@@ -90,8 +90,9 @@ class Lake(ABC):
         from deltalake import DeltaTable
 
         with self.table_errors(name, "open"):
-            return DeltaTable.is_deltatable(self.table_uri(name),
-                                            storage_options=self.storage_options)
+            return DeltaTable.is_deltatable(
+                self.table_uri(name), storage_options=self.storage_options
+            )
 
     def table_version(self, name: str) -> int | None:
         """The table's current commit version, or None when it does not exist yet."""

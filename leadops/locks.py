@@ -35,8 +35,13 @@ class LockTimeout(LeadOpsError):
 
 
 @contextmanager
-def lake_lock(lake: Lake, name: str, timeout: float = 600.0, stale_after: float | None = None,
-              heartbeat: float | None = None) -> Iterator[None]:
+def lake_lock(
+    lake: Lake,
+    name: str,
+    timeout: float = 600.0,
+    stale_after: float | None = None,
+    heartbeat: float | None = None,
+) -> Iterator[None]:
     """Hold an exclusive lock named ``name`` on this lake.
 
     While held, a thread rewrites the lock's body every ``heartbeat`` seconds. A waiter
@@ -89,8 +94,15 @@ def _lock_timing(stale_after: float | None, heartbeat: float | None) -> tuple[fl
 def _lock_body(token: str, beat: int = 0) -> bytes:
     # Holder's host and pid: a lock left by a killed process on this host is taken over
     # at once; ``beat`` changes on every heartbeat, which is what other hosts watch.
-    return json.dumps({"taken": time.time(), "host": socket.gethostname(), "pid": os.getpid(),
-                       "token": token, "beat": beat}).encode()
+    return json.dumps(
+        {
+            "taken": time.time(),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "token": token,
+            "beat": beat,
+        }
+    ).encode()
 
 
 def _read_raw(lake: Lake, key: str) -> bytes | None:

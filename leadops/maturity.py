@@ -44,9 +44,13 @@ def known_until(as_of: datetime, watermark: datetime | None) -> datetime:
     return min(moment, utc(watermark)) if watermark is not None else moment
 
 
-def label_matured(gold: pd.DataFrame, contract: Contract, as_of: datetime,
-                  training_window_days: int | None = None,
-                  watermark: datetime | None = None) -> pd.DataFrame:
+def label_matured(
+    gold: pd.DataFrame,
+    contract: Contract,
+    as_of: datetime,
+    training_window_days: int | None = None,
+    watermark: datetime | None = None,
+) -> pd.DataFrame:
     """Keep leads whose outcome window has closed by ``as_of`` and decide their label.
 
     Label 1 iff the outcome says converted and it arrived within the window (and
@@ -69,4 +73,6 @@ def label_matured(gold: pd.DataFrame, contract: Contract, as_of: datetime,
     in_time = (label_times <= events + window) & (label_times <= pd.Timestamp(utc(as_of)))
     frame[LABEL] = (converted & in_time.fillna(False)).astype(np.int8)
     frame[contract.event_time] = events
-    return frame.sort_values([contract.event_time, contract.entity_id], kind="stable").reset_index(drop=True)
+    return frame.sort_values([contract.event_time, contract.entity_id], kind="stable").reset_index(
+        drop=True
+    )

@@ -14,7 +14,14 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-METRIC_NAMES = ("roc_auc", "pr_auc", "log_loss", "brier", "precision_at_capacity", "lift_at_capacity")
+METRIC_NAMES = (
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+    "precision_at_capacity",
+    "lift_at_capacity",
+)
 
 
 def capacity_rows(n: int, fraction: float) -> int:
@@ -32,9 +39,14 @@ def precision_at_capacity(labels: np.ndarray, scores: np.ndarray, fraction: floa
     return float(labels[top_rows(scores, capacity_rows(len(labels), fraction))].mean())
 
 
-def score_metrics(labels: np.ndarray, scores: np.ndarray, capacity_fraction: float) -> dict[str, float]:
+def score_metrics(
+    labels: np.ndarray, scores: np.ndarray, capacity_fraction: float
+) -> dict[str, float]:
     """The six headline metrics plus base rate and expected calibration error."""
-    labels, scores = np.asarray(labels).astype(int), np.clip(np.asarray(scores, dtype=float), 1e-7, 1 - 1e-7)
+    labels, scores = (
+        np.asarray(labels).astype(int),
+        np.clip(np.asarray(scores, dtype=float), 1e-7, 1 - 1e-7),
+    )
     base_rate = float(labels.mean())
     precision = precision_at_capacity(labels, scores, capacity_fraction)
     return {
@@ -51,11 +63,19 @@ def score_metrics(labels: np.ndarray, scores: np.ndarray, capacity_fraction: flo
 
 def calibration_table(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> pd.DataFrame:
     """Mean predicted vs observed conversion per score-quantile bin."""
-    frame = pd.DataFrame({"label": np.asarray(labels, dtype=float), "score": np.asarray(scores, dtype=float)})
-    frame["bin"] = pd.qcut(frame["score"].rank(method="first"), q=min(bins, len(frame)), labels=False)
-    return (frame.groupby("bin")
-            .agg(mean_score=("score", "mean"), conversion_rate=("label", "mean"), leads=("label", "size"))
-            .reset_index())
+    frame = pd.DataFrame(
+        {"label": np.asarray(labels, dtype=float), "score": np.asarray(scores, dtype=float)}
+    )
+    frame["bin"] = pd.qcut(
+        frame["score"].rank(method="first"), q=min(bins, len(frame)), labels=False
+    )
+    return (
+        frame.groupby("bin")
+        .agg(
+            mean_score=("score", "mean"), conversion_rate=("label", "mean"), leads=("label", "size")
+        )
+        .reset_index()
+    )
 
 
 def expected_calibration_error(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> float:
@@ -71,8 +91,13 @@ def lift_table(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> pd.Dat
     decile = np.empty(len(labels), dtype=int)
     decile[order] = np.arange(len(labels)) * bins // len(labels) + 1
     frame = pd.DataFrame({"decile": decile, "label": labels})
-    table = frame.groupby("decile").agg(conversion_rate=("label", "mean"), conversions=("label", "sum"),
-                                        leads=("label", "size")).reset_index()
+    table = (
+        frame.groupby("decile")
+        .agg(
+            conversion_rate=("label", "mean"), conversions=("label", "sum"), leads=("label", "size")
+        )
+        .reset_index()
+    )
     base = labels.mean() if labels.mean() > 0 else float("nan")
     table["lift"] = table["conversion_rate"] / base
     table["cumulative_capture"] = table["conversions"].cumsum() / max(labels.sum(), 1.0)
@@ -89,8 +114,14 @@ def rank_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
-def paired_bootstrap_auc_diff(labels: np.ndarray, new_scores: np.ndarray, old_scores: np.ndarray,
-                              samples: int, seed: int, level: float = 0.95) -> dict[str, float]:
+def paired_bootstrap_auc_diff(
+    labels: np.ndarray,
+    new_scores: np.ndarray,
+    old_scores: np.ndarray,
+    samples: int,
+    seed: int,
+    level: float = 0.95,
+) -> dict[str, float]:
     """Bootstrap the AUC difference (new - old) resampling the same leads for both models.
 
     Returns:
@@ -107,5 +138,9 @@ def paired_bootstrap_auc_diff(labels: np.ndarray, new_scores: np.ndarray, old_sc
             diffs.append(diff)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(diffs, [tail, 100 - tail]) if diffs else (float("nan"), float("nan"))
-    return {"diff": rank_auc(labels, new_scores) - rank_auc(labels, old_scores),
-            "low": float(low), "high": float(high), "samples": float(len(diffs))}
+    return {
+        "diff": rank_auc(labels, new_scores) - rank_auc(labels, old_scores),
+        "low": float(low),
+        "high": float(high),
+        "samples": float(len(diffs)),
+    }

@@ -39,7 +39,10 @@ CHAMPION_ARM, CANARY_ARM = CHAMPION, Stage.CANARY.value
 STAGE_TAG, FRACTION_TAG, REASON_TAG = "stage", "fraction", "reason"
 DECIDED_AT_TAG, METRICS_TAG = "decided_at", "metrics"
 STAGE_SINCE_TAG, SALT_TAG, PREVIOUS_CHAMPION_TAG, PAUSED_TAG = (
-    "stage_since", "salt", "previous_champion", "paused"
+    "stage_since",
+    "salt",
+    "previous_champion",
+    "paused",
 )
 
 
@@ -47,15 +50,20 @@ class RegistryTagError(LeadOpsError):
     """A version tag that does not hold what LeadOps writes there."""
 
 
-def stage_tags(stage: str, fraction: float, reason: str,
-               metrics: dict[str, Any] | None = None) -> dict[str, str]:
+def stage_tags(
+    stage: str, fraction: float, reason: str, metrics: dict[str, Any] | None = None
+) -> dict[str, str]:
     """The tags recording a decision on a version: stage, fraction, why, when, metrics."""
     try:
         stage = Stage(stage)
     except ValueError:
         raise ValueError(f"stage {stage!r}: choose one of {', '.join(Stage)}") from None
-    tags = {STAGE_TAG: stage.value, FRACTION_TAG: f"{fraction:g}", REASON_TAG: reason[:4900],
-            DECIDED_AT_TAG: datetime.now(UTC).isoformat(timespec="seconds")}
+    tags = {
+        STAGE_TAG: stage.value,
+        FRACTION_TAG: f"{fraction:g}",
+        REASON_TAG: reason[:4900],
+        DECIDED_AT_TAG: datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     if metrics is not None:
         tags[METRICS_TAG] = json.dumps(metrics, sort_keys=True, default=float)
     return tags
@@ -84,20 +92,29 @@ class VersionState:
         Raises:
             RegistryTagError: its fraction tag is not a number in 0..1.
         """
-        return cls.from_tags(model_version.name, str(model_version.version),
-                             dict(model_version.tags or {}), model_version.run_id)
+        return cls.from_tags(
+            model_version.name,
+            str(model_version.version),
+            dict(model_version.tags or {}),
+            model_version.run_id,
+        )
 
     @classmethod
-    def from_tags(cls, name: str, version: str, tags: dict[str, str],
-                  run_id: str | None = None) -> VersionState:
+    def from_tags(
+        cls, name: str, version: str, tags: dict[str, str], run_id: str | None = None
+    ) -> VersionState:
         """Read a version's tags (``name`` only names the model in an error)."""
         return cls(
-            version=str(version), stage=_stage(tags.get(STAGE_TAG)),
+            version=str(version),
+            stage=_stage(tags.get(STAGE_TAG)),
             fraction=_fraction(tags.get(FRACTION_TAG), name, version),
-            reason=tags.get(REASON_TAG), since=tags.get(STAGE_SINCE_TAG),
-            salt=tags.get(SALT_TAG), paused=tags.get(PAUSED_TAG) == "true",
+            reason=tags.get(REASON_TAG),
+            since=tags.get(STAGE_SINCE_TAG),
+            salt=tags.get(SALT_TAG),
+            paused=tags.get(PAUSED_TAG) == "true",
             previous_champion=tags.get(PREVIOUS_CHAMPION_TAG),
-            metrics=_metrics(tags.get(METRICS_TAG)), run_id=run_id,
+            metrics=_metrics(tags.get(METRICS_TAG)),
+            run_id=run_id,
             decided_at=tags.get(DECIDED_AT_TAG),
         )
 

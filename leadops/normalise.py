@@ -57,9 +57,12 @@ def match_columns(columns: list[str], wanted: list[str]) -> dict[str, str]:
     return renames
 
 
-def parse_frame(raw: pd.DataFrame, roles: dict[str, str],
-                booleans: dict[str, tuple[frozenset[str], frozenset[str] | None]] | None = None,
-                thousands: str | None = None) -> pd.DataFrame:
+def parse_frame(
+    raw: pd.DataFrame,
+    roles: dict[str, str],
+    booleans: dict[str, tuple[frozenset[str], frozenset[str] | None]] | None = None,
+    thousands: str | None = None,
+) -> pd.DataFrame:
     """Type every contract column of a raw chunk; columns the file lacks become null.
 
     Args:
@@ -94,8 +97,9 @@ def parse_frame(raw: pd.DataFrame, roles: dict[str, str],
 
 def _clean_text(values: pd.Series) -> pa.Array:
     """Trimmed strings; empty or blank becomes null. Arrow kernels: ~50x a Python loop."""
-    text = pc.utf8_trim_whitespace(pa.array(values.to_numpy(dtype=object), type=pa.string(),
-                                            from_pandas=True))
+    text = pc.utf8_trim_whitespace(
+        pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    )
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
@@ -131,15 +135,17 @@ def _as_boolean(text: pa.Array) -> Parsed:
     return flags, ~(true | false)
 
 
-def _as_spelled_boolean(text: pa.Array, true_words: frozenset[str],
-                        false_words: frozenset[str] | None) -> Parsed:
+def _as_spelled_boolean(
+    text: pa.Array, true_words: frozenset[str], false_words: frozenset[str] | None
+) -> Parsed:
     words = pc.utf8_lower(text)
     true = pc.is_in(words, value_set=pa.array(sorted(true_words))).to_numpy(zero_copy_only=False)
     if false_words is None:
         false = ~true
     else:
         false = pc.is_in(words, value_set=pa.array(sorted(false_words))).to_numpy(
-            zero_copy_only=False)
+            zero_copy_only=False
+        )
     flags = pd.array(true, dtype="boolean")
     flags[~(true | false)] = pd.NA
     return flags, ~(true | false)

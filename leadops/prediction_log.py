@@ -104,4 +104,3 @@ def served_ids(lake: Lake, batch_id: str | None = None) -> pa.Array:
 def append_log(lake: Lake, rows: pa.Table) -> int:
     """Append rows in one Delta commit; returns the new table version."""
     return lake.append_table(tables.PREDICTION_LOG, rows)
-

@@ -71,8 +71,9 @@ def clear() -> None:
 def line(what: str) -> str:
     """The text drawn for ``what`` (for tests and logs)."""
     fields = _state.get(what, {})
-    return f"{what}: " + ", ".join(f"{name.replace('_', ' ')} {_fmt(value)}"
-                                   for name, value in fields.items())
+    return f"{what}: " + ", ".join(
+        f"{name.replace('_', ' ')} {_fmt(value)}" for name, value in fields.items()
+    )
 
 
 def _draw(what: str) -> None:

@@ -61,7 +61,9 @@ class FeatureBins:
             index = np.searchsorted(np.asarray(self.edges), numbers, side="right")
             return np.where(np.isnan(numbers), len(self.edges) + 1, index)  # last bin: missing
         if self.kind == "multi_valued":
-            raise ValueError(f"{self.name}: a multi-valued row can fall in several bins; use counts()")
+            raise ValueError(
+                f"{self.name}: a multi-valued row can fall in several bins; use counts()"
+            )
         codes = _level_codes(values, self.levels)
         return np.where(codes < 0, len(self.levels), codes)  # not a reference level: "other"
 
@@ -102,14 +104,20 @@ def _mention_table(values: pd.Series) -> tuple[pd.Series, int]:
     import pyarrow.compute as pc
 
     try:
-        lists = pa.array(values.to_numpy(dtype=object), type=pa.list_(pa.string()), from_pandas=True)
+        lists = pa.array(
+            values.to_numpy(dtype=object), type=pa.list_(pa.string()), from_pandas=True
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # Not list-like (e.g. a delimited string per row): treat each row as one value.
-        lists = pa.array([[str(v)] if pd.notna(v) else [] for v in values], type=pa.list_(pa.string()))
+        lists = pa.array(
+            [[str(v)] if pd.notna(v) else [] for v in values], type=pa.list_(pa.string())
+        )
     empty = int(pc.sum(pc.fill_null(pc.equal(pc.list_value_length(lists), 0), True)).as_py() or 0)
     counted = pc.value_counts(pc.drop_null(pc.list_flatten(lists)))
     mentions = pd.Series(
-        counted.field("counts").to_numpy(), index=counted.field("values").to_pylist(), dtype="float64"
+        counted.field("counts").to_numpy(),
+        index=counted.field("values").to_pylist(),
+        dtype="float64",
     )
     return mentions, empty
 
@@ -146,7 +154,9 @@ def smoothed_shares(counts: np.ndarray) -> np.ndarray:
 
 def psi_value(reference_shares: np.ndarray, current_shares: np.ndarray) -> float:
     """sum((current - reference) * ln(current / reference)) over the bins."""
-    return float(np.sum((current_shares - reference_shares) * np.log(current_shares / reference_shares)))
+    return float(
+        np.sum((current_shares - reference_shares) * np.log(current_shares / reference_shares))
+    )
 
 
 @dataclass(frozen=True)
@@ -160,11 +170,16 @@ class PsiBaseline:
 
     def counts(self, current: pd.DataFrame) -> dict[str, np.ndarray]:
         """Bin counts of every monitored column of ``current`` (batches pool by adding them)."""
-        return {name: bins.counts(current[name]) for name, bins in self.bins.items() if name in current}
+        return {
+            name: bins.counts(current[name]) for name, bins in self.bins.items() if name in current
+        }
 
     def psi_of_counts(self, counts: dict[str, np.ndarray]) -> dict[str, float]:
         """PSI of each column from its current bin counts."""
-        return {name: psi_value(self.reference_shares[name], smoothed_shares(c)) for name, c in counts.items()}
+        return {
+            name: psi_value(self.reference_shares[name], smoothed_shares(c))
+            for name, c in counts.items()
+        }
 
     def psi(self, current: pd.DataFrame) -> dict[str, float]:
         """PSI of every monitored column of ``current`` against the reference."""
@@ -186,8 +201,13 @@ def monitored_columns(contract: Contract) -> dict[str, str]:
 
 def fit_baseline(reference: pd.DataFrame, columns: dict[str, str]) -> PsiBaseline:
     """Fix bins for ``columns`` (name → role) from the reference frame."""
-    bins = {name: fit_bins(name, reference[name], role) for name, role in columns.items() if name in reference}
+    bins = {
+        name: fit_bins(name, reference[name], role)
+        for name, role in columns.items()
+        if name in reference
+    }
     counts = {name: b.counts(reference[name]) for name, b in bins.items()}
     shares = {name: smoothed_shares(c) for name, c in counts.items()}
-    return PsiBaseline(bins=bins, reference_shares=shares, reference_counts=counts,
-                       reference_rows=len(reference))
+    return PsiBaseline(
+        bins=bins, reference_shares=shares, reference_counts=counts, reference_rows=len(reference)
+    )

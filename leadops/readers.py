@@ -49,8 +49,12 @@ class MalformedLine:
     cause: str
 
 
-def read_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
-                malformed: list[MalformedLine] | None = None) -> Iterator[pd.DataFrame]:
+def read_chunks(
+    source: SourceFile,
+    fp: Fingerprint,
+    chunk_rows: int,
+    malformed: list[MalformedLine] | None = None,
+) -> Iterator[pd.DataFrame]:
     """Raw chunks of ``source``; the first chunk may be empty (header only).
 
     Args:
@@ -66,7 +70,8 @@ def read_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
         raise FileRejected(f"{source.name}: unsupported file type (expected {_known()})")
     if source.format != "parquet" and fp.binary:
         raise FileRejected(
-            f"{source.name}: binary content (NUL bytes), not a {source.format} text file")
+            f"{source.name}: binary content (NUL bytes), not a {source.format} text file"
+        )
     readers = {"csv": _csv_chunks, "parquet": _parquet_chunks, "jsonl": _jsonl_chunks}
     row = 0
     try:
@@ -94,8 +99,9 @@ def _known() -> str:
     return ", ".join(sorted(FORMATS))
 
 
-def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
-                malformed: list[MalformedLine] | None) -> Iterator[pd.DataFrame]:
+def _csv_chunks(
+    source: SourceFile, fp: Fingerprint, chunk_rows: int, malformed: list[MalformedLine] | None
+) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
@@ -107,21 +113,33 @@ def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
     def set_aside(row: Any) -> str:
         if malformed is None:
             return "error"
-        ragged.append(MalformedLine(None, row.text, f"{row.actual_columns} fields where the "
-                                                    f"header has {row.expected_columns}"))
+        ragged.append(
+            MalformedLine(
+                None,
+                row.text,
+                f"{row.actual_columns} fields where the header has {row.expected_columns}",
+            )
+        )
         return "skip"
 
     with source.open() as stream:
         reader = arrow_csv.open_csv(
             stream,
-            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1, block_size=CSV_BLOCK_BYTES,
-                                               encoding=_ARROW_ENCODINGS[fp.encoding]),
-            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                                 invalid_row_handler=set_aside),
+            read_options=arrow_csv.ReadOptions(
+                column_names=header,
+                skip_rows=1,
+                block_size=CSV_BLOCK_BYTES,
+                encoding=_ARROW_ENCODINGS[fp.encoding],
+            ),
+            parse_options=arrow_csv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=set_aside
+            ),
             # Only an empty field is missing: "NA" is Namibia and "null" may be a name.
             convert_options=arrow_csv.ConvertOptions(
                 column_types={name: pa.string() for name in header},
-                null_values=[""], strings_can_be_null=True),
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
         )
         batches = (_within_cell_limit(source, batch).to_pandas() for batch in reader)
         yield from _rechunk(batches, header, chunk_rows)
@@ -129,7 +147,9 @@ def _csv_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
         malformed += _numbered(source, fp, ragged)
 
 
-def _numbered(source: SourceFile, fp: Fingerprint, lines: list[MalformedLine]) -> list[MalformedLine]:
+def _numbered(
+    source: SourceFile, fp: Fingerprint, lines: list[MalformedLine]
+) -> list[MalformedLine]:
     """Arrow does not say where a ragged row was: find each one's line number in a second pass."""
     pending = list(lines)
     with source.open() as raw, io.TextIOWrapper(raw, encoding=fp.encoding, newline="") as text:
@@ -148,8 +168,10 @@ def _within_cell_limit(source: SourceFile, batch: Any) -> Any:
     for name, column in zip(batch.schema.names, batch.columns):
         longest = pc.max(pc.utf8_length(column)).as_py()
         if longest is not None and longest > MAX_CELL_CHARS:
-            raise FileRejected(f"{source.name}: a value in column {name!r} is {longest:,} characters "
-                               f"(limit {MAX_CELL_CHARS:,}); not a lead export")
+            raise FileRejected(
+                f"{source.name}: a value in column {name!r} is {longest:,} characters "
+                f"(limit {MAX_CELL_CHARS:,}); not a lead export"
+            )
     return batch
 
 
@@ -161,15 +183,19 @@ def _csv_header(source: SourceFile, fp: Fingerprint) -> tuple[list[str], str]:
     text = fp.head.decode(fp.encoding, errors="replace").lstrip("\ufeff")
     first_line = text.splitlines()[0] if text.strip() else ""
     if fp.size > len(fp.head) and not any(end in text for end in ("\n", "\r")):
-        raise FileRejected(f"{source.name}: header line longer than {len(fp.head):,} bytes; not a lead export")
+        raise FileRejected(
+            f"{source.name}: header line longer than {len(fp.head):,} bytes; not a lead export"
+        )
     if not first_line.strip():
         raise FileRejected(f"{source.name}: no header row (blank first line)")
     # Excel in many locales writes ";" and some CRMs tab or pipe: the header decides.
     delimiter = max(DELIMITERS, key=first_line.count)
     if first_line.count(delimiter) >= MAX_COLUMNS:
         # The head may cut a very long header short: "or more".
-        raise FileRejected(f"{source.name}: {first_line.count(delimiter) + 1:,} or more columns in the header "
-                           f"(limit {MAX_COLUMNS:,}); not a lead export")
+        raise FileRejected(
+            f"{source.name}: {first_line.count(delimiter) + 1:,} or more columns in the header "
+            f"(limit {MAX_COLUMNS:,}); not a lead export"
+        )
     names = next(csv.reader([first_line], delimiter=delimiter))
     seen: dict[str, int] = {}
     header = []
@@ -179,8 +205,9 @@ def _csv_header(source: SourceFile, fp: Fingerprint) -> tuple[list[str], str]:
     return header, delimiter
 
 
-def _rechunk(frames: Iterator[pd.DataFrame], columns: list[str],
-             rows: int) -> Iterator[pd.DataFrame]:
+def _rechunk(
+    frames: Iterator[pd.DataFrame], columns: list[str], rows: int
+) -> Iterator[pd.DataFrame]:
     """Arrow batches are sized in bytes; regroup them into chunks of ``rows`` rows."""
     pending: list[pd.DataFrame] = []
     size, yielded = 0, False
@@ -193,12 +220,16 @@ def _rechunk(frames: Iterator[pd.DataFrame], columns: list[str],
             yielded = True
             pending, size = [merged.iloc[rows:]], size - rows
     if size or not yielded:
-        yield pd.concat(pending, ignore_index=True) if pending else pd.DataFrame(columns=columns,
-                                                                                dtype=object)
+        yield (
+            pd.concat(pending, ignore_index=True)
+            if pending
+            else pd.DataFrame(columns=columns, dtype=object)
+        )
 
 
-def _parquet_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
-                    malformed: list[MalformedLine] | None) -> Iterator[pd.DataFrame]:
+def _parquet_chunks(
+    source: SourceFile, fp: Fingerprint, chunk_rows: int, malformed: list[MalformedLine] | None
+) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     if not fp.head.startswith(b"PAR1"):
@@ -209,8 +240,9 @@ def _parquet_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
         first = True
         for batch in batches:
             first = False
-            yield pd.DataFrame({name: _arrow_text(batch.column(name))
-                                for name in batch.schema.names})
+            yield pd.DataFrame(
+                {name: _arrow_text(batch.column(name)) for name in batch.schema.names}
+            )
         if first:
             yield pd.DataFrame(columns=parquet.schema_arrow.names, dtype=object)
 
@@ -237,8 +269,9 @@ def _arrow_text(column: Any) -> list[str | None]:
     return pc.cast(column, pa.string()).to_pylist()
 
 
-def _jsonl_chunks(source: SourceFile, fp: Fingerprint, chunk_rows: int,
-                  malformed: list[MalformedLine] | None) -> Iterator[pd.DataFrame]:
+def _jsonl_chunks(
+    source: SourceFile, fp: Fingerprint, chunk_rows: int, malformed: list[MalformedLine] | None
+) -> Iterator[pd.DataFrame]:
     rows: list[dict[str, str | None]] = []
     yielded = False
     with source.open() as raw, io.TextIOWrapper(raw, encoding=fp.encoding, newline="") as text:

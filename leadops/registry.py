@@ -70,9 +70,11 @@ def ensure_reachable(uri: str, attempts: int = 3, timeout: float = 3.0) -> None:
             cause = f"HTTP {exc.code}"
         except OSError as exc:
             cause = str(getattr(exc, "reason", exc))
-        time.sleep(min(2.0 ** attempt, 4.0))
-    raise TrackingUnavailable(f"MLflow tracking server {uri}: unreachable ({cause}) after "
-                              f"{attempts} attempts; nothing was trained, registered or scored")
+        time.sleep(min(2.0**attempt, 4.0))
+    raise TrackingUnavailable(
+        f"MLflow tracking server {uri}: unreachable ({cause}) after "
+        f"{attempts} attempts; nothing was trained, registered or scored"
+    )
 
 
 def registry_client(settings: Settings) -> MlflowClient:
@@ -139,16 +141,28 @@ def clear_alias(client: MlflowClient, name: str, alias: str) -> None:
         client.delete_registered_model_alias(name, alias)
 
 
-def set_stage(client: MlflowClient, name: str, version: str | int, stage: str, fraction: float,
-              reason: str, metrics: dict[str, Any] | None = None) -> None:
+def set_stage(
+    client: MlflowClient,
+    name: str,
+    version: str | int,
+    stage: str,
+    fraction: float,
+    reason: str,
+    metrics: dict[str, Any] | None = None,
+) -> None:
     """Record a decision on a version: stage, traffic fraction, why, when, and metrics."""
     for key, value in stage_tags(stage, fraction, reason, metrics).items():
         client.set_model_version_tag(name, str(version), key, value)
 
 
-def register_version(client: MlflowClient, name: str, source_uri: str, run_id: str,
-                     tags: dict[str, str] | None = None,
-                     model_id: str | None = None) -> ModelVersion:
+def register_version(
+    client: MlflowClient,
+    name: str,
+    source_uri: str,
+    run_id: str,
+    tags: dict[str, str] | None = None,
+    model_id: str | None = None,
+) -> ModelVersion:
     """Create a new version of ``name`` (and the registered model on first use).
 
     ``source_uri`` is the logged model's URI (``models:/m-...``); ``model_id`` links
@@ -161,8 +175,9 @@ def register_version(client: MlflowClient, name: str, source_uri: str, run_id: s
     except MlflowException as exc:
         if exc.error_code != "RESOURCE_ALREADY_EXISTS":
             raise
-    return client.create_model_version(name, source_uri, run_id=run_id, tags=tags or {},
-                                       model_id=model_id)
+    return client.create_model_version(
+        name, source_uri, run_id=run_id, tags=tags or {}, model_id=model_id
+    )
 
 
 def history(client: MlflowClient, name: str) -> list[dict[str, Any]]:
@@ -181,13 +196,19 @@ def history(client: MlflowClient, name: str) -> list[dict[str, Any]]:
     rows = []
     for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
         tags, state = mv.tags or {}, VersionState.from_version(mv)
-        rows.append({
-            "version": int(mv.version), "aliases": sorted(aliases.get(int(mv.version), [])),
-            "run_id": mv.run_id, "stage": state.stage and state.stage.value,
-            "fraction": state.fraction if FRACTION_TAG in tags else None,
-            "reason": state.reason, "decided_at": state.decided_at,
-            "metrics": state.metrics if METRICS_TAG in tags else None,
-            "created_at": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC)
-            .isoformat(timespec="seconds"),
-        })
+        rows.append(
+            {
+                "version": int(mv.version),
+                "aliases": sorted(aliases.get(int(mv.version), [])),
+                "run_id": mv.run_id,
+                "stage": state.stage and state.stage.value,
+                "fraction": state.fraction if FRACTION_TAG in tags else None,
+                "reason": state.reason,
+                "decided_at": state.decided_at,
+                "metrics": state.metrics if METRICS_TAG in tags else None,
+                "created_at": datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC).isoformat(
+                    timespec="seconds"
+                ),
+            }
+        )
     return rows

@@ -47,9 +47,14 @@ def local_cluster_kwargs(workers: int) -> dict[str, Any]:
     """One process per worker sharing the cores; loopback only, no dashboard."""
     threads = max(1, (os.cpu_count() or 2) // workers)
     # Sleeping, not spinning, OpenMP threads: XGBoost in several workers shares the cores.
-    return {"n_workers": workers, "threads_per_worker": threads, "processes": True,
-            "host": "127.0.0.1", "dashboard_address": None,
-            "env": {"OMP_WAIT_POLICY": "PASSIVE"}}
+    return {
+        "n_workers": workers,
+        "threads_per_worker": threads,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": None,
+        "env": {"OMP_WAIT_POLICY": "PASSIVE"},
+    }
 
 
 def task_runner(settings: Settings) -> Any:
@@ -62,8 +67,10 @@ def task_runner(settings: Settings) -> Any:
 
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)
-    return DaskTaskRunner(cluster_class="distributed.LocalCluster",
-                          cluster_kwargs=local_cluster_kwargs(settings.dask_workers))
+    return DaskTaskRunner(
+        cluster_class="distributed.LocalCluster",
+        cluster_kwargs=local_cluster_kwargs(settings.dask_workers),
+    )
 
 
 def with_task_runner(flow: Any, settings: Settings) -> Any:
@@ -99,8 +106,9 @@ def _on_dask_worker() -> bool:
 
 
 @contextmanager
-def dask_client(address: str | None = None, workers: int = 2,
-                timeout: float = CONNECT_TIMEOUT_S) -> Iterator[Any]:
+def dask_client(
+    address: str | None = None, workers: int = 2, timeout: float = CONNECT_TIMEOUT_S
+) -> Iterator[Any]:
     """A ``distributed.Client`` for this unit of work; a LocalCluster started here stops on exit.
 
     Args:
@@ -122,8 +130,10 @@ def dask_client(address: str | None = None, workers: int = 2,
         try:
             client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
-            raise DaskError(f"dask scheduler {address}: cannot connect ({one_line(exc)}); "
-                            "check LEADOPS_DASK_ADDRESS") from exc
+            raise DaskError(
+                f"dask scheduler {address}: cannot connect ({one_line(exc)}); "
+                "check LEADOPS_DASK_ADDRESS"
+            ) from exc
         with client:
             yield client
         return
@@ -131,7 +141,9 @@ def dask_client(address: str | None = None, workers: int = 2,
     try:
         cluster = LocalCluster(**local_cluster_kwargs(n))
     except Exception as exc:  # distributed raises several unrelated types at start-up
-        raise DaskError(f"dask LocalCluster of {n} workers: failed to start ({one_line(exc)})") from exc
+        raise DaskError(
+            f"dask LocalCluster of {n} workers: failed to start ({one_line(exc)})"
+        ) from exc
     with cluster, Client(cluster, set_as_default=False) as client:
         log.info("dask: LocalCluster of %d workers started for this run", n)
         yield client

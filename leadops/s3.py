@@ -107,7 +107,9 @@ class S3Lake(Lake):
 
         try:
             # S3 conditional writes: the PUT fails with 412 when the key exists.
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*")
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
             return True
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):

@@ -37,85 +37,153 @@ class Settings(BaseSettings):
     # extra="forbid" refuses unknown keyword arguments; the .env file keeps only the
     # variables that are settings (dotenv_filtering), so AWS_PROFILE there is left alone.
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=DOTENV_FILE, frozen=True, extra="forbid",
+        env_prefix=ENV_PREFIX,
+        env_file=DOTENV_FILE,
+        frozen=True,
+        extra="forbid",
         dotenv_filtering="only_existing",
     )
 
-    home: Path = Field(Path("leadops-home"), description="Root of every default path below; "
-                       "relative to the current folder.")
-    lake_root: str | None = Field(None, description="Bronze/silver/gold, quarantine, scores and "
-                                  "the prediction log: a folder or s3://bucket/prefix.")
-    artifact_root: str | None = Field(None, description="MLflow artifacts: a folder or "
-                                      "s3://bucket/prefix (a tracking server's own store when unset).")
-    landing_root: str | None = Field(None, description="Where the scheduled ingest deployments "
-                                     "look for leads/ and outcomes/: a folder or s3://.")
-    mlflow_tracking_uri: str | None = Field(None, description="MLflow tracking and registry "
-                                            "(http://mlflow:5000 for a server).")
-    optuna_storage: str | None = Field(None, description="Optuna study storage "
-                                       "(postgresql://... to share across hosts).")
-    s3_endpoint_url: str | None = Field(None, description="Any S3-compatible endpoint (MinIO, "
-                                        "Ceph, moto); unset: AWS.")
-    contract_path: Path = Field(BUNDLED_CONTRACT, description="The data contract YAML of your "
-                                "CRM export.")
-    expectations_dir: Path | None = Field(None, description="A folder of your own leads.json / "
-                                          "outcomes.json GX suites (`leadops suites --out DIR`).")
+    home: Path = Field(
+        Path("leadops-home"),
+        description="Root of every default path below; relative to the current folder.",
+    )
+    lake_root: str | None = Field(
+        None,
+        description="Bronze/silver/gold, quarantine, scores and "
+        "the prediction log: a folder or s3://bucket/prefix.",
+    )
+    artifact_root: str | None = Field(
+        None,
+        description="MLflow artifacts: a folder or "
+        "s3://bucket/prefix (a tracking server's own store when unset).",
+    )
+    landing_root: str | None = Field(
+        None,
+        description="Where the scheduled ingest deployments "
+        "look for leads/ and outcomes/: a folder or s3://.",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking and registry (http://mlflow:5000 for a server)."
+    )
+    optuna_storage: str | None = Field(
+        None, description="Optuna study storage (postgresql://... to share across hosts)."
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="Any S3-compatible endpoint (MinIO, Ceph, moto); unset: AWS."
+    )
+    contract_path: Path = Field(
+        BUNDLED_CONTRACT, description="The data contract YAML of your CRM export."
+    )
+    expectations_dir: Path | None = Field(
+        None,
+        description="A folder of your own leads.json / "
+        "outcomes.json GX suites (`leadops suites --out DIR`).",
+    )
     model_name: str = Field("leadops-lead-scorer", description="Registered model name.")
 
     # training
     trials: int = Field(20, ge=1, description="Optuna trials per training run.")
-    train_timeout_seconds: float | None = Field(None, gt=0, description="Search time budget in "
-                                                "seconds; unset: no limit.")
-    test_window_days: int = Field(14, ge=1, description="The newest matured days held out as the "
-                                  "test set the gate judges on.")
+    train_timeout_seconds: float | None = Field(
+        None, gt=0, description="Search time budget in seconds; unset: no limit."
+    )
+    test_window_days: int = Field(
+        14, ge=1, description="The newest matured days held out as the test set the gate judges on."
+    )
     cv_folds: int = Field(3, ge=2, description="Time-ordered cross-validation folds in the search.")
     seed: int = Field(42, description="Seed of the search, bootstrap and SHAP samples.")
     capacity_fraction: float = Field(0.10, gt=0, lt=1, description="Share of leads sales can work.")
-    gate_min_relative_auc_gain: float = Field(0.02, ge=0, description="Relative ROC-AUC gain a "
-                                              "challenger needs over the champion.")
-    gate_bootstrap_samples: int = Field(1000, ge=1000, description=(
-        "Paired bootstrap resamples of the gate's intervals (the 2.5th percentile rests on ~25)."))
-    gate_brier_margin: float = Field(0.05, ge=0, lt=1, description=(
-        "How much higher (relative to the champion's) a new model's Brier score may be."))
-    technographics_cap: int = Field(20, ge=1, description="Most frequent technologies kept as "
-                                    "features; the rest count as other.")
+    gate_min_relative_auc_gain: float = Field(
+        0.02, ge=0, description="Relative ROC-AUC gain a challenger needs over the champion."
+    )
+    gate_bootstrap_samples: int = Field(
+        1000,
+        ge=1000,
+        description=(
+            "Paired bootstrap resamples of the gate's intervals (the 2.5th percentile rests on ~25)."
+        ),
+    )
+    gate_brier_margin: float = Field(
+        0.05,
+        ge=0,
+        lt=1,
+        description=(
+            "How much higher (relative to the champion's) a new model's Brier score may be."
+        ),
+    )
+    technographics_cap: int = Field(
+        20,
+        ge=1,
+        description="Most frequent technologies kept as features; the rest count as other.",
+    )
 
     # scoring
-    score_chunk_rows: int = Field(100_000, ge=1_000, description="Rows scored per chunk (bounds "
-                                  "memory on big files).")
+    score_chunk_rows: int = Field(
+        100_000, ge=1_000, description="Rows scored per chunk (bounds memory on big files)."
+    )
     reasons_mode: Literal["exact", "approx", "tiered", "none"] = Field(
-        "exact", description="SHAP reasons: exact, approx (approximate: see the README), tiered "
-        "(exact for the top tiers) or none (no reasons: fastest)."
+        "exact",
+        description="SHAP reasons: exact, approx (approximate: see the README), tiered "
+        "(exact for the top tiers) or none (no reasons: fastest).",
     )
 
     # monitoring and rollout
-    psi_threshold: float = Field(0.25, gt=0, description="Feature PSI above which drift starts "
-                                 "a retrain.")
-    conversion_drop_threshold: float = Field(0.10, gt=0, lt=1, description="Relative drop in "
-                                             "matured conversion that starts a retrain.")
-    retrain_cooldown_days: float = Field(7, ge=0, description="One incident starts one retrain "
-                                         "per this many days.")
-    rollout_min_matured_per_arm: int = Field(200, ge=1, description="Matured leads each arm needs "
-                                             "before a rollout step is decided.")
-    canary_steps: tuple[float, ...] = Field((0.10, 0.50, 1.00), description="Traffic shares of "
-                                            "the canary steps (JSON list in the variable).")
-    canary_tolerance: float = Field(0.05, ge=0, description="How much worse than the champion a "
-                                    "canary may do and still advance.")
+    psi_threshold: float = Field(
+        0.25, gt=0, description="Feature PSI above which drift starts a retrain."
+    )
+    conversion_drop_threshold: float = Field(
+        0.10, gt=0, lt=1, description="Relative drop in matured conversion that starts a retrain."
+    )
+    retrain_cooldown_days: float = Field(
+        7, ge=0, description="One incident starts one retrain per this many days."
+    )
+    rollout_min_matured_per_arm: int = Field(
+        200, ge=1, description="Matured leads each arm needs before a rollout step is decided."
+    )
+    canary_steps: tuple[float, ...] = Field(
+        (0.10, 0.50, 1.00),
+        description="Traffic shares of the canary steps (JSON list in the variable).",
+    )
+    canary_tolerance: float = Field(
+        0.05,
+        ge=0,
+        description="How much worse than the champion a canary may do and still advance.",
+    )
 
     # orchestration
-    task_runner: Literal["thread", "dask"] = Field("thread", description="dask: run trials and "
-                                                   "scoring partitions on a Dask cluster.")
-    dask_address: str | None = Field(None, description="Dask scheduler (tcp://host:8786); none: a LocalCluster per run.")
-    dask_workers: int = Field(2, ge=1, description="Workers of the LocalCluster started when no dask_address.")
+    task_runner: Literal["thread", "dask"] = Field(
+        "thread", description="dask: run trials and scoring partitions on a Dask cluster."
+    )
+    dask_address: str | None = Field(
+        None, description="Dask scheduler (tcp://host:8786); none: a LocalCluster per run."
+    )
+    dask_workers: int = Field(
+        2, ge=1, description="Workers of the LocalCluster started when no dask_address."
+    )
 
     # online scoring API (leadops api)
-    api_keys: SecretStr = Field(SecretStr(""), description="Comma-separated API keys; needed beyond loopback.")
-    api_rate_limit_per_minute: int = Field(6000, ge=0, description="Requests per key per minute; 0: no limit.")
-    api_max_body_bytes: int = Field(2_000_000, ge=1_024, description="Larger request bodies answer 413.")
+    api_keys: SecretStr = Field(
+        SecretStr(""), description="Comma-separated API keys; needed beyond loopback."
+    )
+    api_rate_limit_per_minute: int = Field(
+        6000, ge=0, description="Requests per key per minute; 0: no limit."
+    )
+    api_max_body_bytes: int = Field(
+        2_000_000, ge=1_024, description="Larger request bodies answer 413."
+    )
     api_max_leads: int = Field(1000, ge=1, le=1000, description="Leads per request.")
-    api_reload_seconds: float = Field(5.0, gt=0, description="How often the registry aliases are re-read.")
-    api_fallback_column: str | None = Field(None, description="Contract column answered without a model.")
-    api_log_flush_seconds: float = Field(2.0, gt=0, description="Prediction-log buffer flush interval.")
-    api_log_flush_rows: int = Field(5000, ge=1, description="Flush the buffer early at this many rows.")
+    api_reload_seconds: float = Field(
+        5.0, gt=0, description="How often the registry aliases are re-read."
+    )
+    api_fallback_column: str | None = Field(
+        None, description="Contract column answered without a model."
+    )
+    api_log_flush_seconds: float = Field(
+        2.0, gt=0, description="Prediction-log buffer flush interval."
+    )
+    api_log_flush_rows: int = Field(
+        5000, ge=1, description="Flush the buffer early at this many rows."
+    )
 
     # logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
@@ -128,31 +196,80 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     # statistical decisions (leadops.decisions; error rates measured by bench/bench_decisions.py)
-    decision_alpha: float = Field(0.05, gt=0, lt=0.5, description=(
-        "One-sided error of each rollout bound, per weekly look: PASS needs the lower bound of "
-        "challenger - champion above -margin."))
-    decision_fail_alpha: float = Field(0.0005, gt=0, lt=0.5, description=(
-        "One-sided error of the upper bound, per weekly look: FAIL (the challenger is archived) "
-        "needs it below 0. Small, because a rollout looks weekly over four steps."))
-    rollout_noninferiority_margin: float = Field(0.02, ge=0, lt=1, description=(
-        "How much lower (relative to the champion's ROC-AUC) a challenger's AUC may be and still pass."))
-    rollout_precision_margin: float | None = Field(None, ge=0, lt=1, description=(
-        "Relative non-inferiority margin on precision at capacity; none: it only fails a step "
-        "when significantly worse."))
-    rollout_max_wait_days: float = Field(56, gt=0, description=(
-        "A rollout step still undecided after this many days stops as inconclusive."))
-    drift_family_alpha: float = Field(0.01, gt=0, lt=1, description=(
-        "Chance that an unchanged distribution fires the drift trigger in one monitor run, "
-        "all features together (Bonferroni)."))
-    drift_min_batch_rows: int = Field(300, ge=100, description=(
-        "Smaller latest batches are pooled with the batches before them until this many rows."))
-    conversion_alpha: float = Field(0.005, gt=0, lt=0.5, description=(
-        "Chance that a stable conversion rate is called a drop in one monitor run."))
-    conversion_power: float = Field(0.8, gt=0.5, lt=1, description=(
-        "Power at which the detectable drop is computed; no-drop is only claimed when it is "
-        "at most conversion_drop_threshold."))
-    conversion_lookback_weeks: int = Field(26, ge=1, description=(
-        "Matured cohorts of the champion the conversion monitor may pool."))
+    decision_alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description=(
+            "One-sided error of each rollout bound, per weekly look: PASS needs the lower bound of "
+            "challenger - champion above -margin."
+        ),
+    )
+    decision_fail_alpha: float = Field(
+        0.0005,
+        gt=0,
+        lt=0.5,
+        description=(
+            "One-sided error of the upper bound, per weekly look: FAIL (the challenger is archived) "
+            "needs it below 0. Small, because a rollout looks weekly over four steps."
+        ),
+    )
+    rollout_noninferiority_margin: float = Field(
+        0.02,
+        ge=0,
+        lt=1,
+        description=(
+            "How much lower (relative to the champion's ROC-AUC) a challenger's AUC may be and still pass."
+        ),
+    )
+    rollout_precision_margin: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description=(
+            "Relative non-inferiority margin on precision at capacity; none: it only fails a step "
+            "when significantly worse."
+        ),
+    )
+    rollout_max_wait_days: float = Field(
+        56,
+        gt=0,
+        description=("A rollout step still undecided after this many days stops as inconclusive."),
+    )
+    drift_family_alpha: float = Field(
+        0.01,
+        gt=0,
+        lt=1,
+        description=(
+            "Chance that an unchanged distribution fires the drift trigger in one monitor run, "
+            "all features together (Bonferroni)."
+        ),
+    )
+    drift_min_batch_rows: int = Field(
+        300,
+        ge=100,
+        description=(
+            "Smaller latest batches are pooled with the batches before them until this many rows."
+        ),
+    )
+    conversion_alpha: float = Field(
+        0.005,
+        gt=0,
+        lt=0.5,
+        description=("Chance that a stable conversion rate is called a drop in one monitor run."),
+    )
+    conversion_power: float = Field(
+        0.8,
+        gt=0.5,
+        lt=1,
+        description=(
+            "Power at which the detectable drop is computed; no-drop is only claimed when it is "
+            "at most conversion_drop_threshold."
+        ),
+    )
+    conversion_lookback_weeks: int = Field(
+        26, ge=1, description=("Matured cohorts of the champion the conversion monitor may pool.")
+    )
 
     @field_validator("lake_root", "artifact_root", "landing_root")
     @classmethod
@@ -190,19 +307,36 @@ class Settings(BaseSettings):
         return (self.home / "reports").resolve()
 
     # alerts (Prefect automations + notification blocks; a channel stays off while unset), locks
-    notify_webhook_url: SecretStr | None = Field(None, description="Generic webhook: one JSON per alert.")
-    notify_slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook URL.")
-    notify_email_to: str | None = Field(None, description="Alert e-mail recipients, comma-separated.")
+    notify_webhook_url: SecretStr | None = Field(
+        None, description="Generic webhook: one JSON per alert."
+    )
+    notify_slack_webhook_url: SecretStr | None = Field(
+        None, description="Slack incoming webhook URL."
+    )
+    notify_email_to: str | None = Field(
+        None, description="Alert e-mail recipients, comma-separated."
+    )
     notify_email_from: str = Field("leadops@localhost", description="Sender of alert e-mails.")
-    notify_sendgrid_api_key: SecretStr | None = Field(None, description="Key for Prefect's e-mail block.")
-    lock_stale_seconds: float = Field(120.0, gt=0, description="A lock not refreshed for this long is taken over.")
-    lock_heartbeat_seconds: float = Field(10.0, gt=0, description="How often a lock's holder refreshes it.")
+    notify_sendgrid_api_key: SecretStr | None = Field(
+        None, description="Key for Prefect's e-mail block."
+    )
+    lock_stale_seconds: float = Field(
+        120.0, gt=0, description="A lock not refreshed for this long is taken over."
+    )
+    lock_heartbeat_seconds: float = Field(
+        10.0, gt=0, description="How often a lock's holder refreshes it."
+    )
     approval: Literal["none", "before-canary", "before-production"] = Field(
-        "none", description="A person approves the challenger before this rollout step.")
+        "none", description="A person approves the challenger before this rollout step."
+    )
     approval_timeout_seconds: int = Field(
-        86_400, gt=0, description="How long a paused rollout run waits for an approval.")
+        86_400, gt=0, description="How long a paused rollout run waits for an approval."
+    )
     watch_days: int = Field(
-        14, ge=0, description="Days the previous champion keeps scoring in shadow after a promotion.")
+        14,
+        ge=0,
+        description="Days the previous champion keeps scoring in shadow after a promotion.",
+    )
 
 
 def check_home(home: Path) -> Path:
@@ -220,11 +354,14 @@ def check_home(home: Path) -> Path:
         place = place.parent
     if not place.is_dir():
         what = "is a file" if place == resolved else f"is inside {place}, which is a file"
-        raise LeadOpsError(f"LEADOPS_HOME {resolved} {what}, not a folder: "
-                           "set LEADOPS_HOME to a folder")
+        raise LeadOpsError(
+            f"LEADOPS_HOME {resolved} {what}, not a folder: set LEADOPS_HOME to a folder"
+        )
     if not os.access(place, os.W_OK | os.X_OK):
-        raise LeadOpsError(f"LEADOPS_HOME {resolved}: {place} is not writable: "
-                           "set LEADOPS_HOME to a folder you can write")
+        raise LeadOpsError(
+            f"LEADOPS_HOME {resolved}: {place} is not writable: "
+            "set LEADOPS_HOME to a folder you can write"
+        )
     return resolved
 
 
@@ -250,8 +387,9 @@ def get_settings() -> Settings:
     return scoped if scoped is not None else _environment_settings()
 
 
-def unknown_variables(environ: dict[str, str] | None = None,
-                      dotenv: Path | None = None) -> dict[str, str | None]:
+def unknown_variables(
+    environ: dict[str, str] | None = None, dotenv: Path | None = None
+) -> dict[str, str | None]:
     """Every ``LEADOPS_*`` variable, in the environment or the .env file, that is no setting.
 
     Returns:

@@ -30,8 +30,15 @@ from leadops.errors import LeadOpsError
 if TYPE_CHECKING:
     from leadops.s3 import S3Lake
 
-FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
-           ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 GZIP = ".gz"
 BLOCK = 1 << 20
 SNIFF_BYTES = 8192
@@ -74,8 +81,9 @@ class SourceFile:
         stored = self.open_stored()
         if not self.compressed:
             return stored
-        return io.BufferedReader(_CappedStream(gzip.GzipFile(fileobj=stored), stored, self.name),
-                                 buffer_size=BLOCK)
+        return io.BufferedReader(
+            _CappedStream(gzip.GzipFile(fileobj=stored), stored, self.name), buffer_size=BLOCK
+        )
 
     def open_stored(self) -> BinaryIO:
         """The bytes as stored (what the checksum covers)."""
@@ -100,8 +108,10 @@ class _CappedStream(io.RawIOBase):
         count = self.inner.readinto(buffer)
         self.read_bytes += count
         if self.read_bytes > MAX_DECOMPRESSED_BYTES:
-            raise DecompressedTooLarge(f"{self.name}: decompresses to more than "
-                                       f"{MAX_DECOMPRESSED_BYTES:,} bytes (limit); not a lead export")
+            raise DecompressedTooLarge(
+                f"{self.name}: decompresses to more than "
+                f"{MAX_DECOMPRESSED_BYTES:,} bytes (limit); not a lead export"
+            )
         return count
 
     def close(self) -> None:
@@ -147,8 +157,11 @@ def resolve_sources(source: str, s3_endpoint_url: str | None = None) -> list[Sou
     if source.startswith("s3://"):
         files = _s3_files(source, s3_endpoint_url)
     elif glob.has_magic(source):
-        files = [SourceFile(str(Path(p).resolve())) for p in glob.glob(source, recursive=True)
-                 if Path(p).is_file()]
+        files = [
+            SourceFile(str(Path(p).resolve()))
+            for p in glob.glob(source, recursive=True)
+            if Path(p).is_file()
+        ]
     elif Path(source).is_dir():
         files = [SourceFile(str(p.resolve())) for p in Path(source).rglob("*") if p.is_file()]
     elif Path(source).is_file():

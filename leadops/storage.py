@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, BinaryIO
 from leadops.lake import Lake, StorageError, safe_key
 
 if TYPE_CHECKING:
-
     from leadops.settings import Settings
 
 __all__ = ["Lake", "LocalLake", "StorageError", "open_lake", "safe_key"]

@@ -25,8 +25,13 @@ from leadops.storage import Lake
 ROWS_PER_FILE = 1_000_000
 
 
-def append_batches(lake: Lake, name: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch],
-                   rows_per_file: int = ROWS_PER_FILE) -> int | None:
+def append_batches(
+    lake: Lake,
+    name: str,
+    schema: pa.Schema,
+    batches: Iterable[pa.RecordBatch],
+    rows_per_file: int = ROWS_PER_FILE,
+) -> int | None:
     """Append ``batches`` (all in ``schema``) to table ``name``, creating it if needed.
 
     Returns:
@@ -70,9 +75,14 @@ class _FileWriter:
         self.writer.close()
         size = self.path.stat().st_size
         lake.put_file(f"tables/{table}/{self.name}", self.path)
-        return AddAction(path=self.name, size=size, partition_values={},
-                         modification_time=int(time.time() * 1000), data_change=True,
-                         stats=json.dumps({"numRecords": self.rows}))
+        return AddAction(
+            path=self.name,
+            size=size,
+            partition_values={},
+            modification_time=int(time.time() * 1000),
+            data_change=True,
+            stats=json.dumps({"numRecords": self.rows}),
+        )
 
     def discard(self) -> None:
         self.writer.close()
@@ -87,10 +97,16 @@ def _commit(lake: Lake, name: str, schema: pa.Schema, actions: list) -> int:
     with lake.table_errors(name, "append"):
         if lake.table_exists(name):
             DeltaTable(uri, storage_options=lake.storage_options).create_write_transaction(
-                actions, mode="append", schema=schema)
+                actions, mode="append", schema=schema
+            )
         else:
             from deltalake import Schema
 
-            create_table_with_add_actions(uri, Schema.from_arrow(schema), actions, mode="error",
-                                          storage_options=lake.storage_options)
+            create_table_with_add_actions(
+                uri,
+                Schema.from_arrow(schema),
+                actions,
+                mode="error",
+                storage_options=lake.storage_options,
+            )
     return lake.table_version(name)

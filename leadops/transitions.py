@@ -68,8 +68,9 @@ def read_history(lake: Lake) -> list[dict]:
     return json.loads(lake.read_bytes(HISTORY_KEY))
 
 
-def record(client: Any, lake: Lake, name: str, transition: Transition,
-           new_step: bool = True) -> Transition:
+def record(
+    client: Any, lake: Lake, name: str, transition: Transition, new_step: bool = True
+) -> Transition:
     """Write ``transition`` on the version's tags and append it to the lake's history.
 
     ``new_step`` restarts the evidence window (``stage_since``); a pause does not.
@@ -79,12 +80,14 @@ def record(client: Any, lake: Lake, name: str, transition: Transition,
     return transition
 
 
-def stage_ops(transition: Transition, new_step: bool = True,
-              extra_tags: dict | None = None) -> list[list]:
+def stage_ops(
+    transition: Transition, new_step: bool = True, extra_tags: dict | None = None
+) -> list[list]:
     """The writes recording ``transition``: tags (stage last: it is what the score stage
     acts on), then the history entry."""
-    tags = stage_tags(transition.stage, transition.fraction, transition.reason,
-                      metrics=transition.metrics or None)
+    tags = stage_tags(
+        transition.stage, transition.fraction, transition.reason, metrics=transition.metrics or None
+    )
     stage = tags.pop(STAGE_TAG)
     tags = {**(extra_tags or {}), **tags}
     if new_step:
@@ -161,30 +164,54 @@ def _position(model_version: Any) -> tuple[Stage | None, float]:
     return state.stage, state.fraction
 
 
-def enter_canary(client: Any, lake: Lake, name: str, version: str, fraction: float, reason: str,
-                 as_of: datetime, metrics: dict) -> Transition:
+def enter_canary(
+    client: Any,
+    lake: Lake,
+    name: str,
+    version: str,
+    fraction: float,
+    reason: str,
+    as_of: datetime,
+    metrics: dict,
+) -> Transition:
     """Shadow → canary: a fresh salt first, so no lead is routed with a stale one."""
-    step = Transition(str(version), Stage.CANARY, fraction, reason, as_of.isoformat(), Stage.SHADOW,
-                      0.0, metrics)
+    step = Transition(
+        str(version), Stage.CANARY, fraction, reason, as_of.isoformat(), Stage.SHADOW, 0.0, metrics
+    )
     commit(client, lake, name, stage_ops(step, extra_tags={SALT_TAG: new_salt(version)}))
     announce(name, [step])
     return step
 
 
-def archive_challenger(client: Any, lake: Lake, name: str, version: str, reason: str,
-                       as_of: datetime, metrics: dict | None = None) -> Transition:
+def archive_challenger(
+    client: Any,
+    lake: Lake,
+    name: str,
+    version: str,
+    reason: str,
+    as_of: datetime,
+    metrics: dict | None = None,
+) -> Transition:
     """Fraction 0, stage archived, challenger alias removed: the score stage stops using it."""
     stage, fraction = _position(client.get_model_version(name, version))
-    step = Transition(str(version), Stage.ARCHIVED, 0.0, reason, as_of.isoformat(), stage, fraction,
-                      metrics or {})
+    step = Transition(
+        str(version), Stage.ARCHIVED, 0.0, reason, as_of.isoformat(), stage, fraction, metrics or {}
+    )
     # The alias goes first: from then on the score stage no longer uses the version.
     commit(client, lake, name, [["drop_alias", CHALLENGER, str(version)], *stage_ops(step)])
     announce(name, [step])
     return step
 
 
-def make_champion(client: Any, lake: Lake, name: str, version: str, reason: str, as_of: datetime,
-                  metrics: dict | None = None) -> list[Transition]:
+def make_champion(
+    client: Any,
+    lake: Lake,
+    name: str,
+    version: str,
+    reason: str,
+    as_of: datetime,
+    metrics: dict | None = None,
+) -> list[Transition]:
     """``version`` becomes champion; the old champion is archived and remembered for rollback."""
     old = registry.get_champion(client, name)
     stage, fraction = _position(client.get_model_version(name, version))
@@ -193,28 +220,54 @@ def make_champion(client: Any, lake: Lake, name: str, version: str, reason: str,
     # one version as both, and every prefix of these writes serves one consistent champion.
     ops = [["drop_alias", CHALLENGER, str(version)], ["alias", CHAMPION, str(version)]]
     if old is not None and str(old.version) != str(version):
-        retired = Transition(str(old.version), Stage.ARCHIVED, 0.0, f"replaced by v{version}",
-                             as_of.isoformat(), *_position(old))
+        retired = Transition(
+            str(old.version),
+            Stage.ARCHIVED,
+            0.0,
+            f"replaced by v{version}",
+            as_of.isoformat(),
+            *_position(old),
+        )
         done.append(retired)
         ops += stage_ops(retired)
         tag_ops = [["tag", str(version), PREVIOUS_CHAMPION_TAG, str(old.version)]]
-    promoted = Transition(str(version), Stage.PRODUCTION, 1.0, reason, as_of.isoformat(), stage,
-                          fraction, metrics or {})
+    promoted = Transition(
+        str(version),
+        Stage.PRODUCTION,
+        1.0,
+        reason,
+        as_of.isoformat(),
+        stage,
+        fraction,
+        metrics or {},
+    )
     done.append(promoted)
     commit(client, lake, name, ops + tag_ops + stage_ops(promoted))
     announce(name, done)
-    events.promoted(name, promoted.version, reason, str(old.version) if old is not None else None,
-                    promoted.as_of)
+    events.promoted(
+        name,
+        promoted.version,
+        reason,
+        str(old.version) if old is not None else None,
+        promoted.as_of,
+    )
     return done
 
 
 def announce(name: str, steps: list[Transition]) -> None:
     """A rollout-transition event per committed step (alerts; never on a journal replay)."""
     for step in steps:
-        events.rollout_transition(name, step.version, str(step.stage), step.fraction, step.reason,
-                                  previous_stage=step.previous_stage and str(step.previous_stage),
-                                  previous_fraction=step.previous_fraction, as_of=step.as_of,
-                                  metrics=step.metrics)
+        events.rollout_transition(
+            name,
+            step.version,
+            str(step.stage),
+            step.fraction,
+            step.reason,
+            previous_stage=step.previous_stage and str(step.previous_stage),
+            previous_fraction=step.previous_fraction,
+            as_of=step.as_of,
+            metrics=step.metrics,
+        )
 
 
 def _drop_alias(client: Any, name: str, alias: str, version: str) -> None:

@@ -30,13 +30,17 @@ def paused_rollout_runs() -> list[Any]:
 
     if not approval.server_configured():
         return []
-    paused = FlowRunFilter(state=FlowRunFilterState(
-        type=FlowRunFilterStateType(any_=[StateType.PAUSED])))
+    paused = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+    )
     # Prefect 3.8 refuses limit=null and sort=null, which the client sends by default.
     with get_client(sync_client=True) as client:
-        return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["rollout"])),
-                                     flow_run_filter=paused, limit=50,
-                                     sort=FlowRunSort.EXPECTED_START_TIME_DESC)
+        return client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["rollout"])),
+            flow_run_filter=paused,
+            limit=50,
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+        )
 
 
 def answer(decision: str, comment: str = "", by: str | None = None) -> dict[str, Any]:
@@ -51,8 +55,7 @@ def answer(decision: str, comment: str = "", by: str | None = None) -> dict[str,
     """
     from prefect.flow_runs import resume_flow_run
 
-    given = approval.ApprovalInput(decision=decision, comment=comment,
-                                   by=by or getpass.getuser())
+    given = approval.ApprovalInput(decision=decision, comment=comment, by=by or getpass.getuser())
     runs = paused_rollout_runs()
     for run in runs:
         resume_flow_run(run.id, run_input=given.model_dump())

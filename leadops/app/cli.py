@@ -33,8 +33,10 @@ app = typer.Typer(
 JsonOption = typer.Option(False, "--json", help="Print one JSON object as the last line.")
 # Manual overrides use the time only to stamp the decision (and start the next evidence window).
 DecisionTimeOption = typer.Option(
-    None, "--as-of", help="Time recorded on the decision (ISO date/time); default now. The next "
-    "rollout step counts evidence from it."
+    None,
+    "--as-of",
+    help="Time recorded on the decision (ISO date/time); default now. The next "
+    "rollout step counts evidence from it.",
 )
 
 
@@ -52,9 +54,16 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def check_settings(
     ctx: typer.Context,
-    show_version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
-                                      help="Print the installed LeadOps version and exit."),
-    verbose: bool = typer.Option(False, "-v", "--verbose", help="Show Prefect's run logs (LEADOPS_LOG_LEVEL=INFO)."),
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the installed LeadOps version and exit.",
+    ),
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Show Prefect's run logs (LEADOPS_LOG_LEVEL=INFO)."
+    ),
 ) -> None:
     """Read the settings once up front, so a bad LEADOPS_* value fails every command early."""
     from leadops.settings import check_home, get_settings
@@ -173,7 +182,9 @@ def parse_as_of(value: str | None) -> datetime | None:
 
 @app.command()
 def generate(
-    out: Path = typer.Option(Path("crm-export"), "--out", help="Folder to write leads/ and outcomes/."),
+    out: Path = typer.Option(
+        Path("crm-export"), "--out", help="Folder to write leads/ and outcomes/."
+    ),
     weeks: int = typer.Option(12, min=1, help="Weeks of leads."),
     leads_per_week: int = typer.Option(2000, min=1, help="Leads created per week."),
     seed: int = typer.Option(7, help="Random seed; same seed, byte-identical files."),
@@ -182,13 +193,17 @@ def generate(
     start: Optional[str] = typer.Option(
         None, help="Monday of week 1 (ISO date); default 2026-01-05, the same on every run."
     ),
-    defect_share: float = typer.Option(0.0, min=0.0, max=0.5, help="Share of lead rows with one export defect each."),
+    defect_share: float = typer.Option(
+        0.0, min=0.0, max=0.5, help="Share of lead rows with one export defect each."
+    ),
 ) -> None:
     """Write a synthetic CRM export: one leads file and one outcomes file per week."""
     from leadops.app import synthetic
 
     if scenario not in synthetic.SCENARIOS:
-        raise typer.BadParameter(f"--scenario {scenario!r}: choose one of {', '.join(synthetic.SCENARIOS)}")
+        raise typer.BadParameter(
+            f"--scenario {scenario!r}: choose one of {', '.join(synthetic.SCENARIOS)}"
+        )
     config = synthetic.GeneratorConfig(
         weeks=weeks,
         leads_per_week=leads_per_week,
@@ -199,7 +214,9 @@ def generate(
         defect_share=defect_share,
     )
     paths = synthetic.write_dataset(config, out)
-    typer.echo(f"wrote {len(paths)} files under {out} ({weeks} weeks x {leads_per_week} leads, {scenario})")
+    typer.echo(
+        f"wrote {len(paths)} files under {out} ({weeks} weeks x {leads_per_week} leads, {scenario})"
+    )
 
 
 @app.command()
@@ -258,7 +275,9 @@ def contract_init(
 
 @app.command()
 def suites(
-    out: Path = typer.Option(..., "--out", help="Folder to write leads.json and outcomes.json into."),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder to write leads.json and outcomes.json into."
+    ),
 ) -> None:
     """Write editable expectation suites for the current contract (use: LEADOPS_EXPECTATIONS_DIR=DIR)."""
     from leadops.app.contract_init import write_suites
@@ -270,13 +289,18 @@ def suites(
 @app.command()
 def score(
     batch: Optional[str] = typer.Argument(
-        None, help="Leads file (CSV / Parquet / JSON lines, local or s3://); default: unscored silver leads."
+        None,
+        help="Leads file (CSV / Parquet / JSON lines, local or s3://); default: unscored silver leads.",
     ),
     out: Optional[str] = typer.Option(
-        None, "--out", help="Output file, folder or s3:// URI; default <lake>/scores/<batch_id>.<format>."
+        None,
+        "--out",
+        help="Output file, folder or s3:// URI; default <lake>/scores/<batch_id>.<format>.",
     ),
     output_format: str = typer.Option("parquet", "--format", help="parquet | csv"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Scoring time (ISO) written as scored_at; default now."),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Scoring time (ISO) written as scored_at; default now."
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Score leads with the champion (shadow / canary challenger beside it); runs the `score` flow."""
@@ -288,89 +312,140 @@ def score(
     from leadops.runners import with_task_runner
     from leadops.settings import get_settings
 
-    result = with_task_runner(score_flow, get_settings())(batch=batch, out=out, output_format=output_format, as_of=when)
+    result = with_task_runner(score_flow, get_settings())(
+        batch=batch, out=out, output_format=output_format, as_of=when
+    )
     summary = score_summary(result)
     if result.get("rejected"):
-        summary += (f"; {result['rejected']} row(s) fail the contract -> "
-                    f"{result['rejected_output']}")
+        summary += f"; {result['rejected']} row(s) fail the contract -> {result['rejected_output']}"
     emit(result, as_json, summary)
 
 
 def score_summary(result: dict[str, Any]) -> str:
-    """"scored 3000 leads (batch b1): champion v1 served 2700, canary v2 served 300 -> file"."""
+    """ "scored 3000 leads (batch b1): champion v1 served 2700, canary v2 served 300 -> file"."""
     if result["skipped"]:
         return f"batch {result['batch_id']}: nothing scored ({result['skipped']})"
     versions, arms = result["model_versions"], result["arms"]
     parts = [f"champion v{versions['champion']} served {arms.get('champion', 0)}"]
     if "challenger" in versions:
         stage, served = result.get("challenger_stage") or "challenger", arms.get("canary", 0)
-        parts.append(f"{stage} v{versions['challenger']} "
-                     + (f"served {served}" if served else "scored alongside, not served"))
-    return (f"scored {result['rows']} leads (batch {result['batch_id']}): {', '.join(parts)} "
-            f"-> {result['output']} (sorted by score, best first)")
+        parts.append(
+            f"{stage} v{versions['challenger']} "
+            + (f"served {served}" if served else "scored alongside, not served")
+        )
+    return (
+        f"scored {result['rows']} leads (batch {result['batch_id']}): {', '.join(parts)} "
+        f"-> {result['output']} (sorted by score, best first)"
+    )
 
 
 @app.command()
 def train(
     trials: Optional[int] = typer.Option(
-        None, "--trials", min=1, help="Optuna trials (default LEADOPS_TRIALS; with only --timeout: as many as fit)."
+        None,
+        "--trials",
+        min=1,
+        help="Optuna trials (default LEADOPS_TRIALS; with only --timeout: as many as fit).",
     ),
-    timeout: Optional[float] = typer.Option(None, "--timeout", min=1, help="Search time budget in seconds."),
-    reason: str = typer.Option("manual", "--reason", help="Trigger: manual | schedule | drift | conversion-drop"),
-    workers: int = typer.Option(1, "--workers", min=1, help="Parallel search processes sharing one Optuna study."),
+    timeout: Optional[float] = typer.Option(
+        None, "--timeout", min=1, help="Search time budget in seconds."
+    ),
+    reason: str = typer.Option(
+        "manual", "--reason", help="Trigger: manual | schedule | drift | conversion-drop"
+    ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Parallel search processes sharing one Optuna study."
+    ),
     as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="Train on leads whose outcome matured by this time (ISO); the last "
-        "LEADOPS_TEST_WINDOW_DAYS before it are the test set; default now."
+        None,
+        "--as-of",
+        help="Train on leads whose outcome matured by this time (ISO); the last "
+        "LEADOPS_TEST_WINDOW_DAYS before it are the test set; default now.",
     ),
     training_window_days: Optional[int] = typer.Option(
-        None, "--training-window-days", min=1, help="Only leads this many days before the maturity cutoff."
+        None,
+        "--training-window-days",
+        min=1,
+        help="Only leads this many days before the maturity cutoff.",
     ),
     min_gain: Optional[float] = typer.Option(
-        None, "--min-gain", min=0, help="Relative ROC-AUC gain a challenger needs (default LEADOPS_GATE_MIN_RELATIVE_AUC_GAIN)."
+        None,
+        "--min-gain",
+        min=0,
+        help="Relative ROC-AUC gain a challenger needs (default LEADOPS_GATE_MIN_RELATIVE_AUC_GAIN).",
     ),
     via_server: bool = typer.Option(
-        False, "--via-server", help="Start a run of the train/retrain deployment on PREFECT_API_URL instead."
+        False,
+        "--via-server",
+        help="Start a run of the train/retrain deployment on PREFECT_API_URL instead.",
     ),
     as_json: bool = JsonOption,
 ) -> None:
     """Train on matured gold leads, log to MLflow and gate against the champion (runs the `train` flow)."""
     if reason not in ("manual", "schedule", "drift", "conversion-drop"):
-        raise typer.BadParameter(f"--reason {reason!r}: choose manual, schedule, drift or conversion-drop")
+        raise typer.BadParameter(
+            f"--reason {reason!r}: choose manual, schedule, drift or conversion-drop"
+        )
     when = parse_as_of(as_of)
     prepare_runtime()
     if via_server:
-        parameters = {"reason": reason, "trials": trials, "timeout_seconds": timeout, "workers": workers,
-                      "as_of": when.isoformat() if when else None, "training_window_days": training_window_days,
-                      "min_gain": min_gain}
+        parameters = {
+            "reason": reason,
+            "trials": trials,
+            "timeout_seconds": timeout,
+            "workers": workers,
+            "as_of": when.isoformat() if when else None,
+            "training_window_days": training_window_days,
+            "min_gain": min_gain,
+        }
         from leadops.app.remote import start_deployment_run
 
-        started = start_deployment_run("train/retrain", {k: v for k, v in parameters.items() if v is not None})
-        emit(started, as_json, f"started flow run {started['flow_run_name']} of train/retrain: {started['url']}")
+        started = start_deployment_run(
+            "train/retrain", {k: v for k, v in parameters.items() if v is not None}
+        )
+        emit(
+            started,
+            as_json,
+            f"started flow run {started['flow_run_name']} of train/retrain: {started['url']}",
+        )
         return
     from flows.train import train as train_flow
     from leadops.runners import with_task_runner
     from leadops.settings import get_settings
 
-    result = with_task_runner(train_flow, get_settings())(reason=reason, trials=trials, timeout_seconds=timeout, as_of=when, workers=workers,
-                        training_window_days=training_window_days, min_gain=min_gain)
+    result = with_task_runner(train_flow, get_settings())(
+        reason=reason,
+        trials=trials,
+        timeout_seconds=timeout,
+        as_of=when,
+        workers=workers,
+        training_window_days=training_window_days,
+        min_gain=min_gain,
+    )
     metrics, baseline = result["metrics"], result.get("baseline_metrics") or {}
     summary = (
-        f"{result['model_name']}: {result['decision']} ({result['reason']})" if metrics is None else
-        f"{result['model_name']} v{result['model_version']}: {result['decision']} ({result['reason']}); "
+        f"{result['model_name']}: {result['decision']} ({result['reason']})"
+        if metrics is None
+        else f"{result['model_name']} v{result['model_version']}: {result['decision']} ({result['reason']}); "
         f"test ROC-AUC {metrics['roc_auc']:.4f} (logistic baseline {baseline.get('roc_auc', float('nan')):.4f}), "
         f"precision at capacity {metrics['precision_at_capacity']:.3f} "
         f"(baseline {baseline.get('precision_at_capacity', float('nan')):.3f}); MLflow run {result['run_id']}"
     )
     emit(result, as_json, summary)
 
+
 @app.command()
 def monitor(
     window: Optional[int] = typer.Option(
-        None, "--window", min=1, help="Look at leads scored in the DAYS before as-of; default the latest batch."
+        None,
+        "--window",
+        min=1,
+        help="Look at leads scored in the DAYS before as-of; default the latest batch.",
     ),
     as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="End of the monitored window (ISO); outcomes matured by then count; "
-        "default now."
+        None,
+        "--as-of",
+        help="End of the monitored window (ISO); outcomes matured by then count; default now.",
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -381,7 +456,6 @@ def monitor(
     when = parse_as_of(as_of)
     prepare_runtime()
     from flows.monitor import monitor as monitor_flow
-
     from tasks.monitoring.publish import monitor_line
 
     result = monitor_flow(window_days=window, as_of=when)
@@ -391,8 +465,10 @@ def monitor(
 @app.command()
 def rollout(
     as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="Evaluation time (ISO); leads whose outcome matured by then count as "
-        "evidence; default now."
+        None,
+        "--as-of",
+        help="Evaluation time (ISO); leads whose outcome matured by then count as "
+        "evidence; default now.",
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -453,7 +529,9 @@ def _answer_approval(decision: str, comment: str, as_of: Optional[str], as_json:
 
 @app.command()
 def rollback(
-    reason: str = typer.Option("rolled back manually", "--reason", help="Recorded on both versions."),
+    reason: str = typer.Option(
+        "rolled back manually", "--reason", help="Recorded on both versions."
+    ),
     as_of: Optional[str] = DecisionTimeOption,
     as_json: bool = JsonOption,
 ) -> None:
@@ -484,8 +562,10 @@ def _run_rollout(action: str, as_of: Optional[str], reason: Optional[str], as_js
 @app.command()
 def status(
     limit: int = typer.Option(
-        30, "--limit", min=1, help="How many recent decisions (trained, gate, rollout steps, "
-        "overrides) to list."
+        30,
+        "--limit",
+        min=1,
+        help="How many recent decisions (trained, gate, rollout steps, overrides) to list.",
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -499,10 +579,21 @@ def status(
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Bind address; beyond loopback needs PREFECT_SERVER_API_AUTH_STRING."),
-    port: Optional[int] = typer.Option(None, "--port", min=1, max=65535, help="Prefect server port "
-                                       "when serve starts it (default 4200 when free)."),
-    mlflow: bool = typer.Option(True, "--mlflow/--no-mlflow", help="Also start the MLflow UI on a free port."),
+    host: str = typer.Option(
+        "127.0.0.1",
+        "--host",
+        help="Bind address; beyond loopback needs PREFECT_SERVER_API_AUTH_STRING.",
+    ),
+    port: Optional[int] = typer.Option(
+        None,
+        "--port",
+        min=1,
+        max=65535,
+        help="Prefect server port when serve starts it (default 4200 when free).",
+    ),
+    mlflow: bool = typer.Option(
+        True, "--mlflow/--no-mlflow", help="Also start the MLflow UI on a free port."
+    ),
 ) -> None:
     """Start a local Prefect server (SQLite under LEADOPS_HOME) and serve every deployment.
 
@@ -516,8 +607,10 @@ def serve(
     serve_all(get_settings(), host, port, mlflow, typer.echo)
 
 
-server_app = typer.Typer(help="The home's background Prefect server (started by the first flow command).",
-                         no_args_is_help=True)
+server_app = typer.Typer(
+    help="The home's background Prefect server (started by the first flow command).",
+    no_args_is_help=True,
+)
 app.add_typer(server_app, name="server")
 
 
@@ -529,10 +622,22 @@ def server_status(as_json: bool = JsonOption) -> None:
 
     settings = get_settings()
     server = running_server(settings)
-    result = {"running": server is not None, "prefect_home": str(prefect_home(settings)),
-              **({"pid": server.pid, "api_url": server.api_url, "ui_url": server.ui_url} if server else {})}
-    emit(result, as_json, f"Prefect server running (pid {server.pid}): UI {server.ui_url}" if server
-         else "no Prefect server running for this home (the next flow command starts one)")
+    result = {
+        "running": server is not None,
+        "prefect_home": str(prefect_home(settings)),
+        **(
+            {"pid": server.pid, "api_url": server.api_url, "ui_url": server.ui_url}
+            if server
+            else {}
+        ),
+    }
+    emit(
+        result,
+        as_json,
+        f"Prefect server running (pid {server.pid}): UI {server.ui_url}"
+        if server
+        else "no Prefect server running for this home (the next flow command starts one)",
+    )
 
 
 @server_app.command("start")
@@ -542,9 +647,18 @@ def server_start(as_json: bool = JsonOption) -> None:
     from leadops.settings import get_settings
 
     server, started = ensure_server(get_settings())
-    result = {"pid": server.pid, "api_url": server.api_url, "ui_url": server.ui_url, "started": started}
-    emit(result, as_json, f"Prefect server {'started' if started else 'already running'} "
-         f"(pid {server.pid}): UI {server.ui_url}")
+    result = {
+        "pid": server.pid,
+        "api_url": server.api_url,
+        "ui_url": server.ui_url,
+        "started": started,
+    }
+    emit(
+        result,
+        as_json,
+        f"Prefect server {'started' if started else 'already running'} "
+        f"(pid {server.pid}): UI {server.ui_url}",
+    )
 
 
 @server_app.command("stop")
@@ -554,15 +668,24 @@ def server_stop(as_json: bool = JsonOption) -> None:
     from leadops.settings import get_settings
 
     server = stop_server(get_settings())
-    emit({"stopped": server is not None, **({"pid": server.pid} if server else {})}, as_json,
-         f"stopped the Prefect server (pid {server.pid})" if server else "no Prefect server was running")
+    emit(
+        {"stopped": server is not None, **({"pid": server.pid} if server else {})},
+        as_json,
+        f"stopped the Prefect server (pid {server.pid})"
+        if server
+        else "no Prefect server was running",
+    )
 
 
 @app.command()
 def api(
-    host: str = typer.Option("127.0.0.1", "--host", help="Bind address; beyond loopback needs LEADOPS_API_KEYS."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Bind address; beyond loopback needs LEADOPS_API_KEYS."
+    ),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port of the scoring API."),
-    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes (one core each)."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="uvicorn worker processes (one core each)."
+    ),
 ) -> None:
     """Serve online scoring (POST /v1/leads/score, /ready, /metrics, /docs) until Ctrl-C or SIGTERM."""
     from leadops.app.api.process import run_api
@@ -573,9 +696,15 @@ def api(
 
 @app.command()
 def demo(
-    fast: bool = typer.Option(False, "--fast", help="Smaller weeks and fewer trials (about 3 minutes)."),
-    fresh: bool = typer.Option(False, "--fresh", help="Delete a previous demo run in LEADOPS_HOME first "
-                               "(without it, the same demo replays idempotently)."),
+    fast: bool = typer.Option(
+        False, "--fast", help="Smaller weeks and fewer trials (about 3 minutes)."
+    ),
+    fresh: bool = typer.Option(
+        False,
+        "--fresh",
+        help="Delete a previous demo run in LEADOPS_HOME first "
+        "(without it, the same demo replays idempotently).",
+    ),
 ) -> None:
     """Run the whole lifecycle on a simulated 17-week timeline of synthetic CRM exports.
 
@@ -593,15 +722,21 @@ def demo(
     settings = get_settings()
     plan = DemoPlan.fast() if fast else DemoPlan()
     if prepare_home(settings, fresh, plan):
-        typer.echo(f"{settings.home} holds this demo already: replaying its weeks (idempotent); --fresh starts over")
+        typer.echo(
+            f"{settings.home} holds this demo already: replaying its weeks (idempotent); --fresh starts over"
+        )
     # One line per week is the demo's output; each flow's own logs stay in the Prefect UI.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     prepare_runtime()
     records = run_demo(plan, settings, echo=lambda text: (progress.clear(), typer.echo(text)))
     from leadops.app.timeline import plot_timeline
 
-    picture = plot_timeline(records, settings.psi_threshold, settings.conversion_drop_threshold,
-                            settings.home / "demo-timeline.png")
+    picture = plot_timeline(
+        records,
+        settings.psi_threshold,
+        settings.conversion_drop_threshold,
+        settings.home / "demo-timeline.png",
+    )
     typer.echo(summary_text(records, settings, picture, time.perf_counter() - started))
 
 

@@ -52,8 +52,10 @@ def configuration_table() -> str:
     lines = ["| variable | default | what it is |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         description = (field.description or "").replace("|", "\\|")
-        lines.append(f"| `{ENV_PREFIX}{name.upper()}` | {default_text(name, field.default)} "
-                     f"| {description} |")
+        lines.append(
+            f"| `{ENV_PREFIX}{name.upper()}` | {default_text(name, field.default)} "
+            f"| {description} |"
+        )
     return "\n".join(lines)
 
 

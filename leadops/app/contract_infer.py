@@ -21,8 +21,22 @@ ID_NAME = re.compile(r"(^|[\s_.-])(id|key|number|no)$|^id[\s_.-]|lead.?id", re.I
 TIME_NAME = re.compile(r"(date|time|_at$|^at$|created|updated|closed|won_on|stamp)", re.IGNORECASE)
 CREATED_NAME = re.compile(r"creat|added|submitted|signup|first", re.IGNORECASE)
 LABEL_NAME = re.compile(r"won|convert|label|outcome|status|stage|result|closed|^is_", re.IGNORECASE)
-POSITIVE_WORDS = frozenset({"won", "closed won", "closed-won", "converted", "success",
-                            "successful", "win", "yes", "y", "true", "t", "1"})
+POSITIVE_WORDS = frozenset(
+    {
+        "won",
+        "closed won",
+        "closed-won",
+        "converted",
+        "success",
+        "successful",
+        "win",
+        "yes",
+        "y",
+        "true",
+        "t",
+        "1",
+    }
+)
 # More distinct values than this (or than half the rows) is free text, not a category.
 MAX_CATEGORIES = 100
 SHARE = 0.95  # share of non-empty values a role's rule must hold for
@@ -65,12 +79,14 @@ def _unique_id(frame: pd.DataFrame, name: str, proposal: Proposal) -> str | None
     named = [c for c in candidates if ID_NAME.search(c)]
     chosen = (named or candidates or [None])[0]
     if chosen is None:
-        proposal.reasons.append(f"{name}: no column is filled and unique in every row; "
-                                "set entity_id by hand")
+        proposal.reasons.append(
+            f"{name}: no column is filled and unique in every row; set entity_id by hand"
+        )
         return None
     why = "its name says id and " if chosen in named else ""
-    proposal.reasons.append(f"entity_id: {chosen} ({why}every one of {len(frame)} rows has a "
-                            f"distinct value)")
+    proposal.reasons.append(
+        f"entity_id: {chosen} ({why}every one of {len(frame)} rows has a distinct value)"
+    )
     return chosen
 
 
@@ -96,16 +112,19 @@ def _label_column(frame: pd.DataFrame) -> str | None:
 
 
 def _outcomes(name: str, frame: pd.DataFrame, label: str, proposal: Proposal) -> None:
-    proposal.reasons.append(f"{name}: an outcomes file ({len(frame.columns)} columns, {label} "
-                            "holds two values)")
+    proposal.reasons.append(
+        f"{name}: an outcomes file ({len(frame.columns)} columns, {label} holds two values)"
+    )
     proposal.entity_id = proposal.entity_id or _unique_id(frame, name, proposal)
     proposal.label = label
     spellings = sorted(frame[label].dropna().astype(str).str.strip().unique())
     positive = [v for v in spellings if v.casefold() in POSITIVE_WORDS]
     if positive and not {v.casefold() for v in spellings} <= TRUE_WORDS | FALSE_WORDS:
         proposal.positive_values = positive
-    proposal.reasons.append(f"label: {label} (values {', '.join(spellings)}; positive: "
-                            f"{', '.join(positive) or 'none recognised, set positive_values'})")
+    proposal.reasons.append(
+        f"label: {label} (values {', '.join(spellings)}; positive: "
+        f"{', '.join(positive) or 'none recognised, set positive_values'})"
+    )
     times = [t for t in _times(frame) if t != label]
     if times:
         proposal.label_time = times[0]
@@ -113,15 +132,17 @@ def _outcomes(name: str, frame: pd.DataFrame, label: str, proposal: Proposal) ->
 
 
 def _leads(name: str, frame: pd.DataFrame, proposal: Proposal) -> None:
-    proposal.reasons.append(f"{name}: a leads file ({len(frame.columns)} columns, "
-                            f"{len(frame)} rows read)")
+    proposal.reasons.append(
+        f"{name}: a leads file ({len(frame.columns)} columns, {len(frame)} rows read)"
+    )
     proposal.entity_id = _unique_id(frame, name, proposal) or proposal.entity_id
     times = _times(frame)
     created = [t for t in times if CREATED_NAME.search(t)] or times
     if created:
         proposal.event_time = created[0]
-        proposal.reasons.append(f"event_time: {created[0]} (name says creation time, values parse "
-                                "as times)")
+        proposal.reasons.append(
+            f"event_time: {created[0]} (name says creation time, values parse as times)"
+        )
     for column in frame.columns:
         if column in (proposal.entity_id, proposal.event_time):
             continue
@@ -165,21 +186,28 @@ def _lists(values: pd.Series) -> bool:
 
 def contract_yaml(proposal: Proposal, name: str) -> str:
     """The proposal as a contract YAML with a comment on what to check."""
+
     def pick(value: str | None, fallback: str) -> str:
         return json.dumps(value) if value else f"{fallback}  # NOT INFERRED: set it"
 
-    lines = ["# Proposed by `leadops contract init` from sample exports; check every line.",
-             f"name: {json.dumps(name)}",
-             f"entity_id: {pick(proposal.entity_id, 'lead_id')}",
-             f"event_time: {pick(proposal.event_time, 'created_at')}",
-             f"label: {pick(proposal.label, 'converted')}",
-             f"label_time: {pick(proposal.label_time, 'converted_at')}"]
+    lines = [
+        "# Proposed by `leadops contract init` from sample exports; check every line.",
+        f"name: {json.dumps(name)}",
+        f"entity_id: {pick(proposal.entity_id, 'lead_id')}",
+        f"event_time: {pick(proposal.event_time, 'created_at')}",
+        f"label: {pick(proposal.label, 'converted')}",
+        f"label_time: {pick(proposal.label_time, 'converted_at')}",
+    ]
     if proposal.positive_values:
         lines.append(f"positive_values: {json.dumps(proposal.positive_values)}")
     if proposal.thousands_separator:
         lines.append(f"thousands_separator: {json.dumps(proposal.thousands_separator)}")
-    lines += ["# Days after creation when a lead's outcome is final.", "outcome_window_days: 30",
-              "features:"]
-    lines += [f"  - {{name: {json.dumps(column)}, role: {role}}}"
-              for column, role in proposal.features]
+    lines += [
+        "# Days after creation when a lead's outcome is final.",
+        "outcome_window_days: 30",
+        "features:",
+    ]
+    lines += [
+        f"  - {{name: {json.dumps(column)}, role: {role}}}" for column, role in proposal.features
+    ]
     return "\n".join(lines) + "\n"

@@ -12,8 +12,10 @@ import leadops
 from leadops.errors import LeadOpsError
 
 # The installed project: the core package and the stages beside it.
-PROJECT_DIRS = (Path(leadops.__file__).resolve().parent,
-                Path(leadops.__file__).resolve().parent.parent / "tasks")
+PROJECT_DIRS = (
+    Path(leadops.__file__).resolve().parent,
+    Path(leadops.__file__).resolve().parent.parent / "tasks",
+)
 
 
 class OutputError(LeadOpsError):
@@ -31,8 +33,9 @@ def checked_out(out: Path, *, folder: bool) -> Path:
     """
     path = Path(out).expanduser().resolve()
     if any(path == d or path.is_relative_to(d) for d in PROJECT_DIRS):
-        raise OutputError(f"--out {out}: inside the installed LeadOps project; "
-                          "choose a folder of your own")
+        raise OutputError(
+            f"--out {out}: inside the installed LeadOps project; choose a folder of your own"
+        )
     parent = path.parent
     if not parent.is_dir():
         raise OutputError(f"--out {out}: folder {parent} does not exist")
@@ -54,7 +57,9 @@ def write_suites(out: Path) -> list[Path]:
     settings = get_settings()
     contract = load_contract(settings.contract_path)
     folder = checked_out(out, folder=True)
-    return regenerate(contract, folder, tuned_from=suites_dir_for(contract, settings.expectations_dir))
+    return regenerate(
+        contract, folder, tuned_from=suites_dir_for(contract, settings.expectations_dir)
+    )
 
 
 def init_contract(samples: list[str], out: Path) -> list[str]:

@@ -114,17 +114,22 @@ def prepare_home(settings: Settings, fresh: bool, plan: DemoPlan) -> bool:
         elif json.loads(marker.read_text()).get("plan") == wanted["plan"]:
             return True
         else:
-            raise DemoHomeInUse(f"{home}: holds a demo run of another plan (--fast or not); pass --fresh to "
-                                "start over (it deletes that folder) or set LEADOPS_HOME to another folder")
+            raise DemoHomeInUse(
+                f"{home}: holds a demo run of another plan (--fast or not); pass --fresh to "
+                "start over (it deletes that folder) or set LEADOPS_HOME to another folder"
+            )
     elif home.exists() and any(home.iterdir()):
-        raise DemoHomeInUse(f"{home}: not empty and not a demo run; set LEADOPS_HOME to an empty folder")
+        raise DemoHomeInUse(
+            f"{home}: not empty and not a demo run; set LEADOPS_HOME to an empty folder"
+        )
     home.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(wanted, indent=2) + "\n")
     return False
 
 
-def run_demo(plan: DemoPlan, settings: Settings,
-             echo: Callable[[str], None] = print) -> list[WeekRecord]:
+def run_demo(
+    plan: DemoPlan, settings: Settings, echo: Callable[[str], None] = print
+) -> list[WeekRecord]:
     """Run the whole timeline; returns one record per simulated week from the first train.
 
     Every flow runs with ``demo_settings(settings, plan)`` (a copy; the environment is untouched).
@@ -142,12 +147,18 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
 
     export, landing = settings.home / "crm-export", settings.home / "landing"
     config = synthetic.GeneratorConfig(
-        weeks=plan.weeks, leads_per_week=plan.leads_per_week, seed=plan.seed,
-        scenario="covariate-drift", drift_week=plan.drift_week, defect_share=plan.defect_share,
+        weeks=plan.weeks,
+        leads_per_week=plan.leads_per_week,
+        seed=plan.seed,
+        scenario="covariate-drift",
+        drift_week=plan.drift_week,
+        defect_share=plan.defect_share,
     )
     synthetic.write_dataset(config, export)
     start = datetime.combine(config.start, time(), tzinfo=UTC)
-    echo(f"generated {plan.weeks} weeks x {plan.leads_per_week} leads (drift from week {plan.drift_week})")
+    echo(
+        f"generated {plan.weeks} weeks x {plan.leads_per_week} leads (drift from week {plan.drift_week})"
+    )
 
     records: list[WeekRecord] = []
     for week in range(1, plan.weeks + 1):
@@ -203,15 +214,18 @@ def _score_and_monitor(score: Any, monitor: Any, record: WeekRecord) -> None:
         outcome = train_result.get("decision", "requested")
         version = train_result.get("model_version")
         record.events.append(
-            f"retrain ({result.get('reason')}): v{version} {outcome}" if version else
-            f"retrain requested ({result.get('reason')})"
+            f"retrain ({result.get('reason')}): v{version} {outcome}"
+            if version
+            else f"retrain requested ({result.get('reason')})"
         )
 
 
 def _has_champion(settings: Settings) -> bool:
     from leadops import registry
 
-    return registry.get_champion(registry.registry_client(settings), settings.model_name) is not None
+    return (
+        registry.get_champion(registry.registry_client(settings), settings.model_name) is not None
+    )
 
 
 def _registry_state(settings: Settings, record: WeekRecord) -> None:
@@ -224,8 +238,10 @@ def _registry_state(settings: Settings, record: WeekRecord) -> None:
     challenger = state.challenger
     record.challenger = challenger.version if challenger else None
     record.challenger_stage = (
-        None if challenger is None
-        else f"canary {challenger.fraction:.0%}" if challenger.stage == Stage.CANARY
+        None
+        if challenger is None
+        else f"canary {challenger.fraction:.0%}"
+        if challenger.stage == Stage.CANARY
         else challenger.stage
     )
 
@@ -237,16 +253,23 @@ def _week_line(record: WeekRecord) -> str:
         f" + v{record.challenger} ({record.challenger_stage})" if record.challenger else ""
     )
     events = "; ".join(record.events)
-    return (f"week {record.week:>2} ({record.seconds:>4.0f} s) | in {record.ingested:>5} q {record.quarantined:>3} | "
-            f"PSI {psi} | conv {rate} | {serving:<24} | {events}")
+    return (
+        f"week {record.week:>2} ({record.seconds:>4.0f} s) | in {record.ingested:>5} q {record.quarantined:>3} | "
+        f"PSI {psi} | conv {rate} | {serving:<24} | {events}"
+    )
 
 
-def summary_text(records: list[WeekRecord], settings: Settings, picture: Path | None,
-                 seconds: float) -> str:
+def summary_text(
+    records: list[WeekRecord], settings: Settings, picture: Path | None, seconds: float
+) -> str:
     """What the demo did, readable in ten seconds, and where to look next."""
     trains = [e for r in records for e in r.events if e.startswith(("trained", "retrain"))]
-    rollout_steps = [f"week {r.week}: {e.removeprefix('rollout: ')}" for r in records for e in r.events
-                     if e.startswith("rollout")]
+    rollout_steps = [
+        f"week {r.week}: {e.removeprefix('rollout: ')}"
+        for r in records
+        for e in r.events
+        if e.startswith("rollout")
+    ]
     final = records[-1] if records else None
     reports = [r.report for r in records if r.report]
     workspace = next((r.workspace for r in reversed(records) if r.workspace), None)
@@ -257,20 +280,29 @@ def summary_text(records: list[WeekRecord], settings: Settings, picture: Path | 
         f"  models trained: {len(trains)}",
         *(f"    - {t}" for t in trains),
         "  PSI (max feature) and matured conversion per week:",
-        "    " + "  ".join(
+        "    "
+        + "  ".join(
             f"w{r.week}:{'-' if r.max_psi is None else f'{r.max_psi:.2f}'}/"
-            f"{'-' if r.conversion_rate is None else f'{r.conversion_rate:.1%}'}" for r in records),
+            f"{'-' if r.conversion_rate is None else f'{r.conversion_rate:.1%}'}"
+            for r in records
+        ),
         f"  rollout steps: {len(rollout_steps)}",
         *(f"    - {step}" for step in rollout_steps),
-        f"  final champion: v{final.champion}" + (
-            f", challenger v{final.challenger} ({final.challenger_stage})" if final and final.challenger else "")
-        if final else "  final champion: none",
+        f"  final champion: v{final.champion}"
+        + (
+            f", challenger v{final.challenger} ({final.challenger_stage})"
+            if final and final.challenger
+            else ""
+        )
+        if final
+        else "  final champion: none",
         "",
         "Where to look:",
         f"  timeline picture:  {picture}" if picture else "  timeline picture:  (not written)",
         f"  MLflow UI:         .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri} --port 5000",
         f"  Prefect UI:        {_prefect_ui()} (every demo run; `leadops serve` uses the same server)",
-        f"  Evidently reports: {len(reports)} weekly HTML reports" + (f", latest {reports[-1]}" if reports else ""),
+        f"  Evidently reports: {len(reports)} weekly HTML reports"
+        + (f", latest {reports[-1]}" if reports else ""),
         f"  Evidently UI:      .venv/bin/evidently ui --workspace {workspace}" if workspace else "",
         f"  registry state:    LEADOPS_HOME={settings.home} .venv/bin/leadops status",
     ]

@@ -128,8 +128,9 @@ def _start(settings: Settings, host: str, port: int | None, timeout: float) -> H
     return server
 
 
-def ensure_server(settings: Settings, host: str = "127.0.0.1", port: int | None = None,
-                  timeout: float = 180) -> tuple[HomeServer, bool]:
+def ensure_server(
+    settings: Settings, host: str = "127.0.0.1", port: int | None = None, timeout: float = 180
+) -> tuple[HomeServer, bool]:
     """The home's server, started now when none runs; and whether this call started it.
 
     Raises:
@@ -214,8 +215,10 @@ def serving_server(settings: Settings, host: str, port: int | None) -> Iterator[
     if current and current.host != host:
         from leadops.app.servers import ServerError
 
-        raise ServerError(f"the Prefect server of {settings.home} listens on {current.host}, not "
-                          f"{host}; stop it first with `leadops server stop`")
+        raise ServerError(
+            f"the Prefect server of {settings.home} listens on {current.host}, not "
+            f"{host}; stop it first with `leadops server stop`"
+        )
     server, started = ensure_server(settings, host, port)
     try:
         yield server.api_url, started

@@ -29,8 +29,10 @@ class ServeError(LeadOpsError):
 def check_exposure(host: str) -> None:
     """Refuse to bind the Prefect server beyond loopback without basic auth."""
     if host not in LOOPBACK and not os.environ.get(AUTH_VARIABLE):
-        raise ServeError(f"--host {host}: binding beyond loopback exposes the Prefect API; "
-                         f"set {AUTH_VARIABLE}=user:password first (clients set PREFECT_API_AUTH_STRING)")
+        raise ServeError(
+            f"--host {host}: binding beyond loopback exposes the Prefect API; "
+            f"set {AUTH_VARIABLE}=user:password first (clients set PREFECT_API_AUTH_STRING)"
+        )
 
 
 def _stop_on_sigterm() -> None:
@@ -41,8 +43,9 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def serve(settings: Settings, host: str, port: int | None, with_mlflow: bool,
-          echo: Callable[[str], None]) -> None:
+def serve(
+    settings: Settings, host: str, port: int | None, with_mlflow: bool, echo: Callable[[str], None]
+) -> None:
     """Start the servers, print where they are, serve all deployments until interrupted."""
     check_exposure(host)
     _stop_on_sigterm()
@@ -72,16 +75,32 @@ def serve(settings: Settings, host: str, port: int | None, with_mlflow: bool,
         from deployments.notifications import register as register_alerts
 
         alerts = register_alerts(settings)
-        echo(f"alerts: {len(alerts)} automations" if alerts else
-             "alerts: off (set LEADOPS_NOTIFY_WEBHOOK_URL or LEADOPS_NOTIFY_SLACK_WEBHOOK_URL)")
+        echo(
+            f"alerts: {len(alerts)} automations"
+            if alerts
+            else "alerts: off (set LEADOPS_NOTIFY_WEBHOOK_URL or LEADOPS_NOTIFY_SLACK_WEBHOOK_URL)"
+        )
 
-        echo(f"serving {len(DEPLOYMENTS)} deployments: " + ", ".join(
-            f"{s.flow_name}/{s.name}" for s in DEPLOYMENTS) + "; Ctrl-C stops everything")
+        echo(
+            f"serving {len(DEPLOYMENTS)} deployments: "
+            + ", ".join(f"{s.flow_name}/{s.name}" for s in DEPLOYMENTS)
+            + "; Ctrl-C stops everything"
+        )
         try:
-            prefect_serve(*runner_deployments(settings.model_name, settings.landing_uri),
-                          print_starting_message=False)
+            prefect_serve(
+                *runner_deployments(settings.model_name, settings.landing_uri),
+                print_starting_message=False,
+            )
         except KeyboardInterrupt:
             pass
-    stopped = ["the Prefect server"] * started + ["the scoring API"] + ["the MLflow UI"] * with_mlflow
-    echo(f"stopped {', '.join(stopped)}" + ("" if started else
-         "; the home's Prefect server keeps running (`leadops server stop` stops it)"))
+    stopped = (
+        ["the Prefect server"] * started + ["the scoring API"] + ["the MLflow UI"] * with_mlflow
+    )
+    echo(
+        f"stopped {', '.join(stopped)}"
+        + (
+            ""
+            if started
+            else "; the home's Prefect server keeps running (`leadops server stop` stops it)"
+        )
+    )

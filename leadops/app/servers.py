@@ -34,7 +34,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, name: str, log_path: Path, timeout: float) -> None:
+def wait_until_up(
+    url: str, proc: subprocess.Popen, name: str, log_path: Path, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -55,7 +57,9 @@ def _spawn(cmd: list[str], env: dict[str, str], log_path: Path) -> subprocess.Po
     # Its own session: the server and everything it starts (MLflow's job consumers, uvicorn
     # workers) form one process group we stop together, and a Ctrl-C in the terminal
     # reaches only us, so we stop them in order.
-    return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    return subprocess.Popen(
+        cmd, stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
 
 
 def _stop(proc: subprocess.Popen, grace: float = 15) -> None:
@@ -103,8 +107,9 @@ def _quietly(action: Callable[[], None]) -> None:
 
 
 @contextmanager
-def _running(cmd: list[str], env: dict[str, str], log_path: Path, health_url: str, name: str,
-             timeout: float) -> Iterator[None]:
+def _running(
+    cmd: list[str], env: dict[str, str], log_path: Path, health_url: str, name: str, timeout: float
+) -> Iterator[None]:
     """A child server process, up (its health URL answers) for the body, stopped after it."""
     proc = _spawn(cmd, env, log_path)
     try:
@@ -124,15 +129,18 @@ def prefect_server_env(settings: Settings, host: str, port: int) -> dict[str, st
         "PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
     )
     # Alert messages link to flow runs through the server's UI URL.
-    env.setdefault("PREFECT_UI_URL", f"http://{socket.getfqdn() if host in ('0.0.0.0', '::') else host}:{port}")
+    env.setdefault(
+        "PREFECT_UI_URL", f"http://{socket.getfqdn() if host in ('0.0.0.0', '::') else host}:{port}"
+    )
     # Telemetry needs the network, which production hosts may not have.
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     return env
 
 
 @contextmanager
-def prefect_server(settings: Settings, host: str = "127.0.0.1", port: int | None = None,
-                   timeout: float = 180) -> Iterator[str]:
+def prefect_server(
+    settings: Settings, host: str = "127.0.0.1", port: int | None = None, timeout: float = 180
+) -> Iterator[str]:
     """Run ``prefect server start`` and yield its API URL (``http://host:port/api``)."""
     port = port or free_port(host)
     env = prefect_server_env(settings, host, port)
@@ -144,8 +152,15 @@ def prefect_server(settings: Settings, host: str = "127.0.0.1", port: int | None
 
 
 @contextmanager
-def mlflow_server(backend_store_uri: str, artifacts: str, log_path: Path, host: str = "127.0.0.1",
-                  port: int | None = None, timeout: float = 90, proxied: bool = False) -> Iterator[str]:
+def mlflow_server(
+    backend_store_uri: str,
+    artifacts: str,
+    log_path: Path,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    timeout: float = 90,
+    proxied: bool = False,
+) -> Iterator[str]:
     """Run ``mlflow server`` and yield its URL.
 
     Args:
@@ -155,20 +170,42 @@ def mlflow_server(backend_store_uri: str, artifacts: str, log_path: Path, host: 
             clients need no bucket credentials; otherwise clients write to ``artifacts``.
     """
     port = port or free_port(host)
-    cmd = [sys.executable, "-m", "mlflow", "server", "--host", host, "--port", str(port),
-           "--backend-store-uri", backend_store_uri, "--workers", "1",
-           *(["--artifacts-destination", artifacts, "--serve-artifacts"] if proxied
-             else ["--default-artifact-root", artifacts])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--backend-store-uri",
+        backend_store_uri,
+        "--workers",
+        "1",
+        *(
+            ["--artifacts-destination", artifacts, "--serve-artifacts"]
+            if proxied
+            else ["--default-artifact-root", artifacts]
+        ),
+    ]
     url = f"http://{host}:{port}"
     with _running(cmd, dict(os.environ), log_path, f"{url}/health", "mlflow server", timeout):
         yield url
 
 
 @contextmanager
-def mlflow_ui(settings: Settings, host: str = "127.0.0.1", port: int | None = None,
-              timeout: float = 90) -> Iterator[str]:
+def mlflow_ui(
+    settings: Settings, host: str = "127.0.0.1", port: int | None = None, timeout: float = 90
+) -> Iterator[str]:
     """The MLflow UI over this home's tracking store and artifact root; yields its URL."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    with mlflow_server(settings.tracking_uri, settings.artifact_uri, settings.home / "logs" / "mlflow-ui.log",
-                       host, port, timeout) as url:
+    with mlflow_server(
+        settings.tracking_uri,
+        settings.artifact_uri,
+        settings.home / "logs" / "mlflow-ui.log",
+        host,
+        port,
+        timeout,
+    ) as url:
         yield url

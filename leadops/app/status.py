@@ -40,30 +40,54 @@ def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any
     }
 
 
-def decision_history(versions: list[dict[str, Any]],
-                     transitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def decision_history(
+    versions: list[dict[str, Any]], transitions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Every decision on every version in the order it was made.
 
     Args:
         versions: ``leadops.registry.history`` rows (one per registered version).
         transitions: the lake's rollout history, oldest first.
     """
-    events = [{"event": "trained", "version": str(v["version"]), "at": v["created_at"],
-               "as_of": v["created_at"], "run_id": v["run_id"]} for v in versions]
+    events = [
+        {
+            "event": "trained",
+            "version": str(v["version"]),
+            "at": v["created_at"],
+            "as_of": v["created_at"],
+            "run_id": v["run_id"],
+        }
+        for v in versions
+    ]
     for step in transitions:
         kind = "gate" if step.get("previous_stage") is None else "rollout"
         events.append({**step, "event": kind, "at": step.get("recorded_at") or step["as_of"]})
     recorded = {(str(s["version"]), s["reason"]) for s in transitions}
     for v in versions:  # a decision only the tags hold (written before the gate kept history)
         if v["stage"] and (str(v["version"]), v["reason"]) not in recorded:
-            events.append({"event": "gate", "version": str(v["version"]), "stage": v["stage"],
-                           "fraction": v["fraction"] or 0.0, "reason": v["reason"],
-                           "as_of": v["decided_at"], "at": v["decided_at"] or v["created_at"],
-                           "previous_stage": None, "metrics": v["metrics"] or {}})
+            events.append(
+                {
+                    "event": "gate",
+                    "version": str(v["version"]),
+                    "stage": v["stage"],
+                    "fraction": v["fraction"] or 0.0,
+                    "reason": v["reason"],
+                    "as_of": v["decided_at"],
+                    "at": v["decided_at"] or v["created_at"],
+                    "previous_stage": None,
+                    "metrics": v["metrics"] or {},
+                }
+            )
     # Versions registered in the same second keep their number order; the lake's
     # history keeps its own order (a stable sort).
-    return sorted(events, key=lambda e: (_instant(e["at"]), e["event"] != "trained",
-                                         int(e["version"]) if e["event"] == "trained" else 0))
+    return sorted(
+        events,
+        key=lambda e: (
+            _instant(e["at"]),
+            e["event"] != "trained",
+            int(e["version"]) if e["event"] == "trained" else 0,
+        ),
+    )
 
 
 def _instant(text: str | None) -> datetime:
@@ -95,21 +119,33 @@ def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
     """
     home = str(settings.home.expanduser().resolve())
     if settings.mlflow_tracking_uri is None and home_is_new(settings.home):
-        return {"model_name": settings.model_name, "home": home, "home_new": True,
-                CHAMPION: None, CHALLENGER: None, "transitions": [], "history": [],
-                "interrupted": None}
+        return {
+            "model_name": settings.model_name,
+            "home": home,
+            "home_new": True,
+            CHAMPION: None,
+            CHALLENGER: None,
+            "transitions": [],
+            "history": [],
+            "interrupted": None,
+        }
     lake = open_lake(settings)
     path = sqlite_path(settings.tracking_uri)
     if path is None:
         state = status(registry_client(settings), lake, settings.model_name, limit)
         return {"home": home, "home_new": False, **state}
     transitions = read_history(lake)
-    return {"model_name": settings.model_name, "home": home, "home_new": False,
-            **{role: _sqlite_role(path, settings.model_name, role) for role in (CHAMPION, CHALLENGER)},
-            "transitions": list(reversed(transitions[-limit:])),
-            "history": decision_history(_sqlite_versions(path, settings.model_name),
-                                        transitions)[-limit:],
-            "interrupted": _interrupted(lake)}
+    return {
+        "model_name": settings.model_name,
+        "home": home,
+        "home_new": False,
+        **{role: _sqlite_role(path, settings.model_name, role) for role in (CHAMPION, CHALLENGER)},
+        "transitions": list(reversed(transitions[-limit:])),
+        "history": decision_history(_sqlite_versions(path, settings.model_name), transitions)[
+            -limit:
+        ],
+        "interrupted": _interrupted(lake),
+    }
 
 
 def sqlite_path(tracking_uri: str) -> Path | None:
@@ -128,15 +164,20 @@ def _sqlite_role(path: Path, name: str, alias: str) -> dict[str, Any] | None:
             row = db.execute(
                 "SELECT v.version, v.run_id FROM registered_model_aliases a JOIN model_versions v "
                 "ON v.name = a.name AND v.version = a.version WHERE a.name = ? AND a.alias = ?",
-                (name, alias)).fetchone()
+                (name, alias),
+            ).fetchone()
         except sqlite3.OperationalError as exc:  # a database MLflow has not set up yet
             if "no such table" in str(exc):
                 return None
             raise
         if row is None:
             return None
-        tags = dict(db.execute("SELECT key, value FROM model_version_tags WHERE name = ? AND "
-                               "version = ?", (name, row[0])).fetchall())
+        tags = dict(
+            db.execute(
+                "SELECT key, value FROM model_version_tags WHERE name = ? AND version = ?",
+                (name, row[0]),
+            ).fetchall()
+        )
     return VersionState.from_tags(name, str(row[0]), tags, row[1]).as_dict()
 
 
@@ -146,12 +187,17 @@ def _sqlite_versions(path: Path, name: str) -> list[dict[str, Any]]:
         return []
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
         try:
-            versions = db.execute("SELECT version, run_id, creation_time FROM model_versions "
-                                  "WHERE name = ? ORDER BY version DESC", (name,)).fetchall()
-            aliases = db.execute("SELECT alias, version FROM registered_model_aliases "
-                                 "WHERE name = ?", (name,)).fetchall()
-            tag_rows = db.execute("SELECT version, key, value FROM model_version_tags "
-                                  "WHERE name = ?", (name,)).fetchall()
+            versions = db.execute(
+                "SELECT version, run_id, creation_time FROM model_versions "
+                "WHERE name = ? ORDER BY version DESC",
+                (name,),
+            ).fetchall()
+            aliases = db.execute(
+                "SELECT alias, version FROM registered_model_aliases WHERE name = ?", (name,)
+            ).fetchall()
+            tag_rows = db.execute(
+                "SELECT version, key, value FROM model_version_tags WHERE name = ?", (name,)
+            ).fetchall()
         except sqlite3.OperationalError as exc:  # a database MLflow has not set up yet
             if "no such table" in str(exc):
                 return []
@@ -163,15 +209,21 @@ def _sqlite_versions(path: Path, name: str) -> list[dict[str, Any]]:
     for version, run_id, created in versions:
         own = tags.get(int(version), {})
         state = VersionState.from_tags(name, str(version), own, run_id)
-        rows.append({
-            "version": int(version), "run_id": run_id,
-            "aliases": sorted(a for a, v in aliases if int(v) == int(version)),
-            "stage": state.stage and state.stage.value,
-            "fraction": state.fraction if FRACTION_TAG in own else None,
-            "reason": state.reason, "decided_at": state.decided_at,
-            "metrics": state.metrics if METRICS_TAG in own else None,
-            "created_at": datetime.fromtimestamp(created / 1000, UTC).isoformat(timespec="seconds"),
-        })
+        rows.append(
+            {
+                "version": int(version),
+                "run_id": run_id,
+                "aliases": sorted(a for a, v in aliases if int(v) == int(version)),
+                "stage": state.stage and state.stage.value,
+                "fraction": state.fraction if FRACTION_TAG in own else None,
+                "reason": state.reason,
+                "decided_at": state.decided_at,
+                "metrics": state.metrics if METRICS_TAG in own else None,
+                "created_at": datetime.fromtimestamp(created / 1000, UTC).isoformat(
+                    timespec="seconds"
+                ),
+            }
+        )
     return rows
 
 
@@ -180,21 +232,27 @@ def status_text(state: dict[str, Any]) -> str:
     where = f" (LEADOPS_HOME {state['home']})" if state.get("home") else ""
     lines = [f"model {state['model_name']}{where}"]
     if state.get("home_new"):
-        lines.append("  this home is new or empty: nothing ingested or trained here yet "
-                     "(run from the folder that holds your home, or set LEADOPS_HOME)")
+        lines.append(
+            "  this home is new or empty: nothing ingested or trained here yet "
+            "(run from the folder that holds your home, or set LEADOPS_HOME)"
+        )
     for role in (CHAMPION, CHALLENGER):
         version = state[role]
         if version is None:
             lines.append(f"  {role}: none")
             continue
         paused = " (paused)" if version["paused"] else ""
-        lines.append(f"  {role}: v{version['version']} {version['stage']} "
-                     f"{version['fraction']:.0%}{paused} - {version['reason'] or ''}")
+        lines.append(
+            f"  {role}: v{version['version']} {version['stage']} "
+            f"{version['fraction']:.0%}{paused} - {version['reason'] or ''}"
+        )
     if state.get("interrupted"):
-        steps = ", ".join(f"v{t['version']} → {t['stage']}"
-                          for t in state["interrupted"]["transitions"])
-        lines.append(f"  interrupted transition: {steps} "
-                     "(half-written; the next rollout run completes it)")
+        steps = ", ".join(
+            f"v{t['version']} → {t['stage']}" for t in state["interrupted"]["transitions"]
+        )
+        lines.append(
+            f"  interrupted transition: {steps} (half-written; the next rollout run completes it)"
+        )
     if state.get("history"):
         lines.append("  history (oldest first):")
     lines += [f"    {event_text(event)}" for event in state.get("history", [])]
@@ -209,10 +267,15 @@ def event_text(event: dict[str, Any]) -> str:
         run = f" (MLflow run {event['run_id']})" if event.get("run_id") else ""
         return f"{when}  {version}: trained{run}"
     auc = (event.get("metrics") or {}).get("roc_auc")
-    scored = f", test ROC-AUC {auc:.3f}" if isinstance(auc, float) and event["event"] == "gate" \
-        else ""
+    scored = (
+        f", test ROC-AUC {auc:.3f}" if isinstance(auc, float) and event["event"] == "gate" else ""
+    )
     if event["event"] == "gate":
-        return (f"{when}  {version}: gate → {event['stage']} {event['fraction']:.0%}{scored}  "
-                f"({event['reason']})")
-    return (f"{when}  {version}: {event['previous_stage']} → {event['stage']} "
-            f"{event['fraction']:.0%}  ({event['reason']})")
+        return (
+            f"{when}  {version}: gate → {event['stage']} {event['fraction']:.0%}{scored}  "
+            f"({event['reason']})"
+        )
+    return (
+        f"{when}  {version}: {event['previous_stage']} → {event['stage']} "
+        f"{event['fraction']:.0%}  ({event['reason']})"
+    )

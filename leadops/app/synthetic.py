@@ -23,50 +23,148 @@ OUTCOME_WINDOW_DAYS = 7  # the bundled contract's outcome_window_days; every out
 DAY = 86_400  # seconds
 
 SOURCES = ("web", "referral", "paid_search", "events", "outbound", "partner")
-SOURCE_SHARE = {"stable": (0.30, 0.16, 0.18, 0.10, 0.16, 0.10),
-                "drift": (0.22, 0.05, 0.47, 0.07, 0.11, 0.08)}
+SOURCE_SHARE = {
+    "stable": (0.30, 0.16, 0.18, 0.10, 0.16, 0.10),
+    "drift": (0.22, 0.05, 0.47, 0.07, 0.11, 0.08),
+}
 SOURCE_LIFT = (0.0, 1.0, -0.4, 0.5, -0.7, 0.6)
-INDUSTRIES = ("software", "finance", "healthcare", "manufacturing",
-              "retail", "education", "media", "logistics")
+INDUSTRIES = (
+    "software",
+    "finance",
+    "healthcare",
+    "manufacturing",
+    "retail",
+    "education",
+    "media",
+    "logistics",
+)
 INDUSTRY_SHARE = (0.24, 0.14, 0.12, 0.12, 0.11, 0.09, 0.09, 0.09)
 INDUSTRY_LIFT = (0.35, 0.2, 0.0, -0.1, -0.2, -0.45, -0.1, 0.1)
 COUNTRIES = ("US", "GB", "DE", "FR", "CA", "AU", "NL", "IN")
 COUNTRY_SHARE = (0.40, 0.13, 0.11, 0.08, 0.08, 0.07, 0.06, 0.07)
 # (technology, how common in stacks, conversion lift): CRM and marketing-automation
 # users already run the workflows the product plugs into.
-TECH = (("Salesforce", 3.0, 0.45), ("HubSpot", 2.5, 0.25), ("Marketo", 1.2, 0.45),
-        ("Slack", 4.0, 0.0), ("Zendesk", 1.5, 0.0), ("Snowflake", 1.2, 0.15),
-        ("AWS", 3.5, 0.0), ("Azure", 2.0, 0.0), ("GCP", 1.5, 0.0), ("Shopify", 1.0, -0.2),
-        ("Stripe", 1.5, 0.0), ("Intercom", 1.0, 0.1), ("Segment", 0.8, 0.25),
-        ("Tableau", 1.2, 0.0), ("Workday", 1.0, 0.0))
+TECH = (
+    ("Salesforce", 3.0, 0.45),
+    ("HubSpot", 2.5, 0.25),
+    ("Marketo", 1.2, 0.45),
+    ("Slack", 4.0, 0.0),
+    ("Zendesk", 1.5, 0.0),
+    ("Snowflake", 1.2, 0.15),
+    ("AWS", 3.5, 0.0),
+    ("Azure", 2.0, 0.0),
+    ("GCP", 1.5, 0.0),
+    ("Shopify", 1.0, -0.2),
+    ("Stripe", 1.5, 0.0),
+    ("Intercom", 1.0, 0.1),
+    ("Segment", 0.8, 0.25),
+    ("Tableau", 1.2, 0.0),
+    ("Workday", 1.0, 0.0),
+)
 NEW_TECH, NEW_TECH_SHARE, NEW_TECH_LIFT = "Clay", 0.40, 1.8
 # (level, share, lift, title templates); {f} is the job function, {r} its IC role.
-SENIORITY = (("C-level", 0.05, 0.7, ("CEO", "CTO", "COO", "CMO", "Founder")),
-             ("VP", 0.08, 1.0, ("VP of {f}",)),
-             ("Director/Head", 0.15, 0.8, ("Director of {f}", "Head of {f}")),
-             ("Manager", 0.22, 0.3, ("{f} Manager", "Account Manager")),
-             ("Senior IC", 0.20, 0.0, ("Senior {r}",)),
-             ("IC", 0.25, -0.5, ("{r}",)),
-             ("Intern", 0.05, -2.0, ("{f} Intern",)))
-FUNCTIONS = (("Sales", "Account Executive"), ("Marketing", "Marketing Specialist"),
-             ("Growth", "Growth Analyst"), ("Engineering", "Software Engineer"),
-             ("Data", "Data Engineer"), ("Operations", "Operations Analyst"))
-FIRST_NAMES = ("anna", "ben", "carla", "david", "elena", "farid", "grace", "hiro",
-               "ines", "jonas", "kemi", "liam", "maya", "noah", "olga", "priya")
-LAST_NAMES = ("smith", "garcia", "mueller", "rossi", "tanaka", "okafor", "kowalski",
-              "nguyen", "patel", "dubois", "jensen", "silva", "cohen", "larsen")
+SENIORITY = (
+    ("C-level", 0.05, 0.7, ("CEO", "CTO", "COO", "CMO", "Founder")),
+    ("VP", 0.08, 1.0, ("VP of {f}",)),
+    ("Director/Head", 0.15, 0.8, ("Director of {f}", "Head of {f}")),
+    ("Manager", 0.22, 0.3, ("{f} Manager", "Account Manager")),
+    ("Senior IC", 0.20, 0.0, ("Senior {r}",)),
+    ("IC", 0.25, -0.5, ("{r}",)),
+    ("Intern", 0.05, -2.0, ("{f} Intern",)),
+)
+FUNCTIONS = (
+    ("Sales", "Account Executive"),
+    ("Marketing", "Marketing Specialist"),
+    ("Growth", "Growth Analyst"),
+    ("Engineering", "Software Engineer"),
+    ("Data", "Data Engineer"),
+    ("Operations", "Operations Analyst"),
+)
+FIRST_NAMES = (
+    "anna",
+    "ben",
+    "carla",
+    "david",
+    "elena",
+    "farid",
+    "grace",
+    "hiro",
+    "ines",
+    "jonas",
+    "kemi",
+    "liam",
+    "maya",
+    "noah",
+    "olga",
+    "priya",
+)
+LAST_NAMES = (
+    "smith",
+    "garcia",
+    "mueller",
+    "rossi",
+    "tanaka",
+    "okafor",
+    "kowalski",
+    "nguyen",
+    "patel",
+    "dubois",
+    "jensen",
+    "silva",
+    "cohen",
+    "larsen",
+)
 FREE_DOMAINS = ("gmail.com", "yahoo.com", "outlook.com")
 EDU_DOMAINS = ("mit.edu", "stanford.edu", "umich.edu", "harvard.edu")
-COMPANY_WORDS = (("acme", "globex", "initech", "umbrella", "hooli", "vandelay", "wayne",
-                  "stark", "tyrell", "wonka", "soylent", "cyberdyne"),
-                 ("robotics", "labs", "systems", "analytics", "health", "capital",
-                  "media", "logistics", "works", "cloud"))
+COMPANY_WORDS = (
+    (
+        "acme",
+        "globex",
+        "initech",
+        "umbrella",
+        "hooli",
+        "vandelay",
+        "wayne",
+        "stark",
+        "tyrell",
+        "wonka",
+        "soylent",
+        "cyberdyne",
+    ),
+    (
+        "robotics",
+        "labs",
+        "systems",
+        "analytics",
+        "health",
+        "capital",
+        "media",
+        "logistics",
+        "works",
+        "cloud",
+    ),
+)
 EMAIL_KIND_SHARE = (0.30, 0.63, 0.07)  # free, company, edu
 EMAIL_KIND_LIFT = (-1.1, 0.0, -1.3)
-LEAD_COLUMNS = ["lead_id", "created_at", "lead_source", "industry", "country", "company_size",
-                "annual_revenue", "page_views", "email_opens", "form_fills", "webinars_attended",
-                "days_since_last_activity", "legacy_lead_score", "marketing_opt_in",
-                "technographics", "email", "job_title"]
+LEAD_COLUMNS = [
+    "lead_id",
+    "created_at",
+    "lead_source",
+    "industry",
+    "country",
+    "company_size",
+    "annual_revenue",
+    "page_views",
+    "email_opens",
+    "form_fills",
+    "webinars_attended",
+    "days_since_last_activity",
+    "legacy_lead_score",
+    "marketing_opt_in",
+    "technographics",
+    "email",
+    "job_title",
+]
 
 
 @dataclass(frozen=True)
@@ -105,18 +203,30 @@ def _people(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     level = _pick(rng, n, tuple(s[1] for s in SENIORITY))
     func, u_title = rng.integers(len(FUNCTIONS), size=n), rng.random(n)
     templates = [SENIORITY[lv][3] for lv in level]
-    titles = [t[int(u * len(t))].format(f=FUNCTIONS[f][0], r=FUNCTIONS[f][1])
-              for t, f, u in zip(templates, func, u_title)]
+    titles = [
+        t[int(u * len(t))].format(f=FUNCTIONS[f][0], r=FUNCTIONS[f][1])
+        for t, f, u in zip(templates, func, u_title)
+    ]
     first, last = rng.integers(len(FIRST_NAMES), size=n), rng.integers(len(LAST_NAMES), size=n)
     kind = _pick(rng, n, EMAIL_KIND_SHARE)
     word_a, word_b = rng.integers(12, size=n), rng.integers(10, size=n)
     pick3, pick4 = rng.integers(3, size=n), rng.integers(4, size=n)
-    domains = [FREE_DOMAINS[p3] if k == 0 else EDU_DOMAINS[p4] if k == 2
-               else f"{COMPANY_WORDS[0][a]}-{COMPANY_WORDS[1][b]}.com"
-               for k, a, b, p3, p4 in zip(kind, word_a, word_b, pick3, pick4)]
+    domains = [
+        FREE_DOMAINS[p3]
+        if k == 0
+        else EDU_DOMAINS[p4]
+        if k == 2
+        else f"{COMPANY_WORDS[0][a]}-{COMPANY_WORDS[1][b]}.com"
+        for k, a, b, p3, p4 in zip(kind, word_a, word_b, pick3, pick4)
+    ]
     emails = [f"{FIRST_NAMES[f]}.{LAST_NAMES[s]}@{d}" for f, s, d in zip(first, last, domains)]
-    return {"level": level, "func": func, "job_title": np.array(titles, dtype=object),
-            "email": np.array(emails, dtype=object), "email_kind": kind}
+    return {
+        "level": level,
+        "func": func,
+        "job_title": np.array(titles, dtype=object),
+        "email": np.array(emails, dtype=object),
+        "email_kind": kind,
+    }
 
 
 def _technographics(rng: np.random.Generator, size: np.ndarray, new_tech: bool) -> np.ndarray:
@@ -139,30 +249,39 @@ def _conversion_logit(
 ) -> np.ndarray:
     """The hidden truth: non-linear, with interactions, so a good model is good, not perfect."""
     log_size = np.log10(lead["company_size"].to_numpy())
-    who = (np.array([s[2] for s in SENIORITY])[people["level"]]
-           + 0.3 * (people["func"] <= 2)  # sales, marketing and growth are the buyers
-           + 0.4 * (people["level"] <= 2) * np.clip(log_size - 2, -2, 2)  # deciders at big firms
-           - 0.25 * (log_size - 2.7) ** 2  # mid-market sweet spot
-           + np.array(EMAIL_KIND_LIFT)[people["email_kind"]]
-           + np.array(SOURCE_LIFT)[lead["lead_source"].map(SOURCES.index)]
-           + np.array(INDUSTRY_LIFT)[lead["industry"].map(INDUSTRIES.index)]
-           + stack.astype(float) @ np.array([t[2] for t in TECH] + [NEW_TECH_LIFT]))
+    who = (
+        np.array([s[2] for s in SENIORITY])[people["level"]]
+        + 0.3 * (people["func"] <= 2)  # sales, marketing and growth are the buyers
+        + 0.4 * (people["level"] <= 2) * np.clip(log_size - 2, -2, 2)  # deciders at big firms
+        - 0.25 * (log_size - 2.7) ** 2  # mid-market sweet spot
+        + np.array(EMAIL_KIND_LIFT)[people["email_kind"]]
+        + np.array(SOURCE_LIFT)[lead["lead_source"].map(SOURCES.index)]
+        + np.array(INDUSTRY_LIFT)[lead["industry"].map(INDUSTRIES.index)]
+        + stack.astype(float) @ np.array([t[2] for t in TECH] + [NEW_TECH_LIFT])
+    )
     # Engagement saturates, and interest decays with days since the last touch.
-    engaged = (1.8 * np.tanh(lead["page_views"] / 10) + 1.5 * np.tanh(lead["form_fills"] / 1.5)
-               + 0.5 * np.minimum(lead["webinars_attended"], 2)
-               + 0.25 * np.tanh(lead["email_opens"] / 6)
-               + 1.2 * np.exp(-lead["days_since_last_activity"] / 14)
-               + 0.2 * lead["marketing_opt_in"])
+    engaged = (
+        1.8 * np.tanh(lead["page_views"] / 10)
+        + 1.5 * np.tanh(lead["form_fills"] / 1.5)
+        + 0.5 * np.minimum(lead["webinars_attended"], 2)
+        + 0.25 * np.tanh(lead["email_opens"] / 6)
+        + 1.2 * np.exp(-lead["days_since_last_activity"] / 14)
+        + 0.2 * lead["marketing_opt_in"]
+    )
     return -4.85 + who + engaged.to_numpy(dtype=float)
 
 
 def _legacy_score(lead: pd.DataFrame, level: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The old rule-based score sales used: linear points, capped, noisy."""
-    points = (20 * (level <= 2) + 2 * np.minimum(lead["page_views"], 10)
-              + 10 * np.minimum(lead["form_fills"], 2)
-              + 5 * np.minimum(lead["webinars_attended"], 2)
-              + 15 * lead["lead_source"].isin(["referral", "events"])
-              + 10 * (lead["company_size"] >= 200) + rng.normal(0, 8, len(lead)))
+    points = (
+        20 * (level <= 2)
+        + 2 * np.minimum(lead["page_views"], 10)
+        + 10 * np.minimum(lead["form_fills"], 2)
+        + 5 * np.minimum(lead["webinars_attended"], 2)
+        + 15 * lead["lead_source"].isin(["referral", "events"])
+        + 10 * (lead["company_size"] >= 200)
+        + rng.normal(0, 8, len(lead))
+    )
     return np.clip(np.round(points), 0, 100).astype(int)
 
 
@@ -173,19 +292,21 @@ def _firmographics(rng: np.random.Generator, n: int, shifted: bool) -> pd.DataFr
     size_mu = math.log(80) + (1.0 if shifted else 0.0)
     size = np.clip(np.round(np.exp(rng.normal(size_mu, 1.6, n))), 1, 100_000).astype(int)
     intent = rng.normal(0, 1, n)  # unobserved buying intent drives every engagement count
-    return pd.DataFrame({
-        "lead_source": np.array(SOURCES)[_pick(rng, n, source_share)],
-        "industry": np.array(INDUSTRIES)[_pick(rng, n, INDUSTRY_SHARE)],
-        "country": np.array(COUNTRIES)[_pick(rng, n, COUNTRY_SHARE)],
-        "company_size": size,
-        "annual_revenue": np.round(size * np.exp(rng.normal(math.log(150_000), 0.5, n)), 2),
-        "page_views": rng.poisson(np.exp(1.6 + 0.6 * intent)),
-        "email_opens": rng.poisson(np.exp(1.1 + 0.4 * intent)),
-        "form_fills": rng.poisson(np.exp(-0.8 + 0.6 * intent)),
-        "webinars_attended": rng.poisson(np.exp(-1.6 + 0.5 * intent)),
-        "days_since_last_activity": np.floor(rng.exponential(np.exp(2.4 - 0.4 * intent))),
-        "marketing_opt_in": rng.random(n) < 0.62,
-    }).astype({"days_since_last_activity": int})
+    return pd.DataFrame(
+        {
+            "lead_source": np.array(SOURCES)[_pick(rng, n, source_share)],
+            "industry": np.array(INDUSTRIES)[_pick(rng, n, INDUSTRY_SHARE)],
+            "country": np.array(COUNTRIES)[_pick(rng, n, COUNTRY_SHARE)],
+            "company_size": size,
+            "annual_revenue": np.round(size * np.exp(rng.normal(math.log(150_000), 0.5, n)), 2),
+            "page_views": rng.poisson(np.exp(1.6 + 0.6 * intent)),
+            "email_opens": rng.poisson(np.exp(1.1 + 0.4 * intent)),
+            "form_fills": rng.poisson(np.exp(-0.8 + 0.6 * intent)),
+            "webinars_attended": rng.poisson(np.exp(-1.6 + 0.5 * intent)),
+            "days_since_last_activity": np.floor(rng.exponential(np.exp(2.4 - 0.4 * intent))),
+            "marketing_opt_in": rng.random(n) < 0.62,
+        }
+    ).astype({"days_since_last_activity": int})
 
 
 def _leads(
@@ -204,8 +325,9 @@ def _leads(
     stack = _technographics(rng, lead["company_size"].to_numpy(), new_tech=shifted)
     names = [t[0] for t in TECH] + [NEW_TECH]
     lead["legacy_lead_score"] = _legacy_score(lead, people["level"], rng)
-    lead["technographics"] = [json.dumps([t for t, h in zip(names, row) if h],
-                                         separators=(",", ":")) for row in stack]
+    lead["technographics"] = [
+        json.dumps([t for t, h in zip(names, row) if h], separators=(",", ":")) for row in stack
+    ]
     lead["email"], lead["job_title"] = people["email"], people["job_title"]
     logit = _conversion_logit(lead, people, stack) + rng.normal(0, 0.2, n)
     return lead[LEAD_COLUMNS], logit + _intercept_shift(config, week)
@@ -238,20 +360,31 @@ def generate_week(config: GeneratorConfig, week: int) -> tuple[pd.DataFrame, pd.
     lost_delay = DAY + np.floor(rng.random(n) * (window - DAY - 1))
     reported = converted | (rng.random(n) < 0.6)
     delay = np.where(converted, won_delay, lost_delay)[reported]
-    outcomes = pd.DataFrame({
-        "lead_id": lead["lead_id"][reported].to_numpy(),
-        "converted": converted[reported],
-        "converted_at": lead["created_at"][reported].to_numpy()
-        + pd.to_timedelta(delay, unit="s"),
-    })
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": lead["lead_id"][reported].to_numpy(),
+            "converted": converted[reported],
+            "converted_at": lead["created_at"][reported].to_numpy()
+            + pd.to_timedelta(delay, unit="s"),
+        }
+    )
     if config.defect_share:
-        lead = with_defects(lead, config.defect_share, np.random.default_rng(np.random.SeedSequence([config.seed, week, 1])))
+        lead = with_defects(
+            lead,
+            config.defect_share,
+            np.random.default_rng(np.random.SeedSequence([config.seed, week, 1])),
+        )
     return lead, outcomes
 
 
 # What real exports get wrong, one per defective row: (column, value as exported).
-DEFECTS = (("company_size", "-12"), ("lead_source", ""), ("technographics", '["Salesforce", "HubSpot"'),
-           ("legacy_lead_score", "140"), ("page_views", "n/a"))
+DEFECTS = (
+    ("company_size", "-12"),
+    ("lead_source", ""),
+    ("technographics", '["Salesforce", "HubSpot"'),
+    ("legacy_lead_score", "140"),
+    ("page_views", "n/a"),
+)
 
 
 def with_defects(lead: pd.DataFrame, share: float, rng: np.random.Generator) -> pd.DataFrame:
@@ -274,8 +407,10 @@ def with_defects(lead: pd.DataFrame, share: float, rng: np.random.Generator) -> 
 def generate(config: GeneratorConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All leads of weeks 1..config.weeks and all their outcomes."""
     parts = [generate_week(config, week) for week in range(1, config.weeks + 1)]
-    return (pd.concat([p[0] for p in parts], ignore_index=True),
-            pd.concat([p[1] for p in parts], ignore_index=True))
+    return (
+        pd.concat([p[0] for p in parts], ignore_index=True),
+        pd.concat([p[1] for p in parts], ignore_index=True),
+    )
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
@@ -298,8 +433,10 @@ def write_dataset(config: GeneratorConfig, out_dir: Path) -> list[Path]:
     """
     out_dir = Path(out_dir)
     parts = [generate_week(config, week) for week in range(1, config.weeks + 1)]
-    paths = [_write_csv(leads, out_dir / "leads" / f"leads_week_{week:02d}.csv")
-             for week, (leads, _) in enumerate(parts, start=1)]
+    paths = [
+        _write_csv(leads, out_dir / "leads" / f"leads_week_{week:02d}.csv")
+        for week, (leads, _) in enumerate(parts, start=1)
+    ]
     outcomes = pd.concat([p[1] for p in parts], ignore_index=True)
     arrival_week = (outcomes["converted_at"] - pd.Timestamp(config.start)).dt.days // 7 + 1
     outcomes = outcomes.assign(_week=arrival_week).sort_values(["converted_at", "lead_id"])

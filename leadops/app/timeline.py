@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 
-def plot_timeline(records: Sequence[Any], psi_threshold: float, drop_threshold: float,
-                  path: Path) -> Path:
+def plot_timeline(
+    records: Sequence[Any], psi_threshold: float, drop_threshold: float, path: Path
+) -> Path:
     """Write a three-panel PNG: max PSI, matured conversion, model versions in service.
 
     Args:
@@ -35,8 +36,13 @@ def plot_timeline(records: Sequence[Any], psi_threshold: float, drop_threshold: 
     base = [r.baseline_rate if r.baseline_rate is not None else float("nan") for r in records]
     ax_conv.plot(weeks, rate, marker="o", label="matured conversion (latest cohort)")
     ax_conv.plot(weeks, base, color="grey", linestyle=":", label="champion baseline")
-    ax_conv.plot(weeks, [b * (1 - drop_threshold) for b in base], color="#d62728", linestyle="--",
-                 label=f"-{drop_threshold:.0%} trigger")
+    ax_conv.plot(
+        weeks,
+        [b * (1 - drop_threshold) for b in base],
+        color="#d62728",
+        linestyle="--",
+        label=f"-{drop_threshold:.0%} trigger",
+    )
     ax_conv.set_ylabel("conversion rate")
     ax_conv.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax_conv.legend(loc="upper left", fontsize=8)
@@ -44,19 +50,41 @@ def plot_timeline(records: Sequence[Any], psi_threshold: float, drop_threshold: 
     champion = [_version(r.champion) for r in records]
     challenger = [_version(r.challenger) for r in records]
     ax_model.step(weeks, champion, where="mid", label="champion version", linewidth=2)
-    ax_model.scatter(weeks, challenger, marker="s", color="#ff7f0e", label="challenger (shadow/canary)")
+    ax_model.scatter(
+        weeks, challenger, marker="s", color="#ff7f0e", label="challenger (shadow/canary)"
+    )
     for r in records:
         if r.challenger and r.challenger_stage:
-            ax_model.annotate(r.challenger_stage.replace(" 0%", ""), (r.week, _version(r.challenger)),
-                              xytext=(0, -12), textcoords="offset points", ha="center", fontsize=7)
+            ax_model.annotate(
+                r.challenger_stage.replace(" 0%", ""),
+                (r.week, _version(r.challenger)),
+                xytext=(0, -12),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+            )
         trains = [e for e in r.events if e.startswith(("retrain", "trained"))]
         for i, event in enumerate(trains):
-            ax_model.annotate(_train_label(event), (r.week, _version(r.champion) or 0),
-                              xytext=(0, 16 + 10 * i), textcoords="offset points", ha="center", fontsize=7,
-                              arrowprops={"arrowstyle": "->"} if i == 0 else None)
+            ax_model.annotate(
+                _train_label(event),
+                (r.week, _version(r.champion) or 0),
+                xytext=(0, 16 + 10 * i),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+                arrowprops={"arrowstyle": "->"} if i == 0 else None,
+            )
         if any("production" in e for e in r.events):
-            ax_model.scatter([r.week], [_version(r.champion)], marker="*", s=250, color="gold",
-                             edgecolor="black", zorder=5, label="promotion")
+            ax_model.scatter(
+                [r.week],
+                [_version(r.champion)],
+                marker="*",
+                s=250,
+                color="gold",
+                edgecolor="black",
+                zorder=5,
+                label="promotion",
+            )
     ax_model.yaxis.get_major_locator().set_params(integer=True)
     top = max([v for v in champion + challenger if v == v] or [1.0])
     ax_model.set_ylim(0.5, top + 0.8)
@@ -81,6 +109,8 @@ def _version(value: str | None) -> float:
 
 
 def _train_label(event: str) -> str:
-    """"retrain (drift): v2 rejected" -> "v2 rejected"; "trained v1: champion" -> "v1 champion"."""
-    tail = event.split(": ", 1)[-1] if event.startswith("retrain") else event.removeprefix("trained ")
+    """ "retrain (drift): v2 rejected" -> "v2 rejected"; "trained v1: champion" -> "v1 champion"."""
+    tail = (
+        event.split(": ", 1)[-1] if event.startswith("retrain") else event.removeprefix("trained ")
+    )
     return tail.replace(":", "")

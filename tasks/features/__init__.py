@@ -22,7 +22,15 @@ from tasks.features.rows import (
 )
 
 __all__ = [
-    "DATE_PARTS", "EMAIL_DOMAIN_TYPES", "FREE_EMAIL_DOMAINS", "SENIORITY_LEVELS", "FeatureEncoder",
-    "date_parts", "email_domain_type", "engagement_ratio", "multi_valued_items", "ratio_pairs",
+    "DATE_PARTS",
+    "EMAIL_DOMAIN_TYPES",
+    "FREE_EMAIL_DOMAINS",
+    "SENIORITY_LEVELS",
+    "FeatureEncoder",
+    "date_parts",
+    "email_domain_type",
+    "engagement_ratio",
+    "multi_valued_items",
+    "ratio_pairs",
     "title_seniority",
 ]

@@ -24,11 +24,22 @@ from tasks.features.small import encode_table
 
 OTHER = "(other)"
 MAX_CATEGORY_LEVELS = 50
-_LEVEL_TEXT = {"c_level": "C-level", "vp": "VP", "director": "director", "manager": "manager",
-               "senior": "senior", "ic": "individual-contributor", "intern": "intern",
-               "unknown": "unknown"}
-_EMAIL_TEXT = {"free": "free email domain", "corporate": "corporate email domain",
-               "edu": "edu email domain", "invalid": "invalid email address"}
+_LEVEL_TEXT = {
+    "c_level": "C-level",
+    "vp": "VP",
+    "director": "director",
+    "manager": "manager",
+    "senior": "senior",
+    "ic": "individual-contributor",
+    "intern": "intern",
+    "unknown": "unknown",
+}
+_EMAIL_TEXT = {
+    "free": "free email domain",
+    "corporate": "corporate email domain",
+    "edu": "edu email domain",
+    "invalid": "invalid email address",
+}
 
 
 @dataclass(frozen=True)
@@ -58,17 +69,26 @@ class FeatureEncoder:
         self._group = {name: c.feature for name, c in zip(self.feature_names, self.columns)}
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, contract: Contract, cap: int,
-            ratio_pairs: Iterable[tuple[str, str]] = F.DEFAULT_RATIO_PAIRS) -> FeatureEncoder:
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        contract: Contract,
+        cap: int,
+        ratio_pairs: Iterable[tuple[str, str]] = F.DEFAULT_RATIO_PAIRS,
+    ) -> FeatureEncoder:
         """Learn category levels and the ``cap`` most frequent multi-valued items."""
         spec = {
             "event_time": contract.event_time,
             "numeric": contract.by_role("numeric"),
             "boolean": contract.by_role("boolean"),
-            "categorical": {c: _top_values(frame[c].dropna().astype(str), MAX_CATEGORY_LEVELS)
-                            for c in contract.by_role("categorical")},
-            "multi_valued": {c: _top_values(pd.Series(F.multi_valued_items(frame[c])[1]), cap)
-                             for c in contract.by_role("multi_valued")},
+            "categorical": {
+                c: _top_values(frame[c].dropna().astype(str), MAX_CATEGORY_LEVELS)
+                for c in contract.by_role("categorical")
+            },
+            "multi_valued": {
+                c: _top_values(pd.Series(F.multi_valued_items(frame[c])[1]), cap)
+                for c in contract.by_role("multi_valued")
+            },
             "email": contract.by_role("email"),
             "text": contract.by_role("text"),
             "ratios": [list(p) for p in F.ratio_pairs(contract.by_role("numeric"), ratio_pairs)],
@@ -97,7 +117,7 @@ class FeatureEncoder:
         matrix = np.zeros((n, len(self.columns)), dtype=np.float32, order="F")
         start = 0
         for width, fill in _blocks(self.spec, frame, n):
-            fill(matrix[:, start:start + width])
+            fill(matrix[:, start : start + width])
             start += width
         return np.ascontiguousarray(matrix)
 
@@ -207,29 +227,45 @@ def _blocks(spec: dict[str, Any], frame: pd.DataFrame, n: int) -> Iterable[tuple
 def _assign(values: np.ndarray) -> Any:
     def fill(block: np.ndarray) -> None:
         block[:, 0] = values
+
     return fill
 
 
 def _booleans(series: pd.Series) -> np.ndarray:
     if series.dtype == bool:
         return series.to_numpy(dtype="float64")
-    mapped = series.map(lambda v: _TRUTH.get(str(v).strip().lower(), np.nan) if v is not None else np.nan)
+    mapped = series.map(
+        lambda v: _TRUTH.get(str(v).strip().lower(), np.nan) if v is not None else np.nan
+    )
     return mapped.to_numpy(dtype="float64", na_value=np.nan)
 
 
-_TRUTH = {"true": 1.0, "1": 1.0, "yes": 1.0, "t": 1.0, "1.0": 1.0,
-          "false": 0.0, "0": 0.0, "no": 0.0, "f": 0.0, "0.0": 0.0}
+_TRUTH = {
+    "true": 1.0,
+    "1": 1.0,
+    "yes": 1.0,
+    "t": 1.0,
+    "1.0": 1.0,
+    "false": 0.0,
+    "0": 0.0,
+    "no": 0.0,
+    "f": 0.0,
+    "0.0": 0.0,
+}
 
 
 def _one_hot(series: pd.Series, levels: list[str], other: bool = False) -> Any:
     def fill(block: np.ndarray) -> None:
         present = series.notna().to_numpy()
-        values = series if pd.api.types.is_string_dtype(series) else series.astype(str).where(present)
+        values = (
+            series if pd.api.types.is_string_dtype(series) else series.astype(str).where(present)
+        )
         codes = pd.Categorical(values, categories=levels).codes
         rows = np.flatnonzero(codes >= 0)
         block[rows, codes[rows]] = 1.0
         if other:  # an unseen or rare level lights "(other)"; a missing one lights nothing
             block[np.flatnonzero((codes < 0) & present), len(levels)] = 1.0
+
     return fill
 
 
@@ -239,4 +275,5 @@ def _multi_hot(series: pd.Series, items: list[str]) -> Any:
         codes = pd.Categorical(values, categories=items).codes
         codes = np.where(codes < 0, len(items), codes)  # not in the capped vocabulary → other
         block[rows, codes] = 1.0
+
     return fill

@@ -45,12 +45,15 @@ def reason_units(encoder: FeatureEncoder) -> list[ReasonUnit]:
         elif column.kind in ("multihot", "boolean"):
             units.append(ReasonUnit(column.feature, (index,), "flag", _flag_labels(column)))
         else:
-            units.append(ReasonUnit(column.feature, (index,), "value", (column.label,),
-                                    column.value))
+            units.append(
+                ReasonUnit(column.feature, (index,), "value", (column.label,), column.value)
+            )
     return [_filled(u, groups, encoder.columns) if u.kind == "choice" else u for u in units]
 
 
-def _filled(unit: ReasonUnit, groups: dict[str, list[int]], columns: list[EncodedColumn]) -> ReasonUnit:
+def _filled(
+    unit: ReasonUnit, groups: dict[str, list[int]], columns: list[EncodedColumn]
+) -> ReasonUnit:
     indices = tuple(groups[unit.feature])
     # Which column is lit depends on the row; the last label covers "none lit" (missing).
     labels = tuple(columns[i].label for i in indices) + (f"{human(unit.feature)} missing",)
@@ -60,8 +63,11 @@ def _filled(unit: ReasonUnit, groups: dict[str, list[int]], columns: list[Encode
 def _flag_labels(column: EncodedColumn) -> tuple[str, str, str]:
     if column.kind == "boolean":
         return column.label, f"no {column.label}", f"{column.label} unknown"
-    off = column.label.replace("uses ", "does not use ", 1) if column.label.startswith("uses ") \
+    off = (
+        column.label.replace("uses ", "does not use ", 1)
+        if column.label.startswith("uses ")
         else f"not {column.label}"
+    )
     return column.label, off, off
 
 
@@ -82,13 +88,24 @@ def unit_text(unit: ReasonUnit, encoded: np.ndarray) -> np.ndarray:
     if unit.kind == "flag":
         state = np.where(np.isnan(block[:, 0]), 2, np.where(block[:, 0] > 0, 0, 1))
         return np.asarray(unit.labels, dtype=object)[state]
-    return np.asarray([value_text(unit.labels[0], unit.part, v) for v in block[:, 0]],
-                      dtype=object)
+    return np.asarray([value_text(unit.labels[0], unit.part, v) for v in block[:, 0]], dtype=object)
 
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def value_text(label: str, part: str | None, value: float) -> str:
@@ -124,8 +141,9 @@ def effect_text(value: float) -> str:
     return f"{direction} the score {strength} ({value:+.2f} log-odds)"
 
 
-def top_reasons(contributions: np.ndarray, encoded: np.ndarray, units: list[ReasonUnit],
-                top_k: int = 3) -> pd.DataFrame:
+def top_reasons(
+    contributions: np.ndarray, encoded: np.ndarray, units: list[ReasonUnit], top_k: int = 3
+) -> pd.DataFrame:
     """The ``top_k`` reasons per row by absolute contribution (log-odds), as text.
 
     Args:
@@ -142,8 +160,13 @@ def top_reasons(contributions: np.ndarray, encoded: np.ndarray, units: list[Reas
     return pd.DataFrame({f"reason_{rank + 1}": column for rank, column in enumerate(texts)})
 
 
-def top_reason_texts(contributions: np.ndarray, encoded: np.ndarray, units: list[ReasonUnit],
-                     top_k: int = 3, matrix: np.ndarray | None = None) -> list[np.ndarray]:
+def top_reason_texts(
+    contributions: np.ndarray,
+    encoded: np.ndarray,
+    units: list[ReasonUnit],
+    top_k: int = 3,
+    matrix: np.ndarray | None = None,
+) -> list[np.ndarray]:
     """``top_reasons`` as one object array per rank (no DataFrame: an online request's reasons).
 
     Args:

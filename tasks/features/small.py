@@ -33,9 +33,15 @@ _TYPES: dict[str, Callable[[pa.DataType], bool]] = {
     "text": pa.types.is_string,
     "event_time": pa.types.is_timestamp,
 }
-_NULL_TYPES = {"numeric": pa.float64(), "boolean": pa.bool_(), "categorical": pa.string(),
-               "multi_valued": pa.list_(pa.string()), "email": pa.string(), "text": pa.string(),
-               "event_time": pa.timestamp("us", tz="UTC")}
+_NULL_TYPES = {
+    "numeric": pa.float64(),
+    "boolean": pa.bool_(),
+    "categorical": pa.string(),
+    "multi_valued": pa.list_(pa.string()),
+    "email": pa.string(),
+    "text": pa.string(),
+    "event_time": pa.timestamp("us", tz="UTC"),
+}
 
 
 def encode_table(spec: dict[str, Any], table: pa.Table, width: int) -> np.ndarray | None:
@@ -52,7 +58,7 @@ def encode_table(spec: dict[str, Any], table: pa.Table, width: int) -> np.ndarra
     matrix = np.zeros((table.num_rows, width), dtype=np.float32)
     start = 0
     for block_width, fill in _blocks(spec, columns):
-        fill(matrix[:, start:start + block_width])
+        fill(matrix[:, start : start + block_width])
         start += block_width
     return matrix
 
@@ -113,6 +119,7 @@ def _floats(column: pa.Array) -> np.ndarray:
 def _assign(values: np.ndarray) -> Fill:
     def fill(block: np.ndarray) -> None:
         block[:, 0] = values
+
     return fill
 
 
@@ -124,6 +131,7 @@ def _one_hot(column: pa.Array, levels: list[str]) -> Fill:
         # An unseen or rare level lights "(other)"; a missing one lights nothing.
         present = column.is_valid().to_numpy(zero_copy_only=False)
         block[np.flatnonzero((codes < 0) & present), len(levels)] = 1.0
+
     return fill
 
 
@@ -132,6 +140,7 @@ def _multi_hot(column: pa.Array, items: list[str]) -> Fill:
         rows, values = F.list_items(column)
         codes = _codes(pa.array(values, pa.string()), items)  # values: the trimmed items
         block[rows, np.where(codes < 0, len(items), codes)] = 1.0  # not in the vocabulary → other
+
     return fill
 
 
@@ -154,6 +163,7 @@ def _lit(kinds: np.ndarray, levels: tuple[str, ...]) -> Fill:
 
     def fill(block: np.ndarray) -> None:
         block[np.arange(len(kinds)), [position[k] for k in kinds]] = 1.0
+
     return fill
 
 

@@ -49,8 +49,10 @@ def quarantine_table(raw: pd.DataFrame, failures: pd.Series, stamp: RowStamp) ->
 def _as_received(raw: pd.DataFrame) -> dict[str, pa.Array]:
     # An explicit string type: a column that is empty in this chunk would otherwise
     # become Arrow's null type, which Delta cannot merge with the strings of the next.
-    return {name: pa.array(raw[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-            for name in raw.columns}
+    return {
+        name: pa.array(raw[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        for name in raw.columns
+    }
 
 
 def _lineage(index: pd.Index, stamp: RowStamp) -> dict[str, pa.Array]:

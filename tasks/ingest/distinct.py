@@ -22,15 +22,23 @@ import pandas as pd
 
 # Checks whose outcome for a row is a function of that row's value alone (GX 1.x
 # names). Anything else (unique, increasing, multi-column, ...) sees the full chunk.
-PER_VALUE_TYPES = frozenset({
-    "expect_column_values_to_not_be_null", "expect_column_values_to_be_null",
-    "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set",
-    "expect_column_values_to_be_between", "expect_column_values_to_match_regex",
-    "expect_column_values_to_not_match_regex", "expect_column_values_to_match_regex_list",
-    "expect_column_values_to_not_match_regex_list", "expect_column_value_lengths_to_be_between",
-    "expect_column_value_lengths_to_equal", "expect_column_values_to_match_like_pattern",
-    "expect_column_values_to_not_match_like_pattern",
-})
+PER_VALUE_TYPES = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_match_regex_list",
+        "expect_column_values_to_not_match_regex_list",
+        "expect_column_value_lengths_to_be_between",
+        "expect_column_value_lengths_to_equal",
+        "expect_column_values_to_match_like_pattern",
+        "expect_column_values_to_not_match_like_pattern",
+    }
+)
 # A column joins a group when its count of values is at least this share of the group's
 # largest: padding then costs at most this factor in values checked.
 GROUP_SPREAD = 16
@@ -86,13 +94,21 @@ class ValueMemo:
         known = self.verdicts.get(name, {})
         if len(uniques) > MEMO_PER_CHUNK or len(known) >= MEMO_LIMIT:
             # Too many values to remember: all of them are checked in this chunk.
-            return DistinctColumn(name, len(uniques), codes, uniques,
-                                  np.arange(len(uniques), dtype=np.int64))
+            return DistinctColumn(
+                name, len(uniques), codes, uniques, np.arange(len(uniques), dtype=np.int64)
+            )
         keys = [None if null else value for value, null in zip(uniques.tolist(), uniques.isna())]
         unseen = np.array([i for i, key in enumerate(keys) if key not in known], dtype=np.int64)
         failed = {i: list(known[key]) for i, key in enumerate(keys) if known.get(key)}
-        return DistinctColumn(name, len(uniques), codes,
-                              uniques.take(unseen).reset_index(drop=True), unseen, keys, failed)
+        return DistinctColumn(
+            name,
+            len(uniques),
+            codes,
+            uniques.take(unseen).reset_index(drop=True),
+            unseen,
+            keys,
+            failed,
+        )
 
     def remember(self, column: DistinctColumn) -> None:
         """Keep the verdicts of a low-cardinality column for later chunks."""
@@ -109,8 +125,14 @@ def groups(columns: list[DistinctColumn]) -> Iterator[tuple[pd.DataFrame, list[D
     while pending:
         longest = len(pending[0].values)
         group = [c for c in pending if len(c.values) * GROUP_SPREAD >= longest]
-        pending = pending[len(group):]
+        pending = pending[len(group) :]
         positions = np.arange(longest)
-        frame = pd.DataFrame({c.name: c.values.take(np.minimum(positions, len(c.values) - 1))
-                              .reset_index(drop=True) for c in group})
+        frame = pd.DataFrame(
+            {
+                c.name: c.values.take(np.minimum(positions, len(c.values) - 1)).reset_index(
+                    drop=True
+                )
+                for c in group
+            }
+        )
         yield frame, group

@@ -86,10 +86,14 @@ class _Gold:
         """Silver leads written by ``run_id`` (all when None), ``keep`` ones, with their outcome."""
         leads = _dataset(self.lake, tables.silver("leads"))
         written = None if run_id is None else pc.field(tables.RUN_ID).cast(pa.string()) == run_id
-        outcomes = (_dataset(self.lake, tables.silver("outcomes"))
-                    if self.lake.table_exists(tables.silver("outcomes")) else None)
-        for batch in leads.to_batches(columns=self.contract.lead_columns, filter=written,
-                                      batch_size=BATCH_ROWS, **SCAN):
+        outcomes = (
+            _dataset(self.lake, tables.silver("outcomes"))
+            if self.lake.table_exists(tables.silver("outcomes"))
+            else None
+        )
+        for batch in leads.to_batches(
+            columns=self.contract.lead_columns, filter=written, batch_size=BATCH_ROWS, **SCAN
+        ):
             if keep is not None and batch.num_rows:
                 batch = batch.filter(keep(batch.column(self.id).cast(pa.string())))
             if batch.num_rows:
@@ -101,7 +105,9 @@ class _Gold:
         if outcomes is None:
             found = self.schema.empty_table().select([self.id, label, label_time])
         else:
-            found = outcomes.to_table(columns=[self.id, label, label_time], filter=_id_in(self.id, ids))
+            found = outcomes.to_table(
+                columns=[self.id, label, label_time], filter=_id_in(self.id, ids)
+            )
         position = pc.index_in(ids, value_set=found[self.id].combine_chunks().cast(pa.string()))
         for name in (label, label_time):  # null position: no outcome yet
             leads = leads.append_column(name, found[name].take(position))
@@ -112,7 +118,8 @@ class _Gold:
         schema = self.schema_of(columns)
         written = pc.field(tables.RUN_ID).cast(pa.string()) == run_id
         for batch in _dataset(self.lake, tables.silver("outcomes")).to_batches(
-                columns=columns, filter=written, batch_size=BATCH_ROWS, **SCAN):
+            columns=columns, filter=written, batch_size=BATCH_ROWS, **SCAN
+        ):
             if batch.num_rows:
                 yield pa.Table.from_batches([batch]).cast(schema).to_batches()[0]
 
@@ -127,15 +134,21 @@ class _Gold:
         from deltalake import DeltaTable
 
         on = f'"{self.id}"'
-        target = DeltaTable(self.lake.table_uri(tables.GOLD_LEADS), storage_options=self.lake.storage_options)
-        merger = target.merge(stream, predicate=f"t.{on} = s.{on}", source_alias="s", target_alias="t")
+        target = DeltaTable(
+            self.lake.table_uri(tables.GOLD_LEADS), storage_options=self.lake.storage_options
+        )
+        merger = target.merge(
+            stream, predicate=f"t.{on} = s.{on}", source_alias="s", target_alias="t"
+        )
         try:
             if columns is None:
                 merger.when_matched_update_all().execute()
             else:
                 merger.when_matched_update({f'"{c}"': f's."{c}"' for c in columns}).execute()
         except Exception as exc:  # deltalake raises several unrelated types
-            raise StorageError(f"table {tables.GOLD_LEADS}: merge failed ({one_line(exc)})") from exc
+            raise StorageError(
+                f"table {tables.GOLD_LEADS}: merge failed ({one_line(exc)})"
+            ) from exc
 
     def schema_of(self, columns: list[str]) -> pa.Schema:
         return pa.schema([self.schema.field(name) for name in columns])
@@ -144,7 +157,9 @@ class _Gold:
 def _stream(schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> pa.RecordBatchReader | None:
     """The batches as one stream for a single Delta commit; None when there are none."""
     first = next(batches, None)
-    return None if first is None else pa.RecordBatchReader.from_batches(schema, _chain(first, batches))
+    return (
+        None if first is None else pa.RecordBatchReader.from_batches(schema, _chain(first, batches))
+    )
 
 
 def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -155,7 +170,9 @@ def _chain(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch]) -> Iterator[pa
 def _dataset(lake: Lake, name: str) -> Any:
     from deltalake import DeltaTable
 
-    return DeltaTable(lake.table_uri(name), storage_options=lake.storage_options).to_pyarrow_dataset()
+    return DeltaTable(
+        lake.table_uri(name), storage_options=lake.storage_options
+    ).to_pyarrow_dataset()
 
 
 def _id_in(column: str, ids: pa.Array) -> Any:

@@ -12,8 +12,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from leadops import tables
-from leadops import progress
+from leadops import progress, tables
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
 from leadops.normalise import match_columns, parse_frame
@@ -21,8 +20,8 @@ from leadops.readers import FileRejected, MalformedLine, read_chunks
 from leadops.sources import FORMATS, DecompressedTooLarge, Fingerprint, SourceFile, fingerprint
 from leadops.storage import Lake
 from tasks.ingest import manifest, report
-from tasks.ingest.report import other_kind_hint
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
+from tasks.ingest.report import other_kind_hint
 from tasks.ingest.results import FileResult, IngestResult
 from tasks.ingest.silver import SilverWriter, silver_schema, silver_table
 from tasks.ingest.suites import required_columns
@@ -36,8 +35,15 @@ RAW_LINE = "_raw_line"
 class FileLoader:
     """Loads the files of one run, sharing its validator, silver writer and manifest view."""
 
-    def __init__(self, lake: Lake, contract: Contract, kind: str, result: IngestResult,
-                 validator: SuiteValidator, chunk_rows: int) -> None:
+    def __init__(
+        self,
+        lake: Lake,
+        contract: Contract,
+        kind: str,
+        result: IngestResult,
+        validator: SuiteValidator,
+        chunk_rows: int,
+    ) -> None:
         self.lake, self.contract, self.kind, self.result = lake, contract, kind, result
         self.validator, self.chunk_rows = validator, chunk_rows
         self.roles = contract.roles(kind)
@@ -127,41 +133,53 @@ class FileLoader:
         if malformed:
             self._quarantine_lines(malformed, stamp, outcome)
 
-    def _quarantine_lines(self, lines: list[MalformedLine], stamp: RowStamp,
-                          outcome: FileResult) -> None:
+    def _quarantine_lines(
+        self, lines: list[MalformedLine], stamp: RowStamp, outcome: FileResult
+    ) -> None:
         """Malformed lines go to quarantine whole: their text, line number and cause."""
         # A line whose number was not found (text spread over lines) gets a unique negative one.
         numbers = [line.line or -k for k, line in enumerate(lines, start=1)]
-        raw = pd.DataFrame({RAW_LINE: [line.text for line in lines]},
-                           index=pd.Index(numbers, name="row"))
-        failures = pd.Series([[f"line:malformed ({line.cause})"] for line in lines],
-                             index=raw.index)
+        raw = pd.DataFrame(
+            {RAW_LINE: [line.text for line in lines]}, index=pd.Index(numbers, name="row")
+        )
+        failures = pd.Series(
+            [[f"line:malformed ({line.cause})"] for line in lines], index=raw.index
+        )
         with self.timed("write"):
-            self.lake.append_table(tables.quarantine(self.kind),
-                                   quarantine_table(raw, failures, stamp))
+            self.lake.append_table(
+                tables.quarantine(self.kind), quarantine_table(raw, failures, stamp)
+            )
         self._keep_sample(raw, failures, stamp.source_file)
         outcome.count(len(lines), 0, len(lines), 0)
         outcome.failed_expectations.update(["line:malformed"] * len(lines))
         for line in lines[:3]:
-            log.warning("ingest: %s line %s quarantined: %s", stamp.source_file, line.line,
-                        line.cause)
+            log.warning(
+                "ingest: %s line %s quarantined: %s", stamp.source_file, line.line, line.cause
+            )
 
     def _check_columns(self, source: SourceFile, columns: list[str]) -> None:
         # The contract's key columns first: without them no row can be typed or deduplicated,
         # whatever the suite says (it may have been written for another contract).
-        keys = [self.contract.entity_id, self.contract.label, self.contract.label_time] if self.kind == "outcomes" \
+        keys = (
+            [self.contract.entity_id, self.contract.label, self.contract.label_time]
+            if self.kind == "outcomes"
             else [self.contract.entity_id, self.contract.event_time]
+        )
         absent = [c for c in keys if c not in set(columns)]
         if absent:
-            raise FileRejected(f"{source.name}: no column(s) {', '.join(absent)}, which the contract "
-                               f"{self.contract.name!r} names as key columns"
-                               f"{other_kind_hint(self.contract, self.kind, columns)}")
+            raise FileRejected(
+                f"{source.name}: no column(s) {', '.join(absent)}, which the contract "
+                f"{self.contract.name!r} names as key columns"
+                f"{other_kind_hint(self.contract, self.kind, columns)}"
+            )
         failed = self.validator.file_failures(columns)
         if failed:
             present = set(columns)
             missing = [c for c in required_columns(self.contract, self.kind) if c not in present]
-            raise FileRejected(f"{source.name}: missing required column(s) {', '.join(missing)} "
-                               f"(failed {', '.join(failed)})")
+            raise FileRejected(
+                f"{source.name}: missing required column(s) {', '.join(missing)} "
+                f"(failed {', '.join(failed)})"
+            )
 
     def _load_chunk(self, raw: pd.DataFrame, stamp: RowStamp, outcome: FileResult) -> None:
         progress.count("ingest", "rows", len(raw))
@@ -176,7 +194,9 @@ class FileLoader:
                 self.lake.append_table(tables.quarantine(self.kind), rejected)
                 self._keep_sample(raw.loc[failures.index], failures, stamp.source_file)
             valid = typed.drop(index=failures.index)
-            added, duplicates = self.silver.upsert(silver_table(valid, self.schema, self.roles, stamp))
+            added, duplicates = self.silver.upsert(
+                silver_table(valid, self.schema, self.roles, stamp)
+            )
         outcome.count(len(raw), added, len(failures), duplicates)
         outcome.failed_expectations.update(name for names in failures for name in names)
 

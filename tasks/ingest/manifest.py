@@ -18,21 +18,34 @@ from leadops import tables
 from leadops.storage import Lake
 
 ACCEPTED, FAILED, SKIPPED = "accepted", "failed", "skipped"
-SCHEMA = pa.schema([
-    ("file", pa.string()), ("name", pa.string()), ("kind", pa.string()),
-    ("checksum", pa.string()), ("size_bytes", pa.int64()), ("status", pa.string()),
-    ("reason", pa.string()), ("rows_in", pa.int64()), ("silver", pa.int64()),
-    ("quarantined", pa.int64()), ("duplicates", pa.int64()), ("run_id", pa.string()),
-    ("ingested_at", pa.timestamp("us", tz="UTC")),
-])
+SCHEMA = pa.schema(
+    [
+        ("file", pa.string()),
+        ("name", pa.string()),
+        ("kind", pa.string()),
+        ("checksum", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("rows_in", pa.int64()),
+        ("silver", pa.int64()),
+        ("quarantined", pa.int64()),
+        ("duplicates", pa.int64()),
+        ("run_id", pa.string()),
+        ("ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 
 
 def accepted_checksums(lake: Lake, kind: str) -> dict[str, datetime]:
     """Checksum → first time content with that checksum was accepted for ``kind``."""
     if not lake.table_exists(tables.MANIFEST):
         return {}
-    rows = lake.read_table(tables.MANIFEST, columns=["checksum", "ingested_at"],
-                           filters=[("kind", "==", kind), ("status", "==", ACCEPTED)])
+    rows = lake.read_table(
+        tables.MANIFEST,
+        columns=["checksum", "ingested_at"],
+        filters=[("kind", "==", kind), ("status", "==", ACCEPTED)],
+    )
     if rows.empty:
         return {}
     first = rows.groupby("checksum")["ingested_at"].min()

@@ -38,21 +38,32 @@ def sample_rows(rejected: pd.DataFrame, failures: pd.Series, source: str, limit:
     rows = []
     for number, row in rejected.head(limit).iterrows():
         values = {k: v for k, v in row.items() if isinstance(v, str)}
-        rows.append({tables.SOURCE_FILE: source, tables.ROW_NUMBER: int(number),
-                     tables.FAILED_EXPECTATIONS: list(failures.loc[number]), **values})
+        rows.append(
+            {
+                tables.SOURCE_FILE: source,
+                tables.ROW_NUMBER: int(number),
+                tables.FAILED_EXPECTATIONS: list(failures.loc[number]),
+                **values,
+            }
+        )
     return rows
 
 
 def inert_sample(sample: list[dict]) -> list[dict]:
-    return [{k: [inert(x) for x in v] if isinstance(v, list) else inert(v) for k, v in row.items()}
-            for row in sample]
+    return [
+        {k: [inert(x) for x in v] if isinstance(v, list) else inert(v) for k, v in row.items()}
+        for row in sample
+    ]
 
 
 def report_document(result: IngestResult) -> dict[str, Any]:
     """Counts, failed expectations and the (neutralised) quarantine sample."""
-    return {**result.to_dict(), "started_at": result.started_at.isoformat(),
-            "failed_expectations": dict(result.failed_expectations.most_common()),
-            "quarantine_sample": inert_sample(result.quarantine_sample)}
+    return {
+        **result.to_dict(),
+        "started_at": result.started_at.isoformat(),
+        "failed_expectations": dict(result.failed_expectations.most_common()),
+        "quarantine_sample": inert_sample(result.quarantine_sample),
+    }
 
 
 def write_report(lake: Lake, result: IngestResult) -> str:
@@ -69,14 +80,19 @@ def write_report(lake: Lake, result: IngestResult) -> str:
 
 
 def other_kind_hint(contract: Contract, kind: str, columns: list[str]) -> str:
-    """"; this looks like an outcomes file: add --kind outcomes" when the header holds the
+    """ "; this looks like an outcomes file: add --kind outcomes" when the header holds the
     other kind's key columns, else ""."""
     other = "leads" if kind == "outcomes" else "outcomes"
-    keys = contract.outcome_columns if other == "outcomes" else \
-        [contract.entity_id, contract.event_time]
+    keys = (
+        contract.outcome_columns
+        if other == "outcomes"
+        else [contract.entity_id, contract.event_time]
+    )
     if set(keys) <= set(columns):
-        return f"; this looks like {'an' if other == 'outcomes' else 'a'} {other} file: " \
-               f"add --kind {other}"
+        return (
+            f"; this looks like {'an' if other == 'outcomes' else 'a'} {other} file: "
+            f"add --kind {other}"
+        )
     return ""
 
 
@@ -86,13 +102,18 @@ def ingest_summary(result: dict[str, Any], kind: str, top: int = 3) -> str:
     files = result["files"]
     failed = sum(f["status"] == "failed" for f in files)
     skipped = sum(f["status"] == "skipped" for f in files)
-    lines = [(f"ingested {len(files) - failed - skipped} of {len(files)} {kind} files ({failed} "
-              f"failed, {skipped} skipped): {result['rows_in']} rows in -> {result['silver']} "
-              f"silver, {result['quarantined']} quarantined, {result['duplicates']} duplicates")]
+    lines = [
+        (
+            f"ingested {len(files) - failed - skipped} of {len(files)} {kind} files ({failed} "
+            f"failed, {skipped} skipped): {result['rows_in']} rows in -> {result['silver']} "
+            f"silver, {result['quarantined']} quarantined, {result['duplicates']} duplicates"
+        )
+    ]
     reasons = list(result.get("failed_expectations", {}).items())[:top]
     if result["quarantined"] and reasons:
-        lines.append("  quarantined because: " + "; ".join(f"{name} ({rows} rows)"
-                                                          for name, rows in reasons))
+        lines.append(
+            "  quarantined because: " + "; ".join(f"{name} ({rows} rows)" for name, rows in reasons)
+        )
     if result.get("quarantine_sample_path"):
         lines.append(f"  quarantine sample: {_local(result['quarantine_sample_path'])}")
     lines.append(f"  report: {_local(result.get('report_path') or result['report'])}")
@@ -117,24 +138,33 @@ def sample_csv(sample: list[dict]) -> str:
 def summary_markdown(result: IngestResult) -> str:
     """The Prefect artifact: per-file counts, top failed expectations, a few rejected rows."""
     totals = result.to_dict()
-    lines = [f"# Ingest {result.kind}: run `{result.run_id}`", "",
-             f"**{totals['rows_in']}** rows in → **{totals['silver']}** silver, "
-             f"**{totals['quarantined']}** quarantined, **{totals['duplicates']}** duplicates "
-             f"(as of {result.as_of:%Y-%m-%d %H:%M} UTC)", "",
-             "| file | status | rows in | silver | quarantined | duplicates | reason |",
-             "|---|---|---:|---:|---:|---:|---|"]
-    lines += [f"| {_cell(f.name)} | {f.status} | {f.rows_in} | {f.silver} | {f.quarantined} "
-              f"| {f.duplicates} | {_cell(f.reason)} |" for f in result.files]
+    lines = [
+        f"# Ingest {result.kind}: run `{result.run_id}`",
+        "",
+        f"**{totals['rows_in']}** rows in → **{totals['silver']}** silver, "
+        f"**{totals['quarantined']}** quarantined, **{totals['duplicates']}** duplicates "
+        f"(as of {result.as_of:%Y-%m-%d %H:%M} UTC)",
+        "",
+        "| file | status | rows in | silver | quarantined | duplicates | reason |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {_cell(f.name)} | {f.status} | {f.rows_in} | {f.silver} | {f.quarantined} "
+        f"| {f.duplicates} | {_cell(f.reason)} |"
+        for f in result.files
+    ]
     if result.failed_expectations:
         lines += ["", "## Top failed expectations", "", "| expectation | rows |", "|---|---:|"]
         lines += [f"| `{name}` | {n} |" for name, n in result.failed_expectations.most_common(10)]
     sample = inert_sample(result.quarantine_sample[:MARKDOWN_SAMPLE_ROWS])
     if sample:
         lines += ["", "## Quarantined rows (sample)", ""]
-        lines += [f"- {_cell(row[tables.SOURCE_FILE].rsplit('/', 1)[-1])} row "
-                  f"{row[tables.ROW_NUMBER]}: {', '.join(row[tables.FAILED_EXPECTATIONS])} — "
-                  f"`{_cell(json.dumps(_values(row), ensure_ascii=False))[:300]}`"
-                  for row in sample]
+        lines += [
+            f"- {_cell(row[tables.SOURCE_FILE].rsplit('/', 1)[-1])} row "
+            f"{row[tables.ROW_NUMBER]}: {', '.join(row[tables.FAILED_EXPECTATIONS])} — "
+            f"`{_cell(json.dumps(_values(row), ensure_ascii=False))[:300]}`"
+            for row in sample
+        ]
     if totals["versions"]:
         versions = ", ".join(f"{t} v{v}" for t, v in totals["versions"].items() if v is not None)
         lines += ["", f"Table versions: {versions}. Full report: `{result.report_key}`"]

@@ -53,15 +53,27 @@ class FileResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "uri": self.uri, "status": self.status, "reason": self.reason,
-            "checksum": self.checksum, "rows_in": self.rows_in, "silver": self.silver,
-            "quarantined": self.quarantined, "duplicates": self.duplicates,
+            "name": self.name,
+            "uri": self.uri,
+            "status": self.status,
+            "reason": self.reason,
+            "checksum": self.checksum,
+            "rows_in": self.rows_in,
+            "silver": self.silver,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
             "failed_expectations": dict(self.failed_expectations.most_common()),
         }
 
     def manifest_entry(self, kind: str, run_id: str, ingested_at: datetime) -> dict[str, Any]:
-        return {**self.to_dict(), "file": self.uri, "kind": kind, "size_bytes": self.size_bytes,
-                "run_id": run_id, "ingested_at": ingested_at}
+        return {
+            **self.to_dict(),
+            "file": self.uri,
+            "kind": kind,
+            "size_bytes": self.size_bytes,
+            "run_id": run_id,
+            "ingested_at": ingested_at,
+        }
 
 
 @dataclass
@@ -96,13 +108,19 @@ class IngestResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON the CLI prints and the flow returns (no row data in it)."""
         return {
-            "run_id": self.run_id, "kind": self.kind, "as_of": self.as_of.isoformat(),
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "as_of": self.as_of.isoformat(),
             "files": [f.to_dict() for f in self.files],
-            "rows_in": self.total("rows_in"), "silver": self.total("silver"),
-            "quarantined": self.total("quarantined"), "duplicates": self.total("duplicates"),
+            "rows_in": self.total("rows_in"),
+            "silver": self.total("silver"),
+            "quarantined": self.total("quarantined"),
+            "duplicates": self.total("duplicates"),
             "failed_files": sum(f.status == FAILED for f in self.files),
             "failed_expectations": dict(self.failed_expectations.most_common(TOP_EXPECTATIONS)),
-            "versions": self.versions, "report": self.report_key,
-            "report_path": self.report_path, "quarantine_sample_path": self.quarantine_sample_path,
+            "versions": self.versions,
+            "report": self.report_key,
+            "report_path": self.report_path,
+            "quarantine_sample_path": self.quarantine_sample_path,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from leadops import tables
-from leadops import progress
+from leadops import progress, tables
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError
 from leadops.journal import lake_transaction
@@ -33,10 +32,17 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 200_000
 
 
-def ingest_files(settings: Settings, lake: Lake, contract: Contract,
-                 sources: Sequence[SourceFile | str | Path],
-                 kind: str = "leads", as_of: datetime | None = None, run_id: str | None = None,
-                 chunk_rows: int = CHUNK_ROWS, suites_dir: Path | None = None) -> IngestResult:
+def ingest_files(
+    settings: Settings,
+    lake: Lake,
+    contract: Contract,
+    sources: Sequence[SourceFile | str | Path],
+    kind: str = "leads",
+    as_of: datetime | None = None,
+    run_id: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    suites_dir: Path | None = None,
+) -> IngestResult:
     """Ingest landing files of one kind into the lake; see the module docstring.
 
     Args:
@@ -59,14 +65,25 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
     now = datetime.now(UTC)
     as_of = _utc(as_of) if as_of is not None else now
     result = IngestResult(run_id or uuid.uuid4().hex, kind, as_of, started_at=now)
-    files = [f for s in sources for f in (
-        [s] if isinstance(s, SourceFile) else resolve_sources(str(s), settings.s3_endpoint_url))]
+    files = [
+        f
+        for s in sources
+        for f in (
+            [s] if isinstance(s, SourceFile) else resolve_sources(str(s), settings.s3_endpoint_url)
+        )
+    ]
     suite, suite_source = contract_suite(
-        contract, kind, suites_dir_for(contract, suites_dir or settings.expectations_dir))
+        contract, kind, suites_dir_for(contract, suites_dir or settings.expectations_dir)
+    )
     log.info("ingest %s: expectation suite %s", kind, suite_source)
     validator = SuiteValidator(suite, as_of)
-    written = [tables.bronze(kind), tables.silver(kind), tables.quarantine(kind),
-               tables.MANIFEST, tables.GOLD_LEADS]
+    written = [
+        tables.bronze(kind),
+        tables.silver(kind),
+        tables.quarantine(kind),
+        tables.MANIFEST,
+        tables.GOLD_LEADS,
+    ]
     with lake_transaction(lake, "ingest", written):
         # Inside the lock and after recovery: the manifest read here is the one
         # this run's "already ingested" decisions may rely on.
@@ -76,16 +93,25 @@ def ingest_files(settings: Settings, lake: Lake, contract: Contract,
             progress.show("ingest", files=f"{number}/{len(files)}")
             result.files.append(run.ingest_file(source))
         result.check_accounting()
-        manifest.record_files(lake, [f.manifest_entry(kind, result.run_id, now)
-                                     for f in result.files if f.status != manifest.SKIPPED])
+        manifest.record_files(
+            lake,
+            [
+                f.manifest_entry(kind, result.run_id, now)
+                for f in result.files
+                if f.status != manifest.SKIPPED
+            ],
+        )
         if run.silver.rows_written or not lake.table_exists(tables.GOLD_LEADS):
             with run.timed("gold"):
                 update_gold(lake, contract, kind, result.run_id)
         result.versions = {name: lake.table_version(name) for name in written}
     result.seconds["validate"] = validator.seconds
     report.write_report(lake, result)
-    log.info("ingest %s: %d rows in, %d silver, %d quarantined, %d duplicates", result.run_id,
-             *(result.total(a) for a in ("rows_in", "silver", "quarantined", "duplicates")))
+    log.info(
+        "ingest %s: %d rows in, %d silver, %d quarantined, %d duplicates",
+        result.run_id,
+        *(result.total(a) for a in ("rows_in", "silver", "quarantined", "duplicates")),
+    )
     return result
 
 

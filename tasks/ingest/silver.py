@@ -20,8 +20,12 @@ from leadops.storage import Lake, StorageError
 from tasks.ingest.bronze import RowStamp
 
 CONTENT_HASH = "_content_hash"
-LINEAGE = [(tables.SOURCE_FILE, pa.string()), (tables.ROW_NUMBER, pa.int64()),
-           (tables.INGESTED_AT, pa.timestamp("us", tz="UTC")), (tables.RUN_ID, pa.string())]
+LINEAGE = [
+    (tables.SOURCE_FILE, pa.string()),
+    (tables.ROW_NUMBER, pa.int64()),
+    (tables.INGESTED_AT, pa.timestamp("us", tz="UTC")),
+    (tables.RUN_ID, pa.string()),
+]
 
 
 def silver_schema(contract: Contract, kind: str) -> pa.Schema:
@@ -41,16 +45,19 @@ def content_hash(typed: pd.DataFrame, roles: dict[str, str]) -> pd.Series:
     return pd.Series(values.view("int64"), index=typed.index)
 
 
-def silver_table(typed: pd.DataFrame, schema: pa.Schema, roles: dict[str, str],
-                 stamp: RowStamp) -> pa.Table:
+def silver_table(
+    typed: pd.DataFrame, schema: pa.Schema, roles: dict[str, str], stamp: RowStamp
+) -> pa.Table:
     """Valid typed rows (indexed by row number) as an Arrow table in ``schema`` (silver's)."""
-    frame = typed[list(roles)].assign(**{
-        CONTENT_HASH: content_hash(typed, roles),
-        tables.SOURCE_FILE: stamp.source_file,
-        tables.ROW_NUMBER: typed.index.to_numpy(dtype="int64"),
-        tables.INGESTED_AT: pd.Timestamp(stamp.ingested_at),
-        tables.RUN_ID: stamp.run_id,
-    })
+    frame = typed[list(roles)].assign(
+        **{
+            CONTENT_HASH: content_hash(typed, roles),
+            tables.SOURCE_FILE: stamp.source_file,
+            tables.ROW_NUMBER: typed.index.to_numpy(dtype="int64"),
+            tables.INGESTED_AT: pd.Timestamp(stamp.ingested_at),
+            tables.RUN_ID: stamp.run_id,
+        }
+    )
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
@@ -75,7 +82,9 @@ class SilverWriter:
         last = ~frame[self.id_column].duplicated(keep="last")
         duplicates = int((~last).sum())
         frame = frame[last]
-        stored = self._stored(frame[self.id_column]).reindex(frame[self.id_column]).set_axis(frame.index)
+        stored = (
+            self._stored(frame[self.id_column]).reindex(frame[self.id_column]).set_axis(frame.index)
+        )
         prior = stored[CONTENT_HASH]
         changed = ~prior.eq(frame[CONTENT_HASH]).fillna(False).to_numpy(dtype=bool)
         earlier_in_run = stored[tables.RUN_ID].eq(self.run_id).to_numpy(dtype=bool)
@@ -85,8 +94,7 @@ class SilverWriter:
         duplicates += len(frame) - added
         if changed.any():
             positions = frame.index[changed]
-            self._write(rows.take(pa.array(positions)),
-                        updates=bool(prior[changed].notna().any()))
+            self._write(rows.take(pa.array(positions)), updates=bool(prior[changed].notna().any()))
             self.rows_written += int(changed.sum())
         return added, duplicates
 
@@ -99,8 +107,9 @@ class SilverWriter:
         columns = [self.id_column, CONTENT_HASH, tables.RUN_ID]
         stored = pd.DataFrame(columns=columns)
         if not ids.empty and self.lake.table_exists(self.name):
-            stored = self.lake.read_table(self.name, columns=columns,
-                                          filters=[(self.id_column, "in", list(ids))])
+            stored = self.lake.read_table(
+                self.name, columns=columns, filters=[(self.id_column, "in", list(ids))]
+            )
         return stored.astype({CONTENT_HASH: "Int64"}).set_index(self.id_column)
 
     def _write(self, rows: pa.Table, updates: bool) -> None:
@@ -110,11 +119,17 @@ class SilverWriter:
         from deltalake import DeltaTable
 
         column = f'"{self.id_column}"'
-        table = DeltaTable(self.lake.table_uri(self.name),
-                           storage_options=self.lake.storage_options)
+        table = DeltaTable(
+            self.lake.table_uri(self.name), storage_options=self.lake.storage_options
+        )
         try:
-            (table.merge(rows, predicate=f"t.{column} = s.{column}", source_alias="s",
-                         target_alias="t")
-             .when_matched_update_all().when_not_matched_insert_all().execute())
+            (
+                table.merge(
+                    rows, predicate=f"t.{column} = s.{column}", source_alias="s", target_alias="t"
+                )
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute()
+            )
         except Exception as exc:  # deltalake raises several unrelated types
             raise StorageError(f"table {self.name}: merge failed ({one_line(exc)})") from exc

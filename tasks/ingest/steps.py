@@ -26,8 +26,13 @@ from tasks.ingest.run import ingest_files
 ARTIFACT_KEY = "ingest-summary"
 
 
-@task(name="find-source-files", retries=3, retry_delay_seconds=[2, 10, 30],
-      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="find-source-files",
+    retries=3,
+    retry_delay_seconds=[2, 10, 30],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def find_source_files(source: str) -> list[SourceFile]:
     """The files SOURCE names (file, folder, glob or s3:// prefix): the run's one resolution."""
     files = resolve_sources(source, get_settings().s3_endpoint_url)
@@ -39,20 +44,41 @@ def find_source_files(source: str) -> list[SourceFile]:
 def validate_and_load(files: list[SourceFile], kind: str, as_of: datetime | None) -> IngestResult:
     """Bronze → validation → silver / quarantine → gold for these files (one transaction)."""
     settings = get_settings()
-    result = ingest_files(settings, open_lake(settings), load_contract(settings.contract_path),
-                          files, kind=kind, as_of=as_of, run_id=flow_run.id or None)
+    result = ingest_files(
+        settings,
+        open_lake(settings),
+        load_contract(settings.contract_path),
+        files,
+        kind=kind,
+        as_of=as_of,
+        run_id=flow_run.id or None,
+    )
     logger = get_run_logger()
     for failed in (f for f in result.files if f.status == "failed"):
         logger.warning("file failed: %s", failed.reason)
     totals = result.to_dict()
-    logger.info("ingest %s: %d rows in → %d silver, %d quarantined, %d duplicates", kind,
-                totals["rows_in"], totals["silver"], totals["quarantined"], totals["duplicates"])
+    logger.info(
+        "ingest %s: %d rows in → %d silver, %d quarantined, %d duplicates",
+        kind,
+        totals["rows_in"],
+        totals["silver"],
+        totals["quarantined"],
+        totals["duplicates"],
+    )
     return result
 
 
-@task(name="publish-summary", retries=2, retry_delay_seconds=5,
-      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="publish-summary",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def publish_summary(result: IngestResult) -> None:
     """The run's markdown artifact in the Prefect UI (counts, failures, sample rows)."""
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.summary_markdown(result),
-                             description=f"Ingest {result.kind}: accepted, quarantined, failed")
+    create_markdown_artifact(
+        key=ARTIFACT_KEY,
+        markdown=report.summary_markdown(result),
+        description=f"Ingest {result.kind}: accepted, quarantined, failed",
+    )

@@ -38,8 +38,12 @@ EMAIL_REGEX = (
     r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
     r"(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
 )
-PARSE_CHECKS = {"numeric": "numeric", "boolean": "boolean", "timestamp": "timestamp",
-                "multi_valued": "list"}
+PARSE_CHECKS = {
+    "numeric": "numeric",
+    "boolean": "boolean",
+    "timestamp": "timestamp",
+    "multi_valued": "list",
+}
 FILE_LEVEL_TYPES = frozenset({"expect_column_to_exist"})
 
 
@@ -64,15 +68,20 @@ def derive_suite(contract: Contract, kind: str) -> dict[str, Any]:
     required = required_columns(contract, kind)
     not_null = [contract.entity_id, contract.label] if kind == "outcomes" else required
     items = [_expectation("expect_column_to_exist", f"{c}:present", column=c) for c in required]
-    items += [_expectation("expect_column_values_to_not_be_null", f"{c}:not_null", column=c)
-              for c in not_null]
+    items += [
+        _expectation("expect_column_values_to_not_be_null", f"{c}:not_null", column=c)
+        for c in not_null
+    ]
     for column, role in roles.items():
         items += _role_checks(contract, column, role)
     return {
         "name": f"{contract.name}-{kind}",
         "expectations": items,
-        "meta": {"generated_by": "tasks.ingest.suites", "contract": contract.name,
-                 "parameters": {AS_OF_PARAMETER: "evaluation time of the ingest run (UTC)"}},
+        "meta": {
+            "generated_by": "tasks.ingest.suites",
+            "contract": contract.name,
+            "parameters": {AS_OF_PARAMETER: "evaluation time of the ingest run (UTC)"},
+        },
         "notes": "Derived from the data contract; hand_tuned expectations survive regeneration.",
     }
 
@@ -80,20 +89,44 @@ def derive_suite(contract: Contract, kind: str) -> dict[str, Any]:
 def _role_checks(contract: Contract, column: str, role: str) -> list[dict[str, Any]]:
     checks = []
     if role in PARSE_CHECKS:
-        checks.append(_expectation("expect_column_values_to_be_in_set",
-                                   f"{column}:{PARSE_CHECKS[role]}",
-                                   column=unparsed_flag(column), value_set=[False]))
+        checks.append(
+            _expectation(
+                "expect_column_values_to_be_in_set",
+                f"{column}:{PARSE_CHECKS[role]}",
+                column=unparsed_flag(column),
+                value_set=[False],
+            )
+        )
     if role == "timestamp":
-        checks.append(_expectation("expect_column_values_to_be_between", f"{column}:not_future",
-                                   column=column, max_value={"$PARAMETER": AS_OF_PARAMETER}))
+        checks.append(
+            _expectation(
+                "expect_column_values_to_be_between",
+                f"{column}:not_future",
+                column=column,
+                max_value={"$PARAMETER": AS_OF_PARAMETER},
+            )
+        )
     if role == "email":
-        checks.append(_expectation("expect_column_values_to_match_regex", f"{column}:format",
-                                   column=column, regex=EMAIL_REGEX))
+        checks.append(
+            _expectation(
+                "expect_column_values_to_match_regex",
+                f"{column}:format",
+                column=column,
+                regex=EMAIL_REGEX,
+            )
+        )
     if role == "numeric":
         feature = contract.feature(column)
         if feature.min is not None or feature.max is not None:
-            checks.append(_expectation("expect_column_values_to_be_between", f"{column}:range",
-                                       column=column, min_value=feature.min, max_value=feature.max))
+            checks.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    f"{column}:range",
+                    column=column,
+                    min_value=feature.min,
+                    max_value=feature.max,
+                )
+            )
     return checks
 
 
@@ -114,31 +147,38 @@ def load_suite(kind: str, suites_dir: Path = SUITES_DIR) -> dict[str, Any]:
         raise SuiteError(f"expectation suite {path}: file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SuiteError(f"expectation suite {path}: not valid JSON ({exc})") from None
-    unnamed = [e.get("type") for e in suite.get("expectations", [])
-               if not e.get("meta", {}).get("name")]
+    unnamed = [
+        e.get("type") for e in suite.get("expectations", []) if not e.get("meta", {}).get("name")
+    ]
     if unnamed:
         raise SuiteError(
-            f"expectation suite {path}: every expectation needs meta.name ({unnamed[0]})")
+            f"expectation suite {path}: every expectation needs meta.name ({unnamed[0]})"
+        )
     return suite
 
 
-def check_against_contract(suite: dict[str, Any], contract: Contract, kind: str, path: Path) -> None:
+def check_against_contract(
+    suite: dict[str, Any], contract: Contract, kind: str, path: Path
+) -> None:
     """Refuse a suite that names columns the contract does not have (before anything is written).
 
     Every row would otherwise be judged against columns that are not there.
     """
     unknown = sorted(_columns_named(suite) - set(contract.roles(kind)))
     if unknown:
-        raise SuiteError(f"expectation suite {path}: column(s) {', '.join(unknown)} are not in the contract "
-                         f"{contract.name!r}; write suites for it with `leadops suites --out DIR`")
+        raise SuiteError(
+            f"expectation suite {path}: column(s) {', '.join(unknown)} are not in the contract "
+            f"{contract.name!r}; write suites for it with `leadops suites --out DIR`"
+        )
 
 
 def _columns_named(expectations: dict[str, Any] | list[dict[str, Any]]) -> set[str]:
     from leadops.normalise import UNPARSED_SUFFIX
 
     items = expectations.get("expectations", []) if isinstance(expectations, dict) else expectations
-    return {str(e.get("kwargs", {}).get("column", "")).removesuffix(UNPARSED_SUFFIX)
-            for e in items} - {""}
+    return {
+        str(e.get("kwargs", {}).get("column", "")).removesuffix(UNPARSED_SUFFIX) for e in items
+    } - {""}
 
 
 def suites_dir_for(contract: Contract, configured: Path | None) -> Path | None:
@@ -152,7 +192,9 @@ def suites_dir_for(contract: Contract, configured: Path | None) -> Path | None:
     return None
 
 
-def contract_suite(contract: Contract, kind: str, suites_dir: Path | None) -> tuple[dict[str, Any], str]:
+def contract_suite(
+    contract: Contract, kind: str, suites_dir: Path | None
+) -> tuple[dict[str, Any], str]:
     """The suite a run of ``kind`` uses, and where it came from (a path or "derived from <contract>").
 
     Raises:
@@ -179,8 +221,10 @@ def regenerate(contract: Contract, suites_dir: Path, tuned_from: Path | None = N
         if source is not None and suite_path(kind, source).exists():
             known = set(contract.roles(kind))
             suite["expectations"] += [
-                e for e in load_suite(kind, source)["expectations"]
-                if e.get("meta", {}).get("hand_tuned") and _columns_named([e]) <= known]
+                e
+                for e in load_suite(kind, source)["expectations"]
+                if e.get("meta", {}).get("hand_tuned") and _columns_named([e]) <= known
+            ]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
         written.append(path)

@@ -58,21 +58,22 @@ class SuiteValidator:
         row_items = [e for e in items if e["type"] not in FILE_LEVEL_TYPES]
         self._row_columns = _columns_read(row_items)
         self._implied = _implied_by_parse_failure(row_items)
-        self._per_value = [e for e in row_items if e["type"] in PER_VALUE_TYPES
-                           and "column" in e.get("kwargs", {})]
+        self._per_value = [
+            e for e in row_items if e["type"] in PER_VALUE_TYPES and "column" in e.get("kwargs", {})
+        ]
         self._suites: dict[tuple[str, ...], Any] = {}
         self._memo = ValueMemo()
         self._file_suite = self._suite("file", file_items)
         self._row_suite = self._suite("rows", row_items)
-        self._whole_suite = self._suite("whole", [e for e in row_items
-                                                  if e not in self._per_value])
+        self._whole_suite = self._suite("whole", [e for e in row_items if e not in self._per_value])
 
     def _suite(self, part: str, items: list[dict[str, Any]]) -> Any:
         try:
             return _gx().ExpectationSuite(name=f"{self.name}-{part}", expectations=items)
         except Exception as exc:  # GX raises its own validation errors for bad configs
             raise SuiteError(
-                f"expectation suite {self.name}: cannot be loaded ({one_line(exc)})") from exc
+                f"expectation suite {self.name}: cannot be loaded ({one_line(exc)})"
+            ) from exc
 
     def _value_suite(self, columns: tuple[str, ...]) -> Any:
         """The per-value expectations on ``columns`` (one suite per column group, kept)."""
@@ -98,8 +99,9 @@ class SuiteValidator:
         failed: dict[Any, list[str]] = defaultdict(list)
         # An unnamed index: GX reports a named one as {name: label} dicts instead of labels.
         frame = typed[[c for c in self._row_columns if c in typed.columns]].rename_axis(None)
-        by_value = len(frame) > 0 and all(e["kwargs"]["column"] in frame.columns
-                                          for e in self._per_value)
+        by_value = len(frame) > 0 and all(
+            e["kwargs"]["column"] in frame.columns for e in self._per_value
+        )
         # A column the frame lacks makes GX raise (a suite bug): the whole suite shows it.
         whole = self._whole_suite if by_value else self._row_suite
         if whole.expectations:
@@ -116,8 +118,11 @@ class SuiteValidator:
                     names.remove(implied)
         order = {name: i for i, name in enumerate(self.row_expectation_names)}
         labels = typed.index[typed.index.isin(list(failed))]
-        named = pd.Series([sorted(failed[label], key=order.__getitem__) for label in labels],
-                          index=labels, dtype=object)
+        named = pd.Series(
+            [sorted(failed[label], key=order.__getitem__) for label in labels],
+            index=labels,
+            dtype=object,
+        )
         # The whole step counts as validation, finding distinct values included.
         self.seconds = spent_before + time.perf_counter() - started
         return named
@@ -148,8 +153,9 @@ class SuiteValidator:
     def _run(self, suite: Any, frame: pd.DataFrame, result_format: Any) -> list[tuple[str, Any]]:
         started = time.perf_counter()
         batch = self._batches.get_batch(batch_parameters={"dataframe": frame})
-        outcome = batch.validate(suite, result_format=result_format,
-                                 expectation_parameters={AS_OF_PARAMETER: self.as_of})
+        outcome = batch.validate(
+            suite, result_format=result_format, expectation_parameters={AS_OF_PARAMETER: self.as_of}
+        )
         self.seconds += time.perf_counter() - started
         named = []
         for result in outcome.results:
@@ -158,7 +164,8 @@ class SuiteValidator:
                 # The typed frame's dtypes are fixed, so this is a suite bug, not bad data.
                 message = result.exception_info.get("exception_message") or "error"
                 raise SuiteError(
-                    f"expectation {name} in suite {self.name}: could not run ({message})")
+                    f"expectation {name} in suite {self.name}: could not run ({message})"
+                )
             named.append((name, result))
         return named
 
@@ -166,14 +173,18 @@ class SuiteValidator:
 def _columns_read(items: list[dict[str, Any]]) -> list[str]:
     # GX copies the batch frame per metric: handing it only the columns the suite
     # reads (not e.g. the list column) cuts validation time by about half.
-    return list(dict.fromkeys(e["kwargs"]["column"] for e in items
-                              if "column" in e.get("kwargs", {})))
+    return list(
+        dict.fromkeys(e["kwargs"]["column"] for e in items if "column" in e.get("kwargs", {}))
+    )
 
 
 def _implied_by_parse_failure(items: list[dict[str, Any]]) -> dict[str, str]:
     """Parse-check name → the not-null check on the same column that it implies."""
-    not_null = {e["kwargs"]["column"]: e["meta"]["name"] for e in items
-                if e["type"] == "expect_column_values_to_not_be_null"}
+    not_null = {
+        e["kwargs"]["column"]: e["meta"]["name"]
+        for e in items
+        if e["type"] == "expect_column_values_to_not_be_null"
+    }
     implied = {}
     for item in items:
         column = item.get("kwargs", {}).get("column", "")

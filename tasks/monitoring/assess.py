@@ -73,22 +73,32 @@ def score_drift(reference: pd.DataFrame, current: pd.DataFrame) -> float | None:
     return psi_value(bins.shares(reference[SCORE]), bins.shares(current[SCORE]))
 
 
-def drift_decisions(baseline: PsiBaseline, counts: dict[str, np.ndarray], rows: int,
-                    thresholds: Thresholds) -> list[tests.Decision]:
+def drift_decisions(
+    baseline: PsiBaseline, counts: dict[str, np.ndarray], rows: int, thresholds: Thresholds
+) -> list[tests.Decision]:
     """One PSI drift test per monitored feature, the family held to ``thresholds.drift_alpha``."""
     psi = baseline.psi_of_counts(counts)
     return [
-        psi_drift_test(psi[name], baseline.reference_rows, rows, baseline.occupied_bins(name, c),
-                       len(counts), thresholds.drift_alpha, thresholds.psi,
-                       thresholds.min_batch_rows, name)
+        psi_drift_test(
+            psi[name],
+            baseline.reference_rows,
+            rows,
+            baseline.occupied_bins(name, c),
+            len(counts),
+            thresholds.drift_alpha,
+            thresholds.psi,
+            thresholds.min_batch_rows,
+            name,
+        )
         for name, c in counts.items()
     ]
 
 
 def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -> Decision:
     """The trigger's decision from the tests; drift wins when both fire (earlier, cheaper)."""
-    drifted = sorted((d for d in drift if d.verdict is tests.Verdict.FAIL),
-                     key=lambda d: -d.estimate)
+    drifted = sorted(
+        (d for d in drift if d.verdict is tests.Verdict.FAIL), key=lambda d: -d.estimate
+    )
     names = [d.details["feature"] for d in drifted]
     if drifted:
         text = drifted[0].reason + (f" (also {', '.join(names[1:])})" if len(names) > 1 else "")
@@ -100,16 +110,23 @@ def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -
         text = f"drift not tested: {waiting[0].reason.split(': ', 1)[1]}"
     elif drift:
         worst = max(drift, key=lambda d: d.estimate)
-        text = (f"no feature drifted (max PSI {worst.estimate:.3f}, {worst.details['feature']}, "
-                f"fires above {worst.threshold:.3f})")
+        text = (
+            f"no feature drifted (max PSI {worst.estimate:.3f}, {worst.details['feature']}, "
+            f"fires above {worst.threshold:.3f})"
+        )
     else:
         text = "no features monitored"
     return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
 
 
 def assess(
-    reference: pd.DataFrame, current: pd.DataFrame, matured: pd.DataFrame, contract: Contract,
-    as_of: datetime, thresholds: Thresholds, with_report: bool = True,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    matured: pd.DataFrame,
+    contract: Contract,
+    as_of: datetime,
+    thresholds: Thresholds,
+    with_report: bool = True,
 ) -> Assessment:
     """Compare the current window with the reference and decide on a retrain.
 
@@ -124,27 +141,60 @@ def assess(
     counts = baseline_psi.counts(current)
     psi = baseline_psi.psi_of_counts(counts)
     drift = drift_decisions(baseline_psi, counts, len(current), thresholds)
-    labelled = label_matured(matured, contract, as_of, watermark=outcome_watermark(matured, contract))
+    labelled = label_matured(
+        matured, contract, as_of, watermark=outcome_watermark(matured, contract)
+    )
     cohorts = weekly_cohorts(labelled, contract, as_of, thresholds.capacity)
     baseline = float(reference[LABEL].mean()) if LABEL in reference and len(reference) else None
-    conversion = conversion_check(cohorts, baseline, thresholds.conversion_drop,
-                                  len(reference) or None,
-                                  thresholds.conversion_alpha, thresholds.conversion_power)
+    conversion = conversion_check(
+        cohorts,
+        baseline,
+        thresholds.conversion_drop,
+        len(reference) or None,
+        thresholds.conversion_alpha,
+        thresholds.conversion_power,
+    )
     decision = retrain_decision(drift, conversion)
     rule = trigger_rule(thresholds.psi, thresholds.conversion_drop) + (
         f"; a feature counts as drifted only when its PSI is also beyond what an unchanged "
         f"distribution shows at this batch size (all features together: at most "
         f"{thresholds.drift_alpha:.0%} false alarms per run; batches under "
-        f"{thresholds.min_batch_rows} rows are pooled)")
-    result = Assessment(psi, score_drift(reference, current), conversion, cohorts, decision, rule,
-                        decisions=[*drift, *([conversion.decision] if conversion.decision else [])])
+        f"{thresholds.min_batch_rows} rows are pooled)"
+    )
+    result = Assessment(
+        psi,
+        score_drift(reference, current),
+        conversion,
+        cohorts,
+        decision,
+        rule,
+        decisions=[*drift, *([conversion.decision] if conversion.decision else [])],
+    )
     if with_report:
-        snapshot = drift_report.run_evidently(reference, current, columns, thresholds.psi, as_of, thresholds.seed, thresholds.sample_rows)
+        snapshot = drift_report.run_evidently(
+            reference,
+            current,
+            columns,
+            thresholds.psi,
+            as_of,
+            thresholds.seed,
+            thresholds.sample_rows,
+        )
         facts = drift_report.ReportFacts(
-            as_of, rule, psi, thresholds.psi, decision.explanation, len(reference), len(current),
-            thresholds.sample_rows, conversion.note,
-            {d.details["feature"]: (d.threshold, d.verdict is tests.Verdict.FAIL)
-             for d in drift if d.verdict is not tests.Verdict.WAIT},
+            as_of,
+            rule,
+            psi,
+            thresholds.psi,
+            decision.explanation,
+            len(reference),
+            len(current),
+            thresholds.sample_rows,
+            conversion.note,
+            {
+                d.details["feature"]: (d.threshold, d.verdict is tests.Verdict.FAIL)
+                for d in drift
+                if d.verdict is not tests.Verdict.WAIT
+            },
         )
         result.html = drift_report.report_html(snapshot, facts)
         result.evidently = drift_report.evidently_summary(snapshot)

@@ -30,7 +30,11 @@ def week_of(times: pd.Series) -> pd.Series:
 
 
 def weekly_cohorts(
-    matured: pd.DataFrame, contract: Contract, as_of: datetime, capacity: float, score: str = "score"
+    matured: pd.DataFrame,
+    contract: Contract,
+    as_of: datetime,
+    capacity: float,
+    score: str = "score",
 ) -> pd.DataFrame:
     """One row per week of event time: leads, conversions, rate, AUC and precision at capacity.
 
@@ -38,22 +42,36 @@ def weekly_cohorts(
     cohorts are compared with the baseline).
     """
     if matured.empty:
-        return pd.DataFrame(columns=[COHORT, "leads", "conversions", "rate", "auc", "precision_at_capacity", "complete"])
+        return pd.DataFrame(
+            columns=[
+                COHORT,
+                "leads",
+                "conversions",
+                "rate",
+                "auc",
+                "precision_at_capacity",
+                "complete",
+            ]
+        )
     matured_until = (pd.Timestamp(as_of) - pd.Timedelta(days=contract.outcome_window_days)).date()
     rows = []
     for cohort, group in matured.groupby(week_of(matured[contract.event_time]), sort=True):
         labels = group[LABEL].to_numpy()
         scores = group[score].to_numpy(dtype="float64") if score in group else None
         auc = rank_auc(labels, scores) if scores is not None else None
-        rows.append({
-            COHORT: cohort,
-            "leads": len(group),
-            "conversions": int(labels.sum()),
-            "rate": float(labels.mean()),
-            "auc": None if auc is None or np.isnan(auc) else auc,
-            "precision_at_capacity": precision_at_capacity(labels, scores, capacity) if scores is not None else None,
-            "complete": cohort + timedelta(days=7) <= matured_until,
-        })
+        rows.append(
+            {
+                COHORT: cohort,
+                "leads": len(group),
+                "conversions": int(labels.sum()),
+                "rate": float(labels.mean()),
+                "auc": None if auc is None or np.isnan(auc) else auc,
+                "precision_at_capacity": precision_at_capacity(labels, scores, capacity)
+                if scores is not None
+                else None,
+                "complete": cohort + timedelta(days=7) <= matured_until,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -82,8 +100,12 @@ class ConversionCheck:
 
 
 def conversion_check(
-    cohorts: pd.DataFrame, baseline_rate: float | None, drop_threshold: float,
-    baseline_leads: int | None = None, alpha: float = 0.005, power: float = 0.8,
+    cohorts: pd.DataFrame,
+    baseline_rate: float | None,
+    drop_threshold: float,
+    baseline_leads: int | None = None,
+    alpha: float = 0.005,
+    power: float = 0.8,
 ) -> ConversionCheck:
     """Test the most recent complete cohorts, pooled, against the baseline.
 
@@ -100,13 +122,28 @@ def conversion_check(
         return ConversionCheck(baseline_rate, None, None, [], 0, None, False, note)
     base = baseline_rate * baseline_leads if baseline_leads else baseline_rate
     decision, used = pooled_conversion_test(
-        [int(v) for v in complete["leads"]], [int(v) for v in complete["conversions"]],
-        base, baseline_leads, drop_threshold, alpha, power)
-    pooled = complete.iloc[len(complete) - used:]
+        [int(v) for v in complete["leads"]],
+        [int(v) for v in complete["conversions"]],
+        base,
+        baseline_leads,
+        drop_threshold,
+        alpha,
+        power,
+    )
+    pooled = complete.iloc[len(complete) - used :]
     names = [str(c) for c in pooled[COHORT]]
     leads, rate = int(pooled["leads"].sum()), decision.details.get("current_rate")
     change = rate / baseline_rate - 1.0 if rate is not None else None
     window = f"cohorts {names[0]} to {names[-1]}" if len(names) > 1 else f"cohort {names[0]}"
     note = f"{decision.reason} ({window}, weeks of event time)"
-    return ConversionCheck(baseline_rate, rate, change, names, leads, decision.details.get("z"),
-                           decision.verdict is Verdict.FAIL, note, decision)
+    return ConversionCheck(
+        baseline_rate,
+        rate,
+        change,
+        names,
+        leads,
+        decision.details.get("z"),
+        decision.verdict is Verdict.FAIL,
+        note,
+        decision,
+    )

@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 
-
 EVIDENTLY_SAMPLE_ROWS = 50_000
 SCORE = "score"
 
@@ -25,7 +24,9 @@ def count_column(name: str) -> str:
     return f"{name}_count"
 
 
-def evidently_frame(frame: pd.DataFrame, columns: dict[str, str], rows: int, seed: int) -> pd.DataFrame:
+def evidently_frame(
+    frame: pd.DataFrame, columns: dict[str, str], rows: int, seed: int
+) -> pd.DataFrame:
     """A seeded sample of ``frame`` with the monitored columns (and score) in Evidently's types."""
     if len(frame) > rows:
         frame = frame.sample(n=rows, random_state=seed)
@@ -34,7 +35,9 @@ def evidently_frame(frame: pd.DataFrame, columns: dict[str, str], rows: int, see
         if name not in frame:
             continue
         if role == "multi_valued":
-            out[count_column(name)] = frame[name].map(lambda v: len(v) if hasattr(v, "__len__") else 0)
+            out[count_column(name)] = frame[name].map(
+                lambda v: len(v) if hasattr(v, "__len__") else 0
+            )
         elif role in ("categorical", "boolean"):
             out[name] = frame[name].astype("object").where(frame[name].notna(), None).astype(str)
         else:
@@ -47,14 +50,25 @@ def evidently_frame(frame: pd.DataFrame, columns: dict[str, str], rows: int, see
 def _definition(columns: dict[str, str], with_score: bool) -> Any:
     from evidently import DataDefinition
 
-    numeric = [count_column(n) if r == "multi_valued" else n for n, r in columns.items() if r in ("numeric", "multi_valued")]
+    numeric = [
+        count_column(n) if r == "multi_valued" else n
+        for n, r in columns.items()
+        if r in ("numeric", "multi_valued")
+    ]
     categorical = [n for n, r in columns.items() if r in ("categorical", "boolean")]
-    return DataDefinition(numerical_columns=numeric + ([SCORE] if with_score else []), categorical_columns=categorical)
+    return DataDefinition(
+        numerical_columns=numeric + ([SCORE] if with_score else []), categorical_columns=categorical
+    )
 
 
 def run_evidently(
-    reference: pd.DataFrame, current: pd.DataFrame, columns: dict[str, str], psi_threshold: float,
-    as_of: datetime, seed: int, sample_rows: int = EVIDENTLY_SAMPLE_ROWS,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: dict[str, str],
+    psi_threshold: float,
+    as_of: datetime,
+    seed: int,
+    sample_rows: int = EVIDENTLY_SAMPLE_ROWS,
 ) -> Any:
     """Evidently 0.7 snapshot: DataDriftPreset (PSI), score drift, DataSummaryPreset."""
     from evidently import Dataset, Report
@@ -113,8 +127,11 @@ class ReportFacts:
 
 def header_html(facts: ReportFacts) -> str:
     """Fixed-bin PSI table and the retrain rule, as an HTML block."""
+
     def verdict(name: str, value: float) -> tuple[str, bool]:
-        limit, drifted = facts.drift_tests.get(name, (facts.psi_threshold, value > facts.psi_threshold))
+        limit, drifted = facts.drift_tests.get(
+            name, (facts.psi_threshold, value > facts.psi_threshold)
+        )
         return f"{limit:.3f}", drifted
 
     rows = "".join(
@@ -122,7 +139,10 @@ def header_html(facts: ReportFacts) -> str:
         f"<td>{verdict(name, value)[0]}</td><td>{'DRIFT' if verdict(name, value)[1] else 'ok'}</td></tr>"
         for name, value in sorted(facts.psi.items(), key=lambda item: -item[1])
     )
-    sampled = min(facts.sample_rows, facts.current_rows), min(facts.sample_rows, facts.reference_rows)
+    sampled = (
+        min(facts.sample_rows, facts.current_rows),
+        min(facts.sample_rows, facts.reference_rows),
+    )
     return (
         '<section style="font-family:sans-serif;margin:16px">'
         f"<h2>LeadOps drift monitor, as of {facts.as_of.isoformat()}</h2>"
@@ -150,8 +170,9 @@ def report_html(snapshot: Any, facts: ReportFacts) -> str:
     return page[:insert_at] + header_html(facts) + page[insert_at:]
 
 
-def psi_markdown(psi: dict[str, float], threshold: float, rule: str,
-                 drifted: list[str] | None = None) -> str:
+def psi_markdown(
+    psi: dict[str, float], threshold: float, rule: str, drifted: list[str] | None = None
+) -> str:
     """The PSI table for the Prefect artifact; ``drifted``: the drift tests' verdict."""
     lines = [f"**Rule:** {rule}", "", "| feature | PSI (fixed bins) | drift |", "|---|---:|---|"]
     for name, value in sorted(psi.items(), key=lambda item: -item[1]):

@@ -46,10 +46,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def result_dict(assessment: Assessment, psi_threshold: float, context: dict[str, Any]) -> dict[str, Any]:
+def result_dict(
+    assessment: Assessment, psi_threshold: float, context: dict[str, Any]
+) -> dict[str, Any]:
     """The monitor's JSON result: PSI, drift, conversion, decision, plus ``context`` (ids, links)."""
     conversion = assessment.conversion.as_dict()
-    conversion.update(rate=conversion["current_rate"], cohorts_detail=assessment.cohorts.to_dict("records"))
+    conversion.update(
+        rate=conversion["current_rate"], cohorts_detail=assessment.cohorts.to_dict("records")
+    )
     result = {
         "psi": assessment.psi,
         "max_psi": max(assessment.psi.values(), default=None),
@@ -110,11 +114,15 @@ def retrain_text(result: dict[str, Any]) -> str:
     reason = result.get("reason") or "rule"
     trained = result.get("train")
     if trained:
-        return (f"retrain ({reason}): v{trained['model_version']} {trained['decision']} "
-                f"({trained['reason']})")
+        return (
+            f"retrain ({reason}): v{trained['model_version']} {trained['decision']} "
+            f"({trained['reason']})"
+        )
     if result.get("retrain_triggered") and retrain.get("route") == "event":
-        return (f"retrain ({reason}) requested: a deployment trigger starts train; its decision "
-                "shows in `leadops status` and the Prefect UI")
+        return (
+            f"retrain ({reason}) requested: a deployment trigger starts train; its decision "
+            "shows in `leadops status` and the Prefect UI"
+        )
     if retrain.get("why", "").startswith("the train run failed"):
         return f"retrain ({reason}) failed: {retrain['why']}"
     return retrain.get("why") or "no retrain needed"
@@ -125,6 +133,8 @@ def monitor_line(result: dict[str, Any]) -> str:
     psi = result.get("psi") or {}
     worst = max(psi, key=psi.get, default=None)
     psi_text = f"max PSI {psi[worst]:.3f} ({worst})" if worst else "no PSI"
-    return (f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
-            f"conversion: {result['conversion']['note']}; {retrain_text(result)}; "
-            f"report {result['report']}")
+    return (
+        f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
+        f"conversion: {result['conversion']['note']}; {retrain_text(result)}; "
+        f"report {result['report']}"
+    )

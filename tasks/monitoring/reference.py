@@ -78,9 +78,13 @@ def gold_at(lake: Lake, version: int | None) -> pd.DataFrame:
     if version is None:
         return lake.read_table(GOLD_LEADS)
     try:
-        table = DeltaTable(lake.table_uri(GOLD_LEADS), version=version, storage_options=lake.storage_options)
+        table = DeltaTable(
+            lake.table_uri(GOLD_LEADS), version=version, storage_options=lake.storage_options
+        )
     except Exception as exc:  # a vacuumed or missing version
-        raise ReferenceError(f"table {GOLD_LEADS} version {version}: cannot be read back ({exc})") from exc
+        raise ReferenceError(
+            f"table {GOLD_LEADS} version {version}: cannot be read back ({exc})"
+        ) from exc
     return table.to_pyarrow_dataset().to_table().to_pandas()
 
 
@@ -89,10 +93,17 @@ def build_reference(lake: Lake, contract: Contract, lineage: Lineage, predict: A
     gold = gold_at(lake, lineage.gold_version)
     if lineage.as_of is None:
         raise ReferenceError("the champion's training time is unknown: its run has no as-of tag")
-    frame = label_matured(gold, contract, lineage.as_of, lineage.training_window_days,
-                          outcome_watermark(gold, contract))
+    frame = label_matured(
+        gold,
+        contract,
+        lineage.as_of,
+        lineage.training_window_days,
+        outcome_watermark(gold, contract),
+    )
     if frame.empty:
-        raise ReferenceError(f"table {GOLD_LEADS} version {lineage.gold_version}: no matured leads as of {lineage.as_of}")
+        raise ReferenceError(
+            f"table {GOLD_LEADS} version {lineage.gold_version}: no matured leads as of {lineage.as_of}"
+        )
     frame[SCORE] = predict(frame[contract.lead_columns])
     return frame[[*contract.lead_columns, contract.label, contract.label_time, LABEL, SCORE]]
 
@@ -117,5 +128,11 @@ def load_reference(
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     lake.write_bytes(key, buffer.getvalue())
-    log.info("cached the training reference of %s v%s (%d rows) at %s", model_name, version, len(frame), key)
+    log.info(
+        "cached the training reference of %s v%s (%d rows) at %s",
+        model_name,
+        version,
+        len(frame),
+        key,
+    )
     return frame, False

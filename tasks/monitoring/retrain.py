@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 RETRAIN_EVENT = events.RETRAIN_REQUESTED
 
 
-def emit_retrain_requested(model_name: str, reason: str, as_of: datetime,
-                           version: str | None = None) -> str | None:
+def emit_retrain_requested(
+    model_name: str, reason: str, as_of: datetime, version: str | None = None
+) -> str | None:
     """Emit the retrain event (payload ``reason``, ``as_of``); its id, None when not sent."""
     return events.retrain_requested(model_name, reason, as_of, version=version)
 
@@ -30,7 +31,10 @@ def emit_retrain_requested(model_name: str, reason: str, as_of: datetime,
 def _expects(trigger: Any, event_name: str) -> bool:
     """Whether a (possibly compound) automation trigger waits for ``event_name``."""
     expected = getattr(trigger, "expect", None) or set()
-    if any(pattern == event_name or (pattern.endswith("*") and event_name.startswith(pattern[:-1])) for pattern in expected):
+    if any(
+        pattern == event_name or (pattern.endswith("*") and event_name.startswith(pattern[:-1]))
+        for pattern in expected
+    ):
         return True
     return any(_expects(child, event_name) for child in getattr(trigger, "triggers", None) or [])
 
@@ -51,6 +55,8 @@ def event_listener_exists(event_name: str = RETRAIN_EVENT) -> bool:
         with get_client(sync_client=True) as client:
             automations = events.read_automations(client)
     except Exception as exc:  # an unreachable API must not stop the retrain
-        log.warning("could not list Prefect automations (%s); the monitor will start train itself", exc)
+        log.warning(
+            "could not list Prefect automations (%s); the monitor will start train itself", exc
+        )
         return False
     return any(a.enabled and _expects(a.trigger, event_name) for a in automations)

@@ -39,22 +39,41 @@ class MonitorInputs:
     reference_cached: bool
 
 
-@task(name="load-monitor-inputs", retries=2, retry_delay_seconds=[5, 30],
-      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="load-monitor-inputs",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
     """The champion's training reference, the current window's leads and the matured scored leads."""
     settings, logger = get_settings(), get_run_logger()
-    lake, contract, client = open_lake(settings), load_contract(settings.contract_path), registry_client(settings)
+    lake, contract, client = (
+        open_lake(settings),
+        load_contract(settings.contract_path),
+        registry_client(settings),
+    )
     champion = current_champion(client, settings)
     rows, window = served_window(lake, as_of, window_days)
     current = with_features(rows, lake, contract)
     reference, cached = load_reference(
-        lake, contract, champion.name, champion.version,
-        lambda: lineage_of(client, champion.model_version), predictor(settings, champion.name, champion.version),
+        lake,
+        contract,
+        champion.name,
+        champion.version,
+        lambda: lineage_of(client, champion.model_version),
+        predictor(settings, champion.name, champion.version),
     )
     matured = matured_scored(lake, contract, as_of, champion.version)
-    logger.info("monitor: %s (%d leads) vs v%s reference (%d rows, %s)", window, len(current),
-                champion.version, len(reference), "cached" if cached else "built now")
+    logger.info(
+        "monitor: %s (%d leads) vs v%s reference (%d rows, %s)",
+        window,
+        len(current),
+        champion.version,
+        len(reference),
+        "cached" if cached else "built now",
+    )
     return MonitorInputs(champion, reference, current, matured, window, cached)
 
 
@@ -62,18 +81,36 @@ def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
 def assess_window(inputs: MonitorInputs, as_of: datetime) -> Assessment:
     """Fixed-bin PSI, Evidently report, conversion on matured cohorts, the decision."""
     settings = get_settings()
-    thresholds = Thresholds(settings.psi_threshold, settings.conversion_drop_threshold, settings.capacity_fraction, settings.seed)
-    result = assess(inputs.reference, inputs.current, inputs.matured, load_contract(settings.contract_path), as_of, thresholds)
+    thresholds = Thresholds(
+        settings.psi_threshold,
+        settings.conversion_drop_threshold,
+        settings.capacity_fraction,
+        settings.seed,
+    )
+    result = assess(
+        inputs.reference,
+        inputs.current,
+        inputs.matured,
+        load_contract(settings.contract_path),
+        as_of,
+        thresholds,
+    )
     get_run_logger().info("monitor decision: %s", result.decision.explanation)
     if result.decision.drifted_features:  # the alert; the retrain request is its own event
         drifted = {name: result.psi[name] for name in result.decision.drifted_features}
-        events.drift_detected(settings.model_name, inputs.champion.version, drifted,
-                              settings.psi_threshold, as_of)
+        events.drift_detected(
+            settings.model_name, inputs.champion.version, drifted, settings.psi_threshold, as_of
+        )
     return result
 
 
-@task(name="publish-drift-report", retries=2, retry_delay_seconds=5,
-      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="publish-drift-report",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
     """HTML to the artifact store, both snapshots to the Evidently workspace, a link artifact."""
     settings = get_settings()
@@ -81,32 +118,50 @@ def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
     link = publish.save_report(lake, result.html or "", as_of)
     home = settings.home / "evidently"
     with lake_lock(lake, "evidently-workspace"):  # two runs must not both create the project
-        workspace.add_to_workspace(home, [result.snapshot, workspace.trigger_psi_snapshot(result.psi, as_of)], list(result.psi))
-    create_link_artifact(key="drift-report", link=link, link_text=f"Drift report as of {as_of:%Y-%m-%d %H:%M}",
-                         description="Evidently drift / data quality report with the trigger's fixed-bin PSI on top")
+        workspace.add_to_workspace(
+            home,
+            [result.snapshot, workspace.trigger_psi_snapshot(result.psi, as_of)],
+            list(result.psi),
+        )
+    create_link_artifact(
+        key="drift-report",
+        link=link,
+        link_text=f"Drift report as of {as_of:%Y-%m-%d %H:%M}",
+        description="Evidently drift / data quality report with the trigger's fixed-bin PSI on top",
+    )
     return {"report": link, "workspace": str(home.resolve())}
 
 
 @task(name="request-retrain", cache_policy=NO_CACHE)
-def request_retrain(result: Assessment, as_of: datetime,
-                    champion: Champion) -> trigger.RetrainRequest:
+def request_retrain(
+    result: Assessment, as_of: datetime, champion: Champion
+) -> trigger.RetrainRequest:
     """Take the retrain decision (trigger.request_retrain), then emit the event and say
     whether this flow must start train itself (no deployment listens for the event)."""
     settings, logger = get_settings(), get_run_logger()
     in_rollout = challenger_in_rollout(settings) if result.decision.retrain else None
-    request = trigger.request_retrain(open_lake(settings), result.decision, as_of, in_rollout,
-                                      settings.retrain_cooldown_days, champion.version)
+    request = trigger.request_retrain(
+        open_lake(settings),
+        result.decision,
+        as_of,
+        in_rollout,
+        settings.retrain_cooldown_days,
+        champion.version,
+    )
     if not request.claimed:
         if result.decision.retrain:
             logger.info(request.why)
         return request
-    event_id = retrain.emit_retrain_requested(settings.model_name, result.decision.reason, as_of,
-                                              champion.version)
+    event_id = retrain.emit_retrain_requested(
+        settings.model_name, result.decision.reason, as_of, champion.version
+    )
     # An event that was not sent starts nothing: then this flow starts train itself.
     route = "event" if event_id is not None and retrain.event_listener_exists() else "subflow"
-    logger.info("%s; %s", request.why,
-                "a deployment trigger will start train" if route == "event"
-                else "starting train here")
+    logger.info(
+        "%s; %s",
+        request.why,
+        "a deployment trigger will start train" if route == "event" else "starting train here",
+    )
     return request.routed(route, event_id)
 
 
@@ -124,17 +179,27 @@ def challenger_in_rollout(settings: Any) -> str | None:
     challenger = registry.get_challenger(client, settings.model_name)
     state = VersionState.from_version(challenger) if challenger is not None else None
     if state is not None and state.in_rollout:
-        return (f"no retrain: challenger v{state.version} is in {state.stage}; "
-                "its rollout evidence decides first")
+        return (
+            f"no retrain: challenger v{state.version} is in {state.stage}; "
+            "its rollout evidence decides first"
+        )
     return None
 
 
-@task(name="publish-monitor-summary", retries=2, retry_delay_seconds=5,
-      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="publish-monitor-summary",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def publish_summary(summary: dict[str, Any]) -> None:
     """The markdown artifact: decision, PSI per feature, conversion per cohort."""
-    create_markdown_artifact(key="drift-summary", markdown=publish.summary_markdown(summary, get_settings().psi_threshold),
-                             description="Drift monitor: PSI per feature, conversion on matured cohorts, retrain decision")
+    create_markdown_artifact(
+        key="drift-summary",
+        markdown=publish.summary_markdown(summary, get_settings().psi_threshold),
+        description="Drift monitor: PSI per feature, conversion on matured cohorts, retrain decision",
+    )
 
 
 def release_retrain(as_of: datetime) -> None:

@@ -50,7 +50,9 @@ class Decision:
 
 def decide(psi: dict[str, float], conversion: ConversionCheck, psi_threshold: float) -> Decision:
     """Apply the rule. Drift wins when both fire: it is the earlier, cheaper signal."""
-    drifted = sorted((name for name, value in psi.items() if value > psi_threshold), key=lambda n: -psi[n])
+    drifted = sorted(
+        (name for name, value in psi.items() if value > psi_threshold), key=lambda n: -psi[n]
+    )
     if drifted:
         worst = drifted[0]
         text = f"PSI of {worst} is {psi[worst]:.3f} > {psi_threshold:g}"
@@ -60,7 +62,11 @@ def decide(psi: dict[str, float], conversion: ConversionCheck, psi_threshold: fl
     if conversion.dropped:
         return Decision(True, CONVERSION_DROP, f"conversion dropped: {conversion.note}", [])
     worst = max(psi, key=psi.get, default=None)
-    text = f"max PSI {psi[worst]:.3f} ({worst}) <= {psi_threshold:g}" if worst else "no features monitored"
+    text = (
+        f"max PSI {psi[worst]:.3f} ({worst}) <= {psi_threshold:g}"
+        if worst
+        else "no features monitored"
+    )
     return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
 
 
@@ -71,7 +77,9 @@ def read_state(lake: Lake) -> dict:
     return json.loads(lake.read_bytes(STATE_KEY))
 
 
-def claim_retrain(lake: Lake, as_of: datetime, reason: str, cooldown_days: float, model_version: str | None) -> tuple[bool, str]:
+def claim_retrain(
+    lake: Lake, as_of: datetime, reason: str, cooldown_days: float, model_version: str | None
+) -> tuple[bool, str]:
     """Record a retrain at ``as_of`` unless one was started within the cooldown.
 
     The read-check-write runs under the lake's "monitor" lock, so of two monitor runs
@@ -92,7 +100,12 @@ def claim_retrain(lake: Lake, as_of: datetime, reason: str, cooldown_days: float
                     f"next one possible from {until.isoformat()}"
                 )
         previous = {k: v for k, v in state.items() if k != "previous"}
-        state.update(last_trigger=as_of.isoformat(), reason=reason, champion_version=model_version, previous=previous)
+        state.update(
+            last_trigger=as_of.isoformat(),
+            reason=reason,
+            champion_version=model_version,
+            previous=previous,
+        )
         lake.write_bytes(STATE_KEY, json.dumps(state, indent=2).encode())
         log.info("retrain claimed at %s (%s)", as_of.isoformat(), reason)
         return True, f"retrain started ({reason}); cooldown {cooldown_days:g} days"
@@ -150,8 +163,14 @@ class RetrainRequest:
         return replace(self, claimed=False, why="the train run failed; the cooldown was released")
 
 
-def request_retrain(lake: Lake, decision: Decision, as_of: datetime, in_rollout: str | None,
-                    cooldown_days: float, champion_version: str | None) -> RetrainRequest:
+def request_retrain(
+    lake: Lake,
+    decision: Decision,
+    as_of: datetime,
+    in_rollout: str | None,
+    cooldown_days: float,
+    champion_version: str | None,
+) -> RetrainRequest:
     """The retrain decision of one monitor run; plain Python on the lake, no Prefect.
 
     The moment is recorded as evaluated whatever the evidence says. A retrain is claimed
@@ -163,10 +182,14 @@ def request_retrain(lake: Lake, decision: Decision, as_of: datetime, in_rollout:
     if not decision.retrain:
         return RetrainRequest(False, "no retrain needed")
     if later is not None:
-        return RetrainRequest(False, f"no retrain: {as_of.isoformat()} is before {later}, "
-                                     "already evaluated (a re-run of the past)")
+        return RetrainRequest(
+            False,
+            f"no retrain: {as_of.isoformat()} is before {later}, "
+            "already evaluated (a re-run of the past)",
+        )
     if in_rollout:
         return RetrainRequest(False, in_rollout)
-    claimed, why = claim_retrain(lake, as_of, decision.reason or "", cooldown_days,
-                                 champion_version)
+    claimed, why = claim_retrain(
+        lake, as_of, decision.reason or "", cooldown_days, champion_version
+    )
     return RetrainRequest(claimed, why)

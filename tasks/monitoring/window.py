@@ -21,15 +21,23 @@ from leadops.tables import PREDICTION_LOG, silver
 
 SCORE = "score"
 MODEL_VERSION = "model_version"
-_LOG_COLUMNS = [plog.ENTITY_ID, plog.EVENT_TIME, plog.BATCH_ID, plog.SCORED_AT, plog.MODEL_VERSION, plog.SCORE]
+_LOG_COLUMNS = [
+    plog.ENTITY_ID,
+    plog.EVENT_TIME,
+    plog.BATCH_ID,
+    plog.SCORED_AT,
+    plog.MODEL_VERSION,
+    plog.SCORE,
+]
 
 
 class NothingScoredError(LeadOpsError):
     """The prediction log has no served scores in the window the monitor was asked about."""
 
 
-def served_window(lake: Lake, as_of: datetime, window_days: int | None,
-                  min_rows: int | None = None) -> tuple[pd.DataFrame, str]:
+def served_window(
+    lake: Lake, as_of: datetime, window_days: int | None, min_rows: int | None = None
+) -> tuple[pd.DataFrame, str]:
     """Served log rows of the latest batch scored by ``as_of``, or of the last ``window_days``.
 
     A latest batch smaller than ``min_rows`` (default: settings.drift_min_batch_rows) is
@@ -67,34 +75,49 @@ def _latest_batches(rows: pd.DataFrame, min_rows: int) -> tuple[pd.DataFrame, st
     if take == 1:
         return pooled, f"batch {chosen[0]}"
     leads = pooled[plog.ENTITY_ID].nunique()
-    return pooled, (f"batches {', '.join(map(str, chosen))} pooled ({leads} leads; "
-                    f"the latest batch has "
-                    f"{int(sizes[chosen[-1]])} < {min_rows} rows)")
+    return pooled, (
+        f"batches {', '.join(map(str, chosen))} pooled ({leads} leads; "
+        f"the latest batch has "
+        f"{int(sizes[chosen[-1]])} < {min_rows} rows)"
+    )
 
 
 def with_features(rows: pd.DataFrame, lake: Lake, contract: Contract) -> pd.DataFrame:
     """Log rows joined with their silver lead features (contract column names, plus score)."""
     oldest = pd.Timestamp(rows[plog.EVENT_TIME].min())
     leads = lake.read_table(
-        silver("leads"), columns=contract.lead_columns, filters=[(contract.event_time, ">=", oldest)]
+        silver("leads"),
+        columns=contract.lead_columns,
+        filters=[(contract.event_time, ">=", oldest)],
     )
     scores = rows[[plog.ENTITY_ID, plog.SCORE, plog.MODEL_VERSION]].rename(
-        columns={plog.ENTITY_ID: contract.entity_id, plog.SCORE: SCORE, plog.MODEL_VERSION: MODEL_VERSION}
+        columns={
+            plog.ENTITY_ID: contract.entity_id,
+            plog.SCORE: SCORE,
+            plog.MODEL_VERSION: MODEL_VERSION,
+        }
     )
     leads[contract.entity_id] = leads[contract.entity_id].astype(str)
     joined = leads.merge(scores, on=contract.entity_id, how="inner")
     if joined.empty:
-        batches = ", ".join(sorted(map(str, rows[plog.BATCH_ID].unique()))) \
-            if plog.BATCH_ID in rows.columns else "the window"
+        batches = (
+            ", ".join(sorted(map(str, rows[plog.BATCH_ID].unique())))
+            if plog.BATCH_ID in rows.columns
+            else "the window"
+        )
         raise NothingScoredError(
             f"{batches}: none of its {rows[plog.ENTITY_ID].nunique()} scored leads is in "
             f"{silver('leads')} (a scored file that was never ingested has no features to "
-            "monitor): ingest that file with `leadops ingest`, then run `leadops monitor` again")
+            "monitor): ingest that file with `leadops ingest`, then run `leadops monitor` again"
+        )
     return joined
 
 
 def matured_scored(
-    lake: Lake, contract: Contract, as_of: datetime, model_version: str,
+    lake: Lake,
+    contract: Contract,
+    as_of: datetime,
+    model_version: str,
     lookback_weeks: int | None = None,
 ) -> pd.DataFrame:
     """Leads ``model_version`` scored, created in the ``lookback_weeks`` before maturity, with outcomes.
@@ -118,7 +141,13 @@ def matured_scored(
         ],
     )
     rows = rows.sort_values(plog.SCORED_AT).drop_duplicates(plog.ENTITY_ID, keep="last")
-    frame = rows.rename(columns={plog.ENTITY_ID: contract.entity_id, plog.EVENT_TIME: contract.event_time, plog.SCORE: SCORE})
+    frame = rows.rename(
+        columns={
+            plog.ENTITY_ID: contract.entity_id,
+            plog.EVENT_TIME: contract.event_time,
+            plog.SCORE: SCORE,
+        }
+    )
     frame[contract.entity_id] = frame[contract.entity_id].astype(str)
     outcomes = lake.read_table(silver("outcomes"), columns=contract.outcome_columns)
     outcomes[contract.entity_id] = outcomes[contract.entity_id].astype(str)

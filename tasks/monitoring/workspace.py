@@ -44,11 +44,26 @@ def _dashboard(project: Any, features: list[str]) -> None:
     from evidently.sdk.models import PanelMetric
     from evidently.sdk.panels import line_plot_panel
 
-    trigger = [PanelMetric(legend=f, metric="MaxValue", metric_labels={"column": f"{PSI_PREFIX}{f}"}) for f in features]
-    project.dashboard.add_panel(line_plot_panel("PSI per feature, fixed bins (the retrain trigger)", trigger))
-    evidently_psi = [PanelMetric(legend=f, metric="ValueDrift", metric_labels={"column": f}) for f in features]
-    project.dashboard.add_panel(line_plot_panel("Evidently PSI per column (sampled)", evidently_psi))
-    share = [PanelMetric(legend="share of drifted columns", metric="DriftedColumnsCount", metric_labels={"value_type": "share"})]
+    trigger = [
+        PanelMetric(legend=f, metric="MaxValue", metric_labels={"column": f"{PSI_PREFIX}{f}"})
+        for f in features
+    ]
+    project.dashboard.add_panel(
+        line_plot_panel("PSI per feature, fixed bins (the retrain trigger)", trigger)
+    )
+    evidently_psi = [
+        PanelMetric(legend=f, metric="ValueDrift", metric_labels={"column": f}) for f in features
+    ]
+    project.dashboard.add_panel(
+        line_plot_panel("Evidently PSI per column (sampled)", evidently_psi)
+    )
+    share = [
+        PanelMetric(
+            legend="share of drifted columns",
+            metric="DriftedColumnsCount",
+            metric_labels={"value_type": "share"},
+        )
+    ]
     project.dashboard.add_panel(line_plot_panel("Dataset drift share (Evidently)", share))
 
 

@@ -41,7 +41,11 @@ from tasks.rollout.steps import (
 
 APPROVAL_KEY = "rollout/approval.json"
 DECISION_TAG, BY_TAG, COMMENT_TAG, AT_TAG = (
-    "approval", "approval_by", "approval_comment", "approval_at")
+    "approval",
+    "approval_by",
+    "approval_comment",
+    "approval_at",
+)
 PENDING = "pending"
 DONE = {"approve": "approved", "reject": "rejected"}
 
@@ -71,7 +75,11 @@ def server_configured() -> bool:
 
 def gate_for(approval: str, plan: StepPlan) -> str | None:
     """The gate ``plan`` crosses under the ``approval`` setting, or None."""
-    if approval == "before-canary" and plan.action == ADVANCE and plan.current.stage == Stage.SHADOW:
+    if (
+        approval == "before-canary"
+        and plan.action == ADVANCE
+        and plan.current.stage == Stage.SHADOW
+    ):
         return approval
     if approval == "before-production" and plan.action == PROMOTE:
         return approval
@@ -89,11 +97,18 @@ def answer_from_lake(lake: Lake, version: str, gate: str, as_of: datetime) -> Ap
     if asked and asked["version"] == version and asked["gate"] == gate:
         if asked["decision"] != PENDING:
             lake.delete(APPROVAL_KEY)  # used once: a later gate asks again
-            return ApprovalInput(decision=asked["decision"], comment=asked["comment"],
-                                 by=asked["by"])
+            return ApprovalInput(
+                decision=asked["decision"], comment=asked["comment"], by=asked["by"]
+            )
         return None
-    request = {"version": version, "gate": gate, "decision": PENDING, "by": "", "comment": "",
-               "requested_at": as_of.isoformat()}
+    request = {
+        "version": version,
+        "gate": gate,
+        "decision": PENDING,
+        "by": "",
+        "comment": "",
+        "requested_at": as_of.isoformat(),
+    }
     lake.write_bytes(APPROVAL_KEY, json.dumps(request).encode())
     return None
 
@@ -107,8 +122,12 @@ def give(lake: Lake, decision: str, by: str, comment: str) -> dict:
     asked = read_request(lake)
     if asked is None or asked["decision"] != PENDING:
         raise NoPendingApprovalError("no rollout step is waiting for an approval")
-    asked.update(decision=decision, by=by, comment=comment,
-                 decided_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    asked.update(
+        decision=decision,
+        by=by,
+        comment=comment,
+        decided_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     if decision == "reject":
         lake.delete(APPROVAL_KEY)  # the caller archives the challenger right away
     else:
@@ -118,9 +137,12 @@ def give(lake: Lake, decision: str, by: str, comment: str) -> dict:
 
 def approval_tags(answer: ApprovalInput, gate: str) -> dict[str, str]:
     """The version tags recording the decision, who gave it and the comment."""
-    return {DECISION_TAG: f"{DONE[answer.decision]} {gate}", BY_TAG: answer.by or "unknown",
-            COMMENT_TAG: answer.comment[:4900],
-            AT_TAG: datetime.now(UTC).isoformat(timespec="seconds")}
+    return {
+        DECISION_TAG: f"{DONE[answer.decision]} {gate}",
+        BY_TAG: answer.by or "unknown",
+        COMMENT_TAG: answer.comment[:4900],
+        AT_TAG: datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def describe_answer(answer: ApprovalInput, gate: str) -> str:
@@ -129,10 +151,14 @@ def describe_answer(answer: ApprovalInput, gate: str) -> str:
     return f"{text}: {answer.comment}" if answer.comment else text
 
 
-def gated(decide: Decide, approval: str, canary_steps: tuple[float, ...],
-          wait: Callable[[StepPlan, str, datetime], ApprovalInput | None],
-          record: Callable[[str, dict[str, str]], None],
-          reject: Callable[[str, str, datetime], list]) -> Decide:
+def gated(
+    decide: Decide,
+    approval: str,
+    canary_steps: tuple[float, ...],
+    wait: Callable[[StepPlan, str, datetime], ApprovalInput | None],
+    record: Callable[[str, dict[str, str]], None],
+    reject: Callable[[str, str, datetime], list],
+) -> Decide:
     """``decide`` behind the approval gate.
 
     Args:
@@ -153,17 +179,24 @@ def gated(decide: Decide, approval: str, canary_steps: tuple[float, ...],
         answer = wait(preview, gate, as_of)
         if answer is None:
             why = f"waiting for approval {gate}: run `leadops approve` (or `leadops reject`)"
-            return StepPlan(WAIT, preview.version, preview.current, preview.target, why,
-                            preview.metrics), []
+            return StepPlan(
+                WAIT, preview.version, preview.current, preview.target, why, preview.metrics
+            ), []
         record(challenger.version, approval_tags(answer, gate))
         said = describe_answer(answer, gate)
         metrics = {**verdict.metrics, "approval": said}
         if answer.decision == "reject":
             done = reject(challenger.version, said, as_of)
-            return StepPlan(ROLLBACK, preview.version, preview.current,
-                            Position(Stage.ARCHIVED, 0.0), said, metrics), done
-        return decide(state, replace(verdict, reason=f"{verdict.reason}; {said}",
-                                     metrics=metrics), as_of)
+            return StepPlan(
+                ROLLBACK,
+                preview.version,
+                preview.current,
+                Position(Stage.ARCHIVED, 0.0),
+                said,
+                metrics,
+            ), done
+        return decide(
+            state, replace(verdict, reason=f"{verdict.reason}; {said}", metrics=metrics), as_of
+        )
 
     return run
-

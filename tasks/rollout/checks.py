@@ -51,10 +51,15 @@ class StepRule:
 
     @classmethod
     def from_settings(cls, settings: Any) -> StepRule:
-        return cls(settings.capacity_fraction, settings.rollout_noninferiority_margin,
-                   settings.rollout_precision_margin, settings.decision_alpha,
-                   settings.decision_fail_alpha, settings.rollout_max_wait_days,
-                   settings.psi_threshold)
+        return cls(
+            settings.capacity_fraction,
+            settings.rollout_noninferiority_margin,
+            settings.rollout_precision_margin,
+            settings.decision_alpha,
+            settings.decision_fail_alpha,
+            settings.rollout_max_wait_days,
+            settings.psi_threshold,
+        )
 
 
 def score_psi(paired: pd.DataFrame) -> float | None:
@@ -65,8 +70,9 @@ def score_psi(paired: pd.DataFrame) -> float | None:
     return psi_value(bins.shares(paired[CHAMPION_SCORE]), bins.shares(paired[CHALLENGER_SCORE]))
 
 
-def step_check(paired: pd.DataFrame, rule: StepRule, errors: int = 0,
-               elapsed_days: float | None = None) -> Verdict:
+def step_check(
+    paired: pd.DataFrame, rule: StepRule, errors: int = 0, elapsed_days: float | None = None
+) -> Verdict:
     """Is the challenger non-inferior to the champion on the step's matured leads?
 
     Args:
@@ -83,10 +89,16 @@ def step_check(paired: pd.DataFrame, rule: StepRule, errors: int = 0,
     matured = paired[paired[MATURED].astype(bool)]
     labels = matured[LABEL].to_numpy(dtype=int)
     decision = rollout_step_test(
-        labels, matured[CHALLENGER_SCORE].to_numpy(dtype=float),
-        matured[CHAMPION_SCORE].to_numpy(dtype=float), capacity=rule.capacity,
-        margin=rule.margin, precision_margin=rule.precision_margin, alpha=rule.alpha,
-        fail_alpha=rule.fail_alpha, elapsed_days=elapsed_days, max_wait_days=rule.max_wait_days,
+        labels,
+        matured[CHALLENGER_SCORE].to_numpy(dtype=float),
+        matured[CHAMPION_SCORE].to_numpy(dtype=float),
+        capacity=rule.capacity,
+        margin=rule.margin,
+        precision_margin=rule.precision_margin,
+        alpha=rule.alpha,
+        fail_alpha=rule.fail_alpha,
+        elapsed_days=elapsed_days,
+        max_wait_days=rule.max_wait_days,
     )
     metrics.update(decision_metrics(decision, elapsed_days))
     reason = decision.reason + (f" (warning: {warning})" if warning else "")
@@ -96,8 +108,10 @@ def step_check(paired: pd.DataFrame, rule: StepRule, errors: int = 0,
 def _psi_warning(psi: float | None, threshold: float) -> str | None:
     if psi is None or psi <= threshold:
         return None
-    return (f"challenger score distribution differs from the champion's: PSI {psi:.3f} > "
-            f"{threshold:g} (warns only; the decision is on ranking and precision)")
+    return (
+        f"challenger score distribution differs from the champion's: PSI {psi:.3f} > "
+        f"{threshold:g} (warns only; the decision is on ranking and precision)"
+    )
 
 
 def decision_metrics(decision: Decision, elapsed_days: float | None) -> dict[str, Any]:
@@ -106,12 +120,18 @@ def decision_metrics(decision: Decision, elapsed_days: float | None) -> dict[str
     parts = {p["test"]: p for p in details.get("parts", [])}
     precision = parts.get("paired_precision", {}).get("details", {})
     values = {
-        "test": decision.test, "verdict": decision.verdict.value,
-        "matured_leads": decision.n, "conversions": decision.n_by_arm.get("converted"),
+        "test": decision.test,
+        "verdict": decision.verdict.value,
+        "matured_leads": decision.n,
+        "conversions": decision.n_by_arm.get("converted"),
         "challenger_auc": details.get("challenger_auc"),
         "champion_auc": details.get("champion_auc"),
-        "auc_diff": decision.estimate, "ci_low": decision.ci_low, "ci_high": decision.ci_high,
-        "threshold": decision.threshold, "mde": decision.mde, "alpha": decision.alpha,
+        "auc_diff": decision.estimate,
+        "ci_low": decision.ci_low,
+        "ci_high": decision.ci_high,
+        "threshold": decision.threshold,
+        "mde": decision.mde,
+        "alpha": decision.alpha,
         "challenger_precision": precision.get("challenger_precision"),
         "champion_precision": precision.get("champion_precision"),
         "elapsed_days": elapsed_days,

@@ -27,12 +27,22 @@ MATURED = "matured"
 SERVED_SCORE = "served_score"
 
 
-def read_step_log(lake: Lake, champion: str, challenger: str, since: datetime | None) -> pd.DataFrame:
+def read_step_log(
+    lake: Lake, champion: str, challenger: str, since: datetime | None
+) -> pd.DataFrame:
     """Prediction-log rows of the two versions scored at or after ``since``."""
     filters = [(plog.MODEL_VERSION, "in", [str(champion), str(challenger)])]
     if since is not None:
         filters.append((plog.SCORED_AT, ">=", pd.Timestamp(since)))
-    columns = [plog.ENTITY_ID, plog.EVENT_TIME, plog.SCORED_AT, plog.MODEL_VERSION, plog.ARM, plog.SERVED, plog.SCORE]
+    columns = [
+        plog.ENTITY_ID,
+        plog.EVENT_TIME,
+        plog.SCORED_AT,
+        plog.MODEL_VERSION,
+        plog.ARM,
+        plog.SERVED,
+        plog.SCORE,
+    ]
     return lake.read_table(PREDICTION_LOG, columns=columns, filters=filters)
 
 
@@ -42,7 +52,12 @@ def read_outcomes(lake: Lake, contract: Contract) -> pd.DataFrame:
 
 
 def paired_scores(
-    log: pd.DataFrame, outcomes: pd.DataFrame, contract: Contract, champion: str, challenger: str, as_of: datetime
+    log: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    contract: Contract,
+    champion: str,
+    challenger: str,
+    as_of: datetime,
 ) -> pd.DataFrame:
     """One row per lead scored by both versions: both scores, the arm, the served score, the label.
 
@@ -50,30 +65,51 @@ def paired_scores(
     whose outcome window has closed by ``as_of`` and by the outcome watermark (the
     latest outcome ingested); only they carry a label.
     """
-    columns = [contract.entity_id, contract.event_time, "arm", CHAMPION_SCORE, CHALLENGER_SCORE, SERVED_SCORE, MATURED, LABEL]
+    columns = [
+        contract.entity_id,
+        contract.event_time,
+        "arm",
+        CHAMPION_SCORE,
+        CHALLENGER_SCORE,
+        SERVED_SCORE,
+        MATURED,
+        LABEL,
+    ]
     if log.empty:
         return pd.DataFrame(columns=columns)
-    latest = log.sort_values(plog.SCORED_AT).drop_duplicates([plog.ENTITY_ID, plog.MODEL_VERSION], keep="last")
+    latest = log.sort_values(plog.SCORED_AT).drop_duplicates(
+        [plog.ENTITY_ID, plog.MODEL_VERSION], keep="last"
+    )
     by_model = {
         version: latest[latest[plog.MODEL_VERSION] == str(version)].set_index(plog.ENTITY_ID)
         for version in (champion, challenger)
     }
     both = by_model[champion].index.intersection(by_model[challenger].index)
     champ, chall = by_model[champion].loc[both], by_model[challenger].loc[both]
-    frame = pd.DataFrame({
-        contract.entity_id: both.astype(str),
-        contract.event_time: pd.to_datetime(champ[plog.EVENT_TIME], utc=True).to_numpy(),
-        "arm": chall[plog.ARM].to_numpy(),
-        CHAMPION_SCORE: champ[plog.SCORE].to_numpy(dtype="float64"),
-        CHALLENGER_SCORE: chall[plog.SCORE].to_numpy(dtype="float64"),
-    })
-    frame[SERVED_SCORE] = np.where(chall[plog.SERVED].to_numpy(dtype=bool), frame[CHALLENGER_SCORE], frame[CHAMPION_SCORE])
+    frame = pd.DataFrame(
+        {
+            contract.entity_id: both.astype(str),
+            contract.event_time: pd.to_datetime(champ[plog.EVENT_TIME], utc=True).to_numpy(),
+            "arm": chall[plog.ARM].to_numpy(),
+            CHAMPION_SCORE: champ[plog.SCORE].to_numpy(dtype="float64"),
+            CHALLENGER_SCORE: chall[plog.SCORE].to_numpy(dtype="float64"),
+        }
+    )
+    frame[SERVED_SCORE] = np.where(
+        chall[plog.SERVED].to_numpy(dtype=bool), frame[CHALLENGER_SCORE], frame[CHAMPION_SCORE]
+    )
     outcome = outcomes.copy()
     outcome[contract.entity_id] = outcome[contract.entity_id].astype(str)
-    frame = frame.merge(outcome.drop_duplicates(contract.entity_id, keep="last"), on=contract.entity_id, how="left")
+    frame = frame.merge(
+        outcome.drop_duplicates(contract.entity_id, keep="last"), on=contract.entity_id, how="left"
+    )
     watermark = outcome_watermark(outcomes, contract)
-    matured = label_matured(frame, contract, as_of, watermark=watermark)[[contract.entity_id, LABEL]]
-    frame = frame.drop(columns=[contract.label, contract.label_time]).merge(matured, on=contract.entity_id, how="left")
+    matured = label_matured(frame, contract, as_of, watermark=watermark)[
+        [contract.entity_id, LABEL]
+    ]
+    frame = frame.drop(columns=[contract.label, contract.label_time]).merge(
+        matured, on=contract.entity_id, how="left"
+    )
     frame[MATURED] = frame[LABEL].notna()
     return frame[columns]
 
@@ -82,8 +118,9 @@ def paired_scores(
 DATA_END_TAG, AS_OF_TAG = "leadops.data_end", "leadops.as_of"
 
 
-def training_data_end(client: Any, name: str, version: str,
-                      outcome_window_days: int) -> datetime | None:
+def training_data_end(
+    client: Any, name: str, version: str, outcome_window_days: int
+) -> datetime | None:
     """When the version's training data (its gate test window included) ended.
 
     ``leadops.data_end`` on the version or its run; else the run's ``leadops.as_of``
@@ -103,8 +140,9 @@ def training_data_end(client: Any, name: str, version: str,
     return None
 
 
-def created_after(paired: pd.DataFrame, contract: Contract,
-                  data_end: datetime | None) -> pd.DataFrame:
+def created_after(
+    paired: pd.DataFrame, contract: Contract, data_end: datetime | None
+) -> pd.DataFrame:
     """Only leads created after ``data_end``: a model is never judged on leads it saw."""
     if data_end is None or paired.empty:
         return paired
@@ -114,7 +152,9 @@ def created_after(paired: pd.DataFrame, contract: Contract,
 
 def scoring_errors(log: pd.DataFrame, challenger: str) -> int:
     """Challenger rows whose score is not a probability (NaN, infinite, outside [0, 1])."""
-    scores = log.loc[log[plog.MODEL_VERSION] == str(challenger), plog.SCORE].to_numpy(dtype="float64")
+    scores = log.loc[log[plog.MODEL_VERSION] == str(challenger), plog.SCORE].to_numpy(
+        dtype="float64"
+    )
     return int((~np.isfinite(scores) | (scores < 0) | (scores > 1)).sum())
 
 

@@ -24,34 +24,52 @@ from tasks.rollout.checks import Verdict
 from tasks.rollout.steps import RolloutState, StepPlan, describe
 
 
-@task(name="read-rollout-state", retries=2, retry_delay_seconds=5,
-      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="read-rollout-state",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def read_state() -> RolloutState:
     """Champion and challenger as the registry has them now."""
     settings = get_settings()
     return run.rollout_state(registry_client(settings), settings.model_name, open_lake(settings))
 
 
-@task(name="check-evidence", retries=2, retry_delay_seconds=[5, 30],
-      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="check-evidence",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def check_evidence(state: RolloutState, as_of: datetime) -> Verdict:
     """Shadow or canary check on the leads scored since the step began."""
     settings = get_settings()
-    verdict = run.check_evidence(open_lake(settings), load_contract(settings.contract_path),
-                                 settings, state, as_of)
+    verdict = run.check_evidence(
+        open_lake(settings), load_contract(settings.contract_path), settings, state, as_of
+    )
     challenger = state.challenger
-    get_run_logger().info("rollout evidence for v%s (%s): %s, %s", challenger.version,
-                          challenger.stage, verdict.outcome, verdict.reason)
+    get_run_logger().info(
+        "rollout evidence for v%s (%s): %s, %s",
+        challenger.version,
+        challenger.stage,
+        verdict.outcome,
+        verdict.reason,
+    )
     return verdict
 
 
 @task(name="decide-and-apply", cache_policy=NO_CACHE)
-def decide_and_apply(state: RolloutState, verdict: Verdict,
-                     as_of: datetime) -> tuple[StepPlan, list[Transition]]:
+def decide_and_apply(
+    state: RolloutState, verdict: Verdict, as_of: datetime
+) -> tuple[StepPlan, list[Transition]]:
     """Plan the move and write it under the registry lock."""
     settings = get_settings()
-    plan, done = run.decide_and_apply(registry_client(settings), open_lake(settings), settings,
-                                      state, verdict, as_of)
+    plan, done = run.decide_and_apply(
+        registry_client(settings), open_lake(settings), settings, state, verdict, as_of
+    )
     get_run_logger().info("rollout: %s", describe(plan))
     return plan, done
 
@@ -60,24 +78,33 @@ def decide_and_apply(state: RolloutState, verdict: Verdict,
 def run_override(action: str, as_of: datetime, reason: str | None) -> list[Transition]:
     """promote | reject | rollback | pause | resume, as ``tasks.rollout.manual`` does them."""
     settings = get_settings()
-    return manual.override(registry_client(settings), open_lake(settings), settings.model_name,
-                           action, as_of, reason)
+    return manual.override(
+        registry_client(settings), open_lake(settings), settings.model_name, action, as_of, reason
+    )
 
 
 def _decision_line(decision: dict) -> str:
     """The step test in one line: test, verdict, n, estimate with interval, bound, MDE."""
+
     def num(key: str) -> str:
         value = decision.get(key)
         return f"{value:+.4f}" if isinstance(value, (int, float)) else "n/a"
 
-    return (f"**Decision:** {decision['test']} {decision['verdict'].upper()} on "
-            f"{decision['n']} matured leads: estimate {num('estimate')} "
-            f"[{num('ci_low')}, {num('ci_high')}], non-inferiority bound {num('threshold')}, "
-            f"MDE at this n {num('mde')}, alpha {decision.get('alpha')}")
+    return (
+        f"**Decision:** {decision['test']} {decision['verdict'].upper()} on "
+        f"{decision['n']} matured leads: estimate {num('estimate')} "
+        f"[{num('ci_low')}, {num('ci_high')}], non-inferiority bound {num('threshold')}, "
+        f"MDE at this n {num('mde')}, alpha {decision.get('alpha')}"
+    )
 
 
-@task(name="publish-transitions", retries=2, retry_delay_seconds=5,
-      retry_condition_fn=retry_if_transient, cache_policy=NO_CACHE)
+@task(
+    name="publish-transitions",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
 def publish_transitions(title: str, plan: StepPlan | None, done: list[Transition]) -> None:
     """One markdown artifact per run: the decision, the evidence, every version moved."""
     lines = [f"# {title}"]
@@ -86,22 +113,35 @@ def publish_transitions(title: str, plan: StepPlan | None, done: list[Transition
         if plan.decision:
             lines += [_decision_line(plan.decision), ""]
         if "evidence_created_after" in plan.metrics:
-            window = (f"**Evidence window:** leads created after "
-                      f"{plan.metrics['evidence_created_after']} (the challenger's training "
-                      f"and test data end), scored from {plan.metrics['evidence_scored_since']} "
-                      f"to {plan.metrics['evidence_until']}")
+            window = (
+                f"**Evidence window:** leads created after "
+                f"{plan.metrics['evidence_created_after']} (the challenger's training "
+                f"and test data end), scored from {plan.metrics['evidence_scored_since']} "
+                f"to {plan.metrics['evidence_until']}"
+            )
             lines += [window, ""]
         if plan.metrics:
             lines += ["| evidence | value |", "|---|---|"]
-            lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
-                      for k, v in plan.metrics.items()]
+            lines += [
+                f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
+                for k, v in plan.metrics.items()
+            ]
     if done:
-        lines += ["", "| version | from | to | fraction | reason | as of |",
-                  "|---|---|---|---:|---|---|"]
-        lines += [f"| v{t.version} | {t.previous_stage} | {t.stage} | {t.fraction:.0%} "
-                  f"| {t.reason} | {t.as_of} |" for t in done]
-    create_markdown_artifact(key="rollout-decision", markdown="\n".join(lines),
-                             description="Rollout: evidence, decision and registry transitions")
+        lines += [
+            "",
+            "| version | from | to | fraction | reason | as of |",
+            "|---|---|---|---:|---|---|",
+        ]
+        lines += [
+            f"| v{t.version} | {t.previous_stage} | {t.stage} | {t.fraction:.0%} "
+            f"| {t.reason} | {t.as_of} |"
+            for t in done
+        ]
+    create_markdown_artifact(
+        key="rollout-decision",
+        markdown="\n".join(lines),
+        description="Rollout: evidence, decision and registry transitions",
+    )
 
 
 def wait_for_approval(plan: StepPlan, gate: str, as_of: datetime) -> ApprovalInput | None:
@@ -117,16 +157,24 @@ def wait_for_approval(plan: StepPlan, gate: str, as_of: datetime) -> ApprovalInp
     if not approval.server_configured():
         answer = approval.answer_from_lake(open_lake(settings), plan.version, gate, as_of)
         if answer is None:
-            get_run_logger().warning("v%s is waiting for approval %s: run `leadops approve`",
-                                     plan.version, gate)
+            get_run_logger().warning(
+                "v%s is waiting for approval %s: run `leadops approve`", plan.version, gate
+            )
         return answer
-    get_run_logger().warning("v%s: %s; waiting for approval %s (form on this paused run, or "
-                             "`leadops approve` / `leadops reject`)", plan.version,
-                             describe(plan), gate)
+    get_run_logger().warning(
+        "v%s: %s; waiting for approval %s (form on this paused run, or "
+        "`leadops approve` / `leadops reject`)",
+        plan.version,
+        describe(plan),
+        gate,
+    )
     try:
-        return pause_flow_run(wait_for_input=ApprovalInput,
-                              timeout=settings.approval_timeout_seconds,
-                              key=f"approval-v{plan.version}-{gate}", poll_interval=2)
+        return pause_flow_run(
+            wait_for_input=ApprovalInput,
+            timeout=settings.approval_timeout_seconds,
+            key=f"approval-v{plan.version}-{gate}",
+            poll_interval=2,
+        )
     except FlowPauseTimeout:
         return None
 
@@ -144,16 +192,22 @@ def record_approval(version: str, tags: dict[str, str]) -> None:
 def reject_at_gate(version: str, reason: str, as_of: datetime) -> list[Transition]:
     """Archive the challenger a person rejected at the approval gate."""
     settings = get_settings()
-    return manual.reject(registry_client(settings), open_lake(settings), settings.model_name,
-                         as_of, reason)
+    return manual.reject(
+        registry_client(settings), open_lake(settings), settings.model_name, as_of, reason
+    )
 
 
 @task(name="watch-after-promotion", cache_policy=NO_CACHE)
 def watch_after_promotion(as_of: datetime) -> dict | None:
     """The new champion against the one it replaced (watch period only); rolls back on FAIL."""
     settings = get_settings()
-    decision, done = watch.check_watch(registry_client(settings), open_lake(settings),
-                                       load_contract(settings.contract_path), settings, as_of)
+    decision, done = watch.check_watch(
+        registry_client(settings),
+        open_lake(settings),
+        load_contract(settings.contract_path),
+        settings,
+        as_of,
+    )
     if decision is None:
         return None
     get_run_logger().info("watch after promotion: %s: %s", decision.verdict.value, decision.reason)

@@ -28,16 +28,18 @@ def _challenger(client: Any, name: str, action: str) -> Any:
     return challenger
 
 
-def promote(client: Any, lake: Lake, name: str, as_of: datetime,
-            reason: str = "promoted manually") -> list[Transition]:
+def promote(
+    client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "promoted manually"
+) -> list[Transition]:
     """The challenger becomes champion now, whatever its stage; the old champion is archived."""
     with registry_transaction(client, lake, name):
         challenger = _challenger(client, name, "promote")
         return transitions.make_champion(client, lake, name, str(challenger.version), reason, as_of)
 
 
-def reject(client: Any, lake: Lake, name: str, as_of: datetime,
-           reason: str = "rejected manually") -> list[Transition]:
+def reject(
+    client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "rejected manually"
+) -> list[Transition]:
     """The challenger is archived (fraction 0): no more shadow or canary scores."""
     with registry_transaction(client, lake, name):
         challenger = _challenger(client, name, "reject")
@@ -49,13 +51,17 @@ def previous_champion(lake: Lake, current: VersionState) -> str | None:
     """The version ``current`` replaced: its tag, else the lake's history."""
     if current.previous_champion:
         return current.previous_champion
-    replaced = [t for t in transitions.read_history(lake)
-                if t["reason"] == f"replaced by v{current.version}"]
+    replaced = [
+        t
+        for t in transitions.read_history(lake)
+        if t["reason"] == f"replaced by v{current.version}"
+    ]
     return replaced[-1]["version"] if replaced else None
 
 
-def rollback(client: Any, lake: Lake, name: str, as_of: datetime,
-             reason: str = "rolled back manually") -> list[Transition]:
+def rollback(
+    client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "rolled back manually"
+) -> list[Transition]:
     """The previous champion is champion again; the current one is archived with the reason."""
     with registry_transaction(client, lake, name):
         champion = registry.get_champion(client, name)
@@ -65,33 +71,62 @@ def rollback(client: Any, lake: Lake, name: str, as_of: datetime,
         previous = previous_champion(lake, current)
         if previous is None:
             raise NothingToDoError(
-                f"model {name}: champion v{current.version} replaced no earlier champion")
+                f"model {name}: champion v{current.version} replaced no earlier champion"
+            )
         restored = VersionState.from_version(client.get_model_version(name, previous))
         when = as_of.isoformat()
         done = [
-            Transition(current.version, Stage.ARCHIVED, 0.0, f"{reason}: replaced by v{previous}",
-                       when, current.stage, current.fraction),
-            Transition(str(previous), Stage.PRODUCTION, 1.0,
-                       f"{reason}: restored in place of v{current.version}", when, restored.stage,
-                       restored.fraction),
+            Transition(
+                current.version,
+                Stage.ARCHIVED,
+                0.0,
+                f"{reason}: replaced by v{previous}",
+                when,
+                current.stage,
+                current.fraction,
+            ),
+            Transition(
+                str(previous),
+                Stage.PRODUCTION,
+                1.0,
+                f"{reason}: restored in place of v{current.version}",
+                when,
+                restored.stage,
+                restored.fraction,
+            ),
         ]
         # One journaled unit (see leadops.transitions): a kill half-way is completed.
-        transitions.commit(client, lake, name, [["alias", CHAMPION, str(previous)],
-                                                *transitions.stage_ops(done[0]),
-                                                *transitions.stage_ops(done[1])])
+        transitions.commit(
+            client,
+            lake,
+            name,
+            [
+                ["alias", CHAMPION, str(previous)],
+                *transitions.stage_ops(done[0]),
+                *transitions.stage_ops(done[1]),
+            ],
+        )
         return done
 
 
-def set_paused(client: Any, lake: Lake, name: str, as_of: datetime, paused: bool,
-               reason: str | None = None) -> list[Transition]:
+def set_paused(
+    client: Any, lake: Lake, name: str, as_of: datetime, paused: bool, reason: str | None = None
+) -> list[Transition]:
     """Freeze (or release) the challenger where it stands: the rollout flow then makes no move."""
     with registry_transaction(client, lake, name):
         action = "pause" if paused else "resume"
         challenger = VersionState.from_version(_challenger(client, name, action))
         stage, fraction = challenger.stage, challenger.fraction
         text = reason or ("rollout paused manually" if paused else "rollout resumed manually")
-        step = Transition(challenger.version, stage or Stage.SHADOW, fraction, text,
-                          as_of.isoformat(), stage, fraction)
+        step = Transition(
+            challenger.version,
+            stage or Stage.SHADOW,
+            fraction,
+            text,
+            as_of.isoformat(),
+            stage,
+            fraction,
+        )
         flag = {PAUSED_TAG: "true" if paused else "false"}
         ops = transitions.stage_ops(step, new_step=False, extra_tags=flag)
         transitions.commit(client, lake, name, ops)
@@ -101,8 +136,9 @@ def set_paused(client: Any, lake: Lake, name: str, as_of: datetime, paused: bool
 OVERRIDES = ("promote", "reject", "rollback", "pause", "resume")
 
 
-def override(client: Any, lake: Lake, name: str, action: str, as_of: datetime,
-             reason: str | None = None) -> list[Transition]:
+def override(
+    client: Any, lake: Lake, name: str, action: str, as_of: datetime, reason: str | None = None
+) -> list[Transition]:
     """Apply one of ``OVERRIDES``; without a ``reason`` each records its own default."""
     if action in ("pause", "resume"):
         return set_paused(client, lake, name, as_of, action == "pause", reason)

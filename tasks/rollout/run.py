@@ -50,17 +50,21 @@ def rollout_state(client: Any, name: str, lake: Lake | None = None) -> RolloutSt
     if lake is not None and transitions.pending(lake) is not None:
         with transitions.registry_transaction(client, lake, name):
             pass
-    return RolloutState(_state(registry.get_champion(client, name)),
-                        _state(registry.get_challenger(client, name)))
+    return RolloutState(
+        _state(registry.get_champion(client, name)), _state(registry.get_challenger(client, name))
+    )
 
 
 def _state(model_version: Any) -> VersionState | None:
     return VersionState.from_version(model_version) if model_version is not None else None
 
 
-def step(state: RolloutState, as_of: datetime,
-         check: Callable[[RolloutState, datetime], Verdict],
-         decide: Callable[[RolloutState, Verdict, datetime], Moves]) -> Moves:
+def step(
+    state: RolloutState,
+    as_of: datetime,
+    check: Callable[[RolloutState, datetime], Verdict],
+    decide: Callable[[RolloutState, Verdict, datetime], Moves],
+) -> Moves:
     """One rollout step: hold when idle or paused, else check the evidence and decide.
 
     ``check`` and ``decide`` are ``check_evidence`` and ``decide_and_apply`` bound to a
@@ -72,16 +76,21 @@ def step(state: RolloutState, as_of: datetime,
     return decide(state, check(state, as_of), as_of)
 
 
-def advance(client: Any, lake: Lake, contract: Contract, settings: Settings,
-            as_of: datetime) -> Moves:
+def advance(
+    client: Any, lake: Lake, contract: Contract, settings: Settings, as_of: datetime
+) -> Moves:
     """Check the challenger's evidence and move it one step if it allows."""
-    return step(rollout_state(client, settings.model_name, lake), as_of,
-                partial(check_evidence, lake, contract, settings),
-                partial(decide_and_apply, client, lake, settings))
+    return step(
+        rollout_state(client, settings.model_name, lake),
+        as_of,
+        partial(check_evidence, lake, contract, settings),
+        partial(decide_and_apply, client, lake, settings),
+    )
 
 
-def check_evidence(lake: Lake, contract: Contract, settings: Settings, state: RolloutState,
-                   as_of: datetime) -> Verdict:
+def check_evidence(
+    lake: Lake, contract: Contract, settings: Settings, state: RolloutState, as_of: datetime
+) -> Verdict:
     """Read the step's evidence and run the paired step test on it.
 
     Evidence: leads scored by both models since the step began and created after the
@@ -93,20 +102,27 @@ def check_evidence(lake: Lake, contract: Contract, settings: Settings, state: Ro
     log = evidence.read_step_log(lake, champion, challenger, since)
     log = log[log[plog.SCORED_AT] <= pd.Timestamp(as_of)] if not log.empty else log
     outcomes = evidence.read_outcomes(lake, contract)
-    data_end = evidence.training_data_end(registry.registry_client(settings), settings.model_name,
-                                          challenger, contract.outcome_window_days)
+    data_end = evidence.training_data_end(
+        registry.registry_client(settings),
+        settings.model_name,
+        challenger,
+        contract.outcome_window_days,
+    )
     paired = evidence.paired_scores(log, outcomes, contract, champion, challenger, as_of)
     paired = evidence.created_after(paired, contract, data_end)
     began = since or _first_scored(log, challenger)
     elapsed = (as_of - began).total_seconds() / 86_400 if began is not None else None
     errors = 0
     if Position.of(state.challenger).stage == Stage.CANARY:
-        errors = (evidence.scoring_errors(log, challenger)
-                  + evidence.unserved_canary_leads(log, challenger))
+        errors = evidence.scoring_errors(log, challenger) + evidence.unserved_canary_leads(
+            log, challenger
+        )
     verdict = step_check(paired, StepRule.from_settings(settings), errors, elapsed)
-    window = {"evidence_created_after": data_end.isoformat() if data_end else "unknown",
-              "evidence_scored_since": began.isoformat() if began else None,
-              "evidence_until": as_of.isoformat()}
+    window = {
+        "evidence_created_after": data_end.isoformat() if data_end else "unknown",
+        "evidence_scored_since": began.isoformat() if began else None,
+        "evidence_until": as_of.isoformat(),
+    }
     return replace(verdict, metrics={**verdict.metrics, **window})
 
 
@@ -128,8 +144,14 @@ def evidence_since(challenger: VersionState) -> datetime | None:
     return None
 
 
-def decide_and_apply(client: Any, lake: Lake, settings: Settings, state: RolloutState,
-                     verdict: Verdict, as_of: datetime) -> Moves:
+def decide_and_apply(
+    client: Any,
+    lake: Lake,
+    settings: Settings,
+    state: RolloutState,
+    verdict: Verdict,
+    as_of: datetime,
+) -> Moves:
     """Plan the challenger's move from the verdict and write it under the registry lock."""
     challenger = state.challenger
     plan = plan_step(challenger.version, Position.of(challenger), verdict, settings.canary_steps)
@@ -137,8 +159,9 @@ def decide_and_apply(client: Any, lake: Lake, settings: Settings, state: Rollout
         return plan, apply_plan(client, lake, settings.model_name, plan, as_of)
 
 
-def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan,
-               as_of: datetime) -> list[transitions.Transition]:
+def apply_plan(
+    client: Any, lake: Lake, name: str, plan: StepPlan, as_of: datetime
+) -> list[transitions.Transition]:
     """Write a planned transition to the registry (the caller holds the registry lock).
 
     The challenger is read again first: if a manual promote / reject / rollback moved
@@ -153,8 +176,12 @@ def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan,
         return []
     version, reason, metrics = plan.version, plan.reason, plan.metrics
     if plan.decision:  # the step test's verdict, interval and MDE on the version, even on a wait
-        transitions.commit(client, lake, name, [["tag", version, key, value] for key, value
-                                                in decision_tags(plan.decision).items()])
+        transitions.commit(
+            client,
+            lake,
+            name,
+            [["tag", version, key, value] for key, value in decision_tags(plan.decision).items()],
+        )
     if not plan.transition:
         return []
     if plan.action == PROMOTE:
@@ -166,8 +193,19 @@ def apply_plan(client: Any, lake: Lake, name: str, plan: StepPlan,
             events.rollback(name, version, reason, champion.version if champion else None, as_of)
         return [step]
     if plan.current.stage == Stage.SHADOW:
-        return [transitions.enter_canary(client, lake, name, version, plan.target.fraction, reason,
-                                         as_of, metrics)]
-    moved = transitions.Transition(version, Stage.CANARY, plan.target.fraction, reason,
-                                   as_of.isoformat(), Stage.CANARY, plan.current.fraction, metrics)
+        return [
+            transitions.enter_canary(
+                client, lake, name, version, plan.target.fraction, reason, as_of, metrics
+            )
+        ]
+    moved = transitions.Transition(
+        version,
+        Stage.CANARY,
+        plan.target.fraction,
+        reason,
+        as_of.isoformat(),
+        Stage.CANARY,
+        plan.current.fraction,
+        metrics,
+    )
     return [transitions.record(client, lake, name, moved)]

@@ -34,8 +34,10 @@ class RolloutState:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON: each role's ``VersionState.as_dict``, or None."""
-        return {CHAMPION: self.champion.as_dict() if self.champion else None,
-                CHALLENGER: self.challenger.as_dict() if self.challenger else None}
+        return {
+            CHAMPION: self.champion.as_dict() if self.champion else None,
+            CHALLENGER: self.challenger.as_dict() if self.challenger else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,9 @@ class StepPlan:
         return asdict(self)
 
 
-def plan_step(version: str, current: Position, verdict: Verdict,
-              canary_steps: tuple[float, ...]) -> StepPlan:
+def plan_step(
+    version: str, current: Position, verdict: Verdict, canary_steps: tuple[float, ...]
+) -> StepPlan:
     """Turn a verdict into the next move (pure)."""
     evidence = (verdict.metrics, verdict.decision)
     where = "shadow" if current.stage == Stage.SHADOW else f"canary at {current.fraction:.0%}"
@@ -98,13 +101,26 @@ def plan_step(version: str, current: Position, verdict: Verdict,
         return StepPlan(action, version, current, target, verdict.reason, *evidence)
     if verdict.outcome == FAIL:
         what = "shadow evaluation failed" if current.stage == Stage.SHADOW else f"{where} failed"
-        return StepPlan(ROLLBACK, version, current, Position(Stage.ARCHIVED, 0.0),
-                        f"{what}: {verdict.reason}", *evidence)
+        return StepPlan(
+            ROLLBACK,
+            version,
+            current,
+            Position(Stage.ARCHIVED, 0.0),
+            f"{what}: {verdict.reason}",
+            *evidence,
+        )
     if verdict.outcome == INCONCLUSIVE:
-        return StepPlan(STOP, version, current, Position(Stage.ARCHIVED, 0.0),
-                        f"{where} stopped, champion stays: {verdict.reason}", *evidence)
-    return StepPlan(WAIT, version, current, None, f"waiting for evidence: {verdict.reason}",
-                    *evidence)
+        return StepPlan(
+            STOP,
+            version,
+            current,
+            Position(Stage.ARCHIVED, 0.0),
+            f"{where} stopped, champion stays: {verdict.reason}",
+            *evidence,
+        )
+    return StepPlan(
+        WAIT, version, current, None, f"waiting for evidence: {verdict.reason}", *evidence
+    )
 
 
 def describe(plan: StepPlan) -> str:
@@ -134,6 +150,7 @@ def idle_plan(state: RolloutState) -> StepPlan | None:
         return StepPlan(HOLD, challenger.version, current, None, "rollout paused")
     if not challenger.in_rollout:
         stage = current.stage.value if current.stage else None
-        return StepPlan(IDLE, challenger.version, current, None,
-                        f"challenger stage {stage!r} is not in rollout")
+        return StepPlan(
+            IDLE, challenger.version, current, None, f"challenger stage {stage!r} is not in rollout"
+        )
     return None

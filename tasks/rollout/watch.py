@@ -36,8 +36,9 @@ def watched(client: Any, name: str, as_of: datetime, watch_days: int) -> Version
     return champion if as_of - since <= timedelta(days=watch_days) else None
 
 
-def check_watch(client: Any, lake: Lake, contract: Contract, settings: Settings,
-                as_of: datetime) -> tuple[Decision | None, list]:
+def check_watch(
+    client: Any, lake: Lake, contract: Contract, settings: Settings, as_of: datetime
+) -> tuple[Decision | None, list]:
     """Compare the watched champion with the one it replaced; roll back on a FAIL.
 
     Returns:
@@ -47,19 +48,22 @@ def check_watch(client: Any, lake: Lake, contract: Contract, settings: Settings,
     if champion is None:
         return None, []
     previous = champion.previous_champion
-    log = evidence.read_step_log(lake, champion.version, previous,
-                                 datetime.fromisoformat(champion.since))
+    log = evidence.read_step_log(
+        lake, champion.version, previous, datetime.fromisoformat(champion.since)
+    )
     log = log[log[plog.SCORED_AT] <= pd.Timestamp(as_of)] if not log.empty else log
-    paired = evidence.paired_scores(log, evidence.read_outcomes(lake, contract), contract,
-                                    previous, champion.version, as_of)
+    paired = evidence.paired_scores(
+        log, evidence.read_outcomes(lake, contract), contract, previous, champion.version, as_of
+    )
     matured = paired[paired[evidence.MATURED]]
-    decision = paired_auc_test(matured[LABEL].to_numpy(dtype=int),
-                               challenger=matured[evidence.CHALLENGER_SCORE].to_numpy(),
-                               champion=matured[evidence.CHAMPION_SCORE].to_numpy())
+    decision = paired_auc_test(
+        matured[LABEL].to_numpy(dtype=int),
+        challenger=matured[evidence.CHALLENGER_SCORE].to_numpy(),
+        champion=matured[evidence.CHAMPION_SCORE].to_numpy(),
+    )
     if decision.verdict is not Verdict.FAIL:
         return decision, []
     reason = f"watch after promotion: v{champion.version} worse than v{previous}: {decision.reason}"
     done = manual.rollback(client, lake, settings.model_name, as_of, reason)
-    events.rollback(settings.model_name, champion.version, reason, previous, as_of,
-                    automatic=True)
+    events.rollback(settings.model_name, champion.version, reason, previous, as_of, automatic=True)
     return decision, done

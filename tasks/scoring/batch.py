@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from leadops import tables
+from leadops import delivery, tables
+from leadops import prediction_log as plog
 from leadops.contract import Contract
-from leadops import delivery
 from leadops.journal import lake_transaction, note_delivery, note_publish
 from leadops.storage import Lake
-from leadops import prediction_log as plog
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.output import FORMATS, OutputError, ScoresWriter, resolve_target
 from tasks.scoring.scorer import ChunkScores, ServingSet, chunk_log, deciles, score_chunk, tiers
@@ -63,8 +62,15 @@ class RunOptions:
     endpoint_url: str | None = None
 
 
-def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunOptions,
-              chunk_rows: int, file_batch: FileBatch | None = None, client: Any = None) -> ScoreResult:
+def run_score(
+    lake: Lake,
+    contract: Contract,
+    serving: ServingSet,
+    options: RunOptions,
+    chunk_rows: int,
+    file_batch: FileBatch | None = None,
+    client: Any = None,
+) -> ScoreResult:
     """Score the batch (``file_batch``, or silver leads not yet served) end to end.
 
     With a Dask ``client``, the chunks are partitions mapped over the cluster
@@ -75,7 +81,9 @@ def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunO
         BatchError: the batch lacks contract columns or holds values of the wrong type.
     """
     if options.output_format not in FORMATS:
-        raise OutputError(f"output format {options.output_format!r}: choose one of {', '.join(FORMATS)}")
+        raise OutputError(
+            f"output format {options.output_format!r}: choose one of {', '.join(FORMATS)}"
+        )
     with lake_transaction(lake, TRANSACTION, [tables.PREDICTION_LOG]):
         source = _select(lake, contract, options, chunk_rows, file_batch)
         result = ScoreResult(
@@ -86,7 +94,9 @@ def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunO
             reasons_mode=options.reasons_mode,
         )
         if file_batch is not None and file_batch.rejected is not None:
-            result.rejected, result.rejected_output = _write_rejected(lake, options, source, file_batch)
+            result.rejected, result.rejected_output = _write_rejected(
+                lake, options, source, file_batch
+            )
         if client is not None:
             from tasks.scoring.dask_batch import rank_on_dask
 
@@ -99,31 +109,50 @@ def run_score(lake: Lake, contract: Contract, serving: ServingSet, options: RunO
             result.skipped = "no unscored leads in the batch (already scored, or none yet)"
             return result
         if client is not None:
-            _score_and_write_on_dask(client, lake, contract, serving, options, source, ranked, result)
+            _score_and_write_on_dask(
+                client, lake, contract, serving, options, source, ranked, result
+            )
         else:
             _score_and_write(lake, contract, serving, options, source, ranked, result, kept)
     return result
 
 
-def _select(lake: Lake, contract: Contract, options: RunOptions, chunk_rows: int,
-            file_batch: FileBatch | None) -> SilverBatch | FileBatch:
+def _select(
+    lake: Lake,
+    contract: Contract,
+    options: RunOptions,
+    chunk_rows: int,
+    file_batch: FileBatch | None,
+) -> SilverBatch | FileBatch:
     # Chosen under the lock: a concurrent run on the same batch sees our log rows.
     if file_batch is not None:
         served = plog.served_ids(lake, file_batch.batch_id)
-        return FileBatch(file_batch.name, file_batch.checksum, file_batch.table, chunk_rows, served,
-                         file_batch.rejected)
+        return FileBatch(
+            file_batch.name,
+            file_batch.checksum,
+            file_batch.table,
+            chunk_rows,
+            served,
+            file_batch.rejected,
+        )
     version = lake.table_version(tables.silver("leads"))
     if version is None:
-        raise BatchError(f"table {tables.silver('leads')}: not found in {lake.root}; run `leadops ingest` first")
-    return SilverBatch(lake, contract, version, options.scored_at, plog.served_ids(lake), chunk_rows)
+        raise BatchError(
+            f"table {tables.silver('leads')}: not found in {lake.root}; run `leadops ingest` first"
+        )
+    return SilverBatch(
+        lake, contract, version, options.scored_at, plog.served_ids(lake), chunk_rows
+    )
 
 
-def _write_rejected(lake: Lake, options: RunOptions, source: FileBatch,
-                    file_batch: FileBatch) -> tuple[int, str]:
+def _write_rejected(
+    lake: Lake, options: RunOptions, source: FileBatch, file_batch: FileBatch
+) -> tuple[int, str]:
     """The rows that fail the contract, with the reason, beside the scores as CSV."""
     fmt = options.output_format
-    target = resolve_target(options.out, lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}"),
-                            source.batch_id, fmt)
+    target = resolve_target(
+        options.out, lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}"), source.batch_id, fmt
+    )
     rejected = file_batch.rejected
     path = target.removesuffix(f".{fmt}") + ".rejected.csv"
     with ScoresWriter(path, "csv", rejected.schema, options.endpoint_url) as writer:
@@ -132,8 +161,12 @@ def _write_rejected(lake: Lake, options: RunOptions, source: FileBatch,
     return rejected.num_rows, path
 
 
-def rank_batch(source: SilverBatch | FileBatch, contract: Contract, serving: ServingSet,
-               kept: list[ChunkScores] | None = None) -> np.ndarray:
+def rank_batch(
+    source: SilverBatch | FileBatch,
+    contract: Contract,
+    serving: ServingSet,
+    kept: list[ChunkScores] | None = None,
+) -> np.ndarray:
     """First pass: every served score of the batch, sorted (what deciles are cut from).
 
     Args:
@@ -154,8 +187,9 @@ def _ends(ids: pa.Array) -> pa.Array:
     return pa.concat_arrays([ids.slice(0, 1), ids.slice(len(ids) - 1)]) if len(ids) else ids
 
 
-def _rescored(chunk: pa.Table, contract: Contract, serving: ServingSet,
-              kept: ChunkScores | None) -> ChunkScores:
+def _rescored(
+    chunk: pa.Table, contract: Contract, serving: ServingSet, kept: ChunkScores | None
+) -> ChunkScores:
     """The chunk's scores: pass one's when kept for this very chunk, else computed again."""
     ids = chunk.column(contract.entity_id).combine_chunks()
     if kept is None or len(kept.served) != len(ids) or not _ends(ids).equals(kept.ids):
@@ -163,9 +197,16 @@ def _rescored(chunk: pa.Table, contract: Contract, serving: ServingSet,
     return replace(kept, ids=ids, event_times=chunk.column(contract.event_time).combine_chunks())
 
 
-def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, options: RunOptions,
-                     source: SilverBatch | FileBatch, ranked: np.ndarray, result: ScoreResult,
-                     kept: list[ChunkScores] | None = None) -> None:
+def _score_and_write(
+    lake: Lake,
+    contract: Contract,
+    serving: ServingSet,
+    options: RunOptions,
+    source: SilverBatch | FileBatch,
+    ranked: np.ndarray,
+    result: ScoreResult,
+    kept: list[ChunkScores] | None = None,
+) -> None:
     fmt = options.output_format
     default = lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}")
     target = resolve_target(options.out, default, source.batch_id, fmt)
@@ -173,13 +214,18 @@ def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, option
     with ScoresWriter(target, fmt, output_schema(contract), options.endpoint_url) as writer:
         for index, chunk in enumerate(source.chunks()):
             if kept is not None:
-                scored = _rescored(chunk, contract, serving,
-                                   kept[index] if index < len(kept) else None)
+                scored = _rescored(
+                    chunk, contract, serving, kept[index] if index < len(kept) else None
+                )
             else:
                 scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
             decile = deciles(scored.served, ranked)
             reasons = explain_chunk(scored, decile, serving, options.reasons_mode)
-            writer.write(output_rows(contract, scored, decile, tiers(decile), reasons, serving, options.scored_at))
+            writer.write(
+                output_rows(
+                    contract, scored, decile, tiers(decile), reasons, serving, options.scored_at
+                )
+            )
             log_rows = chunk_log(context, scored, serving)
             plog.append_log(lake, log_rows)
             result.log_rows += log_rows.num_rows
@@ -189,24 +235,44 @@ def _score_and_write(lake: Lake, contract: Contract, serving: ServingSet, option
         # Publishing the file delivers the batch, so it is the run's commit point: a run
         # killed right after it must be kept, not undone (leadops.delivery).
         if target.startswith("s3://"):
-            note_delivery(lake, TRANSACTION, delivery.s3(target, writer.delivery_token,
-                                                         options.endpoint_url))
+            note_delivery(
+                lake, TRANSACTION, delivery.s3(target, writer.delivery_token, options.endpoint_url)
+            )
         else:
             note_publish(lake, TRANSACTION, writer.pending_file, target)
         result.output = writer.commit()
     result.rows = writer.rows
 
 
-def _score_and_write_on_dask(client: Any, lake: Lake, contract: Contract, serving: ServingSet,
-                             options: RunOptions, source: SilverBatch | FileBatch, ranked: np.ndarray,
-                             result: ScoreResult) -> None:
+def _score_and_write_on_dask(
+    client: Any,
+    lake: Lake,
+    contract: Contract,
+    serving: ServingSet,
+    options: RunOptions,
+    source: SilverBatch | FileBatch,
+    ranked: np.ndarray,
+    result: ScoreResult,
+) -> None:
     from tasks.scoring.dask_batch import score_and_write_on_dask
 
     fmt = options.output_format
-    target = resolve_target(options.out, lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}"), source.batch_id, fmt)
+    target = resolve_target(
+        options.out, lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}"), source.batch_id, fmt
+    )
     context = plog.LogContext(source.batch_id, options.scored_at, serving.champion.name)
     result.rows, result.log_rows, result.arms = score_and_write_on_dask(
-        client, source.chunks(), ranked, contract, serving, options.reasons_mode, fmt, target, context,
-        options.endpoint_url, lambda rows: plog.append_log(lake, rows),
-        lambda output: note_delivery(lake, TRANSACTION, output))
+        client,
+        source.chunks(),
+        ranked,
+        contract,
+        serving,
+        options.reasons_mode,
+        fmt,
+        target,
+        context,
+        options.endpoint_url,
+        lambda rows: plog.append_log(lake, rows),
+        lambda output: note_delivery(lake, TRANSACTION, output),
+    )
     result.output = target

@@ -23,7 +23,6 @@ from tasks.scoring.sources import BatchError, FileBatch
 log = logging.getLogger(__name__)
 
 
-
 def resolve_batch_file(path: str, endpoint_url: str | None = None) -> SourceFile:
     """The one leads file ``path`` names (local or s3://).
 
@@ -39,8 +38,9 @@ def resolve_batch_file(path: str, endpoint_url: str | None = None) -> SourceFile
     return files[0]
 
 
-def load_batch_file(source: SourceFile | str, contract: Contract, chunk_rows: int,
-                    endpoint_url: str | None = None) -> FileBatch:
+def load_batch_file(
+    source: SourceFile | str, contract: Contract, chunk_rows: int, endpoint_url: str | None = None
+) -> FileBatch:
     """Read and type a leads file; rows that fail the contract go to ``FileBatch.rejected``.
 
     Args:
@@ -71,12 +71,17 @@ def load_batch_file(source: SourceFile | str, contract: Contract, chunk_rows: in
         if len(reasons):
             rejected.append(raw.loc[reasons.index].assign(**{REASON: reasons}))
         parts.append(typed.drop(index=reasons.index)[list(roles)])
-    rejected += [pd.DataFrame({REASON: [f"malformed line ({m.cause})"], RAW_LINE: [m.text]},
-                              index=[m.line or 0]) for m in malformed]
+    rejected += [
+        pd.DataFrame(
+            {REASON: [f"malformed line ({m.cause})"], RAW_LINE: [m.text]}, index=[m.line or 0]
+        )
+        for m in malformed
+    ]
     frame = pd.concat(parts, ignore_index=True)
     table = _as_table(frame, contract, source.name)
-    return FileBatch(source.name, fp.checksum, table, chunk_rows,
-                     rejected=_rejected_table(rejected, source.name))
+    return FileBatch(
+        source.name, fp.checksum, table, chunk_rows, rejected=_rejected_table(rejected, source.name)
+    )
 
 
 REASON = "_rejected_because"
@@ -84,8 +89,9 @@ RAW_LINE = "_raw_line"
 ROW = "_row"
 
 
-def _row_reasons(raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, str],
-                 contract: Contract) -> pd.Series:
+def _row_reasons(
+    raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, str], contract: Contract
+) -> pd.Series:
     """Why each failing row of a chunk fails the contract ("company_size: not numeric ('abc')")."""
     from leadops.normalise import unparsed_flag
 
@@ -107,8 +113,12 @@ def _rejected_table(parts: list[pd.DataFrame], name: str) -> pa.Table | None:
     frame[ROW] = frame[ROW].astype(str)
     log.warning("batch %s: %d row(s) fail the contract and are not scored", name, len(frame))
     columns = [ROW, REASON] + [c for c in frame.columns if c not in (ROW, REASON)]
-    return pa.table({c: pa.array(frame[c].to_numpy(dtype=object), type=pa.string(),
-                                 from_pandas=True) for c in columns})
+    return pa.table(
+        {
+            c: pa.array(frame[c].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            for c in columns
+        }
+    )
 
 
 def _as_table(frame: pd.DataFrame, contract: Contract, name: str) -> pa.Table:
@@ -116,7 +126,11 @@ def _as_table(frame: pd.DataFrame, contract: Contract, name: str) -> pa.Table:
     duplicates = int(ids.duplicated().sum())
     if duplicates:
         # Same rule as silver: the latest row of a lead wins.
-        log.warning("batch %s: %d duplicate %s row(s); the last one of each is scored",
-                    name, duplicates, contract.entity_id)
+        log.warning(
+            "batch %s: %d duplicate %s row(s); the last one of each is scored",
+            name,
+            duplicates,
+            contract.entity_id,
+        )
         frame = frame.drop_duplicates(contract.entity_id, keep="last")
     return pa.Table.from_pandas(frame, schema=contract.arrow_schema("leads"), preserve_index=False)

@@ -30,10 +30,10 @@ import numpy as np
 import pyarrow as pa
 
 from leadops import delivery
+from leadops import prediction_log as plog
 from leadops.contract import Contract
 from leadops.errors import one_line
 from leadops.runners import worker_count
-from leadops import prediction_log as plog
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.output import OutputError, ScoresWriter
 from tasks.scoring.scorer import ServingSet, chunk_log, deciles, score_chunk, tiers
@@ -63,22 +63,40 @@ def served_scores(chunk: pa.Table, contract: Contract, serving: ServingSet) -> n
     return score_chunk(chunk, contract.entity_id, contract.event_time, serving).served
 
 
-def score_partition(index: int, chunk: pa.Table, ranked: np.ndarray, contract: Contract, serving: ServingSet,
-                    reasons_mode: str, output_format: str, folder: str, context: plog.LogContext,
-                    endpoint_url: str | None, token: str | None = None) -> PartitionResult:
+def score_partition(
+    index: int,
+    chunk: pa.Table,
+    ranked: np.ndarray,
+    contract: Contract,
+    serving: ServingSet,
+    reasons_mode: str,
+    output_format: str,
+    folder: str,
+    context: plog.LogContext,
+    endpoint_url: str | None,
+    token: str | None = None,
+) -> PartitionResult:
     """Pass two on a worker: score, explain and write one partition; return its log rows."""
     scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
     decile = deciles(scored.served, ranked)
     reasons = explain_chunk(scored, decile, serving, reasons_mode)
     target = f"{folder.rstrip('/')}/{part_name(index, output_format)}"
-    with ScoresWriter(target, output_format, output_schema(contract), endpoint_url, token) as writer:
-        writer.write(output_rows(contract, scored, decile, tiers(decile), reasons, serving, context.scored_at))
+    with ScoresWriter(
+        target, output_format, output_schema(contract), endpoint_url, token
+    ) as writer:
+        writer.write(
+            output_rows(
+                contract, scored, decile, tiers(decile), reasons, serving, context.scored_at
+            )
+        )
         writer.commit()
     arms = {str(arm): int(count) for arm, count in zip(*np.unique(scored.arms, return_counts=True))}
     return PartitionResult(index, len(scored.served), chunk_log(context, scored, serving), arms)
 
 
-def _bounded(client: Any, chunks: Iterable[pa.Table], submit: Callable[[int, Any], Any]) -> Iterator[Any]:
+def _bounded(
+    client: Any, chunks: Iterable[pa.Table], submit: Callable[[int, Any], Any]
+) -> Iterator[Any]:
     """Submit one call per partition, yielding results in partition order, a few in flight."""
     limit = IN_FLIGHT_PER_WORKER * worker_count(client)
     pending: deque = deque()
@@ -91,11 +109,18 @@ def _bounded(client: Any, chunks: Iterable[pa.Table], submit: Callable[[int, Any
         yield pending.popleft().result()
 
 
-def rank_on_dask(client: Any, chunks: Iterable[pa.Table], contract: Contract, serving: ServingSet) -> np.ndarray:
+def rank_on_dask(
+    client: Any, chunks: Iterable[pa.Table], contract: Contract, serving: ServingSet
+) -> np.ndarray:
     """Every served score of the batch, sorted (what deciles are cut from)."""
     shared = client.scatter([contract, serving], broadcast=True, hash=False)
-    parts = list(_bounded(client, chunks, lambda i, chunk: client.submit(
-        served_scores, chunk, *shared, pure=False)))
+    parts = list(
+        _bounded(
+            client,
+            chunks,
+            lambda i, chunk: client.submit(served_scores, chunk, *shared, pure=False),
+        )
+    )
     return np.sort(np.concatenate(parts)) if parts else np.empty(0)
 
 
@@ -126,26 +151,52 @@ def _publish(stage: str, target: str, token: str, endpoint_url: str | None) -> N
         raise OutputError(f"output {target}: write failed ({one_line(exc)})") from exc
 
 
-def score_and_write_on_dask(client: Any, chunks: Iterable[pa.Table], ranked: np.ndarray, contract: Contract,
-                            serving: ServingSet, reasons_mode: str, output_format: str, target: str,
-                            context: plog.LogContext, endpoint_url: str | None,
-                            append_log: Callable[[pa.Table], Any],
-                            note_delivery: Callable[[dict], Any]) -> tuple[int, int, dict[str, int]]:
+def score_and_write_on_dask(
+    client: Any,
+    chunks: Iterable[pa.Table],
+    ranked: np.ndarray,
+    contract: Contract,
+    serving: ServingSet,
+    reasons_mode: str,
+    output_format: str,
+    target: str,
+    context: plog.LogContext,
+    endpoint_url: str | None,
+    append_log: Callable[[pa.Table], Any],
+    note_delivery: Callable[[dict], Any],
+) -> tuple[int, int, dict[str, int]]:
     """Pass two over the cluster; returns (rows, log rows, leads per arm). ``target`` becomes a folder.
 
     ``note_delivery`` records, before any part is written, how to recognise the folder
     once delivered (``leadops.delivery``): the run's commit point is its publication.
     """
     stage, token = _stage(target), delivery.new_token()
-    note_delivery(delivery.s3(target, token, endpoint_url, parts=True) if stage == target
-                  else delivery.local(stage, target))
+    note_delivery(
+        delivery.s3(target, token, endpoint_url, parts=True)
+        if stage == target
+        else delivery.local(stage, target)
+    )
     shared = client.scatter([ranked, contract, serving], broadcast=True, hash=False)
     rows = log_rows = 0
     arms: dict[str, int] = {}
     try:
-        for part in _bounded(client, chunks, lambda i, chunk: client.submit(
-                score_partition, i, chunk, *shared, reasons_mode, output_format, stage, context,
-                endpoint_url, token, pure=False)):
+        for part in _bounded(
+            client,
+            chunks,
+            lambda i, chunk: client.submit(
+                score_partition,
+                i,
+                chunk,
+                *shared,
+                reasons_mode,
+                output_format,
+                stage,
+                context,
+                endpoint_url,
+                token,
+                pure=False,
+            ),
+        ):
             append_log(part.log_rows)
             rows += part.rows
             log_rows += part.log_rows.num_rows

@@ -26,7 +26,9 @@ TOP_K = 3
 EXACT_DECILES = 3
 
 
-def explain_chunk(scored: ChunkScores, decile: np.ndarray, serving: ServingSet, mode: str) -> list[np.ndarray]:
+def explain_chunk(
+    scored: ChunkScores, decile: np.ndarray, serving: ServingSet, mode: str
+) -> list[np.ndarray]:
     """``TOP_K`` arrays of reason strings (reason 1 first), one string per lead."""
     from tasks.features.reasons import top_reason_texts
 
@@ -40,13 +42,23 @@ def explain_chunk(scored: ChunkScores, decile: np.ndarray, serving: ServingSet, 
     if serving.canary is not None:
         arms.append((serving.canary, scored.in_canary))
     for model, in_arm in arms:
-        exact = in_arm & (decile <= EXACT_DECILES) if mode == "tiered" else in_arm & (mode == "exact")
-        for rows, approx in ((np.flatnonzero(exact), False), (np.flatnonzero(in_arm & ~exact), True)):
+        exact = (
+            in_arm & (decile <= EXACT_DECILES) if mode == "tiered" else in_arm & (mode == "exact")
+        )
+        for rows, approx in (
+            (np.flatnonzero(exact), False),
+            (np.flatnonzero(in_arm & ~exact), True),
+        ):
             if len(rows) == 0:
                 continue
             encoded = scored.encoded[model.version][rows]
-            texts = top_reason_texts(model.contributions(encoded, approx=approx), encoded,
-                                     model.reason_units, TOP_K, model.reason_matrix)
+            texts = top_reason_texts(
+                model.contributions(encoded, approx=approx),
+                encoded,
+                model.reason_units,
+                TOP_K,
+                model.reason_matrix,
+            )
             for rank, column in enumerate(texts):
                 reasons[rank][rows] = column
     return reasons

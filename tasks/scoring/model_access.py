@@ -39,14 +39,17 @@ def load_serving_set(settings: Settings, watch_as_of: datetime | None = None) ->
     name = settings.model_name
     champion_version = registry.require_champion(client, name)
     champion = load_version(settings, champion_version, CHAMPION, Stage.PRODUCTION)
-    watch = None if watch_as_of is None else load_watch(settings, client, champion_version,
-                                                        watch_as_of)
+    watch = (
+        None if watch_as_of is None else load_watch(settings, client, champion_version, watch_as_of)
+    )
     challenger_version = registry.get_challenger(client, name)
     if challenger_version is None or str(challenger_version.version) == champion.version:
         return ServingSet(champion, watch=watch)
     state = VersionState.from_version(challenger_version)
     if not state.in_rollout:
-        log.info("challenger v%s is %s: not scored", state.version, state.stage or "without a stage")
+        log.info(
+            "challenger v%s is %s: not scored", state.version, state.stage or "without a stage"
+        )
         return ServingSet(champion, watch=watch)
     challenger = load_version(settings, challenger_version, CHALLENGER, state.stage)
     if state.stage == Stage.CANARY:
@@ -55,8 +58,9 @@ def load_serving_set(settings: Settings, watch_as_of: datetime | None = None) ->
     return ServingSet(champion, challenger, watch)
 
 
-def load_watch(settings: Settings, client: Any, champion_version: Any,
-               as_of: datetime) -> ServingModel | None:
+def load_watch(
+    settings: Settings, client: Any, champion_version: Any, as_of: datetime
+) -> ServingModel | None:
     """The previous champion while the champion's watch runs, else None."""
     champion = VersionState.from_version(champion_version)
     if not champion.previous_champion or not champion.since:
@@ -75,10 +79,14 @@ def load_version(settings: Settings, model_version: Any, role: str, stage: Stage
     """
     name, version = settings.model_name, str(model_version.version)
     python_model = load_model(settings, name, version).unwrap_python_model()
-    booster, encoder = getattr(python_model, "booster", None), getattr(python_model, "encoder", None)
+    booster, encoder = (
+        getattr(python_model, "booster", None),
+        getattr(python_model, "encoder", None),
+    )
     if booster is None or encoder is None:
         raise ModelLoadError(
-            f"model {name} version {version}: not a LeadOps scoring model (no booster/encoder)")
+            f"model {name} version {version}: not a LeadOps scoring model (no booster/encoder)"
+        )
     if booster.num_features() != len(encoder.feature_names):
         raise ModelLoadError(
             f"model {name} version {version}: booster expects {booster.num_features()} features, "

@@ -68,10 +68,18 @@ def _umask() -> int:
 class ScoresWriter:
     """Streams score tables into one file and publishes it atomically on ``commit()``."""
 
-    def __init__(self, target: str, output_format: str, schema: pa.Schema, endpoint_url: str | None = None,
-                 delivery_token: str | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        output_format: str,
+        schema: pa.Schema,
+        endpoint_url: str | None = None,
+        delivery_token: str | None = None,
+    ) -> None:
         if output_format not in FORMATS:
-            raise OutputError(f"output format {output_format!r}: choose one of {', '.join(FORMATS)}")
+            raise OutputError(
+                f"output format {output_format!r}: choose one of {', '.join(FORMATS)}"
+            )
         self.target = target
         self.schema = schema
         self.rows = 0
@@ -91,7 +99,9 @@ class ScoresWriter:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise OutputError(f"output {self.target}: cannot create folder ({one_line(exc)})") from exc
+                raise OutputError(
+                    f"output {self.target}: cannot create folder ({one_line(exc)})"
+                ) from exc
         fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-scores-", suffix=f".{self._format}")
         os.close(fd)
         return Path(name)
@@ -190,8 +200,12 @@ class ScoresWriter:
             raise OutputError(f"output {self.target}: no object key after the bucket")
         client = S3Lake(f"s3://{bucket}", endpoint_url=self._endpoint_url).client
         try:
-            client.upload_file(str(self._tmp), bucket, key,
-                               ExtraArgs={"Metadata": {TOKEN_METADATA: self.delivery_token}})
+            client.upload_file(
+                str(self._tmp),
+                bucket,
+                key,
+                ExtraArgs={"Metadata": {TOKEN_METADATA: self.delivery_token}},
+            )
         except Exception as exc:  # boto3 raises several unrelated types
             raise OutputError(f"output {self.target}: upload failed ({one_line(exc)})") from exc
 
@@ -219,6 +233,5 @@ def sidecar_text(schema: pa.Schema) -> str | None:
     if COLUMNS_KEY not in metadata:
         return None
     lines = [metadata.get(ABOUT_KEY, b"").decode(), "", "Columns:"]
-    lines += [f"  {name}: {meaning}"
-              for name, meaning in json.loads(metadata[COLUMNS_KEY]).items()]
+    lines += [f"  {name}: {meaning}" for name, meaning in json.loads(metadata[COLUMNS_KEY]).items()]
     return "\n".join(lines) + "\n"

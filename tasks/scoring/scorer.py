@@ -54,7 +54,9 @@ class ServingModel:
     def _names_match(self) -> bool:
         names = self.booster.feature_names
         if names and list(names) != list(self.encoder.feature_names):
-            raise ValueError(f"model version {self.version}: the booster's features are not its encoder's")
+            raise ValueError(
+                f"model version {self.version}: the booster's features are not its encoder's"
+            )
         return True
 
     def encode(self, frame: Any) -> np.ndarray:
@@ -75,8 +77,12 @@ class ServingModel:
         # The encoder saved with this booster names its columns (checked once, not per call:
         # the check decodes every feature name from C, ~1 ms of a one-lead request).
         _ = self._names_match
-        return self.booster.predict(xgb.DMatrix(encoded), pred_contribs=True, approx_contribs=approx,
-                                    validate_features=False)
+        return self.booster.predict(
+            xgb.DMatrix(encoded),
+            pred_contribs=True,
+            approx_contribs=approx,
+            validate_features=False,
+        )
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,9 @@ class ChunkScores:
         return np.where(self.in_canary, CANARY_ARM, CHAMPION_ARM)
 
 
-def score_chunk(chunk: pa.Table, id_column: str, time_column: str, serving: ServingSet) -> ChunkScores:
+def score_chunk(
+    chunk: pa.Table, id_column: str, time_column: str, serving: ServingSet
+) -> ChunkScores:
     """Score a chunk with every model and route each lead to its arm."""
     # A small chunk (an online request) is encoded straight from Arrow; a large one
     # through pandas once for every model. Both give the same matrix bit for bit.
@@ -124,8 +132,9 @@ def score_chunk(chunk: pa.Table, id_column: str, time_column: str, serving: Serv
     encoded: dict[str, np.ndarray] = {}
     scores: dict[str, np.ndarray] = {}
     for model in serving.models:
-        encoded[model.version] = model.encode(frame) if frame is not None \
-            else model.encoder.transform_table(chunk)
+        encoded[model.version] = (
+            model.encode(frame) if frame is not None else model.encoder.transform_table(chunk)
+        )
         scores[model.version] = model.predict(encoded[model.version])
     served = scores[serving.champion.version]
     in_canary = np.zeros(len(ids), dtype=bool)
@@ -133,7 +142,9 @@ def score_chunk(chunk: pa.Table, id_column: str, time_column: str, serving: Serv
     if canary is not None:
         in_canary = route_to_canary(ids.to_pylist(), canary.salt, canary.fraction)
         served = np.where(in_canary, scores[canary.version], served)
-    return ChunkScores(ids, chunk.column(time_column).combine_chunks(), encoded, scores, in_canary, served)
+    return ChunkScores(
+        ids, chunk.column(time_column).combine_chunks(), encoded, scores, in_canary, served
+    )
 
 
 def deciles(scores: np.ndarray, ranked: np.ndarray) -> np.ndarray:
@@ -166,7 +177,16 @@ def chunk_log(context: plog.LogContext, scored: ChunkScores, serving: ServingSet
         else:  # shadow (or a canary at fraction 0): logged, never delivered
             served = np.zeros(len(arms), dtype=bool)
         parts.append(
-            plog.log_rows(context, scored.ids, scored.event_times, model.version, model.role,
-                          model.stage, arms, served, scored.scores[model.version])
+            plog.log_rows(
+                context,
+                scored.ids,
+                scored.event_times,
+                model.version,
+                model.role,
+                model.stage,
+                arms,
+                served,
+                scored.scores[model.version],
+            )
         )
     return pa.concat_tables(parts)

@@ -43,7 +43,9 @@ def _fits(stored: pa.DataType, expected: pa.DataType) -> bool:
     """Whether a stored column can stand for the contract's type ``expected``."""
     return pa.types.is_null(stored) or any(
         any(check(stored) for check in accepted)
-        for is_family, accepted in _FAMILIES if is_family(expected))
+        for is_family, accepted in _FAMILIES
+        if is_family(expected)
+    )
 
 
 def schema_problems(schema: pa.Schema, contract: Contract) -> list[str]:
@@ -53,8 +55,7 @@ def schema_problems(schema: pa.Schema, contract: Contract) -> list[str]:
     wrong = [
         f"{name} ({schema.field(name).type}, expected {role})"
         for name, role in roles.items()
-        if name in schema.names
-        and not _fits(schema.field(name).type, expected.field(name).type)
+        if name in schema.names and not _fits(schema.field(name).type, expected.field(name).type)
     ]
     problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
     return problems + ([f"wrong type(s) {', '.join(wrong)}"] if wrong else [])
@@ -104,14 +105,19 @@ class SilverBatch:
         problems = schema_problems(dataset.schema, self.contract)
         if problems:
             raise BatchError(f"table {tables.silver('leads')}: " + "; ".join(problems))
-        expression = pc.field(self.contract.event_time) <= pa.scalar(self.as_of, pa.timestamp("us", "UTC"))
+        expression = pc.field(self.contract.event_time) <= pa.scalar(
+            self.as_of, pa.timestamp("us", "UTC")
+        )
         if len(self.exclude):
             expression = expression & ~pc.field(self.contract.entity_id).isin(self.exclude)
         # Read-ahead kept to one file and two batches: pyarrow's defaults (4 files,
         # 16 batches) would hold far more than a chunk as the table grows.
         scanner = dataset.scanner(
-            columns=self.contract.lead_columns, filter=expression, batch_size=self.chunk_rows,
-            batch_readahead=2, fragment_readahead=1,
+            columns=self.contract.lead_columns,
+            filter=expression,
+            batch_size=self.chunk_rows,
+            batch_readahead=2,
+            fragment_readahead=1,
         )
         yield from rechunk(scanner.to_batches(), self.chunk_rows)
 
@@ -138,5 +144,7 @@ class FileBatch:
         table = self.table
         if self.exclude is not None and len(self.exclude):
             id_column = table.schema.names[0]
-            table = table.filter(pc.invert(pc.is_in(table.column(id_column), value_set=self.exclude)))
+            table = table.filter(
+                pc.invert(pc.is_in(table.column(id_column), value_set=self.exclude))
+            )
         yield from rechunk(table.to_batches(), self.chunk_rows)

@@ -34,29 +34,47 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     return not isinstance(state.data, LeadOpsError)
 
 
-@task(name="load-serving-models", retries=2, retry_delay_seconds=[2, 10],
-      retry_condition_fn=_transient, cache_policy=NO_CACHE)
+@task(
+    name="load-serving-models",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_transient,
+    cache_policy=NO_CACHE,
+)
 def load_models(watch_as_of: datetime | None = None) -> ServingSet:
     """The champion and any shadow / canary challenger, from the configured registry."""
     serving = load_serving_set(get_settings(), watch_as_of=watch_as_of or datetime.now(UTC))
     challenger = serving.challenger
     get_run_logger().info(
-        "serving champion v%s%s", serving.champion.version,
+        "serving champion v%s%s",
+        serving.champion.version,
         f"; challenger v{challenger.version} in {challenger.stage}"
-        + (f" at {challenger.fraction:.0%}" if challenger.stage == Stage.CANARY else "") if challenger else "",
+        + (f" at {challenger.fraction:.0%}" if challenger.stage == Stage.CANARY else "")
+        if challenger
+        else "",
     )
     return serving
 
 
-@task(name="find-batch-file", retries=2, retry_delay_seconds=[2, 10],
-      retry_condition_fn=_transient, cache_policy=NO_CACHE)
+@task(
+    name="find-batch-file",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_transient,
+    cache_policy=NO_CACHE,
+)
 def find_batch_file(batch: str) -> SourceFile:
     """The one leads file BATCH names (local or s3://): the run's one resolution."""
     return resolve_batch_file(batch, get_settings().s3_endpoint_url)
 
 
-@task(name="read-batch-file", retries=2, retry_delay_seconds=[2, 10],
-      retry_condition_fn=_transient, cache_policy=NO_CACHE)
+@task(
+    name="read-batch-file",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_transient,
+    cache_policy=NO_CACHE,
+)
 def read_batch_file(source: SourceFile) -> FileBatch:
     """A leads file typed like silver (one line naming the file and its bad columns otherwise)."""
     settings = get_settings()
@@ -64,42 +82,64 @@ def read_batch_file(source: SourceFile) -> FileBatch:
 
 
 @task(name="score-batch", cache_policy=NO_CACHE)
-def score_batch(serving: ServingSet, file_batch: FileBatch | None, out: str | None,
-                output_format: str, scored_at: datetime) -> ScoreResult:
+def score_batch(
+    serving: ServingSet,
+    file_batch: FileBatch | None,
+    out: str | None,
+    output_format: str,
+    scored_at: datetime,
+) -> ScoreResult:
     """Rank, score, explain and write the batch; append the prediction log atomically."""
     settings = get_settings()
-    options = RunOptions(scored_at=scored_at, reasons_mode=settings.reasons_mode, output_format=output_format,
-                         out=out, endpoint_url=settings.s3_endpoint_url)
+    options = RunOptions(
+        scored_at=scored_at,
+        reasons_mode=settings.reasons_mode,
+        output_format=output_format,
+        out=out,
+        endpoint_url=settings.s3_endpoint_url,
+    )
     lake, contract = open_lake(settings), load_contract(settings.contract_path)
     if uses_dask(settings):
         with dask_client(settings.dask_address, settings.dask_workers) as client:
-            result = run_score(lake, contract, serving, options, settings.score_chunk_rows, file_batch, client)
+            result = run_score(
+                lake, contract, serving, options, settings.score_chunk_rows, file_batch, client
+            )
     else:
         result = run_score(lake, contract, serving, options, settings.score_chunk_rows, file_batch)
     logger = get_run_logger()
     if result.skipped:
         logger.info("batch %s: nothing scored (%s)", result.batch_id, result.skipped)
     else:
-        logger.info("batch %s: %d leads scored → %s (arms %s)", result.batch_id, result.rows,
-                    result.output, result.arms)
+        logger.info(
+            "batch %s: %d leads scored → %s (arms %s)",
+            result.batch_id,
+            result.rows,
+            result.output,
+            result.arms,
+        )
     return result
 
 
 @task(name="publish-score-summary", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def publish_summary(result: ScoreResult) -> None:
     """A markdown artifact for the Prefect UI: what was scored, by which models, where it went."""
-    lines = [f"# Score batch `{result.batch_id}`", "",
-             "| what | value |", "|---|---|",
-             f"| leads scored | {result.rows} |",
-             f"| output | {result.output or '(none)'} |",
-             f"| prediction log rows | {result.log_rows} |",
-             f"| scored at | {result.scored_at} |",
-             f"| reasons | {result.reasons_mode} |"]
+    lines = [
+        f"# Score batch `{result.batch_id}`",
+        "",
+        "| what | value |",
+        "|---|---|",
+        f"| leads scored | {result.rows} |",
+        f"| output | {result.output or '(none)'} |",
+        f"| prediction log rows | {result.log_rows} |",
+        f"| scored at | {result.scored_at} |",
+        f"| reasons | {result.reasons_mode} |",
+    ]
     lines += [f"| model {role} | v{version} |" for role, version in result.model_versions.items()]
     if result.challenger_stage:
         lines.append(f"| challenger stage | {result.challenger_stage} |")
     lines += [f"| arm {arm} | {count} leads |" for arm, count in sorted(result.arms.items())]
     if result.skipped:
         lines.append(f"| note | {result.skipped} |")
-    create_markdown_artifact("\n".join(lines), key="score-summary",
-                             description=f"score batch {result.batch_id}")
+    create_markdown_artifact(
+        "\n".join(lines), key="score-summary", description=f"score batch {result.batch_id}"
+    )

@@ -23,10 +23,12 @@ REASONS = tuple(f"reason_{rank}" for rank in range(1, TOP_K + 1))
 
 
 SORT_KEY, COLUMNS_KEY, ABOUT_KEY = b"leadops.sort_by", b"leadops.columns", b"leadops.about"
-ABOUT = ("One row per lead, sorted by score, best first. Call decile 1 / tier A first. "
-         "Reasons: the three things that moved this lead's score most, strongest first, in "
-         "words, then the raw SHAP contribution in log-odds (+0.7 roughly doubles the odds "
-         "of converting, -0.7 halves them).")
+ABOUT = (
+    "One row per lead, sorted by score, best first. Call decile 1 / tier A first. "
+    "Reasons: the three things that moved this lead's score most, strongest first, in "
+    "words, then the raw SHAP contribution in log-odds (+0.7 roughly doubles the odds "
+    "of converting, -0.7 halves them)."
+)
 
 
 def column_meanings(contract: Contract) -> dict[str, str]:
@@ -38,8 +40,10 @@ def column_meanings(contract: Contract) -> dict[str, str]:
         TIER: "A = decile 1 (call first), B = deciles 2-3, C = deciles 4-6, D = deciles 7-10",
         MODEL_VERSION: "the registered model version that scored the lead",
         ARM: "champion, or canary when the lead was routed to the challenger on trial",
-        **{name: f"reason {rank}: what moved the score, strongest first, with its effect"
-           for rank, name in enumerate(REASONS, start=1)},
+        **{
+            name: f"reason {rank}: what moved the score, strongest first, with its effect"
+            for rank, name in enumerate(REASONS, start=1)
+        },
         SCORED_AT: "when the batch was scored (UTC)",
     }
 
@@ -47,8 +51,11 @@ def column_meanings(contract: Contract) -> dict[str, str]:
 def output_schema(contract: Contract) -> pa.Schema:
     """Columns of the scores file, the lead id first; the metadata says what they mean and
     that the writer sorts the rows by score (``tasks.scoring.output``)."""
-    metadata = {SORT_KEY: SCORE.encode(), ABOUT_KEY: ABOUT.encode(),
-                COLUMNS_KEY: json.dumps(column_meanings(contract)).encode()}
+    metadata = {
+        SORT_KEY: SCORE.encode(),
+        ABOUT_KEY: ABOUT.encode(),
+        COLUMNS_KEY: json.dumps(column_meanings(contract)).encode(),
+    }
     return pa.schema(
         [
             (contract.entity_id, ARROW_TYPES["id"]),

@@ -16,11 +16,15 @@ from tasks.training.pipeline import Candidate
 SHAP_SAMPLE_ROWS = 2_000  # exact TreeSHAP costs ~1.6 ms per row on 2 cores
 
 
-def shap_sample(candidate: Candidate, training: TrainingSet, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def shap_sample(
+    candidate: Candidate, training: TrainingSet, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(encoded rows, contributions) for at most SHAP_SAMPLE_ROWS seeded test rows."""
     test = training.test
     if len(test) > SHAP_SAMPLE_ROWS:
-        rows = np.sort(np.random.default_rng(seed).choice(len(test), SHAP_SAMPLE_ROWS, replace=False))
+        rows = np.sort(
+            np.random.default_rng(seed).choice(len(test), SHAP_SAMPLE_ROWS, replace=False)
+        )
         test = test.iloc[rows]
     encoded = candidate.encoder.transform(test)
     data = xgb.DMatrix(encoded, feature_names=candidate.encoder.feature_names)
@@ -38,33 +42,58 @@ def figures(candidate: Candidate, training: TrainingSet, settings: Settings) -> 
         "plots/pr.png": plots.pr_figure(y, curves),
         "plots/calibration.png": plots.calibration_figure(y, scores),
         "plots/lift.png": plots.lift_figure(y, scores, settings.capacity_fraction),
-        "plots/shap_summary.png": plots.shap_summary_figure(contribs, encoded,
-                                                            candidate.encoder.feature_names, groups),
+        "plots/shap_summary.png": plots.shap_summary_figure(
+            contribs, encoded, candidate.encoder.feature_names, groups
+        ),
     }
 
 
-def run_params(candidate: Candidate, training: TrainingSet, config: dict[str, Any]) -> dict[str, Any]:
+def run_params(
+    candidate: Candidate, training: TrainingSet, config: dict[str, Any]
+) -> dict[str, Any]:
     search = candidate.search
-    return {**config, **{f"xgb_{k}": v for k, v in search.best_params.items()},
-            "xgb_rounds": search.best_rounds, "train_rows": len(training.dev),
-            "test_rows": len(training.test), "encoded_features": len(candidate.encoder.feature_names),
-            "as_of": training.as_of.isoformat(), "test_start": training.test_start.isoformat()}
+    return {
+        **config,
+        **{f"xgb_{k}": v for k, v in search.best_params.items()},
+        "xgb_rounds": search.best_rounds,
+        "train_rows": len(training.dev),
+        "test_rows": len(training.test),
+        "encoded_features": len(candidate.encoder.feature_names),
+        "as_of": training.as_of.isoformat(),
+        "test_start": training.test_start.isoformat(),
+    }
 
 
 def run_metrics(candidate: Candidate) -> dict[str, float]:
     counts = candidate.search.counts
-    return {**{f"test_{k}": v for k, v in candidate.metrics.items()},
-            **{f"baseline_test_{k}": v for k, v in candidate.baseline_metrics.items()},
-            "cv_best_auc": candidate.search.best_value, "trials_completed": counts["COMPLETE"],
-            "trials_pruned": counts["PRUNED"], "trials_failed": counts["FAIL"]}
+    return {
+        **{f"test_{k}": v for k, v in candidate.metrics.items()},
+        **{f"baseline_test_{k}": v for k, v in candidate.baseline_metrics.items()},
+        "cv_best_auc": candidate.search.best_value,
+        "trials_completed": counts["COMPLETE"],
+        "trials_pruned": counts["PRUNED"],
+        "trials_failed": counts["FAIL"],
+    }
 
 
-def log_candidate(settings: Settings, run_id: str, candidate: Candidate, training: TrainingSet,
-                  config: dict[str, Any], storage_uri: str) -> None:
+def log_candidate(
+    settings: Settings,
+    run_id: str,
+    candidate: Candidate,
+    training: TrainingSet,
+    config: dict[str, Any],
+    storage_uri: str,
+) -> None:
     """Params, metrics (one batch), trial table, study summary and plots of one run."""
-    tracking.log_values(settings, run_id, params=run_params(candidate, training, config),
-                        metrics=run_metrics(candidate))
-    texts = {"optuna/trials.csv": candidate.search.trials.to_csv(index=False),
-             "optuna/study.json": tracking.study_summary(candidate.search, storage_uri),
-             "model/feature_names.txt": "\n".join(candidate.encoder.feature_names)}
+    tracking.log_values(
+        settings,
+        run_id,
+        params=run_params(candidate, training, config),
+        metrics=run_metrics(candidate),
+    )
+    texts = {
+        "optuna/trials.csv": candidate.search.trials.to_csv(index=False),
+        "optuna/study.json": tracking.study_summary(candidate.search, storage_uri),
+        "model/feature_names.txt": "\n".join(candidate.encoder.feature_names),
+    }
     tracking.log_files(settings, run_id, texts, figures(candidate, training, settings))

@@ -20,8 +20,14 @@ from leadops.runners import dask_client, worker_count, worker_threads
 log = logging.getLogger(__name__)
 
 
-def optimize_on_dask(optimize: Callable[..., None], shares: list[int | None], features: np.ndarray,
-                     labels: np.ndarray, folds: list, config: Any) -> None:
+def optimize_on_dask(
+    optimize: Callable[..., None],
+    shares: list[int | None],
+    features: np.ndarray,
+    labels: np.ndarray,
+    folds: list,
+    config: Any,
+) -> None:
     """Run the study's trials on the cluster in ``config.workers`` shares (on a LocalCluster
     of that many workers started here, or on the cluster at ``config.dask_address``).
 
@@ -42,8 +48,23 @@ def optimize_on_dask(optimize: Callable[..., None], shares: list[int | None], fe
         per_worker = replace(config, nthread=worker_threads(client))
         # Broadcast once rather than pickling the rows into every submitted call.
         shared = client.scatter([features, labels, folds], broadcast=True)
-        futures = [client.submit(optimize, *shared, per_worker, i, share, pure=False,
-                                 key=f"optuna-{config.study_name}-share-{i}")
-                   for i, share in enumerate(shares) if share != 0]
-        log.info("study %s: %d shares on %d dask workers", config.study_name, len(futures), worker_count(client))
+        futures = [
+            client.submit(
+                optimize,
+                *shared,
+                per_worker,
+                i,
+                share,
+                pure=False,
+                key=f"optuna-{config.study_name}-share-{i}",
+            )
+            for i, share in enumerate(shares)
+            if share != 0
+        ]
+        log.info(
+            "study %s: %d shares on %d dask workers",
+            config.study_name,
+            len(futures),
+            worker_count(client),
+        )
         client.gather(futures)

@@ -43,13 +43,17 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
         return model
 
     def load_context(self, context: Any) -> None:
-        self.encoder = FeatureEncoder.from_json(Path(context.artifacts[ENCODER_ARTIFACT]).read_text())
+        self.encoder = FeatureEncoder.from_json(
+            Path(context.artifacts[ENCODER_ARTIFACT]).read_text()
+        )
         self.booster = xgb.Booster()
         self.booster.load_model(context.artifacts[BOOSTER_ARTIFACT])
 
     # A DataFrame hint is one MLflow infers no schema from: the signature (built from
     # the contract) stays the only input check, and MLflow's "add type hints" nag stays quiet.
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> np.ndarray:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+    ) -> np.ndarray:
         """Conversion probability per row (1-D float array).
 
         Raises:
@@ -65,7 +69,9 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
         encoded = self.encoder.transform(frame)
         return self.booster.inplace_predict(encoded).astype(np.float64)
 
-    def contributions(self, frame: pd.DataFrame, approx: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def contributions(
+        self, frame: pd.DataFrame, approx: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(encoded rows, SHAP contributions in log-odds incl. a trailing bias column).
 
         ``approx=True`` uses XGBoost's approximate contributions (~100x faster).
@@ -95,8 +101,10 @@ def check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
         values = frame[name]
         bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
         if bad.any():
-            raise ValueError(f"column {name}: {int(bad.sum())} value(s) not a number, "
-                             f"e.g. {values[bad].iloc[0]!r}")
+            raise ValueError(
+                f"column {name}: {int(bad.sum())} value(s) not a number, "
+                f"e.g. {values[bad].iloc[0]!r}"
+            )
 
 
 def save_parts(booster: xgb.Booster, encoder: FeatureEncoder, folder: Path) -> dict[str, str]:
@@ -122,13 +130,20 @@ def input_signature(contract: Any) -> Any:
     # int64 to double ("Can not safely convert"), so a frame read from a CSV or from JSON
     # records with whole numbers would be refused; ``predict`` checks the numbers itself.
     # A multi-valued column arrives as a list (silver, JSON) or a "a|b" string (CSV).
-    types = {"numeric": AnyType(), "boolean": DataType.boolean, "categorical": DataType.string,
-             "email": DataType.string, "text": DataType.string}
+    types = {
+        "numeric": AnyType(),
+        "boolean": DataType.boolean,
+        "categorical": DataType.string,
+        "email": DataType.string,
+        "text": DataType.string,
+    }
     required = set(contract.required_lead_columns)
-    specs = [ColSpec(DataType.string, contract.entity_id, required=False),
-             # AnyType, not datetime: MLflow's datetime type refuses the tz-aware UTC
-             # timestamps silver holds; the encoder parses any timestamp form itself.
-             ColSpec(AnyType(), contract.event_time, required=contract.event_time in required)]
+    specs = [
+        ColSpec(DataType.string, contract.entity_id, required=False),
+        # AnyType, not datetime: MLflow's datetime type refuses the tz-aware UTC
+        # timestamps silver holds; the encoder parses any timestamp form itself.
+        ColSpec(AnyType(), contract.event_time, required=contract.event_time in required),
+    ]
     for column in contract.features:
         kind = AnyType() if column.role == "multi_valued" else types[column.role]
         specs.append(ColSpec(kind, column.name, required=column.name in required))

@@ -13,9 +13,9 @@ import xgboost as xgb
 
 from leadops.contract import Contract
 from leadops.maturity import LABEL
-from tasks.training.dataset import TrainingSet, time_series_folds
-from tasks.features.encoder import FeatureEncoder
 from leadops.metrics import score_metrics
+from tasks.features.encoder import FeatureEncoder
+from tasks.training.dataset import TrainingSet, time_series_folds
 from tasks.training.search import SearchConfig, SearchResult, fit_booster, run_search
 
 log = logging.getLogger(__name__)
@@ -41,36 +41,62 @@ class Candidate:
     baseline_metrics: dict[str, float]
 
 
-def search_candidate(training: TrainingSet, contract: Contract, config: SearchConfig,
-                     technographics_cap: int, cv_folds: int) -> SearchOutcome:
+def search_candidate(
+    training: TrainingSet,
+    contract: Contract,
+    config: SearchConfig,
+    technographics_cap: int,
+    cv_folds: int,
+) -> SearchOutcome:
     """Fit the encoder on the training rows and run the hyperparameter search."""
     encoder = FeatureEncoder.fit(training.dev, contract, technographics_cap)
     features, labels = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
-    folds = time_series_folds(labels, cv_folds, training.dev[contract.event_time],
-                              contract.outcome_window_days)
+    folds = time_series_folds(
+        labels, cv_folds, training.dev[contract.event_time], contract.outcome_window_days
+    )
     result = run_search(features, labels, folds, config)
-    log.info("search %s: best cv auc %.4f after %d trials (%s)", result.study_name,
-             result.best_value, len(result.trials), result.counts)
+    log.info(
+        "search %s: best cv auc %.4f after %d trials (%s)",
+        result.study_name,
+        result.best_value,
+        len(result.trials),
+        result.counts,
+    )
     return SearchOutcome(encoder, result)
 
 
-def fit_candidate(training: TrainingSet, outcome: SearchOutcome, seed: int,
-                  capacity_fraction: float) -> Candidate:
+def fit_candidate(
+    training: TrainingSet, outcome: SearchOutcome, seed: int, capacity_fraction: float
+) -> Candidate:
     """Train the final booster on all training rows and evaluate it and the baseline."""
     encoder = outcome.encoder
     dev_x, dev_y = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
     test_x, test_y = encoder.transform(training.test), training.test[LABEL].to_numpy()
-    booster = fit_booster(dev_x, dev_y, outcome.search.best_params, outcome.search.best_rounds,
-                          seed, encoder.feature_names)
+    booster = fit_booster(
+        dev_x,
+        dev_y,
+        outcome.search.best_params,
+        outcome.search.best_rounds,
+        seed,
+        encoder.feature_names,
+    )
     scores = booster.inplace_predict(test_x).astype(np.float64)
     baseline = baseline_scores(dev_x, dev_y, test_x, seed)
-    return Candidate(encoder=encoder, booster=booster, search=outcome.search, test_labels=test_y,
-                     test_scores=scores, metrics=score_metrics(test_y, scores, capacity_fraction),
-                     baseline_scores=baseline,
-                     baseline_metrics=score_metrics(test_y, baseline, capacity_fraction))
+    return Candidate(
+        encoder=encoder,
+        booster=booster,
+        search=outcome.search,
+        test_labels=test_y,
+        test_scores=scores,
+        metrics=score_metrics(test_y, scores, capacity_fraction),
+        baseline_scores=baseline,
+        baseline_metrics=score_metrics(test_y, baseline, capacity_fraction),
+    )
 
 
-def baseline_scores(dev_x: np.ndarray, dev_y: np.ndarray, test_x: np.ndarray, seed: int) -> np.ndarray:
+def baseline_scores(
+    dev_x: np.ndarray, dev_y: np.ndarray, test_x: np.ndarray, seed: int
+) -> np.ndarray:
     """A plain, standardised logistic regression on the same encoded features.
 
     It is the yardstick: a boosted model that cannot beat it is not worth its cost.
@@ -80,7 +106,10 @@ def baseline_scores(dev_x: np.ndarray, dev_y: np.ndarray, test_x: np.ndarray, se
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler(),
-                          LogisticRegression(max_iter=2000, random_state=seed))
+    model = make_pipeline(
+        SimpleImputer(strategy="median", keep_empty_features=True),
+        StandardScaler(),
+        LogisticRegression(max_iter=2000, random_state=seed),
+    )
     model.fit(dev_x, dev_y)
     return model.predict_proba(test_x)[:, 1]

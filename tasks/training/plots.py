@@ -47,8 +47,11 @@ def calibration_figure(labels: np.ndarray, scores: np.ndarray) -> Figure:
     top = max(table["mean_score"].max(), table["conversion_rate"].max()) * 1.05
     ax.plot([0, top], [0, top], linestyle=":", color="grey", label="perfect")
     ax.plot(table["mean_score"], table["conversion_rate"], marker="o", label="model")
-    ax.set(xlabel="mean predicted probability", ylabel="observed conversion rate",
-           title="Calibration (score deciles)")
+    ax.set(
+        xlabel="mean predicted probability",
+        ylabel="observed conversion rate",
+        title="Calibration (score deciles)",
+    )
     ax.legend(loc="upper left")
     return fig
 
@@ -58,13 +61,22 @@ def lift_figure(labels: np.ndarray, scores: np.ndarray, capacity_fraction: float
     fig, ax = _figure()
     ax.bar(table["decile"], table["lift"], color="tab:blue")
     ax.axhline(1.0, linestyle=":", color="grey")
-    ax.set(xlabel="score decile (1 = highest)", ylabel="lift over base rate",
-           title=f"Lift by decile (capacity {capacity_fraction:.0%})", xticks=table["decile"])
+    ax.set(
+        xlabel="score decile (1 = highest)",
+        ylabel="lift over base rate",
+        title=f"Lift by decile (capacity {capacity_fraction:.0%})",
+        xticks=table["decile"],
+    )
     return fig
 
 
-def shap_summary_figure(contributions: np.ndarray, encoded: np.ndarray, feature_names: list[str],
-                        groups: list[str], top: int = 15) -> Figure:
+def shap_summary_figure(
+    contributions: np.ndarray,
+    encoded: np.ndarray,
+    feature_names: list[str],
+    groups: list[str],
+    top: int = 15,
+) -> Figure:
     """Left: mean |SHAP| per contract feature; right: per-row SHAP of the top encoded columns,
     coloured by the column's value (red high, blue low), as in shap's summary plot."""
     width = encoded.shape[1]
@@ -82,8 +94,14 @@ def shap_summary_figure(contributions: np.ndarray, encoded: np.ndarray, feature_
         span = np.nanmax(x) - np.nanmin(x) if np.isfinite(x).any() else 0.0
         colour = (x - np.nanmin(x)) / span if span > 0 else np.zeros_like(x)
         jitter = rng.uniform(-0.3, 0.3, len(x))
-        right.scatter(values[:, column], row + jitter, c=np.nan_to_num(colour, nan=0.5),
-                      cmap="coolwarm", s=4, alpha=0.6)
+        right.scatter(
+            values[:, column],
+            row + jitter,
+            c=np.nan_to_num(colour, nan=0.5),
+            cmap="coolwarm",
+            s=4,
+            alpha=0.6,
+        )
     right.set_yticks(range(len(order)), [feature_names[c] for c in order])
     right.axvline(0, color="grey", linewidth=0.8)
     right.set(xlabel="SHAP value (log-odds)", title="SHAP summary")

@@ -52,14 +52,27 @@ def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np
     return np.asarray(model.predict(frame), dtype=np.float64).ravel()
 
 
-def paired_intervals(labels: np.ndarray, new: np.ndarray, old: np.ndarray,
-                     settings: Settings) -> PairedIntervals:
+def paired_intervals(
+    labels: np.ndarray, new: np.ndarray, old: np.ndarray, settings: Settings
+) -> PairedIntervals:
     """95% paired bootstrap intervals of new - old: ROC-AUC, precision at capacity, Brier."""
+
     def interval(metric: str) -> dict[str, float]:
-        found = stats.paired_bootstrap(labels, new, old, metric, settings.gate_bootstrap_samples,
-                                       settings.seed, capacity=settings.capacity_fraction)
-        return {"diff": found.estimate, "low": found.low, "high": found.high,
-                "samples": float(found.resamples)}
+        found = stats.paired_bootstrap(
+            labels,
+            new,
+            old,
+            metric,
+            settings.gate_bootstrap_samples,
+            settings.seed,
+            capacity=settings.capacity_fraction,
+        )
+        return {
+            "diff": found.estimate,
+            "low": found.low,
+            "high": found.high,
+            "samples": float(found.resamples),
+        }
 
     return PairedIntervals(interval("auc"), interval("precision_at_capacity"), interval("brier"))
 
@@ -71,11 +84,19 @@ def in_rollout_challenger(client: Any, name: str) -> VersionState | None:
     return state if state is not None and state.in_rollout else None
 
 
-def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: str,
-                      test_frame: pd.DataFrame, test_labels: np.ndarray, new_scores: np.ndarray,
-                      new_metrics: dict[str, float], min_gain: float,
-                      baseline_metrics: dict[str, float] | None = None,
-                      as_of: datetime | None = None) -> PromotionOutcome:
+def register_and_gate(
+    settings: Settings,
+    lake: Lake,
+    model_info: Any,
+    run_id: str,
+    test_frame: pd.DataFrame,
+    test_labels: np.ndarray,
+    new_scores: np.ndarray,
+    new_metrics: dict[str, float],
+    min_gain: float,
+    baseline_metrics: dict[str, float] | None = None,
+    as_of: datetime | None = None,
+) -> PromotionOutcome:
     """Create the version, compare with the champion (and baseline), write the decision.
 
     Args:
@@ -94,49 +115,106 @@ def register_and_gate(settings: Settings, lake: Lake, model_info: Any, run_id: s
             old = champion_scores(settings, str(champion.version), test_frame)
             champion_metrics = score_metrics(test_labels, old, settings.capacity_fraction)
             intervals = paired_intervals(test_labels, new_scores, old, settings)
-        version = str(registry.register_version(client, name, model_info.model_uri, run_id,
-                                                model_id=getattr(model_info, "model_id", None)).version)
+        version = str(
+            registry.register_version(
+                client,
+                name,
+                model_info.model_uri,
+                run_id,
+                model_id=getattr(model_info, "model_id", None),
+            ).version
+        )
         champion_version = str(champion.version) if champion is not None else None
-        gate = decide(new_metrics, champion_metrics, intervals, min_gain, champion_version,
-                      baseline_metrics, settings.gate_brier_margin)
-        rival = in_rollout_challenger(client, name) if gate.decision == Decision.CHALLENGER else None
+        gate = decide(
+            new_metrics,
+            champion_metrics,
+            intervals,
+            min_gain,
+            champion_version,
+            baseline_metrics,
+            settings.gate_brier_margin,
+        )
+        rival = (
+            in_rollout_challenger(client, name) if gate.decision == Decision.CHALLENGER else None
+        )
         if rival is not None:
-            gate = _against_rival(settings, gate, rival.version, test_frame, test_labels, new_scores)
+            gate = _against_rival(
+                settings, gate, rival.version, test_frame, test_labels, new_scores
+            )
         tags = {**new_metrics, **interval_metrics(intervals)}
         commit(client, lake, name, gate_ops(client, name, version, gate, tags, moment))
     log.info("model %s v%s: %s (%s)", name, version, gate.decision, gate.reason)
-    events.gate_decided(name, version, str(gate.decision), gate.reason, moment, new_metrics,
-                        champion_version)
-    return PromotionOutcome(version, gate, champion_version, champion_metrics,
-                            intervals.auc if intervals else None, intervals,
-                            rival.version if rival else None)
+    events.gate_decided(
+        name, version, str(gate.decision), gate.reason, moment, new_metrics, champion_version
+    )
+    return PromotionOutcome(
+        version,
+        gate,
+        champion_version,
+        champion_metrics,
+        intervals.auc if intervals else None,
+        intervals,
+        rival.version if rival else None,
+    )
 
 
-def _against_rival(settings: Settings, gate: GateResult, rival: str, frame: pd.DataFrame,
-                   labels: np.ndarray, new_scores: np.ndarray) -> GateResult:
+def _against_rival(
+    settings: Settings,
+    gate: GateResult,
+    rival: str,
+    frame: pd.DataFrame,
+    labels: np.ndarray,
+    new_scores: np.ndarray,
+) -> GateResult:
     """A challenger already in rollout is replaced only by a significantly better model."""
-    found = stats.paired_bootstrap(labels, new_scores, champion_scores(settings, rival, frame),
-                                   "auc", settings.gate_bootstrap_samples, settings.seed)
+    found = stats.paired_bootstrap(
+        labels,
+        new_scores,
+        champion_scores(settings, rival, frame),
+        "auc",
+        settings.gate_bootstrap_samples,
+        settings.seed,
+    )
     if found.low > 0:
-        return GateResult(gate.decision, f"{gate.reason}; also beats challenger v{rival} in rollout "
-                                         f"(AUC {found.estimate:+.4f}, CI [{found.low:+.4f}, "
-                                         f"{found.high:+.4f}])", gate.relative_auc_gain)
-    return GateResult(Decision.REJECTED,
-                      f"does not beat challenger v{rival} already in rollout on the same test rows: "
-                      f"AUC {found.estimate:+.4f}, 95% CI [{found.low:+.4f}, {found.high:+.4f}] "
-                      f"does not exclude no gain ({gate.reason})", gate.relative_auc_gain)
+        return GateResult(
+            gate.decision,
+            f"{gate.reason}; also beats challenger v{rival} in rollout "
+            f"(AUC {found.estimate:+.4f}, CI [{found.low:+.4f}, "
+            f"{found.high:+.4f}])",
+            gate.relative_auc_gain,
+        )
+    return GateResult(
+        Decision.REJECTED,
+        f"does not beat challenger v{rival} already in rollout on the same test rows: "
+        f"AUC {found.estimate:+.4f}, 95% CI [{found.low:+.4f}, {found.high:+.4f}] "
+        f"does not exclude no gain ({gate.reason})",
+        gate.relative_auc_gain,
+    )
 
 
 def interval_metrics(intervals: PairedIntervals | None) -> dict[str, float]:
     if intervals is None:
         return {}
-    return {f"gate_{metric}_diff_ci_{end}": ci[end]
-            for metric, ci in (("auc", intervals.auc), ("precision", intervals.precision),
-                               ("brier", intervals.brier)) if ci for end in ("low", "high")}
+    return {
+        f"gate_{metric}_diff_ci_{end}": ci[end]
+        for metric, ci in (
+            ("auc", intervals.auc),
+            ("precision", intervals.precision),
+            ("brier", intervals.brier),
+        )
+        if ci
+        for end in ("low", "high")
+    }
 
 
-def gate_ops(client: Any, name: str, version: str, gate: GateResult, metrics: dict[str, float],
-             as_of: datetime) -> list[list]:
+def gate_ops(
+    client: Any,
+    name: str,
+    version: str,
+    gate: GateResult,
+    metrics: dict[str, float],
+    as_of: datetime,
+) -> list[list]:
     """The registry writes of a gate decision, in the order they must happen."""
     when = as_of.isoformat()
     ops: list[list] = []
@@ -146,10 +224,19 @@ def gate_ops(client: Any, name: str, version: str, gate: GateResult, metrics: di
         previous = registry.get_challenger(client, name)
         if previous is not None and str(previous.version) != version:
             state = VersionState.from_version(previous)
-            ops += stage_ops(Transition(state.version, Stage.ARCHIVED, 0.0,
-                                        f"superseded by challenger v{version}", when,
-                                        state.stage, state.fraction))
+            ops += stage_ops(
+                Transition(
+                    state.version,
+                    Stage.ARCHIVED,
+                    0.0,
+                    f"superseded by challenger v{version}",
+                    when,
+                    state.stage,
+                    state.fraction,
+                )
+            )
         ops.append(["alias", CHALLENGER, version])
-    ops += stage_ops(Transition(version, gate.stage, gate.fraction, gate.reason, when,
-                                metrics=metrics))
+    ops += stage_ops(
+        Transition(version, gate.stage, gate.fraction, gate.reason, when, metrics=metrics)
+    )
     return ops

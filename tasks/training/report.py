@@ -18,12 +18,16 @@ def _number(value: Any) -> str:
 def metrics_table(result: dict[str, Any]) -> str:
     champion = result["champion_metrics"]
     head = f"champion v{result['champion_version']}" if champion else "champion"
-    lines = [f"| metric | new v{result['model_version']} | {head} | logistic baseline |",
-             "|---|---|---|---|"]
+    lines = [
+        f"| metric | new v{result['model_version']} | {head} | logistic baseline |",
+        "|---|---|---|---|",
+    ]
     for name in (*METRIC_NAMES, "calibration_error"):  # ECE: reported, not gated
-        lines.append(f"| {name} | {_number(result['metrics'].get(name))} | "
-                     f"{_number((champion or {}).get(name))} | "
-                     f"{_number(result['baseline_metrics'].get(name))} |")
+        lines.append(
+            f"| {name} | {_number(result['metrics'].get(name))} | "
+            f"{_number((champion or {}).get(name))} | "
+            f"{_number(result['baseline_metrics'].get(name))} |"
+        )
     return "\n".join(lines)
 
 
@@ -31,12 +35,16 @@ def intervals_table(intervals: dict[str, Any] | None) -> str:
     """The gate's paired bootstrap intervals (new - champion on the same test rows)."""
     if not intervals:
         return "No champion yet: no paired intervals."
-    lines = ["| new - champion (paired bootstrap 95%) | difference | low | high | resamples |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| new - champion (paired bootstrap 95%) | difference | low | high | resamples |",
+        "|---|---|---|---|---|",
+    ]
     for name, ci in intervals.items():
         if ci:
-            lines.append(f"| {name} | {_number(ci['diff'])} | {_number(ci['low'])} | "
-                         f"{_number(ci['high'])} | {int(ci['samples'])} |")
+            lines.append(
+                f"| {name} | {_number(ci['diff'])} | {_number(ci['low'])} | "
+                f"{_number(ci['high'])} | {int(ci['samples'])} |"
+            )
     return "\n".join(lines)
 
 
@@ -45,8 +53,10 @@ def trials_table(trials: list[dict[str, Any]], limit: int = 10) -> str:
     ranked = sorted(trials, key=lambda t: (t["state"] != "COMPLETE", -(t["value"] or 0.0)))[:limit]
     lines = ["| trial | state | CV AUC | rounds | seconds |", "|---|---|---|---|---|"]
     for t in ranked:
-        lines.append(f"| {t['number']} | {t['state']} | {_number(t['value'])} | "
-                     f"{_number(t.get('rounds'))} | {_number(t.get('duration_s'))} |")
+        lines.append(
+            f"| {t['number']} | {t['state']} | {_number(t['value'])} | "
+            f"{_number(t.get('rounds'))} | {_number(t.get('duration_s'))} |"
+        )
     return "\n".join(lines)
 
 
@@ -55,31 +65,38 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
     counts = result["trials"]
     ci = result.get("auc_diff_ci")
     ci_text = f" · AUC gain 95% CI [{ci['low']:+.4f}, {ci['high']:+.4f}]" if ci else ""
-    return "\n\n".join([
-        f"# Train: {result['model_name']} v{result['model_version']} → **{result['decision']}**",
-        f"**Why:** {result['reason']}{ci_text}",
-        f"Trigger: `{result['trigger']}` · MLflow run `{result['run_id']}` · "
-        f"gold/leads version {result['gold_version']} (digest `{result['data_digest']}`) · "
-        f"as of {result['as_of']}",
-        f"## Test window ({result['test_rows']} matured leads from {result['test_start']})",
-        metrics_table(result),
-        intervals_table(result.get("gate_intervals")),
-        f"## Search `{result['study_name']}`: {counts['completed']} completed, {counts['pruned']} "
-        f"pruned, {counts['failed']} failed; best CV AUC {_number(result['best_cv_auc'])} "
-        f"on {result['train_rows']} training leads",
-        trials_table(trials),
-    ])
+    return "\n\n".join(
+        [
+            f"# Train: {result['model_name']} v{result['model_version']} → **{result['decision']}**",
+            f"**Why:** {result['reason']}{ci_text}",
+            f"Trigger: `{result['trigger']}` · MLflow run `{result['run_id']}` · "
+            f"gold/leads version {result['gold_version']} (digest `{result['data_digest']}`) · "
+            f"as of {result['as_of']}",
+            f"## Test window ({result['test_rows']} matured leads from {result['test_start']})",
+            metrics_table(result),
+            intervals_table(result.get("gate_intervals")),
+            f"## Search `{result['study_name']}`: {counts['completed']} completed, {counts['pruned']} "
+            f"pruned, {counts['failed']} failed; best CV AUC {_number(result['best_cv_auc'])} "
+            f"on {result['train_rows']} training leads",
+            trials_table(trials),
+        ]
+    )
 
 
-def result_summary(*, run_id: str, model_name: str, trigger: str, training: Any, candidate: Any,
-                   promotion: Any) -> dict[str, Any]:
+def result_summary(
+    *, run_id: str, model_name: str, trigger: str, training: Any, candidate: Any, promotion: Any
+) -> dict[str, Any]:
     """The flow's return value and the CLI's ``--json`` object (JSON-able only)."""
     counts = candidate.search.counts
     headline = lambda metrics: {k: metrics[k] for k in METRIC_NAMES} if metrics else None  # noqa: E731
     return {
-        "run_id": run_id, "model_name": model_name, "model_version": promotion.version,
-        "decision": promotion.gate.decision, "reason": promotion.gate.reason,
-        "stage": promotion.gate.stage, "trigger": trigger,
+        "run_id": run_id,
+        "model_name": model_name,
+        "model_version": promotion.version,
+        "decision": promotion.gate.decision,
+        "reason": promotion.gate.reason,
+        "stage": promotion.gate.stage,
+        "trigger": trigger,
         "metrics": headline(candidate.metrics),
         "champion_metrics": headline(promotion.champion_metrics),
         "champion_version": promotion.champion_version,
@@ -89,11 +106,20 @@ def result_summary(*, run_id: str, model_name: str, trigger: str, training: Any,
         "gate_intervals": asdict(promotion.intervals) if promotion.intervals else None,
         "calibration_error": candidate.metrics.get("calibration_error"),
         "rival_version": promotion.rival_version,
-        "trials": {"completed": counts["COMPLETE"], "pruned": counts["PRUNED"],
-                   "failed": counts["FAIL"], "total": len(candidate.search.trials)},
-        "best_cv_auc": candidate.search.best_value, "best_params": candidate.search.best_params,
-        "best_rounds": candidate.search.best_rounds, "study_name": candidate.search.study_name,
-        "train_rows": len(training.dev), "test_rows": len(training.test),
-        "gold_version": training.gold_version, "data_digest": training.digest,
-        "as_of": training.as_of.isoformat(), "test_start": training.test_start.isoformat(),
+        "trials": {
+            "completed": counts["COMPLETE"],
+            "pruned": counts["PRUNED"],
+            "failed": counts["FAIL"],
+            "total": len(candidate.search.trials),
+        },
+        "best_cv_auc": candidate.search.best_value,
+        "best_params": candidate.search.best_params,
+        "best_rounds": candidate.search.best_rounds,
+        "study_name": candidate.search.study_name,
+        "train_rows": len(training.dev),
+        "test_rows": len(training.test),
+        "gold_version": training.gold_version,
+        "data_digest": training.digest,
+        "as_of": training.as_of.isoformat(),
+        "test_start": training.test_start.isoformat(),
     }

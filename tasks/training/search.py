@@ -80,7 +80,10 @@ class SeededHyperbandPruner(optuna.pruners.HyperbandPruner):
     def _get_bracket_id(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> int:
         if len(self._pruners) == 0:
             return 0
-        n = binascii.crc32(f"{self._seed}_{trial.number}".encode()) % self._total_trial_allocation_budget
+        n = (
+            binascii.crc32(f"{self._seed}_{trial.number}".encode())
+            % self._total_trial_allocation_budget
+        )
         for bracket_id, budget in enumerate(self._trial_allocation_budgets):
             n -= budget
             if n < 0:
@@ -101,8 +104,15 @@ def open_storage(uri: str) -> optuna.storages.BaseStorage | str:
 
 def booster_params(trial_params: dict[str, Any], seed: int, nthread: int) -> dict[str, Any]:
     """The fixed XGBoost parameters plus a trial's sampled ones."""
-    return {"objective": "binary:logistic", "eval_metric": "auc", "tree_method": "hist",
-            "nthread": nthread, "seed": seed, "verbosity": 0, **trial_params}
+    return {
+        "objective": "binary:logistic",
+        "eval_metric": "auc",
+        "tree_method": "hist",
+        "nthread": nthread,
+        "seed": seed,
+        "verbosity": 0,
+        **trial_params,
+    }
 
 
 def suggest_params(trial: optuna.Trial) -> dict[str, Any]:
@@ -128,9 +138,16 @@ class _Objective:
 
         params = booster_params(suggest_params(trial), self.config.seed, self.config.nthread)
         callbacks = [XGBoostPruningCallback(trial, "test-auc")] if self.config.pruning else None
-        history = xgb.cv(params, self.data, num_boost_round=self.config.max_rounds,
-                         folds=self.folds, early_stopping_rounds=EARLY_STOPPING_ROUNDS,
-                         callbacks=callbacks, as_pandas=True, seed=self.config.seed)
+        history = xgb.cv(
+            params,
+            self.data,
+            num_boost_round=self.config.max_rounds,
+            folds=self.folds,
+            early_stopping_rounds=EARLY_STOPPING_ROUNDS,
+            callbacks=callbacks,
+            as_pandas=True,
+            seed=self.config.seed,
+        )
         scores = history["test-auc-mean"].to_numpy()
         trial.set_user_attr("rounds", int(np.argmax(scores)) + 1)
         return float(scores.max())
@@ -141,41 +158,75 @@ def _study(config: SearchConfig, worker: int = 0, create: bool = False) -> optun
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # Each worker samples with its own seed, or parallel workers would propose the same points.
     sampler = optuna.samplers.TPESampler(seed=config.seed + worker)
-    pruner = (SeededHyperbandPruner(config.seed, min_resource=MIN_ROUNDS,
-                                    max_resource=config.max_rounds, reduction_factor=3)
-              if config.pruning else optuna.pruners.NopPruner())
+    pruner = (
+        SeededHyperbandPruner(
+            config.seed, min_resource=MIN_ROUNDS, max_resource=config.max_rounds, reduction_factor=3
+        )
+        if config.pruning
+        else optuna.pruners.NopPruner()
+    )
     storage = open_storage(config.storage_uri)
     if create:
-        return optuna.create_study(study_name=config.study_name, storage=storage, direction="maximize",
-                                   sampler=sampler, pruner=pruner, load_if_exists=True)
-    return optuna.load_study(study_name=config.study_name, storage=storage, sampler=sampler, pruner=pruner)
+        return optuna.create_study(
+            study_name=config.study_name,
+            storage=storage,
+            direction="maximize",
+            sampler=sampler,
+            pruner=pruner,
+            load_if_exists=True,
+        )
+    return optuna.load_study(
+        study_name=config.study_name, storage=storage, sampler=sampler, pruner=pruner
+    )
 
 
 def _log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
     progress.show("search", trials_done=len(study.trials), best_auc=_best_value(study))
-    log.info("trial %d %s: cv auc %s (%.1f s)", trial.number, trial.state.name,
-             f"{trial.value:.4f}" if trial.value is not None else "-",
-             trial.duration.total_seconds() if trial.duration else 0.0)
+    log.info(
+        "trial %d %s: cv auc %s (%.1f s)",
+        trial.number,
+        trial.state.name,
+        f"{trial.value:.4f}" if trial.value is not None else "-",
+        trial.duration.total_seconds() if trial.duration else 0.0,
+    )
 
 
 def _best_value(study: optuna.Study) -> float | str:
-    completed = [t.value for t in study.trials if t.value is not None
-                 and t.state == optuna.trial.TrialState.COMPLETE]
+    completed = [
+        t.value
+        for t in study.trials
+        if t.value is not None and t.state == optuna.trial.TrialState.COMPLETE
+    ]
     return max(completed) if completed else "-"
 
 
-def _optimize(features: np.ndarray, labels: np.ndarray, folds: list, config: SearchConfig,
-              worker: int, trials: int | None) -> None:
+def _optimize(
+    features: np.ndarray,
+    labels: np.ndarray,
+    folds: list,
+    config: SearchConfig,
+    worker: int,
+    trials: int | None,
+) -> None:
     """One worker's share of the study (runs in this process or a child)."""
     config = replace(config, nthread=threads_for(len(labels), config.nthread))
     data = xgb.DMatrix(features, label=labels, nthread=config.nthread)
     study = _study(config, worker)
-    study.optimize(_Objective(data, folds, config), n_trials=trials, timeout=config.timeout_seconds,
-                   callbacks=[_log_trial], gc_after_trial=False)
+    study.optimize(
+        _Objective(data, folds, config),
+        n_trials=trials,
+        timeout=config.timeout_seconds,
+        callbacks=[_log_trial],
+        gc_after_trial=False,
+    )
 
 
-def search_budget(default_trials: int, default_timeout: float | None, trials: int | None,
-                  timeout_seconds: float | None) -> tuple[int | None, float | None]:
+def search_budget(
+    default_trials: int,
+    default_timeout: float | None,
+    trials: int | None,
+    timeout_seconds: float | None,
+) -> tuple[int | None, float | None]:
     """Trials and timeout for a run: only a timeout given means "as many trials as fit"."""
     if trials is None and timeout_seconds is None:
         return default_trials, default_timeout
@@ -184,9 +235,13 @@ def search_budget(default_trials: int, default_timeout: float | None, trials: in
     return trials, timeout_seconds if timeout_seconds is not None else default_timeout
 
 
-def search_config_from(settings: Settings, trials: int | None = None,
-                       timeout_seconds: float | None = None, workers: int = 1,
-                       started: datetime | None = None) -> SearchConfig:
+def search_config_from(
+    settings: Settings,
+    trials: int | None = None,
+    timeout_seconds: float | None = None,
+    workers: int = 1,
+    started: datetime | None = None,
+) -> SearchConfig:
     """The search one train run does, from its options over the settings' defaults.
 
     Args:
@@ -197,16 +252,20 @@ def search_config_from(settings: Settings, trials: int | None = None,
         started: when the run started (default now); with a random suffix it makes the
             study name unique, so two runs in the same second never share a study.
     """
-    n_trials, timeout = search_budget(settings.trials, settings.train_timeout_seconds, trials,
-                                      timeout_seconds)
+    n_trials, timeout = search_budget(
+        settings.trials, settings.train_timeout_seconds, trials, timeout_seconds
+    )
     moment = started or datetime.now(UTC)
     on_dask = settings.task_runner == "dask"
     return SearchConfig(
         study_name=f"{settings.model_name}-{moment:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}",
-        storage_uri=settings.optuna_storage_uri, seed=settings.seed, trials=n_trials,
+        storage_uri=settings.optuna_storage_uri,
+        seed=settings.seed,
+        trials=n_trials,
         timeout_seconds=timeout,
         workers=max(workers, settings.dask_workers) if on_dask else workers,
-        runner="dask" if on_dask else "process", dask_address=settings.dask_address,
+        runner="dask" if on_dask else "process",
+        dask_address=settings.dask_address,
     )
 
 
@@ -220,7 +279,9 @@ def _shares(trials: int | None, workers: int) -> list[int | None]:
     return [trials // workers + (1 if i < trials % workers else 0) for i in range(workers)]
 
 
-def run_search(features: np.ndarray, labels: np.ndarray, folds: list, config: SearchConfig) -> SearchResult:
+def run_search(
+    features: np.ndarray, labels: np.ndarray, folds: list, config: SearchConfig
+) -> SearchResult:
     """Run the study (in ``config.workers`` processes) and summarise it.
 
     Raises:
@@ -231,7 +292,9 @@ def run_search(features: np.ndarray, labels: np.ndarray, folds: list, config: Se
     if config.runner == "dask":
         from tasks.training.dask_search import optimize_on_dask
 
-        optimize_on_dask(_optimize, _shares(config.trials, workers), features, labels, folds, config)
+        optimize_on_dask(
+            _optimize, _shares(config.trials, workers), features, labels, folds, config
+        )
     elif workers == 1:
         _optimize(features, labels, folds, config, 0, config.trials)
     else:
@@ -242,8 +305,11 @@ def run_search(features: np.ndarray, labels: np.ndarray, folds: list, config: Se
         # Sleeping, not spinning, OpenMP threads: N workers share the cores (read at child start).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(_optimize, features, labels, folds, per_worker, i, share)
-                       for i, share in enumerate(_shares(config.trials, workers)) if share != 0]
+            futures = [
+                pool.submit(_optimize, features, labels, folds, per_worker, i, share)
+                for i, share in enumerate(_shares(config.trials, workers))
+                if share != 0
+            ]
             for future in futures:
                 future.result()
     return summarise(_study(config))
@@ -253,22 +319,47 @@ def summarise(study: optuna.Study) -> SearchResult:
     """Best parameters and the per-trial table of a finished study."""
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
-        raise SearchError(f"optuna study {study.study_name}: no trial completed "
-                          f"({len(study.trials)} started); raise --timeout or --trials")
+        raise SearchError(
+            f"optuna study {study.study_name}: no trial completed "
+            f"({len(study.trials)} started); raise --timeout or --trials"
+        )
     best = study.best_trial
-    rows = [{"number": t.number, "state": t.state.name, "value": t.value,
-             "duration_s": round(t.duration.total_seconds(), 3) if t.duration else None,
-             "rounds": t.user_attrs.get("rounds", t.last_step + 1 if t.last_step is not None else None),
-             **{f"params_{k}": v for k, v in t.params.items()}} for t in study.trials]
+    rows = [
+        {
+            "number": t.number,
+            "state": t.state.name,
+            "value": t.value,
+            "duration_s": round(t.duration.total_seconds(), 3) if t.duration else None,
+            "rounds": t.user_attrs.get(
+                "rounds", t.last_step + 1 if t.last_step is not None else None
+            ),
+            **{f"params_{k}": v for k, v in t.params.items()},
+        }
+        for t in study.trials
+    ]
     table = pd.DataFrame(rows)
-    counts = {state: int((table["state"] == state).sum()) for state in ("COMPLETE", "PRUNED", "FAIL")}
-    return SearchResult(study_name=study.study_name, best_params=dict(best.params),
-                        best_rounds=int(best.user_attrs["rounds"]), best_value=float(best.value),
-                        trials=table, counts=counts)
+    counts = {
+        state: int((table["state"] == state).sum()) for state in ("COMPLETE", "PRUNED", "FAIL")
+    }
+    return SearchResult(
+        study_name=study.study_name,
+        best_params=dict(best.params),
+        best_rounds=int(best.user_attrs["rounds"]),
+        best_value=float(best.value),
+        trials=table,
+        counts=counts,
+    )
 
 
-def fit_booster(features: np.ndarray, labels: np.ndarray, params: dict[str, Any], rounds: int,
-                seed: int, feature_names: list[str] | None = None, nthread: int = 2) -> xgb.Booster:
+def fit_booster(
+    features: np.ndarray,
+    labels: np.ndarray,
+    params: dict[str, Any],
+    rounds: int,
+    seed: int,
+    feature_names: list[str] | None = None,
+    nthread: int = 2,
+) -> xgb.Booster:
     """Train the final booster on all training rows with the best trial's settings."""
     nthread = threads_for(len(labels), nthread)
     data = xgb.QuantileDMatrix(features, label=labels, feature_names=feature_names, nthread=nthread)

@@ -64,8 +64,14 @@ def artifact_location(settings: Settings) -> str | None:
 def git_commit() -> str:
     """The code version: ``git rev-parse HEAD`` of this checkout, or "unknown"."""
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                              capture_output=True, text=True, timeout=10, check=True)
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
         return done.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -78,8 +84,14 @@ def file_sha256(path: str | Path) -> str:
         return "unknown"
 
 
-def lineage_tags(contract: Contract, reason: str, gold_version: int | None, digest: str,
-                 flow_run_id: str | None, extra: dict[str, Any] | None = None) -> dict[str, str]:
+def lineage_tags(
+    contract: Contract,
+    reason: str,
+    gold_version: int | None,
+    digest: str,
+    flow_run_id: str | None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, str]:
     """Where the model came from: data version and digest, contract, code, trigger."""
     commit = git_commit()
     tags = {
@@ -123,8 +135,13 @@ def training_run(settings: Settings, reason: str, tags: dict[str, str]) -> Itera
     end_run(settings, run_id)
 
 
-def log_values(settings: Settings, run_id: str, params: dict[str, Any] | None = None,
-               metrics: dict[str, float] | None = None, tags: dict[str, str] | None = None) -> None:
+def log_values(
+    settings: Settings,
+    run_id: str,
+    params: dict[str, Any] | None = None,
+    metrics: dict[str, float] | None = None,
+    tags: dict[str, str] | None = None,
+) -> None:
     """Params, metrics and tags in one batch call (one round trip, one transaction)."""
     from mlflow.entities import Metric, Param, RunTag
 
@@ -137,7 +154,9 @@ def log_values(settings: Settings, run_id: str, params: dict[str, Any] | None = 
     )
 
 
-def log_files(settings: Settings, run_id: str, texts: dict[str, str], figures: dict[str, Any]) -> None:
+def log_files(
+    settings: Settings, run_id: str, texts: dict[str, str], figures: dict[str, Any]
+) -> None:
     """Text artifacts (path → content) and matplotlib figures (path → Figure)."""
 
     client = registry_client(settings)
@@ -150,13 +169,28 @@ def log_files(settings: Settings, run_id: str, texts: dict[str, str], figures: d
 def study_summary(search: Any, storage_uri: str) -> str:
     """The Optuna study as JSON (storage scheme only: an RDB URL may hold a password)."""
     scheme = storage_uri.split(":", 1)[0]
-    return json.dumps({"study_name": search.study_name, "storage": scheme,
-                       "best_value": search.best_value, "best_params": search.best_params,
-                       "best_rounds": search.best_rounds, "trials": search.counts}, indent=2)
+    return json.dumps(
+        {
+            "study_name": search.study_name,
+            "storage": scheme,
+            "best_value": search.best_value,
+            "best_params": search.best_params,
+            "best_rounds": search.best_rounds,
+            "trials": search.counts,
+        },
+        indent=2,
+    )
 
 
-def log_model(settings: Settings, run_id: str, booster: Any, encoder: Any, contract: Contract,
-              input_example: Any, score_cutpoints: list[float] | None = None) -> Any:
+def log_model(
+    settings: Settings,
+    run_id: str,
+    booster: Any,
+    encoder: Any,
+    contract: Contract,
+    input_example: Any,
+    score_cutpoints: list[float] | None = None,
+) -> Any:
     """Log the pyfunc model (booster + encoder artifacts) with signature and example.
 
     ``score_cutpoints`` (``leadops.cutpoints``, from the test-window scores) go into the
@@ -174,16 +208,25 @@ def log_model(settings: Settings, run_id: str, booster: Any, encoder: Any, contr
     # LeadScoringModel class (the booster and encoder are separate files), and models are
     # loaded only from the configured registry, so the warning is silenced, not ignored.
     pyfunc_log = logging.getLogger("mlflow.pyfunc")
-    with tempfile.TemporaryDirectory() as folder, mlflow.start_run(run_id=run_id), \
-            _level(pyfunc_log, logging.ERROR):
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        mlflow.start_run(run_id=run_id),
+        _level(pyfunc_log, logging.ERROR),
+    ):
         artifacts = save_parts(booster, encoder, Path(folder))
         return mlflow.pyfunc.log_model(
-            name="model", python_model=LeadScoringModel(), artifacts=artifacts,
-            signature=input_signature(contract), input_example=input_example,
+            name="model",
+            python_model=LeadScoringModel(),
+            artifacts=artifacts,
+            signature=input_signature(contract),
+            input_example=input_example,
             # Pinned from this environment: inferring them would run the model in a subprocess.
             pip_requirements=[f"{p}=={metadata.version(p)}" for p in _MODEL_REQUIREMENTS],
-            metadata={"contract": contract.name, "needs": "the leadops package (tasks.training.model)",
-                      **({METADATA_KEY: score_cutpoints} if score_cutpoints else {})},
+            metadata={
+                "contract": contract.name,
+                "needs": "the leadops package (tasks.training.model)",
+                **({METADATA_KEY: score_cutpoints} if score_cutpoints else {}),
+            },
         )
 
 

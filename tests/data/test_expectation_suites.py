@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from leadops.contract import load_contract
-from leadops.settings import BUNDLED_CONTRACT
 from leadops.normalise import parse_frame
 from leadops.readers import read_chunks
+from leadops.settings import BUNDLED_CONTRACT
 from leadops.sources import SourceFile, fingerprint
 from tasks.ingest.suites import SUITES_DIR, derive_suite, load_suite, regenerate, required_columns
 from tasks.ingest.validation import SuiteValidator
@@ -36,8 +36,10 @@ def failures_by_row(name: str, kind: str, validator: SuiteValidator) -> tuple[di
     (raw,) = list(read_chunks(source, fingerprint(source), chunk_rows=10_000))
     failed = validator.row_failures(parse_frame(raw, CONTRACT.roles(kind)))
     found = {row: list(failed.get(row, [])) for row in raw.index}
-    expected = {row: [n for n in (raw.get("expected_failures", {}).get(row) or "").split(";") if n]
-                for row in raw.index}
+    expected = {
+        row: [n for n in (raw.get("expected_failures", {}).get(row) or "").split(";") if n]
+        for row in raw.index
+    }
     return found, expected
 
 
@@ -54,8 +56,11 @@ def test_checked_in_suites_match_the_contract(tmp_path: Path) -> None:
 def test_regeneration_keeps_hand_tuned_expectations(tmp_path: Path) -> None:
     shutil.copy(SUITES_DIR / "leads.json", tmp_path / "leads.json")
     regenerate(CONTRACT, tmp_path)
-    tuned = [e["meta"]["name"] for e in load_suite("leads", tmp_path)["expectations"]
-             if e["meta"].get("hand_tuned")]
+    tuned = [
+        e["meta"]["name"]
+        for e in load_suite("leads", tmp_path)["expectations"]
+        if e["meta"].get("hand_tuned")
+    ]
     assert "lead_id:length" in tuned and "email:length" in tuned
     derived = [e["meta"]["name"] for e in derive_suite(CONTRACT, "leads")["expectations"]]
     assert not set(tuned) & set(derived)
@@ -79,19 +84,26 @@ def test_every_contract_rule_has_an_expectation() -> None:
         feature = CONTRACT.feature(column)
         assert f"{column}:numeric" in names
         assert (f"{column}:range" in names) == (feature.min is not None or feature.max is not None)
-    assert {"created_at:timestamp", "created_at:not_future", "marketing_opt_in:boolean",
-            "technographics:list", "email:format"} <= names
+    assert {
+        "created_at:timestamp",
+        "created_at:not_future",
+        "marketing_opt_in:boolean",
+        "technographics:list",
+        "email:format",
+    } <= names
 
 
-@pytest.mark.parametrize(("name", "kind"), [("leads_sample.csv", "leads"),
-                                            ("outcomes_sample.csv", "outcomes")])
+@pytest.mark.parametrize(
+    ("name", "kind"), [("leads_sample.csv", "leads"), ("outcomes_sample.csv", "outcomes")]
+)
 def test_clean_exports_pass_every_expectation(name: str, kind: str, validators: dict) -> None:
     found, _ = failures_by_row(name, kind, validators[kind])
     assert not any(found.values()), {row: names for row, names in found.items() if names}
 
 
-@pytest.mark.parametrize(("name", "kind"), [("leads_defects.csv", "leads"),
-                                            ("outcomes_defects.csv", "outcomes")])
+@pytest.mark.parametrize(
+    ("name", "kind"), [("leads_defects.csv", "leads"), ("outcomes_defects.csv", "outcomes")]
+)
 def test_each_defect_fails_exactly_its_expectations(name: str, kind: str, validators: dict) -> None:
     found, expected = failures_by_row(name, kind, validators[kind])
     assert found == expected
@@ -103,4 +115,6 @@ def test_file_level_expectations_catch_missing_required_columns(validators: dict
     without_source = [c for c in CONTRACT.lead_columns if c != "lead_source"]
     assert leads.file_failures(without_source) == ["lead_source:present"]
     assert validators["outcomes"].file_failures([CONTRACT.entity_id]) == [
-        f"{CONTRACT.label}:present", f"{CONTRACT.label_time}:present"]
+        f"{CONTRACT.label}:present",
+        f"{CONTRACT.label_time}:present",
+    ]

@@ -46,5 +46,10 @@ def test_score_flow_on_a_dask_task_runner_matches_the_local_runner(tmp_path, mon
     assert dask_log["entity_id"].tolist() == local_log["entity_id"].tolist()
     pd.testing.assert_series_equal(dask_log["score"], local_log["score"])
     out = pd.read_parquet(dask["output"]).sort_values("lead_id").reset_index(drop=True)
-    assert len(out) == local["rows"] and set(out.columns) >= {"lead_id", "score", "decile", "reason_1"}
+    assert len(out) == local["rows"] and set(out.columns) >= {
+        "lead_id",
+        "score",
+        "decile",
+        "reason_1",
+    }
     get_settings.cache_clear()

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from leadops import prediction_log as plog
 from leadops import registry
 from leadops.app import synthetic
 from leadops.contract import load_contract
@@ -22,25 +23,30 @@ from leadops.storage import open_lake
 from leadops.tables import GOLD_LEADS, silver
 from tasks.monitoring.champion import predictor
 from tasks.monitoring.trigger import read_state
-from leadops import prediction_log as plog
 from tests.support.gold import gold_frame, typed_leads
 from tests.support.rollout import NAME, register_real_model
 
 START = datetime.combine(synthetic.DEFAULT_START, datetime.min.time(), tzinfo=UTC)
-CONFIG = synthetic.GeneratorConfig(weeks=9, leads_per_week=700, seed=11, scenario="covariate-drift", drift_week=8)
+CONFIG = synthetic.GeneratorConfig(
+    weeks=9, leads_per_week=700, seed=11, scenario="covariate-drift", drift_week=8
+)
 
 
 def week_end(week: int) -> datetime:
     return START + timedelta(weeks=week)
 
 
-def land_until(lake, contract, leads: pd.DataFrame, outcomes: pd.DataFrame, as_of: datetime) -> None:
+def land_until(
+    lake, contract, leads: pd.DataFrame, outcomes: pd.DataFrame, as_of: datetime
+) -> None:
     """What ingest would hold at ``as_of``: leads created and outcomes arrived by then."""
     leads = leads[pd.to_datetime(leads[contract.event_time]) < as_of.replace(tzinfo=None)]
     outcomes = outcomes[pd.to_datetime(outcomes[contract.label_time]) <= as_of.replace(tzinfo=None)]
     lake.overwrite_table(silver("leads"), typed_leads(leads, contract))
     gold = gold_frame(leads, outcomes, contract)
-    lake.overwrite_table(silver("outcomes"), gold.dropna(subset=[contract.label])[contract.outcome_columns])
+    lake.overwrite_table(
+        silver("outcomes"), gold.dropna(subset=[contract.label])[contract.outcome_columns]
+    )
     lake.overwrite_table(GOLD_LEADS, gold)
 
 
@@ -51,9 +57,20 @@ def score_week(lake, settings, contract, version: str, week: int) -> None:
     scores = predictor(settings, NAME, version)(batch[contract.lead_columns])
     context = plog.LogContext(f"week-{week}", week_end(week), NAME)
     arms = ["champion"] * len(batch)
-    plog.append_log(lake, plog.log_rows(
-        context, pa.array(batch[contract.entity_id]), pa.array(batch[contract.event_time]), version,
-        "champion", "production", arms, [True] * len(batch), scores))
+    plog.append_log(
+        lake,
+        plog.log_rows(
+            context,
+            pa.array(batch[contract.entity_id]),
+            pa.array(batch[contract.event_time]),
+            version,
+            "champion",
+            "production",
+            arms,
+            [True] * len(batch),
+            scores,
+        ),
+    )
 
 
 @pytest.mark.slow
@@ -71,7 +88,9 @@ def test_monitor_triggers_one_retrain_per_incident(settings, registry_db, monkey
     leads, outcomes = synthetic.generate(CONFIG)
     land_until(lake, contract, leads, outcomes, week_end(6))
     trained_on = lake.read_table(GOLD_LEADS)
-    champion = register_real_model(settings, contract, trained_on, week_end(6), lake.table_version(GOLD_LEADS))
+    champion = register_real_model(
+        settings, contract, trained_on, week_end(6), lake.table_version(GOLD_LEADS)
+    )
 
     land_until(lake, contract, leads, outcomes, week_end(7))
     score_week(lake, settings, contract, champion, 7)
@@ -87,8 +106,12 @@ def test_monitor_triggers_one_retrain_per_incident(settings, registry_db, monkey
     land_until(lake, contract, leads, outcomes, week_end(8))
     score_week(lake, settings, contract, champion, 8)
     drifted = monitor(as_of=week_end(8))
-    assert drifted["drift_detected"] and drifted["retrain_triggered"] and drifted["reason"] == "drift"
-    assert drifted["conversion"]["rate"] is not None and drifted["conversion"]["leads"] == 700  # week 7 matured
+    assert (
+        drifted["drift_detected"] and drifted["retrain_triggered"] and drifted["reason"] == "drift"
+    )
+    assert (
+        drifted["conversion"]["rate"] is not None and drifted["conversion"]["leads"] == 700
+    )  # week 7 matured
     assert drifted["retrain"]["route"] == "subflow"  # no server: the monitor ran train itself
     assert drifted["reference_cached"] and drifted["train"]["trigger"] == "drift"
     run = registry.registry_client(settings).get_run(drifted["train"]["run_id"])
@@ -97,12 +120,15 @@ def test_monitor_triggers_one_retrain_per_incident(settings, registry_db, monkey
     again = monitor(as_of=week_end(8) + timedelta(days=2))
     assert again["drift_detected"] and not again["retrain_triggered"]
     # One incident, one retrain: a challenger in rollout answers it; otherwise the cooldown does.
-    expected = ("challenger v2 is in shadow" if drifted["train"]["decision"] == "challenger"
-                else "cooldown")
+    expected = (
+        "challenger v2 is in shadow" if drifted["train"]["decision"] == "challenger" else "cooldown"
+    )
     assert expected in again["retrain"]["why"] and again["train"] is None
     assert read_state(lake)["last_trigger"] == week_end(8).isoformat()
 
     workspace = Path(settings.home) / "evidently"
     projects = [json.loads(p.read_text()) for p in workspace.glob("*/metadata.json")]
     assert [p["name"] for p in projects] == ["leadops"]
-    assert len(list(workspace.glob("*/snapshots/*.json"))) == 6  # 3 runs x (drift report + trigger PSI)
+    assert (
+        len(list(workspace.glob("*/snapshots/*.json"))) == 6
+    )  # 3 runs x (drift report + trigger PSI)

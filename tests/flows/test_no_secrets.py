@@ -27,8 +27,9 @@ SECRETS = {
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_credentials_never_leave_the_environment(home: Path, s3_bucket: str, monkeypatch, tmp_path: Path,
-                                                 capfd, caplog) -> None:
+def test_credentials_never_leave_the_environment(
+    home: Path, s3_bucket: str, monkeypatch, tmp_path: Path, capfd, caplog
+) -> None:
     from flows.ingest import ingest
     from flows.monitor import monitor
     from flows.score import score
@@ -42,12 +43,20 @@ def test_credentials_never_leave_the_environment(home: Path, s3_bucket: str, mon
     monkeypatch.setenv("LEADOPS_GATE_BOOTSTRAP_SAMPLES", "1000")
     get_settings.cache_clear()
     settings = get_settings()
-    config = synthetic.GeneratorConfig(weeks=9, leads_per_week=300, scenario="covariate-drift", drift_week=9)
+    config = synthetic.GeneratorConfig(
+        weeks=9, leads_per_week=300, scenario="covariate-drift", drift_week=9
+    )
     synthetic.write_dataset(config, tmp_path / "export")
-    trained_until = datetime.combine(synthetic.DEFAULT_START, time(), tzinfo=UTC) + timedelta(weeks=8)
+    trained_until = datetime.combine(synthetic.DEFAULT_START, time(), tzinfo=UTC) + timedelta(
+        weeks=8
+    )
     for week in range(1, 9):
         for kind in ("leads", "outcomes"):
-            ingest(str(tmp_path / "export" / kind / f"{kind}_week_{week:02d}.csv"), kind=kind, as_of=trained_until)
+            ingest(
+                str(tmp_path / "export" / kind / f"{kind}_week_{week:02d}.csv"),
+                kind=kind,
+                as_of=trained_until,
+            )
     train(as_of=trained_until)
     score(as_of=trained_until)  # the backlog, so the next batch is the drifted week alone
     as_of = trained_until + timedelta(weeks=1)
@@ -77,5 +86,10 @@ def test_credentials_never_leave_the_environment(home: Path, s3_bucket: str, mon
     places["stdout"], places["stderr"], places["log records"] = out, err, caplog.text
 
     assert len(places) > 50  # the lake, reports, MLflow, Prefect and the logs were all searched
-    leaks = [(where, name) for where, text in places.items() for name, secret in SECRETS.items() if secret in text]
+    leaks = [
+        (where, name)
+        for where, text in places.items()
+        for name, secret in SECRETS.items()
+        if secret in text
+    ]
     assert leaks == []

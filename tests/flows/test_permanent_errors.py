@@ -18,7 +18,9 @@ async def _task_runs(flow_run_id: object) -> dict[str, int]:
     async with get_client() as client:
         runs = await client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
-            sort=TaskRunSort.EXPECTED_START_TIME_DESC, limit=50)
+            sort=TaskRunSort.EXPECTED_START_TIME_DESC,
+            limit=50,
+        )
     return {run.name.rsplit("-", 1)[0]: run.run_count for run in runs}
 
 

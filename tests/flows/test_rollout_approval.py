@@ -32,8 +32,15 @@ def gated(settings, registry_db, monkeypatch: pytest.MonkeyPatch):
     champion = add_version(client, "production", 1.0, alias="champion")
     challenger = add_version(client, "shadow", 0.0, alias="challenger")
     frame = leads(1500, WEEK0, seed=1)
-    log_scores(lake, frame, WEEK0 + timedelta(weeks=1), champion, challenger,
-               model_scores(frame, 1.0, 11), model_scores(frame, 0.4, 12))
+    log_scores(
+        lake,
+        frame,
+        WEEK0 + timedelta(weeks=1),
+        champion,
+        challenger,
+        model_scores(frame, 1.0, 11),
+        model_scores(frame, 0.4, 12),
+    )
     write_outcomes(lake, load_contract(settings.contract_path), frame)
     return client, lake, challenger
 

@@ -16,7 +16,11 @@ WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
 def test_rollout_flow_moves_on_evidence_and_obeys_overrides(settings, registry_db) -> None:
     from flows.rollout import rollout
 
-    client, lake, contract = registry.registry_client(settings), open_lake(settings), load_contract(settings.contract_path)
+    client, lake, contract = (
+        registry.registry_client(settings),
+        open_lake(settings),
+        load_contract(settings.contract_path),
+    )
     champion = add_version(client, "production", 1.0, alias="champion")
     challenger = add_version(client, "shadow", 0.0, alias="challenger")
 
@@ -24,15 +28,26 @@ def test_rollout_flow_moves_on_evidence_and_obeys_overrides(settings, registry_d
     assert waiting["action"] == "wait" and waiting["transition"] is None
 
     frame = leads(1500, WEEK0, seed=1)
-    log_scores(lake, frame, WEEK0 + timedelta(weeks=1), champion, challenger,
-               model_scores(frame, 1.0, 11), model_scores(frame, 0.4, 12))
+    log_scores(
+        lake,
+        frame,
+        WEEK0 + timedelta(weeks=1),
+        champion,
+        challenger,
+        model_scores(frame, 1.0, 11),
+        model_scores(frame, 0.4, 12),
+    )
     write_outcomes(lake, contract, frame)
     moved = rollout(as_of=WEEK0 + timedelta(weeks=2))
-    assert moved["action"] == "advance" and moved["transition"].startswith(f"v{challenger}: shadow → canary 10%")
+    assert moved["action"] == "advance" and moved["transition"].startswith(
+        f"v{challenger}: shadow → canary 10%"
+    )
     assert moved["challenger"]["stage"] == "canary" and moved["challenger"]["fraction"] == 0.1
     assert "challenger_auc" in latest_artifact("rollout-decision")
 
-    rolled = rollout(as_of=WEEK0 + timedelta(weeks=2), action="promote", reason="sales wants it now")
+    rolled = rollout(
+        as_of=WEEK0 + timedelta(weeks=2), action="promote", reason="sales wants it now"
+    )
     assert rolled["champion"]["version"] == challenger and rolled["challenger"] is None
     back = rollout(as_of=WEEK0 + timedelta(weeks=3), action="rollback", reason="complaints")
     assert back["champion"]["version"] == champion

@@ -21,7 +21,12 @@ AS_OF = datetime(2026, 2, 1, tzinfo=UTC)
 def crm(tmp_path_factory: pytest.TempPathFactory):
     folder = write_crm(tmp_path_factory.mktemp("crm"))
     week1 = typed_week(folder, 1)
-    return folder, week1, train_tiny(week1, rounds=10, seed=0), train_tiny(week1, rounds=12, depth=4, seed=1)
+    return (
+        folder,
+        week1,
+        train_tiny(week1, rounds=10, seed=0),
+        train_tiny(week1, rounds=12, depth=4, seed=1),
+    )
 
 
 def test_no_champion_stops_the_flow_with_one_line(settings) -> None:
@@ -47,8 +52,9 @@ def test_flow_scores_unscored_silver_leads_once_with_a_shadow_challenger(setting
     out = pd.read_parquet(result["output"])
     assert len(out) == week1.num_rows and set(out["model_version"]) == {v1}
     logged = lake.read_table(tables.PREDICTION_LOG)
-    assert len(logged) == 2 * week1.num_rows and logged.groupby("model_version")["served"].all().to_dict() == {
-        v1: True, v2: False}
+    assert len(logged) == 2 * week1.num_rows and logged.groupby("model_version")[
+        "served"
+    ].all().to_dict() == {v1: True, v2: False}
     again = score(as_of=AS_OF)
     assert again["rows"] == 0 and again["output"] is None
     assert len(lake.read_table(tables.PREDICTION_LOG)) == 2 * week1.num_rows
@@ -62,8 +68,20 @@ def test_cli_scores_a_file_to_csv_and_prints_json(settings, crm, tmp_path) -> No
     register(settings, *champion)
     target = tmp_path / "scored.csv"
     batch = folder / "leads" / "leads_week_02.csv"
-    outcome = CliRunner().invoke(app, ["score", str(batch), "--out", str(target), "--format", "csv",
-                                       "--as-of", "2026-02-01T00:00:00", "--json"])
+    outcome = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(batch),
+            "--out",
+            str(target),
+            "--format",
+            "csv",
+            "--as-of",
+            "2026-02-01T00:00:00",
+            "--json",
+        ],
+    )
     assert outcome.exit_code == 0, outcome.output
     # stdout only: Prefect's console log lines go to stderr and may interleave with it.
     result = json.loads(outcome.stdout.strip().splitlines()[-1])
@@ -71,4 +89,8 @@ def test_cli_scores_a_file_to_csv_and_prints_json(settings, crm, tmp_path) -> No
     assert {"rows", "output", "arms", "model_versions", "batch_id"} <= result.keys()
     scored = pd.read_csv(target)
     assert scored.columns[:4].tolist() == ["lead_id", "score", "decile", "tier"]
-    assert scored["reason_1"].str.match(r".+: (raises|lowers) the score .+ \([+-]\d+\.\d\d log-odds\)$").all()
+    assert (
+        scored["reason_1"]
+        .str.match(r".+: (raises|lowers) the score .+ \([+-]\d+\.\d\d log-odds\)$")
+        .all()
+    )

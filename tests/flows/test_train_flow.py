@@ -32,14 +32,35 @@ def test_cli_trains_first_champion_then_flow_rerun_is_identical_and_archived(set
     from leadops.app.cli import app
 
     as_of = _gold(settings)
-    cli = CliRunner().invoke(app, ["train", "--trials", str(TRIALS), "--as-of", as_of.isoformat(),
-                                   "--reason", "schedule", "--json"])
+    cli = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--trials",
+            str(TRIALS),
+            "--as-of",
+            as_of.isoformat(),
+            "--reason",
+            "schedule",
+            "--json",
+        ],
+    )
     assert cli.exit_code == 0, cli.output
     first = json.loads(cli.output.strip().splitlines()[-1])
-    assert (first["decision"], first["model_version"], first["trigger"]) == ("champion", "1", "schedule")
+    assert (first["decision"], first["model_version"], first["trigger"]) == (
+        "champion",
+        "1",
+        "schedule",
+    )
     assert first["champion_metrics"] is None
-    assert set(first["metrics"]) == {"roc_auc", "pr_auc", "log_loss", "brier",
-                                     "precision_at_capacity", "lift_at_capacity"}
+    assert set(first["metrics"]) == {
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "brier",
+        "precision_at_capacity",
+        "lift_at_capacity",
+    }
     assert 0.6 < first["metrics"]["roc_auc"] < 0.95
     assert first["trials"]["total"] == TRIALS and first["train_rows"] > first["test_rows"] > 0
 
@@ -69,20 +90,41 @@ def test_run_is_fully_tracked_in_mlflow_and_prefect(settings) -> None:
     run = client.get_run(result["run_id"])
     tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
     assert tags["leadops.trigger_reason"] == "drift" and tags["leadops.gold_version"] == "0"
-    assert tags["leadops.data_digest"] == result["data_digest"] and tags["leadops.prefect_flow_run_id"]
-    assert tags["leadops.contract"] == "synthetic-crm" and len(tags["leadops.contract_sha256"]) == 64
+    assert (
+        tags["leadops.data_digest"] == result["data_digest"] and tags["leadops.prefect_flow_run_id"]
+    )
+    assert (
+        tags["leadops.contract"] == "synthetic-crm" and len(tags["leadops.contract_sha256"]) == 64
+    )
     assert tags["leadops.git_commit"] and tags["leadops.optuna_study"] == result["study_name"]
     assert params["trials"] == "2" and "xgb_max_depth" in params
     assert metrics["test_roc_auc"] == pytest.approx(result["metrics"]["roc_auc"])
-    assert "baseline_test_roc_auc" in metrics and metrics["trials_completed"] + metrics["trials_pruned"] == 2
-    files = {f.path for folder in ("plots", "optuna") for f in client.list_artifacts(run.info.run_id, folder)}
-    assert {"plots/roc.png", "plots/pr.png", "plots/calibration.png", "plots/lift.png",
-            "plots/shap_summary.png", "optuna/trials.csv", "optuna/study.json"} <= files
+    assert (
+        "baseline_test_roc_auc" in metrics
+        and metrics["trials_completed"] + metrics["trials_pruned"] == 2
+    )
+    files = {
+        f.path
+        for folder in ("plots", "optuna")
+        for f in client.list_artifacts(run.info.run_id, folder)
+    }
+    assert {
+        "plots/roc.png",
+        "plots/pr.png",
+        "plots/calibration.png",
+        "plots/lift.png",
+        "plots/shap_summary.png",
+        "optuna/trials.csv",
+        "optuna/study.json",
+    } <= files
     reports = read_artifacts(flow_run_id=tags["leadops.prefect_flow_run_id"])
     assert [a["key"] for a in reports] == ["train-report"]
     # A 2-trial search may lose to the logistic baseline; the report then says so (a first
     # model still serves, with the warning in its reason, never silently).
-    assert f"→ **{result['decision']}**" in reports[0]["data"] and "logistic baseline" in reports[0]["data"]
+    assert (
+        f"→ **{result['decision']}**" in reports[0]["data"]
+        and "logistic baseline" in reports[0]["data"]
+    )
     if "does not beat the logistic baseline" in result["reason"]:
         assert "WARNING" in result["reason"]
 

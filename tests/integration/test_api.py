@@ -37,7 +37,9 @@ NAME = "leadops-lead-scorer"
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_", "MLFLOW_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_", "MLFLOW_"))
+    }
     return {**env, "LEADOPS_HOME": str(home), "PYTHONUNBUFFERED": "1", **extra}
 
 
@@ -45,8 +47,12 @@ def start_api(home: Path, log_path: Path, **settings: str) -> tuple[subprocess.P
     port = free_port()
     env = clean_env(home, **{f"LEADOPS_{k.upper()}": v for k, v in settings.items()})
     with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "leadops.app.cli", "api", "--port", str(port)],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leadops.app.cli", "api", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -86,14 +92,28 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     week1, week2 = S.typed_week(crm, 1), S.typed_week(crm, 2)
     S.write_silver(open_lake(settings), [week1])
     champion = register(settings, *S.train_tiny(week1, seed=0))
-    proc, url = start_api(home, root / "api.log", api_keys=f"{KEY},other-key", api_reload_seconds="1",
-                          api_log_flush_seconds="1", api_max_body_bytes="200000",
-                          api_rate_limit_per_minute="100000")
+    proc, url = start_api(
+        home,
+        root / "api.log",
+        api_keys=f"{KEY},other-key",
+        api_reload_seconds="1",
+        api_log_flush_seconds="1",
+        api_max_body_bytes="200000",
+        api_rate_limit_per_minute="100000",
+    )
     answered = {"leads": 0}
     try:
-        yield {"settings": settings, "url": url, "proc": proc, "crm": crm, "week2": week2, "root": root,
-               "champion": champion, "answered": answered, "client": httpx.Client(
-                   base_url=url, headers={"X-API-Key": KEY}, timeout=30)}
+        yield {
+            "settings": settings,
+            "url": url,
+            "proc": proc,
+            "crm": crm,
+            "week2": week2,
+            "root": root,
+            "champion": champion,
+            "answered": answered,
+            "client": httpx.Client(base_url=url, headers={"X-API-Key": KEY}, timeout=30),
+        }
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -111,7 +131,10 @@ def test_one_lead_and_many_leads_are_scored_with_reasons(world: dict) -> None:
     one = score(world, {**leads[0], "crm_internal_flag": "x"})
     assert one.status_code == 200, one.text
     body = one.json()
-    assert body["ignored_fields"] == ["crm_internal_flag"] and one.headers["x-request-id"] == body["request_id"]
+    assert (
+        body["ignored_fields"] == ["crm_internal_flag"]
+        and one.headers["x-request-id"] == body["request_id"]
+    )
     [lead] = body["leads"]
     assert lead["lead_id"] == leads[0]["lead_id"] and 0 < lead["score"] < 1
     assert lead["model_version"] == world["champion"] and lead["arm"] == "champion"
@@ -141,21 +164,32 @@ def test_refusals_name_the_cause(world: dict) -> None:
     assert score(world, {**lead, "page_views": 12}).status_code == 200  # a JSON integer is a number
     too_big = score(world, [lead] * 1000)  # ~0.5 MB over the 200 kB cap of this service
     assert too_big.status_code == 413
-    chunked = world["client"].post("/v1/leads/score", content=iter([json.dumps([lead] * 600).encode()]),
-                                   headers={"content-type": "application/json"})
+    chunked = world["client"].post(
+        "/v1/leads/score",
+        content=iter([json.dumps([lead] * 600).encode()]),
+        headers={"content-type": "application/json"},
+    )
     assert chunked.status_code == 413  # no Content-Length: counted while read
     assert score(world, [lead] * 0).status_code == 422
 
 
-def test_a_lead_lands_in_the_same_canary_arm_online_and_in_batch(world: dict, tmp_path: Path) -> None:
+def test_a_lead_lands_in_the_same_canary_arm_online_and_in_batch(
+    world: dict, tmp_path: Path
+) -> None:
     from leadops.contract import load_contract
     from tasks.scoring.batch import RunOptions, run_score
     from tasks.scoring.batch_file import load_batch_file
     from tasks.scoring.model_access import load_serving_set
 
     settings = world["settings"]
-    challenger = register(settings, *S.train_tiny(world["week2"], week=2, seed=1), alias="challenger",
-                            stage="canary", fraction=0.5, salt="api-test")
+    challenger = register(
+        settings,
+        *S.train_tiny(world["week2"], week=2, seed=1),
+        alias="challenger",
+        stage="canary",
+        fraction=0.5,
+        salt="api-test",
+    )
     world["challenger"] = challenger
     path = world["crm"] / "leads" / "leads_week_02.csv"
     leads = records(path, 300)
@@ -168,13 +202,21 @@ def test_a_lead_lands_in_the_same_canary_arm_online_and_in_batch(world: dict, tm
     contract = load_contract(settings.contract_path)
     batch = load_batch_file(str(path), contract, 10_000)
     out = tmp_path / "scores.parquet"
-    run_score(open_lake(settings), contract, load_serving_set(settings),
-              RunOptions(datetime.now(UTC), "approx", "parquet", str(out)), 10_000, batch)
+    run_score(
+        open_lake(settings),
+        contract,
+        load_serving_set(settings),
+        RunOptions(datetime.now(UTC), "approx", "parquet", str(out)),
+        10_000,
+        batch,
+    )
     offline = pd.read_parquet(out).set_index("lead_id").loc[list(online)]
     assert {r["arm"] for r in online.values()} == {"champion", "canary"}
     assert [online[i]["arm"] for i in offline.index] == offline["arm"].tolist()
     assert [online[i]["model_version"] for i in offline.index] == offline["model_version"].tolist()
-    assert [online[i]["score"] for i in offline.index] == pytest.approx(offline["score"].tolist(), rel=1e-6)
+    assert [online[i]["score"] for i in offline.index] == pytest.approx(
+        offline["score"].tolist(), rel=1e-6
+    )
 
 
 def test_promote_and_rollback_swap_models_without_failing_a_request(world: dict) -> None:
@@ -188,7 +230,11 @@ def test_promote_and_rollback_swap_models_without_failing_a_request(world: dict)
         with httpx.Client(base_url=world["url"], headers={"X-API-Key": KEY}, timeout=30) as client:
             while not stop_load.is_set():
                 response = client.post("/v1/leads/score", json={**lead, "lead_id": "L-reload"})
-                version = response.json()["leads"][0]["model_version"] if response.status_code == 200 else None
+                version = (
+                    response.json()["leads"][0]["model_version"]
+                    if response.status_code == 200
+                    else None
+                )
                 seen.append((response.status_code, version))
 
     def served_until(version: str) -> None:
@@ -215,9 +261,15 @@ def test_promote_and_rollback_swap_models_without_failing_a_request(world: dict)
 
 def test_metrics_and_docs_are_served(world: dict) -> None:
     text = httpx.get(world["url"] + "/metrics").text
-    assert 'leadops_api_request_seconds_bucket{arm="champion",le="0.1",route="/v1/leads/score"}' in text
+    assert (
+        'leadops_api_request_seconds_bucket{arm="champion",le="0.1",route="/v1/leads/score"}'
+        in text
+    )
     assert 'leadops_api_errors_total{route="/v1/leads/score",status="401"}' in text
-    assert f'leadops_api_served_model_version{{role="champion",stage="production",version="{world["champion"]}"}}' in text
+    assert (
+        f'leadops_api_served_model_version{{role="champion",stage="production",version="{world["champion"]}"}}'
+        in text
+    )
     assert httpx.get(world["url"] + "/docs").status_code == 200
     schema = httpx.get(world["url"] + "/openapi.json").json()
     assert "page_views" in json.dumps(schema["components"]["schemas"])
@@ -233,8 +285,13 @@ def test_a_graceful_stop_leaves_one_served_log_row_per_answered_lead(world: dict
 def test_without_a_model_leads_are_answered_from_the_fallback_column(tmp_path: Path) -> None:
     crm = S.write_crm(tmp_path / "crm")
     lead = records(crm / "leads" / "leads_week_01.csv", 1)[0]
-    proc, url = start_api(tmp_path / "home", tmp_path / "api.log", api_fallback_column="legacy_lead_score",
-                          api_rate_limit_per_minute="3", api_log_flush_seconds="1")
+    proc, url = start_api(
+        tmp_path / "home",
+        tmp_path / "api.log",
+        api_fallback_column="legacy_lead_score",
+        api_rate_limit_per_minute="3",
+        api_log_flush_seconds="1",
+    )
     try:
         ready = httpx.get(url + "/ready").json()
         assert ready["mode"] == "fallback" and "no champion" in ready["reason"]

@@ -25,26 +25,39 @@ def test_canary_evidence_from_online_traffic_moves_a_rollout_step(tmp_path: Path
     from leadops.app.synthetic import generate_week
     from tasks.rollout.run import advance
 
-    settings = Settings(home=tmp_path / "home", rollout_min_matured_per_arm=100, api_log_flush_seconds=60)
+    settings = Settings(
+        home=tmp_path / "home", rollout_min_matured_per_arm=100, api_log_flush_seconds=60
+    )
     contract, lake = S.contract(), open_lake(settings)
     crm = S.write_crm(tmp_path / "crm")
     week = S.typed_week(crm, 1)
     S.write_silver(lake, [week])  # these tiny test models carry no cut-points: cut from silver
     booster, encoder = S.train_tiny(week)
     register(settings, booster, encoder)
-    register(settings, booster, encoder, alias="challenger", stage="canary", fraction=0.5, salt="online")
+    register(
+        settings, booster, encoder, alias="challenger", stage="canary", fraction=0.5, salt="online"
+    )
     leads = json.loads(pd.read_csv(crm / "leads" / "leads_week_01.csv").to_json(orient="records"))
     with TestClient(create_app(settings)) as client:
         for start in range(0, len(leads), 500):
-            assert client.post("/v1/leads/score", json=leads[start:start + 500],
-                               params={"reasons": "false"}).status_code == 200
+            assert (
+                client.post(
+                    "/v1/leads/score", json=leads[start : start + 500], params={"reasons": "false"}
+                ).status_code
+                == 200
+            )
     # The buffer was flushed at shutdown (its 60 s interval never came).
     _, outcomes = generate_week(S.CONFIG, 1)
     outcomes[contract.entity_id] = outcomes[contract.entity_id].astype(str)
     outcomes[contract.label] = outcomes[contract.label].astype(bool)
     outcomes[contract.label_time] = pd.to_datetime(outcomes[contract.label_time], utc=True)
     lake.overwrite_table(tables.silver("outcomes"), outcomes[contract.outcome_columns])
-    plan, done = advance(registry.registry_client(settings), lake, contract, settings,
-                         datetime.now(UTC) + timedelta(minutes=1))
+    plan, done = advance(
+        registry.registry_client(settings),
+        lake,
+        contract,
+        settings,
+        datetime.now(UTC) + timedelta(minutes=1),
+    )
     assert plan.transition, plan.reason
     assert [(t.stage, t.fraction) for t in done] == [("canary", 1.0)]

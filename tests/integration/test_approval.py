@@ -61,15 +61,29 @@ class RolloutRun:
 
 
 def paused_run(api: str) -> dict | None:
-    runs = post(api, "/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}},
-                                          "limit": 5, "sort": "EXPECTED_START_TIME_DESC"})
+    runs = post(
+        api,
+        "/flow_runs/filter",
+        {
+            "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}},
+            "limit": 5,
+            "sort": "EXPECTED_START_TIME_DESC",
+        },
+    )
     return runs[0] if runs else None
 
 
 def shadow_evidence(lake, contract, champion: str, challenger: str, week: int, seed: int) -> None:
     frame = leads(1500, WEEK0 + timedelta(weeks=week), seed=seed)
-    log_scores(lake, frame, WEEK0 + timedelta(weeks=week + 1), champion, challenger,
-               model_scores(frame, 1.0, seed + 10), model_scores(frame, 0.4, seed + 20))
+    log_scores(
+        lake,
+        frame,
+        WEEK0 + timedelta(weeks=week + 1),
+        champion,
+        challenger,
+        model_scores(frame, 1.0, seed + 10),
+        model_scores(frame, 0.4, seed + 20),
+    )
     write_outcomes(lake, contract, frame)
 
 

@@ -49,8 +49,13 @@ print(json.dumps({"peak_mb": peak_mb, "failed": [f.reason for f in result.files 
 
 
 def ingest_in_child(home: Path, source: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", INGEST, str(home), str(source)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=1200)
+    done = subprocess.run(
+        [sys.executable, "-c", INGEST, str(home), str(source)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -67,9 +72,11 @@ def test_a_1gb_csv_ingests_in_the_memory_of_a_small_one(tmp_path: Path) -> None:
 
     small = ingest_in_child(tmp_path / "small-home", small_file)
     big = ingest_in_child(tmp_path / "big-home", big_file)
-    print(f"\nsmall: {small_rows:,} rows, peak {small['peak_mb']:,} MB; "
-          f"big: {big_rows:,} rows ({big_file.stat().st_size / 1e9:.2f} GB), peak {big['peak_mb']:,} MB; "
-          f"big steps {big['seconds']}")
+    print(
+        f"\nsmall: {small_rows:,} rows, peak {small['peak_mb']:,} MB; "
+        f"big: {big_rows:,} rows ({big_file.stat().st_size / 1e9:.2f} GB), peak {big['peak_mb']:,} MB; "
+        f"big steps {big['seconds']}"
+    )
 
     assert (big["rows_in"], big["silver"], big["failed"]) == (big_rows, big_rows, [])
     for name in ("bronze/leads", "silver/leads", "gold/leads"):

@@ -9,15 +9,22 @@ import optuna
 import pandas as pd
 import pytest
 
+from leadops import prediction_log as plog
 from leadops import tables
 from leadops.runners import DaskError, dask_client, task_runner, worker_count
 from leadops.settings import Settings
 from leadops.storage import LocalLake
-from leadops import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
 from tasks.training import search as S
-from tests.support.scoring import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
+from tests.support.scoring import (
+    contract,
+    serving_model,
+    train_tiny,
+    typed_week,
+    write_crm,
+    write_silver,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +42,24 @@ def cluster():
 
 def _config(tmp_path: Path, name: str, **kwargs: object) -> S.SearchConfig:
     defaults = {"trials": 4, "max_rounds": 60, "seed": 7}
-    return S.SearchConfig(study_name=name, storage_uri=f"journal:{tmp_path / 'optuna' / 'journal.log'}",
-                          **{**defaults, **kwargs})
+    return S.SearchConfig(
+        study_name=name,
+        storage_uri=f"journal:{tmp_path / 'optuna' / 'journal.log'}",
+        **{**defaults, **kwargs},
+    )
 
 
-def test_two_dask_workers_share_one_study_and_record_every_trial_once(tmp_path, search_data,
-                                                                     cluster) -> None:
-    config = _config(tmp_path, "on-dask", trials=6, workers=2, runner="dask",
-                     dask_address=cluster.scheduler.address)
+def test_two_dask_workers_share_one_study_and_record_every_trial_once(
+    tmp_path, search_data, cluster
+) -> None:
+    config = _config(
+        tmp_path,
+        "on-dask",
+        trials=6,
+        workers=2,
+        runner="dask",
+        dask_address=cluster.scheduler.address,
+    )
     result = S.run_search(*search_data, config)
     assert sorted(result.trials["number"]) == list(range(6)) and sum(result.counts.values()) == 6
     stored = optuna.load_study(study_name="on-dask", storage=S.open_storage(config.storage_uri))
@@ -51,8 +68,10 @@ def test_two_dask_workers_share_one_study_and_record_every_trial_once(tmp_path, 
 
 def test_one_share_on_dask_is_the_same_search_as_in_process(tmp_path, search_data, cluster) -> None:
     local = S.run_search(*search_data, _config(tmp_path, "local"))
-    remote = S.run_search(*search_data, _config(tmp_path, "remote", runner="dask",
-                                                dask_address=cluster.scheduler.address))
+    remote = S.run_search(
+        *search_data,
+        _config(tmp_path, "remote", runner="dask", dask_address=cluster.scheduler.address),
+    )
     assert remote.best_params == local.best_params and remote.best_value == local.best_value
     assert remote.trials["state"].tolist() == local.trials["state"].tolist()
 
@@ -63,8 +82,10 @@ def crm(tmp_path_factory: pytest.TempPathFactory):
     week1 = typed_week(folder, 1)
     champion = train_tiny(week1, rounds=15, depth=3, seed=0)
     challenger = train_tiny(week1, rounds=25, depth=4, seed=1)
-    serving = ServingSet(serving_model(*champion, version="1"),
-                         serving_model(*challenger, version="2", role="challenger", stage="canary", fraction=0.3))
+    serving = ServingSet(
+        serving_model(*champion, version="1"),
+        serving_model(*challenger, version="2", role="challenger", stage="canary", fraction=0.3),
+    )
     return week1, serving
 
 
@@ -90,10 +111,14 @@ def test_dask_scoring_gives_the_same_rows_scores_and_log(tmp_path, crm, cluster)
     got = _sorted(pd.read_parquet(remote.output), C.entity_id)
     pd.testing.assert_frame_equal(got, expected)  # same scores, deciles, tiers, reasons
     keys = (plog.ENTITY_ID, plog.MODEL_VERSION)
-    pd.testing.assert_frame_equal(_sorted(dask_lake.read_table(tables.PREDICTION_LOG), *keys),
-                                  _sorted(local_lake.read_table(tables.PREDICTION_LOG), *keys))
+    pd.testing.assert_frame_equal(
+        _sorted(dask_lake.read_table(tables.PREDICTION_LOG), *keys),
+        _sorted(local_lake.read_table(tables.PREDICTION_LOG), *keys),
+    )
     assert not list(Path(remote.output).parent.glob(".tmp-scores-*"))  # no staging left behind
-    rerun = run_score(dask_lake, C, crm[1], RunOptions(scored_at=AS_OF, reasons_mode="exact"), 400, client=cluster)
+    rerun = run_score(
+        dask_lake, C, crm[1], RunOptions(scored_at=AS_OF, reasons_mode="exact"), 400, client=cluster
+    )
     assert rerun.rows == 0 and rerun.skipped
 
 
@@ -106,7 +131,9 @@ def test_csv_partitions_on_dask(tmp_path, crm, cluster) -> None:
 def test_an_unreachable_scheduler_is_one_clear_line(tmp_path) -> None:
     from leadops.app.servers import free_port
 
-    with pytest.raises(DaskError, match=r"dask scheduler tcp://127.0.0.1:\d+: cannot connect") as info:
+    with pytest.raises(
+        DaskError, match=r"dask scheduler tcp://127.0.0.1:\d+: cannot connect"
+    ) as info:
         with dask_client(f"tcp://127.0.0.1:{free_port()}", timeout=2):
             pass
     assert "\n" not in str(info.value)
@@ -120,5 +147,7 @@ def test_the_setting_selects_the_prefect_task_runner(tmp_path) -> None:
     assert isinstance(task_runner(base), ThreadPoolTaskRunner)
     local = task_runner(base.model_copy(update={"task_runner": "dask", "dask_workers": 3}))
     assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 3
-    remote = task_runner(base.model_copy(update={"task_runner": "dask", "dask_address": "tcp://10.0.0.5:8786"}))
+    remote = task_runner(
+        base.model_copy(update={"task_runner": "dask", "dask_address": "tcp://10.0.0.5:8786"})
+    )
     assert remote.address == "tcp://10.0.0.5:8786"

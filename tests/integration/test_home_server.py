@@ -24,14 +24,23 @@ pytestmark = pytest.mark.integration
 
 def leadops(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
-    return subprocess.run([sys.executable, "-m", "leadops.app.cli", *args],
-                          env={**env, "LEADOPS_HOME": str(home)}, capture_output=True, text=True,
-                          timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "leadops.app.cli", *args],
+        env={**env, "LEADOPS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def flow_run_names(api_url: str) -> list[str]:
-    request = urllib.request.Request(f"{api_url}/flow_runs/filter", data=b"{}", method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{api_url}/flow_runs/filter",
+        data=b"{}",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return [run["flow_id"] for run in json.load(response)]
 
@@ -63,6 +72,8 @@ def test_one_server_per_home_reused_replaced_when_dead_and_stopped(home: Path) -
 
     stopped = json.loads(leadops(home, "server", "stop", "--json").stdout.splitlines()[-1])
     assert stopped == {"stopped": True, "pid": again["pid"]}
-    assert not psutil.pid_exists(again["pid"]) or \
-        psutil.Process(again["pid"]).status() == psutil.STATUS_ZOMBIE
+    assert (
+        not psutil.pid_exists(again["pid"])
+        or psutil.Process(again["pid"]).status() == psutil.STATUS_ZOMBIE
+    )
     assert json.loads(leadops(home, "server", "status", "--json").stdout)["running"] is False

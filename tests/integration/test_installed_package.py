@@ -56,18 +56,39 @@ def test_a_non_editable_install_ingests_a_sample_file(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", str(source)],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert install.returncode == 0, install.stderr
     shutil.rmtree(source)  # nothing may still point at a checkout
 
     (tmp_path / "ingest.py").write_text(SCRIPT)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LEADOPS_")},
-           "LEADOPS_HOME": str(tmp_path / "home"), "PYTHONNOUSERSITE": "1",
-           "PYTHONPATH": sysconfig.get_paths()["purelib"]}
-    run = subprocess.run([str(python), str(tmp_path / "ingest.py"), str(SAMPLE)], cwd=tmp_path,
-                         env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LEADOPS_")},
+        "LEADOPS_HOME": str(tmp_path / "home"),
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONPATH": sysconfig.get_paths()["purelib"],
+    }
+    run = subprocess.run(
+        [str(python), str(tmp_path / "ingest.py"), str(SAMPLE)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     assert run.returncode == 0, run.stderr[-2000:]
     summary = json.loads(run.stdout.strip().splitlines()[-1])

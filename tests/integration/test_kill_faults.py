@@ -56,17 +56,30 @@ def run_child(body: str, **spec: Any) -> int:
     """Run ``body`` after PRELUDE in a fresh interpreter on this test's LEADOPS_HOME."""
     code = PRELUDE + body
     env = dict(os.environ)
-    assert not Path(env["LEADOPS_HOME"]).resolve().is_relative_to(ROOT), "a test home, never the repo's"
-    done = subprocess.run([sys.executable, "-c", code, json.dumps({"root": str(ROOT), **spec})],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert not Path(env["LEADOPS_HOME"]).resolve().is_relative_to(ROOT), (
+        "a test home, never the repo's"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps({"root": str(ROOT), **spec})],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if done.returncode not in (0, KILLED):
         raise AssertionError(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done.returncode
 
 
 def table_names(lake: Lake) -> list[str]:
-    return sorted({key.split("/_delta_log/")[0].removeprefix("tables/")
-                   for key in lake.list("tables") if "/_delta_log/" in key})
+    return sorted(
+        {
+            key.split("/_delta_log/")[0].removeprefix("tables/")
+            for key in lake.list("tables")
+            if "/_delta_log/" in key
+        }
+    )
 
 
 def snapshot(lake: Lake, drop: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
@@ -115,17 +128,21 @@ def ingest_inputs(folder: Path) -> tuple[list[str], list[str]]:
     first = write_csv(folder / "week1.csv", [lead("L1"), lead("L2")])
     # The update of a known id (a silver merge) comes last: a filtered silver read after a
     # merge in the same run fails on deltalake 1.6 (string vs string_view), a separate bug.
-    second = [write_csv(folder / "a.csv", [lead("L3"), lead("L4", created_at="2030-01-01T00:00:00"),
-                                           lead("L5")]),
-              write_csv(folder / "b.csv", [lead("L6"), lead("L2", form_fills="7")])]
+    second = [
+        write_csv(
+            folder / "a.csv", [lead("L3"), lead("L4", created_at="2030-01-01T00:00:00"), lead("L5")]
+        ),
+        write_csv(folder / "b.csv", [lead("L6"), lead("L2", form_fills="7")]),
+    ]
     return [str(first)], [str(p) for p in second]
 
 
 def ingest(settings, lake: Lake, files: list[str]):
     from tasks.ingest import ingest_files
 
-    return ingest_files(settings, lake, load_contract(BUNDLED_CONTRACT), files, as_of=INGEST_AS_OF,
-                        chunk_rows=2)
+    return ingest_files(
+        settings, lake, load_contract(BUNDLED_CONTRACT), files, as_of=INGEST_AS_OF, chunk_rows=2
+    )
 
 
 def manifest_rows(lake: Lake) -> pd.DataFrame:
@@ -140,17 +157,25 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
     # The reference: a clean lake, the same two runs, counting the second run's table writes.
     clean = LocalLake(tmp_path / "clean-lake")
     ingest(settings, clean, first)
-    from leadops.storage import Lake as LakeClass
-
     import leadops.table_stream as table_stream
+    from leadops.storage import Lake as LakeClass
 
     writes = []
     real_write, real_commit = LakeClass._write, table_stream._commit
     with pytest.MonkeyPatch.context() as patch:  # not the fixture: its undo would drop LEADOPS_HOME
-        patch.setattr(LakeClass, "_write", lambda self, name, frame, mode: (
-            writes.append(name), real_write(self, name, frame, mode))[1])
-        patch.setattr(table_stream, "_commit", lambda lake, name, *rest: (
-            writes.append(name), real_commit(lake, name, *rest))[1])
+        patch.setattr(
+            LakeClass,
+            "_write",
+            lambda self, name, frame, mode: (
+                writes.append(name),
+                real_write(self, name, frame, mode),
+            )[1],
+        )
+        patch.setattr(
+            table_stream,
+            "_commit",
+            lambda lake, name, *rest: (writes.append(name), real_commit(lake, name, *rest))[1],
+        )
         ingest(settings, clean, second)
     assert writes[0] == tables.bronze("leads") and writes[-1] == tables.GOLD_LEADS, writes
     complete = snapshot(clean, PER_RUN)
@@ -161,7 +186,10 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
     # Right after the first bronze append, and with gold's files put but not committed.
     for kill_after in (1, len(writes) - 1):
         before = snapshot(lake)
-        assert run_child(INGEST, files=second, kill_after=kill_after, as_of=INGEST_AS_OF.isoformat()) == KILLED
+        assert (
+            run_child(INGEST, files=second, kill_after=kill_after, as_of=INGEST_AS_OF.isoformat())
+            == KILLED
+        )
         assert lake.exists("_journal/ingest.json"), "the dead run's journal must stay behind"
         assert lake.exists("_locks/ingest.lock")
         # What the next run does first: every table back to exactly before the dead run.
@@ -171,8 +199,10 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
 
     # (b) killed mid-way (some silver written); the re-run finds the dead run's lock and
     # journal on the lake, undoes it, and completes without duplicates.
-    assert run_child(INGEST, files=second, kill_after=len(writes) // 2,
-                     as_of=INGEST_AS_OF.isoformat()) == KILLED
+    assert (
+        run_child(INGEST, files=second, kill_after=len(writes) // 2, as_of=INGEST_AS_OF.isoformat())
+        == KILLED
+    )
     result = ingest(settings, lake, second)
     assert [f.status for f in result.files] == ["accepted", "accepted"], result.files
     assert_same(snapshot(lake, PER_RUN), complete)
@@ -220,7 +250,10 @@ def scoring(tmp_path_factory: pytest.TempPathFactory):
 
     folder = write_crm(tmp_path_factory.mktemp("crm"))
     week1 = typed_week(folder, 1)
-    models = (train_tiny(week1, rounds=5, depth=2, seed=0), train_tiny(week1, rounds=8, depth=3, seed=1))
+    models = (
+        train_tiny(week1, rounds=5, depth=2, seed=0),
+        train_tiny(week1, rounds=8, depth=3, seed=1),
+    )
     path = tmp_path_factory.mktemp("models") / "models.pkl"
     path.write_bytes(pickle.dumps(models))
     return week1, models, path
@@ -232,8 +265,10 @@ def score(lake: LocalLake, scoring, as_of: datetime):
     from tests.support.scoring import contract, serving_model
 
     champion, challenger = scoring[1]
-    serving = ServingSet(serving_model(*champion, version="1"),
-                         serving_model(*challenger, version="2", role="challenger", stage="shadow"))
+    serving = ServingSet(
+        serving_model(*champion, version="1"),
+        serving_model(*challenger, version="2", role="challenger", stage="shadow"),
+    )
     options = RunOptions(scored_at=as_of, reasons_mode="approx")
     return run_score(lake, contract(), serving, options, CHUNK)
 
@@ -257,14 +292,23 @@ def test_score_killed_mid_log_or_after_publishing_leaves_one_delivery_per_lead(
     clean = LocalLake(tmp_path / "clean")
     write_silver(clean, [week1])
     reference = score(clean, scoring, SCORE_AS_OF)
-    assert reference.log_rows == 2 * week1.num_rows and week1.num_rows > 2 * CHUNK  # several appends
+    assert (
+        reference.log_rows == 2 * week1.num_rows and week1.num_rows > 2 * CHUNK
+    )  # several appends
     complete_log = snapshot(clean, LOG_PER_RUN)[tables.PREDICTION_LOG]
 
     lake = LocalLake(tmp_path / "lake")
     write_silver(lake, [week1])
     before = snapshot(lake)
-    rc = run_child(SCORE, where=where, kill_after=1, models=str(scoring[2]), lake=lake.root,
-                   as_of=SCORE_AS_OF.isoformat(), chunk_rows=CHUNK)
+    rc = run_child(
+        SCORE,
+        where=where,
+        kill_after=1,
+        models=str(scoring[2]),
+        lake=lake.root,
+        as_of=SCORE_AS_OF.isoformat(),
+        chunk_rows=CHUNK,
+    )
     assert rc == KILLED
     assert lake.exists("_locks/score.lock")  # nothing released it
     delivered = published_scores(lake)
@@ -322,8 +366,18 @@ def canary_at_full(settings) -> tuple[Any, Lake, datetime]:
     client.set_model_version_tag(NAME, challenger, "stage_since", WEEK0.isoformat())
     frame = leads(4000, WEEK0, seed=2)
     scored_at = WEEK0 + timedelta(weeks=1)
-    log_scores(lake, frame, scored_at, champion, challenger, model_scores(frame, 1.0, 1002),
-               model_scores(frame, 0.4, 102), stage="canary", fraction=1.0, salt="s")
+    log_scores(
+        lake,
+        frame,
+        scored_at,
+        champion,
+        challenger,
+        model_scores(frame, 1.0, 1002),
+        model_scores(frame, 0.4, 102),
+        stage="canary",
+        fraction=1.0,
+        salt="s",
+    )
     write_outcomes(lake, contract, frame)
     return client, lake, scored_at + timedelta(days=contract.outcome_window_days + 1)
 
@@ -334,7 +388,9 @@ def registry_view(client) -> dict[str, Any]:
     for mv in client.search_model_versions(f"name='{NAME}'"):
         tags = {k: v for k, v in (mv.tags or {}).items() if k not in ("decided_at",)}
         versions[str(mv.version)] = tags
-    aliases = {alias: str(v) for alias, v in (client.get_registered_model(NAME).aliases or {}).items()}
+    aliases = {
+        alias: str(v) for alias, v in (client.get_registered_model(NAME).aliases or {}).items()
+    }
     return {"aliases": aliases, "versions": versions}
 
 
@@ -345,8 +401,11 @@ def consistent(view: dict[str, Any]) -> bool:
     champion, challenger = aliases.get("champion"), aliases.get("challenger")
     live = [v for v, t in versions.items() if t.get("stage") in LIVE]
     producing = [v for v, t in versions.items() if t.get("stage") == "production"]
-    return (producing == [champion] and champion != challenger
-            and live == ([challenger] if challenger else []))
+    return (
+        producing == [champion]
+        and champion != challenger
+        and live == ([challenger] if challenger else [])
+    )
 
 
 def history_view(lake: Lake) -> list[dict]:
@@ -358,8 +417,8 @@ def history_view(lake: Lake) -> list[dict]:
 def test_rollout_step_killed_between_registry_writes_is_completed_by_the_next_run(
     settings, registry_db, tmp_path: Path
 ) -> None:
-    from tasks.rollout.run import advance
     from leadops.app.status import registry_status
+    from tasks.rollout.run import advance
 
     contract = load_contract(settings.contract_path)
     # The reference: the same promotion in this process, counting its registry writes.
@@ -370,11 +429,19 @@ def test_rollout_step_killed_between_registry_writes_is_completed_by_the_next_ru
 
     counted = []
     with pytest.MonkeyPatch.context() as patch:  # not the fixture: its undo would drop LEADOPS_HOME
-        for method in ("set_model_version_tag", "set_registered_model_alias",
-                       "delete_registered_model_alias"):
+        for method in (
+            "set_model_version_tag",
+            "set_registered_model_alias",
+            "delete_registered_model_alias",
+        ):
             real = getattr(MlflowClient, method)
-            patch.setattr(MlflowClient, method, (lambda real, method: lambda *a, **k: (
-                counted.append(method), real(*a, **k))[1])(real, method))
+            patch.setattr(
+                MlflowClient,
+                method,
+                (lambda real, method: lambda *a, **k: (counted.append(method), real(*a, **k))[1])(
+                    real, method
+                ),
+            )
         plan, done = advance(client, lake, contract, settings, as_of)
     assert plan.action == "promote" and [t.stage for t in done] == ["archived", "production"]
     assert {"set_registered_model_alias", "delete_registered_model_alias"} <= set(counted)
@@ -412,7 +479,6 @@ def _reset_rollout_lake(lake: Lake, history: list[dict]) -> None:
     lake.delete(HISTORY_KEY)
     for key in lake.list("_journal") + lake.list("_locks"):
         lake.delete(key)
-
 
 
 # -- score to S3 and through Dask: the delivery guard ---------------------------------
@@ -472,15 +538,27 @@ def delivered_rows(out: str, endpoint: str | None) -> pd.DataFrame:
 
         bucket, _, prefix = out.removeprefix("s3://").partition("/")
         s3 = boto3.client("s3", endpoint_url=endpoint)
-        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-                for o in page.get("Contents", [])]
-        keys = [k for k in keys if k.endswith(".parquet")
-                and not any(p.startswith(("_", ".")) for p in k.split("/"))]
-        frames = [pq.read_table(pa_buffer(s3.get_object(Bucket=bucket, Key=k)["Body"].read())).to_pandas()
-                  for k in keys]
+        keys = [
+            o["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])
+        ]
+        keys = [
+            k
+            for k in keys
+            if k.endswith(".parquet") and not any(p.startswith(("_", ".")) for p in k.split("/"))
+        ]
+        frames = [
+            pq.read_table(pa_buffer(s3.get_object(Bucket=bucket, Key=k)["Body"].read())).to_pandas()
+            for k in keys
+        ]
     else:
-        files = [f for f in Path(out).rglob("*.parquet") if f.is_file()
-                 if not any(p.startswith(("_", ".")) for p in f.relative_to(out).parts)]
+        files = [
+            f
+            for f in Path(out).rglob("*.parquet")
+            if f.is_file()
+            if not any(p.startswith(("_", ".")) for p in f.relative_to(out).parts)
+        ]
         frames = [pd.read_parquet(f) for f in files]
     return pd.concat(frames) if frames else pd.DataFrame()
 
@@ -491,14 +569,23 @@ def pa_buffer(data: bytes):
     return pa.BufferReader(data)
 
 
-@pytest.mark.parametrize("target, dask, kill", [
-    ("s3", False, "published"),
-    ("local", True, "published"),
-    ("s3", True, "published"),
-    ("s3", True, "mid-log"),
-])
+@pytest.mark.parametrize(
+    "target, dask, kill",
+    [
+        ("s3", False, "published"),
+        ("local", True, "published"),
+        ("s3", True, "published"),
+        ("s3", True, "mid-log"),
+    ],
+)
 def test_score_to_s3_or_dask_killed_leaves_one_delivery_per_lead(
-    tmp_path: Path, home, scoring, request: pytest.FixtureRequest, target: str, dask: bool, kill: str
+    tmp_path: Path,
+    home,
+    scoring,
+    request: pytest.FixtureRequest,
+    target: str,
+    dask: bool,
+    kill: str,
 ) -> None:
     from tasks.scoring.batch import RunOptions, run_score
     from tasks.scoring.scorer import ServingSet
@@ -513,26 +600,44 @@ def test_score_to_s3_or_dask_killed_leaves_one_delivery_per_lead(
     week1 = scoring[0]
     lake = LocalLake(tmp_path / "lake")
     write_silver(lake, [week1])
-    rc = run_child(SCORE_DELIVERY, kill=kill, dask=dask, kill_after=1, models=str(scoring[2]),
-                   lake=lake.root, as_of=SCORE_AS_OF.isoformat(), chunk_rows=CHUNK, out=out,
-                   endpoint=endpoint)
+    rc = run_child(
+        SCORE_DELIVERY,
+        kill=kill,
+        dask=dask,
+        kill_after=1,
+        models=str(scoring[2]),
+        lake=lake.root,
+        as_of=SCORE_AS_OF.isoformat(),
+        chunk_rows=CHUNK,
+        out=out,
+        endpoint=endpoint,
+    )
     assert rc == KILLED
     if kill == "published":
-        assert len(delivered_rows(out, endpoint)) == week1.num_rows  # it went out, then the run died
+        assert (
+            len(delivered_rows(out, endpoint)) == week1.num_rows
+        )  # it went out, then the run died
     elif target == "s3":
         assert 0 < len(delivered_rows(out, endpoint)) < week1.num_rows  # some parts already there
 
     # The next scheduled run (a later as-of, so another batch id) recovers, then completes.
     champion, challenger = scoring[1]
-    serving = ServingSet(serving_model(*champion, version="1"),
-                         serving_model(*challenger, version="2", role="challenger", stage="shadow"))
-    options = RunOptions(scored_at=SCORE_AS_OF + timedelta(hours=6), reasons_mode="approx", out=out,
-                         endpoint_url=endpoint)
+    serving = ServingSet(
+        serving_model(*champion, version="1"),
+        serving_model(*challenger, version="2", role="challenger", stage="shadow"),
+    )
+    options = RunOptions(
+        scored_at=SCORE_AS_OF + timedelta(hours=6),
+        reasons_mode="approx",
+        out=out,
+        endpoint_url=endpoint,
+    )
     client = request.getfixturevalue("dask_client") if dask else None
     rerun = run_score(lake, contract(), serving, options, CHUNK, client=client)
     delivered = delivered_rows(out, endpoint)
-    assert len(delivered) == week1.num_rows and delivered["lead_id"].is_unique, \
+    assert len(delivered) == week1.num_rows and delivered["lead_id"].is_unique, (
         "a lead was delivered twice"
+    )
     assert (rerun.rows == 0) == (kill == "published")
     log = lake.read_table(tables.PREDICTION_LOG)
     assert len(log) == 2 * week1.num_rows  # champion + shadow, once each

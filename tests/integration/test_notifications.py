@@ -66,11 +66,18 @@ def receiver() -> Iterator[Receiver]:
 def run_python(code: str, api: str, home: Path, **env: str) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter talking to ``api`` (as a worker's flow run would)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
-    clean.update(PREFECT_API_URL=api, LEADOPS_HOME=str(home), PREFECT_HOME=str(home / "prefect"),
-                 **env)
-    return subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, env=clean,
-                          capture_output=True,
-                          text=True, timeout=120)
+    clean.update(
+        PREFECT_API_URL=api, LEADOPS_HOME=str(home), PREFECT_HOME=str(home / "prefect"), **env
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 FAILING_FLOW = """
@@ -98,17 +105,23 @@ def test_failed_flow_run_and_rollout_transition_reach_the_webhook(
     settings: Settings, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with prefect_server(settings) as api:
-        code = ("from leadops.settings import get_settings\n"
-                "from deployments.notifications import register\n"
-                "print(','.join(register(get_settings())))")
+        code = (
+            "from leadops.settings import get_settings\n"
+            "from deployments.notifications import register\n"
+            "print(','.join(register(get_settings())))"
+        )
         done = run_python(code, api, settings.home, LEADOPS_NOTIFY_WEBHOOK_URL=receiver.url)
         assert done.returncode == 0, done.stderr[-3000:]
-        assert "leadops-alert-flow-run-failed" in done.stdout and "leadops-alert-rollout" in done.stdout
+        assert (
+            "leadops-alert-flow-run-failed" in done.stdout
+            and "leadops-alert-rollout" in done.stdout
+        )
 
         failed = run_python(FAILING_FLOW, api, settings.home)
         assert failed.returncode != 0, "the flow was meant to fail"
-        [message] = wait_for("the failed-run alert", lambda: receiver.find("Failed", "ingest"),
-                             timeout=60, every=0.5)
+        [message] = wait_for(
+            "the failed-run alert", lambda: receiver.find("Failed", "ingest"), timeout=60, every=0.5
+        )
         sent = message["json"]
         assert sent["source"] == "leadops"
         assert "flow run" in sent["subject"] and "(ingest)" in sent["subject"]
@@ -117,8 +130,12 @@ def test_failed_flow_run_and_rollout_transition_reach_the_webhook(
 
         moved = run_python(TRANSITION, api, settings.home)
         assert moved.returncode == 0, moved.stderr[-3000:]
-        [message] = wait_for("the rollout alert", lambda: receiver.find("leadops.rollout.transition"),
-                             timeout=60, every=0.5)
+        [message] = wait_for(
+            "the rollout alert",
+            lambda: receiver.find("leadops.rollout.transition"),
+            timeout=60,
+            every=0.5,
+        )
         sent = message["json"]
         assert "v7 shadow -> canary" in sent["subject"], sent
         body = sent["body"]
@@ -132,4 +149,6 @@ def test_failed_flow_run_and_rollout_transition_reach_the_webhook(
         # Unset: registering again removes the automations, and nothing more is sent.
         done = run_python(code, api, settings.home)
         assert done.returncode == 0 and done.stdout.strip() == "", done.stderr[-3000:]
-        assert not [a for a in post(api, "/automations/filter", {}) if a["name"].startswith("leadops")]
+        assert not [
+            a for a in post(api, "/automations/filter", {}) if a["name"].startswith("leadops")
+        ]

@@ -36,11 +36,20 @@ def test_optuna_study_on_postgres_shared_by_two_dask_workers(tmp_path: Path, dat
     features = rng.normal(size=(1200, 6)).astype(np.float32)
     labels = (rng.random(1200) < 1 / (1 + np.exp(-(2 * features[:, 0] - 1.5)))).astype(int)
     storage = databases["optuna"]  # a plain postgresql:// URL, as the README writes it
-    config = S.SearchConfig(study_name="pg-study", storage_uri=storage, seed=3, trials=6, max_rounds=40,
-                            workers=2, runner="dask")
+    config = S.SearchConfig(
+        study_name="pg-study",
+        storage_uri=storage,
+        seed=3,
+        trials=6,
+        max_rounds=40,
+        workers=2,
+        runner="dask",
+    )
     result = S.run_search(features, labels, time_series_folds(labels, 3), config)
     stored = optuna.load_study(study_name="pg-study", storage=storage)
-    assert sorted(t.number for t in stored.trials) == list(range(6)) == sorted(result.trials["number"])
+    assert (
+        sorted(t.number for t in stored.trials) == list(range(6)) == sorted(result.trials["number"])
+    )
 
 
 def test_mlflow_server_on_postgres(tmp_path: Path, databases) -> None:
@@ -74,7 +83,9 @@ def test_prefect_server_on_postgres_records_a_flow_run(settings, databases) -> N
             env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
             env.update(PREFECT_API_URL=api, PREFECT_HOME=str(settings.home / "prefect-client"))
             code = "from prefect import flow\n@flow(name='pg-probe')\ndef probe():\n    return 1\nprobe()\n"
-            subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, timeout=120)
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, check=True, capture_output=True, timeout=120
+            )
             runs = post(api, "/flow_runs/filter", {"limit": 10, "offset": 0})
             assert [(r["name"] is not None, r["state_type"]) for r in runs] == [(True, "COMPLETED")]
     finally:

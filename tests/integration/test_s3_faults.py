@@ -38,8 +38,9 @@ def proxy(s3_endpoint: str):
 
 
 @pytest.fixture
-def settings_s3(home: Path, s3_bucket: str, proxy: FaultProxy,
-                monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings_s3(
+    home: Path, s3_bucket: str, proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
     """A lake at s3://bucket/lake reached through the fault proxy."""
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)  # moto accepts any; we grep for it
     monkeypatch.setenv("LEADOPS_S3_ENDPOINT_URL", proxy.url)
@@ -54,8 +55,12 @@ def lake(settings_s3: Settings) -> Lake:
 
 
 def frame(start: int, n: int) -> pd.DataFrame:
-    return pd.DataFrame({"lead_id": [f"L{i:05d}" for i in range(start, start + n)],
-                         "x": list(range(start, start + n))})
+    return pd.DataFrame(
+        {
+            "lead_id": [f"L{i:05d}" for i in range(start, start + n)],
+            "x": list(range(start, start + n)),
+        }
+    )
 
 
 def rows(lake: Lake, name: str) -> pd.DataFrame:
@@ -104,12 +109,14 @@ def test_files_and_tables_ride_out_5xx_bursts_and_refused_connections(
 def test_ingest_on_s3_succeeds_through_transient_faults_with_accounting_intact(
     tmp_path: Path, settings_s3: Settings, lake: Lake, proxy: FaultProxy
 ) -> None:
-    synthetic.write_dataset(synthetic.GeneratorConfig(weeks=2, leads_per_week=150),
-                            tmp_path / "crm")
+    synthetic.write_dataset(
+        synthetic.GeneratorConfig(weeks=2, leads_per_week=150), tmp_path / "crm"
+    )
     proxy.fail_every(9, total=12, status=503)  # spread over the whole run
     proxy.refuse_after(60, 1.0)
-    result = ingest_files(settings_s3, lake, CONTRACT, [tmp_path / "crm" / "leads"],
-                          kind="leads", as_of=AS_OF)
+    result = ingest_files(
+        settings_s3, lake, CONTRACT, [tmp_path / "crm" / "leads"], kind="leads", as_of=AS_OF
+    )
 
     stats = proxy.stats()
     assert stats["injected"] == {"503": 12, "refused_window": 1}
@@ -129,12 +136,15 @@ def test_ingest_on_s3_succeeds_through_transient_faults_with_accounting_intact(
 def test_access_denied_mid_ingest_fails_in_one_line_and_keeps_the_lake_whole(
     tmp_path: Path, settings_s3: Settings, lake: Lake, proxy: FaultProxy, s3_bucket: str
 ) -> None:
-    synthetic.write_dataset(synthetic.GeneratorConfig(weeks=2, leads_per_week=150),
-                            tmp_path / "crm")
+    synthetic.write_dataset(
+        synthetic.GeneratorConfig(weeks=2, leads_per_week=150), tmp_path / "crm"
+    )
     week1, week2 = sorted((tmp_path / "crm" / "leads").glob("*.csv"))
     ingest_files(settings_s3, lake, CONTRACT, [week1], as_of=AS_OF)
-    before = {name: rows(lake, name) for name in
-              (tables.bronze("leads"), tables.silver("leads"), tables.GOLD_LEADS)}
+    before = {
+        name: rows(lake, name)
+        for name in (tables.bronze("leads"), tables.silver("leads"), tables.GOLD_LEADS)
+    }
     manifest_before = len(lake.read_table(tables.MANIFEST))
 
     # A bucket policy that denies writes under the silver table: permanent, never retried.
@@ -146,8 +156,9 @@ def test_access_denied_mid_ingest_fails_in_one_line_and_keeps_the_lake_whole(
 
     assert elapsed < 60
     assert proxy.stats()["injected"].get("403", 0) >= 1
-    assert_one_clear_line(failure.value, f"s3://{s3_bucket}/lake/tables/silver/leads",
-                          "403 Forbidden", "AccessDenied")
+    assert_one_clear_line(
+        failure.value, f"s3://{s3_bucket}/lake/tables/silver/leads", "403 Forbidden", "AccessDenied"
+    )
     proxy.clear()
     # The journal undid the run's bronze write; every table reads as before it.
     for name, frame_before in before.items():
@@ -182,8 +193,12 @@ def test_a_lasting_outage_fails_in_one_line_within_the_retry_budget(
     assert injected >= 5 + 2
     assert boto_seconds < 30 and delta_seconds < 40, (boto_seconds, delta_seconds)
     assert_one_clear_line(failed_put.value, f"s3://{s3_bucket}/lake/reports/a.bin", "SlowDown")
-    assert_one_clear_line(failed_append.value, f"s3://{s3_bucket}/lake/tables/silver/t",
-                          "503 Service Unavailable", "SlowDown")
+    assert_one_clear_line(
+        failed_append.value,
+        f"s3://{s3_bucket}/lake/tables/silver/t",
+        "503 Service Unavailable",
+        "SlowDown",
+    )
     # What was stored before the outage is whole.
     assert lake.read_bytes("reports/a.bin") == payload
     pd.testing.assert_frame_equal(rows(lake, "silver/t"), frame(0, 100))

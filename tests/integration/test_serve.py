@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from leadops.app.servers import free_port
 from leadops.contract import load_contract
 from leadops.storage import open_lake
-from leadops.app.servers import free_port
-from tests.support.prefect_api import deployments, flow_runs, wait_for
 from tests.support.gold import as_of_after, write_gold
+from tests.support.prefect_api import deployments, flow_runs, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,8 +29,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """This machine's environment minus any Prefect/LeadOps settings the test session set."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
-    return {**env, "LEADOPS_HOME": str(home), "LEADOPS_TRIALS": "2", "LEADOPS_GATE_BOOTSTRAP_SAMPLES": "1000",
-            "PYTHONUNBUFFERED": "1", **extra}
+    return {
+        **env,
+        "LEADOPS_HOME": str(home),
+        "LEADOPS_TRIALS": "2",
+        "LEADOPS_GATE_BOOTSTRAP_SAMPLES": "1000",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -42,14 +48,29 @@ def served(settings, tmp_path: Path):
     log_path = tmp_path / "serve.log"
     env = clean_env(settings.home)
     with log_path.open("w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "leadops.app.cli", "serve", "--port", str(port), "--no-mlflow"],
-                                env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "leadops.app.cli", "serve", "--port", str(port), "--no-mlflow"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     api = f"http://127.0.0.1:{port}/api"
     try:
-        found = wait_for("6 deployments on the served API", lambda: len(deployments(api)) == 6 and deployments(api),
-                         timeout=240, every=2)
-        yield {"api": api, "deployments": {d["name"]: d for d in found}, "env": {**env, "PREFECT_API_URL": api},
-               "as_of": as_of, "proc": proc, "port": port, "log": log_path}
+        found = wait_for(
+            "6 deployments on the served API",
+            lambda: len(deployments(api)) == 6 and deployments(api),
+            timeout=240,
+            every=2,
+        )
+        yield {
+            "api": api,
+            "deployments": {d["name"]: d for d in found},
+            "env": {**env, "PREFECT_API_URL": api},
+            "as_of": as_of,
+            "proc": proc,
+            "port": port,
+            "log": log_path,
+        }
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
@@ -61,21 +82,31 @@ def served(settings, tmp_path: Path):
 
 def completed_run(api: str, deployment_id: str, want: dict, timeout: float = 300) -> dict:
     """The first flow run of the deployment whose parameters include ``want``, once it has completed."""
+
     def probe():
         for run in flow_runs(api, deployment_id):
             if want.items() <= run["parameters"].items():
                 state = run["state"]["type"] if run["state"] else None
                 if state in ("FAILED", "CRASHED", "CANCELLED"):
-                    raise AssertionError(f"flow run {run['name']} ended {state}: {run['state'].get('message')}")
+                    raise AssertionError(
+                        f"flow run {run['name']} ended {state}: {run['state'].get('message')}"
+                    )
                 return run if state == "COMPLETED" else None
         return None
+
     return wait_for(f"a completed run with {want}", probe, timeout, every=2)
 
 
 def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served) -> None:
     api, env, by_name = served["api"], served["env"], served["deployments"]
-    assert set(by_name) == {"ingest-landing", "ingest-outcomes", "score-daily", "monitor-daily",
-                            "rollout-daily", "retrain"}
+    assert set(by_name) == {
+        "ingest-landing",
+        "ingest-outcomes",
+        "score-daily",
+        "monitor-daily",
+        "rollout-daily",
+        "retrain",
+    }
     for name, deployment in by_name.items():
         schedules = deployment["schedules"]
         assert schedules and all(s["active"] for s in schedules), name
@@ -83,24 +114,69 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
     assert retrain["parameters"] == {"reason": "schedule"}
 
     # Manual retrain the two documented ways: the prefect CLI and leadops --via-server.
-    cli = subprocess.run([sys.executable, "-m", "prefect", "deployment", "run", "train/retrain", "-p", "trials=2",
-                          "-p", f"as_of={served['as_of']}", "-p", "reason=manual"],
-                         env=env, capture_output=True, text=True, timeout=120)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "deployment",
+            "run",
+            "train/retrain",
+            "-p",
+            "trials=2",
+            "-p",
+            f"as_of={served['as_of']}",
+            "-p",
+            "reason=manual",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert cli.returncode == 0, cli.stdout + cli.stderr
     manual = completed_run(api, retrain["id"], {"reason": "manual"})
-    via = subprocess.run([sys.executable, "-m", "leadops.app.cli", "train", "--via-server", "--trials", "2",
-                          "--as-of", served["as_of"], "--reason", "schedule", "--json"],
-                         env=env, capture_output=True, text=True, timeout=120)
+    via = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "leadops.app.cli",
+            "train",
+            "--via-server",
+            "--trials",
+            "2",
+            "--as-of",
+            served["as_of"],
+            "--reason",
+            "schedule",
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert via.returncode == 0, via.stdout + via.stderr
     started = json.loads(via.stdout.strip().splitlines()[-1])
-    assert started["deployment"] == "train/retrain" and started["url"].startswith(api.removesuffix("/api"))
+    assert started["deployment"] == "train/retrain" and started["url"].startswith(
+        api.removesuffix("/api")
+    )
 
     # The monitor's event, as it emits it, makes the deployment trigger start train with reason=drift.
-    emit = subprocess.run([sys.executable, "-c",
-                           "import sys; from datetime import datetime; "
-                           "from tasks.monitoring.retrain import emit_retrain_requested as e; "
-                           "print(e('leadops-lead-scorer', 'drift', datetime.fromisoformat(sys.argv[1])))",
-                           served["as_of"]], env=env, capture_output=True, text=True, timeout=120)
+    emit = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from datetime import datetime; "
+            "from tasks.monitoring.retrain import emit_retrain_requested as e; "
+            "print(e('leadops-lead-scorer', 'drift', datetime.fromisoformat(sys.argv[1])))",
+            served["as_of"],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert emit.returncode == 0 and emit.stdout.strip() != "None", emit.stderr
     drift = completed_run(api, retrain["id"], {"reason": "drift"})
     assert drift["id"] != manual["id"]
@@ -126,8 +202,16 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
 
 
 def test_serve_refuses_to_expose_the_api_without_auth(settings) -> None:
-    done = subprocess.run([sys.executable, "-m", "leadops.app.cli", "serve", "--host", "0.0.0.0"],
-                          env=clean_env(settings.home), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "leadops.app.cli", "serve", "--host", "0.0.0.0"],
+        env=clean_env(settings.home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert done.stderr.strip().endswith("(clients set PREFECT_API_AUTH_STRING)")
-    assert "PREFECT_SERVER_API_AUTH_STRING" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert (
+        "PREFECT_SERVER_API_AUTH_STRING" in done.stderr
+        and len(done.stderr.strip().splitlines()) == 1
+    )

@@ -24,8 +24,9 @@ from tests.integration.test_serve import clean_env
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def watch_then_terminate(proc: subprocess.Popen, ready: Callable[[list[psutil.Process]], bool],
-                         timeout: float = 240) -> dict[int, psutil.Process]:
+def watch_then_terminate(
+    proc: subprocess.Popen, ready: Callable[[list[psutil.Process]], bool], timeout: float = 240
+) -> dict[int, psutil.Process]:
     """Poll ``proc``'s descendants until ``ready(descendants)``; SIGTERM it; keep recording
     descendants until it exits. Returns every descendant seen (by pid)."""
     seen: dict[int, psutil.Process] = {}
@@ -67,12 +68,17 @@ def survivors(seen: dict[int, psutil.Process]) -> list[str]:
 
 def start_serve(home: Path, log_path: Path) -> subprocess.Popen:
     with log_path.open("w") as log:
-        return subprocess.Popen([sys.executable, "-m", "leadops.app.cli", "serve", "--port", str(free_port())],
-                                env=clean_env(home), stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "leadops.app.cli", "serve", "--port", str(free_port())],
+            env=clean_env(home),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def mlflow_started(descendants: list[psutil.Process]) -> bool:
     """MLflow's server is up far enough to have started processes of its own."""
+
     def cmd(process: psutil.Process) -> str:
         try:
             return " ".join(process.cmdline())
@@ -91,8 +97,10 @@ def test_sigterm_stops_every_process_serve_started(tmp_path: Path, when: str) ->
         if when == "during start-up":
             ready = mlflow_started  # the MLflow UI is still coming up; the runner is not there
         else:
+
             def ready(descendants: list[psutil.Process]) -> bool:
                 return "Ctrl-C stops everything" in log_path.read_text()
+
         seen = watch_then_terminate(proc, ready)
     finally:
         if proc.poll() is None:
@@ -100,5 +108,9 @@ def test_sigterm_stops_every_process_serve_started(tmp_path: Path, when: str) ->
     assert seen, "serve started no process at all"
     time.sleep(1)  # let the last ones be reaped
     left = survivors(seen)
-    assert not left, f"{len(left)} process(es) outlived serve:\n" + "\n".join(left) + \
-        "\n" + log_path.read_text()[-2000:]
+    assert not left, (
+        f"{len(left)} process(es) outlived serve:\n"
+        + "\n".join(left)
+        + "\n"
+        + log_path.read_text()[-2000:]
+    )

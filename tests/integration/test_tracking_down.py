@@ -16,10 +16,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def test_train_against_a_down_server_stops_before_any_work(settings) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
-    env.update(LEADOPS_HOME=str(settings.home),
-               LEADOPS_MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}")
-    done = subprocess.run([sys.executable, "-m", "leadops.app.cli", "train", "--trials", "1"],
-                          env=env, capture_output=True, text=True, timeout=300)
+    env.update(
+        LEADOPS_HOME=str(settings.home),
+        LEADOPS_MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "leadops.app.cli", "train", "--trials", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("leadops: error")]
     assert errors, done.stderr

@@ -10,9 +10,9 @@ import pytest
 
 from leadops import registry
 from leadops.contract import load_contract
+from leadops.maturity import LABEL
 from leadops.storage import open_lake
 from tasks.training import promotion, tracking
-from leadops.maturity import LABEL
 from tests.support.gold import as_of_after, write_gold
 from tests.support.models import tiny_model
 
@@ -22,17 +22,22 @@ def _logged_model(settings, contract, frame, as_of, seed: int):
     from leadops.maturity import label_matured
 
     rows = label_matured(frame, contract, as_of)
-    booster, encoder = tiny_model(rows, rows[LABEL], contract, rounds=10 + seed, cap=5, nthread=1,
-                                  seed=seed, subsample=0.8)
+    booster, encoder = tiny_model(
+        rows, rows[LABEL], contract, rounds=10 + seed, cap=5, nthread=1, seed=seed, subsample=0.8
+    )
     run_id = tracking.start_run(settings, "manual", {})
-    info = tracking.log_model(settings, run_id, booster, encoder, contract, rows[contract.lead_columns].head(3))
+    info = tracking.log_model(
+        settings, run_id, booster, encoder, contract, rows[contract.lead_columns].head(3)
+    )
     scores = booster.inplace_predict(encoder.transform(rows)).astype(float)
     return info, run_id, rows, scores
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("with_champion", [False, True])
-def test_two_runs_finishing_at_once_cannot_both_win(settings, registry_db, monkeypatch, with_champion) -> None:
+def test_two_runs_finishing_at_once_cannot_both_win(
+    settings, registry_db, monkeypatch, with_champion
+) -> None:
     contract = load_contract(settings.contract_path)
     lake = open_lake(settings)
     frame = write_gold(lake, weeks=6, leads_per_week=200)
@@ -41,10 +46,13 @@ def test_two_runs_finishing_at_once_cannot_both_win(settings, registry_db, monke
     if with_champion:
         # A weak champion both candidates clearly beat: each alone would become challenger.
         info, run_id, rows, _ = _logged_model(settings, contract, frame.head(300), as_of, seed=0)
-        first = registry.register_version(client, settings.model_name, info.model_uri, run_id, model_id=info.model_id)
+        first = registry.register_version(
+            client, settings.model_name, info.model_uri, run_id, model_id=info.model_id
+        )
         registry.move_alias(client, settings.model_name, registry.CHAMPION, first.version)
-        monkeypatch.setattr(promotion, "champion_scores",
-                            lambda settings, version, test: np.full(len(test), 0.5))
+        monkeypatch.setattr(
+            promotion, "champion_scores", lambda settings, version, test: np.full(len(test), 0.5)
+        )
     candidates = [_logged_model(settings, contract, frame, as_of, seed) for seed in (1, 2)]
 
     # Widen the race: each run looks at the champion, then dawdles before deciding.
@@ -64,8 +72,19 @@ def test_two_runs_finishing_at_once_cannot_both_win(settings, registry_db, monke
             barrier.wait()
             labels = rows[LABEL].to_numpy(dtype=int)
             metrics = {"roc_auc": 0.9, "precision_at_capacity": 0.9}
-            outcomes.append(promotion.register_and_gate(settings, lake, info, run_id, rows[contract.lead_columns],
-                                                        labels, scores, metrics, 0.02))
+            outcomes.append(
+                promotion.register_and_gate(
+                    settings,
+                    lake,
+                    info,
+                    run_id,
+                    rows[contract.lead_columns],
+                    labels,
+                    scores,
+                    metrics,
+                    0.02,
+                )
+            )
         except Exception as exc:  # surfaced below
             errors.append(exc)
 
@@ -82,7 +101,9 @@ def test_two_runs_finishing_at_once_cannot_both_win(settings, registry_db, monke
         # Both beat the champion; the second to decide supersedes the first: one challenger.
         assert decisions == ["challenger", "challenger"]
         challenger = registry.get_challenger(client, settings.model_name)
-        assert [row["stage"] for v, row in versions.items() if row["stage"] == "shadow"] == ["shadow"]
+        assert [row["stage"] for v, row in versions.items() if row["stage"] == "shadow"] == [
+            "shadow"
+        ]
         assert versions[str(challenger.version)]["stage"] == "shadow"
         assert any("superseded by challenger" in (row["reason"] or "") for row in versions.values())
     else:
@@ -90,4 +111,6 @@ def test_two_runs_finishing_at_once_cannot_both_win(settings, registry_db, monke
         assert decisions[0] != decisions[1] and "champion" in decisions
         assert len([v for v in live if versions[v]["stage"] == "production"]) == 1
     champion = registry.get_champion(client, settings.model_name)
-    assert champion is not None and versions[str(champion.version)]["aliases"].count("champion") == 1
+    assert (
+        champion is not None and versions[str(champion.version)]["aliases"].count("champion") == 1
+    )

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def read_artifacts(key: str | None = None, flow_run_id: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+def read_artifacts(
+    key: str | None = None, flow_run_id: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
     """Artifacts newest first, optionally only those with ``key`` or of one flow run."""
     from prefect.client.orchestration import get_client
 
@@ -20,8 +22,16 @@ def read_artifacts(key: str | None = None, flow_run_id: str | None = None, limit
     if flow_run_id is not None:
         artifact_filter["flow_run_id"] = {"any_": [str(flow_run_id)]}
     with get_client(sync_client=True) as client:
-        response = client.request("POST", "/artifacts/filter", json={
-            "artifacts": artifact_filter, "sort": "CREATED_DESC", "limit": limit, "offset": 0})
+        response = client.request(
+            "POST",
+            "/artifacts/filter",
+            json={
+                "artifacts": artifact_filter,
+                "sort": "CREATED_DESC",
+                "limit": limit,
+                "offset": 0,
+            },
+        )
     response.raise_for_status()
     return response.json()
 

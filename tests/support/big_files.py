@@ -16,8 +16,9 @@ def write_leads_csv(path: Path, target_bytes: int, seed: int = 11) -> int:
     """Write a leads CSV of at least ``target_bytes``; returns its number of rows."""
     from leadops.app import synthetic
 
-    leads, _ = synthetic.generate_week(synthetic.GeneratorConfig(weeks=1, leads_per_week=BLOCK_LEADS,
-                                                                 seed=seed), 1)
+    leads, _ = synthetic.generate_week(
+        synthetic.GeneratorConfig(weeks=1, leads_per_week=BLOCK_LEADS, seed=seed), 1
+    )
     flags = leads.select_dtypes(bool).columns
     leads = leads.assign(**{c: leads[c].map({True: "true", False: "false"}) for c in flags})
     text = io.StringIO()

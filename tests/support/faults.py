@@ -44,8 +44,16 @@ _REASONS = {
     500: ("InternalError", "We encountered an internal error. Please try again."),
     503: ("SlowDown", "Please reduce your request rate."),
 }
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-               "proxy-authorization", "proxy-authenticate"}
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-authenticate",
+}
 _OWN = {"server", "date"}  # send_response writes its own
 
 
@@ -62,8 +70,10 @@ class FaultProxy:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> FaultProxy:
-        self._proc = subprocess.Popen([sys.executable, str(Path(__file__)), self.target,
-                                       str(self.port)], stdout=subprocess.DEVNULL)
+        self._proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__)), self.target, str(self.port)],
+            stdout=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -87,28 +97,59 @@ class FaultProxy:
         deadline = time.monotonic() + wait
         while True:
             try:
-                with urllib.request.urlopen(f"{self.url}{CONTROL}{verb}?{query}",
-                                            timeout=10) as reply:
+                with urllib.request.urlopen(
+                    f"{self.url}{CONTROL}{verb}?{query}", timeout=10
+                ) as reply:
                     return json.loads(reply.read())
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
 
-    def fail_next(self, n: int, status: int = 503, methods: str | None = None,
-                  path_contains: str | None = None) -> None:
-        self._call("fault", remaining=n, every=1, status=status, methods=methods,
-                   path_contains=path_contains)
+    def fail_next(
+        self,
+        n: int,
+        status: int = 503,
+        methods: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        self._call(
+            "fault",
+            remaining=n,
+            every=1,
+            status=status,
+            methods=methods,
+            path_contains=path_contains,
+        )
 
-    def fail_every(self, k: int, total: int, status: int = 503, methods: str | None = None,
-                   path_contains: str | None = None) -> None:
-        self._call("fault", remaining=total, every=k, status=status, methods=methods,
-                   path_contains=path_contains)
+    def fail_every(
+        self,
+        k: int,
+        total: int,
+        status: int = 503,
+        methods: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        self._call(
+            "fault",
+            remaining=total,
+            every=k,
+            status=status,
+            methods=methods,
+            path_contains=path_contains,
+        )
 
-    def fail_always(self, status: int = 503, methods: str | None = None,
-                    path_contains: str | None = None) -> None:
-        self._call("fault", remaining=-1, every=1, status=status, methods=methods,
-                   path_contains=path_contains)
+    def fail_always(
+        self, status: int = 503, methods: str | None = None, path_contains: str | None = None
+    ) -> None:
+        self._call(
+            "fault",
+            remaining=-1,
+            every=1,
+            status=status,
+            methods=methods,
+            path_contains=path_contains,
+        )
 
     def refuse_after(self, n: int, seconds: float) -> None:
         self._call("refuse", after=n, seconds=seconds)
@@ -124,8 +165,14 @@ class FaultProxy:
 
 # -- the proxy process ------------------------------------------------------------------
 class _Fault:
-    def __init__(self, status: int, remaining: int, every: int, methods: str | None,
-                 path_contains: str | None) -> None:
+    def __init__(
+        self,
+        status: int,
+        remaining: int,
+        every: int,
+        methods: str | None,
+        path_contains: str | None,
+    ) -> None:
         self.status, self.every = status, every
         self.remaining = None if remaining < 0 else remaining
         self.methods = {m.upper() for m in methods.split(",")} if methods else None
@@ -170,8 +217,9 @@ class _State:
 
         server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         with self.lock:
             self.server, self.refusing = server, False
 
@@ -228,9 +276,15 @@ class _State:
     def control(self, verb: str, query: dict[str, str]) -> dict[str, Any]:
         with self.lock:
             if verb == "fault":
-                self.faults.append(_Fault(int(query["status"]), int(query["remaining"]),
-                                          int(query["every"]), query.get("methods"),
-                                          query.get("path_contains")))
+                self.faults.append(
+                    _Fault(
+                        int(query["status"]),
+                        int(query["remaining"]),
+                        int(query["every"]),
+                        query.get("methods"),
+                        query.get("path_contains"),
+                    )
+                )
             elif verb == "refuse":
                 self.refuse = (int(query["after"]), float(query["seconds"]))
             elif verb == "clear":
@@ -294,7 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith(CONTROL):
             parts = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(parts.query))
-            answer = self.owner.control(parts.path[len(CONTROL):], query)
+            answer = self.owner.control(parts.path[len(CONTROL) :], query)
             self._reply(200, json.dumps(answer).encode(), "application/json")
             return
         decision = self.owner.decide(self.command, self.path)
@@ -307,8 +361,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if isinstance(decision, _Fault):
             message = _REASONS.get(decision.status, ("", "injected fault"))[1]
-            xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{decision.code}</Code>'
-                   f"<Message>{message}</Message><RequestId>fault</RequestId></Error>")
+            xml = (
+                f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{decision.code}</Code>'
+                f"<Message>{message}</Message><RequestId>fault</RequestId></Error>"
+            )
             self._reply(decision.status, xml.encode(), "application/xml")
             return
         self._forward(body)
@@ -316,8 +372,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _forward(self, body: bytes) -> None:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
         headers["Content-Length"] = str(len(body))
-        upstream = http.client.HTTPConnection(self.owner.target_host, self.owner.target_port,
-                                              timeout=60)
+        upstream = http.client.HTTPConnection(
+            self.owner.target_host, self.owner.target_port, timeout=60
+        )
         try:
             upstream.request(self.command, self.path, body=body, headers=headers)
             reply = upstream.getresponse()
@@ -327,8 +384,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(reply.status, reply.reason)
         for key, value in reply.getheaders():
             lowered = key.lower()
-            if lowered in _HOP_BY_HOP | _OWN or (lowered == "content-length"
-                                                 and self.command != "HEAD"):
+            if lowered in _HOP_BY_HOP | _OWN or (
+                lowered == "content-length" and self.command != "HEAD"
+            ):
                 continue
             self.send_header(key, value)
         if self.command != "HEAD":

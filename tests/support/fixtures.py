@@ -50,12 +50,15 @@ def ingest(settings: Settings, lake: Lake) -> Callable[..., Any]:
     """Ingest files into ``lake`` with the plain ingest function; checks rows add up."""
     from tasks.ingest import IngestResult, ingest_files
 
-    def run(*paths: Path | str, kind: str = "leads", as_of: datetime = AS_OF,
-            **kwargs: Any) -> IngestResult:
-        result = ingest_files(settings, lake, CONTRACT, list(paths), kind=kind, as_of=as_of,
-                              **kwargs)
-        assert result.total("rows_in") == (result.total("silver") + result.total("quarantined")
-                                           + result.total("duplicates"))
+    def run(
+        *paths: Path | str, kind: str = "leads", as_of: datetime = AS_OF, **kwargs: Any
+    ) -> IngestResult:
+        result = ingest_files(
+            settings, lake, CONTRACT, list(paths), kind=kind, as_of=as_of, **kwargs
+        )
+        assert result.total("rows_in") == (
+            result.total("silver") + result.total("quarantined") + result.total("duplicates")
+        )
         return result
 
     return run

@@ -29,10 +29,14 @@ def typed_leads(leads: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     for name in contract.by_role("numeric"):
         frame[name] = frame[name].astype("float64")
     for name in contract.by_role("boolean"):
-        frame[name] = frame[name].map(lambda v: v if isinstance(v, bool) else str(v).lower() == "true")
+        frame[name] = frame[name].map(
+            lambda v: v if isinstance(v, bool) else str(v).lower() == "true"
+        )
     for name in contract.by_role("multi_valued"):
         frame[name] = [json.loads(v) if isinstance(v, str) else list(v) for v in frame[name]]
-    for name in contract.by_role("categorical") + contract.by_role("email") + contract.by_role("text"):
+    for name in (
+        contract.by_role("categorical") + contract.by_role("email") + contract.by_role("text")
+    ):
         frame[name] = frame[name].astype(str)
     return frame
 
@@ -80,11 +84,18 @@ def rng_rows(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
     return frame.iloc[np.sort(idx)].reset_index(drop=True)
 
 
-def small_model(training_rows: pd.DataFrame, contract: Contract, label_column: str,
-                rounds: int = 40, shuffle_labels: bool = False, seed: int = 0) -> tuple:
+def small_model(
+    training_rows: pd.DataFrame,
+    contract: Contract,
+    label_column: str,
+    rounds: int = 40,
+    shuffle_labels: bool = False,
+    seed: int = 0,
+) -> tuple:
     """(booster, encoder) fitted quickly; ``shuffle_labels`` gives a useless model."""
     labels = training_rows[label_column].to_numpy()
     if shuffle_labels:
         labels = np.random.default_rng(seed).permutation(labels)
-    return tiny_model(training_rows, labels, contract, rounds=rounds, cap=10, eta=0.1, nthread=1,
-                      seed=seed)
+    return tiny_model(
+        training_rows, labels, contract, rounds=rounds, cap=10, eta=0.1, nthread=1, seed=seed
+    )

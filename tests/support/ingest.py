@@ -23,12 +23,25 @@ CONTRACT = load_contract(BUNDLED_CONTRACT)
 
 def lead(lead_id: str = "L1", **overrides: Any) -> dict[str, Any]:
     """One valid lead row as a CRM export would hold it."""
-    row = {"lead_id": lead_id, "created_at": "2026-01-05T10:00:00", "lead_source": "web",
-           "industry": "software", "country": "US", "company_size": "50",
-           "annual_revenue": "1000000", "page_views": "3", "email_opens": "2", "form_fills": "1",
-           "webinars_attended": "0", "days_since_last_activity": "4", "legacy_lead_score": "40",
-           "marketing_opt_in": "true", "technographics": '["Salesforce","Slack"]',
-           "email": "anna@acme.com", "job_title": "VP of Sales"}
+    row = {
+        "lead_id": lead_id,
+        "created_at": "2026-01-05T10:00:00",
+        "lead_source": "web",
+        "industry": "software",
+        "country": "US",
+        "company_size": "50",
+        "annual_revenue": "1000000",
+        "page_views": "3",
+        "email_opens": "2",
+        "form_fills": "1",
+        "webinars_attended": "0",
+        "days_since_last_activity": "4",
+        "legacy_lead_score": "40",
+        "marketing_opt_in": "true",
+        "technographics": '["Salesforce","Slack"]',
+        "email": "anna@acme.com",
+        "job_title": "VP of Sales",
+    }
     return {**row, **overrides}
 
 

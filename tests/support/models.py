@@ -17,12 +17,23 @@ from leadops.settings import Settings
 
 # Overridden per caller (rounds, depth, eta, nthread, seed, subsample...): each keeps the
 # model its assertions were written against.
-DEFAULT_PARAMS = {"objective": "binary:logistic", "max_depth": 3, "eta": 0.3, "nthread": 2,
-                  "seed": 0}
+DEFAULT_PARAMS = {
+    "objective": "binary:logistic",
+    "max_depth": 3,
+    "eta": 0.3,
+    "nthread": 2,
+    "seed": 0,
+}
 
 
-def tiny_model(frame: pd.DataFrame, labels: Sequence[Any], contract: Contract, rounds: int = 20,
-               cap: int = 20, **params: Any) -> tuple[Any, Any]:
+def tiny_model(
+    frame: pd.DataFrame,
+    labels: Sequence[Any],
+    contract: Contract,
+    rounds: int = 20,
+    cap: int = 20,
+    **params: Any,
+) -> tuple[Any, Any]:
     """(booster, encoder) fitted on typed lead rows ``frame`` and 0/1 ``labels``.
 
     Args:
@@ -34,14 +45,23 @@ def tiny_model(frame: pd.DataFrame, labels: Sequence[Any], contract: Contract, r
     from tasks.features.encoder import FeatureEncoder
 
     encoder = FeatureEncoder.fit(frame, contract, cap=cap)
-    matrix = xgb.DMatrix(encoder.transform(frame), label=labels,
-                         feature_names=encoder.feature_names)
+    matrix = xgb.DMatrix(
+        encoder.transform(frame), label=labels, feature_names=encoder.feature_names
+    )
     return xgb.train({**DEFAULT_PARAMS, **params}, matrix, num_boost_round=rounds), encoder
 
 
-def register(settings: Settings, booster: Any, encoder: Any, alias: str | None = "champion",
-             stage: str = "production", fraction: float = 0.0, salt: str | None = None,
-             run_tags: dict[str, str] | None = None, input_example: Any = None) -> str:
+def register(
+    settings: Settings,
+    booster: Any,
+    encoder: Any,
+    alias: str | None = "champion",
+    stage: str = "production",
+    fraction: float = 0.0,
+    salt: str | None = None,
+    run_tags: dict[str, str] | None = None,
+    input_example: Any = None,
+) -> str:
     """Log ``booster`` and ``encoder`` as the train stage does and register them; the version.
 
     Args:
@@ -57,8 +77,11 @@ def register(settings: Settings, booster: Any, encoder: Any, alias: str | None =
     run_id = tracking.start_run(settings, "manual", run_tags or {})
     info = tracking.log_model(settings, run_id, booster, encoder, contract, input_example)
     client = registry.registry_client(settings)
-    version = str(registry.register_version(client, settings.model_name, info.model_uri, run_id,
-                                            model_id=info.model_id).version)
+    version = str(
+        registry.register_version(
+            client, settings.model_name, info.model_uri, run_id, model_id=info.model_id
+        ).version
+    )
     if alias:
         registry.move_alias(client, settings.model_name, alias, version)
     registry.set_stage(client, settings.model_name, version, stage, fraction, f"test: {stage}")

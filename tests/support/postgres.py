@@ -39,8 +39,10 @@ def ensure_installed() -> str:
     if folder:
         return folder
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise Unavailable("postgresql is not installed and apt-get install needs root; "
-                          "run `apt-get install -y postgresql`")
+        raise Unavailable(
+            "postgresql is not installed and apt-get install needs root; "
+            "run `apt-get install -y postgresql`"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "postgresql"]):
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -66,16 +68,36 @@ def postgres(databases: tuple[str, ...]) -> Iterator[dict[str, str]]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     data, port = os.path.join(root, "data"), free_port()
-    init = subprocess.run(_as_owner([f"{folder}/initdb", "-D", data, "-U", USER, "-A", "trust", "-E", "UTF8"]),
-                          capture_output=True, text=True)
+    init = subprocess.run(
+        _as_owner([f"{folder}/initdb", "-D", data, "-U", USER, "-A", "trust", "-E", "UTF8"]),
+        capture_output=True,
+        text=True,
+    )
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         raise Unavailable(f"initdb failed: {init.stderr.strip()[-300:]}")
     log_path = os.path.join(root, "postgres.log")
     handle = open(log_path, "ab")  # noqa: SIM115 (closed below, after the server stops)
-    proc = subprocess.Popen(_as_owner([f"{folder}/postgres", "-D", data, "-h", "127.0.0.1", "-p", str(port),
-                                       "-k", root, "-c", "fsync=off"]),
-                            stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        _as_owner(
+            [
+                f"{folder}/postgres",
+                "-D",
+                data,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-k",
+                root,
+                "-c",
+                "fsync=off",
+            ]
+        ),
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         import psycopg2
 

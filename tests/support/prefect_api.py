@@ -10,8 +10,12 @@ from typing import Any
 
 
 def post(api: str, path: str, body: dict[str, Any]) -> Any:
-    request = urllib.request.Request(f"{api}{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"{api}{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read() or b"null")
 
@@ -21,8 +25,16 @@ def deployments(api: str) -> list[dict[str, Any]]:
 
 
 def flow_runs(api: str, deployment_id: str) -> list[dict[str, Any]]:
-    return post(api, "/flow_runs/filter", {
-        "deployments": {"id": {"any_": [deployment_id]}}, "limit": 50, "offset": 0, "sort": "EXPECTED_START_TIME_DESC"})
+    return post(
+        api,
+        "/flow_runs/filter",
+        {
+            "deployments": {"id": {"any_": [deployment_id]}},
+            "limit": 50,
+            "offset": 0,
+            "sort": "EXPECTED_START_TIME_DESC",
+        },
+    )
 
 
 def wait_for(what: str, probe: Callable[[], Any], timeout: float, every: float = 1.0) -> Any:

@@ -9,10 +9,10 @@ import numpy as np
 import pyarrow as pa
 
 from leadops import tables
+from leadops.app.synthetic import GeneratorConfig, generate_week, write_dataset
 from leadops.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import Lake
-from leadops.app.synthetic import GeneratorConfig, generate_week, write_dataset
 from tasks.scoring.batch_file import load_batch_file
 from tasks.scoring.scorer import ServingModel
 from tests.support.models import tiny_model
@@ -32,7 +32,9 @@ def write_crm(folder: Path, config: GeneratorConfig = CONFIG) -> Path:
 
 def typed_week(folder: Path, week: int) -> pa.Table:
     """One week of leads typed exactly as silver types them."""
-    return load_batch_file(str(folder / "leads" / f"leads_week_{week:02d}.csv"), contract(), 10_000).table
+    return load_batch_file(
+        str(folder / "leads" / f"leads_week_{week:02d}.csv"), contract(), 10_000
+    ).table
 
 
 def write_silver(lake: Lake, weeks: list[pa.Table]) -> None:
@@ -49,10 +51,17 @@ def train_tiny(table: pa.Table, week: int = 1, rounds: int = 20, depth: int = 3,
     return tiny_model(frame, labels, c, rounds=rounds, max_depth=depth, seed=seed)
 
 
-def serving_model(booster, encoder, version: str = "1", role: str = "champion",
-                  stage: str = "production", fraction: float = 0.0) -> ServingModel:
-    return ServingModel("leadops-test", version, role, stage, booster, encoder,
-                        fraction=fraction, salt=version)
+def serving_model(
+    booster,
+    encoder,
+    version: str = "1",
+    role: str = "champion",
+    stage: str = "production",
+    fraction: float = 0.0,
+) -> ServingModel:
+    return ServingModel(
+        "leadops-test", version, role, stage, booster, encoder, fraction=fraction, salt=version
+    )
 
 
 def margins(booster, encoded: np.ndarray) -> np.ndarray:
@@ -65,6 +74,10 @@ def artifact_folder(settings, version: str) -> Path:
 
     from leadops import registry
 
-    version_info = registry.registry_client(settings).get_model_version(settings.model_name, version)
-    model_id = version_info.model_id or version_info.source.rsplit("/", 1)[-1]  # source: models:/m-...
+    version_info = registry.registry_client(settings).get_model_version(
+        settings.model_name, version
+    )
+    model_id = (
+        version_info.model_id or version_info.source.rsplit("/", 1)[-1]
+    )  # source: models:/m-...
     return Path(mlflow.get_logged_model(model_id).artifact_location.removeprefix("file://"))

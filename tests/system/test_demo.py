@@ -13,15 +13,19 @@ from pathlib import Path
 import pytest
 
 
-
 @pytest.mark.slow
 def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEADOPS_", "PREFECT_"))}
     env.update(LEADOPS_HOME=str(home), PYTHONUNBUFFERED="1")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "leadops.app.cli", "demo", "--fast"], env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "leadops.app.cli", "demo", "--fast"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
@@ -33,16 +37,25 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
     assert re.search(r"retrain \(drift\): v\d+ challenger", out)
     # The challenger goes shadow → canary 10% → 50% → 100% → production, and is champion at the end.
     challenger = re.search(r"retrain \(drift\): v(\d+) challenger", out).group(1)
-    for step in ("shadow → canary 10%", "canary 10% → canary 50%", "canary 50% → canary 100%",
-                 "canary 100% → production"):
+    for step in (
+        "shadow → canary 10%",
+        "canary 10% → canary 50%",
+        "canary 50% → canary 100%",
+        "canary 100% → production",
+    ):
         assert f"v{challenger}: {step}" in out, step
     assert f"final champion: v{challenger}" in out
     assert re.search(r"quarantined [1-9]", out)
 
     picture = home / "demo-timeline.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 20_000
-    status = subprocess.run([sys.executable, "-m", "leadops.app.cli", "status", "--json"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    status = subprocess.run(
+        [sys.executable, "-m", "leadops.app.cli", "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     state = json.loads(status.stdout.strip().splitlines()[-1])
     assert str(state["champion"]["version"]) == challenger
 
@@ -50,16 +63,30 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
 
     # Soak: the same timeline replayed on the same home ends in the same state as one run.
     once = lake_and_registry_state(home, env)
-    replay = subprocess.run([sys.executable, "-m", "leadops.app.cli", "demo", "--fast"], env=env,
-                            capture_output=True, text=True, timeout=900)
+    replay = subprocess.run(
+        [sys.executable, "-m", "leadops.app.cli", "demo", "--fast"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert replay.returncode == 0, replay.stdout[-3000:] + replay.stderr[-3000:]
     assert "replaying its weeks" in replay.stdout and "trained v" not in replay.stdout
     assert lake_and_registry_state(home, env) == once
 
     # Another plan on the same home is refused unless asked to start over.
-    other = subprocess.run([sys.executable, "-m", "leadops.app.cli", "demo"], env=env,
-                           capture_output=True, text=True, timeout=120)
-    assert other.returncode == 1 and "--fresh" in other.stderr and len(other.stderr.strip().splitlines()) == 1
+    other = subprocess.run(
+        [sys.executable, "-m", "leadops.app.cli", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (
+        other.returncode == 1
+        and "--fresh" in other.stderr
+        and len(other.stderr.strip().splitlines()) == 1
+    )
 
 
 def lake_and_registry_state(home: Path, env: dict[str, str]) -> dict:
@@ -72,8 +99,16 @@ def lake_and_registry_state(home: Path, env: dict[str, str]) -> dict:
     from leadops import tables
 
     state = {}
-    names = [tables.MANIFEST, tables.GOLD_LEADS, tables.PREDICTION_LOG,
-             *(f(kind) for kind in tables.KINDS for f in (tables.bronze, tables.silver, tables.quarantine))]
+    names = [
+        tables.MANIFEST,
+        tables.GOLD_LEADS,
+        tables.PREDICTION_LOG,
+        *(
+            f(kind)
+            for kind in tables.KINDS
+            for f in (tables.bronze, tables.silver, tables.quarantine)
+        ),
+    ]
     for name in names:
         folder = home / "lake" / "tables" / name
         if not folder.exists():  # e.g. no outcome row was ever quarantined
@@ -85,13 +120,22 @@ def lake_and_registry_state(home: Path, env: dict[str, str]) -> dict:
         state[name] = (len(frame), hashlib.sha256(str(rows).encode()).hexdigest())
     for kept in ("monitor/state.json", "rollout/history.json"):  # cooldown and rollout transitions
         state[kept] = (home / "lake" / kept).read_text()
-    status = subprocess.run([sys.executable, "-m", "leadops.app.cli", "status", "--json", "--limit", "50"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    status = subprocess.run(
+        [sys.executable, "-m", "leadops.app.cli", "status", "--json", "--limit", "50"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     state["status"] = json.loads(status.stdout.strip().splitlines()[-1])
     from mlflow import MlflowClient
 
     from leadops import registry
 
-    versions = registry.history(MlflowClient(f"sqlite:///{home / 'mlflow.db'}"), "leadops-lead-scorer")
-    state["versions"] = [(v["version"], v["aliases"], v["stage"], v["fraction"], v["reason"]) for v in versions]
+    versions = registry.history(
+        MlflowClient(f"sqlite:///{home / 'mlflow.db'}"), "leadops-lead-scorer"
+    )
+    state["versions"] = [
+        (v["version"], v["aliases"], v["stage"], v["fraction"], v["reason"]) for v in versions
+    ]
     return state

@@ -24,15 +24,20 @@ def test_each_configured_channel_gets_a_prefect_block(home) -> None:
         SlackWebhook,
     )
 
-    settings = Settings(notify_webhook_url="https://alerts.example.com/hook?token=abc",
-                        notify_slack_webhook_url="https://hooks.slack.com/services/T0/B0/XYZ",
-                        notify_email_to="ops@example.com, ds@example.com",
-                        notify_sendgrid_api_key="SG.key")
+    settings = Settings(
+        notify_webhook_url="https://alerts.example.com/hook?token=abc",
+        notify_slack_webhook_url="https://hooks.slack.com/services/T0/B0/XYZ",
+        notify_email_to="ops@example.com, ds@example.com",
+        notify_sendgrid_api_key="SG.key",
+    )
     found = notifications.blocks(settings)
     assert isinstance(found["leadops-alert-webhook"], CustomWebhookNotificationBlock)
     assert isinstance(found["leadops-alert-slack"], SlackWebhook)
     email = found["leadops-alert-email"]
-    assert isinstance(email, SendgridEmail) and email.to_emails == ["ops@example.com", "ds@example.com"]
+    assert isinstance(email, SendgridEmail) and email.to_emails == [
+        "ops@example.com",
+        "ds@example.com",
+    ]
     # The webhook URL (a token in its query) is kept as a secret value, not in the plain fields.
     webhook = found["leadops-alert-webhook"]
     assert "token=abc" not in webhook.url and "token=abc" not in str(webhook.json_data)
@@ -48,16 +53,23 @@ def test_every_leadops_event_and_failed_runs_have_an_automation() -> None:
         automation = notifications.automation(alert, [block])
         assert [a.block_document_id for a in automation.actions] == [block]
         if alert.expect[0].startswith("leadops."):
-            for needle in ("event.payload.version", "event.payload.decision", "event.payload.reason",
-                           "flow_run|ui_url"):
+            for needle in (
+                "event.payload.version",
+                "event.payload.decision",
+                "event.payload.reason",
+                "flow_run|ui_url",
+            ):
                 assert needle in automation.actions[0].body, (alert.name, needle)
 
 
-@pytest.mark.parametrize("text, secret", [
-    ("store postgresql://mlflow:s3cret@db.internal/mlflow failed", "s3cret"),
-    ("GET https://bucket.s3.amazonaws.com/k?X-Amz-Signature=deadbeef&x=1", "deadbeef"),
-    ("webhook https://user@hooks.example.com/x?token=t0k3n", "t0k3n"),
-])
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("store postgresql://mlflow:s3cret@db.internal/mlflow failed", "s3cret"),
+        ("GET https://bucket.s3.amazonaws.com/k?X-Amz-Signature=deadbeef&x=1", "deadbeef"),
+        ("webhook https://user@hooks.example.com/x?token=t0k3n", "t0k3n"),
+    ],
+)
 def test_event_payloads_are_scrubbed_of_credentials(text: str, secret: str) -> None:
     scrubbed = events.scrub({"reason": text, "details": [text]})
     assert secret not in str(scrubbed)

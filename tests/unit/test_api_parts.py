@@ -21,31 +21,47 @@ from leadops.app.api.security import (
 from leadops.contract import parse_contract
 
 OTHER_CRM = {
-    "name": "other-crm", "entity_id": "ContactId", "event_time": "CreatedDate", "label": "Won",
+    "name": "other-crm",
+    "entity_id": "ContactId",
+    "event_time": "CreatedDate",
+    "label": "Won",
     "label_time": "WonDate",
-    "features": [{"name": "Employees", "role": "numeric"}, {"name": "Channel", "role": "categorical"},
-                 {"name": "json", "role": "boolean"}, {"name": "Tools", "role": "multi_valued"}],
+    "features": [
+        {"name": "Employees", "role": "numeric"},
+        {"name": "Channel", "role": "categorical"},
+        {"name": "json", "role": "boolean"},
+        {"name": "Tools", "role": "multi_valued"},
+    ],
 }
 
 
 def test_another_contract_gets_its_own_request_model() -> None:
     leads = leads_body(lead_model(parse_contract(OTHER_CRM)), max_leads=3)
-    body = leads.model_validate({"ContactId": 17, "Employees": 250, "json": "yes", "Tools": "Slack|Jira",
-                                 "Unknown": 1})
+    body = leads.model_validate(
+        {"ContactId": 17, "Employees": 250, "json": "yes", "Tools": "Slack|Jira", "Unknown": 1}
+    )
     [lead] = body.root
     assert lead.model_dump(by_alias=True, exclude=set(lead.model_extra)) == {
-        "ContactId": "17", "CreatedDate": None, "Employees": 250.0, "Channel": None, "json": True,
-        "Tools": ["Slack", "Jira"]}
+        "ContactId": "17",
+        "CreatedDate": None,
+        "Employees": 250.0,
+        "Channel": None,
+        "json": True,
+        "Tools": ["Slack", "Jira"],
+    }
     assert ignored_fields(body.root) == ["Unknown"]
 
 
-@pytest.mark.parametrize("lead, field", [
-    ({"ContactId": "a", "Employees": "many"}, "Employees"),
-    ({"ContactId": "a", "Channel": 5}, "Channel"),
-    ({"ContactId": "a", "Tools": '["Slack'}, "Tools"),
-    ({"ContactId": "a", "CreatedDate": "last tuesday"}, "CreatedDate"),
-    ({"Employees": 3}, "ContactId"),
-])
+@pytest.mark.parametrize(
+    "lead, field",
+    [
+        ({"ContactId": "a", "Employees": "many"}, "Employees"),
+        ({"ContactId": "a", "Channel": 5}, "Channel"),
+        ({"ContactId": "a", "Tools": '["Slack'}, "Tools"),
+        ({"ContactId": "a", "CreatedDate": "last tuesday"}, "CreatedDate"),
+        ({"Employees": 3}, "ContactId"),
+    ],
+)
 def test_a_wrong_value_is_refused_naming_the_field_and_value(lead: dict, field: str) -> None:
     from pydantic import ValidationError
 
@@ -93,9 +109,16 @@ def test_bodies_over_the_cap_answer_413_with_or_without_a_length() -> None:
     client = gated((), max_body=100)
     assert client.post("/v1/echo", json={"a": "x" * 200}).status_code == 413
     chunks = iter([b'{"a": "', b"x" * 200, b'"}'])
-    assert client.post("/v1/echo", content=chunks, headers={"content-type": "application/json"}).status_code == 413
+    assert (
+        client.post(
+            "/v1/echo", content=chunks, headers={"content-type": "application/json"}
+        ).status_code
+        == 413
+    )
     small = iter([b'{"a": ', b'"x"}'])
-    assert client.post("/v1/echo", content=small, headers={"content-type": "application/json"}).json() == {"a": "x"}
+    assert client.post(
+        "/v1/echo", content=small, headers={"content-type": "application/json"}
+    ).json() == {"a": "x"}
 
 
 def test_each_key_has_its_own_rate_and_recovers_with_time() -> None:

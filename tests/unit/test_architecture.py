@@ -76,32 +76,42 @@ def allowed(source: str, target: str) -> bool:
 
 def test_imports_only_go_down() -> None:
     graph = import_graph(("leadops", "tasks", "flows", "deployments"))
-    wrong = sorted(f"{s} -> {t}" for s, targets in graph.items() for t in targets if not allowed(s, t))
+    wrong = sorted(
+        f"{s} -> {t}" for s, targets in graph.items() for t in targets if not allowed(s, t)
+    )
     assert not wrong, "imports against the floors:\n" + "\n".join(wrong)
 
 
 def test_no_import_loops() -> None:
     graph = import_graph(("leadops", "tasks", "flows", "deployments"))
     # A package's __init__ importing its own modules is not a loop between concerns.
-    edges = {s: {t for t in ts if not t.startswith(s + ".") and not s.startswith(t + ".")}
-             for s, ts in graph.items()}
+    edges = {
+        s: {t for t in ts if not t.startswith(s + ".") and not s.startswith(t + ".")}
+        for s, ts in graph.items()
+    }
     loops = _cycles(edges)
     assert not loops, "import loops:\n" + "\n".join(" -> ".join(c) for c in loops)
 
 
 def test_bench_imports_nothing_from_tests() -> None:
-    offenders = [p.name for p in (ROOT / "bench").rglob("*.py")
-                 if any(name.split(".")[0] == "tests" for name in imports_of(p))]
+    offenders = [
+        p.name
+        for p in (ROOT / "bench").rglob("*.py")
+        if any(name.split(".")[0] == "tests" for name in imports_of(p))
+    ]
     assert not offenders
 
 
-@pytest.mark.parametrize(("source", "target", "ok"), [
-    ("tasks.rollout.run", "tasks.scoring.scorer", False),
-    ("leadops.registry", "tasks.training.model", False),
-    ("leadops.metrics", "leadops.app.cli", False),
-    ("tasks.scoring.scorer", "tasks.features.reasons", True),
-    ("leadops.app.cli", "flows.train", True),
-])
+@pytest.mark.parametrize(
+    ("source", "target", "ok"),
+    [
+        ("tasks.rollout.run", "tasks.scoring.scorer", False),
+        ("leadops.registry", "tasks.training.model", False),
+        ("leadops.metrics", "leadops.app.cli", False),
+        ("tasks.scoring.scorer", "tasks.features.reasons", True),
+        ("leadops.app.cli", "flows.train", True),
+    ],
+)
 def test_the_rule_itself(source: str, target: str, ok: bool) -> None:
     assert allowed(source, target) is ok
 
@@ -141,4 +151,3 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return found
-

@@ -16,8 +16,9 @@ from leadops.app import cli
 from leadops.settings import get_settings
 
 
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-        *args: str) -> tuple[int, str, str]:
+def run(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str, str]:
     """``leadops ARGS`` in this process: (exit code, stdout, stderr)."""
     monkeypatch.setattr("sys.argv", ["leadops", *args])
     get_settings.cache_clear()
@@ -32,11 +33,13 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
     return code, out, err
 
 
-def test_bad_setting_is_one_line_and_nonzero(home: Path, tmp_path: Path, capsys,
-                                             monkeypatch) -> None:
+def test_bad_setting_is_one_line_and_nonzero(
+    home: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.setenv("LEADOPS_CAPACITY_FRACTION", "7")
-    code, _, err = run(capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"),
-                       "--weeks", "1")
+    code, _, err = run(
+        capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"), "--weeks", "1"
+    )
     assert code != 0
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if line.strip()]
@@ -46,27 +49,42 @@ def test_bad_setting_is_one_line_and_nonzero(home: Path, tmp_path: Path, capsys,
 
 
 @pytest.mark.parametrize("bad", [["generate", "--scenario", "chaos"], ["generate", "--weeks", "0"]])
-def test_bad_option_is_rejected(bad: list[str], home: Path, tmp_path: Path, capsys,
-                                monkeypatch) -> None:
+def test_bad_option_is_rejected(
+    bad: list[str], home: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
     code, _, err = run(capsys, monkeypatch, *bad, "--out", str(tmp_path / "x"))
     assert code == 2
     assert "Traceback" not in err
 
 
-def test_log_level_from_a_dotenv_file_does_not_break_commands(home: Path, tmp_path: Path, capsys,
-                                                              monkeypatch) -> None:
+def test_log_level_from_a_dotenv_file_does_not_break_commands(
+    home: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("LEADOPS_LOG_LEVEL=DEBUG\n")
-    code, out, err = run(capsys, monkeypatch, "generate", "--out", str(tmp_path / "x"),
-                         "--weeks", "1", "--leads-per-week", "10")
+    code, out, err = run(
+        capsys,
+        monkeypatch,
+        "generate",
+        "--out",
+        str(tmp_path / "x"),
+        "--weeks",
+        "1",
+        "--leads-per-week",
+        "10",
+    )
     assert code == 0, err
     assert "wrote 3 files" in out  # one week of leads; outcomes arrive up to a week later
     assert (tmp_path / "x" / "leads" / "leads_week_01.csv").exists()
 
 
 def test_prepare_runtime_forwards_the_package_loggers(home: Path, monkeypatch) -> None:
-    for name in ("PREFECT_HOME", "PREFECT_LOGGING_EXTRA_LOGGERS", "MLFLOW_LOGGING_LEVEL",
-                 "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"):
+    for name in (
+        "PREFECT_HOME",
+        "PREFECT_LOGGING_EXTRA_LOGGERS",
+        "MLFLOW_LOGGING_LEVEL",
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL",
+    ):
         monkeypatch.setenv(name, "")  # restored after the test, whatever prepare_runtime sets
         monkeypatch.delenv(name)
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # a set server: none started
@@ -78,8 +96,9 @@ def test_prepare_runtime_forwards_the_package_loggers(home: Path, monkeypatch) -
     assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:9/api"
 
 
-def test_a_home_that_is_a_file_fails_in_one_line_naming_it(tmp_path: Path, capsys,
-                                                            monkeypatch) -> None:
+def test_a_home_that_is_a_file_fails_in_one_line_naming_it(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     afile = tmp_path / "not-a-folder"
     afile.write_text("x")
     monkeypatch.setenv("LEADOPS_HOME", str(afile))
@@ -90,8 +109,9 @@ def test_a_home_that_is_a_file_fails_in_one_line_naming_it(tmp_path: Path, capsy
     assert "Errno" not in lines[0]
 
 
-def test_status_in_a_new_home_says_so_and_creates_nothing(tmp_path: Path, capsys,
-                                                          monkeypatch) -> None:
+def test_status_in_a_new_home_says_so_and_creates_nothing(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LEADOPS_HOME", raising=False)
     code, out, err = run(capsys, monkeypatch, "status")
@@ -135,9 +155,15 @@ def test_train_runs_are_named_by_trigger_and_time() -> None:
 
 
 def test_the_score_line_says_which_model_served_how_many() -> None:
-    result = {"skipped": None, "batch_id": "b1", "rows": 3000, "output": "/s/b1.parquet",
-              "arms": {"champion": 2700, "canary": 300}, "challenger_stage": "canary",
-              "model_versions": {"champion": "1", "challenger": "2"}}
+    result = {
+        "skipped": None,
+        "batch_id": "b1",
+        "rows": 3000,
+        "output": "/s/b1.parquet",
+        "arms": {"champion": 2700, "canary": 300},
+        "challenger_stage": "canary",
+        "model_versions": {"champion": "1", "challenger": "2"},
+    }
     line = cli.score_summary(result)
     assert "champion v1 served 2700, canary v2 served 300" in line
     assert "champion 2700; champion v1" not in line

@@ -39,7 +39,10 @@ def test_bundled_contract_names_roles() -> None:
     [
         (lambda r: r["features"].append({"name": "x", "role": "vector"}), "unknown role 'vector'"),
         (lambda r: r["features"].append({"name": "industry", "role": "text"}), "duplicate column"),
-        (lambda r: r.update(features=r["features"] + [{"name": "lead_id", "role": "numeric"}]), "duplicate column"),
+        (
+            lambda r: r.update(features=r["features"] + [{"name": "lead_id", "role": "numeric"}]),
+            "duplicate column",
+        ),
         (lambda r: r.pop("entity_id"), "no entity_id"),
         (lambda r: r.pop("label"), "no label"),
         (lambda r: r.update(features=[]), "features must be"),
@@ -60,7 +63,9 @@ def test_broken_contract_is_one_clear_line(tmp_path: Path, raw: dict, mutate, me
 def test_all_problems_reported_together(tmp_path: Path, raw: dict) -> None:
     raw.pop("label")
     raw["features"].append({"name": "y", "role": "blob"})
-    with pytest.raises(ContractError, match="no label.*unknown role 'blob'|unknown role 'blob'.*no label"):
+    with pytest.raises(
+        ContractError, match="no label.*unknown role 'blob'|unknown role 'blob'.*no label"
+    ):
         load_contract(write(tmp_path, raw))
 
 

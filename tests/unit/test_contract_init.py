@@ -12,7 +12,8 @@ from leadops.contract import load_contract
 LEADS = """Deal Owner Email,Record Id,Created Date,Employees,Opt In,Tech Stack,Segment,Notes
 {rows}"""
 OUTCOMES = "Record Id,Stage,Closed On\n" + "\n".join(
-    f"{n},{'Won' if n % 3 else 'Lost'},2026-02-0{n % 9 + 1}" for n in range(1, 40))
+    f"{n},{'Won' if n % 3 else 'Lost'},2026-02-0{n % 9 + 1}" for n in range(1, 40)
+)
 
 
 def leads_rows() -> str:
@@ -20,7 +21,8 @@ def leads_rows() -> str:
     return "\n".join(
         f"rep{n % 4}@acme.com,{n},{1767607200000 + n * 60_000},{10 * n},"
         f"{'yes' if n % 2 else 'no'},{stacks[n % 4]},{'SMB' if n % 2 else 'ENT'},note {n} free text"
-        for n in range(1, 40))
+        for n in range(1, 40)
+    )
 
 
 def test_a_proposal_names_keys_roles_and_label_spellings(tmp_path: Path, home: Path) -> None:
@@ -28,22 +30,30 @@ def test_a_proposal_names_keys_roles_and_label_spellings(tmp_path: Path, home: P
 
     (tmp_path / "leads.csv.gz").write_bytes(gzip.compress(LEADS.format(rows=leads_rows()).encode()))
     (tmp_path / "outcomes.csv").write_text(OUTCOMES)
-    lines = init_contract([str(tmp_path / "leads.csv.gz"), str(tmp_path / "outcomes.csv")],
-                          tmp_path / "contract.yaml")
+    lines = init_contract(
+        [str(tmp_path / "leads.csv.gz"), str(tmp_path / "outcomes.csv")], tmp_path / "contract.yaml"
+    )
     contract = load_contract(tmp_path / "contract.yaml")
     assert (contract.entity_id, contract.event_time) == ("Record Id", "Created Date")
     assert (contract.label, contract.label_time) == ("Stage", "Closed On")
     assert contract.positive_values == ("Won",)
     roles = {f.name: f.role for f in contract.features}
-    assert roles == {"Deal Owner Email": "email", "Employees": "numeric", "Opt In": "boolean",
-                     "Tech Stack": "multi_valued", "Segment": "categorical", "Notes": "text"}
+    assert roles == {
+        "Deal Owner Email": "email",
+        "Employees": "numeric",
+        "Opt In": "boolean",
+        "Tech Stack": "multi_valued",
+        "Segment": "categorical",
+        "Notes": "text",
+    }
     assert any(line.startswith("entity_id: Record Id (its name says id") for line in lines)
     assert any(line.startswith("Tech Stack: multi_valued (values are lists") for line in lines)
 
 
 @pytest.mark.parametrize("case", ["missing-folder", "exists"])
-def test_out_is_never_created_silently_nor_overwritten(tmp_path: Path, home: Path,
-                                                       case: str) -> None:
+def test_out_is_never_created_silently_nor_overwritten(
+    tmp_path: Path, home: Path, case: str
+) -> None:
     from leadops.app.contract_init import OutputError, init_contract
 
     (tmp_path / "outcomes.csv").write_text(OUTCOMES)

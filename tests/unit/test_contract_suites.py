@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.support.ingest import AS_OF, lead, write_csv
 
 from leadops import tables
 from leadops.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT, get_settings
 from leadops.storage import Lake
+from tests.support.ingest import AS_OF, lead, write_csv
 
 
 def renamed_contract(folder: Path, **renames: str) -> Path:
@@ -33,20 +33,23 @@ def renamed_lead(lead_id: str, **overrides: str) -> dict[str, str]:
     return row
 
 
-def test_another_contract_ingests_with_suites_derived_from_it(tmp_path: Path, settings,
-                                                               lake: Lake) -> None:
+def test_another_contract_ingests_with_suites_derived_from_it(
+    tmp_path: Path, settings, lake: Lake
+) -> None:
     from tasks.ingest import ingest_files
 
     contract = load_contract(renamed_contract(tmp_path / "crm", lead_id="LeadId"))
-    source = write_csv(tmp_path / "in" / "a.csv",
-                       [renamed_lead("A1"), renamed_lead("A2", page_views="abc")])
+    source = write_csv(
+        tmp_path / "in" / "a.csv", [renamed_lead("A1"), renamed_lead("A2", page_views="abc")]
+    )
     result = ingest_files(settings, lake, contract, [source], as_of=AS_OF)
     assert (result.total("silver"), result.total("quarantined")) == (1, 1)
     assert set(lake.read_table(tables.silver("leads"))["LeadId"]) == {"A1"}
 
 
 def test_suites_command_keeps_only_hand_tuned_expectations_whose_columns_remain(
-        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shutil
 
     from leadops.app.contract_init import write_suites
@@ -64,7 +67,8 @@ def test_suites_command_keeps_only_hand_tuned_expectations_whose_columns_remain(
 
 
 def test_own_suites_are_used_from_the_setting_or_beside_the_contract(
-        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from leadops.app.contract_init import write_suites
     from leadops.storage import open_lake
     from tasks.ingest import ingest_files
@@ -75,15 +79,23 @@ def test_own_suites_are_used_from_the_setting_or_beside_the_contract(
     write_suites(tmp_path / "crm" / "expectations")
     suite_file = tmp_path / "crm" / "expectations" / "leads.json"
     suite = json.loads(suite_file.read_text())
-    suite["expectations"].append({
-        "type": "expect_column_values_to_be_in_set",
-        "kwargs": {"column": "country", "value_set": ["US"]},
-        "meta": {"name": "country:served", "hand_tuned": True}})
+    suite["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "country", "value_set": ["US"]},
+            "meta": {"name": "country:served", "hand_tuned": True},
+        }
+    )
     suite_file.write_text(json.dumps(suite))
     rows = [renamed_lead("A1"), renamed_lead("A2", country="FR")]
     source = write_csv(tmp_path / "in" / "a.csv", rows)
-    result = ingest_files(get_settings(), open_lake(get_settings()), load_contract(contract_path),
-                          [source], as_of=AS_OF)
+    result = ingest_files(
+        get_settings(),
+        open_lake(get_settings()),
+        load_contract(contract_path),
+        [source],
+        as_of=AS_OF,
+    )
     assert result.failed_expectations == {"country:served": 1}
 
     moved = tmp_path / "elsewhere"
@@ -91,22 +103,34 @@ def test_own_suites_are_used_from_the_setting_or_beside_the_contract(
     monkeypatch.setenv("LEADOPS_EXPECTATIONS_DIR", str(moved))
     get_settings.cache_clear()
     other = write_csv(tmp_path / "in2" / "b.csv", [renamed_lead("B1", country="DE")])
-    result = ingest_files(get_settings(), open_lake(get_settings()), load_contract(contract_path),
-                          [other], as_of=AS_OF)
+    result = ingest_files(
+        get_settings(),
+        open_lake(get_settings()),
+        load_contract(contract_path),
+        [other],
+        as_of=AS_OF,
+    )
     assert result.failed_expectations == {"country:served": 1}
 
 
 @pytest.mark.parametrize("target", ["project", "missing-parent"])
 def test_suites_are_never_written_into_the_project_or_a_missing_folder(
-        tmp_path: Path, home: Path, target: str) -> None:
+    tmp_path: Path, home: Path, target: str
+) -> None:
     import leadops
     from leadops.app.contract_init import OutputError, write_suites
 
-    out = (Path(leadops.__file__).parent / "contracts" / "expectations" if target == "project"
-           else tmp_path / "no" / "such")
+    out = (
+        Path(leadops.__file__).parent / "contracts" / "expectations"
+        if target == "project"
+        else tmp_path / "no" / "such"
+    )
     before = {p: p.read_bytes() for p in Path(leadops.__file__).parent.rglob("*.json")}
-    with pytest.raises(OutputError, match=r"^--out .*(inside the installed LeadOps project|"
-                                          r"does not exist)"):
+    with pytest.raises(
+        OutputError,
+        match=r"^--out .*(inside the installed LeadOps project|"
+        r"does not exist)",
+    ):
         write_suites(out)
     assert {p: p.read_bytes() for p in Path(leadops.__file__).parent.rglob("*.json")} == before
     assert not (tmp_path / "no").exists()

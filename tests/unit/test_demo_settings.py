@@ -11,8 +11,9 @@ from leadops.app import demo
 from leadops.settings import Settings, get_settings
 
 
-def test_demo_settings_carry_the_plan_volume_unless_the_user_set_it(home: Path,
-                                                                    monkeypatch) -> None:
+def test_demo_settings_carry_the_plan_volume_unless_the_user_set_it(
+    home: Path, monkeypatch
+) -> None:
     plan = demo.DemoPlan.fast()
     copy = demo.demo_settings(get_settings(), plan)
     assert copy.trials == plan.trials
@@ -24,7 +25,8 @@ def test_demo_settings_carry_the_plan_volume_unless_the_user_set_it(home: Path,
 
 
 def test_the_flows_see_the_demo_settings_and_os_environ_is_untouched(
-        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plan = demo.DemoPlan.fast()
     before = dict(os.environ)
     seen: list[Settings] = []

@@ -17,24 +17,30 @@ def _raised_from(error: Exception, cause: BaseException) -> Exception:
         return exc
 
 
-@pytest.mark.parametrize("error", [
-    NoChampionError("no champion for leadops-model"),
-    SourceError("leads/*.csv: matches no file"),
-    StorageError("lake key 'x': not found under /lake"),
-    FileNotFoundError("missing.csv"),
-    PermissionError("read-only"),
-    ValueError("bad row"),
-    KeyError("column"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        NoChampionError("no champion for leadops-model"),
+        SourceError("leads/*.csv: matches no file"),
+        StorageError("lake key 'x': not found under /lake"),
+        FileNotFoundError("missing.csv"),
+        PermissionError("read-only"),
+        ValueError("bad row"),
+        KeyError("column"),
+    ],
+)
 def test_permanent_errors_are_not_retried(error: Exception) -> None:
     assert not is_transient(error)
 
 
-@pytest.mark.parametrize("error", [
-    TrackingUnavailable("MLflow tracking server http://x: unreachable"),
-    ConnectionRefusedError("refused"),
-    TimeoutError("timed out"),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        TrackingUnavailable("MLflow tracking server http://x: unreachable"),
+        ConnectionRefusedError("refused"),
+        TimeoutError("timed out"),
+    ],
+)
 def test_network_errors_are_retried(error: Exception) -> None:
     assert is_transient(error)
 
@@ -45,6 +51,8 @@ def test_a_storage_error_wrapping_a_timeout_is_retried() -> None:
 
 
 def test_a_permanent_error_raised_from_a_permanent_cause_stays_permanent() -> None:
-    error = _raised_from(LeadOpsError("leads.csv: not a CSV"), UnicodeDecodeError(
-        "utf-8", b"\xff", 0, 1, "invalid start byte"))
+    error = _raised_from(
+        LeadOpsError("leads.csv: not a CSV"),
+        UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+    )
     assert not is_transient(error)

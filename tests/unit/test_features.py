@@ -19,25 +19,59 @@ CONTRACT = load_contract(BUNDLED_CONTRACT)
 
 
 def test_email_domain_types() -> None:
-    emails = ["ana@gmail.com", "Bob@Acme-Labs.COM", "c@mit.edu", "d@ox.ac.uk", "no-at-sign",
-              "@nolocal.com", "two@@ats.com", "e@nodot", None, " f@yahoo.com "]
+    emails = [
+        "ana@gmail.com",
+        "Bob@Acme-Labs.COM",
+        "c@mit.edu",
+        "d@ox.ac.uk",
+        "no-at-sign",
+        "@nolocal.com",
+        "two@@ats.com",
+        "e@nodot",
+        None,
+        " f@yahoo.com ",
+    ]
     assert list(F.email_domain_type(emails)) == [
-        "free", "corporate", "edu", "edu", "invalid", "invalid", "invalid", "invalid", "invalid", "free"]
+        "free",
+        "corporate",
+        "edu",
+        "edu",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "invalid",
+        "free",
+    ]
 
 
-@pytest.mark.parametrize(("title", "level"), [
-    ("CEO", "c_level"), ("Chief Revenue Officer", "c_level"), ("Co-Founder", "c_level"),
-    ("VP of Sales", "vp"), ("Vice President, Marketing", "vp"), ("Director of Growth", "director"),
-    ("Head of Data", "director"), ("Account Manager", "manager"), ("Senior Data Engineer", "senior"),
-    ("Sr. Analyst", "senior"), ("Software Engineer", "ic"), ("Marketing Intern", "intern"),
-    ("", "unknown"), (None, "unknown"),
-])
+@pytest.mark.parametrize(
+    ("title", "level"),
+    [
+        ("CEO", "c_level"),
+        ("Chief Revenue Officer", "c_level"),
+        ("Co-Founder", "c_level"),
+        ("VP of Sales", "vp"),
+        ("Vice President, Marketing", "vp"),
+        ("Director of Growth", "director"),
+        ("Head of Data", "director"),
+        ("Account Manager", "manager"),
+        ("Senior Data Engineer", "senior"),
+        ("Sr. Analyst", "senior"),
+        ("Software Engineer", "ic"),
+        ("Marketing Intern", "intern"),
+        ("", "unknown"),
+        (None, "unknown"),
+    ],
+)
 def test_title_seniority(title: str | None, level: str) -> None:
     assert F.title_seniority([title])[0] == level
 
 
 def test_date_parts_are_utc_weekday_hour_month() -> None:
-    parts = F.date_parts(pd.Series(["2026-01-05T23:30:00+00:00", "2026-03-01T01:00:00-05:00", None]))
+    parts = F.date_parts(
+        pd.Series(["2026-01-05T23:30:00+00:00", "2026-03-01T01:00:00-05:00", None])
+    )
     assert parts["weekday"][:2].tolist() == [0.0, 6.0]  # Monday; Sunday 06:00 UTC
     assert parts["hour"][:2].tolist() == [23.0, 6.0]
     assert parts["month"][:2].tolist() == [1.0, 3.0]
@@ -56,15 +90,31 @@ def test_ratio_pairs_skip_columns_the_contract_lacks() -> None:
 
 
 def test_multi_valued_items_accept_lists_json_and_delimited_strings() -> None:
-    rows, items = F.multi_valued_items([["AWS", "Slack"], '["Salesforce"]', "HubSpot; Stripe", None, [], " "])
+    rows, items = F.multi_valued_items(
+        [["AWS", "Slack"], '["Salesforce"]', "HubSpot; Stripe", None, [], " "]
+    )
     assert rows.tolist() == [0, 0, 1, 2, 2]
     assert items.tolist() == ["AWS", "Slack", "Salesforce", "HubSpot", "Stripe"]
 
 
 # Cells as CRM exports carry them: well-formed, and malformed ones ingest quarantines.
-TECH_CELLS = ['["Salesforce","HubSpot"]', "[]", "[null, 7]", "Salesforce|HubSpot", "AWS ; Slack",
-              "Salesforce,HubSpot,Slack", " Slack ", '["Salesforce", "Hub', '{"a": 1}',
-              '[["nested"]]', "Slack||AWS", '"Slack", "AWS"', "Slack|", "AWS,,Slack", '[""]']
+TECH_CELLS = [
+    '["Salesforce","HubSpot"]',
+    "[]",
+    "[null, 7]",
+    "Salesforce|HubSpot",
+    "AWS ; Slack",
+    "Salesforce,HubSpot,Slack",
+    " Slack ",
+    '["Salesforce", "Hub',
+    '{"a": 1}',
+    '[["nested"]]',
+    "Slack||AWS",
+    '"Slack", "AWS"',
+    "Slack|",
+    "AWS,,Slack",
+    '[""]',
+]
 
 
 def test_ingest_and_features_split_the_same_cells_identically() -> None:
@@ -74,26 +124,40 @@ def test_ingest_and_features_split_the_same_cells_identically() -> None:
     for row, (cell, flagged) in enumerate(zip(TECH_CELLS, typed[unparsed_flag("technographics")])):
         in_silver = [] if flagged else list(typed["technographics"].iloc[row])
         assert items[rows == row].tolist() == in_silver, cell
-    quarantined = [cell for cell, flagged in zip(TECH_CELLS, typed[unparsed_flag("technographics")])
-                   if flagged]
+    quarantined = [
+        cell for cell, flagged in zip(TECH_CELLS, typed[unparsed_flag("technographics")]) if flagged
+    ]
     assert quarantined == TECH_CELLS[7:]  # the malformed ones: no items in features either
     assert items[rows == 2].tolist() == ["7"]
 
 
 def _frame() -> pd.DataFrame:
-    raw = pd.DataFrame({
-        "lead_id": ["a", "b", "c", "d"],
-        "created_at": ["2026-01-05T10:00:00", "2026-01-06T11:00:00", "2026-01-07T12:00:00", "2026-01-08T13:00:00"],
-        "lead_source": ["web", "web", "referral", "events"],
-        "industry": ["software"] * 4, "country": ["US", "US", "DE", "GB"],
-        "company_size": [10, 200, 50, 5], "annual_revenue": [1e6, 2e7, 5e6, 1e5],
-        "page_views": [3, 0, 9, 1], "email_opens": [3, 1, 0, 2], "form_fills": [1, 0, 2, 0],
-        "webinars_attended": [0, 1, 0, 0], "days_since_last_activity": [1, 5, 9, 30],
-        "legacy_lead_score": [50, 20, 70, 10], "marketing_opt_in": [True, False, True, False],
-        "technographics": ['["Salesforce","AWS"]', '["AWS"]', '["AWS","Rare"]', "[]"],
-        "email": ["a@gmail.com", "b@acme.com", "c@mit.edu", "bad"],
-        "job_title": ["VP of Sales", "Software Engineer", "CEO", "Marketing Intern"],
-    })
+    raw = pd.DataFrame(
+        {
+            "lead_id": ["a", "b", "c", "d"],
+            "created_at": [
+                "2026-01-05T10:00:00",
+                "2026-01-06T11:00:00",
+                "2026-01-07T12:00:00",
+                "2026-01-08T13:00:00",
+            ],
+            "lead_source": ["web", "web", "referral", "events"],
+            "industry": ["software"] * 4,
+            "country": ["US", "US", "DE", "GB"],
+            "company_size": [10, 200, 50, 5],
+            "annual_revenue": [1e6, 2e7, 5e6, 1e5],
+            "page_views": [3, 0, 9, 1],
+            "email_opens": [3, 1, 0, 2],
+            "form_fills": [1, 0, 2, 0],
+            "webinars_attended": [0, 1, 0, 0],
+            "days_since_last_activity": [1, 5, 9, 30],
+            "legacy_lead_score": [50, 20, 70, 10],
+            "marketing_opt_in": [True, False, True, False],
+            "technographics": ['["Salesforce","AWS"]', '["AWS"]', '["AWS","Rare"]', "[]"],
+            "email": ["a@gmail.com", "b@acme.com", "c@mit.edu", "bad"],
+            "job_title": ["VP of Sales", "Software Engineer", "CEO", "Marketing Intern"],
+        }
+    )
     return typed_leads(raw, CONTRACT)
 
 
@@ -102,7 +166,12 @@ def test_encoder_caps_technographics_into_other_bucket() -> None:
     tech = [n for n in encoder.feature_names if n.startswith("technographics=")]
     assert tech == ["technographics=AWS", "technographics=Rare", f"technographics={OTHER}"]
     encoded = pd.DataFrame(encoder.transform(_frame()), columns=encoder.feature_names)
-    assert encoded[f"technographics={OTHER}"].tolist() == [1.0, 0.0, 0.0, 0.0]  # Salesforce fell off the cap
+    assert encoded[f"technographics={OTHER}"].tolist() == [
+        1.0,
+        0.0,
+        0.0,
+        0.0,
+    ]  # Salesforce fell off the cap
     assert encoded["technographics=AWS"].tolist() == [1.0, 1.0, 1.0, 0.0]
 
 
@@ -114,7 +183,10 @@ def test_encoder_tolerates_unseen_missing_values_and_absent_columns() -> None:
     new = new.drop(columns=["country", "technographics"])
     encoded = pd.DataFrame(encoder.transform(new), columns=encoder.feature_names)
     source = [n for n in encoder.feature_names if n.startswith("lead_source=")]
-    assert encoded.loc[0, source].to_dict() == {**{n: 0.0 for n in source}, f"lead_source={OTHER}": 1.0}
+    assert encoded.loc[0, source].to_dict() == {
+        **{n: 0.0 for n in source},
+        f"lead_source={OTHER}": 1.0,
+    }
     assert encoded.loc[1, source].sum() == 0.0  # missing lights nothing
     assert encoded.filter(like="country=").to_numpy().sum() == 0.0
 

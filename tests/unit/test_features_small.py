@@ -62,7 +62,9 @@ def test_arrow_path_gives_the_pandas_matrix_bit_for_bit(leads: pd.DataFrame, row
 
 def test_missing_columns_read_as_null_in_both_paths(leads: pd.DataFrame) -> None:
     encoder = FeatureEncoder.fit(leads.head(150), CONTRACT, cap=5)
-    table = _table(leads.head(20)).drop_columns(["technographics", "email", "page_views", "created_at"])
+    table = _table(leads.head(20)).drop_columns(
+        ["technographics", "email", "page_views", "created_at"]
+    )
     assert _same_bits(encoder.transform_table(table), encoder.transform(table.to_pandas()))
 
 
@@ -77,8 +79,12 @@ def test_times_in_another_zone_read_in_utc(leads: pd.DataFrame) -> None:
 
 def test_raw_text_cells_take_the_pandas_path(leads: pd.DataFrame) -> None:
     encoder = FeatureEncoder.fit(leads.head(150), CONTRACT, cap=5)
-    text = pa.table({"lead_source": ["referral"], "page_views": ["12"], "technographics": ["AWS|Slack"]})
+    text = pa.table(
+        {"lead_source": ["referral"], "page_views": ["12"], "technographics": ["AWS|Slack"]}
+    )
     assert encode_table(encoder.spec, text, len(encoder.feature_names)) is None
     assert _same_bits(encoder.transform_table(text), encoder.transform(text.to_pandas()))
     row = dict(zip(encoder.feature_names, encoder.transform_table(text)[0]))
-    assert row["page_views"] == 12.0 and row["technographics=AWS"] + row["technographics=(other)"] >= 1
+    assert (
+        row["page_views"] == 12.0 and row["technographics=AWS"] + row["technographics=(other)"] >= 1
+    )

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.support.ingest import AS_OF, lead, silver, write_csv
 
 from leadops import tables
 from leadops.contract import ContractError, load_contract, parse_contract
 from leadops.normalise import parse_frame
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import Lake
+from tests.support.ingest import AS_OF, lead, silver, write_csv
 
 
 def contract_with(tmp_path: Path, extra: str) -> Path:
@@ -22,16 +22,29 @@ def contract_with(tmp_path: Path, extra: str) -> Path:
     return path
 
 
-def test_the_label_is_read_with_the_contract_positive_values(tmp_path: Path, settings,
-                                                             lake: Lake) -> None:
+def test_the_label_is_read_with_the_contract_positive_values(
+    tmp_path: Path, settings, lake: Lake
+) -> None:
     from tasks.ingest import ingest_files
 
     contract = load_contract(contract_with(tmp_path, 'positive_values: [Won, "Closed Won"]\n'))
-    rows = [{"lead_id": lead_id, "converted": label, "converted_at": "2026-01-20"}
-            for lead_id, label in [("L1", "Won"), ("L2", "closed won"), ("L3", "Lost"),
-                                   ("L4", "Closed Lost")]]
-    result = ingest_files(settings, lake, contract, [write_csv(tmp_path / "o.csv", rows)],
-                          kind="outcomes", as_of=AS_OF)
+    rows = [
+        {"lead_id": lead_id, "converted": label, "converted_at": "2026-01-20"}
+        for lead_id, label in [
+            ("L1", "Won"),
+            ("L2", "closed won"),
+            ("L3", "Lost"),
+            ("L4", "Closed Lost"),
+        ]
+    ]
+    result = ingest_files(
+        settings,
+        lake,
+        contract,
+        [write_csv(tmp_path / "o.csv", rows)],
+        kind="outcomes",
+        as_of=AS_OF,
+    )
     assert result.total("silver") == 4
     labels = silver(lake, "outcomes")["converted"].to_dict()
     assert labels == {"L1": True, "L2": True, "L3": False, "L4": False}
@@ -39,8 +52,14 @@ def test_the_label_is_read_with_the_contract_positive_values(tmp_path: Path, set
 
 def test_with_negative_values_an_unknown_label_is_quarantined() -> None:
     contract = parse_contract({**_raw(), "positive_values": ["Won"], "negative_values": ["Lost"]})
-    raw = pd.DataFrame({"lead_id": ["1", "2", "3"], "converted": ["Won", "Lost", "Open"],
-                        "converted_at": ["2026-01-01"] * 3}, index=[1, 2, 3])
+    raw = pd.DataFrame(
+        {
+            "lead_id": ["1", "2", "3"],
+            "converted": ["Won", "Lost", "Open"],
+            "converted_at": ["2026-01-01"] * 3,
+        },
+        index=[1, 2, 3],
+    )
     typed = parse_frame(raw, contract.roles("outcomes"), **contract.parse_options("outcomes"))
     assert typed["converted"].tolist()[:2] == [True, False]
     assert typed["converted__unparsed"].tolist() == [False, False, True]
@@ -61,15 +80,18 @@ def _raw() -> dict:
     return yaml.safe_load(BUNDLED_CONTRACT.read_text())
 
 
-@pytest.mark.parametrize(("written", "expected"), [
-    ("2026-01-05", "2026-01-05T00:00:00+00:00"),
-    ("2026-01-05T10:00:00", "2026-01-05T10:00:00+00:00"),
-    ("2026-01-05T10:00:00+02:00", "2026-01-05T08:00:00+00:00"),
-    ("2026-01-05T10:00:00Z", "2026-01-05T10:00:00+00:00"),
-    ("1767607200", "2026-01-05T10:00:00+00:00"),
-    ("1767607200000", "2026-01-05T10:00:00+00:00"),
-    ("1767607200.5", "2026-01-05T10:00:00.500000+00:00"),
-])
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2026-01-05", "2026-01-05T00:00:00+00:00"),
+        ("2026-01-05T10:00:00", "2026-01-05T10:00:00+00:00"),
+        ("2026-01-05T10:00:00+02:00", "2026-01-05T08:00:00+00:00"),
+        ("2026-01-05T10:00:00Z", "2026-01-05T10:00:00+00:00"),
+        ("1767607200", "2026-01-05T10:00:00+00:00"),
+        ("1767607200000", "2026-01-05T10:00:00+00:00"),
+        ("1767607200.5", "2026-01-05T10:00:00.500000+00:00"),
+    ],
+)
 def test_timestamps_in_every_crm_spelling_parse_to_utc(written: str, expected: str) -> None:
     # An offset-bearing value first: pandas would apply its offset to the naive ones.
     raw = pd.DataFrame({"created_at": ["2026-01-01T00:00:00+05:00", written]}, index=[1, 2])
@@ -78,8 +100,9 @@ def test_timestamps_in_every_crm_spelling_parse_to_utc(written: str, expected: s
     assert typed["created_at"].iloc[1] == pd.Timestamp(expected)
 
 
-def test_upper_case_padded_headers_and_integer_ids_ingest(tmp_path: Path, ingest,
-                                                          lake: Lake) -> None:
+def test_upper_case_padded_headers_and_integer_ids_ingest(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
     rows = [{f" {k.upper()} ": v for k, v in lead(str(n)).items()} for n in (101, 102)]
     (file,) = ingest(write_csv(tmp_path / "upper.csv", rows)).files
     assert (file.status, file.silver) == ("accepted", 2), file.reason
@@ -90,8 +113,9 @@ def test_upper_case_padded_headers_and_integer_ids_ingest(tmp_path: Path, ingest
     assert sorted(silver(lake).index) == ["101", "102", "7"]
 
 
-def test_thousands_separators_parse_when_the_contract_says_so(tmp_path: Path, settings,
-                                                              lake: Lake) -> None:
+def test_thousands_separators_parse_when_the_contract_says_so(
+    tmp_path: Path, settings, lake: Lake
+) -> None:
     from tasks.ingest import ingest_files
 
     contract = load_contract(contract_with(tmp_path, 'thousands_separator: ","\n'))

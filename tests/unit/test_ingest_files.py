@@ -8,12 +8,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from tests.support.ingest import CONTRACT, lead, silver, write_csv
 
 from leadops import tables
 from leadops.app import synthetic
 from leadops.storage import Lake
 from tasks.ingest import run as ingest_run
+from tests.support.ingest import CONTRACT, lead, silver, write_csv
 
 
 def test_synthetic_export_lands_typed_in_silver_and_joined_in_gold(
@@ -31,8 +31,13 @@ def test_synthetic_export_lands_typed_in_silver_and_joined_in_gold(
     assert rows["company_size"].dtype == "float64" and rows["marketing_opt_in"].dtype == "bool"
     bronze = lake.read_table(tables.bronze("leads")).set_index("lead_id")
     assert len(bronze) == 300 and bronze["company_size"].map(type).eq(str).all()
-    assert {tables.SOURCE_FILE, tables.ROW_NUMBER, tables.INGESTED_AT, tables.FILE_CHECKSUM,
-            tables.RUN_ID} <= set(bronze.columns)
+    assert {
+        tables.SOURCE_FILE,
+        tables.ROW_NUMBER,
+        tables.INGESTED_AT,
+        tables.FILE_CHECKSUM,
+        tables.RUN_ID,
+    } <= set(bronze.columns)
     for lead_id in rows.index[:20]:
         as_received = json.loads(bronze.loc[lead_id, "technographics"])
         assert list(rows.loc[lead_id, "technographics"]) == as_received
@@ -48,8 +53,15 @@ def test_reingesting_the_same_content_adds_nothing_and_says_when(
 ) -> None:
     first = write_csv(tmp_path / "a.csv", [lead("L1"), lead("L2")])
     ingest(first)
-    versions = {t: lake.table_version(t) for t in (tables.bronze("leads"), tables.silver("leads"),
-                                                   tables.MANIFEST, tables.GOLD_LEADS)}
+    versions = {
+        t: lake.table_version(t)
+        for t in (
+            tables.bronze("leads"),
+            tables.silver("leads"),
+            tables.MANIFEST,
+            tables.GOLD_LEADS,
+        )
+    }
     renamed = tmp_path / "copy" / "renamed.csv"
     renamed.parent.mkdir()
     renamed.write_bytes(first.read_bytes())
@@ -61,8 +73,9 @@ def test_reingesting_the_same_content_adds_nothing_and_says_when(
 
 
 def test_duplicate_ids_within_a_run_keep_the_last_row(tmp_path: Path, ingest, lake: Lake) -> None:
-    a = write_csv(tmp_path / "a.csv",
-                  [lead("L1", page_views="1"), lead("L2"), lead("L1", page_views="2")])
+    a = write_csv(
+        tmp_path / "a.csv", [lead("L1", page_views="1"), lead("L2"), lead("L1", page_views="2")]
+    )
     b = write_csv(tmp_path / "b.csv", [lead("L1", page_views="3"), lead("L3")])
     result = ingest(a, b)
     counts = (result.total("rows_in"), result.total("silver"), result.total("duplicates"))
@@ -82,10 +95,18 @@ def test_known_ids_count_as_duplicates_when_identical_and_update_when_changed(
     assert len(lake.read_table(tables.GOLD_LEADS)) == 3
 
 
-def test_an_update_followed_by_more_chunks_in_one_run_reads_back(tmp_path: Path, ingest, lake: Lake) -> None:
+def test_an_update_followed_by_more_chunks_in_one_run_reads_back(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
     # A merge writes the id column as string_view; later chunks' filtered reads must still work.
     ingest(write_csv(tmp_path / "week1.csv", [lead("L1"), lead("L2")]))
-    week2 = [lead("L2", form_fills="9"), lead("L3"), lead("L1"), lead("L4"), lead("L2", form_fills="7")]
+    week2 = [
+        lead("L2", form_fills="9"),
+        lead("L3"),
+        lead("L1"),
+        lead("L4"),
+        lead("L2", form_fills="7"),
+    ]
     result = ingest(write_csv(tmp_path / "week2.csv", week2), chunk_rows=1)
     rows = silver(lake)
     assert sorted(rows.index) == ["L1", "L2", "L3", "L4"] and rows.loc["L2", "form_fills"] == 7.0
@@ -93,9 +114,14 @@ def test_an_update_followed_by_more_chunks_in_one_run_reads_back(tmp_path: Path,
 
 
 def test_silver_is_normalised(tmp_path: Path, ingest, lake: Lake) -> None:
-    row = lead(" L1 ", email=" Anna.Smith@ACME.com ", lead_source=" web ",
-               technographics="AWS;Slack", marketing_opt_in="no",
-               created_at="2026-01-05T10:00:00+02:00")
+    row = lead(
+        " L1 ",
+        email=" Anna.Smith@ACME.com ",
+        lead_source=" web ",
+        technographics="AWS;Slack",
+        marketing_opt_in="no",
+        created_at="2026-01-05T10:00:00+02:00",
+    )
     ingest(write_csv(tmp_path / "a.csv", [row]))
     stored = silver(lake).loc["L1"]
     assert (stored["email"], stored["lead_source"]) == ("anna.smith@acme.com", "web")
@@ -107,9 +133,17 @@ def test_silver_is_normalised(tmp_path: Path, ingest, lake: Lake) -> None:
 def test_parquet_and_json_lines_land_like_csv(tmp_path: Path, ingest, lake: Lake) -> None:
     write_csv(tmp_path / "in" / "a.csv", [lead("C1")])
     pd.DataFrame([lead("P1")]).to_parquet(tmp_path / "in" / "b.parquet")
-    (tmp_path / "in" / "c.jsonl").write_text(json.dumps({**lead("J1"), "company_size": 50,
-                                                          "technographics": ["Salesforce", "Slack"],
-                                                          "marketing_opt_in": True}) + "\n")
+    (tmp_path / "in" / "c.jsonl").write_text(
+        json.dumps(
+            {
+                **lead("J1"),
+                "company_size": 50,
+                "technographics": ["Salesforce", "Slack"],
+                "marketing_opt_in": True,
+            }
+        )
+        + "\n"
+    )
     result = ingest(tmp_path / "in")
     assert [f.status for f in result.files] == ["accepted"] * 3
     rows = silver(lake).drop(columns=[c for c in silver(lake).columns if c.startswith("_")])
@@ -166,8 +200,10 @@ def test_outcomes_are_upserted_by_id_and_reach_gold(tmp_path: Path, ingest, lake
     ingest(write_csv(tmp_path / "leads.csv", [lead("L1"), lead("L2")]))
     first = [{"lead_id": "L1", "converted": "false", "converted_at": "2026-01-20T00:00:00"}]
     ingest(write_csv(tmp_path / "o1.csv", first), kind="outcomes")
-    update = [{"lead_id": "L1", "converted": "true", "converted_at": "2026-01-25T00:00:00"},
-              {"lead_id": "L2", "converted": "maybe", "converted_at": "2026-01-25T00:00:00"}]
+    update = [
+        {"lead_id": "L1", "converted": "true", "converted_at": "2026-01-25T00:00:00"},
+        {"lead_id": "L2", "converted": "maybe", "converted_at": "2026-01-25T00:00:00"},
+    ]
     result = ingest(write_csv(tmp_path / "o2.csv", update), kind="outcomes")
     assert (result.total("silver"), result.total("quarantined")) == (1, 1)
     assert result.failed_expectations == {"converted:boolean": 1}
@@ -177,12 +213,16 @@ def test_outcomes_are_upserted_by_id_and_reach_gold(tmp_path: Path, ingest, lake
 
 
 def test_report_is_kept_beside_the_data(tmp_path: Path, ingest, lake: Lake) -> None:
-    rows = [lead("L1", company_size="abc"),
-            lead("L2", job_title='=HYPERLINK("http://x","y")', email="bad")]
+    rows = [
+        lead("L1", company_size="abc"),
+        lead("L2", job_title='=HYPERLINK("http://x","y")', email="bad"),
+    ]
     result = ingest(write_csv(tmp_path / "a.csv", rows))
     report = json.loads(lake.read_bytes(result.report_key))
     assert report["quarantined"] == 2 and report["failed_expectations"] == {
-        "company_size:numeric": 1, "email:format": 1}
+        "company_size:numeric": 1,
+        "email:format": 1,
+    }
     assert report["versions"][tables.silver("leads")] == lake.table_version(tables.silver("leads"))
     assert [r[tables.ROW_NUMBER] for r in report["quarantine_sample"]] == [1, 2]
     sample_key = result.report_key.replace(".json", "-quarantine-sample.csv")

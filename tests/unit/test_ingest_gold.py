@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 from deltalake import DeltaTable
-from tests.support.ingest import CONTRACT, lead, write_csv
 
 from leadops import tables
 from leadops.storage import Lake
 from tasks.ingest import gold as gold_module
+from tests.support.ingest import CONTRACT, lead, write_csv
 
 
 def outcome(lead_id: str, converted: str, at: str = "2026-01-20T00:00:00") -> dict[str, str]:
@@ -27,11 +27,14 @@ def gold(lake: Lake) -> pd.DataFrame:
 def joined_from_scratch(lake: Lake) -> pd.DataFrame:
     """What gold must equal: every silver lead with its silver outcome, if any."""
     leads = lake.read_table(tables.silver("leads"), columns=CONTRACT.lead_columns)
-    outcomes = lake.read_table(tables.silver("outcomes"),
-                               columns=[CONTRACT.entity_id, CONTRACT.label, CONTRACT.label_time])
+    outcomes = lake.read_table(
+        tables.silver("outcomes"), columns=[CONTRACT.entity_id, CONTRACT.label, CONTRACT.label_time]
+    )
     if outcomes.empty:
         outcomes = pd.DataFrame(columns=[CONTRACT.entity_id, CONTRACT.label, CONTRACT.label_time])
-    return leads.merge(outcomes, on=CONTRACT.entity_id, how="left").set_index("lead_id").sort_index()
+    return (
+        leads.merge(outcomes, on=CONTRACT.entity_id, how="left").set_index("lead_id").sort_index()
+    )
 
 
 def assert_gold_is_the_join(lake: Lake) -> None:
@@ -66,7 +69,10 @@ def test_a_changed_lead_keeps_its_outcome_and_a_changed_outcome_reaches_gold(
     ingest(write_csv(tmp_path / "l2.csv", [lead("L1", page_views="99")]))
     rows = gold(lake)
     assert rows.loc["L1", "page_views"] == 99.0 and rows.loc["L1", "converted"] == False  # noqa: E712
-    ingest(write_csv(tmp_path / "o2.csv", [outcome("L1", "true", "2026-01-22T00:00:00")]), kind="outcomes")
+    ingest(
+        write_csv(tmp_path / "o2.csv", [outcome("L1", "true", "2026-01-22T00:00:00")]),
+        kind="outcomes",
+    )
     rows = gold(lake)
     assert rows.loc["L1", "converted"] == True and rows.loc["L1", "page_views"] == 99.0  # noqa: E712
     assert pd.isna(rows.loc["L2", "converted"])
@@ -78,16 +84,26 @@ def test_a_run_writes_only_the_ids_it_touched(tmp_path: Path, ingest, lake: Lake
     before = lake.table_version(tables.GOLD_LEADS)
     ingest(write_csv(tmp_path / "l2.csv", [lead("L1", page_views="7"), lead("L99")]))
     uri = lake.table_uri(tables.GOLD_LEADS)
-    newer = sorted((h for h in DeltaTable(uri).history() if h["version"] > before), key=lambda h: h["version"])
+    newer = sorted(
+        (h for h in DeltaTable(uri).history() if h["version"] > before), key=lambda h: h["version"]
+    )
     append, merge = newer  # the new lead appended, the changed one merged: nothing else rewritten
-    rows = {v: DeltaTable(uri, version=v).to_pyarrow_dataset().count_rows() for v in (before, append["version"])}
+    rows = {
+        v: DeltaTable(uri, version=v).to_pyarrow_dataset().count_rows()
+        for v in (before, append["version"])
+    }
     assert rows[append["version"]] - rows[before] == 1
-    assert merge["operation"] == "MERGE" and int(merge["operationMetrics"]["num_target_rows_updated"]) == 1
+    assert (
+        merge["operation"] == "MERGE"
+        and int(merge["operationMetrics"]["num_target_rows_updated"]) == 1
+    )
     assert len(gold(lake)) == 51
     assert_gold_is_the_join(lake)
 
 
-def test_a_lake_without_gold_gets_it_built_from_all_of_silver(tmp_path: Path, ingest, lake: Lake) -> None:
+def test_a_lake_without_gold_gets_it_built_from_all_of_silver(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
     ingest(write_csv(tmp_path / "l1.csv", [lead("L1"), lead("L2")]))
     ingest(write_csv(tmp_path / "o1.csv", [outcome("L1", "true")]), kind="outcomes")
     shutil.rmtree(Path(lake.table_uri(tables.GOLD_LEADS)))  # dropped by hand
@@ -102,6 +118,8 @@ def test_gold_streams_in_batches(tmp_path: Path, ingest, lake: Lake, monkeypatch
     ingest(write_csv(tmp_path / "l1.csv", [lead(f"L{i:03d}") for i in range(40)]))
     outcomes = [outcome(f"L{i:03d}", "true" if i % 3 else "false") for i in range(0, 60, 2)]
     ingest(write_csv(tmp_path / "o1.csv", outcomes), kind="outcomes")
-    ingest(write_csv(tmp_path / "l2.csv", [lead(f"L{i:03d}", page_views="5") for i in range(30, 60)]))
+    ingest(
+        write_csv(tmp_path / "l2.csv", [lead(f"L{i:03d}", page_views="5") for i in range(30, 60)])
+    )
     assert len(gold(lake)) == 60 and gold(lake)["converted"].notna().sum() == 30
     assert_gold_is_the_join(lake)

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from leadops.contract import load_contract
-from leadops.settings import BUNDLED_CONTRACT
 from leadops.normalise import parse_frame, split_multi_valued, unparsed_flag
+from leadops.settings import BUNDLED_CONTRACT
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 ROLES = CONTRACT.roles("leads")
@@ -18,31 +18,41 @@ def parse(**columns: list) -> pd.DataFrame:
     return parse_frame(raw.set_axis(pd.RangeIndex(1, len(raw) + 1)), ROLES)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ('["Salesforce","HubSpot"]', ["Salesforce", "HubSpot"]),
-    ("[]", []),
-    ("Salesforce|HubSpot", ["Salesforce", "HubSpot"]),
-    ("Salesforce; HubSpot", ["Salesforce", "HubSpot"]),
-    ("Salesforce,HubSpot,Slack", ["Salesforce", "HubSpot", "Slack"]),
-    ("Slack", ["Slack"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('["Salesforce","HubSpot"]', ["Salesforce", "HubSpot"]),
+        ("[]", []),
+        ("Salesforce|HubSpot", ["Salesforce", "HubSpot"]),
+        ("Salesforce; HubSpot", ["Salesforce", "HubSpot"]),
+        ("Salesforce,HubSpot,Slack", ["Salesforce", "HubSpot", "Slack"]),
+        ("Slack", ["Slack"]),
+    ],
+)
 def test_technographics_accept_json_arrays_and_delimited_strings(
     text: str, expected: list[str]
 ) -> None:
     assert split_multi_valued(text) == expected
 
 
-@pytest.mark.parametrize("text", ['["Salesforce", "Hub', '{"a": 1}', '[["nested"]]', "Slack||AWS",
-                                  '"Slack", "AWS"', "Slack|"])
+@pytest.mark.parametrize(
+    "text",
+    ['["Salesforce", "Hub', '{"a": 1}', '[["nested"]]', "Slack||AWS", '"Slack", "AWS"', "Slack|"],
+)
 def test_malformed_technographic_lists_are_rejected(text: str) -> None:
     assert split_multi_valued(text) is None
 
 
 def test_values_are_trimmed_lowercased_and_typed() -> None:
-    typed = parse(lead_id=[" L1 "], email=["  Anna.Smith@ACME.com "], lead_source=["  web "],
-                  company_size=[" 120 "], marketing_opt_in=[" Yes "],
-                  technographics=["AWS | Slack"],
-                  created_at=["2026-01-05T10:00:00+02:00"])
+    typed = parse(
+        lead_id=[" L1 "],
+        email=["  Anna.Smith@ACME.com "],
+        lead_source=["  web "],
+        company_size=[" 120 "],
+        marketing_opt_in=[" Yes "],
+        technographics=["AWS | Slack"],
+        created_at=["2026-01-05T10:00:00+02:00"],
+    )
     row = typed.iloc[0]
     assert row["lead_id"] == "L1" and row["lead_source"] == "web"
     assert row["email"] == "anna.smith@acme.com"
@@ -52,16 +62,20 @@ def test_values_are_trimmed_lowercased_and_typed() -> None:
     assert row["created_at"] == pd.Timestamp("2026-01-05T08:00:00", tz="UTC")
 
 
-@pytest.mark.parametrize(("word", "value"), [("true", True), ("FALSE", False), ("yes", True),
-                                             ("no", False), ("1", True), ("0", False)])
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [("true", True), ("FALSE", False), ("yes", True), ("no", False), ("1", True), ("0", False)],
+)
 def test_booleans_from_common_spellings(word: str, value: bool) -> None:
     assert bool(parse(marketing_opt_in=[word])["marketing_opt_in"].iloc[0]) is value
 
 
 def test_unparseable_values_become_null_with_a_marker() -> None:
-    typed = parse(company_size=["abc", "12", None, "inf"],
-                  marketing_opt_in=["maybe", "no", None, "yes"],
-                  created_at=["soon", "2026-01-05", None, "01/05/2026"])
+    typed = parse(
+        company_size=["abc", "12", None, "inf"],
+        marketing_opt_in=["maybe", "no", None, "yes"],
+        created_at=["soon", "2026-01-05", None, "01/05/2026"],
+    )
     assert list(typed[unparsed_flag("company_size")]) == [True, False, False, True]
     assert list(typed[unparsed_flag("marketing_opt_in")]) == [True, False, False, False]
     assert list(typed[unparsed_flag("created_at")]) == [True, False, False, False]
@@ -91,4 +105,7 @@ def test_formula_text_is_kept_verbatim_as_data() -> None:
 
 def test_outcome_roles_come_from_the_contract() -> None:
     assert CONTRACT.roles("outcomes") == {
-        CONTRACT.entity_id: "id", CONTRACT.label: "boolean", CONTRACT.label_time: "timestamp"}
+        CONTRACT.entity_id: "id",
+        CONTRACT.label: "boolean",
+        CONTRACT.label_time: "timestamp",
+    }

@@ -11,16 +11,19 @@ from tasks.ingest.report import inert, sample_csv, summary_markdown
 from tasks.ingest.results import AccountingError, FileResult, IngestResult
 
 
-@pytest.mark.parametrize(("value", "shown"), [
-    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
-    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"),
-    ("-12.5", "-12.5"),  # a negative number is data, not a formula
-    ("VP of Sales", "VP of Sales"),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("-12.5", "-12.5"),  # a negative number is data, not a formula
+        ("VP of Sales", "VP of Sales"),
+        (None, None),
+    ],
+)
 def test_formula_like_text_is_prefixed_with_a_quote(value: str | None, shown: str | None) -> None:
     assert inert(value) == shown
 
@@ -34,9 +37,15 @@ def run_result() -> IngestResult:
     bad = FileResult("week|02.csv", "/x/week|02.csv")
     bad.fail("week|02.csv: empty file (0 bytes)")
     result.files = [good, bad]
-    result.quarantine_sample = [{tables.SOURCE_FILE: "/x/week_01.csv", tables.ROW_NUMBER: 4,
-                                 tables.FAILED_EXPECTATIONS: ["company_size:numeric"],
-                                 "lead_id": "L4", "job_title": "=cmd()"}]
+    result.quarantine_sample = [
+        {
+            tables.SOURCE_FILE: "/x/week_01.csv",
+            tables.ROW_NUMBER: 4,
+            tables.FAILED_EXPECTATIONS: ["company_size:numeric"],
+            "lead_id": "L4",
+            "job_title": "=cmd()",
+        }
+    ]
     return result
 
 
@@ -95,18 +104,23 @@ def test_a_file_of_the_other_kind_gets_a_hint() -> None:
 
     contract = load_contract(BUNDLED_CONTRACT)
     outcomes_header = contract.outcome_columns
-    assert other_kind_hint(contract, "leads", outcomes_header) == \
-        "; this looks like an outcomes file: add --kind outcomes"
-    assert other_kind_hint(contract, "outcomes", contract.lead_columns) == \
-        "; this looks like a leads file: add --kind leads"
+    assert (
+        other_kind_hint(contract, "leads", outcomes_header)
+        == "; this looks like an outcomes file: add --kind outcomes"
+    )
+    assert (
+        other_kind_hint(contract, "outcomes", contract.lead_columns)
+        == "; this looks like a leads file: add --kind leads"
+    )
     assert other_kind_hint(contract, "leads", ["something_else"]) == ""
 
 
 def test_an_outcomes_file_ingested_as_leads_fails_with_the_hint(tmp_path, ingest) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "outcomes.csv").write_text("lead_id,converted,converted_at\nL1,true,"
-                                         "2026-03-01T00:00:00Z\n")
+    (folder / "outcomes.csv").write_text(
+        "lead_id,converted,converted_at\nL1,true,2026-03-01T00:00:00Z\n"
+    )
     (file,) = ingest(folder).files
     assert file.status == "failed"
     assert file.reason.endswith("this looks like an outcomes file: add --kind outcomes")

@@ -94,15 +94,18 @@ def test_parquet_columns_are_read_as_strings(tmp_path: Path) -> None:
     assert row.tolist() == ["L1", "12", '["AWS"]', "false"]
 
 
-@pytest.mark.parametrize(("name", "data", "cause"), [
-    ("empty.csv", b"", "empty file"),
-    ("blank.csv", b"\n\n", "no header row"),
-    ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content"),
-    ("fake.parquet", b"id\n1\n", "not a Parquet file"),
-    ("bad.jsonl", b'{"id": 1}\n{"id": \n', "line 2 is not valid JSON"),
-    ("array.jsonl", b'[{"id": 1}]\n', "line 1 is not a JSON object"),
-    ("ragged.csv", b"id,x\n1,2\n3,4,5\n", "malformed csv"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "cause"),
+    [
+        ("empty.csv", b"", "empty file"),
+        ("blank.csv", b"\n\n", "no header row"),
+        ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary content"),
+        ("fake.parquet", b"id\n1\n", "not a Parquet file"),
+        ("bad.jsonl", b'{"id": 1}\n{"id": \n', "line 2 is not valid JSON"),
+        ("array.jsonl", b'[{"id": 1}]\n', "line 1 is not a JSON object"),
+        ("ragged.csv", b"id,x\n1,2\n3,4,5\n", "malformed csv"),
+    ],
+)
 def test_structurally_unusable_files_are_rejected_naming_file_and_cause(
     tmp_path: Path, name: str, data: bytes, cause: str
 ) -> None:

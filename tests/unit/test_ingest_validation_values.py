@@ -12,10 +12,20 @@ from tasks.ingest.suites import load_suite
 from tasks.ingest.validation import ROW_RESULT_FORMAT, SuiteValidator
 from tests.support.ingest import AS_OF, CONTRACT, lead
 
-BAD = [("company_size", "abc"), ("company_size", "-5"), ("created_at", "2030-01-01"),
-       ("created_at", ""), ("email", "no-at-sign"), ("lead_id", ""), ("page_views", "-1"),
-       ("legacy_lead_score", "101"), ("lead_source", ""), ("marketing_opt_in", "maybe"),
-       ("job_title", "t" * 300), ("annual_revenue", "-3")]
+BAD = [
+    ("company_size", "abc"),
+    ("company_size", "-5"),
+    ("created_at", "2030-01-01"),
+    ("created_at", ""),
+    ("email", "no-at-sign"),
+    ("lead_id", ""),
+    ("page_views", "-1"),
+    ("legacy_lead_score", "101"),
+    ("lead_source", ""),
+    ("marketing_opt_in", "maybe"),
+    ("job_title", "t" * 300),
+    ("annual_revenue", "-3"),
+]
 
 
 def chunk(first_row: int, bad: list[tuple[str, str]]) -> pd.DataFrame:

@@ -62,6 +62,7 @@ def test_lock_is_exclusive(lake: Lake) -> None:
 
 # -- a lock held on another host ------------------------------------------------------
 
+
 @pytest.fixture(params=["local", "s3"])
 def any_lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
     if request.param == "local":
@@ -74,7 +75,13 @@ def any_lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
 
 def other_host_lock(lake: Lake, name: str) -> None:
     """The lock a process on another machine took and never released (it was killed)."""
-    body = {"taken": time.time(), "host": "worker-7.elsewhere", "pid": 4242, "token": "x", "beat": 3}
+    body = {
+        "taken": time.time(),
+        "host": "worker-7.elsewhere",
+        "pid": 4242,
+        "token": "x",
+        "beat": 3,
+    }
     assert lake.try_create(f"_locks/{name}.lock", json.dumps(body).encode())
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from leadops.app import synthetic
 from leadops.contract import load_contract
+from leadops.maturity import label_matured
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.assess import Thresholds, assess
-from leadops.maturity import label_matured
 from tests.support.gold import gold_frame
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
@@ -32,19 +32,26 @@ def fake_score(frame: pd.DataFrame) -> np.ndarray:
 
 def timeline(scenario: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, datetime]:
     """(reference = weeks 1-8 as trained, current = week 11 scored, matured scored weeks 9-11, as-of)."""
-    config = synthetic.GeneratorConfig(weeks=WEEKS, leads_per_week=2000, seed=5, scenario=scenario, drift_week=9)
+    config = synthetic.GeneratorConfig(
+        weeks=WEEKS, leads_per_week=2000, seed=5, scenario=scenario, drift_week=9
+    )
     gold = gold_frame(*synthetic.generate(config), CONTRACT)
     gold["score"] = fake_score(gold)
     trained_at = week_start(TRAIN_WEEKS + 1) + pd.Timedelta(days=CONTRACT.outcome_window_days)
-    reference = label_matured(gold[gold[CONTRACT.event_time] < week_start(TRAIN_WEEKS + 1)], CONTRACT, trained_at)
-    as_of = (week_start(WEEKS + 1) + pd.Timedelta(days=CONTRACT.outcome_window_days)).to_pydatetime()
+    reference = label_matured(
+        gold[gold[CONTRACT.event_time] < week_start(TRAIN_WEEKS + 1)], CONTRACT, trained_at
+    )
+    as_of = (
+        week_start(WEEKS + 1) + pd.Timedelta(days=CONTRACT.outcome_window_days)
+    ).to_pydatetime()
     current = gold[gold[CONTRACT.event_time] >= week_start(WEEKS)]
     matured = gold[gold[CONTRACT.event_time] >= week_start(TRAIN_WEEKS + 1)]
     return reference, current, matured, as_of
 
 
 @pytest.mark.parametrize(
-    ("scenario", "expected"), [("stable", None), ("covariate-drift", "drift"), ("conversion-drop", "conversion-drop")]
+    ("scenario", "expected"),
+    [("stable", None), ("covariate-drift", "drift"), ("conversion-drop", "conversion-drop")],
 )
 def test_decision_follows_the_scenario(scenario: str, expected: str | None) -> None:
     reference, current, matured, as_of = timeline(scenario)
@@ -63,9 +70,16 @@ def test_report_states_the_rule_and_the_trigger_numbers() -> None:
     reference, current, matured, as_of = timeline("covariate-drift")
     result = assess(reference, current, matured, CONTRACT, as_of, THRESHOLDS, with_report=True)
     html = result.html
-    assert "retrain when any feature&#x27;s PSI &gt; 0.25" in html or "retrain when any feature's PSI > 0.25" in html
+    assert (
+        "retrain when any feature&#x27;s PSI &gt; 0.25" in html
+        or "retrain when any feature's PSI > 0.25" in html
+    )
     for name, value in result.psi.items():
-        assert f"<td>{name}</td><td>{value:.4f}</td>" in html  # the trigger's numbers, not Evidently's
+        assert (
+            f"<td>{name}</td><td>{value:.4f}</td>" in html
+        )  # the trigger's numbers, not Evidently's
     assert "seeded samples of 2,000 current and 5,000 reference rows" in html
-    assert "lead_source" in result.evidently["psi"] and result.evidently["drifted_share"] is not None
+    assert (
+        "lead_source" in result.evidently["psi"] and result.evidently["drifted_share"] is not None
+    )
     assert result.score_psi is not None

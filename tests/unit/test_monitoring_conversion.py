@@ -10,8 +10,8 @@ import pytest
 
 from leadops.app import synthetic
 from leadops.contract import load_contract
-from leadops.settings import BUNDLED_CONTRACT
 from leadops.maturity import label_matured
+from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.conversion import conversion_check, weekly_cohorts
 from tests.support.gold import gold_frame
 
@@ -20,7 +20,9 @@ START = datetime.combine(synthetic.DEFAULT_START, datetime.min.time(), tzinfo=UT
 
 
 def scored_gold(scenario: str, weeks: int = 12, seed: int = 7) -> pd.DataFrame:
-    config = synthetic.GeneratorConfig(weeks=weeks, leads_per_week=2000, seed=seed, scenario=scenario, drift_week=9)
+    config = synthetic.GeneratorConfig(
+        weeks=weeks, leads_per_week=2000, seed=seed, scenario=scenario, drift_week=9
+    )
     frame = gold_frame(*synthetic.generate(config), CONTRACT)
     frame["score"] = np.random.default_rng(0).random(len(frame))
     return frame
@@ -46,7 +48,9 @@ def test_immature_leads_are_left_out_not_counted_as_negatives() -> None:
     assert cohorts["complete"].sum() == (cutoff - START).days // 7
     # Counting the youngest leads, whose outcomes have not arrived, as lost would look like a collapse:
     young = frame[frame[CONTRACT.event_time] > as_of - pd.Timedelta(days=2)]
-    naive_rate = (young[CONTRACT.label].fillna(False) & (young[CONTRACT.label_time] <= as_of)).mean()
+    naive_rate = (
+        young[CONTRACT.label].fillna(False) & (young[CONTRACT.label_time] <= as_of)
+    ).mean()
     check = conversion_check(cohorts, baseline_rate(frame, 4), drop_threshold=0.10)
     assert naive_rate < 0.5 * check.baseline_rate
     assert not check.dropped and check.current_rate is not None
@@ -56,7 +60,9 @@ def test_stable_funnel_does_not_drop() -> None:
     frame = scored_gold("stable")
     as_of = as_of_for_week(11)
     check = conversion_check(
-        weekly_cohorts(label_matured(frame, CONTRACT, as_of), CONTRACT, as_of, 0.1), baseline_rate(frame, 8), 0.10
+        weekly_cohorts(label_matured(frame, CONTRACT, as_of), CONTRACT, as_of, 0.1),
+        baseline_rate(frame, 8),
+        0.10,
     )
     assert check.current_rate is not None and not check.dropped, check.note
 
@@ -76,7 +82,13 @@ def test_conversion_drop_scenario_is_detected_once_its_cohorts_mature() -> None:
 
 def test_small_drop_on_few_leads_is_not_called_a_drop() -> None:
     cohorts = pd.DataFrame(
-        {"cohort": [datetime(2026, 3, 2).date()], "leads": [300], "conversions": [30], "rate": [0.10], "complete": [True]}
+        {
+            "cohort": [datetime(2026, 3, 2).date()],
+            "leads": [300],
+            "conversions": [30],
+            "rate": [0.10],
+            "complete": [True],
+        }
     )
     check = conversion_check(cohorts, baseline_rate=0.12, drop_threshold=0.10)  # -17%, z≈1.1
     assert check.relative_change == pytest.approx(-1 / 6) and not check.dropped

@@ -8,16 +8,27 @@ import pytest
 
 from leadops.app import synthetic
 from leadops.contract import load_contract
+from leadops.psi import (
+    SMOOTHING,
+    fit_baseline,
+    fit_bins,
+    monitored_columns,
+    psi_value,
+    smoothed_shares,
+)
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.psi import SMOOTHING, fit_baseline, fit_bins, monitored_columns, psi_value, smoothed_shares
 from tests.support.gold import typed_leads
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 THRESHOLD = 0.25  # the settings default
 
 
-def leads(weeks: int, scenario: str = "stable", seed: int = 7, per_week: int = 2000) -> pd.DataFrame:
-    config = synthetic.GeneratorConfig(weeks=weeks, leads_per_week=per_week, seed=seed, scenario=scenario)
+def leads(
+    weeks: int, scenario: str = "stable", seed: int = 7, per_week: int = 2000
+) -> pd.DataFrame:
+    config = synthetic.GeneratorConfig(
+        weeks=weeks, leads_per_week=per_week, seed=seed, scenario=scenario
+    )
     return typed_leads(synthetic.generate(config)[0], CONTRACT)
 
 
@@ -52,13 +63,17 @@ def test_unseen_category_and_new_technology_go_to_their_own_bins() -> None:
 def test_empty_bins_are_smoothed_not_infinite() -> None:
     base = fit_baseline(pd.DataFrame({"flag": [True] * 100}), {"flag": "boolean"})
     bins = len(base.bins["flag"].labels)  # False, True, other
-    assert base.reference_shares["flag"].min() == pytest.approx(SMOOTHING / (100 + SMOOTHING * bins))
+    assert base.reference_shares["flag"].min() == pytest.approx(
+        SMOOTHING / (100 + SMOOTHING * bins)
+    )
     assert np.isfinite(base.psi(pd.DataFrame({"flag": [False] * 10}))["flag"])
 
 
 def test_boolean_with_a_null_is_still_compared() -> None:
     """A bool column with one null arrives as object dtype holding Python True/False."""
-    reference = pd.DataFrame({"opt_in": pd.Series([True] * 90 + [False] * 10 + [None], dtype=object)})
+    reference = pd.DataFrame(
+        {"opt_in": pd.Series([True] * 90 + [False] * 10 + [None], dtype=object)}
+    )
     base = fit_baseline(reference, {"opt_in": "boolean"})
     flipped = pd.DataFrame({"opt_in": pd.Series([True] * 10 + [False] * 90 + [None], dtype=object)})
     assert base.psi(flipped)["opt_in"] > 1.0  # 90% -> 10% true: was PSI 0.0 (all rows "other")
@@ -72,7 +87,10 @@ def test_small_batches_of_a_many_level_categorical_are_not_drift() -> None:
     levels = np.array([f"c{i:02d}" for i in range(30)])
     reference = pd.DataFrame({"country": rng.choice(levels, 20_000, p=share / share.sum())})
     base = fit_baseline(reference, {"country": "categorical"})
-    batches = [pd.DataFrame({"country": rng.choice(levels, 100, p=share / share.sum())}) for _ in range(200)]
+    batches = [
+        pd.DataFrame({"country": rng.choice(levels, 100, p=share / share.sum())})
+        for _ in range(200)
+    ]
     psi = [base.psi(batch)["country"] for batch in batches]
     # With a 1e-4 floor each empty level cost up to ~0.1: the median was ~0.5, above 0.25 in ~98%.
     assert np.median(psi) < 0.25
@@ -99,7 +117,9 @@ def _sampled_counts(population: pd.DataFrame, baseline) -> callable:
         out = {}
         for name, (codes, matrix) in per_row.items():
             if matrix is None:
-                out[name] = np.bincount(codes[rows], minlength=len(baseline.bins[name].labels)).astype(float)
+                out[name] = np.bincount(
+                    codes[rows], minlength=len(baseline.bins[name].labels)
+                ).astype(float)
             else:
                 out[name] = np.bincount(codes[rows], minlength=len(matrix)) @ matrix
         return out
@@ -107,18 +127,30 @@ def _sampled_counts(population: pd.DataFrame, baseline) -> callable:
     return counts
 
 
-def test_fewer_than_one_percent_false_triggers_on_one_distribution(population: pd.DataFrame) -> None:
+def test_fewer_than_one_percent_false_triggers_on_one_distribution(
+    population: pd.DataFrame,
+) -> None:
     """200 draws of 1,000 and 200 of 100,000 leads from the reference's own distribution."""
     rng = np.random.default_rng(11)
     columns = monitored_columns(CONTRACT)
     baseline = fit_baseline(population.iloc[rng.integers(0, len(population), 100_000)], columns)
-    worst = [max(baseline.psi(population.iloc[rng.integers(0, len(population), 1_000)]).values()) for _ in range(200)]
+    worst = [
+        max(baseline.psi(population.iloc[rng.integers(0, len(population), 1_000)]).values())
+        for _ in range(200)
+    ]
     sample_counts = _sampled_counts(population, baseline)
     for _ in range(200):
         counts = sample_counts(rng.integers(0, len(population), 100_000))
-        worst.append(max(psi_value(baseline.reference_shares[n], smoothed_shares(c)) for n, c in counts.items()))
+        worst.append(
+            max(
+                psi_value(baseline.reference_shares[n], smoothed_shares(c))
+                for n, c in counts.items()
+            )
+        )
     false_triggers = sum(value > THRESHOLD for value in worst)
-    assert false_triggers < 0.01 * len(worst), f"{false_triggers} false triggers, worst PSI {max(worst):.3f}"
+    assert false_triggers < 0.01 * len(worst), (
+        f"{false_triggers} false triggers, worst PSI {max(worst):.3f}"
+    )
     assert max(worst[200:]) < 0.02  # at 100,000 leads sampling noise is tiny
 
 
@@ -133,10 +165,14 @@ def test_sampled_counts_match_counting_the_sample(population: pd.DataFrame) -> N
 
 def test_covariate_drift_from_the_generator_crosses_the_threshold(population: pd.DataFrame) -> None:
     drifted = leads(weeks=10, scenario="covariate-drift", seed=3)
-    after = drifted[drifted[CONTRACT.event_time] >= drifted[CONTRACT.event_time].min() + pd.Timedelta(weeks=8)]
+    after = drifted[
+        drifted[CONTRACT.event_time] >= drifted[CONTRACT.event_time].min() + pd.Timedelta(weeks=8)
+    ]
     baseline = fit_baseline(population, monitored_columns(CONTRACT))
     psi = baseline.psi(after)
     assert max(psi.values()) > THRESHOLD
     # The generator's drift: channel mix, a new technology, bigger companies.
-    assert {"lead_source", "technographics", "company_size"} <= {n for n, v in psi.items() if v > THRESHOLD}
+    assert {"lead_source", "technographics", "company_size"} <= {
+        n for n, v in psi.items() if v > THRESHOLD
+    }
     assert psi["country"] < 0.05  # untouched columns stay quiet

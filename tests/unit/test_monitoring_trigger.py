@@ -28,7 +28,9 @@ def test_stable_evidence_does_not_retrain() -> None:
 
 
 def test_any_feature_above_threshold_is_drift_and_names_the_worst() -> None:
-    decision = decide({"lead_source": 0.46, "technographics": 1.9, "country": 0.01}, DROPPED, psi_threshold=0.25)
+    decision = decide(
+        {"lead_source": 0.46, "technographics": 1.9, "country": 0.01}, DROPPED, psi_threshold=0.25
+    )
     assert decision.retrain and decision.reason == "drift"
     assert decision.drifted_features == ["technographics", "lead_source"]
     assert decision.explanation.startswith("PSI of technographics is 1.900 > 0.25")
@@ -51,7 +53,9 @@ def test_rule_text_states_both_thresholds() -> None:
 def test_second_trigger_inside_cooldown_is_refused_then_allowed_after(tmp_path) -> None:
     lake = LocalLake(tmp_path / "lake")
     assert claim_retrain(lake, AS_OF, "drift", cooldown_days=7, model_version="1")[0]
-    claimed, why = claim_retrain(lake, AS_OF + timedelta(days=3), "drift", cooldown_days=7, model_version="1")
+    claimed, why = claim_retrain(
+        lake, AS_OF + timedelta(days=3), "drift", cooldown_days=7, model_version="1"
+    )
     assert not claimed and "cooldown" in why
     assert read_state(lake)["last_trigger"] == AS_OF.isoformat()  # the refused run changed nothing
     assert claim_retrain(lake, AS_OF + timedelta(days=7), "conversion-drop", 7, "1")[0]
@@ -99,7 +103,9 @@ def test_a_moment_earlier_than_one_already_evaluated_is_reported_as_the_past(tmp
     assert mark_evaluated(lake, AS_OF) is None  # the same moment again: still the present
     assert mark_evaluated(lake, AS_OF + timedelta(weeks=5)) is None
     # A replayed week, long after a retrain's cooldown has run out: not a new decision.
-    assert mark_evaluated(lake, AS_OF + timedelta(weeks=2)) == (AS_OF + timedelta(weeks=5)).isoformat()
+    assert (
+        mark_evaluated(lake, AS_OF + timedelta(weeks=2)) == (AS_OF + timedelta(weeks=5)).isoformat()
+    )
     assert read_state(lake)["last_evaluated"] == (AS_OF + timedelta(weeks=5)).isoformat()
 
 
@@ -130,8 +136,9 @@ def test_no_retrain_for_the_past_or_while_a_challenger_is_in_rollout(tmp_path) -
     replay = _request(lake, DRIFT, AS_OF)
     assert not replay.claimed and "a re-run of the past" in replay.why
 
-    busy = _request(lake, DRIFT, AS_OF + timedelta(weeks=6),
-                    in_rollout="challenger v2 is in shadow")
+    busy = _request(
+        lake, DRIFT, AS_OF + timedelta(weeks=6), in_rollout="challenger v2 is in shadow"
+    )
     assert not busy.claimed and busy.why == "challenger v2 is in shadow"
     assert "last_trigger" not in read_state(lake)
 

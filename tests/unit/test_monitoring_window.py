@@ -18,20 +18,33 @@ CONTRACT = load_contract(BUNDLED_CONTRACT)
 
 
 def _log_rows(ids: list[str], events: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame({plog.ENTITY_ID: ids, plog.EVENT_TIME: list(events),
-                         plog.BATCH_ID: "file-batch", plog.SCORE: 0.5, plog.MODEL_VERSION: "1"})
+    return pd.DataFrame(
+        {
+            plog.ENTITY_ID: ids,
+            plog.EVENT_TIME: list(events),
+            plog.BATCH_ID: "file-batch",
+            plog.SCORE: 0.5,
+            plog.MODEL_VERSION: "1",
+        }
+    )
 
 
 def test_a_scored_file_that_was_never_ingested_is_one_line_naming_the_batch(tmp_path) -> None:
-    leads = typed_leads(synthetic.generate(synthetic.GeneratorConfig(weeks=1, leads_per_week=20))[0],
-                        CONTRACT)
+    leads = typed_leads(
+        synthetic.generate(synthetic.GeneratorConfig(weeks=1, leads_per_week=20))[0], CONTRACT
+    )
     lake = LocalLake(tmp_path / "lake")
     lake.append_table(silver("leads"), leads)
-    ingested = with_features(_log_rows(list(leads[CONTRACT.entity_id][:5]),
-                                       leads[CONTRACT.event_time][:5]), lake, CONTRACT)
+    ingested = with_features(
+        _log_rows(list(leads[CONTRACT.entity_id][:5]), leads[CONTRACT.event_time][:5]),
+        lake,
+        CONTRACT,
+    )
     assert len(ingested) == 5 and "score" in ingested.columns
     foreign = _log_rows(["X1", "X2"], leads[CONTRACT.event_time][:2])
-    with pytest.raises(NothingScoredError,
-                       match=r"^file-batch: none of its 2 scored leads is in silver/leads .*"
-                             r"`leadops ingest`"):
+    with pytest.raises(
+        NothingScoredError,
+        match=r"^file-batch: none of its 2 scored leads is in silver/leads .*"
+        r"`leadops ingest`",
+    ):
         with_features(foreign, lake, CONTRACT)

@@ -35,23 +35,33 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     contract = load_contract(settings.contract_path)
     lake = LocalLake(home / "lake")
     frame = write_gold(lake, weeks=8, leads_per_week=250)
-    training = D.build_training_set(lake, contract, as_of_after(frame, contract), test_window_days=14)
+    training = D.build_training_set(
+        lake, contract, as_of_after(frame, contract), test_window_days=14
+    )
     tracking.configure_mlflow(settings)
-    return {"settings": settings, "contract": contract, "lake": lake, "training": training,
-            "client": registry.registry_client(settings)}
+    return {
+        "settings": settings,
+        "contract": contract,
+        "lake": lake,
+        "training": training,
+        "client": registry.registry_client(settings),
+    }
 
 
 def _gate(world: dict, shuffle_labels: bool, seed: int, rounds: int = 40) -> tuple:
     settings, contract, training = world["settings"], world["contract"], world["training"]
-    booster, encoder = small_model(training.dev, contract, D.LABEL, shuffle_labels=shuffle_labels, seed=seed,
-                                   rounds=rounds)
+    booster, encoder = small_model(
+        training.dev, contract, D.LABEL, shuffle_labels=shuffle_labels, seed=seed, rounds=rounds
+    )
     test = training.test[contract.lead_columns]
     scores = booster.inplace_predict(encoder.transform(test))
     labels = training.test[D.LABEL].to_numpy()
     metrics = score_metrics(labels, scores, settings.capacity_fraction)
     run_id = tracking.start_run(settings, "manual", {})
     info = tracking.log_model(settings, run_id, booster, encoder, contract, test.head(2))
-    outcome = register_and_gate(settings, world["lake"], info, run_id, test, labels, scores, metrics, 0.02)
+    outcome = register_and_gate(
+        settings, world["lake"], info, run_id, test, labels, scores, metrics, 0.02
+    )
     return outcome, metrics
 
 
@@ -67,7 +77,9 @@ def test_first_model_then_better_then_worse(world: dict) -> None:
     better, _ = _gate(world, shuffle_labels=False, seed=2)
     assert better.gate.decision == "challenger", better.gate.reason
     assert better.champion_version == first.version
-    assert better.champion_metrics["roc_auc"] == pytest.approx(weak_metrics["roc_auc"])  # same test rows
+    assert better.champion_metrics["roc_auc"] == pytest.approx(
+        weak_metrics["roc_auc"]
+    )  # same test rows
     assert better.auc_diff_ci["low"] > 0
     assert str(registry.get_challenger(client, name).version) == better.version
     assert str(registry.get_champion(client, name).version) == first.version  # champion untouched
@@ -79,11 +91,22 @@ def test_first_model_then_better_then_worse(world: dict) -> None:
 
     rows = {row["version"]: row for row in registry.history(client, name)}
     assert [r["version"] for r in registry.history(client, name)] == [3, 2, 1]
-    assert (rows[1]["stage"], rows[1]["fraction"], rows[1]["aliases"]) == ("production", 1.0, ["champion"])
-    assert (rows[2]["stage"], rows[2]["fraction"], rows[2]["aliases"]) == ("shadow", 0.0, ["challenger"])
+    assert (rows[1]["stage"], rows[1]["fraction"], rows[1]["aliases"]) == (
+        "production",
+        1.0,
+        ["champion"],
+    )
+    assert (rows[2]["stage"], rows[2]["fraction"], rows[2]["aliases"]) == (
+        "shadow",
+        0.0,
+        ["challenger"],
+    )
     assert rows[3]["stage"] == "archived" and "below the required" in rows[3]["reason"]
     assert all(r["decided_at"] and r["metrics"]["roc_auc"] > 0 for r in rows.values())
-    assert rows[2]["metrics"]["gate_precision_diff_ci_low"] < rows[2]["metrics"]["gate_precision_diff_ci_high"]
+    assert (
+        rows[2]["metrics"]["gate_precision_diff_ci_low"]
+        < rows[2]["metrics"]["gate_precision_diff_ci_high"]
+    )
 
     # A manual retrain must also beat the challenger already in rollout (old rule: only the
     # champion, so each weekly model restarted the rollout).
@@ -94,7 +117,8 @@ def test_first_model_then_better_then_worse(world: dict) -> None:
 
 
 def test_a_gate_killed_between_its_registry_writes_is_finished_by_the_next_one(
-        world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Old code: tags and aliases written one by one, none journaled."""
     from leadops import events, transitions
 
@@ -164,8 +188,8 @@ def test_an_unreachable_tracking_server_fails_fast_in_one_line(settings, monkeyp
     import time as clock
 
     from leadops import registry
-    from leadops.registry import TrackingUnavailable, ensure_reachable
     from leadops.app.servers import free_port
+    from leadops.registry import TrackingUnavailable, ensure_reachable
 
     uri = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     monkeypatch.setattr(registry, "_REACHABLE", set())
@@ -173,20 +197,34 @@ def test_an_unreachable_tracking_server_fails_fast_in_one_line(settings, monkeyp
     with pytest.raises(TrackingUnavailable) as caught:
         ensure_reachable(uri, attempts=2, timeout=1)
     message = str(caught.value)
-    assert message.startswith(f"MLflow tracking server {uri}: unreachable (") and "\n" not in message
+    assert (
+        message.startswith(f"MLflow tracking server {uri}: unreachable (") and "\n" not in message
+    )
     assert "nothing was trained, registered or scored" in message
     assert clock.monotonic() - started < 10
 
 
 def test_a_version_state_reads_back_every_tag_the_rollout_writes() -> None:
-    tags = {**stage_tags(Stage.CANARY, 0.25, "canary step 2", {"challenger_auc": 0.71}),
-            STAGE_SINCE_TAG: "2026-03-09T00:00:00+00:00", SALT_TAG: "v3-ab12", PAUSED_TAG: "true",
-            PREVIOUS_CHAMPION_TAG: "2"}
+    tags = {
+        **stage_tags(Stage.CANARY, 0.25, "canary step 2", {"challenger_auc": 0.71}),
+        STAGE_SINCE_TAG: "2026-03-09T00:00:00+00:00",
+        SALT_TAG: "v3-ab12",
+        PAUSED_TAG: "true",
+        PREVIOUS_CHAMPION_TAG: "2",
+    }
     state = VersionState.from_tags("scorer", "3", tags, run_id="r1")
     assert state == VersionState(
-        version="3", stage=Stage.CANARY, fraction=0.25, reason="canary step 2",
-        since="2026-03-09T00:00:00+00:00", salt="v3-ab12", paused=True, previous_champion="2",
-        metrics={"challenger_auc": 0.71}, run_id="r1", decided_at=tags["decided_at"],
+        version="3",
+        stage=Stage.CANARY,
+        fraction=0.25,
+        reason="canary step 2",
+        since="2026-03-09T00:00:00+00:00",
+        salt="v3-ab12",
+        paused=True,
+        previous_champion="2",
+        metrics={"challenger_auc": 0.71},
+        run_id="r1",
+        decided_at=tags["decided_at"],
     )
     assert state.in_rollout
     plain = state.as_dict()
@@ -199,8 +237,9 @@ def test_missing_or_unknown_tags_read_as_unset_and_a_bad_fraction_is_one_line() 
     assert not bare.in_rollout
     assert VersionState.from_tags("scorer", "4", {"stage": "live"}).stage is None
     assert VersionState.from_tags("scorer", "4", {"metrics": "{oops"}).metrics == {"raw": "{oops"}
-    with pytest.raises(RegistryTagError,
-                       match=r"^model scorer version 4: fraction tag 'half' is not a number$"):
+    with pytest.raises(
+        RegistryTagError, match=r"^model scorer version 4: fraction tag 'half' is not a number$"
+    ):
         VersionState.from_tags("scorer", "4", {"fraction": "half"})
     with pytest.raises(RegistryTagError, match="fraction tag 1.5 is outside 0..1"):
         VersionState.from_tags("scorer", "4", {"fraction": "1.5"})
@@ -226,20 +265,28 @@ def test_no_champion_and_model_load_errors_are_defined_once() -> None:
     for folder in ("leadops", "tasks", "flows"):
         for path in root.joinpath(folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.ClassDef) and node.name in ("NoChampionError",
-                                                                     "ModelLoadError"):
+                if isinstance(node, ast.ClassDef) and node.name in (
+                    "NoChampionError",
+                    "ModelLoadError",
+                ):
                     homes.setdefault(node.name, []).append(path.relative_to(root).as_posix())
-    assert homes == {"NoChampionError": ["leadops/registry.py"],
-                     "ModelLoadError": ["leadops/model_loader.py"]}
+    assert homes == {
+        "NoChampionError": ["leadops/registry.py"],
+        "ModelLoadError": ["leadops/model_loader.py"],
+    }
 
 
-def test_status_history_lists_each_versions_training_and_gate_decision_in_order(world: dict) -> None:
+def test_status_history_lists_each_versions_training_and_gate_decision_in_order(
+    world: dict,
+) -> None:
     from leadops.app.status import registry_status, status_text
 
     if not registry.history(world["client"], world["settings"].model_name):
         _gate(world, shuffle_labels=True, seed=1)
     state = registry_status(world["settings"], limit=100)
-    versions = {str(v["version"]) for v in registry.history(world["client"], world["settings"].model_name)}
+    versions = {
+        str(v["version"]) for v in registry.history(world["client"], world["settings"].model_name)
+    }
     for version in versions:
         kinds = [e["event"] for e in state["history"] if e["version"] == version]
         assert kinds[:2] == ["trained", "gate"], (version, kinds)

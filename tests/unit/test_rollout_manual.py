@@ -40,11 +40,18 @@ def test_manual_rollback_restores_the_previous_champion(world) -> None:
     assert champion_of(client) == v2 and stage_of(client, v1)[0] == "archived"
     manual.rollback(client, lake, NAME, AS_OF + timedelta(days=1), reason="conversions fell")
     assert champion_of(client) == v1
-    assert stage_of(client, v1) == ("production", 1.0, f"conversions fell: restored in place of v{v2}")
+    assert stage_of(client, v1) == (
+        "production",
+        1.0,
+        f"conversions fell: restored in place of v{v2}",
+    )
     assert stage_of(client, v2) == ("archived", 0.0, f"conversions fell: replaced by v{v1}")
     status = registry_status(settings)
     assert status["champion"]["version"] == v1 and status["challenger"] is None
-    assert [t["stage"] for t in status["transitions"][:2]] == ["production", "archived"]  # newest first
+    assert [t["stage"] for t in status["transitions"][:2]] == [
+        "production",
+        "archived",
+    ]  # newest first
 
 
 def test_reject_archives_the_challenger_and_keeps_the_champion(world) -> None:
@@ -56,7 +63,9 @@ def test_reject_archives_the_challenger_and_keeps_the_champion(world) -> None:
 
 def test_nothing_to_act_on_is_one_clear_line(world) -> None:
     client, lake, settings, v1, v2 = world
-    with pytest.raises(manual.NothingToDoError, match=f"champion v{v1} replaced no earlier champion"):
+    with pytest.raises(
+        manual.NothingToDoError, match=f"champion v{v1} replaced no earlier champion"
+    ):
         manual.rollback(client, lake, NAME, AS_OF)
     manual.reject(client, lake, NAME, AS_OF)
     with pytest.raises(manual.NothingToDoError, match=f"model {NAME}: no challenger to promote"):
@@ -90,10 +99,13 @@ def test_status_history_shows_manual_overrides_in_order(world) -> None:
     manual.rollback(client, lake, NAME, AS_OF + timedelta(days=1), reason="conversions fell")
     state = registry_status(settings, limit=100)
     lines = status_text(state).splitlines()
-    history = lines[lines.index("  history (oldest first):") + 1:]
-    wanted = [f"v{v1}: trained", f"v{v2}: trained",
-              f"v{v2}: canary → production 100%  (sales asked)",
-              f"v{v1}: archived → production 100%  (conversions fell: restored in place of v{v2})"]
+    history = lines[lines.index("  history (oldest first):") + 1 :]
+    wanted = [
+        f"v{v1}: trained",
+        f"v{v2}: trained",
+        f"v{v2}: canary → production 100%  (sales asked)",
+        f"v{v1}: archived → production 100%  (conversions fell: restored in place of v{v2})",
+    ]
     positions = [next(i for i, line in enumerate(history) if w in line) for w in wanted]
     assert positions == sorted(positions), history
     assert state["home"] == str(settings.home.resolve())

@@ -17,17 +17,23 @@ from tests.support.rollout import add_version, leads, log_scores, model_scores, 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
 
 
-def test_a_lead_whose_window_closed_after_the_last_outcome_ingested_is_not_matured(settings) -> None:
+def test_a_lead_whose_window_closed_after_the_last_outcome_ingested_is_not_matured(
+    settings,
+) -> None:
     """Old rule: maturity by the clock only, so a late outcome export made converters negatives."""
     contract = load_contract(settings.contract_path)
     window = timedelta(days=contract.outcome_window_days)
-    leads_ = pd.DataFrame({
-        contract.entity_id: ["early", "late"],
-        contract.event_time: [WEEK0, WEEK0 + timedelta(days=20)],
-        contract.label: [True, None],  # "late" converted, but that export is not ingested yet
-        contract.label_time: [WEEK0 + timedelta(days=2), None],
-    })
-    as_of = WEEK0 + timedelta(days=20) + window + timedelta(days=5)  # both windows closed by the clock
+    leads_ = pd.DataFrame(
+        {
+            contract.entity_id: ["early", "late"],
+            contract.event_time: [WEEK0, WEEK0 + timedelta(days=20)],
+            contract.label: [True, None],  # "late" converted, but that export is not ingested yet
+            contract.label_time: [WEEK0 + timedelta(days=2), None],
+        }
+    )
+    as_of = (
+        WEEK0 + timedelta(days=20) + window + timedelta(days=5)
+    )  # both windows closed by the clock
     watermark = outcome_watermark(leads_, contract)
     assert watermark == WEEK0 + timedelta(days=2)
     by_clock = label_matured(leads_, contract, as_of)
@@ -45,14 +51,29 @@ def test_rollout_evidence_waits_for_outcomes_not_yet_ingested(settings, registry
     challenger = add_version(client, "shadow", 0.0, alias="challenger")
     frame = leads(400, WEEK0, seed=3)
     scored_at = WEEK0 + timedelta(weeks=1)
-    log_scores(lake, frame, scored_at, champion, challenger, model_scores(frame, 1.0, 1),
-               model_scores(frame, 0.5, 2))
+    log_scores(
+        lake,
+        frame,
+        scored_at,
+        champion,
+        challenger,
+        model_scores(frame, 1.0, 1),
+        model_scores(frame, 0.5, 2),
+    )
     write_outcomes(lake, contract, frame[frame["event_time"] < WEEK0 + timedelta(days=3)])
     as_of = scored_at + timedelta(days=contract.outcome_window_days + 1)
     log = read_step_log(lake, champion, challenger, None)
-    paired = paired_scores(log, read_outcomes(lake, contract), contract, champion, challenger, as_of)
-    newest = pd.to_datetime(lake.read_table(silver("outcomes"))[contract.label_time], utc=True).max()
+    paired = paired_scores(
+        log, read_outcomes(lake, contract), contract, champion, challenger, as_of
+    )
+    newest = pd.to_datetime(
+        lake.read_table(silver("outcomes"))[contract.label_time], utc=True
+    ).max()
     matured = paired[paired["matured"]]
-    assert len(matured) and (matured[contract.event_time]
-                             <= newest - timedelta(days=contract.outcome_window_days)).all()
+    assert (
+        len(matured)
+        and (
+            matured[contract.event_time] <= newest - timedelta(days=contract.outcome_window_days)
+        ).all()
+    )
     assert len(matured) < len(paired)  # leads after the watermark wait, never count as negatives

@@ -16,12 +16,22 @@ from leadops.transitions import read_history
 from tasks.rollout.checks import FAIL, PASS, WAIT, Verdict
 from tasks.rollout.run import advance, step
 from tasks.rollout.steps import (
-    ADVANCE, PROMOTE, ROLLBACK, Position, RolloutState, next_position, plan_step,
+    ADVANCE,
+    PROMOTE,
+    ROLLBACK,
+    Position,
+    RolloutState,
+    next_position,
+    plan_step,
 )
 from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
-GOOD, BAD, CHAMPION_NOISE = 0.4, 3.0, 1.0  # score noise: the challenger is better (0.4) or worse (3.0)
+GOOD, BAD, CHAMPION_NOISE = (
+    0.4,
+    3.0,
+    1.0,
+)  # score noise: the challenger is better (0.4) or worse (3.0)
 
 
 @pytest.fixture
@@ -30,17 +40,36 @@ def world(settings, registry_db):
     client = registry.registry_client(settings)
     champion = add_version(client, "production", 1.0, alias="champion")
     challenger = add_version(client, "shadow", 0.0, alias="challenger")
-    return client, open_lake(settings), load_contract(settings.contract_path), settings, champion, challenger
+    return (
+        client,
+        open_lake(settings),
+        load_contract(settings.contract_path),
+        settings,
+        champion,
+        challenger,
+    )
 
 
-def score_week(world, week: int, noise: float, n: int = 1500, stage: str = "shadow", fraction: float = 0.0) -> datetime:
+def score_week(
+    world, week: int, noise: float, n: int = 1500, stage: str = "shadow", fraction: float = 0.0
+) -> datetime:
     """Leads of week ``week`` scored by both models at its end; outcomes recorded. Returns that time."""
     client, lake, contract, settings, champion, challenger = world
     frame = leads(n, WEEK0 + timedelta(weeks=week), seed=week)
     scored_at = WEEK0 + timedelta(weeks=week + 1)
     salt = (client.get_model_version(NAME, challenger).tags or {}).get("salt", "none")
-    log_scores(lake, frame, scored_at, champion, challenger, model_scores(frame, CHAMPION_NOISE, 1000 + week),
-               model_scores(frame, noise, 100 + week), stage=stage, fraction=fraction, salt=salt)
+    log_scores(
+        lake,
+        frame,
+        scored_at,
+        champion,
+        challenger,
+        model_scores(frame, CHAMPION_NOISE, 1000 + week),
+        model_scores(frame, noise, 100 + week),
+        stage=stage,
+        fraction=fraction,
+        salt=salt,
+    )
     write_outcomes(lake, contract, frame)
     return scored_at
 
@@ -84,7 +113,12 @@ def test_a_step_reads_evidence_only_for_a_challenger_in_rollout() -> None:
         "shadow": RolloutState(champion, VersionState("2", Stage.SHADOW, 0.0)),
     }
     actions = {name: step(state, WEEK0, check, decide)[0].action for name, state in cases.items()}
-    assert actions == {"no challenger": "idle", "paused": "hold", "archived": "idle", "shadow": ADVANCE}
+    assert actions == {
+        "no challenger": "idle",
+        "paused": "hold",
+        "archived": "idle",
+        "shadow": ADVANCE,
+    }
     assert checked == ["2"]  # only the shadow challenger's evidence was read
     assert RolloutState(champion, None).as_dict()["champion"]["stage"] == "production"
 
@@ -107,7 +141,9 @@ def test_an_equally_good_challenger_waits_then_stops_inconclusive(world) -> None
     plan, _ = advance(client, lake, contract, settings, as_of)
     assert plan.action == "wait" and "equally good challenger needs" in plan.reason
     decision = plan.decision
-    assert decision["ci_low"] < decision["threshold"] < 0 < decision["ci_high"] and decision["mde"] > 0
+    assert (
+        decision["ci_low"] < decision["threshold"] < 0 < decision["ci_high"] and decision["mde"] > 0
+    )
     patient = settings.model_copy(update={"rollout_max_wait_days": 7})
     plan, done = advance(client, lake, contract, patient, as_of)
     assert plan.action == "inconclusive" and "inconclusive after" in plan.reason
@@ -123,22 +159,36 @@ def test_a_recalibrated_challenger_only_warns_about_its_score_distribution(world
     frame = leads(2000, WEEK0 + timedelta(weeks=2), seed=2)
     champion_scores = model_scores(frame, CHAMPION_NOISE, 1002)
     salt = tags(world, challenger)["salt"]
-    log_scores(lake, frame, WEEK0 + timedelta(weeks=3), champion, challenger, champion_scores,
-               champion_scores * 0.45, stage="canary", fraction=0.10, salt=salt)
+    log_scores(
+        lake,
+        frame,
+        WEEK0 + timedelta(weeks=3),
+        champion,
+        challenger,
+        champion_scores,
+        champion_scores * 0.45,
+        stage="canary",
+        fraction=0.10,
+        salt=salt,
+    )
     write_outcomes(lake, contract, frame)
-    plan, done = advance(client, lake, contract, settings,
-                         matured_after(WEEK0 + timedelta(weeks=3), contract))
+    plan, done = advance(
+        client, lake, contract, settings, matured_after(WEEK0 + timedelta(weeks=3), contract)
+    )
     assert plan.metrics["score_psi"] > 0.25 and "warns only" in plan.metrics["warning"]
     assert plan.action == ADVANCE and done[-1].fraction == 0.5
 
 
-def test_evidence_is_only_leads_created_after_the_training_data_ended(settings, registry_db) -> None:
+def test_evidence_is_only_leads_created_after_the_training_data_ended(
+    settings, registry_db
+) -> None:
     """Old rule: every lead scored since the step began, the challenger's own test rows too."""
     client = registry.registry_client(settings)
     champion = add_version(client, "production", 1.0, alias="champion")
     data_end = WEEK0 + timedelta(weeks=1)
-    challenger = add_version(client, "shadow", 0.0, alias="challenger",
-                             tags={"leadops.data_end": data_end.isoformat()})
+    challenger = add_version(
+        client, "shadow", 0.0, alias="challenger", tags={"leadops.data_end": data_end.isoformat()}
+    )
     lake, contract = open_lake(settings), load_contract(settings.contract_path)
     world = (client, lake, contract, settings, champion, challenger)
     as_of = matured_after(score_week(world, 0, 0.01), contract)  # it trained on these leads
@@ -185,25 +235,38 @@ def test_canary_passes_every_step_to_production(world) -> None:
     advance(client, lake, contract, settings, as_of)  # → canary 10%
     seen = []
     for week, fraction in ((2, 0.10), (4, 0.50), (6, 1.00)):
-        plan, _ = advance(client, lake, contract, settings, as_of)  # the old evidence does not count again
+        plan, _ = advance(
+            client, lake, contract, settings, as_of
+        )  # the old evidence does not count again
         assert plan.action == "wait"
-        as_of = matured_after(score_week(world, week, GOOD, n=4000, stage="canary", fraction=fraction), contract)
+        as_of = matured_after(
+            score_week(world, week, GOOD, n=4000, stage="canary", fraction=fraction), contract
+        )
         plan, done = advance(client, lake, contract, settings, as_of)
         seen.append((plan.action, done[-1].stage, done[-1].fraction))
-    assert seen == [("advance", "canary", 0.5), ("advance", "canary", 1.0), ("promote", "production", 1.0)]
+    assert seen == [
+        ("advance", "canary", 0.5),
+        ("advance", "canary", 1.0),
+        ("promote", "production", 1.0),
+    ]
     assert str(registry.get_champion(client, NAME).version) == challenger
     assert registry.get_challenger(client, NAME) is None
     old = tags(world, champion)
     assert old["stage"] == "archived" and old["reason"] == f"replaced by v{challenger}"
     assert tags(world, challenger)["previous_champion"] == champion
     status = registry_status(settings)
-    assert status["champion"]["version"] == challenger and status["transitions"][0]["stage"] == "production"
+    assert (
+        status["champion"]["version"] == challenger
+        and status["transitions"][0]["stage"] == "production"
+    )
 
 
 def test_canary_fail_rolls_back_automatically(world) -> None:
     client, lake, contract, settings, champion, challenger = world
     advance(client, lake, contract, settings, matured_after(score_week(world, 0, GOOD), contract))
-    as_of = matured_after(score_week(world, 2, BAD, n=4000, stage="canary", fraction=0.10), contract)
+    as_of = matured_after(
+        score_week(world, 2, BAD, n=4000, stage="canary", fraction=0.10), contract
+    )
     plan, done = advance(client, lake, contract, settings, as_of)
     assert plan.action == ROLLBACK
     after = tags(world, challenger)

@@ -25,8 +25,15 @@ def promoted_world(settings, new_noise: float, old_noise: float):
     manual.promote(client, lake, NAME, PROMOTED)
     frame = leads(2000, PROMOTED - timedelta(weeks=1), seed=5)
     # The previous champion scores in shadow beside the new one during the watch.
-    log_scores(lake, frame, PROMOTED + timedelta(days=1), new, old,
-               model_scores(frame, new_noise, 51), model_scores(frame, old_noise, 52))
+    log_scores(
+        lake,
+        frame,
+        PROMOTED + timedelta(days=1),
+        new,
+        old,
+        model_scores(frame, new_noise, 51),
+        model_scores(frame, old_noise, 52),
+    )
     write_outcomes(lake, contract, frame)
     return client, lake, contract, old, new
 

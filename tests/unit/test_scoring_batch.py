@@ -11,14 +11,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadops import prediction_log as plog
 from leadops import tables
 from leadops.storage import LocalLake
-from leadops import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.batch_file import load_batch_file
 from tasks.scoring.scorer import ServingSet
 from tasks.scoring.sources import BatchError
-from tests.support.scoring import contract, serving_model, train_tiny, typed_week, write_crm, write_silver
+from tests.support.scoring import (
+    contract,
+    serving_model,
+    train_tiny,
+    typed_week,
+    write_crm,
+    write_silver,
+)
 
 AS_OF = datetime(2026, 2, 1, tzinfo=UTC)  # after both generated weeks
 C = contract()
@@ -44,7 +51,10 @@ def _serving(crm, stage: str | None = None, fraction: float = 0.0) -> ServingSet
     champion = serving_model(*crm[3], version="1")
     if stage is None:
         return ServingSet(champion)
-    return ServingSet(champion, serving_model(*crm[4], version="2", role="challenger", stage=stage, fraction=fraction))
+    return ServingSet(
+        champion,
+        serving_model(*crm[4], version="2", role="challenger", stage=stage, fraction=fraction),
+    )
 
 
 def _run(lake, serving, chunk_rows=1000, mode="exact", **kw):
@@ -59,7 +69,9 @@ def test_every_unscored_silver_lead_gets_one_row_with_reasons(lake, crm) -> None
     assert result.rows == len(out) == crm[1].num_rows == out[C.entity_id].nunique()
     assert result.output == lake.uri(f"scores/{result.batch_id}.parquet")
     counts = out["decile"].value_counts().sort_index()
-    assert counts.index.tolist() == list(range(1, 11)) and counts.between(120, 180).all()  # ties move a few
+    assert (
+        counts.index.tolist() == list(range(1, 11)) and counts.between(120, 180).all()
+    )  # ties move a few
     best = out.sort_values("score", ascending=False)
     assert best["decile"].is_monotonic_increasing  # a higher score never gets a worse decile
     assert (best["tier"].head(100) == "A").all() and (best["tier"].tail(100) == "D").all()
@@ -79,7 +91,9 @@ def test_shadow_challenger_is_logged_but_never_served(lake, crm) -> None:
     shadow = logged[logged[plog.MODEL_VERSION] == "2"]
     assert len(shadow) == len(out) and not shadow[plog.SERVED].any()
     assert set(shadow[plog.STAGE]) == {"shadow"} and set(shadow[plog.ROLE]) == {"challenger"}
-    assert not np.allclose(shadow[plog.SCORE].to_numpy(), out.sort_values(C.entity_id)["score"].to_numpy())
+    assert not np.allclose(
+        shadow[plog.SCORE].to_numpy(), out.sort_values(C.entity_id)["score"].to_numpy()
+    )
 
 
 def test_canary_routes_its_share_and_logs_both_scores(lake, crm) -> None:
@@ -104,12 +118,16 @@ def test_rerun_scores_nothing_and_new_leads_only_afterwards(lake, crm) -> None:
     write_silver(lake, [crm[1], crm[2]])  # the next week is ingested
     third = _run(lake, _serving(crm))
     assert third.rows == crm[2].num_rows
-    assert set(pd.read_parquet(third.output)[C.entity_id]) == set(crm[2].column(C.entity_id).to_pylist())
+    assert set(pd.read_parquet(third.output)[C.entity_id]) == set(
+        crm[2].column(C.entity_id).to_pylist()
+    )
 
 
 def test_two_runs_at_once_do_not_double_the_log(lake, crm) -> None:
     results = []
-    threads = [threading.Thread(target=lambda: results.append(_run(lake, _serving(crm)))) for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: results.append(_run(lake, _serving(crm)))) for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -152,8 +170,11 @@ def test_chunked_run_gives_the_same_scores_and_deciles(tmp_path, crm) -> None:
     for chunk_rows in (1000, 100_000):
         lake = LocalLake(tmp_path / f"lake{chunk_rows}")
         write_silver(lake, [crm[1]])
-        outs.append(pd.read_parquet(_run(lake, _serving(crm), chunk_rows=chunk_rows).output)
-                    .sort_values(C.entity_id).reset_index(drop=True))
+        outs.append(
+            pd.read_parquet(_run(lake, _serving(crm), chunk_rows=chunk_rows).output)
+            .sort_values(C.entity_id)
+            .reset_index(drop=True)
+        )
     pd.testing.assert_frame_equal(outs[0], outs[1])
 
 
@@ -165,7 +186,9 @@ def test_unseen_categories_and_new_technologies_score(tmp_path, lake, crm) -> No
     path = tmp_path / "new_world.csv"
     raw.to_csv(path, index=False)
     batch = load_batch_file(str(path), C, 1000)
-    result = _run(lake, _serving(crm), file_batch=batch, out=str(tmp_path / "scored.csv"), output_format="csv")
+    result = _run(
+        lake, _serving(crm), file_batch=batch, out=str(tmp_path / "scored.csv"), output_format="csv"
+    )
     out = pd.read_csv(result.output)
     assert len(out) == 50 and out["score"].between(0, 1).all()
     reasons = " ".join(out[["reason_1", "reason_2", "reason_3"]].astype(str).to_numpy().ravel())
@@ -183,12 +206,15 @@ def test_a_batch_file_scored_twice_is_logged_once(tmp_path, lake, crm) -> None:
 def test_a_batch_file_without_contract_columns_fails_with_one_line(tmp_path, crm) -> None:
     raw = pd.read_csv(crm[0] / "leads" / "leads_week_01.csv", dtype=str).head(20)
     raw.drop(columns=["country", "email"]).to_csv(tmp_path / "missing.csv", index=False)
-    with pytest.raises(BatchError, match=r"^batch missing.csv: missing column\(s\) country, email$"):
+    with pytest.raises(
+        BatchError, match=r"^batch missing.csv: missing column\(s\) country, email$"
+    ):
         load_batch_file(str(tmp_path / "missing.csv"), C, 1000)
 
 
 def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_scored(
-        tmp_path, lake, crm) -> None:
+    tmp_path, lake, crm
+) -> None:
     import os
 
     raw = pd.read_csv(crm[0] / "leads" / "leads_week_02.csv", dtype=str).head(500)
@@ -200,8 +226,13 @@ def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_score
     assert batch.table.num_rows == 498
     old = os.umask(0o022)
     try:
-        result = _run(lake, _serving(crm), file_batch=batch, out=str(tmp_path / "scored.csv"),
-                      output_format="csv")
+        result = _run(
+            lake,
+            _serving(crm),
+            file_batch=batch,
+            out=str(tmp_path / "scored.csv"),
+            output_format="csv",
+        )
     finally:
         os.umask(old)
     assert (result.rows, result.rejected) == (498, 3)
@@ -211,9 +242,16 @@ def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_score
     assert rejected["_rejected_because"].iloc[2].startswith("malformed line (3 fields")
     assert rejected["_row"].iloc[2] == "502"  # header + 500 rows + this line
     assert os.stat(result.output).st_mode & 0o777 == 0o644  # readable per the umask
-    with pytest.raises(Exception, match=r"^--out .*/nowhere/x.csv: folder .*nowhere does not exist$"):
-        _run(lake, _serving(crm), file_batch=batch, out=str(tmp_path / "nowhere" / "x.csv"),
-             output_format="csv")
+    with pytest.raises(
+        Exception, match=r"^--out .*/nowhere/x.csv: folder .*nowhere does not exist$"
+    ):
+        _run(
+            lake,
+            _serving(crm),
+            file_batch=batch,
+            out=str(tmp_path / "nowhere" / "x.csv"),
+            output_format="csv",
+        )
     assert not (tmp_path / "nowhere").exists()
 
 
@@ -223,7 +261,9 @@ def test_silver_with_a_wrong_type_fails_naming_the_column(tmp_path, crm) -> None
     lake.overwrite_table(tables.silver("leads"), frame)
     with pytest.raises(BatchError, match=r"page_views \(string, expected numeric\)"):
         _run(lake, _serving(crm))
-    assert not lake.table_exists(tables.PREDICTION_LOG) or lake.read_table(tables.PREDICTION_LOG).empty
+    assert (
+        not lake.table_exists(tables.PREDICTION_LOG) or lake.read_table(tables.PREDICTION_LOG).empty
+    )
 
 
 @pytest.mark.parametrize("mode", ["approx", "tiered"])
@@ -242,8 +282,9 @@ def test_fast_reason_modes(tmp_path, crm, mode) -> None:
 
 
 @pytest.mark.parametrize("stage,fraction", [(None, 0.0), ("canary", 0.3)])
-def test_no_reasons_mode_gives_the_same_rows_and_log_without_reasons(tmp_path, crm, stage,
-                                                                     fraction) -> None:
+def test_no_reasons_mode_gives_the_same_rows_and_log_without_reasons(
+    tmp_path, crm, stage, fraction
+) -> None:
     outs, logs = {}, {}
     for mode in ("exact", "none"):
         lake = LocalLake(tmp_path / mode)
@@ -252,11 +293,16 @@ def test_no_reasons_mode_gives_the_same_rows_and_log_without_reasons(tmp_path, c
         result = _run(lake, _serving(crm, stage, fraction), chunk_rows=400, mode=mode)
         assert result.reasons_mode == mode
         outs[mode] = pd.read_parquet(result.output)
-        logs[mode] = lake.read_table(tables.PREDICTION_LOG).sort_values(
-            [plog.ENTITY_ID, plog.MODEL_VERSION]).reset_index(drop=True)
+        logs[mode] = (
+            lake.read_table(tables.PREDICTION_LOG)
+            .sort_values([plog.ENTITY_ID, plog.MODEL_VERSION])
+            .reset_index(drop=True)
+        )
     reasons = ["reason_1", "reason_2", "reason_3"]
     assert outs["none"][reasons].isna().all().all()
-    pd.testing.assert_frame_equal(outs["none"].drop(columns=reasons),
-                                  outs["exact"].drop(columns=reasons))
-    pd.testing.assert_frame_equal(logs["none"].drop(columns=plog.BATCH_ID),
-                                  logs["exact"].drop(columns=plog.BATCH_ID))
+    pd.testing.assert_frame_equal(
+        outs["none"].drop(columns=reasons), outs["exact"].drop(columns=reasons)
+    )
+    pd.testing.assert_frame_equal(
+        logs["none"].drop(columns=plog.BATCH_ID), logs["exact"].drop(columns=plog.BATCH_ID)
+    )

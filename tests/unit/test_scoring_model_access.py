@@ -23,8 +23,14 @@ def registered(tmp_path_factory: pytest.TempPathFactory):
         get_settings.cache_clear()
         settings = get_settings()
         v1 = register(settings, *train_tiny(table, rounds=10, seed=0))
-        v2 = register(settings, *train_tiny(table, rounds=12, depth=4, seed=1), alias="challenger",
-                      stage="canary", fraction=0.25, salt="v2-abc")
+        v2 = register(
+            settings,
+            *train_tiny(table, rounds=12, depth=4, seed=1),
+            alias="challenger",
+            stage="canary",
+            fraction=0.25,
+            salt="v2-abc",
+        )
         yield settings, table, v1, v2
     get_settings.cache_clear()
 
@@ -33,7 +39,10 @@ def test_no_champion_tells_the_user_to_train_first(registered) -> None:
     settings = Settings(home=registered[0].home, model_name="never-trained")
     with pytest.raises(NoChampionError) as info:
         load_serving_set(settings)
-    assert str(info.value) == "no champion model registered for never-trained: run `leadops train` first"
+    assert (
+        str(info.value)
+        == "no champion model registered for never-trained: run `leadops train` first"
+    )
 
 
 def test_champion_and_canary_challenger_load_with_their_tags(registered) -> None:
@@ -43,7 +52,12 @@ def test_champion_and_canary_challenger_load_with_their_tags(registered) -> None
     serving = load_serving_set(settings)
     assert (serving.champion.version, serving.champion.role) == (v1, "champion")
     canary = serving.canary
-    assert (canary.version, canary.stage, canary.fraction, canary.salt) == (v2, "canary", 0.25, "v2-abc")
+    assert (canary.version, canary.stage, canary.fraction, canary.salt) == (
+        v2,
+        "canary",
+        0.25,
+        "v2-abc",
+    )
     # What we serve is what MLflow's own loader predicts for the champion alias.
     frame = table.to_pandas().head(200)
     expected = mlflow.pyfunc.load_model(f"models:/{settings.model_name}@champion").predict(frame)
@@ -62,14 +76,20 @@ def test_an_archived_challenger_is_neither_shadowed_nor_served(registered) -> No
 
 def test_a_corrupt_artifact_fails_with_one_line_and_serves_nothing(registered) -> None:
     settings, table, _, v2 = registered
-    v3 = register(settings, *train_tiny(table, rounds=5, seed=2), alias="challenger", stage="shadow")
+    v3 = register(
+        settings, *train_tiny(table, rounds=5, seed=2), alias="challenger", stage="shadow"
+    )
     try:
         for booster_file in artifact_folder(settings, v3).rglob("booster.json"):
             booster_file.write_text("{not json")
         with pytest.raises(ModelLoadError) as info:
             load_serving_set(settings)
         message = str(info.value)
-        assert message.startswith(f"model {settings.model_name} version {v3}: artifact missing or unreadable")
+        assert message.startswith(
+            f"model {settings.model_name} version {v3}: artifact missing or unreadable"
+        )
         assert "\n" not in message
     finally:
-        registry.move_alias(registry.registry_client(settings), settings.model_name, "challenger", v2)
+        registry.move_alias(
+            registry.registry_client(settings), settings.model_name, "challenger", v2
+        )

@@ -15,8 +15,13 @@ SCHEMA = pa.schema([("lead_id", pa.string()), ("score", pa.float64())])
 
 
 def _part(start: int, n: int) -> pa.Table:
-    return pa.table({"lead_id": [f"L{i}" for i in range(start, start + n)],
-                     "score": [i / 1000 for i in range(start, start + n)]}, schema=SCHEMA)
+    return pa.table(
+        {
+            "lead_id": [f"L{i}" for i in range(start, start + n)],
+            "score": [i / 1000 for i in range(start, start + n)],
+        },
+        schema=SCHEMA,
+    )
 
 
 def test_parquet_written_in_parts_is_one_file(tmp_path: Path) -> None:
@@ -51,9 +56,15 @@ def test_a_failed_run_leaves_the_previous_file_untouched(tmp_path: Path) -> None
 
 
 def test_target_resolution(tmp_path: Path) -> None:
-    assert resolve_target(None, "/lake/scores/b1.parquet", "b1", "parquet") == "/lake/scores/b1.parquet"
+    assert (
+        resolve_target(None, "/lake/scores/b1.parquet", "b1", "parquet")
+        == "/lake/scores/b1.parquet"
+    )
     assert resolve_target(str(tmp_path), "-", "b1", "csv") == str(tmp_path / "b1.csv")
-    assert resolve_target("s3://bucket/scores/", "-", "b1", "parquet") == "s3://bucket/scores/b1.parquet"
+    assert (
+        resolve_target("s3://bucket/scores/", "-", "b1", "parquet")
+        == "s3://bucket/scores/b1.parquet"
+    )
     assert resolve_target(str(tmp_path / "x.pq"), "-", "b1", "parquet") == str(tmp_path / "x.pq")
     with pytest.raises(OutputError, match="format 'xlsx'"):
         resolve_target(None, "-", "b1", "xlsx")
@@ -74,9 +85,8 @@ def test_s3_target_appears_only_when_complete(s3_bucket: str, s3_endpoint: str) 
 
 
 def _documented_schema() -> pa.Schema:
-    from tests.support.scoring import contract
-
     from tasks.scoring.table import output_schema
+    from tests.support.scoring import contract
 
     return output_schema(contract())
 
@@ -95,7 +105,8 @@ def _unsorted(schema: pa.Schema, n: int = 50) -> pa.Table:
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_the_score_file_is_sorted_best_first_and_says_what_its_columns_mean(
-        tmp_path: Path, fmt: str) -> None:
+    tmp_path: Path, fmt: str
+) -> None:
     import json
 
     schema = _documented_schema()

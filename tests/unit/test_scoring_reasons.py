@@ -7,14 +7,23 @@ import re
 import numpy as np
 import pytest
 
+from tasks.features.reasons import unit_matrix
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.scorer import ServingSet, deciles, score_chunk
 from tasks.training.model import LeadScoringModel
-from tasks.features.reasons import unit_matrix
-from tests.support.scoring import contract, margins, serving_model, train_tiny, typed_week, write_crm
+from tests.support.scoring import (
+    contract,
+    margins,
+    serving_model,
+    train_tiny,
+    typed_week,
+    write_crm,
+)
 
-REASON = re.compile(r"^.+: (raises|lowers) the score (strongly|clearly|slightly) "
-                    r"\([+-]\d+\.\d\d log-odds\)$")
+REASON = re.compile(
+    r"^.+: (raises|lowers) the score (strongly|clearly|slightly) "
+    r"\([+-]\d+\.\d\d log-odds\)$"
+)
 C = contract()
 
 
@@ -22,14 +31,21 @@ C = contract()
 def week(tmp_path_factory: pytest.TempPathFactory):
     folder = write_crm(tmp_path_factory.mktemp("crm"))
     table = typed_week(folder, 1).slice(0, 600)
-    return table, train_tiny(typed_week(folder, 1), seed=0), train_tiny(typed_week(folder, 1), depth=4, seed=1)
+    return (
+        table,
+        train_tiny(typed_week(folder, 1), seed=0),
+        train_tiny(typed_week(folder, 1), depth=4, seed=1),
+    )
 
 
 def _serving(week, stage=None, fraction=0.0) -> ServingSet:
     champion = serving_model(*week[1], version="1")
     if stage is None:
         return ServingSet(champion)
-    return ServingSet(champion, serving_model(*week[2], version="2", role="challenger", stage=stage, fraction=fraction))
+    return ServingSet(
+        champion,
+        serving_model(*week[2], version="2", role="challenger", stage=stage, fraction=fraction),
+    )
 
 
 def _explain(week, serving, mode="exact"):
@@ -41,7 +57,10 @@ def _explain(week, serving, mode="exact"):
 def test_reasons_are_what_the_serving_model_explains(week) -> None:
     scored, _, reasons = _explain(week, _serving(week, "canary", 0.4))
     frame = week[0].to_pandas()
-    for version, booster_encoder, rows in (("1", week[1], ~scored.in_canary), ("2", week[2], scored.in_canary)):
+    for version, booster_encoder, rows in (
+        ("1", week[1], ~scored.in_canary),
+        ("2", week[2], scored.in_canary),
+    ):
         expected = LeadScoringModel.from_parts(*booster_encoder).explain(frame[rows])
         for rank in range(3):
             assert list(reasons[rank][rows]) == expected[f"reason_{rank + 1}"].tolist(), version
@@ -63,7 +82,9 @@ def test_reason_sizes_are_the_largest_contributions_and_add_up_to_the_margin(wee
     encoded = scored.encoded["1"]
     contribs = model.contributions(encoded)
     per_unit = contribs[:, :-1] @ unit_matrix(model.reason_units, encoded.shape[1])
-    np.testing.assert_allclose(per_unit.sum(axis=1) + contribs[:, -1], margins(model.booster, encoded), atol=1e-4)
+    np.testing.assert_allclose(
+        per_unit.sum(axis=1) + contribs[:, -1], margins(model.booster, encoded), atol=1e-4
+    )
     strongest = np.sort(np.abs(per_unit), axis=1)[:, ::-1]
     for rank in range(3):
         sizes = np.array([abs(float(t.rsplit("(", 1)[1].split()[0])) for t in reasons[rank]])
@@ -92,8 +113,10 @@ def test_reasons_read_as_facts_with_direction_and_size_in_words() -> None:
     assert value_text("created at (weekday)", "weekday", 0.0) == "created on a Monday"
     assert value_text("created at (month)", "month", 3.0) == "created in March"
     assert value_text("form fills per page view", "per page_views", 0.0) == "no form fills yet"
-    assert value_text("form fills per page view", "per page_views", 1 / 11) == \
-        "about 1 form fill per 11 page views"
+    assert (
+        value_text("form fills per page view", "per page_views", 1 / 11)
+        == "about 1 form fill per 11 page views"
+    )
     assert value_text("page views", None, 0.0) == "no page views yet"
     assert value_text("company size", None, 250.0) == "company size: 250"
     assert effect_text(0.81) == "raises the score strongly (+0.81 log-odds)"

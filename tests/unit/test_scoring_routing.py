@@ -38,4 +38,4 @@ def test_edge_fractions() -> None:
     assert route_to_canary(IDS[:100], "1", 1.0).all()
     with pytest.raises(ValueError, match="between 0 and 1"):
         route_to_canary(IDS[:1], "1", 1.5)
-    assert np.all((np.array([canary_position(i, "x") for i in IDS[:100]]) < 1))
+    assert np.all(np.array([canary_position(i, "x") for i in IDS[:100]]) < 1)

@@ -22,8 +22,14 @@ PROMOTED = datetime(2026, 4, 6, tzinfo=UTC)
 def test_previous_champion_scores_in_shadow_during_the_watch_only(settings, tmp_path) -> None:
     table = typed_week(write_crm(tmp_path / "crm"), 1)
     old = register(settings, *train_tiny(table, rounds=10, seed=0))
-    new = register(settings, *train_tiny(table, rounds=12, depth=4, seed=1), alias="challenger",
-                   stage="canary", fraction=0.5, salt="v2-abc")
+    new = register(
+        settings,
+        *train_tiny(table, rounds=12, depth=4, seed=1),
+        alias="challenger",
+        stage="canary",
+        fraction=0.5,
+        salt="v2-abc",
+    )
     client = registry.registry_client(settings)
     manual.promote(client, open_lake(settings), settings.model_name, PROMOTED)
 

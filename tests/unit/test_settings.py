@@ -15,8 +15,13 @@ def test_defaults_live_under_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LEADOPS_HOME", str(tmp_path / "h"))
     settings = Settings()
     home = str((tmp_path / "h").resolve())
-    for location in (settings.lake_uri, settings.artifact_uri, settings.tracking_uri,
-                     settings.optuna_storage_uri, str(settings.reports_dir)):
+    for location in (
+        settings.lake_uri,
+        settings.artifact_uri,
+        settings.tracking_uri,
+        settings.optuna_storage_uri,
+        str(settings.reports_dir),
+    ):
         assert home in location
     assert settings.tracking_uri.startswith("sqlite:///")
 
@@ -52,8 +57,9 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.mark.parametrize("written", ["DEBUG", "debug"])
-def test_log_level_in_a_dotenv_file_is_a_setting(written: str, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_log_level_in_a_dotenv_file_is_a_setting(
+    written: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # It used to be read from os.environ only: in .env it made every command fail
     # with "Extra inputs are not permitted".
     monkeypatch.chdir(tmp_path)
@@ -78,17 +84,20 @@ def test_a_settings_scope_changes_what_get_settings_returns_and_nothing_else(hom
     assert dict(os.environ) == before
 
 
-def test_a_dotenv_may_hold_other_tools_variables(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dotenv_may_hold_other_tools_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # AWS_PROFILE in .env made every command fail: "Extra inputs are not permitted".
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text("AWS_PROFILE=sales\nPREFECT_API_URL=http://prefect:4200/api\n"
-                                   "LEADOPS_TRIALS=3\n")
+    (tmp_path / ".env").write_text(
+        "AWS_PROFILE=sales\nPREFECT_API_URL=http://prefect:4200/api\nLEADOPS_TRIALS=3\n"
+    )
     assert Settings().trials == 3
 
 
 def test_a_misspelt_variable_is_warned_about_once_with_the_closest_setting(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from leadops import settings as settings_module
 
     monkeypatch.chdir(tmp_path)
@@ -99,15 +108,20 @@ def test_a_misspelt_variable_is_warned_about_once_with_the_closest_setting(
         settings_module.warn_unknown_variables()
         settings_module.warn_unknown_variables()
     warnings = [r.getMessage() for r in caplog.records]
-    assert warnings.count("LEADOPS_TRAILS is not a LeadOps setting and is ignored; "
-                          "did you mean LEADOPS_TRIALS?") == 1
+    assert (
+        warnings.count(
+            "LEADOPS_TRAILS is not a LeadOps setting and is ignored; did you mean LEADOPS_TRIALS?"
+        )
+        == 1
+    )
     assert any("LEADOPS_SEEED" in w and "LEADOPS_SEED?" in w for w in warnings)
     assert not any("AWS_PROFILE" in w for w in warnings)
     assert Settings().trials == 20  # the misspelt value is not taken
 
 
 def test_a_bad_value_in_dotenv_names_the_variable_the_user_wrote(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from leadops.errors import one_line
 
     monkeypatch.chdir(tmp_path)

@@ -65,7 +65,9 @@ def test_a_stream_of_batches_is_appended_in_one_commit_of_bounded_files(lake: La
     def batches(start: int, count: int):
         for first in range(start, start + count, 3):
             ids = range(first, min(first + 3, start + count))
-            yield pa.record_batch([pa.array([f"L{i}" for i in ids]), pa.array(list(ids))], schema=schema)
+            yield pa.record_batch(
+                [pa.array([f"L{i}" for i in ids]), pa.array(list(ids))], schema=schema
+            )
 
     assert append_batches(lake, "gold/leads", schema, iter([])) is None
     assert not lake.table_exists("gold/leads")  # nothing to add: no table, no commit
@@ -100,7 +102,9 @@ def test_local_write_is_atomic_under_concurrent_reads(tmp_path: Path) -> None:
     assert lake.list() == ["big.bin"]  # no temp files left behind
 
 
-def test_failed_local_write_leaves_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_local_write_leaves_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lake = LocalLake(tmp_path)
     lake.write_bytes("m.json", b"old")
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,9 +13,9 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from xgboost import XGBClassifier
 
+from leadops.app.synthetic import GeneratorConfig, generate, generate_week, write_dataset
 from leadops.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.app.synthetic import GeneratorConfig, generate, generate_week, write_dataset
 
 FREE_EMAIL_DOMAINS = {"gmail.com", "yahoo.com", "outlook.com"}
 LEADS_PER_WEEK = 3000
@@ -57,13 +56,19 @@ def encode(
     With ``columns`` (a trained model's), unseen categories and technologies are dropped,
     as they would be for a model that never saw them.
     """
-    parts = [pd.get_dummies(frame[contract.by_role("categorical")].astype(str), dtype=float),
-             frame[contract.by_role("numeric") + contract.by_role("boolean")].astype(float)]
+    parts = [
+        pd.get_dummies(frame[contract.by_role("categorical")].astype(str), dtype=float),
+        frame[contract.by_role("numeric") + contract.by_role("boolean")].astype(float),
+    ]
     for column in contract.by_role("multi_valued"):
         items = frame[column].map(json.loads)
         vocabulary = sorted(set().union(*items))
-        parts.append(pd.DataFrame({f"{column}={v}": items.map(lambda xs, v=v: v in xs)
-                                   for v in vocabulary}, index=frame.index).astype(float))
+        parts.append(
+            pd.DataFrame(
+                {f"{column}={v}": items.map(lambda xs, v=v: v in xs) for v in vocabulary},
+                index=frame.index,
+            ).astype(float)
+        )
     for column in contract.by_role("email"):
         domain = frame[column].str.split("@").str[1]
         parts.append(domain.isin(FREE_EMAIL_DOMAINS).astype(float).rename(f"{column}_free"))
@@ -74,8 +79,15 @@ def encode(
 def holdout_auc(train: pd.DataFrame, test: pd.DataFrame, contract: Contract) -> float:
     x_train = encode(train, contract)
     # One thread: under a busy CI runner, OpenMP threads spin and a 2 s fit takes a minute.
-    model = XGBClassifier(n_estimators=250, max_depth=4, learning_rate=0.05, subsample=0.8,
-                          colsample_bytree=0.8, random_state=0, n_jobs=1)
+    model = XGBClassifier(
+        n_estimators=250,
+        max_depth=4,
+        learning_rate=0.05,
+        subsample=0.8,
+        colsample_bytree=0.8,
+        random_state=0,
+        n_jobs=1,
+    )
     model.fit(x_train, train["y"])
     scores = model.predict_proba(encode(test, contract, x_train.columns))[:, 1]
     return float(roc_auc_score(test["y"], scores))
@@ -92,7 +104,7 @@ def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> float:
 
 def category_psi(reference: pd.Series, current: pd.Series) -> float:
     codes = pd.Categorical(pd.concat([reference, current])).codes
-    return psi(codes[: len(reference)], codes[len(reference):], bins=len(set(codes)))
+    return psi(codes[: len(reference)], codes[len(reference) :], bins=len(set(codes)))
 
 
 def test_same_config_writes_byte_identical_files_and_another_seed_differs(tmp_path: Path) -> None:
@@ -124,7 +136,9 @@ def test_files_follow_the_contract_and_outcomes_arrive_in_their_week(
     paths = write_dataset(config, tmp_path)
     leads = pd.concat([pd.read_csv(p) for p in sorted((tmp_path / "leads").glob("*.csv"))])
     outcome_files = sorted((tmp_path / "outcomes").glob("outcomes_week_*.csv"))
-    assert len(outcome_files) == 4 + math.ceil(contract.outcome_window_days / 7) and set(paths) == set((tmp_path).glob("*/*.csv"))
+    assert len(outcome_files) == 4 + math.ceil(contract.outcome_window_days / 7) and set(
+        paths
+    ) == set((tmp_path).glob("*/*.csv"))
     assert list(leads.columns) == contract.lead_columns
     assert leads[contract.entity_id].is_unique and len(leads) == 4 * 500
     created = pd.to_datetime(leads.set_index(contract.entity_id)[contract.event_time])
@@ -154,8 +168,10 @@ def test_a_model_trained_on_stable_weeks_is_good_but_not_perfect(
 def _shifted_features(frame: pd.DataFrame, contract: Contract, drift_week: int) -> dict[str, float]:
     """PSI of every numeric/categorical feature, and largest technology share change."""
     before, after = frame[frame.week < drift_week], frame[frame.week >= drift_week]
-    shifts = {c: psi(before[c].to_numpy(float), after[c].to_numpy(float))
-              for c in contract.by_role("numeric")}
+    shifts = {
+        c: psi(before[c].to_numpy(float), after[c].to_numpy(float))
+        for c in contract.by_role("numeric")
+    }
     shifts |= {c: category_psi(before[c], after[c]) for c in contract.by_role("categorical")}
     for column in contract.by_role("multi_valued"):
         members = encode(frame, contract).filter(like=f"{column}=")

@@ -21,42 +21,58 @@ AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def _gold(rows: list[tuple[str, datetime, bool | None, datetime | None]]) -> pd.DataFrame:
-    return pd.DataFrame({
-        CONTRACT.entity_id: [r[0] for r in rows],
-        CONTRACT.event_time: pd.to_datetime([r[1] for r in rows], utc=True),
-        CONTRACT.label: pd.array([r[2] for r in rows], dtype="boolean"),
-        CONTRACT.label_time: pd.to_datetime([r[3] for r in rows], utc=True),
-    })
+    return pd.DataFrame(
+        {
+            CONTRACT.entity_id: [r[0] for r in rows],
+            CONTRACT.event_time: pd.to_datetime([r[1] for r in rows], utc=True),
+            CONTRACT.label: pd.array([r[2] for r in rows], dtype="boolean"),
+            CONTRACT.label_time: pd.to_datetime([r[3] for r in rows], utc=True),
+        }
+    )
 
 
 def test_immature_leads_are_excluded_not_counted_as_negatives() -> None:
     old = AS_OF - WINDOW - timedelta(days=10)
     young = AS_OF - timedelta(days=5)
-    gold = _gold([
-        ("won", old, True, old + timedelta(days=3)),
-        ("lost", old, False, old + timedelta(days=20)),
-        ("silent", old, None, None),  # matured, never heard of again: a negative
-        ("fresh", young, None, None),  # its window is still open: unknown, so left out
-        ("fresh-won-later", young, True, AS_OF + timedelta(days=3)),
-    ])
+    gold = _gold(
+        [
+            ("won", old, True, old + timedelta(days=3)),
+            ("lost", old, False, old + timedelta(days=20)),
+            ("silent", old, None, None),  # matured, never heard of again: a negative
+            ("fresh", young, None, None),  # its window is still open: unknown, so left out
+            ("fresh-won-later", young, True, AS_OF + timedelta(days=3)),
+        ]
+    )
     labelled = D.label_matured(gold, CONTRACT, AS_OF)
-    assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {"won": 1, "lost": 0, "silent": 0}
+    assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {
+        "won": 1,
+        "lost": 0,
+        "silent": 0,
+    }
     # Treating immature leads as negatives would have changed the conversion rate.
     assert labelled[D.LABEL].mean() == pytest.approx(1 / 3)
 
 
 def test_conversion_after_the_outcome_window_is_not_a_positive() -> None:
     old = AS_OF - WINDOW - timedelta(days=30)
-    gold = _gold([("late", old, True, old + WINDOW + timedelta(days=1)),
-                  ("in-time", old, True, old + WINDOW - timedelta(days=1))])
+    gold = _gold(
+        [
+            ("late", old, True, old + WINDOW + timedelta(days=1)),
+            ("in-time", old, True, old + WINDOW - timedelta(days=1)),
+        ]
+    )
     labelled = D.label_matured(gold, CONTRACT, AS_OF)
     assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {"late": 0, "in-time": 1}
 
 
 def test_training_window_keeps_only_recent_matured_leads() -> None:
     cutoff = AS_OF - WINDOW
-    gold = _gold([("recent", cutoff - timedelta(days=5), False, None),
-                  ("ancient", cutoff - timedelta(days=200), False, None)])
+    gold = _gold(
+        [
+            ("recent", cutoff - timedelta(days=5), False, None),
+            ("ancient", cutoff - timedelta(days=200), False, None),
+        ]
+    )
     kept = D.label_matured(gold, CONTRACT, AS_OF, training_window_days=30)
     assert kept[CONTRACT.entity_id].tolist() == ["recent"]
 
@@ -64,7 +80,9 @@ def test_training_window_keeps_only_recent_matured_leads() -> None:
 def test_split_puts_newest_days_in_test_and_folds_look_forward(tmp_path: Path) -> None:
     lake = LocalLake(tmp_path / "lake")
     frame = write_gold(lake, weeks=6, leads_per_week=150)
-    training = D.build_training_set(lake, CONTRACT, as_of_after(frame, CONTRACT), test_window_days=14)
+    training = D.build_training_set(
+        lake, CONTRACT, as_of_after(frame, CONTRACT), test_window_days=14
+    )
     assert training.gold_version == 0
     assert training.dev[CONTRACT.event_time].max() <= training.test[CONTRACT.event_time].min()
     span = training.test[CONTRACT.event_time].max() - training.test[CONTRACT.event_time].min()
@@ -73,7 +91,9 @@ def test_split_puts_newest_days_in_test_and_folds_look_forward(tmp_path: Path) -
     # closed after the last outcome ingested (the watermark) are in neither.
     gap = pd.Timestamp(training.test_start) - WINDOW
     assert training.dev[CONTRACT.event_time].max() <= gap
-    in_gap = (frame[CONTRACT.event_time] > gap) & (frame[CONTRACT.event_time] <= training.test_start)
+    in_gap = (frame[CONTRACT.event_time] > gap) & (
+        frame[CONTRACT.event_time] <= training.test_start
+    )
     assert len(training.dev) + len(training.test) <= len(frame) - in_gap.sum()
     folds = D.time_series_folds(training.dev[D.LABEL].to_numpy(), 3)
     assert len(folds) == 3 and all(train.max() < valid.min() for train, valid in folds)
@@ -122,8 +142,12 @@ def test_a_gap_that_starves_the_first_fold_falls_back_to_fewer_folds() -> None:
 
 def _matured(days_before: list[int], converted: list[bool | None]) -> pd.DataFrame:
     old = AS_OF - WINDOW
-    return _gold([(f"L{i}", old - timedelta(days=d), c, None if c is None else old)
-                  for i, (d, c) in enumerate(zip(days_before, converted))])
+    return _gold(
+        [
+            (f"L{i}", old - timedelta(days=d), c, None if c is None else old)
+            for i, (d, c) in enumerate(zip(days_before, converted))
+        ]
+    )
 
 
 def test_no_outcomes_ingested_is_named_with_the_command_that_fixes_it(tmp_path: Path) -> None:
@@ -139,7 +163,8 @@ def test_all_matured_leads_in_the_test_window_names_the_setting(tmp_path: Path) 
     latest = _gold([("late", AS_OF - timedelta(days=1), False, AS_OF)])
     frame = pd.concat([_matured([1, 2, 3, 4] * 10, [True, False] * 20), latest], ignore_index=True)
     lake.overwrite_table(D.GOLD_LEADS, frame)
-    with pytest.raises(D.TrainingDataError,
-                       match="all 40 matured leads fall inside the 14-day test window.*"
-                             "LEADOPS_TEST_WINDOW_DAYS"):
+    with pytest.raises(
+        D.TrainingDataError,
+        match="all 40 matured leads fall inside the 14-day test window.*LEADOPS_TEST_WINDOW_DAYS",
+    ):
         D.build_training_set(lake, CONTRACT, AS_OF, 14)

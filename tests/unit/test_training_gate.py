@@ -12,9 +12,11 @@ from tasks.training.report import intervals_table, metrics_table
 
 CHAMPION = {"roc_auc": 0.75, "precision_at_capacity": 0.30, "brier": 0.060}
 BASELINE = {"roc_auc": 0.70, "precision_at_capacity": 0.25, "brier": 0.065}
-CLEAR = PairedIntervals(auc={"diff": 0.03, "low": 0.01, "high": 0.05},
-                        precision={"diff": 0.05, "low": -0.01, "high": 0.11},
-                        brier={"diff": -0.002, "low": -0.004, "high": 0.0})
+CLEAR = PairedIntervals(
+    auc={"diff": 0.03, "low": 0.01, "high": 0.05},
+    precision={"diff": 0.05, "low": -0.01, "high": 0.11},
+    brier={"diff": -0.002, "low": -0.004, "high": 0.0},
+)
 
 
 def test_first_model_becomes_champion_in_production() -> None:
@@ -30,9 +32,12 @@ def test_a_model_that_loses_to_the_logistic_baseline_says_so_loudly() -> None:
     new = {"roc_auc": 0.798, "precision_at_capacity": 0.3, "brier": 0.06}
     first = decide(new, None, None, 0.02, baseline={**BASELINE, "roc_auc": 0.804})
     assert first.decision == "champion" and "WARNING" in first.reason
-    assert "does not beat the logistic baseline" in first.reason and "0.7980 vs 0.8040" in first.reason
-    later = decide({**new, "roc_auc": 0.80}, CHAMPION, CLEAR, 0.02,
-                   baseline={**BASELINE, "roc_auc": 0.81})
+    assert (
+        "does not beat the logistic baseline" in first.reason and "0.7980 vs 0.8040" in first.reason
+    )
+    later = decide(
+        {**new, "roc_auc": 0.80}, CHAMPION, CLEAR, 0.02, baseline={**BASELINE, "roc_auc": 0.81}
+    )
     assert "WARNING" in later.reason and "0.8000 vs 0.8100" in later.reason
 
 
@@ -53,9 +58,11 @@ def test_small_gain_is_archived_with_the_reason() -> None:
 
 def test_every_failed_check_is_named() -> None:
     new = {"roc_auc": 0.76, "precision_at_capacity": 0.25, "brier": 0.07}
-    worse = PairedIntervals(auc={"diff": 0.01, "low": -0.01, "high": 0.03},
-                            precision={"diff": -0.05, "low": -0.09, "high": -0.01},
-                            brier={"diff": 0.01, "low": 0.005, "high": 0.015})
+    worse = PairedIntervals(
+        auc={"diff": 0.01, "low": -0.01, "high": 0.03},
+        precision={"diff": -0.05, "low": -0.09, "high": -0.01},
+        brier={"diff": 0.01, "low": 0.005, "high": 0.015},
+    )
     result = decide(new, CHAMPION, worse, 0.02)
     assert result.decision == "rejected"
     assert "below the required" in result.reason
@@ -67,12 +74,20 @@ def test_every_failed_check_is_named() -> None:
 def test_a_precision_drop_within_noise_no_longer_rejects() -> None:
     """Old rule: any point-estimate drop of precision at capacity rejected the model."""
     new = {"roc_auc": 0.80, "precision_at_capacity": 0.29, "brier": 0.059}
-    noisy = PairedIntervals(auc=CLEAR.auc, precision={"diff": -0.01, "low": -0.06, "high": 0.04},
-                            brier=CLEAR.brier)
+    noisy = PairedIntervals(
+        auc=CLEAR.auc, precision={"diff": -0.01, "low": -0.06, "high": 0.04}, brier=CLEAR.brier
+    )
     assert decide(new, CHAMPION, noisy, 0.02).decision == "challenger"
-    unsure = decide(new, CHAMPION, PairedIntervals(auc={"diff": 0.05, "low": -0.002, "high": 0.09},
-                                                   precision=noisy.precision, brier=CLEAR.brier),
-                    0.02)
+    unsure = decide(
+        new,
+        CHAMPION,
+        PairedIntervals(
+            auc={"diff": 0.05, "low": -0.002, "high": 0.09},
+            precision=noisy.precision,
+            brier=CLEAR.brier,
+        ),
+        0.02,
+    )
     assert unsure.decision == "rejected" and "CI" in unsure.reason
 
 
@@ -91,6 +106,11 @@ def test_gate_intervals_use_at_least_a_thousand_paired_resamples_and_report_ece(
     assert found.brier["high"] < 0.05 * np.mean((scores[1] - labels) ** 2) or found.brier["low"] < 0
     table = intervals_table({"auc": found.auc, "precision": found.precision})
     assert "| auc |" in table and "| 1000 |" in table
-    result = {"model_version": "2", "champion_version": None, "champion_metrics": None,
-              "metrics": {"calibration_error": 0.012}, "baseline_metrics": {}}
+    result = {
+        "model_version": "2",
+        "champion_version": None,
+        "champion_metrics": None,
+        "metrics": {"calibration_error": 0.012},
+        "baseline_metrics": {},
+    }
     assert "| calibration_error | 0.0120 |" in metrics_table(result)

@@ -28,11 +28,26 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> dict:
     rows = D.label_matured(frame, contract, as_of_after(frame, contract))
     booster, encoder = small_model(rows, contract, D.LABEL)
     run_id = tracking.start_run(settings, "manual", {})
-    info = tracking.log_model(settings, run_id, booster, encoder, contract, rows[contract.lead_columns].head(3))
-    cut_info = tracking.log_model(settings, run_id, booster, encoder, contract, None,
-                                  score_cutpoints=[k / 10 for k in range(1, 10)])
-    return {"info": info, "rows": rows, "contract": contract, "booster": booster, "encoder": encoder,
-            "cut_info": cut_info}
+    info = tracking.log_model(
+        settings, run_id, booster, encoder, contract, rows[contract.lead_columns].head(3)
+    )
+    cut_info = tracking.log_model(
+        settings,
+        run_id,
+        booster,
+        encoder,
+        contract,
+        None,
+        score_cutpoints=[k / 10 for k in range(1, 10)],
+    )
+    return {
+        "info": info,
+        "rows": rows,
+        "contract": contract,
+        "booster": booster,
+        "encoder": encoder,
+        "cut_info": cut_info,
+    }
 
 
 def test_pyfunc_predict_returns_probabilities_for_raw_silver_rows(logged: dict) -> None:
@@ -46,21 +61,30 @@ def test_pyfunc_predict_returns_probabilities_for_raw_silver_rows(logged: dict) 
 
 def test_rows_with_gaps_still_score(logged: dict) -> None:
     model = mlflow.pyfunc.load_model(logged["info"].model_uri)
-    rows = logged["rows"][logged["contract"].lead_columns].head(3).drop(columns=["country", "technographics"])
+    rows = (
+        logged["rows"][logged["contract"].lead_columns]
+        .head(3)
+        .drop(columns=["country", "technographics"])
+    )
     rows.loc[rows.index[0], "industry"] = "space-mining"  # never seen
     rows.loc[rows.index[1], "page_views"] = np.nan
     assert np.isfinite(np.asarray(model.predict(rows))).all()
 
 
 def test_unwrapped_model_scores_csv_typed_rows_like_silver_rows(logged: dict) -> None:
-    scorer: LeadScoringModel = mlflow.pyfunc.load_model(logged["info"].model_uri).unwrap_python_model()
+    scorer: LeadScoringModel = mlflow.pyfunc.load_model(
+        logged["info"].model_uri
+    ).unwrap_python_model()
     silver = logged["rows"][logged["contract"].lead_columns].head(50)
     raw = silver.copy()
     raw["technographics"] = [json.dumps(list(v)) for v in raw["technographics"]]
     raw["created_at"] = raw["created_at"].dt.strftime("%Y-%m-%dT%H:%M:%S")
     np.testing.assert_allclose(scorer.predict_proba(raw), scorer.predict_proba(silver), rtol=1e-6)
-    np.testing.assert_allclose(scorer.predict_proba(typed_leads(raw, logged["contract"])),
-                               scorer.predict_proba(silver), rtol=1e-6)
+    np.testing.assert_allclose(
+        scorer.predict_proba(typed_leads(raw, logged["contract"])),
+        scorer.predict_proba(silver),
+        rtol=1e-6,
+    )
 
 
 def test_explain_gives_top_reasons_in_words_with_signed_contributions(logged: dict) -> None:
@@ -80,7 +104,9 @@ def test_explain_gives_top_reasons_in_words_with_signed_contributions(logged: di
     for text in reasons.to_numpy().ravel():
         what, effect = text.rsplit(": ", 1)
         assert what and effect.split()[0] in ("raises", "lowers"), text
-        assert (effect.startswith("raises") == ("(+" in effect)) and effect.endswith(" log-odds)"), text
+        assert (effect.startswith("raises") == ("(+" in effect)) and effect.endswith(
+            " log-odds)"
+        ), text
 
 
 def test_model_is_logged_with_signature_and_input_example(logged: dict, tmp_path: Path) -> None:
@@ -95,7 +121,9 @@ def test_model_is_logged_with_signature_and_input_example(logged: dict, tmp_path
     assert isinstance(pd.DataFrame(meta.load_input_example(meta.artifact_path)), pd.DataFrame)
 
 
-def test_champion_pyfunc_accepts_frames_read_from_csv_and_json_records(logged: dict, tmp_path: Path) -> None:
+def test_champion_pyfunc_accepts_frames_read_from_csv_and_json_records(
+    logged: dict, tmp_path: Path
+) -> None:
     # CSV readers and JSON decoders give int64 columns for whole numbers; MLflow refuses
     # int64 -> double, so a double-typed signature made both callers fail.
     model = mlflow.pyfunc.load_model(logged["info"].model_uri)
@@ -109,8 +137,11 @@ def test_champion_pyfunc_accepts_frames_read_from_csv_and_json_records(logged: d
     raw.to_csv(path, index=False)
     from_csv = pd.read_csv(path)
     assert from_csv["page_views"].dtype == np.int64
-    records = pd.DataFrame(json.loads(silver.assign(created_at=silver["created_at"].astype(str))
-                                      .to_json(orient="records")))
+    records = pd.DataFrame(
+        json.loads(
+            silver.assign(created_at=silver["created_at"].astype(str)).to_json(orient="records")
+        )
+    )
     assert records["page_views"].dtype == np.int64
     expected = logged["booster"].inplace_predict(logged["encoder"].transform(silver))
     np.testing.assert_allclose(np.asarray(model.predict(from_csv)), expected, rtol=1e-6)

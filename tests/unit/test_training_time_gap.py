@@ -45,8 +45,9 @@ def test_training_rows_end_one_outcome_window_before_the_test_and_each_fold(tmp_
     dev, test, test_start = D.split_by_time(matured, CONTRACT, 14)
     assert dev[CONTRACT.event_time].max() <= pd.Timestamp(test_start) - GAP
     assert test[CONTRACT.event_time].min() > pd.Timestamp(test_start)
-    folds = D.time_series_folds(dev[LABEL].to_numpy(), 3, dev[CONTRACT.event_time],
-                                CONTRACT.outcome_window_days)
+    folds = D.time_series_folds(
+        dev[LABEL].to_numpy(), 3, dev[CONTRACT.event_time], CONTRACT.outcome_window_days
+    )
     times = pd.to_datetime(dev[CONTRACT.event_time], utc=True).to_numpy()
     for train, valid in folds:
         assert len(train) and times[train].max() <= times[valid].min() - np.timedelta64(GAP)

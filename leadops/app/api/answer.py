@@ -81,8 +81,14 @@ def _text(value: str | None, lower: bool) -> str | None:
     return value.strip().lower() if lower else value.strip()
 
 
-def score_leads(contract: Contract, answering: ServingSet, cutpoints: dict[str, np.ndarray],
-                leads: pa.Table, now: datetime, reasons_mode: str | None) -> tuple[Answer, ChunkScores]:
+def score_leads(
+    contract: Contract,
+    answering: ServingSet,
+    cutpoints: dict[str, np.ndarray],
+    leads: pa.Table,
+    now: datetime,
+    reasons_mode: str | None,
+) -> tuple[Answer, ChunkScores]:
     """Scores for the answering models; ``reasons_mode`` None skips the reasons."""
     scored = score_chunk(leads, contract.entity_id, contract.event_time, answering)
     versions = np.full(len(scored.served), answering.champion.version, dtype=object)
@@ -95,27 +101,45 @@ def score_leads(contract: Contract, answering: ServingSet, cutpoints: dict[str, 
     texts = explain_chunk(scored, decile, answering, reasons_mode) if reasons_mode else None
     arms = scored.arms.tolist()
     results = [
-        {contract.entity_id: str(entity_id), "score": float(score), "decile": int(d), "tier": str(tier),
-         "model_version": str(version), "arm": arm,
-         **({"reasons": [t[i] for t in texts if t[i] is not None]} if texts is not None else {})}
-        for i, (entity_id, score, d, tier, version, arm) in enumerate(zip(
-            scored.ids.to_pylist(), scored.served, decile, tiers(decile), versions, arms))
+        {
+            contract.entity_id: str(entity_id),
+            "score": float(score),
+            "decile": int(d),
+            "tier": str(tier),
+            "model_version": str(version),
+            "arm": arm,
+            **({"reasons": [t[i] for t in texts if t[i] is not None]} if texts is not None else {}),
+        }
+        for i, (entity_id, score, d, tier, version, arm) in enumerate(
+            zip(scored.ids.to_pylist(), scored.served, decile, tiers(decile), versions, arms)
+        )
     ]
     context = plog.LogContext(online_batch_id(now), now, answering.champion.name)
     return Answer(results, chunk_log(context, scored, answering), arms), scored
 
 
-def shadow_rows(shadow: ServingModel, leads: pa.Table, contract: Contract, scored: ChunkScores,
-                now: datetime) -> pa.Table:
+def shadow_rows(
+    shadow: ServingModel, leads: pa.Table, contract: Contract, scored: ChunkScores, now: datetime
+) -> pa.Table:
     """The shadow challenger's log rows for leads already answered (never returned)."""
     scores = shadow.predict(shadow.encoder.transform_table(leads))
     context = plog.LogContext(online_batch_id(now), now, shadow.name)
-    return plog.log_rows(context, scored.ids, scored.event_times, shadow.version, shadow.role,
-                         shadow.stage, scored.arms, np.zeros(len(scores), dtype=bool), scores)
+    return plog.log_rows(
+        context,
+        scored.ids,
+        scored.event_times,
+        shadow.version,
+        shadow.role,
+        shadow.stage,
+        scored.arms,
+        np.zeros(len(scores), dtype=bool),
+        scores,
+    )
 
 
-def fallback_answer(contract: Contract, column: str, model_name: str, leads: pa.Table,
-                    now: datetime) -> Answer:
+def fallback_answer(
+    contract: Contract, column: str, model_name: str, leads: pa.Table, now: datetime
+) -> Answer:
     """Scores read from a contract column (a legacy rule-based score), scaled to 0..1.
 
     The contract's min and max of the column give the scale; the decile is cut at
@@ -128,15 +152,30 @@ def fallback_answer(contract: Contract, column: str, model_name: str, leads: pa.
     decile = deciles_at(np.nan_to_num(scores, nan=0.0), FALLBACK_CUTPOINTS)
     ids = leads.column(contract.entity_id).combine_chunks()
     results = [
-        {contract.entity_id: str(i), "score": None if np.isnan(s) else float(s), "decile": int(d),
-         "tier": str(t), "model_version": FALLBACK, "arm": FALLBACK, "reasons": []}
+        {
+            contract.entity_id: str(i),
+            "score": None if np.isnan(s) else float(s),
+            "decile": int(d),
+            "tier": str(t),
+            "model_version": FALLBACK,
+            "arm": FALLBACK,
+            "reasons": [],
+        }
         for i, s, d, t in zip(ids.to_pylist(), scores, decile, tiers(decile))
     ]
     n = len(results)
     context = plog.LogContext(online_batch_id(now), now, model_name)
-    rows = plog.log_rows(context, ids, leads.column(contract.event_time).combine_chunks(), FALLBACK,
-                         FALLBACK, FALLBACK, np.full(n, FALLBACK, dtype=object), np.ones(n, dtype=bool),
-                         np.nan_to_num(scores, nan=0.0))
+    rows = plog.log_rows(
+        context,
+        ids,
+        leads.column(contract.event_time).combine_chunks(),
+        FALLBACK,
+        FALLBACK,
+        FALLBACK,
+        np.full(n, FALLBACK, dtype=object),
+        np.ones(n, dtype=bool),
+        np.nan_to_num(scores, nan=0.0),
+    )
     return Answer(results, rows, [FALLBACK] * n)
 
 

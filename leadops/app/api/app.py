@@ -48,8 +48,10 @@ class FallbackColumnError(LeadOpsError):
 
 def check_fallback(contract: Contract, column: str | None) -> None:
     if column is not None and column not in contract.by_role("numeric"):
-        raise FallbackColumnError(f"LEADOPS_API_FALLBACK_COLUMN={column}: not a numeric column of contract "
-                                  f"{contract.name} ({', '.join(contract.by_role('numeric'))})")
+        raise FallbackColumnError(
+            f"LEADOPS_API_FALLBACK_COLUMN={column}: not a numeric column of contract "
+            f"{contract.name} ({', '.join(contract.by_role('numeric'))})"
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -71,24 +73,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         holder.stop()
         await run_in_threadpool(buffer.close)
 
-    app = FastAPI(title=f"LeadOps online scoring ({contract.name})", lifespan=lifespan,
-                  description="Score leads with the registered champion (and canary challenger). "
-                              "Send X-API-Key when LEADOPS_API_KEYS is set.")
-    app.add_middleware(Gate, keys=parse_keys(settings.api_keys.get_secret_value()),
-                       limiter=RateLimiter(settings.api_rate_limit_per_minute),
-                       max_body=settings.api_max_body_bytes, on_reject=metrics.error)
+    app = FastAPI(
+        title=f"LeadOps online scoring ({contract.name})",
+        lifespan=lifespan,
+        description="Score leads with the registered champion (and canary challenger). "
+        "Send X-API-Key when LEADOPS_API_KEYS is set.",
+    )
+    app.add_middleware(
+        Gate,
+        keys=parse_keys(settings.api_keys.get_secret_value()),
+        limiter=RateLimiter(settings.api_rate_limit_per_minute),
+        max_body=settings.api_max_body_bytes,
+        on_reject=metrics.error,
+    )
     app.state.holder, app.state.buffer = holder, buffer
     _routes(app, settings, contract, holder, buffer, metrics)
     return app
 
 
-def _routes(app: FastAPI, settings: Settings, contract: Contract, holder: ServingHolder,
-            buffer: LogBuffer, metrics: ApiMetrics) -> None:
+def _routes(
+    app: FastAPI,
+    settings: Settings,
+    contract: Contract,
+    holder: ServingHolder,
+    buffer: LogBuffer,
+    metrics: ApiMetrics,
+) -> None:
     Leads = leads_body(lead_model(contract), settings.api_max_leads)
     names = field_names(contract)
     fallback = settings.api_fallback_column
 
-    @app.post(SCORE_ROUTE, response_model=score_model(contract), summary="Score one lead or a list of leads")
+    @app.post(
+        SCORE_ROUTE,
+        response_model=score_model(contract),
+        summary="Score one lead or a list of leads",
+    )
     async def score(leads: Leads, background: BackgroundTasks, reasons: bool = True) -> Response:  # type: ignore[valid-type]
         """One lead object, or a list of up to ``api_max_leads``, with the contract's column names."""
         rows = leads.root
@@ -102,12 +121,20 @@ def _routes(app: FastAPI, settings: Settings, contract: Contract, holder: Servin
 
     def respond(rows: list[Any], background: BackgroundTasks, reasons: bool) -> Response:
         started, now, state = time.perf_counter(), utc_now(), holder.current
-        table = typed_leads(contract, {c: [getattr(r, n) for r in rows] for c, n in names.items()}, now)
+        table = typed_leads(
+            contract, {c: [getattr(r, n) for r in rows] for c, n in names.items()}, now
+        )
         if isinstance(state, Serving):
             mode = settings.reasons_mode if reasons else None
-            answer, scored = score_leads(contract, state.answering, state.cutpoints, table, now, mode)
-            if state.shadow is not None:  # after the response: shadow scores are logged, never returned
-                background.add_task(lambda: buffer.add(shadow_rows(state.shadow, table, contract, scored, now)))
+            answer, scored = score_leads(
+                contract, state.answering, state.cutpoints, table, now, mode
+            )
+            if (
+                state.shadow is not None
+            ):  # after the response: shadow scores are logged, never returned
+                background.add_task(
+                    lambda: buffer.add(shadow_rows(state.shadow, table, contract, scored, now))
+                )
         elif fallback is not None:
             answer = fallback_answer(contract, fallback, settings.model_name, table, now)
         else:
@@ -115,7 +142,11 @@ def _routes(app: FastAPI, settings: Settings, contract: Contract, holder: Servin
         buffer.add(answer.log_rows)
         request_id = uuid.uuid4().hex
         metrics.observe(SCORE_ROUTE, answer.arms, time.perf_counter() - started)
-        body = {"request_id": request_id, "leads": answer.results, "ignored_fields": ignored_fields(rows)}
+        body = {
+            "request_id": request_id,
+            "leads": answer.results,
+            "ignored_fields": ignored_fields(rows),
+        }
         return JSONResponse(body, headers={"X-Request-ID": request_id}, background=background)
 
     @app.get("/health", summary="The process answers")
@@ -125,19 +156,34 @@ def _routes(app: FastAPI, settings: Settings, contract: Contract, holder: Servin
     @app.get("/ready", summary="A model (or the fallback column) is loaded and answers")
     def ready() -> JSONResponse:
         state = holder.current
-        extra = {"reload_error": holder.last_error, "log": {"pending_rows": buffer.pending_rows,
-                                                            "error": buffer.last_error}}
+        extra = {
+            "reload_error": holder.last_error,
+            "log": {"pending_rows": buffer.pending_rows, "error": buffer.last_error},
+        }
         if isinstance(state, Serving):
             return JSONResponse({**state.describe(), **extra})
         if fallback is not None:
-            return JSONResponse({"ready": True, "mode": FALLBACK, "column": fallback, "reason": state.reason,
-                                 **extra})
+            return JSONResponse(
+                {
+                    "ready": True,
+                    "mode": FALLBACK,
+                    "column": fallback,
+                    "reason": state.reason,
+                    **extra,
+                }
+            )
         return JSONResponse({"ready": False, "reason": state.reason, **extra}, status_code=503)
 
     @app.get("/metrics", summary="Prometheus metrics")
     def prometheus() -> Response:
         state = holder.current
-        served = [] if not isinstance(state, Serving) else [
-            (m.role, m.stage, m.version) for m in [*state.answering.models, *([state.shadow] if state.shadow else [])]]
+        served = (
+            []
+            if not isinstance(state, Serving)
+            else [
+                (m.role, m.stage, m.version)
+                for m in [*state.answering.models, *([state.shadow] if state.shadow else [])]
+            ]
+        )
         metrics.serving(served)
         return Response(metrics.render(buffer.pending_rows), media_type=metrics.content_type)

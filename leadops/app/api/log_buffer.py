@@ -68,7 +68,11 @@ class LogBuffer:
                     self._parts.insert(0, rows)
                     self._rows += rows.num_rows
                 self.last_error = one_line(exc)
-                log.warning("prediction log: %d rows kept for the next flush (%s)", rows.num_rows, self.last_error)
+                log.warning(
+                    "prediction log: %d rows kept for the next flush (%s)",
+                    rows.num_rows,
+                    self.last_error,
+                )
                 return 0
             self.flushed_rows += rows.num_rows
             self.last_error = None
@@ -92,4 +96,8 @@ class LogBuffer:
             self._thread.join(timeout=timeout)
         self.flush(lock_timeout=timeout)
         if self._rows:
-            log.error("prediction log: %d rows could not be written at shutdown (%s)", self._rows, self.last_error)
+            log.error(
+                "prediction log: %d rows could not be written at shutdown (%s)",
+                self._rows,
+                self.last_error,
+            )

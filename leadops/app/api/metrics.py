@@ -28,19 +28,39 @@ class ApiMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.latency = Histogram("leadops_api_request_seconds", "Request latency by route and arm",
-                                 ["route", "arm"], buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.leads = Counter("leadops_api_leads", "Leads answered by arm", ["arm"], registry=self.registry)
-        self.errors = Counter("leadops_api_errors", "Requests answered with an error status",
-                              ["route", "status"], registry=self.registry)
-        self.served = Gauge("leadops_api_served_model_version", "1 for each model version served now",
-                            ["role", "stage", "version"], registry=self.registry)
-        self.log_pending = Gauge("leadops_api_log_pending_rows", "Prediction-log rows not yet flushed",
-                                 registry=self.registry)
+        self.latency = Histogram(
+            "leadops_api_request_seconds",
+            "Request latency by route and arm",
+            ["route", "arm"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.leads = Counter(
+            "leadops_api_leads", "Leads answered by arm", ["arm"], registry=self.registry
+        )
+        self.errors = Counter(
+            "leadops_api_errors",
+            "Requests answered with an error status",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.served = Gauge(
+            "leadops_api_served_model_version",
+            "1 for each model version served now",
+            ["role", "stage", "version"],
+            registry=self.registry,
+        )
+        self.log_pending = Gauge(
+            "leadops_api_log_pending_rows",
+            "Prediction-log rows not yet flushed",
+            registry=self.registry,
+        )
 
     def observe(self, route: str, arms: list[str], seconds: float) -> None:
         distinct = set(arms)
-        self.latency.labels(route, distinct.pop() if len(distinct) == 1 else "mixed").observe(seconds)
+        self.latency.labels(route, distinct.pop() if len(distinct) == 1 else "mixed").observe(
+            seconds
+        )
         for arm in set(arms):
             self.leads.labels(arm).inc(arms.count(arm))
 

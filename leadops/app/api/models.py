@@ -43,8 +43,14 @@ def _list_of_items(value: Any) -> Any:
 EntityId = Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
 Items = Annotated[list[str], BeforeValidator(_list_of_items)]
-ROLE_TYPES: dict[str, Any] = {"numeric": Number, "boolean": bool, "categorical": str, "email": str,
-                              "text": str, "multi_valued": Items}
+ROLE_TYPES: dict[str, Any] = {
+    "numeric": Number,
+    "boolean": bool,
+    "categorical": str,
+    "email": str,
+    "text": str,
+    "multi_valued": Items,
+}
 
 
 def field_names(contract: Contract) -> dict[str, str]:
@@ -61,17 +67,33 @@ def lead_model(contract: Contract) -> type[BaseModel]:
     """
     names = field_names(contract)
     fields: dict[str, Any] = {
-        names[contract.entity_id]: (EntityId, Field(alias=contract.entity_id, description="Lead id")),
-        names[contract.event_time]: (datetime | None, Field(
-            None, alias=contract.event_time, description="When the lead was created (default: now)")),
+        names[contract.entity_id]: (
+            EntityId,
+            Field(alias=contract.entity_id, description="Lead id"),
+        ),
+        names[contract.event_time]: (
+            datetime | None,
+            Field(
+                None,
+                alias=contract.event_time,
+                description="When the lead was created (default: now)",
+            ),
+        ),
     }
     for feature in contract.features:
-        fields[names[feature.name]] = (ROLE_TYPES[feature.role] | None, Field(
-            None, alias=feature.name, description=f"{feature.role} column of contract {contract.name}"))
+        fields[names[feature.name]] = (
+            ROLE_TYPES[feature.role] | None,
+            Field(
+                None,
+                alias=feature.name,
+                description=f"{feature.role} column of contract {contract.name}",
+            ),
+        )
     safe = "".join(ch if ch.isalnum() else "_" for ch in contract.name)
     # extra="allow": unknown fields do not fail a lead; the response lists them as ignored.
-    return create_model(f"Lead_{safe}", __config__=ConfigDict(extra="allow", populate_by_name=False),
-                        **fields)
+    return create_model(
+        f"Lead_{safe}", __config__=ConfigDict(extra="allow", populate_by_name=False), **fields
+    )
 
 
 def leads_body(lead: type[BaseModel], max_leads: int) -> type[RootModel]:
@@ -102,7 +124,10 @@ def score_model(contract: Contract) -> type[BaseModel]:
         tier=(str, Field(description="A = decile 1, B = 2-3, C = 4-6, D = 7-10")),
         model_version=(str, Field(description='Registry version that served it, or "fallback"')),
         arm=(str, Field(description="champion | canary | fallback")),
-        reasons=(list[str] | None, Field(None, description="Top-3 reasons (absent with reasons=false)")),
+        reasons=(
+            list[str] | None,
+            Field(None, description="Top-3 reasons (absent with reasons=false)"),
+        ),
     )
     return create_model(
         "ScoreResponse",

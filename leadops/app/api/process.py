@@ -21,14 +21,21 @@ def run_api(settings: Settings, host: str, port: int, workers: int) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import uvicorn
 
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                log_level=os.environ.get("LEADOPS_LOG_LEVEL", "info").lower(),
-                timeout_graceful_shutdown=30)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=os.environ.get("LEADOPS_LOG_LEVEL", "info").lower(),
+        timeout_graceful_shutdown=30,
+    )
 
 
 @contextmanager
-def api_server(settings: Settings, host: str = "127.0.0.1", port: int | None = None,
-               timeout: float = 120) -> Iterator[str]:
+def api_server(
+    settings: Settings, host: str = "127.0.0.1", port: int | None = None, timeout: float = 120
+) -> Iterator[str]:
     """``leadops api`` as a child process (stopped on exit); yields its URL."""
     from leadops.app.servers import _running, free_port
 
@@ -36,6 +43,12 @@ def api_server(settings: Settings, host: str = "127.0.0.1", port: int | None = N
     port = port or free_port(host)
     cmd = [sys.executable, "-m", "leadops.app.cli", "api", "--host", host, "--port", str(port)]
     url = f"http://{host}:{port}"
-    with _running(cmd, dict(os.environ), settings.home / "logs" / "api.log", f"{url}/health", "scoring API",
-                  timeout):
+    with _running(
+        cmd,
+        dict(os.environ),
+        settings.home / "logs" / "api.log",
+        f"{url}/health",
+        "scoring API",
+        timeout,
+    ):
         yield url

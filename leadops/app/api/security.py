@@ -37,8 +37,10 @@ def parse_keys(text: str) -> tuple[str, ...]:
 def check_exposure(host: str, keys: tuple[str, ...]) -> None:
     """Refuse to listen beyond loopback without API keys."""
     if host not in LOOPBACK and not keys:
-        raise ExposureError(f"--host {host}: the scoring API would answer anyone on the network; "
-                            "set LEADOPS_API_KEYS=key1,key2 first (clients send X-API-Key)")
+        raise ExposureError(
+            f"--host {host}: the scoring API would answer anyone on the network; "
+            "set LEADOPS_API_KEYS=key1,key2 first (clients send X-API-Key)"
+        )
 
 
 def matching_key(offered: str | None, keys: tuple[str, ...]) -> str | None:
@@ -80,8 +82,14 @@ class Gate:
     ``on_reject(path, status)`` is called for every response with an error status.
     """
 
-    def __init__(self, app: ASGIApp, keys: tuple[str, ...], limiter: RateLimiter, max_body: int,
-                 on_reject: Callable[[str, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        keys: tuple[str, ...],
+        limiter: RateLimiter,
+        max_body: int,
+        on_reject: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.app, self.keys, self.limiter, self.max_body = app, keys, limiter, max_body
         self.on_reject = on_reject or (lambda path, status: None)
 
@@ -98,24 +106,36 @@ class Gate:
         if self.keys:
             key = matching_key(headers.get(KEY_HEADER), self.keys)
             if key is None:
-                return await self._reject(scope, send, 401, "missing or invalid API key (send X-API-Key)")
+                return await self._reject(
+                    scope, send, 401, "missing or invalid API key (send X-API-Key)"
+                )
             caller = "key:" + key  # in memory only; never logged
         wait = self.limiter.allow(caller)
         if wait > 0:
-            return await self._reject(scope, send, 429, f"rate limit of {self.limiter.per_minute} requests "
-                                      "per minute exceeded", {"retry-after": str(max(1, round(wait)))})
+            return await self._reject(
+                scope,
+                send,
+                429,
+                f"rate limit of {self.limiter.per_minute} requests per minute exceeded",
+                {"retry-after": str(max(1, round(wait)))},
+            )
         length = headers.get("content-length")
         if length is not None:
             if length.isdigit() and int(length) > self.max_body:
-                return await self._reject(scope, send, 413, f"request body of {length} bytes is over "
-                                          f"the limit of {self.max_body} bytes")
+                return await self._reject(
+                    scope,
+                    send,
+                    413,
+                    f"request body of {length} bytes is over the limit of {self.max_body} bytes",
+                )
             await self.app(scope, receive, send)
             return
         # A chunked body has no length up front: read it up to the cap, then replay it.
         body = await _read_capped(receive, self.max_body)
         if body is None:
-            return await self._reject(scope, send, 413, f"request body is over the limit of "
-                                      f"{self.max_body} bytes")
+            return await self._reject(
+                scope, send, 413, f"request body is over the limit of {self.max_body} bytes"
+            )
         await self.app(scope, _replay(body, receive), send)
 
     def _counting(self, scope: Scope, send: Callable) -> Callable:
@@ -128,8 +148,14 @@ class Gate:
 
         return counted_send
 
-    async def _reject(self, scope: Scope, send: Callable, status: int, detail: str,
-                      headers: dict[str, str] | None = None) -> None:
+    async def _reject(
+        self,
+        scope: Scope,
+        send: Callable,
+        status: int,
+        detail: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         await send_json(send, status, {"detail": detail}, headers)
 
 
@@ -161,7 +187,9 @@ def _replay(body: bytes, receive: Callable) -> Callable:
     return replay_receive
 
 
-async def send_json(send: Callable, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+async def send_json(
+    send: Callable, status: int, body: dict, headers: dict[str, str] | None = None
+) -> None:
     payload = json.dumps(body).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]

@@ -44,9 +44,21 @@ class Serving:
 
     def describe(self) -> dict[str, Any]:
         models = [*self.answering.models, *([self.shadow] if self.shadow else [])]
-        return {"ready": True, "mode": "model", "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
-                "models": [{"version": m.version, "role": m.role, "stage": m.stage, "fraction": m.fraction,
-                            "cutpoints": self.cutpoints_from[m.version]} for m in models]}
+        return {
+            "ready": True,
+            "mode": "model",
+            "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
+            "models": [
+                {
+                    "version": m.version,
+                    "role": m.role,
+                    "stage": m.stage,
+                    "fraction": m.fraction,
+                    "cutpoints": self.cutpoints_from[m.version],
+                }
+                for m in models
+            ],
+        }
 
 
 @dataclass(frozen=True)
@@ -61,12 +73,22 @@ def registry_fingerprint(settings: Settings) -> tuple:
     champion = registry.get_champion(client, settings.model_name)
     challenger = registry.get_challenger(client, settings.model_name)
     tags = (challenger.tags or {}) if challenger is not None else {}
-    return (champion.version if champion else None, challenger.version if challenger else None,
-            tags.get(STAGE_TAG), tags.get(FRACTION_TAG), tags.get(SALT_TAG))
+    return (
+        champion.version if champion else None,
+        challenger.version if challenger else None,
+        tags.get(STAGE_TAG),
+        tags.get(FRACTION_TAG),
+        tags.get(SALT_TAG),
+    )
 
 
-def load_serving(settings: Settings, contract: Contract, lake: Lake, fingerprint: tuple,
-                 known: dict[str, tuple[np.ndarray, str]]) -> Serving:
+def load_serving(
+    settings: Settings,
+    contract: Contract,
+    lake: Lake,
+    fingerprint: tuple,
+    known: dict[str, tuple[np.ndarray, str]],
+) -> Serving:
     """Load the registry's current models and their decile cut-points.
 
     Raises:
@@ -88,8 +110,9 @@ def load_serving(settings: Settings, contract: Contract, lake: Lake, fingerprint
     return Serving(ServingSet(loaded.champion, canary), shadow, cutpoints, sources, fingerprint)
 
 
-def model_cutpoints(settings: Settings, contract: Contract, lake: Lake,
-                    model: ServingModel) -> tuple[np.ndarray, str]:
+def model_cutpoints(
+    settings: Settings, contract: Contract, lake: Lake, model: ServingModel
+) -> tuple[np.ndarray, str]:
     """The version's logged cut-points; for a model logged without them, cut from silver leads."""
     from mlflow.models import get_model_info
 
@@ -98,9 +121,15 @@ def model_cutpoints(settings: Settings, contract: Contract, lake: Lake,
         return np.asarray(metadata[METADATA_KEY], dtype=np.float64), "model"
     reference = _silver_sample(lake, contract)
     if reference is None:
-        raise NoCutpointsError(f"model {settings.model_name} version {model.version}: logged without score "
-                               f"cut-points and no silver leads to cut them from; retrain or ingest leads")
-    log.warning("model v%s has no logged cut-points: cut from %d silver leads", model.version, len(reference))
+        raise NoCutpointsError(
+            f"model {settings.model_name} version {model.version}: logged without score "
+            f"cut-points and no silver leads to cut them from; retrain or ingest leads"
+        )
+    log.warning(
+        "model v%s has no logged cut-points: cut from %d silver leads",
+        model.version,
+        len(reference),
+    )
     scores = model.predict(model.encode(reference))
     return np.asarray(score_cutpoints(scores)), "silver leads"
 
@@ -139,13 +168,19 @@ class ServingHolder:
         if fingerprint == self.current.fingerprint:
             return False
         if fingerprint[0] is None:
-            self.current = NotReady(f"no champion model registered for {self.settings.model_name}: "
-                                    "run `leadops train` first", fingerprint)
+            self.current = NotReady(
+                f"no champion model registered for {self.settings.model_name}: "
+                "run `leadops train` first",
+                fingerprint,
+            )
             return True
         current = self.current
         # Cut-points of a version never change: a version kept across a reload keeps them.
-        known = {v: (c, current.cutpoints_from[v]) for v, c in current.cutpoints.items()} \
-            if isinstance(current, Serving) else {}
+        known = (
+            {v: (c, current.cutpoints_from[v]) for v, c in current.cutpoints.items()}
+            if isinstance(current, Serving)
+            else {}
+        )
         try:
             self.current = load_serving(self.settings, self.contract, self.lake, fingerprint, known)
         except Exception as exc:  # noqa: BLE001 (a bad new version must not stop the served one)
