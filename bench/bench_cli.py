@@ -114,7 +114,10 @@ def verdict(name: str, seconds: float, plain: float | None = None) -> str:
     limit, ratio_limit = TARGETS[name]
     text = f"median {seconds:6.2f} s (target <= {limit:g} s"
     if plain is not None and ratio_limit is not None:
-        text += f"; plain function {plain:.2f} s, ratio {seconds / plain:.2f}x, target <= {ratio_limit:g}x"
+        text += (
+            f"; plain function {plain:.2f} s, ratio {seconds / plain:.2f}x, "
+            f"target <= {ratio_limit:g}x"
+        )
     return text + ")"
 
 

@@ -11,7 +11,8 @@ Leads come from the synthetic generator (a 100k-lead pool, resampled with replac
 to 1M). Then ``--flow-rows`` (default 1M) times the whole ``monitor`` flow, as a user runs
 it, on a scratch lake holding that many scored leads (Delta silver + prediction log, a
 registered champion): once cold (Prefect's ephemeral API start, imports, the reference built
-and cached) and once warm. Run: ``.venv/bin/python bench/bench_monitor.py [--sizes ...] [--flow-rows N]``.
+and cached) and once warm.
+Run: ``.venv/bin/python bench/bench_monitor.py [--sizes ...] [--flow-rows N]``.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def timed(fn, *args, **kwargs):
 
 
 def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
-    """A scratch LEADOPS_HOME whose lake holds ``rows`` scored leads and a champion; returns as-of."""
+    """A scratch LEADOPS_HOME: its lake holds ``rows`` scored leads, a champion; returns as-of."""
     import os
 
     import pyarrow as pa
@@ -173,10 +174,12 @@ def main() -> None:
     # Warm the imports (Evidently alone takes ~6-20 s to import) so they do not count.
     assess(reference.head(2_000), leads.head(2_000), leads.head(2_000), CONTRACT, as_of, thresholds)
     print(
-        f"reference: {len(reference):,} rows; Evidently samples {thresholds.sample_rows:,} rows per side\n"
+        f"reference: {len(reference):,} rows; "
+        f"Evidently samples {thresholds.sample_rows:,} rows per side\n"
     )
     print(
-        f"{'scored leads':>12} | {'numpy PSI':>10} | {'fixed-bin PSI':>13} | {'monitor (all)':>13} | ratio monitor/numpy"
+        f"{'scored leads':>12} | {'numpy PSI':>10} | {'fixed-bin PSI':>13} | "
+        f"{'monitor (all)':>13} | ratio monitor/numpy"
     )
     rng = np.random.default_rng(0)
     for size in args.sizes:
@@ -186,7 +189,8 @@ def main() -> None:
         t_psi, _ = timed(lambda: fit_baseline(reference, columns).psi(current))
         t_all, result = timed(assess, reference, current, matured, CONTRACT, as_of, thresholds)
         print(
-            f"{size:>12,} | {t_numpy:>9.2f}s | {t_psi:>12.2f}s | {t_all:>12.2f}s | {t_all / t_numpy:>6.1f}x "
+            f"{size:>12,} | {t_numpy:>9.2f}s | {t_psi:>12.2f}s | {t_all:>12.2f}s | "
+            f"{t_all / t_numpy:>6.1f}x "
             f"(max PSI {max(result.psi.values()):.3f}, retrain={result.decision.retrain})"
         )
     if args.flow_rows:

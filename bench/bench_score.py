@@ -221,8 +221,9 @@ def main() -> None:
                 "none": " (target >= 0.25x raw inplace_predict)",
             }.get(mode, "")
             print(
-                f"end to end [{mode:6}] {rate:10,.0f} rows/s  = {rate / raw['pred_contribs_exact']:.2f}x raw "
-                f"exact pred_contribs, {rate / raw['inplace_predict']:.4f}x raw inplace_predict{target}"
+                f"end to end [{mode:6}] {rate:10,.0f} rows/s  = "
+                f"{rate / raw['pred_contribs_exact']:.2f}x raw exact pred_contribs, "
+                f"{rate / raw['inplace_predict']:.4f}x raw inplace_predict{target}"
             )
         match = top3_match(model_dir, work / "lake", min(args.rows, 20_000))
         print(

@@ -62,7 +62,8 @@ def main() -> None:
         features, labels = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
         folds = time_series_folds(labels, settings.cv_folds)
         print(
-            f"{len(frame):,} leads: {len(training.dev):,} dev rows x {features.shape[1]} encoded features, "
+            f"{len(frame):,} leads: {len(training.dev):,} dev rows x "
+            f"{features.shape[1]} encoded features, "
             f"{len(training.test):,} test rows, {settings.cv_folds} CV folds"
         )
 
@@ -105,7 +106,8 @@ def main() -> None:
             seconds = time.perf_counter() - started
             total = len(result.trials)
             print(
-                f"{'Hyperband pruning' if pruning else 'no pruning':>28} | {result.best_value:11.4f} | "
+                f"{'Hyperband pruning' if pruning else 'no pruning':>28} | "
+                f"{result.best_value:11.4f} | "
                 f"{result.counts['COMPLETE']:8d} | {result.counts['PRUNED']:6d} | "
                 f"{total / (seconds / baseline_seconds):.2f} ({total} trials in {seconds:.0f} s)"
             )
@@ -120,7 +122,8 @@ def main() -> None:
         print(
             f"\nfull train flow on {len(frame):,} leads, {args.trials} trials: {seconds:.0f} s "
             f"= {seconds / baseline_seconds:.1f}x one baseline trial "
-            f"(test ROC-AUC {result['metrics']['roc_auc']:.4f}, v{result['model_version']} {result['decision']}; "
+            f"(test ROC-AUC {result['metrics']['roc_auc']:.4f}, "
+            f"v{result['model_version']} {result['decision']}; "
             f"trials {result['trials']['completed']} complete, {result['trials']['pruned']} pruned)"
         )
 

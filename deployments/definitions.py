@@ -43,7 +43,9 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         entrypoint="flows/ingest.py:ingest",
         cron="*/15 * * * *",
         parameters={"source": "{landing}/leads", "kind": "leads"},
-        description="Every 15 minutes: new CRM lead files from the landing folder (LEADOPS_LANDING_ROOT).",
+        description=(
+            "Every 15 minutes: new CRM lead files from the landing folder (LEADOPS_LANDING_ROOT)."
+        ),
     ),
     DeploymentSpec(
         name="ingest-outcomes",

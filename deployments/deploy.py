@@ -1,7 +1,8 @@
 """Register every LeadOps deployment on a Prefect work pool (production).
 
     prefect work-pool create leadops --type process
-    PREFECT_API_URL=http://prefect.internal:4200/api python -m deployments.deploy --work-pool leadops
+    export PREFECT_API_URL=http://prefect.internal:4200/api
+    python -m deployments.deploy --work-pool leadops
     prefect worker start --pool leadops      # on each host that runs flows (with this checkout)
 
 The deployments, schedules, parameters and the retrain trigger are the same table

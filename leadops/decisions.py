@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,7 @@ import numpy as np
 from leadops import stats
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """Outcome of one test; the values are the strings tags and JSON show."""
 
     PASS = "pass"

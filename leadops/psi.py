@@ -186,7 +186,7 @@ class PsiBaseline:
         return self.psi_of_counts(self.counts(current))
 
     def occupied_bins(self, name: str, counts: np.ndarray) -> int:
-        """Bins holding rows in the reference or in ``counts``: the test's degrees of freedom + 1."""
+        """Bins with rows in the reference or in ``counts``: the test's degrees of freedom + 1."""
         return int(((self.reference_counts[name] > 0) | (np.asarray(counts) > 0)).sum())
 
 

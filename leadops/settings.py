@@ -3,8 +3,9 @@
 Values come from ``LEADOPS_*`` environment variables or an optional ``.env`` file in
 the current folder; nothing is read or created at import time. A ``.env`` may hold any
 other variable (AWS_PROFILE, PREFECT_API_URL): LeadOps reads its own and leaves the rest.
-An unknown ``LEADOPS_*`` variable is warned about once, with the closest setting. Every default path lives under
-``home`` so a test or a user isolates a whole run by pointing LEADOPS_HOME elsewhere.
+An unknown ``LEADOPS_*`` variable is warned about once, with the closest setting. Every
+default path lives under ``home`` so a test or a user isolates a whole run by pointing
+LEADOPS_HOME elsewhere.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ class Settings(BaseSettings):
         1000,
         ge=1000,
         description=(
-            "Paired bootstrap resamples of the gate's intervals (the 2.5th percentile rests on ~25)."
+            "Paired bootstrap resamples of the gate's intervals "
+            "(the 2.5th percentile rests on ~25)."
         ),
     )
     gate_brier_margin: float = Field(
@@ -210,7 +212,8 @@ class Settings(BaseSettings):
         gt=0,
         lt=0.5,
         description=(
-            "One-sided error of the upper bound, per weekly look: FAIL (the challenger is archived) "
+            "One-sided error of the upper bound, per weekly look: "
+            "FAIL (the challenger is archived) "
             "needs it below 0. Small, because a rollout looks weekly over four steps."
         ),
     )
@@ -219,7 +222,8 @@ class Settings(BaseSettings):
         ge=0,
         lt=1,
         description=(
-            "How much lower (relative to the champion's ROC-AUC) a challenger's AUC may be and still pass."
+            "How much lower (relative to the champion's ROC-AUC) a challenger's AUC "
+            "may be and still pass."
         ),
     )
     rollout_precision_margin: float | None = Field(
@@ -283,7 +287,7 @@ class Settings(BaseSettings):
 
     @property
     def landing_uri(self) -> str:
-        """The folder (or s3:// prefix) the scheduled ingest deployments read: leads/ and outcomes/."""
+        """The folder (or s3:// prefix) scheduled ingest deployments read: leads/ and outcomes/."""
         return self.landing_root or str((self.home / "landing").resolve())
 
     @property

@@ -279,7 +279,7 @@ def suites(
         ..., "--out", help="Folder to write leads.json and outcomes.json into."
     ),
 ) -> None:
-    """Write editable expectation suites for the current contract (use: LEADOPS_EXPECTATIONS_DIR=DIR)."""
+    """Write editable expectation suites for the contract (use: LEADOPS_EXPECTATIONS_DIR=DIR)."""
     from leadops.app.contract_init import write_suites
 
     for path in write_suites(out):
@@ -290,7 +290,10 @@ def suites(
 def score(
     batch: Optional[str] = typer.Argument(
         None,
-        help="Leads file (CSV / Parquet / JSON lines, local or s3://); default: unscored silver leads.",
+        help=(
+            "Leads file (CSV / Parquet / JSON lines, local or s3://); "
+            "default: unscored silver leads."
+        ),
     ),
     out: Optional[str] = typer.Option(
         None,
@@ -303,7 +306,7 @@ def score(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Score leads with the champion (shadow / canary challenger beside it); runs the `score` flow."""
+    """Score leads with the champion (shadow/canary challenger beside it); runs the `score` flow."""
     if output_format not in ("parquet", "csv"):
         raise typer.BadParameter(f"--format {output_format!r}: choose parquet or csv")
     when = parse_as_of(as_of)
@@ -372,7 +375,9 @@ def train(
         None,
         "--min-gain",
         min=0,
-        help="Relative ROC-AUC gain a challenger needs (default LEADOPS_GATE_MIN_RELATIVE_AUC_GAIN).",
+        help=(
+            "Relative ROC-AUC gain a challenger needs (default LEADOPS_GATE_MIN_RELATIVE_AUC_GAIN)."
+        ),
     ),
     via_server: bool = typer.Option(
         False,
@@ -381,7 +386,7 @@ def train(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Train on matured gold leads, log to MLflow and gate against the champion (runs the `train` flow)."""
+    """Train on matured gold leads, log to MLflow and gate against the champion (runs `train`)."""
     if reason not in ("manual", "schedule", "drift", "conversion-drop"):
         raise typer.BadParameter(
             f"--reason {reason!r}: choose manual, schedule, drift or conversion-drop"
@@ -426,10 +431,13 @@ def train(
     summary = (
         f"{result['model_name']}: {result['decision']} ({result['reason']})"
         if metrics is None
-        else f"{result['model_name']} v{result['model_version']}: {result['decision']} ({result['reason']}); "
-        f"test ROC-AUC {metrics['roc_auc']:.4f} (logistic baseline {baseline.get('roc_auc', float('nan')):.4f}), "
+        else f"{result['model_name']} v{result['model_version']}: "
+        f"{result['decision']} ({result['reason']}); "
+        f"test ROC-AUC {metrics['roc_auc']:.4f} "
+        f"(logistic baseline {baseline.get('roc_auc', float('nan')):.4f}), "
         f"precision at capacity {metrics['precision_at_capacity']:.3f} "
-        f"(baseline {baseline.get('precision_at_capacity', float('nan')):.3f}); MLflow run {result['run_id']}"
+        f"(baseline {baseline.get('precision_at_capacity', float('nan')):.3f}); "
+        f"MLflow run {result['run_id']}"
     )
     emit(result, as_json, summary)
 
@@ -449,7 +457,7 @@ def monitor(
     ),
     as_json: bool = JsonOption,
 ) -> None:
-    """Drift and conversion of recently scored leads vs the champion's training reference (runs `monitor`).
+    """Drift and conversion of recently scored leads vs the champion's reference (runs `monitor`).
 
     Retrains (drift / conversion-drop) when the rule in the report fires, once per cooldown.
     """
@@ -687,7 +695,7 @@ def api(
         1, "--workers", min=1, help="uvicorn worker processes (one core each)."
     ),
 ) -> None:
-    """Serve online scoring (POST /v1/leads/score, /ready, /metrics, /docs) until Ctrl-C or SIGTERM."""
+    """Serve online scoring (POST /v1/leads/score, /ready, /metrics, /docs) until Ctrl-C/SIGTERM."""
     from leadops.app.api.process import run_api
     from leadops.settings import get_settings
 
@@ -723,7 +731,8 @@ def demo(
     plan = DemoPlan.fast() if fast else DemoPlan()
     if prepare_home(settings, fresh, plan):
         typer.echo(
-            f"{settings.home} holds this demo already: replaying its weeks (idempotent); --fresh starts over"
+            f"{settings.home} holds this demo already: "
+            "replaying its weeks (idempotent); --fresh starts over"
         )
     # One line per week is the demo's output; each flow's own logs stay in the Prefect UI.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -15,7 +15,10 @@ from pydantic import SecretStr
 
 from leadops.settings import BUNDLED_CONTRACT, ENV_PREFIX, Settings
 
-START = "<!-- settings-table:start (generated: python -m leadops.app.config_table --write README.md) -->"
+START = (
+    "<!-- settings-table:start "
+    "(generated: python -m leadops.app.config_table --write README.md) -->"
+)
 END = "<!-- settings-table:end -->"
 
 # Settings left unset default to a place under the home; the property says which.

@@ -157,7 +157,8 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
     synthetic.write_dataset(config, export)
     start = datetime.combine(config.start, time(), tzinfo=UTC)
     echo(
-        f"generated {plan.weeks} weeks x {plan.leads_per_week} leads (drift from week {plan.drift_week})"
+        f"generated {plan.weeks} weeks x {plan.leads_per_week} leads "
+        f"(drift from week {plan.drift_week})"
     )
 
     records: list[WeekRecord] = []
@@ -254,7 +255,8 @@ def _week_line(record: WeekRecord) -> str:
     )
     events = "; ".join(record.events)
     return (
-        f"week {record.week:>2} ({record.seconds:>4.0f} s) | in {record.ingested:>5} q {record.quarantined:>3} | "
+        f"week {record.week:>2} ({record.seconds:>4.0f} s) | "
+        f"in {record.ingested:>5} q {record.quarantined:>3} | "
         f"PSI {psi} | conv {rate} | {serving:<24} | {events}"
     )
 
@@ -275,8 +277,14 @@ def summary_text(
     workspace = next((r.workspace for r in reversed(records) if r.workspace), None)
     lines = [
         "",
-        f"LeadOps demo: {len(records)} simulated weeks after the first train, in {seconds / 60:.1f} min",
-        f"  rows ingested {sum(r.ingested for r in records):,}, quarantined {sum(r.quarantined for r in records):,}",
+        (
+            f"LeadOps demo: {len(records)} simulated weeks after the first train, "
+            f"in {seconds / 60:.1f} min"
+        ),
+        (
+            f"  rows ingested {sum(r.ingested for r in records):,}, "
+            f"quarantined {sum(r.quarantined for r in records):,}"
+        ),
         f"  models trained: {len(trains)}",
         *(f"    - {t}" for t in trains),
         "  PSI (max feature) and matured conversion per week:",
@@ -299,8 +307,14 @@ def summary_text(
         "",
         "Where to look:",
         f"  timeline picture:  {picture}" if picture else "  timeline picture:  (not written)",
-        f"  MLflow UI:         .venv/bin/mlflow ui --backend-store-uri {settings.tracking_uri} --port 5000",
-        f"  Prefect UI:        {_prefect_ui()} (every demo run; `leadops serve` uses the same server)",
+        (
+            "  MLflow UI:         .venv/bin/mlflow ui "
+            f"--backend-store-uri {settings.tracking_uri} --port 5000"
+        ),
+        (
+            f"  Prefect UI:        {_prefect_ui()} "
+            "(every demo run; `leadops serve` uses the same server)"
+        ),
         f"  Evidently reports: {len(reports)} weekly HTML reports"
         + (f", latest {reports[-1]}" if reports else ""),
         f"  Evidently UI:      .venv/bin/evidently ui --workspace {workspace}" if workspace else "",

@@ -98,7 +98,7 @@ class FeatureEncoder:
 
     @property
     def reason_labels(self) -> dict[tuple[str, str | None], str]:
-        """(feature, value) → human text, e.g. ("technographics", "Salesforce") → "uses Salesforce"."""
+        """(feature, value) → human text: ("technographics", "Salesforce") → "uses Salesforce"."""
         return {(c.feature, c.value): c.label for c in self.columns}
 
     def group_of(self, column: str) -> str:

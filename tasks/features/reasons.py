@@ -147,7 +147,8 @@ def top_reasons(
     """The ``top_k`` reasons per row by absolute contribution (log-odds), as text.
 
     Args:
-        contributions: (rows × encoded columns [+ bias]) SHAP values; a trailing bias column is ignored.
+        contributions: (rows × encoded columns [+ bias]) SHAP values; a trailing bias
+            column is ignored.
         encoded: the encoded rows the contributions were computed on.
         units: from ``reason_units``.
         top_k: reasons per row.

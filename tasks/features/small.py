@@ -1,4 +1,4 @@
-"""The encoder's path for a small typed Arrow chunk: an online request of one to a few hundred leads.
+"""The encoder path for a small typed Arrow chunk: an online request of one to a few hundred leads.
 
 ``FeatureEncoder.transform`` reads a pandas frame and builds a few pandas objects per
 column; on a one-lead request that costs 8-19 ms against ~1 ms for the prediction. Here
@@ -64,7 +64,7 @@ def encode_table(spec: dict[str, Any], table: pa.Table, width: int) -> np.ndarra
 
 
 def _columns(spec: dict[str, Any], table: pa.Table) -> dict[str, pa.Array] | None:
-    """Each column the spec reads, as one Arrow array; None when a present one is typed otherwise."""
+    """Each column the spec reads as one Arrow array; None when a present one is typed otherwise."""
     wanted = [(c, "numeric") for c in spec["numeric"]] + [(c, "boolean") for c in spec["boolean"]]
     wanted += [(c, "categorical") for c in spec["categorical"]]
     wanted += [(c, "multi_valued") for c in spec["multi_valued"]]

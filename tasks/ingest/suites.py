@@ -182,7 +182,7 @@ def _columns_named(expectations: dict[str, Any] | list[dict[str, Any]]) -> set[s
 
 
 def suites_dir_for(contract: Contract, configured: Path | None) -> Path | None:
-    """The folder of the user's own suites for ``contract``, or None: derive them (see module doc)."""
+    """The folder of the user's own suites for ``contract``, or None: derive them (module doc)."""
     if configured is not None:
         return Path(configured)
     if contract.source != "<memory>":
@@ -195,7 +195,7 @@ def suites_dir_for(contract: Contract, configured: Path | None) -> Path | None:
 def contract_suite(
     contract: Contract, kind: str, suites_dir: Path | None
 ) -> tuple[dict[str, Any], str]:
-    """The suite a run of ``kind`` uses, and where it came from (a path or "derived from <contract>").
+    """The suite a run of ``kind`` uses and its source (a path or "derived from <contract>").
 
     Raises:
         SuiteError: the user's suite is missing, unreadable, or names columns the contract lacks.

@@ -136,7 +136,8 @@ def header_html(facts: ReportFacts) -> str:
 
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td><td>{value:.4f}</td>"
-        f"<td>{verdict(name, value)[0]}</td><td>{'DRIFT' if verdict(name, value)[1] else 'ok'}</td></tr>"
+        f"<td>{verdict(name, value)[0]}</td>"
+        f"<td>{'DRIFT' if verdict(name, value)[1] else 'ok'}</td></tr>"
         for name, value in sorted(facts.psi.items(), key=lambda item: -item[1])
     )
     sampled = (
@@ -153,7 +154,8 @@ def header_html(facts: ReportFacts) -> str:
         f"({facts.current_rows:,} current vs {facts.reference_rows:,} reference) with bins fixed "
         "from the champion's training reference. Evidently's widgets below use their own PSI "
         "(bins cut over both samples, so they move from batch to batch) on seeded samples of "
-        f"{sampled[0]:,} current and {sampled[1]:,} reference rows; they are for reading, not for the trigger.</p>"
+        f"{sampled[0]:,} current and {sampled[1]:,} reference rows; "
+        "they are for reading, not for the trigger.</p>"
         '<table border="1" cellpadding="4" style="border-collapse:collapse">'
         "<tr><th>feature</th><th>PSI (fixed bins)</th>"
         f"<th>drift above (max of {facts.psi_threshold:g} and the no-change limit)</th>"

@@ -49,7 +49,7 @@ def _clean(value: Any) -> Any:
 def result_dict(
     assessment: Assessment, psi_threshold: float, context: dict[str, Any]
 ) -> dict[str, Any]:
-    """The monitor's JSON result: PSI, drift, conversion, decision, plus ``context`` (ids, links)."""
+    """The monitor's JSON result: PSI, drift, conversion, decision and ``context`` (ids, links)."""
     conversion = assessment.conversion.as_dict()
     conversion.update(
         rate=conversion["current_rate"], cohorts_detail=assessment.cohorts.to_dict("records")
@@ -77,7 +77,8 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
     conversion = result["conversion"]
     lines = [
         f"# Drift monitor, as of {result['as_of']}",
-        f"**Champion:** {result['model_name']} v{result['model_version']} · **window:** {result['window']} "
+        f"**Champion:** {result['model_name']} v{result['model_version']} · "
+        f"**window:** {result['window']} "
         f"({result['rows']['current']:,} leads vs {result['rows']['reference']:,} reference rows)",
         f"**Decision:** {result['decision']}",
         f"**Retrain:** {result['retrain']['why']}",
@@ -94,8 +95,9 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
     ]
     for cohort in conversion["cohorts_detail"][-8:]:
         lines.append(
-            f"| {cohort['cohort']}{'' if cohort['complete'] else ' (partial)'} | {cohort['leads']} | "
-            f"{cohort['rate']:.2%} | {_fmt(cohort['auc'])} | {_fmt(cohort['precision_at_capacity'])} |"
+            f"| {cohort['cohort']}{'' if cohort['complete'] else ' (partial)'} | "
+            f"{cohort['leads']} | {cohort['rate']:.2%} | {_fmt(cohort['auc'])} | "
+            f"{_fmt(cohort['precision_at_capacity'])} |"
         )
     return "\n".join(lines)
 

@@ -102,7 +102,8 @@ def build_reference(lake: Lake, contract: Contract, lineage: Lineage, predict: A
     )
     if frame.empty:
         raise ReferenceError(
-            f"table {GOLD_LEADS} version {lineage.gold_version}: no matured leads as of {lineage.as_of}"
+            f"table {GOLD_LEADS} version {lineage.gold_version}: "
+            f"no matured leads as of {lineage.as_of}"
         )
     frame[SCORE] = predict(frame[contract.lead_columns])
     return frame[[*contract.lead_columns, contract.label, contract.label_time, LABEL, SCORE]]

@@ -47,7 +47,7 @@ class MonitorInputs:
     cache_policy=NO_CACHE,
 )
 def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
-    """The champion's training reference, the current window's leads and the matured scored leads."""
+    """The champion's training reference, the current window's leads and matured scored leads."""
     settings, logger = get_settings(), get_run_logger()
     lake, contract, client = (
         open_lake(settings),
@@ -198,7 +198,9 @@ def publish_summary(summary: dict[str, Any]) -> None:
     create_markdown_artifact(
         key="drift-summary",
         markdown=publish.summary_markdown(summary, get_settings().psi_threshold),
-        description="Drift monitor: PSI per feature, conversion on matured cohorts, retrain decision",
+        description=(
+            "Drift monitor: PSI per feature, conversion on matured cohorts, retrain decision"
+        ),
     )
 
 

@@ -54,7 +54,8 @@ def served_window(
     if rows.empty:
         scope = f"in the {window_days} days before" if window_days is not None else "by"
         raise NothingScoredError(
-            f"table {PREDICTION_LOG}: no served scores {scope} {as_of.isoformat()}; run `leadops score` first"
+            f"table {PREDICTION_LOG}: no served scores {scope} {as_of.isoformat()}; "
+            "run `leadops score` first"
         )
     if window_days is None:
         wanted = get_settings().drift_min_batch_rows if min_rows is None else min_rows
@@ -120,7 +121,8 @@ def matured_scored(
     model_version: str,
     lookback_weeks: int | None = None,
 ) -> pd.DataFrame:
-    """Leads ``model_version`` scored, created in the ``lookback_weeks`` before maturity, with outcomes.
+    """Leads ``model_version`` scored, created in the ``lookback_weeks`` before maturity,
+    with outcomes.
 
     Label decisions (maturity, window) are left to ``label_matured``. ``lookback_weeks``
     defaults to settings.conversion_lookback_weeks: a 10% drop of a 7% rate needs

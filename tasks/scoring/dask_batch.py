@@ -165,7 +165,8 @@ def score_and_write_on_dask(
     append_log: Callable[[pa.Table], Any],
     note_delivery: Callable[[dict], Any],
 ) -> tuple[int, int, dict[str, int]]:
-    """Pass two over the cluster; returns (rows, log rows, leads per arm). ``target`` becomes a folder.
+    """Pass two over the cluster; returns (rows, log rows, leads per arm).
+    ``target`` becomes a folder.
 
     ``note_delivery`` records, before any part is written, how to recognise the folder
     once delivered (``leadops.delivery``): the run's commit point is its publication.

@@ -38,7 +38,7 @@ class ServingModel:
 
     @cached_property
     def reason_units(self) -> list[Any]:
-        """How this model's encoded columns read as reasons (the model's own ``explain`` grouping)."""
+        """How this model's encoded columns read as reasons (the model's ``explain`` grouping)."""
         from tasks.features.reasons import reason_units
 
         return reason_units(self.encoder)

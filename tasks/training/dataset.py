@@ -82,8 +82,9 @@ def split_by_time(
     test = matured.loc[is_test].reset_index(drop=True)
     if dev.empty:
         raise TrainingDataError(
-            f"{GOLD_LEADS}: all {len(matured)} matured leads fall inside the {test_window_days}-day "
-            f"test window or the {contract.outcome_window_days}-day outcome gap before it, leaving "
+            f"{GOLD_LEADS}: all {len(matured)} matured leads fall inside the "
+            f"{test_window_days}-day test window or the {contract.outcome_window_days}-day "
+            "outcome gap before it, leaving "
             "none to train on: ingest older weeks of leads and outcomes, or "
             f"lower LEADOPS_TEST_WINDOW_DAYS (now {test_window_days})"
         )

@@ -67,7 +67,10 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
     ci_text = f" · AUC gain 95% CI [{ci['low']:+.4f}, {ci['high']:+.4f}]" if ci else ""
     return "\n\n".join(
         [
-            f"# Train: {result['model_name']} v{result['model_version']} → **{result['decision']}**",
+            (
+                f"# Train: {result['model_name']} v{result['model_version']} "
+                f"→ **{result['decision']}**"
+            ),
             f"**Why:** {result['reason']}{ci_text}",
             f"Trigger: `{result['trigger']}` · MLflow run `{result['run_id']}` · "
             f"gold/leads version {result['gold_version']} (digest `{result['data_digest']}`) · "
@@ -75,8 +78,9 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
             f"## Test window ({result['test_rows']} matured leads from {result['test_start']})",
             metrics_table(result),
             intervals_table(result.get("gate_intervals")),
-            f"## Search `{result['study_name']}`: {counts['completed']} completed, {counts['pruned']} "
-            f"pruned, {counts['failed']} failed; best CV AUC {_number(result['best_cv_auc'])} "
+            f"## Search `{result['study_name']}`: {counts['completed']} completed, "
+            f"{counts['pruned']} pruned, {counts['failed']} failed; "
+            f"best CV AUC {_number(result['best_cv_auc'])} "
             f"on {result['train_rows']} training leads",
             trials_table(trials),
         ]

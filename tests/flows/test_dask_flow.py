@@ -1,4 +1,5 @@
-"""The score flow on a DaskTaskRunner (LEADOPS_TASK_RUNNER=dask): the same leads and scores as locally."""
+"""The score flow on a DaskTaskRunner (LEADOPS_TASK_RUNNER=dask):
+the same leads and scores as locally."""
 
 from __future__ import annotations
 

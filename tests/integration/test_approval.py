@@ -2,7 +2,8 @@
 
 ``prefect server start`` on a free loopback port; the rollout flow runs in a thread
 against it with LEADOPS_APPROVAL=before-canary. Its shadow evidence passes, so it
-pauses before canary with the approval form; ``leadops approve``'s function resumes it and the challenger moves with the approval on its tags. A second challenger
+pauses before canary with the approval form; ``leadops approve``'s function resumes it
+and the challenger moves with the approval on its tags. A second challenger
 is paused the same way and resumed through the REST API the UI's form uses, with a
 reject: it is archived with the comment.
 """

@@ -39,11 +39,12 @@ from leadops.storage import open_lake
 from tasks.ingest import ingest_files
 
 settings = Settings(home=Path(sys.argv[1]))
-result = ingest_files(settings, open_lake(settings), load_contract(settings.contract_path), [sys.argv[2]],
-                      as_of=datetime(2027, 1, 1, tzinfo=UTC))
+result = ingest_files(settings, open_lake(settings), load_contract(settings.contract_path),
+                      [sys.argv[2]], as_of=datetime(2027, 1, 1, tzinfo=UTC))
 totals = {k: result.total(k) for k in ("rows_in", "silver", "quarantined", "duplicates")}
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-print(json.dumps({"peak_mb": peak_mb, "failed": [f.reason for f in result.files if f.status == "failed"],
+print(json.dumps({"peak_mb": peak_mb,
+                  "failed": [f.reason for f in result.files if f.status == "failed"],
                   "seconds": result.seconds, **totals}))
 """
 
@@ -74,7 +75,8 @@ def test_a_1gb_csv_ingests_in_the_memory_of_a_small_one(tmp_path: Path) -> None:
     big = ingest_in_child(tmp_path / "big-home", big_file)
     print(
         f"\nsmall: {small_rows:,} rows, peak {small['peak_mb']:,} MB; "
-        f"big: {big_rows:,} rows ({big_file.stat().st_size / 1e9:.2f} GB), peak {big['peak_mb']:,} MB; "
+        f"big: {big_rows:,} rows ({big_file.stat().st_size / 1e9:.2f} GB), "
+        f"peak {big['peak_mb']:,} MB; "
         f"big steps {big['seconds']}"
     )
 

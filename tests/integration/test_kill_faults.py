@@ -345,11 +345,12 @@ from leadops.contract import load_contract
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tasks.rollout.run import advance
-for method in ("set_model_version_tag", "set_registered_model_alias", "delete_registered_model_alias"):
+for method in ("set_model_version_tag", "set_registered_model_alias",
+               "delete_registered_model_alias"):
     setattr(MlflowClient, method, dying(getattr(MlflowClient, method)))
 settings = get_settings()
-advance(registry.registry_client(settings), open_lake(settings), load_contract(settings.contract_path),
-        settings, datetime.fromisoformat(spec["as_of"]))
+advance(registry.registry_client(settings), open_lake(settings),
+        load_contract(settings.contract_path), settings, datetime.fromisoformat(spec["as_of"]))
 """
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
 LIVE = ("shadow", "canary")

@@ -82,7 +82,10 @@ def test_prefect_server_on_postgres_records_a_flow_run(settings, databases) -> N
         with prefect_server(settings) as api:
             env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
             env.update(PREFECT_API_URL=api, PREFECT_HOME=str(settings.home / "prefect-client"))
-            code = "from prefect import flow\n@flow(name='pg-probe')\ndef probe():\n    return 1\nprobe()\n"
+            code = (
+                "from prefect import flow\n@flow(name='pg-probe')\n"
+                "def probe():\n    return 1\nprobe()\n"
+            )
             subprocess.run(
                 [sys.executable, "-c", code], env=env, check=True, capture_output=True, timeout=120
             )

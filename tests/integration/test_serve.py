@@ -81,7 +81,7 @@ def served(settings, tmp_path: Path):
 
 
 def completed_run(api: str, deployment_id: str, want: dict, timeout: float = 300) -> dict:
-    """The first flow run of the deployment whose parameters include ``want``, once it has completed."""
+    """The first flow run of the deployment whose parameters include ``want``, once completed."""
 
     def probe():
         for run in flow_runs(api, deployment_id):
@@ -162,7 +162,8 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
         api.removesuffix("/api")
     )
 
-    # The monitor's event, as it emits it, makes the deployment trigger start train with reason=drift.
+    # The monitor's event, as it emits it, makes the deployment trigger start train
+    # with reason=drift.
     emit = subprocess.run(
         [
             sys.executable,

@@ -18,7 +18,7 @@ from tests.support.models import tiny_model
 
 
 def _logged_model(settings, contract, frame, as_of, seed: int):
-    """A tiny real model, logged (not registered) as the train flow logs it; with its test scores."""
+    """A tiny real model, logged (not registered) as the train flow does; with its test scores."""
     from leadops.maturity import label_matured
 
     rows = label_matured(frame, contract, as_of)

@@ -28,7 +28,7 @@ def module_name(path: Path) -> str:
 
 
 def imports_of(path: Path) -> set[str]:
-    """First-party modules ``path`` imports (absolute imports; the project uses no relative ones)."""
+    """First-party modules ``path`` imports (absolute imports; the project has no relative ones)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):

@@ -31,7 +31,8 @@ def fake_score(frame: pd.DataFrame) -> np.ndarray:
 
 
 def timeline(scenario: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, datetime]:
-    """(reference = weeks 1-8 as trained, current = week 11 scored, matured scored weeks 9-11, as-of)."""
+    """(reference = weeks 1-8 as trained, current = week 11 scored,
+    matured scored weeks 9-11, as-of)."""
     config = synthetic.GeneratorConfig(
         weeks=WEEKS, leads_per_week=2000, seed=5, scenario=scenario, drift_week=9
     )

@@ -46,7 +46,8 @@ def test_immature_leads_are_left_out_not_counted_as_negatives() -> None:
     assert matured[CONTRACT.event_time].max() <= cutoff
     cohorts = weekly_cohorts(matured, CONTRACT, as_of, capacity=0.1)
     assert cohorts["complete"].sum() == (cutoff - START).days // 7
-    # Counting the youngest leads, whose outcomes have not arrived, as lost would look like a collapse:
+    # Counting the youngest leads, whose outcomes have not arrived, as lost would look
+    # like a collapse:
     young = frame[frame[CONTRACT.event_time] > as_of - pd.Timedelta(days=2)]
     naive_rate = (
         young[CONTRACT.label].fillna(False) & (young[CONTRACT.label_time] <= as_of)

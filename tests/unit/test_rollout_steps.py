@@ -53,7 +53,10 @@ def world(settings, registry_db):
 def score_week(
     world, week: int, noise: float, n: int = 1500, stage: str = "shadow", fraction: float = 0.0
 ) -> datetime:
-    """Leads of week ``week`` scored by both models at its end; outcomes recorded. Returns that time."""
+    """Leads of week ``week`` scored by both models at its end; outcomes recorded.
+
+    Returns that time.
+    """
     client, lake, contract, settings, champion, challenger = world
     frame = leads(n, WEEK0 + timedelta(weeks=week), seed=week)
     scored_at = WEEK0 + timedelta(weeks=week + 1)

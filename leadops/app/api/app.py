@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(holder.start)  # the first load may take a second or two
         buffer.start()
         yield
-        # uvicorn runs this after in-flight requests finish (SIGTERM, Ctrl-C): nothing answered is lost.
+        # uvicorn runs this after in-flight requests finish (SIGTERM, Ctrl-C):
+        # nothing answered is lost.
         holder.stop()
         await run_in_threadpool(buffer.close)
 
@@ -109,7 +110,7 @@ def _routes(
         summary="Score one lead or a list of leads",
     )
     async def score(leads: Leads, background: BackgroundTasks, reasons: bool = True) -> Response:  # type: ignore[valid-type]
-        """One lead object, or a list of up to ``api_max_leads``, with the contract's column names."""
+        """One lead object, or a list of up to ``api_max_leads``, with the contract's columns."""
         rows = leads.root
         # A small answer (a few ms) runs on the event loop: handing it to a thread and back
         # costs two thread wake-ups, which on a busy host wait for a core (measured: several

@@ -68,7 +68,7 @@ class ApiMetrics:
         self.errors.labels(route, str(status)).inc()
 
     def serving(self, models: list[tuple[str, str, str]]) -> None:
-        """Replace the served-version gauge with (role, stage, version) of every model now served."""
+        """Replace the served-version gauge with (role, stage, version) of each model now served."""
         self.served.clear()
         for role, stage, version in models:
             self.served.labels(role, stage, version).set(1)
