@@ -36,6 +36,21 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         stop_server(Settings(home=path))
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop every home Prefect server a CLI subprocess started under this session's temp
+    folders (tests with their own home, such as the demo's, not only the ``home`` fixture)."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    from leadops.app.home_server import stop_server
+
+    for state in factory.getbasetemp().glob("**/prefect-server/server.json"):
+        try:
+            stop_server(Settings(home=state.parent.parent))
+        except Exception as exc:  # noqa: BLE001 - a cleanup must not hide the test result
+            print(f"could not stop the Prefect server of {state.parent.parent}: {exc}")
+
+
 @pytest.fixture
 def settings(home: Path) -> Settings:
     return get_settings()
