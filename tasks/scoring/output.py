@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -147,7 +148,12 @@ class ScoresWriter:
 
     def _sort(self) -> None:
         """Rewrite the finished temp file sorted by the schema's sort column, highest first
-        (ties by the first column); an atomic replace, so a kill leaves the unsorted file."""
+        (ties by the first column).
+
+        The sorted bytes are copied into the same temp file (same inode): the delivery
+        record (``leadops.delivery.local``) recognises the published file by its inode. A
+        kill mid-copy leaves only an unpublished temp file: publishing is the rename after.
+        """
         column = (self.schema.metadata or {}).get(SORT_KEY)
         if not column or self.rows == 0:
             return
@@ -163,7 +169,7 @@ class ScoresWriter:
                 import pyarrow.csv as pacsv
 
                 pacsv.write_csv(table, sorted_tmp)
-            os.replace(sorted_tmp, self._tmp)
+            shutil.copyfile(sorted_tmp, self._tmp)
         finally:
             sorted_tmp.unlink(missing_ok=True)
 

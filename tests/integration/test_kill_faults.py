@@ -593,6 +593,7 @@ def test_score_to_s3_or_dask_killed_leaves_one_delivery_per_lead(
     from tests.support.scoring import contract, serving_model, write_silver
 
     endpoint = None
+    (tmp_path / "delivered").mkdir()  # --out never creates a missing folder
     out = str(tmp_path / "delivered") + "/"
     if target == "s3":
         bucket = request.getfixturevalue("s3_bucket")
