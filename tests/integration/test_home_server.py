@@ -71,7 +71,7 @@ def test_one_server_per_home_reused_replaced_when_dead_and_stopped(home: Path) -
     assert flow_run_names(again["api_url"])
 
     stopped = json.loads(leadops(home, "server", "stop", "--json").stdout.splitlines()[-1])
-    assert stopped == {"stopped": True, "pid": again["pid"]}
+    assert stopped == {"home": str(home.resolve()), "stopped": True, "pid": again["pid"]}
     assert (
         not psutil.pid_exists(again["pid"])
         or psutil.Process(again["pid"]).status() == psutil.STATUS_ZOMBIE
