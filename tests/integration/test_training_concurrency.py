@@ -71,7 +71,7 @@ def test_two_runs_finishing_at_once_cannot_both_win(
         try:
             barrier.wait()
             labels = rows[LABEL].to_numpy(dtype=int)
-            metrics = {"roc_auc": 0.9, "precision_at_capacity": 0.9}
+            metrics = {"roc_auc": 0.9, "precision_at_capacity": 0.9, "brier": 0.05}
             outcomes.append(
                 promotion.register_and_gate(
                     settings,
