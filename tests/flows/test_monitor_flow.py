@@ -109,9 +109,9 @@ def test_monitor_triggers_one_retrain_per_incident(settings, registry_db, monkey
     assert (
         drifted["drift_detected"] and drifted["retrain_triggered"] and drifted["reason"] == "drift"
     )
-    assert (
-        drifted["conversion"]["rate"] is not None and drifted["conversion"]["leads"] == 700
-    )  # week 7 matured
+    # Week 7 matured, up to the outcome watermark: a lead whose window closes after the last
+    # outcome ingested is not counted yet (a late export never turns converters into negatives).
+    assert drifted["conversion"]["rate"] is not None and 600 < drifted["conversion"]["leads"] <= 700
     assert drifted["retrain"]["route"] == "subflow"  # no server: the monitor ran train itself
     assert drifted["reference_cached"] and drifted["train"]["trigger"] == "drift"
     run = registry.registry_client(settings).get_run(drifted["train"]["run_id"])
