@@ -194,52 +194,33 @@ def paired_auc_test(
         "method": "bootstrap" if bootstrap_resamples else "delong",
     }
     text = f"AUC {auc_new:.4f} vs {auc_old:.4f} ({diff:+.4f}, bounds [{low:+.4f}, {high:+.4f}])"
+
+    def decided(verdict: Verdict, reason: str) -> Decision:
+        return Decision(
+            "paired_auc",
+            verdict,
+            reason,
+            len(labels),
+            arms,
+            diff,
+            low,
+            high,
+            bound,
+            mde,
+            alpha,
+            details,
+        )
+
     if high < 0:
-        return Decision(
-            "paired_auc",
-            Verdict.FAIL,
-            f"challenger significantly worse: {text}",
-            len(labels),
-            arms,
-            diff,
-            low,
-            high,
-            bound,
-            mde,
-            alpha,
-            details,
-        )
+        return decided(Verdict.FAIL, f"challenger significantly worse: {text}")
     if low > bound:
-        return Decision(
-            "paired_auc",
-            Verdict.PASS,
-            f"non-inferior: {text}, lower bound > {bound:+.4f}",
-            len(labels),
-            arms,
-            diff,
-            low,
-            high,
-            bound,
-            mde,
-            alpha,
-            details,
-        )
+        return decided(Verdict.PASS, f"non-inferior: {text}, lower bound > {bound:+.4f}")
     needed = math.ceil(len(labels) * (mde / abs(bound)) ** 2) if bound else math.inf
     details["leads_needed_if_equal"] = needed
-    return Decision(
-        "paired_auc",
+    return decided(
         Verdict.WAIT,
         f"{text}: lower bound not above {bound:+.4f} yet; "
         f"an equally good challenger needs ~{needed:,} matured leads",
-        len(labels),
-        arms,
-        diff,
-        low,
-        high,
-        bound,
-        mde,
-        alpha,
-        details,
     )
 
 
