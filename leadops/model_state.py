@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -117,6 +117,16 @@ class VersionState:
             run_id=run_id,
             decided_at=tags.get(DECIDED_AT_TAG),
         )
+
+    def watched_at(self, as_of: datetime, watch_days: int) -> bool:
+        """Whether the watch after promotion runs at ``as_of``: this champion replaced one
+        at most ``watch_days`` before. A clock before the promotion (a replayed week) is
+        outside it: the champion was not serving yet, so there is nothing of it to compare.
+        """
+        if not self.previous_champion or not self.since:
+            return False
+        elapsed = as_of - datetime.fromisoformat(self.since)
+        return timedelta(0) <= elapsed <= timedelta(days=watch_days)
 
     @property
     def in_rollout(self) -> bool:

@@ -8,7 +8,7 @@ champion (one journaled transition, ``manual.rollback``) and emits the rollback 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -30,10 +30,7 @@ def watched(client: Any, name: str, as_of: datetime, watch_days: int) -> Version
     if model_version is None:
         return None
     champion = VersionState.from_version(model_version)
-    if not champion.previous_champion or not champion.since:
-        return None
-    since = datetime.fromisoformat(champion.since)
-    return champion if as_of - since <= timedelta(days=watch_days) else None
+    return champion if champion.watched_at(as_of, watch_days) else None
 
 
 def check_watch(

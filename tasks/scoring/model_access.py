@@ -9,7 +9,7 @@ two models into one batch.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from leadops import registry
@@ -63,9 +63,7 @@ def load_watch(
 ) -> ServingModel | None:
     """The previous champion while the champion's watch runs, else None."""
     champion = VersionState.from_version(champion_version)
-    if not champion.previous_champion or not champion.since:
-        return None
-    if as_of - datetime.fromisoformat(champion.since) > timedelta(days=settings.watch_days):
+    if not champion.watched_at(as_of, settings.watch_days):
         return None
     previous = client.get_model_version(settings.model_name, champion.previous_champion)
     return load_version(settings, previous, WATCH_ROLE, Stage.ARCHIVED)

@@ -58,3 +58,14 @@ def test_a_better_new_champion_stays_and_the_watch_ends(settings, registry_db) -
     assert str(registry.get_champion(client, NAME).version) == new
     later = PROMOTED + timedelta(days=settings.watch_days + 1)
     assert check_watch(client, lake, contract, settings, later) == (None, [])
+
+
+def test_a_clock_before_the_promotion_is_outside_the_watch(settings, registry_db) -> None:
+    # A replayed week (the demo run again on its home) sees today's champion at an earlier
+    # clock: it was not serving yet, so neither the check nor a rollback may run.
+    client, lake, contract, _, new = promoted_world(settings, new_noise=2.0, old_noise=0.3)
+    assert check_watch(client, lake, contract, settings, PROMOTED - timedelta(weeks=3)) == (
+        None,
+        [],
+    )
+    assert str(registry.get_champion(client, NAME).version) == new

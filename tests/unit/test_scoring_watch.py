@@ -48,3 +48,6 @@ def test_previous_champion_scores_in_shadow_during_the_watch_only(settings, tmp_
     after = PROMOTED + timedelta(days=settings.watch_days + 1)
     assert load_serving_set(settings, watch_as_of=after).watch is None
     assert load_serving_set(settings).watch is None  # the online API: no watch model
+    # A replayed week before the promotion: the new champion was not serving yet.
+    before = PROMOTED - timedelta(weeks=2)
+    assert load_serving_set(settings, watch_as_of=before).watch is None
