@@ -341,6 +341,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Days the previous champion keeps scoring in shadow after a promotion.",
     )
+    drift_reports_keep: int = Field(
+        60,
+        ge=0,
+        description="Drift reports (HTML, ~4.5 MB each) kept in the artifact store, newest "
+        "first; older ones are deleted after each monitor run. 0 keeps all.",
+    )
 
 
 def check_home(home: Path) -> Path:

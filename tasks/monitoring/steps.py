@@ -116,6 +116,7 @@ def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
     settings = get_settings()
     lake = open_lake(settings)
     link = publish.save_report(lake, result.html or "", as_of)
+    publish.prune_reports(lake, settings.drift_reports_keep)
     home = settings.home / "evidently"
     with lake_lock(lake, "evidently-workspace"):  # two runs must not both create the project
         workspace.add_to_workspace(
