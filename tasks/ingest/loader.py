@@ -19,7 +19,7 @@ from leadops.normalise import match_columns, parse_frame
 from leadops.readers import FileRejected, MalformedLine, read_chunks
 from leadops.sources import FORMATS, DecompressedTooLarge, Fingerprint, SourceFile, fingerprint
 from leadops.storage import Lake
-from tasks.ingest import manifest, report
+from tasks.ingest import manifest, outcome_dates, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
 from tasks.ingest.report import other_kind_hint
 from tasks.ingest.results import FileResult, IngestResult
@@ -188,6 +188,10 @@ class FileLoader:
         with self.timed("parse"):
             typed = parse_frame(raw, self.roles, **self.parse_options)
         failures = self.validator.row_failures(typed)
+        if self.kind == "outcomes":
+            early = outcome_dates.dated_before_creation(self.lake, self.contract, typed)
+            name = outcome_dates.before_creation_name(self.contract)
+            failures = outcome_dates.with_failures(failures, early, name, typed.index)
         with self.timed("write"):
             if len(failures):
                 rejected = quarantine_table(raw, failures, stamp)

@@ -74,6 +74,18 @@ def derive_suite(contract: Contract, kind: str) -> dict[str, Any]:
     ]
     for column, role in roles.items():
         items += _role_checks(contract, column, role)
+    if kind == "outcomes":
+        # A conversion without its time cannot be placed in the outcome window: the label
+        # would be decided by where the missing value happens to fall.
+        items.append(
+            _expectation(
+                "expect_column_values_to_not_be_null",
+                f"{contract.label_time}:when_converted",
+                column=contract.label_time,
+                row_condition=f"`{contract.label}` == True",
+                condition_parser="pandas",
+            )
+        )
     return {
         "name": f"{contract.name}-{kind}",
         "expectations": items,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections import defaultdict
 from datetime import datetime
@@ -58,8 +59,13 @@ class SuiteValidator:
         row_items = [e for e in items if e["type"] not in FILE_LEVEL_TYPES]
         self._row_columns = _columns_read(row_items)
         self._implied = _implied_by_parse_failure(row_items)
+        # A conditional expectation reads two columns: it cannot be decided per value.
         self._per_value = [
-            e for e in row_items if e["type"] in PER_VALUE_TYPES and "column" in e.get("kwargs", {})
+            e
+            for e in row_items
+            if e["type"] in PER_VALUE_TYPES
+            and "column" in e.get("kwargs", {})
+            and not e["kwargs"].get("row_condition")
         ]
         self._suites: dict[tuple[str, ...], Any] = {}
         self._memo = ValueMemo()
@@ -173,9 +179,13 @@ class SuiteValidator:
 def _columns_read(items: list[dict[str, Any]]) -> list[str]:
     # GX copies the batch frame per metric: handing it only the columns the suite
     # reads (not e.g. the list column) cuts validation time by about half.
-    return list(
-        dict.fromkeys(e["kwargs"]["column"] for e in items if "column" in e.get("kwargs", {}))
-    )
+    read = []
+    for item in items:
+        kwargs = item.get("kwargs", {})
+        read += [kwargs["column"]] if "column" in kwargs else []
+        # A row condition names its columns in backticks (or bare, when they are identifiers).
+        read += re.findall(r"`([^`]+)`|\b([A-Za-z_]\w*)\b", kwargs.get("row_condition") or "")
+    return list(dict.fromkeys(n if isinstance(n, str) else (n[0] or n[1]) for n in read))
 
 
 def _implied_by_parse_failure(items: list[dict[str, Any]]) -> dict[str, str]:
