@@ -139,17 +139,9 @@ class Settings(BaseSettings):
     retrain_cooldown_days: float = Field(
         7, ge=0, description="One incident starts one retrain per this many days."
     )
-    rollout_min_matured_per_arm: int = Field(
-        200, ge=1, description="Matured leads each arm needs before a rollout step is decided."
-    )
     canary_steps: tuple[float, ...] = Field(
         (0.10, 0.50, 1.00),
         description="Traffic shares of the canary steps (JSON list in the variable).",
-    )
-    canary_tolerance: float = Field(
-        0.05,
-        ge=0,
-        description="How much worse than the champion a canary may do and still advance.",
     )
 
     # orchestration

@@ -37,12 +37,11 @@ class DemoPlan:
     leads_per_week: int = 3000
     trials: int = 12
     seed: int = 7
-    min_matured_per_arm: int = 150
     defect_share: float = 0.004  # a few broken rows a week, so quarantine has something to show
 
     @classmethod
     def fast(cls) -> DemoPlan:
-        return cls(leads_per_week=1200, trials=4, min_matured_per_arm=60)
+        return cls(leads_per_week=1200, trials=4)
 
 
 @dataclass
@@ -71,12 +70,12 @@ def week_end(plan_start: datetime, week: int) -> datetime:
 
 
 def demo_settings(settings: Settings, plan: DemoPlan) -> Settings:
-    """``settings`` with what a user would set for this volume: evidence size and search budget.
+    """``settings`` with what a user would set for this volume: the search budget.
 
-    A value the user set (LEADOPS_TRIALS, LEADOPS_ROLLOUT_MIN_MATURED_PER_ARM) wins; the
-    process environment is left as it is.
+    A value the user set (LEADOPS_TRIALS) wins; the process environment is left as it is.
+    (Rollout steps need no volume setting: each is a test that waits until its n decides.)
     """
-    volume = {"rollout_min_matured_per_arm": plan.min_matured_per_arm, "trials": plan.trials}
+    volume = {"trials": plan.trials}
     unset = {name: value for name, value in volume.items() if name not in settings.model_fields_set}
     return settings.model_copy(update=unset)
 

@@ -25,9 +25,7 @@ def test_canary_evidence_from_online_traffic_moves_a_rollout_step(tmp_path: Path
     from leadops.app.synthetic import generate_week
     from tasks.rollout.run import advance
 
-    settings = Settings(
-        home=tmp_path / "home", rollout_min_matured_per_arm=100, api_log_flush_seconds=60
-    )
+    settings = Settings(home=tmp_path / "home", api_log_flush_seconds=60)
     contract, lake = S.contract(), open_lake(settings)
     crm = S.write_crm(tmp_path / "crm")
     week = S.typed_week(crm, 1)

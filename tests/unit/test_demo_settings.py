@@ -11,13 +11,12 @@ from leadops.app import demo
 from leadops.settings import Settings, get_settings
 
 
-def test_demo_settings_carry_the_plan_volume_unless_the_user_set_it(
+def test_demo_settings_carry_the_plan_search_budget_unless_the_user_set_it(
     home: Path, monkeypatch
 ) -> None:
     plan = demo.DemoPlan.fast()
     copy = demo.demo_settings(get_settings(), plan)
     assert copy.trials == plan.trials
-    assert copy.rollout_min_matured_per_arm == plan.min_matured_per_arm
     assert copy.home == get_settings().home
 
     monkeypatch.setenv("LEADOPS_TRIALS", "9")
@@ -38,6 +37,5 @@ def test_the_flows_see_the_demo_settings_and_os_environ_is_untouched(
     monkeypatch.setattr(demo, "_run_weeks", weeks)
     demo.run_demo(plan, get_settings(), echo=lambda line: None)
     assert seen[0].trials == plan.trials
-    assert seen[0].rollout_min_matured_per_arm == plan.min_matured_per_arm
     assert dict(os.environ) == before
     assert get_settings() == Settings()  # after the demo: the environment's settings again
