@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect import flow
 
+from leadops.settings import ReasonsMode
 from tasks.scoring.steps import (
     find_batch_file,
     load_models,
@@ -27,6 +28,7 @@ def score(
     out: str | None = None,
     output_format: str = "parquet",
     as_of: datetime | None = None,
+    reasons: ReasonsMode | None = None,
 ) -> dict[str, Any]:
     """Score a batch of leads and log every score.
 
@@ -37,6 +39,8 @@ def score(
         output_format: parquet or csv.
         as_of: the scoring time written as scored_at (the demo's simulated clock);
             default now. Silver leads created after it wait for a later run.
+        reasons: exact, approx, tiered or none (fastest: no reasons); default
+            LEADOPS_REASONS_MODE.
 
     Returns:
         rows, output, arms (leads per arm), model_versions, batch_id, log_rows, skipped.
@@ -47,7 +51,7 @@ def score(
     )
     serving = load_models(scored_at)
     file_batch = read_batch_file(find_batch_file(batch)) if batch else None
-    result = score_batch(serving, file_batch, out, output_format, scored_at)
+    result = score_batch(serving, file_batch, out, output_format, scored_at, reasons)
     publish_summary(result)
     return result.as_dict()
 

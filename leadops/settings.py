@@ -30,6 +30,10 @@ DOTENV_FILE = ".env"
 log = logging.getLogger(__name__)
 
 
+# How batch scoring explains each lead (the settings default; `leadops score --reasons`).
+ReasonsMode = Literal["exact", "approx", "tiered", "none"]
+
+
 class Settings(BaseSettings):
     """Every knob LeadOps reads. Derived locations are properties, not fields."""
 
@@ -123,7 +127,7 @@ class Settings(BaseSettings):
     score_chunk_rows: int = Field(
         100_000, ge=1_000, description="Rows scored per chunk (bounds memory on big files)."
     )
-    reasons_mode: Literal["exact", "approx", "tiered", "none"] = Field(
+    reasons_mode: ReasonsMode = Field(
         "exact",
         description="SHAP reasons: exact, approx (approximate: see the README), tiered "
         "(exact for the top tiers) or none (no reasons: fastest).",

@@ -304,11 +304,25 @@ def score(
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Scoring time (ISO) written as scored_at; default now."
     ),
+    reasons: Optional[str] = typer.Option(
+        None,
+        "--reasons",
+        help="exact | approx | tiered | none (no reasons: fastest, for rescoring many "
+        "leads); default LEADOPS_REASONS_MODE.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Score leads with the champion (shadow/canary challenger beside it); runs the `score` flow."""
     if output_format not in ("parquet", "csv"):
         raise typer.BadParameter(f"--format {output_format!r}: choose parquet or csv")
+    if reasons is not None:
+        from typing import get_args
+
+        from leadops.settings import ReasonsMode
+
+        if reasons not in get_args(ReasonsMode):
+            choices = ", ".join(get_args(ReasonsMode))
+            raise typer.BadParameter(f"--reasons {reasons!r}: choose one of {choices}")
     when = parse_as_of(as_of)
     prepare_runtime()
     from flows.score import score as score_flow
@@ -316,7 +330,7 @@ def score(
     from leadops.settings import get_settings
 
     result = with_task_runner(score_flow, get_settings())(
-        batch=batch, out=out, output_format=output_format, as_of=when
+        batch=batch, out=out, output_format=output_format, as_of=when, reasons=reasons
     )
     summary = score_summary(result)
     if result.get("rejected"):

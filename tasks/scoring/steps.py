@@ -88,12 +88,17 @@ def score_batch(
     out: str | None,
     output_format: str,
     scored_at: datetime,
+    reasons_mode: str | None = None,
 ) -> ScoreResult:
-    """Rank, score, explain and write the batch; append the prediction log atomically."""
+    """Rank, score, explain and write the batch; append the prediction log atomically.
+
+    ``reasons_mode``: this run's reasons (exact, approx, tiered, none); default
+    LEADOPS_REASONS_MODE.
+    """
     settings = get_settings()
     options = RunOptions(
         scored_at=scored_at,
-        reasons_mode=settings.reasons_mode,
+        reasons_mode=reasons_mode or settings.reasons_mode,
         output_format=output_format,
         out=out,
         endpoint_url=settings.s3_endpoint_url,

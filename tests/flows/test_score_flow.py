@@ -94,3 +94,13 @@ def test_cli_scores_a_file_to_csv_and_prints_json(settings, crm, tmp_path) -> No
         .str.match(r".+: (raises|lowers) the score .+ \([+-]\d+\.\d\d log-odds\)$")
         .all()
     )
+
+    # --reasons none: a fast rescoring, the same columns with the reasons left empty.
+    fast = tmp_path / "fast.csv"
+    args = ["score", str(folder / "leads" / "leads_week_01.csv"), "--out", str(fast)]
+    outcome = CliRunner().invoke(app, [*args, "--format", "csv", "--reasons", "none"])
+    assert outcome.exit_code == 0, outcome.output
+    quick = pd.read_csv(fast)
+    assert quick.columns.tolist() == scored.columns.tolist() and quick["reason_1"].isna().all()
+    wrong = CliRunner().invoke(app, [*args, "--reasons", "shap"])
+    assert wrong.exit_code == 2 and "--reasons 'shap': choose one of exact" in wrong.output
