@@ -19,6 +19,10 @@ Tables are Delta tables under ``<lake>/tables/<name>``:
   (champion|challenger), ``stage`` (production|shadow|canary), ``arm`` (the arm
   the lead is routed to: champion|canary), ``served`` (bool: this score was the
   one delivered), ``score`` (float64). Features are joined from silver by id.
+- ``api/requests``: the online service's requests to the score route, one row per
+  (request, arm): ``received_at``, ``request_id``, ``status``, ``latency_ms`` (until
+  the answer was sent), ``arm`` (empty when no lead was answered) and ``leads`` (of
+  that arm). What the monitor reads for serving health (see leadops.request_log).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ KINDS = ("leads", "outcomes")
 MANIFEST = "ingest/manifest"
 GOLD_LEADS = "gold/leads"
 PREDICTION_LOG = "predictions/log"
+API_REQUESTS = "api/requests"
 
 
 def bronze(kind: str) -> str:

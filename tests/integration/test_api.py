@@ -23,9 +23,10 @@ import pytest
 
 from leadops import prediction_log as plog
 from leadops import registry
+from leadops import request_log as rlog
 from leadops.settings import Settings
 from leadops.storage import open_lake
-from leadops.tables import PREDICTION_LOG
+from leadops.tables import API_REQUESTS, PREDICTION_LOG
 from tests.conftest import free_port
 from tests.support import scoring as S
 from tests.support.models import register
@@ -280,6 +281,15 @@ def test_a_graceful_stop_leaves_one_served_log_row_per_answered_lead(world: dict
     log = open_lake(world["settings"]).read_table(PREDICTION_LOG)
     online = log[log[plog.BATCH_ID].str.startswith("online-") & log[plog.SERVED]]
     assert len(online) == world["answered"]["leads"] > 400
+    # Serving health's source: every request to the score route, answered or refused.
+    requests = open_lake(world["settings"]).read_table(API_REQUESTS)
+    answered = requests[requests[rlog.STATUS] == 200]
+    assert answered[rlog.LEADS].sum() == world["answered"]["leads"]
+    assert set(answered[rlog.ARM]) <= {"champion", "canary"}
+    assert {401, 413, 422} <= set(requests[rlog.STATUS])
+    refused = requests[requests[rlog.STATUS] >= 400]
+    assert (refused[rlog.ARM] == "").all() and (refused[rlog.LEADS] == 0).all()
+    assert (requests[rlog.LATENCY_MS] > 0).all() and requests[rlog.REQUEST_ID].nunique() > 200
 
 
 def test_without_a_model_leads_are_answered_from_the_fallback_column(tmp_path: Path) -> None:

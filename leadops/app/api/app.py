@@ -13,7 +13,7 @@ import uuid
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import BackgroundTasks, FastAPI
+from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -28,6 +28,7 @@ from leadops.app.api.answer import (
 from leadops.app.api.log_buffer import LogBuffer
 from leadops.app.api.metrics import ApiMetrics
 from leadops.app.api.models import field_names, ignored_fields, lead_model, leads_body, score_model
+from leadops.app.api.request_timer import ARMS_STATE, REQUEST_ID_STATE, RequestTimer
 from leadops.app.api.security import Gate, RateLimiter, parse_keys
 from leadops.app.api.serving import Serving, ServingHolder
 from leadops.contract import Contract, load_contract
@@ -62,17 +63,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     lake = open_lake(settings)
     holder = ServingHolder(settings, contract, lake)
     buffer = LogBuffer(lake, settings.api_log_flush_seconds, settings.api_log_flush_rows)
+    requests = LogBuffer.for_requests(
+        lake, settings.api_log_flush_seconds, settings.api_log_flush_rows
+    )
     metrics = ApiMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         await run_in_threadpool(holder.start)  # the first load may take a second or two
         buffer.start()
+        requests.start()
         yield
         # uvicorn runs this after in-flight requests finish (SIGTERM, Ctrl-C):
         # nothing answered is lost.
         holder.stop()
         await run_in_threadpool(buffer.close)
+        await run_in_threadpool(requests.close)
 
     app = FastAPI(
         title=f"LeadOps online scoring ({contract.name})",
@@ -87,7 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body=settings.api_max_body_bytes,
         on_reject=metrics.error,
     )
-    app.state.holder, app.state.buffer = holder, buffer
+    # Outermost: the requests the gate rejects count in serving health too.
+    app.add_middleware(RequestTimer, path=SCORE_ROUTE, record=requests.add)
+    app.state.holder, app.state.buffer, app.state.requests = holder, buffer, requests
     _routes(app, settings, contract, holder, buffer, metrics)
     return app
 
@@ -109,7 +117,12 @@ def _routes(
         response_model=score_model(contract),
         summary="Score one lead or a list of leads",
     )
-    async def score(leads: Leads, background: BackgroundTasks, reasons: bool = True) -> Response:  # type: ignore[valid-type]
+    async def score(
+        leads: Leads,  # type: ignore[valid-type]
+        request: Request,
+        background: BackgroundTasks,
+        reasons: bool = True,
+    ) -> Response:
         """One lead object, or a list of up to ``api_max_leads``, with the contract's columns."""
         rows = leads.root
         # A small answer (a few ms) runs on the event loop: handing it to a thread and back
@@ -117,10 +130,12 @@ def _routes(
         # ms of a one-lead request). A larger one goes to the threadpool so it does not hold
         # up /health and other requests.
         if len(rows) <= (INLINE_LEADS_WITH_REASONS if reasons else INLINE_LEADS):
-            return respond(rows, background, reasons)
-        return await run_in_threadpool(respond, rows, background, reasons)
+            return respond(rows, request, background, reasons)
+        return await run_in_threadpool(respond, rows, request, background, reasons)
 
-    def respond(rows: list[Any], background: BackgroundTasks, reasons: bool) -> Response:
+    def respond(
+        rows: list[Any], request: Request, background: BackgroundTasks, reasons: bool
+    ) -> Response:
         started, now, state = time.perf_counter(), utc_now(), holder.current
         table = typed_leads(
             contract, {c: [getattr(r, n) for r in rows] for c, n in names.items()}, now
@@ -142,6 +157,8 @@ def _routes(
             return JSONResponse({"detail": f"not ready: {state.reason}"}, status_code=503)
         buffer.add(answer.log_rows)
         request_id = uuid.uuid4().hex
+        setattr(request.state, ARMS_STATE, answer.arms)
+        setattr(request.state, REQUEST_ID_STATE, request_id)
         metrics.observe(SCORE_ROUTE, answer.arms, time.perf_counter() - started)
         body = {
             "request_id": request_id,

@@ -1,4 +1,8 @@
-"""Prediction-log rows buffered in memory and appended to the Delta log in batches.
+"""Log rows buffered in memory and appended to a Delta table in batches.
+
+Two buffers run in the service: prediction-log rows (``LogBuffer``) and request rows
+for serving health (``LogBuffer.for_requests``).
+
 
 One Delta commit per answered request would cost a commit per lead and thousands
 of small files; rows are flushed every ``api_log_flush_seconds``, or sooner when
@@ -11,10 +15,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pyarrow as pa
 
 from leadops import prediction_log as plog
+from leadops import request_log
 from leadops.errors import one_line
 from leadops.journal import lake_lock, recover
 from leadops.storage import Lake
@@ -26,8 +33,18 @@ log = logging.getLogger(__name__)
 class LogBuffer:
     """Thread-safe buffer with a background flusher (``start``/``close``)."""
 
-    def __init__(self, lake: Lake, flush_seconds: float, flush_rows: int) -> None:
+    def __init__(
+        self,
+        lake: Lake,
+        flush_seconds: float,
+        flush_rows: int,
+        append: Callable[[Lake, pa.Table], Any] | None = None,
+        what: str = "prediction log",
+    ) -> None:
+        """``append``: how a flush writes; default the prediction log, under the batch
+        score run's lock (see ``flush``)."""
         self.lake, self.flush_seconds, self.flush_rows = lake, flush_seconds, flush_rows
+        self._append, self.what = append, what
         self._parts: list[pa.Table] = []
         self._rows = 0
         self._lock = threading.Lock()
@@ -37,6 +54,11 @@ class LogBuffer:
         self._thread: threading.Thread | None = None
         self.flushed_rows = 0
         self.last_error: str | None = None
+
+    @classmethod
+    def for_requests(cls, lake: Lake, flush_seconds: float, flush_rows: int) -> LogBuffer:
+        """The request log's buffer (no batch run writes that table: no lock needed)."""
+        return cls(lake, flush_seconds, flush_rows, request_log.append_requests, "request log")
 
     @property
     def pending_rows(self) -> int:
@@ -58,18 +80,22 @@ class LogBuffer:
                 return 0
             rows = pa.concat_tables(parts)
             try:
-                # The batch score run's lock: its undo of a failed run restores the log to
-                # the version before it, which must not drop online rows appended meanwhile.
-                with lake_lock(self.lake, TRANSACTION, timeout=lock_timeout):
-                    recover(self.lake, TRANSACTION)
-                    plog.append_log(self.lake, rows)
+                if self._append is not None:
+                    self._append(self.lake, rows)
+                else:
+                    # The batch score run's lock: its undo of a failed run restores the log to
+                    # the version before it, which must not drop online rows appended meanwhile.
+                    with lake_lock(self.lake, TRANSACTION, timeout=lock_timeout):
+                        recover(self.lake, TRANSACTION)
+                        plog.append_log(self.lake, rows)
             except Exception as exc:  # noqa: BLE001 (lock held by a batch run, storage down: retry)
                 with self._lock:
                     self._parts.insert(0, rows)
                     self._rows += rows.num_rows
                 self.last_error = one_line(exc)
                 log.warning(
-                    "prediction log: %d rows kept for the next flush (%s)",
+                    "%s: %d rows kept for the next flush (%s)",
+                    self.what,
                     rows.num_rows,
                     self.last_error,
                 )
@@ -97,7 +123,8 @@ class LogBuffer:
         self.flush(lock_timeout=timeout)
         if self._rows:
             log.error(
-                "prediction log: %d rows could not be written at shutdown (%s)",
+                "%s: %d rows could not be written at shutdown (%s)",
+                self.what,
                 self._rows,
                 self.last_error,
             )
