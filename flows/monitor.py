@@ -61,6 +61,8 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
             "evidently_sample": min(len(inputs.current), EVIDENTLY_SAMPLE_ROWS),
         },
         "reference_cached": inputs.reference_cached,
+        "serving": inputs.serving.as_dict() if inputs.serving else None,
+        "serving_note": inputs.serving.note() if inputs.serving else None,
         **links,
     }
     summary = publish.result_dict(assessment, settings.psi_threshold, context)

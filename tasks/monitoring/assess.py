@@ -127,6 +127,7 @@ def assess(
     as_of: datetime,
     thresholds: Thresholds,
     with_report: bool = True,
+    serving_note: str | None = None,
 ) -> Assessment:
     """Compare the current window with the reference and decide on a retrain.
 
@@ -135,6 +136,7 @@ def assess(
         current: recently scored leads (features + score).
         matured: the champion's scored leads with outcomes (label not yet decided).
         with_report: also run Evidently and render the HTML (the slow, sampled part).
+        serving_note: the online service's health in the window, stated in the HTML.
     """
     columns = monitored_columns(contract)
     baseline_psi = fit_baseline(reference, columns)
@@ -195,6 +197,7 @@ def assess(
                 for d in drift
                 if d.verdict is not tests.Verdict.WAIT
             },
+            serving_note,
         )
         result.html = drift_report.report_html(snapshot, facts)
         result.evidently = drift_report.evidently_summary(snapshot)

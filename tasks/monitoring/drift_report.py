@@ -123,6 +123,7 @@ class ReportFacts:
     conversion_note: str
     # feature -> (PSI above which it counts as drift at this batch size, drifted?)
     drift_tests: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    serving_note: str | None = None  # online scoring service health (None: it did not run)
 
 
 def header_html(facts: ReportFacts) -> str:
@@ -150,7 +151,12 @@ def header_html(facts: ReportFacts) -> str:
         f"<p><b>Trigger rule:</b> {html.escape(facts.rule)}.</p>"
         f"<p><b>Decision:</b> {html.escape(facts.decision)}</p>"
         f"<p><b>Conversion (matured cohorts):</b> {html.escape(facts.conversion_note)}</p>"
-        "<p>The trigger uses the fixed-bin PSI below, computed on all rows "
+        + (
+            f"<p><b>Online scoring:</b> {html.escape(facts.serving_note)}</p>"
+            if facts.serving_note
+            else ""
+        )
+        + "<p>The trigger uses the fixed-bin PSI below, computed on all rows "
         f"({facts.current_rows:,} current vs {facts.reference_rows:,} reference) with bins fixed "
         "from the champion's training reference. Evidently's widgets below use their own PSI "
         "(bins cut over both samples, so they move from batch to batch) on seeded samples of "

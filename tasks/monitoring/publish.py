@@ -108,6 +108,11 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
         "",
         f"**Conversion (matured cohorts):** {conversion['note']}",
         "",
+        *(
+            [f"**Online scoring:** {result['serving_note']}", ""]
+            if result.get("serving_note")
+            else []
+        ),
         "| cohort | leads | conversion | AUC | precision at capacity |",
         "|---|---:|---:|---:|---:|",
     ]
@@ -156,5 +161,6 @@ def monitor_line(result: dict[str, Any]) -> str:
     return (
         f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
         f"conversion: {result['conversion']['note']}; {retrain_text(result)}; "
-        f"report {result['report']}"
+        + (f"online: {result['serving_note']}; " if result.get("serving_note") else "")
+        + f"report {result['report']}"
     )

@@ -7,7 +7,7 @@ the assessment and the retrain decision never do: the same data gives the same a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -26,6 +26,7 @@ from tasks.monitoring import publish, retrain, trigger, workspace
 from tasks.monitoring.assess import Assessment, Thresholds, assess
 from tasks.monitoring.champion import Champion, current_champion, predictor
 from tasks.monitoring.reference import lineage_of, load_reference
+from tasks.monitoring.serving_health import ServingHealth, read_serving_health
 from tasks.monitoring.window import matured_scored, served_window, with_features
 
 
@@ -37,6 +38,12 @@ class MonitorInputs:
     matured: pd.DataFrame
     window: str
     reference_cached: bool
+    serving: ServingHealth | None = None  # the online service's requests, when it ran
+
+
+# Serving health looks at the window's days, or at this many before as-of for the
+# default window (the latest batch says nothing about when online requests came).
+SERVING_HEALTH_DAYS = 7
 
 
 @task(
@@ -74,7 +81,9 @@ def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
         len(reference),
         "cached" if cached else "built now",
     )
-    return MonitorInputs(champion, reference, current, matured, window, cached)
+    days = window_days or SERVING_HEALTH_DAYS
+    serving = read_serving_health(lake, as_of - timedelta(days=days), as_of)
+    return MonitorInputs(champion, reference, current, matured, window, cached, serving)
 
 
 @task(name="assess-drift-and-conversion", cache_policy=NO_CACHE)
@@ -94,6 +103,7 @@ def assess_window(inputs: MonitorInputs, as_of: datetime) -> Assessment:
         load_contract(settings.contract_path),
         as_of,
         thresholds,
+        serving_note=inputs.serving.note() if inputs.serving else None,
     )
     get_run_logger().info("monitor decision: %s", result.decision.explanation)
     if result.decision.drifted_features:  # the alert; the retrain request is its own event

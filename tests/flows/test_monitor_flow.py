@@ -19,6 +19,7 @@ from leadops import prediction_log as plog
 from leadops import registry
 from leadops.app import synthetic
 from leadops.contract import load_contract
+from leadops.request_log import append_requests, request_rows
 from leadops.storage import open_lake
 from leadops.tables import GOLD_LEADS, silver
 from tasks.monitoring.champion import predictor
@@ -94,6 +95,10 @@ def test_monitor_triggers_one_retrain_per_incident(settings, registry_db, monkey
 
     land_until(lake, contract, leads, outcomes, week_end(7))
     score_week(lake, settings, contract, champion, 7)
+    online = week_end(7) - timedelta(days=1)  # the scoring service answered 40 requests
+    for i in range(40):
+        status, arms = (500, []) if i == 0 else (200, ["champion"] * 2)
+        append_requests(lake, request_rows(f"r{i}", online, status, 5.0 + i, arms))
     stable = monitor(as_of=week_end(7))
     assert not stable["drift_detected"] and not stable["retrain_triggered"]
     assert stable["window"] == "batch week-7" and stable["rows"]["current"] == 700
@@ -101,6 +106,11 @@ def test_monitor_triggers_one_retrain_per_incident(settings, registry_db, monkey
     assert stable["conversion"]["note"] == "no complete matured cohort yet"  # week 7 is a day old
     report = Path(stable["report"].removeprefix("file://"))
     assert report.exists() and "PSI (fixed bins)" in report.read_text()
+    serving = stable["serving"]  # beside drift: the online service's health in the window
+    assert (serving["requests"], serving["server_errors"]) == (40, 1)
+    assert serving["arms"][0]["arm"] == "champion" and serving["arms"][0]["leads"] == 78
+    assert "2.50% server errors" in stable["serving_note"]
+    assert stable["serving_note"] in report.read_text().replace("&#x27;", "'")
     assert "last_trigger" not in read_state(lake)  # only the evaluation was recorded
 
     land_until(lake, contract, leads, outcomes, week_end(8))
