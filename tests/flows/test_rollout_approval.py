@@ -85,3 +85,43 @@ def test_cli_reject_answers_the_waiting_step_and_still_rejects_directly(gated) -
     done = CliRunner().invoke(app, ["reject", "--reason", "not now"])
     assert done.exit_code == 0, done.output
     assert client.get_model_version(NAME, another).tags["stage"] == "archived"
+
+
+def test_before_production_holds_only_the_promotion(settings, registry_db, monkeypatch) -> None:
+    # A challenger at canary 100% whose evidence passes: before-production approval holds
+    # its promotion (and no earlier step), and the approval moves the champion alias.
+    from flows.rollout import rollout
+
+    monkeypatch.setenv("LEADOPS_APPROVAL", "before-production")
+    get_settings.cache_clear()
+    client, lake = registry.registry_client(settings), open_lake(settings)
+    champion = add_version(client, "production", 1.0, alias="champion")
+    challenger = add_version(client, "canary", 1.0, alias="challenger")
+    frame = leads(1500, WEEK0, seed=3)
+    log_scores(
+        lake,
+        frame,
+        WEEK0 + timedelta(weeks=1),
+        champion,
+        challenger,
+        model_scores(frame, 1.0, 31),
+        model_scores(frame, 0.4, 32),
+        stage="canary",
+        fraction=1.0,
+    )
+    write_outcomes(lake, load_contract(settings.contract_path), frame)
+
+    held = rollout(as_of=WEEK0 + timedelta(weeks=2))
+    assert held["action"] == "wait" and "leadops approve" in held["reason"]
+    assert str(registry.get_champion(client, NAME).version) == champion
+    assert approval.read_request(lake)["decision"] == approval.PENDING
+
+    when = (WEEK0 + timedelta(weeks=2)).isoformat()
+    done = CliRunner().invoke(
+        app, ["approve", "--comment", "signed off by sales ops", "--as-of", when]
+    )
+    assert done.exit_code == 0, done.output
+    assert str(registry.get_champion(client, NAME).version) == challenger
+    tags = client.get_model_version(NAME, challenger).tags
+    assert tags["stage"] == "production" and tags["approval"] == "approved before-production"
+    assert tags["approval_comment"] == "signed off by sales ops"
