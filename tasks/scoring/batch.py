@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from leadops import delivery, tables
+from leadops import delivery, progress, tables
 from leadops import prediction_log as plog
 from leadops.contract import Contract
 from leadops.journal import lake_transaction, note_delivery, note_publish
@@ -108,6 +108,8 @@ def run_score(
         if len(ranked) == 0:
             result.skipped = "no unscored leads in the batch (already scored, or none yet)"
             return result
+        progress.begin("score")
+        progress.show("score", leads=f"0/{len(ranked):,}", reasons=options.reasons_mode)
         if client is not None:
             _score_and_write_on_dask(
                 client, lake, contract, serving, options, source, ranked, result
@@ -232,6 +234,7 @@ def _score_and_write(
             for arm, count in zip(*np.unique(scored.arms, return_counts=True)):
                 result.arms[str(arm)] = result.arms.get(str(arm), 0) + int(count)
             log.info("scored %d leads (%d so far)", len(scored.served), writer.rows)
+            progress.show("score", leads=f"{writer.rows:,}/{len(ranked):,}")
         # Publishing the file delivers the batch, so it is the run's commit point: a run
         # killed right after it must be kept, not undone (leadops.delivery).
         if target.startswith("s3://"):

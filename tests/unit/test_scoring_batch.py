@@ -306,3 +306,22 @@ def test_no_reasons_mode_gives_the_same_rows_and_log_without_reasons(
     pd.testing.assert_frame_equal(
         logs["none"].drop(columns=plog.BATCH_ID), logs["exact"].drop(columns=plog.BATCH_ID)
     )
+
+
+def test_a_terminal_sees_the_leads_scored_so_far(tmp_path, crm, monkeypatch) -> None:
+    import io
+
+    from leadops import progress
+
+    monkeypatch.setattr(progress, "_MIN_INTERVAL_S", 0.0)
+    stream = io.StringIO()
+    progress.enable(stream)
+    try:
+        lake = LocalLake(tmp_path / "lake")
+        write_silver(lake, [crm[1]])
+        result = _run(lake, _serving(crm), chunk_rows=500, mode="none")
+        total = f"{result.rows:,}"
+        assert progress.line("score") == f"score: leads {total}/{total}, reasons none"
+        assert f"score: leads 500/{total}" in stream.getvalue()  # after the first chunk
+    finally:
+        progress.disable()
