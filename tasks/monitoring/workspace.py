@@ -80,12 +80,30 @@ def project_for(workspace: Any, features: list[str]) -> Any:
     return project
 
 
-def add_to_workspace(path: Path, snapshots: list[Any], features: list[str]) -> str:
-    """Add the run's snapshots to the workspace at ``path``; returns the project id."""
+def snapshot_workspace(path: Path) -> Any:
+    """Evidently's local ``Workspace`` at ``path`` without its dataset manager.
+
+    ``Workspace(path)`` builds a dataset manager that parses every snapshot already in
+    the workspace (measured: 13 s of a 18 s monitor run at 78 snapshots, growing by two
+    per run). Projects, dashboards and runs without data, all LeadOps uses, go through
+    the workspace's file state alone, so the same files are written without that cost;
+    ``evidently ui`` and ``Workspace(path)`` read them as their own (tested).
+    """
+    from evidently.ui.storage.local.base import LocalState
     from evidently.ui.workspace import Workspace
 
+    class SnapshotWorkspace(Workspace):
+        def __init__(self, where: str) -> None:  # no super(): that is the parse we skip
+            self.path = where
+            self.state = LocalState(where)
+
+    return SnapshotWorkspace(str(path))
+
+
+def add_to_workspace(path: Path, snapshots: list[Any], features: list[str]) -> str:
+    """Add the run's snapshots to the workspace at ``path``; returns the project id."""
     path.mkdir(parents=True, exist_ok=True)
-    workspace = Workspace(str(path))
+    workspace = snapshot_workspace(path)
     project = project_for(workspace, features)
     for snapshot in snapshots:
         workspace.add_run(project.id, snapshot, include_data=False)
