@@ -196,6 +196,12 @@ def generate(
     defect_share: float = typer.Option(
         0.0, min=0.0, max=0.5, help="Share of lead rows with one export defect each."
     ),
+    id_prefix: str = typer.Option(
+        "L",
+        "--id-prefix",
+        help="Lead ids are <prefix><ISO year+week>-<n>: other weeks never reuse an id; "
+        "another prefix keeps two exports of the same weeks apart.",
+    ),
 ) -> None:
     """Write a synthetic CRM export: one leads file and one outcomes file per week."""
     from leadops.app import synthetic
@@ -212,6 +218,7 @@ def generate(
         drift_week=drift_week,
         start=date.fromisoformat(start) if start else synthetic.DEFAULT_START,
         defect_share=defect_share,
+        id_prefix=id_prefix,
     )
     paths = synthetic.write_dataset(config, out)
     typer.echo(

@@ -179,6 +179,9 @@ class GeneratorConfig:
     start: date = DEFAULT_START
     # Share of lead rows given one CRM-export defect each (see DEFECTS); 0 keeps files clean.
     defect_share: float = 0.0
+    # Ids are <prefix><ISO year and week of creation>-<n>: exports of other weeks (another
+    # --start) never reuse an id; a prefix keeps two exports of the same weeks apart.
+    id_prefix: str = "L"
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
@@ -318,7 +321,7 @@ def _leads(
     week_start = pd.Timestamp(config.start) + pd.Timedelta(weeks=week - 1)
     seconds = np.sort(rng.integers(0, 7 * DAY, size=n))
     lead = _firmographics(rng, n, shifted).assign(
-        lead_id=[f"L{week:03d}{i:06d}" for i in range(1, n + 1)],
+        lead_id=[f"{config.id_prefix}{week_start:%G%V}-{i:06d}" for i in range(1, n + 1)],
         created_at=week_start + pd.to_timedelta(seconds, unit="s"),
     )
     people = _people(rng, n)

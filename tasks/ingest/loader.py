@@ -198,10 +198,11 @@ class FileLoader:
                 self.lake.append_table(tables.quarantine(self.kind), rejected)
                 self._keep_sample(raw.loc[failures.index], failures, stamp.source_file)
             valid = typed.drop(index=failures.index)
-            added, duplicates = self.silver.upsert(
+            added, duplicates, updated = self.silver.upsert(
                 silver_table(valid, self.schema, self.roles, stamp)
             )
         outcome.count(len(raw), added, len(failures), duplicates)
+        outcome.updated += updated
         outcome.failed_expectations.update(name for names in failures for name in names)
 
     def _keep_sample(self, rejected: pd.DataFrame, failures: pd.Series, source: str) -> None:

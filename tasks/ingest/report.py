@@ -106,7 +106,8 @@ def ingest_summary(result: dict[str, Any], kind: str, top: int = 3) -> str:
         (
             f"ingested {len(files) - failed - skipped} of {len(files)} {kind} files ({failed} "
             f"failed, {skipped} skipped): {result['rows_in']} rows in -> {result['silver']} "
-            f"silver, {result['quarantined']} quarantined, {result['duplicates']} duplicates"
+            f"silver ({_new_updated(result)}), {result['quarantined']} quarantined, "
+            f"{result['duplicates']} duplicates"
         )
     ]
     reasons = list(result.get("failed_expectations", {}).items())[:top]
@@ -135,13 +136,20 @@ def sample_csv(sample: list[dict]) -> str:
     return buffer.getvalue()
 
 
+def _new_updated(result: dict[str, Any]) -> str:
+    """ "1,200 new, 3 updated": an export that reuses ids shows up as updates, not silently."""
+    updated = result.get("updated", 0)
+    return f"{result['silver'] - updated} new, {updated} updated"
+
+
 def summary_markdown(result: IngestResult) -> str:
     """The Prefect artifact: per-file counts, top failed expectations, a few rejected rows."""
     totals = result.to_dict()
     lines = [
         f"# Ingest {result.kind}: run `{result.run_id}`",
         "",
-        f"**{totals['rows_in']}** rows in → **{totals['silver']}** silver, "
+        f"**{totals['rows_in']}** rows in → **{totals['silver']}** silver "
+        f"({_new_updated(totals)}), "
         f"**{totals['quarantined']}** quarantined, **{totals['duplicates']}** duplicates "
         f"(as of {result.as_of:%Y-%m-%d %H:%M} UTC)",
         "",

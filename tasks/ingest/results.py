@@ -31,6 +31,7 @@ class FileResult:
     silver: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    updated: int = 0  # of the silver rows: new content for an id an earlier run wrote
     failed_expectations: Counter[str] = field(default_factory=Counter)
 
     def count(self, rows_in: int, silver: int, quarantined: int, duplicates: int) -> None:
@@ -48,7 +49,7 @@ class FileResult:
     def fail(self, reason: str) -> None:
         """Mark the file failed; its rows were rolled back, so none count."""
         self.status, self.reason = FAILED, reason
-        self.rows_in = self.silver = self.quarantined = self.duplicates = 0
+        self.rows_in = self.silver = self.quarantined = self.duplicates = self.updated = 0
         self.failed_expectations.clear()
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +63,7 @@ class FileResult:
             "silver": self.silver,
             "quarantined": self.quarantined,
             "duplicates": self.duplicates,
+            "updated": self.updated,
             "failed_expectations": dict(self.failed_expectations.most_common()),
         }
 
@@ -116,6 +118,8 @@ class IngestResult:
             "silver": self.total("silver"),
             "quarantined": self.total("quarantined"),
             "duplicates": self.total("duplicates"),
+            "new": self.total("silver") - self.total("updated"),
+            "updated": self.total("updated"),
             "failed_files": sum(f.status == FAILED for f in self.files),
             "failed_expectations": dict(self.failed_expectations.most_common(TOP_EXPECTATIONS)),
             "versions": self.versions,

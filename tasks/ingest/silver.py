@@ -76,8 +76,12 @@ class SilverWriter:
     run_id: str
     rows_written: int = 0
 
-    def upsert(self, rows: pa.Table) -> tuple[int, int]:
-        """Write valid rows; returns (added to silver, duplicates)."""
+    def upsert(self, rows: pa.Table) -> tuple[int, int, int]:
+        """Write valid rows; returns (added to silver, duplicates, updated).
+
+        ``updated``: of those added, the rows that replaced another run's row for the same
+        id (new content for a known lead; the rest are new leads).
+        """
         frame = rows.select([self.id_column, CONTENT_HASH]).to_pandas()
         last = ~frame[self.id_column].duplicated(keep="last")
         duplicates = int((~last).sum())
@@ -91,12 +95,13 @@ class SilverWriter:
         # An id already written by this run: the earlier row becomes the duplicate
         # and this one takes its silver slot, so the silver count stays put.
         added = int((changed & ~earlier_in_run).sum())
+        updated = int((changed & ~earlier_in_run & prior.notna().to_numpy(dtype=bool)).sum())
         duplicates += len(frame) - added
         if changed.any():
             positions = frame.index[changed]
             self._write(rows.take(pa.array(positions)), updates=bool(prior[changed].notna().any()))
             self.rows_written += int(changed.sum())
-        return added, duplicates
+        return added, duplicates, updated
 
     def _stored(self, ids: pd.Series) -> pd.DataFrame:
         """Content hash and writing run of the stored rows for ``ids`` (indexed by id).

@@ -51,7 +51,10 @@ def run_result() -> IngestResult:
 
 def test_markdown_summary_shows_files_failures_and_a_safe_sample() -> None:
     markdown = summary_markdown(run_result())
-    assert "**10** rows in → **7** silver, **2** quarantined, **1** duplicates" in markdown
+    assert (
+        "**10** rows in → **7** silver (7 new, 0 updated), **2** quarantined, **1** duplicates"
+        in markdown
+    )
     assert "| week_01.csv | accepted | 10 | 7 | 2 | 1 |" in markdown
     assert "week\\|02.csv: empty file" in markdown  # a pipe cannot break the table
     assert "| `company_size:numeric` | 2 |" in markdown

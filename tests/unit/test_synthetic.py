@@ -222,3 +222,14 @@ def test_defects_break_only_the_chosen_rows_and_leave_outcomes_alone() -> None:
     changed = (clean.astype(str) != dirty.astype(str)).any(axis=1)
     assert changed.sum() == 10
     assert (dirty["company_size"].astype(str) == "-12").sum() == 2
+
+
+def test_exports_of_other_weeks_or_prefixes_never_reuse_a_lead_id() -> None:
+    from datetime import date
+
+    first = generate(GeneratorConfig(weeks=2, leads_per_week=50))[0]["lead_id"]
+    later = generate(GeneratorConfig(weeks=2, leads_per_week=50, start=date(2026, 1, 19)))[0]
+    other = generate(GeneratorConfig(weeks=2, leads_per_week=50, id_prefix="B"))[0]
+    assert first.is_unique and len(first) == 100
+    assert not set(first) & set(later["lead_id"]) and not set(first) & set(other["lead_id"])
+    assert first.iloc[0] == "L202602-000001"  # <prefix><ISO year and week>-<n>
