@@ -37,6 +37,7 @@ class DemoPlan:
     leads_per_week: int = 3000
     trials: int = 12
     seed: int = 7
+    scenario: str = "covariate-drift"  # bench/bench_weekly_loop.py also runs "stable"
     defect_share: float = 0.004  # a few broken rows a week, so quarantine has something to show
 
     @classmethod
@@ -149,7 +150,7 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
         weeks=plan.weeks,
         leads_per_week=plan.leads_per_week,
         seed=plan.seed,
-        scenario="covariate-drift",
+        scenario=plan.scenario,
         drift_week=plan.drift_week,
         defect_share=plan.defect_share,
     )
@@ -157,7 +158,7 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
     start = datetime.combine(config.start, time(), tzinfo=UTC)
     echo(
         f"generated {plan.weeks} weeks x {plan.leads_per_week} leads "
-        f"(drift from week {plan.drift_week})"
+        + (f"(drift from week {plan.drift_week})" if plan.scenario != "stable" else "(no drift)")
     )
 
     records: list[WeekRecord] = []
