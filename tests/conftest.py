@@ -36,6 +36,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         stop_server(Settings(home=path))
 
 
+# The longest test file (the 26-week demo, ~12 min): started first, so that with
+# `make test`'s two workers the rest of the suite runs beside it, not after it.
+FIRST = "tests/system/test_demo.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(FIRST))  # stable: order kept
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Stop every home Prefect server a CLI subprocess started under this session's temp
     folders (tests with their own home, such as the demo's, not only the ``home`` fixture)."""
