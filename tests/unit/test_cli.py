@@ -109,6 +109,29 @@ def test_a_home_that_is_a_file_fails_in_one_line_naming_it(
     assert "Errno" not in lines[0]
 
 
+def test_a_home_that_cannot_be_written_fails_in_one_line_naming_it(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    # The tests run as root, for whom a chmod changes nothing: the permission check itself
+    # is what answers "no" here, as it does for a user without write access.
+    import leadops.settings as settings_module
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        settings_module.os,
+        "access",
+        lambda path, mode: False if Path(path) == locked else real_access(path, mode),
+    )
+    monkeypatch.setenv("LEADOPS_HOME", str(locked / "home"))
+    code, _, err = run(capsys, monkeypatch, "status")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 1 and len(lines) == 1, err
+    assert f"{locked} is not writable" in lines[0] and "LEADOPS_HOME" in lines[0]
+    assert not (locked / "home").exists()
+
+
 def test_status_in_a_new_home_says_so_and_creates_nothing(
     tmp_path: Path, capsys, monkeypatch
 ) -> None:
