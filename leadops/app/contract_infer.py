@@ -146,6 +146,14 @@ def _leads(name: str, frame: pd.DataFrame, proposal: Proposal) -> None:
     for column in frame.columns:
         if column in (proposal.entity_id, proposal.event_time):
             continue
+        if column in times:
+            # An absolute time is an extrapolation under a time-based split (the test window
+            # is later than anything trained on), not signal; an age in days would be.
+            proposal.reasons.append(
+                f"{column}: left out (a point in time; export its age in days as a number "
+                "if it matters)"
+            )
+            continue
         values = frame[column].dropna().astype(str).str.strip()
         values = values[values != ""]
         if values.empty:

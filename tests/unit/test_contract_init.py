@@ -9,7 +9,8 @@ import pytest
 
 from leadops.contract import load_contract
 
-LEADS = """Deal Owner Email,Record Id,Created Date,Employees,Opt In,Tech Stack,Segment,Notes
+LEADS = """Deal Owner Email,Record Id,Created Date,Employees,Opt In,Tech Stack,Segment,Notes,\
+Last Activity Date
 {rows}"""
 OUTCOMES = "Record Id,Stage,Closed On\n" + "\n".join(
     f"{n},{'Won' if n % 3 else 'Lost'},2026-02-0{n % 9 + 1}" for n in range(1, 40)
@@ -20,7 +21,8 @@ def leads_rows() -> str:
     stacks = ["Salesforce;Slack", "HubSpot", "Slack;Zoom;Jira", ""]
     return "\n".join(
         f"rep{n % 4}@acme.com,{n},{1767607200000 + n * 60_000},{10 * n},"
-        f"{'yes' if n % 2 else 'no'},{stacks[n % 4]},{'SMB' if n % 2 else 'ENT'},note {n} free text"
+        f"{'yes' if n % 2 else 'no'},{stacks[n % 4]},{'SMB' if n % 2 else 'ENT'},"
+        f"note {n} free text,{1767607200 + n * 3600}"
         for n in range(1, 40)
     )
 
@@ -48,6 +50,8 @@ def test_a_proposal_names_keys_roles_and_label_spellings(tmp_path: Path, home: P
     }
     assert any(line.startswith("entity_id: Record Id (its name says id") for line in lines)
     assert any(line.startswith("Tech Stack: multi_valued (values are lists") for line in lines)
+    # Another point in time (epoch seconds here) is not a feature: it would extrapolate.
+    assert any(line.startswith("Last Activity Date: left out (a point in time") for line in lines)
 
 
 @pytest.mark.parametrize("case", ["missing-folder", "exists"])
