@@ -17,10 +17,11 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/leadops demo --fresh
 
-# Two workers, a test file to a worker (a file's tests share its fixtures and order); the
-# 26-week demo test goes first so the other worker runs the rest beside it.
+# Two workers, a test file to a worker (a file's tests share its fixtures and order), in
+# collection order (not largest file first): the 26-week demo test is collected first
+# (tests/conftest.py), so the other worker runs the rest of the suite beside it.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
