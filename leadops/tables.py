@@ -19,6 +19,9 @@ Tables are Delta tables under ``<lake>/tables/<name>``:
   (champion|challenger), ``stage`` (production|shadow|canary), ``arm`` (the arm
   the lead is routed to: champion|canary), ``served`` (bool: this score was the
   one delivered), ``score`` (float64). Features are joined from silver by id.
+- ``scored/file_leads``: the leads of batch files scored without being ingested
+  (``leadops score FILE``), typed like silver, plus ``_batch_id``: where the monitor
+  finds the features of a scored file's own leads.
 - ``api/requests``: the online service's requests to the score route, one row per
   (request, arm): ``received_at``, ``request_id``, ``status``, ``latency_ms`` (until
   the answer was sent), ``arm`` (empty when no lead was answered) and ``leads`` (of
@@ -33,6 +36,8 @@ MANIFEST = "ingest/manifest"
 GOLD_LEADS = "gold/leads"
 PREDICTION_LOG = "predictions/log"
 API_REQUESTS = "api/requests"
+SCORED_FILE_LEADS = "scored/file_leads"
+BATCH_ID = "_batch_id"
 
 
 def bronze(kind: str) -> str:

@@ -17,7 +17,7 @@ from leadops.errors import LeadOpsError
 from leadops.monitor_decisions import batches_to_pool
 from leadops.settings import get_settings
 from leadops.storage import Lake
-from leadops.tables import PREDICTION_LOG, silver
+from leadops.tables import BATCH_ID, PREDICTION_LOG, SCORED_FILE_LEADS, silver
 
 SCORE = "score"
 MODEL_VERSION = "model_version"
@@ -84,13 +84,32 @@ def _latest_batches(rows: pd.DataFrame, min_rows: int) -> tuple[pd.DataFrame, st
 
 
 def with_features(rows: pd.DataFrame, lake: Lake, contract: Contract) -> pd.DataFrame:
-    """Log rows joined with their silver lead features (contract column names, plus score)."""
+    """Log rows joined with their lead features (contract column names, plus score).
+
+    Features come from silver leads, and for a batch file scored without being ingested
+    (``leadops score FILE``) from that file's own leads, kept by the score stage.
+    """
     oldest = pd.Timestamp(rows[plog.EVENT_TIME].min())
     leads = lake.read_table(
         silver("leads"),
         columns=contract.lead_columns,
         filters=[(contract.event_time, ">=", oldest)],
     )
+    leads[contract.entity_id] = leads[contract.entity_id].astype(str)
+    unknown = set(rows[plog.ENTITY_ID].astype(str)) - set(leads[contract.entity_id])
+    if unknown and plog.BATCH_ID in rows.columns and lake.table_exists(SCORED_FILE_LEADS):
+        batches = sorted(map(str, rows[plog.BATCH_ID].unique()))
+        from_files = lake.read_table(
+            SCORED_FILE_LEADS,
+            columns=[*contract.lead_columns, BATCH_ID],
+            filters=[(BATCH_ID, "in", batches)],
+        )
+        from_files[contract.entity_id] = from_files[contract.entity_id].astype(str)
+        from_files = from_files[from_files[contract.entity_id].isin(unknown)]
+        leads = pd.concat(
+            [leads, from_files.drop(columns=[BATCH_ID]).drop_duplicates(contract.entity_id)],
+            ignore_index=True,
+        )
     scores = rows[[plog.ENTITY_ID, plog.SCORE, plog.MODEL_VERSION]].rename(
         columns={
             plog.ENTITY_ID: contract.entity_id,
@@ -98,7 +117,6 @@ def with_features(rows: pd.DataFrame, lake: Lake, contract: Contract) -> pd.Data
             plog.MODEL_VERSION: MODEL_VERSION,
         }
     )
-    leads[contract.entity_id] = leads[contract.entity_id].astype(str)
     joined = leads.merge(scores, on=contract.entity_id, how="inner")
     if joined.empty:
         batches = (
@@ -107,9 +125,10 @@ def with_features(rows: pd.DataFrame, lake: Lake, contract: Contract) -> pd.Data
             else "the window"
         )
         raise NothingScoredError(
-            f"{batches}: none of its {rows[plog.ENTITY_ID].nunique()} scored leads is in "
-            f"{silver('leads')} (a scored file that was never ingested has no features to "
-            "monitor): ingest that file with `leadops ingest`, then run `leadops monitor` again"
+            f"{batches}: none of its {rows[plog.ENTITY_ID].nunique()} scored leads has features "
+            f"in {silver('leads')} or {SCORED_FILE_LEADS} (scored before LeadOps kept a scored "
+            "file's leads?): ingest that file with `leadops ingest`, then run `leadops monitor` "
+            "again"
         )
     return joined
 

@@ -84,7 +84,7 @@ def run_score(
         raise OutputError(
             f"output format {options.output_format!r}: choose one of {', '.join(FORMATS)}"
         )
-    with lake_transaction(lake, TRANSACTION, [tables.PREDICTION_LOG]):
+    with lake_transaction(lake, TRANSACTION, [tables.PREDICTION_LOG, tables.SCORED_FILE_LEADS]):
         source = _select(lake, contract, options, chunk_rows, file_batch)
         result = ScoreResult(
             batch_id=source.batch_id,
@@ -110,6 +110,8 @@ def run_score(
             return result
         progress.begin("score")
         progress.show("score", leads=f"0/{len(ranked):,}", reasons=options.reasons_mode)
+        if isinstance(source, FileBatch):
+            keep_file_leads(lake, source)
         if client is not None:
             _score_and_write_on_dask(
                 client, lake, contract, serving, options, source, ranked, result
@@ -117,6 +119,17 @@ def run_score(
         else:
             _score_and_write(lake, contract, serving, options, source, ranked, result, kept)
     return result
+
+
+def keep_file_leads(lake: Lake, source: FileBatch) -> None:
+    """The scored file's leads, for the monitor: they are in no silver table.
+
+    Written in the run's transaction, so a failed run leaves none behind; a rerun of
+    the same file scores (and keeps) only the leads it has not scored yet.
+    """
+    leads = pa.concat_tables(list(source.chunks()))
+    batch = pa.array([source.batch_id] * leads.num_rows, pa.string())
+    lake.append_table(tables.SCORED_FILE_LEADS, leads.append_column(tables.BATCH_ID, batch))
 
 
 def _select(

@@ -44,7 +44,7 @@ def test_a_scored_file_that_was_never_ingested_is_one_line_naming_the_batch(tmp_
     foreign = _log_rows(["X1", "X2"], leads[CONTRACT.event_time][:2])
     with pytest.raises(
         NothingScoredError,
-        match=r"^file-batch: none of its 2 scored leads is in silver/leads .*"
-        r"`leadops ingest`",
+        match=r"^file-batch: none of its 2 scored leads has features in silver/leads or "
+        r"scored/file_leads .*`leadops ingest`",
     ):
         with_features(foreign, lake, CONTRACT)

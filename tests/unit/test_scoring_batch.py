@@ -201,6 +201,24 @@ def test_a_batch_file_scored_twice_is_logged_once(tmp_path, lake, crm) -> None:
     second = _run(lake, _serving(crm), file_batch=batch)
     assert first.rows == crm[2].num_rows and second.rows == 0
     assert len(lake.read_table(tables.PREDICTION_LOG)) == crm[2].num_rows
+    # The file's own leads are kept once, for the monitor (they are in no silver table).
+    kept = lake.read_table(tables.SCORED_FILE_LEADS)
+    assert len(kept) == crm[2].num_rows and set(kept[tables.BATCH_ID]) == {first.batch_id}
+
+
+def test_the_monitor_reads_a_scored_files_own_leads(tmp_path, crm) -> None:
+    from tasks.monitoring.window import served_window, with_features
+
+    lake = LocalLake(tmp_path / "lake")
+    write_silver(lake, [crm[1]])  # week 1 in silver; week 2 only ever scored as a file
+    batch = load_batch_file(str(crm[0] / "leads" / "leads_week_02.csv"), C, 1000)
+    result = _run(lake, _serving(crm), file_batch=batch)
+    rows, window = served_window(lake, AS_OF, None, min_rows=1)
+    current = with_features(rows, lake, C)
+    assert window == f"batch {result.batch_id}" and len(current) == crm[2].num_rows
+    expected = crm[2].to_pandas().set_index(C.entity_id)["page_views"]
+    got = current.set_index(C.entity_id)["page_views"]
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
 
 
 def test_a_batch_file_without_contract_columns_fails_with_one_line(tmp_path, crm) -> None:
