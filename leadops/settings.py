@@ -340,8 +340,9 @@ class Settings(BaseSettings):
     drift_reports_keep: int = Field(
         60,
         ge=0,
-        description="Drift reports (HTML, ~4.5 MB each) kept in the artifact store, newest "
-        "first; older ones are deleted after each monitor run. 0 keeps all.",
+        description="Drift reports (HTML, ~1 MB each beside one shared Evidently script) kept "
+        "in the artifact store, newest first; older ones are deleted after each monitor run. "
+        "0 keeps all.",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime
 from typing import Any
@@ -24,29 +25,50 @@ def lake_link(lake: Lake, key: str) -> str:
     return lake.uri(key)
 
 
+# Evidently's page carries its JavaScript bundle inline (~3.5 MB of a ~4.5 MB report); it
+# is the same in every report, so it is written once beside them and linked.
+BUNDLE_MIN_CHARS = 500_000
+SCRIPT_OPEN, SCRIPT_CLOSE = "<script>", "</script>"
+
+
+def largest_script(page: str) -> tuple[int, int] | None:
+    """(start of its ``<script>`` tag, end of its ``</script>`` tag) of the page's largest
+    inline script, when it is over BUNDLE_MIN_CHARS (Evidently's bundle); else None.
+
+    The bundle escapes its own closing tags ("<\\/script>"), so the first closing tag after
+    an opening one ends that script; an opening tag inside the bundle gives a shorter match.
+    """
+    best: tuple[int, int] | None = None
+    start = page.find(SCRIPT_OPEN)
+    while start >= 0:
+        end = page.find(SCRIPT_CLOSE, start)
+        if end < 0:
+            break
+        if best is None or end - start > best[1] - best[0]:
+            best = (start, end + len(SCRIPT_CLOSE))
+        start = page.find(SCRIPT_OPEN, start + len(SCRIPT_OPEN))
+    inner = len(SCRIPT_OPEN) + len(SCRIPT_CLOSE)
+    return best if best is not None and best[1] - best[0] - inner >= BUNDLE_MIN_CHARS else None
+
+
 def save_report(lake: Lake, html: str, as_of: datetime) -> str:
-    """Write the HTML atomically to the lake; returns its link."""
+    """Write the HTML atomically to the lake, Evidently's bundle once beside it
+    (``evidently-<content hash>.js``); returns the report's link.
+
+    The report opens from its folder (file://, or a copy of the folder): the bundle is a
+    relative ``<script src>``.
+    """
     key = report_key(as_of)
+    found = largest_script(html)
+    if found is not None:
+        start, end = found
+        script = html[start + len(SCRIPT_OPEN) : end - len(SCRIPT_CLOSE)]
+        name = f"evidently-{hashlib.sha256(script.encode('utf-8')).hexdigest()[:16]}.js"
+        if not lake.exists(f"{DRIFT_REPORTS}/{name}"):
+            lake.write_bytes(f"{DRIFT_REPORTS}/{name}", script.encode("utf-8"))
+        html = f'{html[:start]}<script src="{name}" charset="utf-8"></script>{html[end:]}'
     lake.write_bytes(key, html.encode("utf-8"))
     return lake_link(lake, key)
-
-
-def prune_reports(lake: Lake, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` drift reports (0 keeps all); returns the keys deleted.
-
-    Each report embeds Evidently's page (~4.5 MB): on the daily schedule, unpruned, that
-    is ~1.6 GB a year. The names sort by as-of time, so the oldest go first.
-    """
-    if keep <= 0:
-        return []
-    folder = f"{DRIFT_REPORTS}/"
-    reports = sorted(
-        k for k in lake.list(DRIFT_REPORTS) if k.startswith(folder) and k.endswith(".html")
-    )
-    stale = reports[:-keep]
-    for key in stale:
-        lake.delete(key)
-    return stale
 
 
 def _clean(value: Any) -> Any:

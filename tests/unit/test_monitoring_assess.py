@@ -67,9 +67,15 @@ def test_decision_follows_the_scenario(scenario: str, expected: str | None) -> N
         assert len(result.conversion.cohorts) >= 1
 
 
-def test_report_states_the_rule_and_the_trigger_numbers() -> None:
+@pytest.fixture(scope="module")
+def drifted_report():
+    """One assessment with its Evidently report (the slow part), shared by the tests below."""
     reference, current, matured, as_of = timeline("covariate-drift")
-    result = assess(reference, current, matured, CONTRACT, as_of, THRESHOLDS, with_report=True)
+    return assess(reference, current, matured, CONTRACT, as_of, THRESHOLDS, with_report=True), as_of
+
+
+def test_report_states_the_rule_and_the_trigger_numbers(drifted_report) -> None:
+    result, _ = drifted_report
     html = result.html
     assert (
         "retrain when any feature&#x27;s PSI &gt; 0.25" in html
@@ -84,3 +90,25 @@ def test_report_states_the_rule_and_the_trigger_numbers() -> None:
         "lead_source" in result.evidently["psi"] and result.evidently["drifted_share"] is not None
     )
     assert result.score_psi is not None
+
+
+def test_saved_reports_share_one_evidently_bundle_and_read_back_whole(
+    drifted_report, tmp_path
+) -> None:
+    from datetime import timedelta
+    from pathlib import Path
+
+    from leadops.storage import LocalLake
+    from tasks.monitoring.publish import save_report
+
+    result, as_of = drifted_report
+    html = result.html
+    lake = LocalLake(tmp_path / "lake")
+    links = [save_report(lake, html, as_of + timedelta(days=d)) for d in range(2)]
+
+    folder = tmp_path / "lake" / "reports" / "drift"
+    [bundle] = folder.glob("evidently-*.js")  # written once, for both reports
+    page = Path(links[1].removeprefix("file://")).read_text()
+    assert len(page) < 0.4 * len(html)  # the bundle was most of the page
+    tag = f'<script src="{bundle.name}" charset="utf-8"></script>'
+    assert page.replace(tag, f"<script>{bundle.read_text()}</script>") == html
