@@ -71,6 +71,24 @@ def save_report(lake: Lake, html: str, as_of: datetime) -> str:
     return lake_link(lake, key)
 
 
+def prune_reports(lake: Lake, keep: int) -> list[str]:
+    """Delete all but the newest ``keep`` drift reports (0 keeps all); returns the keys deleted.
+
+    Each report is ~1 MB (its Evidently bundle is shared, see ``save_report``): on the daily
+    schedule, unpruned, ~365 MB a year. The names sort by as-of time, so the oldest go first.
+    """
+    if keep <= 0:
+        return []
+    folder = f"{DRIFT_REPORTS}/"
+    reports = sorted(
+        k for k in lake.list(DRIFT_REPORTS) if k.startswith(folder) and k.endswith(".html")
+    )
+    stale = reports[:-keep]
+    for key in stale:
+        lake.delete(key)
+    return stale
+
+
 def _clean(value: Any) -> Any:
     """JSON-safe: NaN → None, numpy scalars → Python, dates → ISO strings."""
     if isinstance(value, dict):

@@ -59,7 +59,9 @@ def other_crm(synthetic: Path, out: Path) -> tuple[Path, Path, int]:
         for p in sorted((synthetic / "outcomes").glob("*.csv"))
     )
     for frame in (leads, outcomes):
-        frame["lead_id"] = frame["lead_id"].str.lstrip("L").astype(int).astype(str)
+        frame["lead_id"] = (
+            frame["lead_id"].str.lstrip("L").str.replace("-", "").astype(int).astype(str)
+        )
     leads["created_at"] = epoch_ms(leads["created_at"])
     leads["technographics"] = leads["technographics"].map(lambda t: ";".join(json.loads(t or "[]")))
     leads["marketing_opt_in"] = leads["marketing_opt_in"].map({"true": "Yes", "false": "No"})
