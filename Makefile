@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not integration"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow and not integration"
 
 serve: $(STAMP)
 	$(BIN)/leadops serve
