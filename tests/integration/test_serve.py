@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from leadops.app.servers import free_port
@@ -112,6 +113,14 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
         assert schedules and all(s["active"] for s in schedules), name
     retrain = by_name["retrain"]
     assert retrain["parameters"] == {"reason": "schedule"}
+
+    # The scoring API runs beside the Prefect server: it answers, and says why it is not
+    # ready (no champion yet in this home).
+    [line] = [x for x in served["log"].read_text().splitlines() if x.startswith("Scoring API:")]
+    scoring = line.split()[-1].removesuffix("/docs")
+    assert httpx.get(f"{scoring}/health", timeout=10).json() == {"status": "ok"}
+    ready = httpx.get(f"{scoring}/ready", timeout=10)
+    assert ready.status_code == 503 and "champion" in ready.json()["reason"]
 
     # Manual retrain the two documented ways: the prefect CLI and leadops --via-server.
     cli = subprocess.run(
