@@ -59,3 +59,37 @@ def test_canary_evidence_from_online_traffic_moves_a_rollout_step(tmp_path: Path
     )
     assert plan.transition, plan.reason
     assert [(t.stage, t.fraction) for t in done] == [("canary", 1.0)]
+
+
+def test_a_shadow_challenger_is_scored_after_the_answer_logged_and_never_returned(
+    tmp_path: Path,
+) -> None:
+    from leadops import prediction_log as plog
+    from leadops.app.api.app import create_app
+
+    settings = Settings(home=tmp_path / "home", api_log_flush_seconds=60)
+    lake = open_lake(settings)
+    crm = S.write_crm(tmp_path / "crm")
+    week = S.typed_week(crm, 1)
+    S.write_silver(lake, [week])
+    champion = register(settings, *S.train_tiny(week, seed=0))
+    shadow = register(
+        settings,
+        *S.train_tiny(week, rounds=12, depth=4, seed=1),
+        alias="challenger",
+        stage="shadow",
+    )
+    leads = json.loads(
+        pd.read_csv(crm / "leads" / "leads_week_01.csv").head(40).to_json(orient="records")
+    )
+    with TestClient(create_app(settings)) as client:
+        answers = [client.post("/v1/leads/score", json=lead).json()["leads"][0] for lead in leads]
+    assert {(a["model_version"], a["arm"]) for a in answers} == {(champion, "champion")}
+    assert all("challenger" not in json.dumps(a) for a in answers)
+
+    log = lake.read_table(tables.PREDICTION_LOG)  # flushed at shutdown
+    by_version = {v: rows for v, rows in log.groupby(plog.MODEL_VERSION)}
+    assert set(by_version) == {champion, shadow}
+    assert len(by_version[shadow]) == len(by_version[champion]) == len(leads)
+    assert by_version[champion][plog.SERVED].all() and not by_version[shadow][plog.SERVED].any()
+    assert set(by_version[shadow][plog.STAGE]) == {"shadow"}
