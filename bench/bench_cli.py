@@ -134,7 +134,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         home = Path(tmp) / "home"
-        env = {**clean, "LEADOPS_HOME": str(home), "LEADOPS_GATE_BOOTSTRAP_SAMPLES": "50"}
+        env = {**clean, "LEADOPS_HOME": str(home), "LEADOPS_GATE_BOOTSTRAP_SAMPLES": "1000"}
         try:
             warm_home(home, env)
             files = [lead_file(Path(tmp), env, seed) for seed in range(100, 102 + 2 * args.runs)]
@@ -145,6 +145,7 @@ def main() -> None:
             )
             print(f"leadops ingest of {ROWS} rows:  {verdict('ingest', ingest_s, plain_ingest_s)}")
             out = Path(tmp) / "scores"
+            out.mkdir()  # --out never creates a folder
             score_s = median_of(
                 lambda i: leadops("score", str(files[i]), "--out", str(out / f"cli-{i}.parquet")),
                 env,

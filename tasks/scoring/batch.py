@@ -77,13 +77,16 @@ def run_score(
     (``tasks.scoring.dask_batch``): same rows, same scores, the output a folder of parts.
 
     Raises:
-        OutputError: unknown output format (checked before any work).
+        OutputError: unknown output format, or --out in a folder that does not exist
+            (checked before any work, so a refused run writes and undoes nothing).
         BatchError: the batch lacks contract columns or holds values of the wrong type.
     """
     if options.output_format not in FORMATS:
         raise OutputError(
             f"output format {options.output_format!r}: choose one of {', '.join(FORMATS)}"
         )
+    if options.out is not None:
+        resolve_target(options.out, options.out, "batch", options.output_format)
     with lake_transaction(lake, TRANSACTION, [tables.PREDICTION_LOG, tables.SCORED_FILE_LEADS]):
         source = _select(lake, contract, options, chunk_rows, file_batch)
         result = ScoreResult(

@@ -260,6 +260,8 @@ def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_score
     assert rejected["_rejected_because"].iloc[2].startswith("malformed line (3 fields")
     assert rejected["_row"].iloc[2] == "502"  # header + 500 rows + this line
     assert os.stat(result.output).st_mode & 0o777 == 0o644  # readable per the umask
+    written = [tables.PREDICTION_LOG, tables.SCORED_FILE_LEADS]
+    versions = [lake.table_version(t) for t in written]
     with pytest.raises(
         Exception, match=r"^--out .*/nowhere/x.csv: folder .*nowhere does not exist$"
     ):
@@ -271,6 +273,8 @@ def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_score
             output_format="csv",
         )
     assert not (tmp_path / "nowhere").exists()
+    # Refused before any write: nothing to undo (a warning about an undone run is noise).
+    assert [lake.table_version(t) for t in written] == versions
 
 
 def test_silver_with_a_wrong_type_fails_naming_the_column(tmp_path, crm) -> None:
