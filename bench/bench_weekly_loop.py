@@ -68,7 +68,13 @@ def main() -> None:
     from leadops.app.cli import prepare_runtime
 
     prepare_runtime()
-    results = [run(s, args.leads_per_week, args.weeks, args.trials) for s in args.scenarios]
+    from leadops.app.home_server import stop_server
+    from leadops.settings import get_settings
+
+    try:
+        results = [run(s, args.leads_per_week, args.weeks, args.trials) for s in args.scenarios]
+    finally:
+        stop_server(get_settings())  # the Prefect server the flows started for this home
     print()
     print("| scenario | retrains | challengers | promoted in week | champion first → last | min |")
     print("|---|---:|---:|---:|---|---:|")
