@@ -44,6 +44,9 @@ STAGE_SINCE_TAG, SALT_TAG, PREVIOUS_CHAMPION_TAG, PAUSED_TAG = (
     "previous_champion",
     "paused",
 )
+# When the version became champion by a promotion (a rollback that restores it does not
+# change it): the watch after promotion counts from here.
+PROMOTED_AT_TAG = "promoted_at"
 
 
 class RegistryTagError(LeadOpsError):
@@ -81,6 +84,7 @@ class VersionState:
     salt: str | None = None
     paused: bool = False
     previous_champion: str | None = None
+    promoted_at: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
     decided_at: str | None = None
@@ -113,19 +117,23 @@ class VersionState:
             salt=tags.get(SALT_TAG),
             paused=tags.get(PAUSED_TAG) == "true",
             previous_champion=tags.get(PREVIOUS_CHAMPION_TAG),
+            promoted_at=tags.get(PROMOTED_AT_TAG),
             metrics=_metrics(tags.get(METRICS_TAG)),
             run_id=run_id,
             decided_at=tags.get(DECIDED_AT_TAG),
         )
 
     def watched_at(self, as_of: datetime, watch_days: int) -> bool:
-        """Whether the watch after promotion runs at ``as_of``: this champion replaced one
-        at most ``watch_days`` before. A clock before the promotion (a replayed week) is
-        outside it: the champion was not serving yet, so there is nothing of it to compare.
+        """Whether the watch after promotion runs at ``as_of``: this champion was promoted
+        over another at most ``watch_days`` before. A clock before the promotion (a replayed
+        week) is outside it: the champion was not serving yet. A champion restored by a
+        rollback is not watched anew against the one it once replaced: the watch counts
+        from its promotion (``promoted_at``; versions promoted before that tag: ``since``).
         """
-        if not self.previous_champion or not self.since:
+        promoted = self.promoted_at or self.since
+        if not self.previous_champion or not promoted:
             return False
-        elapsed = as_of - datetime.fromisoformat(self.since)
+        elapsed = as_of - datetime.fromisoformat(promoted)
         return timedelta(0) <= elapsed <= timedelta(days=watch_days)
 
     @property

@@ -31,6 +31,7 @@ from leadops.model_state import (
     CHALLENGER,
     CHAMPION,
     PREVIOUS_CHAMPION_TAG,
+    PROMOTED_AT_TAG,
     SALT_TAG,
     STAGE_SINCE_TAG,
     STAGE_TAG,
@@ -230,7 +231,10 @@ def make_champion(
         )
         done.append(retired)
         ops += stage_ops(retired)
-        tag_ops = [["tag", str(version), PREVIOUS_CHAMPION_TAG, str(old.version)]]
+        tag_ops = [
+            ["tag", str(version), PREVIOUS_CHAMPION_TAG, str(old.version)],
+            ["tag", str(version), PROMOTED_AT_TAG, as_of.isoformat()],
+        ]
     promoted = Transition(
         str(version),
         Stage.PRODUCTION,

@@ -69,3 +69,23 @@ def test_a_clock_before_the_promotion_is_outside_the_watch(settings, registry_db
         [],
     )
     assert str(registry.get_champion(client, NAME).version) == new
+
+
+def test_a_champion_restored_by_a_rollback_is_not_watched_anew(settings, registry_db) -> None:
+    # v1 → v2 (promoted on day 0) → v3 (day 20), rolled back on day 22: v2 serves again.
+    # Its watch ended on day 14; a rollback must not start one against v1 (an old model
+    # that would then be scored beside it, and could be rolled back to).
+    from tasks.rollout.watch import watched
+
+    client, lake = registry.registry_client(settings), open_lake(settings)
+    add_version(client, "production", 1.0, alias="champion")
+    second = add_version(client, "canary", 1.0, alias="challenger")
+    manual.promote(client, lake, NAME, PROMOTED)
+    third = add_version(client, "canary", 1.0, alias="challenger")
+    manual.promote(client, lake, NAME, PROMOTED + timedelta(days=20))
+    assert (
+        watched(client, NAME, PROMOTED + timedelta(days=21), settings.watch_days).version == third
+    )
+    manual.rollback(client, lake, NAME, PROMOTED + timedelta(days=22))
+    assert str(registry.get_champion(client, NAME).version) == second
+    assert watched(client, NAME, PROMOTED + timedelta(days=23), settings.watch_days) is None
