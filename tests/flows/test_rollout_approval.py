@@ -18,7 +18,7 @@ from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tasks.rollout import approval
 from tests.support.artifacts import latest_artifact
-from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
+from tests.support.rollout import NAME, add_version, better_challenger_week
 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -31,17 +31,8 @@ def gated(settings, registry_db, monkeypatch: pytest.MonkeyPatch):
     client, lake = registry.registry_client(settings), open_lake(settings)
     champion = add_version(client, "production", 1.0, alias="champion")
     challenger = add_version(client, "shadow", 0.0, alias="challenger")
-    frame = leads(1500, WEEK0, seed=1)
-    log_scores(
-        lake,
-        frame,
-        WEEK0 + timedelta(weeks=1),
-        champion,
-        challenger,
-        model_scores(frame, 1.0, 11),
-        model_scores(frame, 0.4, 12),
-    )
-    write_outcomes(lake, load_contract(settings.contract_path), frame)
+    contract = load_contract(settings.contract_path)
+    better_challenger_week(lake, contract, WEEK0, champion, challenger, seed=1)
     return client, lake, challenger
 
 
@@ -97,19 +88,10 @@ def test_before_production_holds_only_the_promotion(settings, registry_db, monke
     client, lake = registry.registry_client(settings), open_lake(settings)
     champion = add_version(client, "production", 1.0, alias="champion")
     challenger = add_version(client, "canary", 1.0, alias="challenger")
-    frame = leads(1500, WEEK0, seed=3)
-    log_scores(
-        lake,
-        frame,
-        WEEK0 + timedelta(weeks=1),
-        champion,
-        challenger,
-        model_scores(frame, 1.0, 31),
-        model_scores(frame, 0.4, 32),
-        stage="canary",
-        fraction=1.0,
+    contract = load_contract(settings.contract_path)
+    better_challenger_week(
+        lake, contract, WEEK0, champion, challenger, seed=3, stage="canary", fraction=1.0
     )
-    write_outcomes(lake, load_contract(settings.contract_path), frame)
 
     held = rollout(as_of=WEEK0 + timedelta(weeks=2))
     assert held["action"] == "wait" and "leadops approve" in held["reason"]

@@ -8,7 +8,7 @@ from leadops import registry
 from leadops.contract import load_contract
 from leadops.storage import open_lake
 from tests.support.artifacts import latest_artifact
-from tests.support.rollout import add_version, leads, log_scores, model_scores, write_outcomes
+from tests.support.rollout import add_version, better_challenger_week
 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
 
@@ -27,17 +27,7 @@ def test_rollout_flow_moves_on_evidence_and_obeys_overrides(settings, registry_d
     waiting = rollout(as_of=WEEK0)
     assert waiting["action"] == "wait" and waiting["transition"] is None
 
-    frame = leads(1500, WEEK0, seed=1)
-    log_scores(
-        lake,
-        frame,
-        WEEK0 + timedelta(weeks=1),
-        champion,
-        challenger,
-        model_scores(frame, 1.0, 11),
-        model_scores(frame, 0.4, 12),
-    )
-    write_outcomes(lake, contract, frame)
+    better_challenger_week(lake, contract, WEEK0, champion, challenger, seed=1)
     moved = rollout(as_of=WEEK0 + timedelta(weeks=2))
     assert moved["action"] == "advance" and moved["transition"].startswith(
         f"v{challenger}: shadow → canary 10%"

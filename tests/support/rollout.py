@@ -148,3 +148,31 @@ def register_real_model(
         run_tags=tags,
         input_example=train[contract.lead_columns].head(3),
     )
+
+
+def better_challenger_week(
+    lake: Lake,
+    contract: Contract,
+    start: datetime,
+    champion: str,
+    challenger: str,
+    seed: int,
+    stage: str = "shadow",
+    fraction: float = 0.0,
+) -> None:
+    """A week of leads from ``start``, scored a week later by both versions (the challenger
+    sees the propensity through far less noise), with every outcome ingested: evidence on
+    which a rollout step passes."""
+    frame = leads(1500, start, seed=seed)
+    log_scores(
+        lake,
+        frame,
+        start + timedelta(weeks=1),
+        champion,
+        challenger,
+        model_scores(frame, 1.0, 10 * seed + 1),
+        model_scores(frame, 0.4, 10 * seed + 2),
+        stage=stage,
+        fraction=fraction,
+    )
+    write_outcomes(lake, contract, frame)
