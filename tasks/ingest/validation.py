@@ -176,16 +176,22 @@ class SuiteValidator:
         return named
 
 
+CONDITION_NAME = r"`([^`]+)`|\b([A-Za-z_]\w*)\b"
+
+
 def _columns_read(items: list[dict[str, Any]]) -> list[str]:
     # GX copies the batch frame per metric: handing it only the columns the suite
     # reads (not e.g. the list column) cuts validation time by about half.
     read = []
     for item in items:
         kwargs = item.get("kwargs", {})
-        read += [kwargs["column"]] if "column" in kwargs else []
-        # A row condition names its columns in backticks (or bare, when they are identifiers).
-        read += re.findall(r"`([^`]+)`|\b([A-Za-z_]\w*)\b", kwargs.get("row_condition") or "")
-    return list(dict.fromkeys(n if isinstance(n, str) else (n[0] or n[1]) for n in read))
+        if "column" in kwargs:
+            read.append(kwargs["column"])
+        # A row condition names its columns in backticks (or bare, when they are identifiers);
+        # names that are not columns (True) are dropped where the frame is cut to its columns.
+        for quoted, bare in re.findall(CONDITION_NAME, kwargs.get("row_condition") or ""):
+            read.append(quoted or bare)
+    return list(dict.fromkeys(read))
 
 
 def _implied_by_parse_failure(items: list[dict[str, Any]]) -> dict[str, str]:

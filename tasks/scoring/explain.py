@@ -17,11 +17,14 @@ pass, not two. Modes (``settings.reasons_mode``):
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 
+from leadops.settings import ReasonsMode
 from tasks.scoring.scorer import ChunkScores, ServingSet
 
-MODES = ("exact", "approx", "tiered", "none")
+MODES = get_args(ReasonsMode)
 TOP_K = 3
 EXACT_DECILES = 3
 
