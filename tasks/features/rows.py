@@ -131,7 +131,11 @@ def _title_level(title: str) -> str:
 
 def date_parts(times: pd.Series) -> dict[str, np.ndarray]:
     """Weekday (Monday=0), hour and month of each event time, in UTC, as floats."""
-    stamps = pd.to_datetime(pd.Series(times), utc=True, errors="coerce")
+    series = pd.Series(times)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        stamps = series.dt.tz_convert("UTC")  # to_datetime would sample values for its cache
+    else:
+        stamps = pd.to_datetime(series, utc=True, errors="coerce")
     return {
         "weekday": stamps.dt.weekday.to_numpy(dtype="float64", na_value=np.nan),
         "hour": stamps.dt.hour.to_numpy(dtype="float64", na_value=np.nan),

@@ -13,6 +13,7 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
+from leadops import prediction_log as plog
 from leadops.contract import ARROW_TYPES, Contract
 from tasks.scoring.explain import TOP_K
 from tasks.scoring.scorer import ChunkScores, ServingSet
@@ -82,17 +83,18 @@ def output_rows(
 ) -> pa.Table:
     """One chunk's output rows."""
     n = len(scored.served)
-    versions = np.full(n, serving.champion.version, dtype=object)
+    versions = plog.constant(serving.champion.version, pa.string(), n)
     if serving.canary is not None:
-        versions[scored.in_canary] = serving.canary.version
+        choice = pa.array([serving.champion.version, serving.canary.version], pa.string())
+        versions = choice.take(pa.array(scored.in_canary.astype(np.int8)))
     columns = {
         contract.entity_id: scored.ids.cast(ARROW_TYPES["id"]),
         SCORE: pa.array(scored.served, pa.float64()),
         DECILE: pa.array(decile, pa.int8()),
         TIER: pa.array(tier, pa.string()),
-        MODEL_VERSION: pa.array(versions, pa.string()),
+        MODEL_VERSION: versions,
         ARM: pa.array(scored.arms, pa.string()),
         **{name: pa.array(reasons[i], pa.string()) for i, name in enumerate(REASONS)},
-        SCORED_AT: pa.array([scored_at] * n, pa.timestamp("us", "UTC")),
+        SCORED_AT: plog.constant(scored_at, pa.timestamp("us", "UTC"), n),
     }
     return pa.table(columns, schema=output_schema(contract))
