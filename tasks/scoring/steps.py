@@ -1,7 +1,7 @@
 """The @task entry points of the score flow: thin wrappers over the plain functions.
 
-Loading models and reading a batch file retry on transient I/O (registry, S3),
-but never on a LeadOps error: a missing champion or a bad file stays bad. The
+Loading models and reading a batch file retry on transient I/O only (registry, S3:
+leadops.errors.is_transient); a missing champion or a bad file stays bad. The
 scoring step itself does not retry: its lake transaction already undoes a failed
 run, and a rerun of the flow picks up exactly the leads still unscored.
 """
@@ -9,14 +9,13 @@ run, and a rerun of the flow picks up exactly the leads still unscored.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from leadops.contract import load_contract
-from leadops.errors import LeadOpsError
+from leadops.errors import retry_if_transient
 from leadops.model_state import Stage
 from leadops.runners import dask_client, uses_dask
 from leadops.settings import get_settings
@@ -29,16 +28,11 @@ from tasks.scoring.scorer import ServingSet
 from tasks.scoring.sources import FileBatch
 
 
-def _transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry unexpected I/O failures only; a LeadOpsError is the user's to fix."""
-    return not isinstance(state.data, LeadOpsError)
-
-
 @task(
     name="load-serving-models",
     retries=2,
     retry_delay_seconds=[2, 10],
-    retry_condition_fn=_transient,
+    retry_condition_fn=retry_if_transient,
     cache_policy=NO_CACHE,
 )
 def load_models(watch_as_of: datetime | None = None) -> ServingSet:
@@ -60,7 +54,7 @@ def load_models(watch_as_of: datetime | None = None) -> ServingSet:
     name="find-batch-file",
     retries=2,
     retry_delay_seconds=[2, 10],
-    retry_condition_fn=_transient,
+    retry_condition_fn=retry_if_transient,
     cache_policy=NO_CACHE,
 )
 def find_batch_file(batch: str) -> SourceFile:
@@ -72,7 +66,7 @@ def find_batch_file(batch: str) -> SourceFile:
     name="read-batch-file",
     retries=2,
     retry_delay_seconds=[2, 10],
-    retry_condition_fn=_transient,
+    retry_condition_fn=retry_if_transient,
     cache_policy=NO_CACHE,
 )
 def read_batch_file(source: SourceFile) -> FileBatch:
