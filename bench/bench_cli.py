@@ -147,7 +147,9 @@ def main() -> None:
             out = Path(tmp) / "scores"
             out.mkdir()  # --out never creates a folder
             score_s = median_of(
-                lambda i: leadops("score", str(files[i]), "--out", str(out / f"cli-{i}.parquet")),
+                lambda i: leadops(
+                    "score", str(cli_files[i]), "--out", str(out / f"cli-{i}.parquet")
+                ),
                 env,
                 args.runs,
             )
@@ -156,7 +158,7 @@ def main() -> None:
                     sys.executable,
                     "-c",
                     PLAIN_SCORE,
-                    str(files[i]),
+                    str(plain_files[i]),  # not the CLI's files: their leads are scored already
                     str(out / f"plain-{i}.parquet"),
                 ],
                 env,
