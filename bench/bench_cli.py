@@ -80,7 +80,7 @@ def leadops(*args: str) -> list[str]:
 
 
 def lead_file(folder: Path, env: dict[str, str], seed: int) -> Path:
-    """A fresh 300-row leads file (its own seed: new lead ids, so not skipped as seen)."""
+    """A fresh 300-row leads file (its own seed and id prefix: new leads, not updates)."""
     out = folder / f"batch-{seed}"
     timed(
         leadops(
@@ -93,6 +93,8 @@ def lead_file(folder: Path, env: dict[str, str], seed: int) -> Path:
             str(ROWS),
             "--seed",
             str(seed),
+            "--id-prefix",  # ids of its own: another file's leads would be updated, not new
+            f"B{seed}-",
         ),
         env,
     )

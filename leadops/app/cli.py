@@ -142,8 +142,11 @@ def quiet_libraries(log_level: str | None) -> None:
 
     Our own loggers and Prefect's run logs are unaffected; LEADOPS_LOG_LEVEL=DEBUG keeps it all.
     """
-    if log_level != "DEBUG":  # one line per HTTP call to the Prefect API, even with -v
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    if log_level != "DEBUG":
+        # httpx: one line per call to the Prefect API; GX's docs decorators: ~200 lines of
+        # "Skipping registering function ..." on import. Neither says anything about the run.
+        for name in ("httpx", "great_expectations._docs_decorators"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     if log_level in ("DEBUG", "INFO"):
         return
     for name in ("great_expectations", "mlflow", "optuna", "alembic"):
