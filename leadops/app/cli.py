@@ -7,6 +7,8 @@ Failures print one line and exit non-zero; the traceback goes to the debug log.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import logging
 import os
@@ -773,10 +775,23 @@ def demo(
     typer.echo(summary_text(records, settings, picture, time.perf_counter() - started))
 
 
+def _no_gc_at_exit() -> None:
+    """The command is done: skip the cyclic GC that interpreter exit would still run over
+    every object of GX, Prefect, MLflow and pandas (~1.7 s of an 8 s `leadops ingest`).
+
+    Registered first, so it runs after every other exit handler (Prefect's log and event
+    flushes included); flushing and module teardown still run as usual.
+    """
+    gc.disable()
+    gc.freeze()
+
+
 def main() -> None:
     """Entry point: run the app; any failure becomes one line and exit code 1."""
     from leadops import progress
 
+    atexit.unregister(_no_gc_at_exit)  # once per process, even when main() runs in-process
+    atexit.register(_no_gc_at_exit)
     if sys.stderr.isatty() and "--json" not in sys.argv:  # never in CI logs or JSON output
         progress.enable(sys.stderr)
     try:
