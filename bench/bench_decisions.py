@@ -7,6 +7,9 @@ noise (ROC-AUC ~0.76); challengers add noise of their own, half of it shared wit
 the champion (two models trained on overlapping data make correlated errors), to
 reach AUC x1.00 (equal), x0.95 (5% worse) or x1.05 (5% better). Outcomes are known
 7 days after creation (the bundled contract's outcome window); everything runs weekly.
+Conversions arrive 2 hours to 7 days after creation (as the bundled generator draws
+them), and the monitor also counts those already seen among this week's maturing
+leads, by the champion's delay curve (``--no-early-outcomes``: matured leads only).
 
 What runs is the project's own code: ``leadops.psi`` bins and PSI, the monitor's
 ``drift_decisions`` / ``conversion_check`` / ``retrain_decision`` (tasks.monitoring)
@@ -41,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from leadops.decisions import Verdict, rollout_step_test
+from leadops.maturity import DelayCurve
 from leadops.metrics import rank_auc
 from leadops.monitor_decisions import batches_to_pool
 from leadops.psi import fit_baseline
@@ -50,6 +54,7 @@ from tasks.monitoring.conversion import conversion_check
 
 VOLUMES = (100, 300, 1000, 3000)
 WEEKS, REFERENCE_WEEKS, SHIFT_WEEK = 52, 26, 6
+WINDOW_DAYS = 7.0  # the outcome window
 COLUMNS = {
     "x1": "numeric",
     "x2": "numeric",
@@ -201,12 +206,49 @@ def calibrate(seed: int = 7, n: int = 100_000) -> World:
     )
 
 
+def conversion_delays(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Days from creation to conversion, as the bundled generator draws them (synthetic.py)."""
+    window = WINDOW_DAYS * 86_400
+    return (2 * 3600 + np.floor(rng.beta(1.6, 3.0, n) * (window - 3 * 3600))) / 86_400
+
+
+def conversion_cohorts(
+    complete: list[tuple[int, int, int]], latest: dict[str, np.ndarray], rng, curve
+) -> pd.DataFrame:
+    """The monitor's cohort table at the end of a week: earlier weeks matured, this week's
+    leads 0-7 days old with the conversions that arrived so far (``curve`` None: left out)."""
+    rows = [
+        (week, leads, conversions, True, 0, 0, float(leads))
+        for week, leads, conversions in complete
+    ]
+    if curve is not None:
+        age = rng.uniform(0, WINDOW_DAYS, len(latest["label"]))
+        seen = latest["label"] & (conversion_delays(len(age), rng) <= age)
+        exposure = float(curve.seen_share(age).sum())
+        rows.append((len(complete) + 1, 0, 0, False, len(age), int(seen.sum()), exposure))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "cohort",
+            "leads",
+            "conversions",
+            "complete",
+            "maturing",
+            "maturing_conversions",
+            "exposure",
+        ],
+    )
+
+
 def monitor_year(world: World, volume: int, rule: Rule, seed: int, shift: str | None) -> list[int]:
     """Weeks (1-based) in which the monitor starts a retrain; ``shift`` begins at SHIFT_WEEK."""
     rng = np.random.default_rng(seed)
     reference = leads(world, REFERENCE_WEEKS * volume, rng)
     baseline = fit_baseline(frame(reference, rng), COLUMNS)
     base_rate, rows, counts, cohorts, fired = float(reference["label"].mean()), [], [], [], []
+    # The champion's delay curve, from its training leads' conversions.
+    delays = conversion_delays(int(reference["label"].sum()), rng)
+    curve = DelayCurve(np.sort(delays), WINDOW_DAYS) if rule.thresholds.early_outcomes else None
     column = "x1" if seed % 2 else "region"
     for week in range(1, WEEKS + 1):
         moved = shift is not None and week >= SHIFT_WEEK
@@ -221,12 +263,9 @@ def monitor_year(world: World, volume: int, rule: Rule, seed: int, shift: str | 
         take = batches_to_pool(rows, rule.thresholds.min_batch_rows)
         pooled = {name: sum(c[name] for c in counts[-take:]) for name in counts[-1]}
         drift = drift_decisions(baseline, pooled, sum(rows[-take:]), rule.thresholds)
-        complete = pd.DataFrame(
-            cohorts[-get_settings().conversion_lookback_weeks :],
-            columns=["cohort", "leads", "conversions", "complete"],
-        )
+        lookback = get_settings().conversion_lookback_weeks
         conversion = conversion_check(
-            complete,
+            conversion_cohorts(cohorts[-lookback:], batch, rng, curve),
             base_rate,
             rule.thresholds.conversion_drop,
             len(reference["label"]),
@@ -237,9 +276,7 @@ def monitor_year(world: World, volume: int, rule: Rule, seed: int, shift: str | 
             fired.append(week)
             if shift is not None and week >= SHIFT_WEEK:
                 break
-        cohorts.append(
-            (week, volume, int(batch["label"].sum()), True)
-        )  # matures by next week's run
+        cohorts.append((week, volume, int(batch["label"].sum())))  # matured by next week's run
     return fired
 
 
@@ -312,6 +349,7 @@ def summarise(results: dict) -> dict:
             detected = [[w for w in f if w >= SHIFT_WEEK] for f in parts[kind]]
             weeks = [f[0] - SHIFT_WEEK + 1 for f in detected if f]
             row[f"{kind}_detected"] = len(weeks) / len(detected)
+            row[f"{kind}_within_2_weeks"] = sum(w <= 2 for w in weeks) / len(detected)
             row[f"weeks_to_detect_{kind}"] = float(np.median(weeks)) if weeks else None
         out[volume] = row
     return out
@@ -342,7 +380,8 @@ def print_table(table: dict, rule: Rule, runs: dict, seconds: float) -> None:
         f"{rule.precision_margin}, max wait {rule.max_wait_days:g} days per step; "
         "drift family alpha "
         f"{t.drift_alpha}, PSI effect {t.psi}, min batch {t.min_batch_rows} rows; conversion alpha "
-        f"{t.conversion_alpha}, power {t.conversion_power}, threshold {t.conversion_drop:.0%}"
+        f"{t.conversion_alpha}, power {t.conversion_power}, threshold {t.conversion_drop:.0%}, "
+        f"maturing leads {'counted' if t.early_outcomes else 'not counted'}"
     )
     print(f"runs: {runs}; {seconds:.0f} s")
     header = (
@@ -386,6 +425,13 @@ def print_table(table: dict, rule: Rule, runs: dict, seconds: float) -> None:
             cell(r["weeks_to_detect_conversion"], False),
         ]
         print(" | ".join(cells))
+    print(
+        "detected within 2 weeks (feature / conversion): "
+        + ", ".join(
+            f"{volume}: {r['feature_within_2_weeks']:.0%} / {r['conversion_within_2_weeks']:.0%}"
+            for volume, r in table.items()
+        )
+    )
 
 
 def main() -> None:
@@ -408,6 +454,11 @@ def main() -> None:
     parser.add_argument("--max-wait-days", type=float, default=settings.rollout_max_wait_days)
     parser.add_argument("--min-batch-rows", type=int, default=settings.drift_min_batch_rows)
     parser.add_argument("--conversion-alpha", type=float, default=settings.conversion_alpha)
+    parser.add_argument(
+        "--no-early-outcomes",
+        action="store_true",
+        help="conversion on matured cohorts only (LEADOPS_CONVERSION_EARLY_OUTCOMES=false)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     thresholds = Thresholds(
@@ -418,6 +469,7 @@ def main() -> None:
         min_batch_rows=args.min_batch_rows,
         conversion_alpha=args.conversion_alpha,
         conversion_power=settings.conversion_power,
+        early_outcomes=settings.conversion_early_outcomes and not args.no_early_outcomes,
     )
     rule = Rule(
         args.alpha,

@@ -9,10 +9,16 @@ Maturity is also capped at the outcome *watermark*: the latest outcome time actu
 ingested. A lead whose window closed after it may have converted in an export not
 ingested yet, so it is not matured either: a late export never turns converters
 into negatives.
+
+A *maturing* lead (window still open) is not a negative either, but the conversions
+already seen among such leads are evidence: a ``DelayCurve`` (the share of a window's
+conversions that arrive by each age, from the champion's training data) says how
+many to expect, so the conversion monitor can use them before the window closes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -21,6 +27,11 @@ import pandas as pd
 from leadops.contract import Contract
 
 LABEL = "_label"  # the decided 0/1 target, kept beside the raw columns
+# A delay curve from fewer converters is too rough to count maturing leads with
+# (DKW: within 0.17 of the truth at 95% with 64 converters).
+MIN_DELAY_CURVE = 64
+MATURED = "_matured"  # label_so_far: the lead's outcome window has closed
+AGE_DAYS = "_age_days"  # label_so_far: days of the window elapsed (capped at the window)
 
 
 def utc(moment: datetime | None) -> datetime:
@@ -67,12 +78,89 @@ def label_matured(
     if training_window_days is not None:
         keep &= events > cutoff - pd.Timedelta(days=training_window_days)
     frame = gold.loc[keep].copy()
+    frame[LABEL] = _converted_by(frame, contract, events[keep], pd.Timestamp(utc(as_of)))
+    frame[contract.event_time] = events[keep]
+    return _in_event_order(frame, contract)
+
+
+def label_so_far(
+    gold: pd.DataFrame, contract: Contract, as_of: datetime, watermark: datetime | None = None
+) -> pd.DataFrame:
+    """Every lead created by the time outcomes are known, with what is known of it.
+
+    ``LABEL`` is 1 iff it converted within its window and by then; ``MATURED`` says the
+    window has closed (then ``LABEL`` is final, as in ``label_matured``); ``AGE_DAYS``
+    is how much of the window has elapsed. A maturing lead's 0 is "not yet", never
+    a negative: only a ``DelayCurve`` turns it into evidence.
+    """
+    until = pd.Timestamp(known_until(as_of, watermark))
+    events = pd.to_datetime(gold[contract.event_time], utc=True)
+    keep = events <= until
+    frame = gold.loc[keep].copy()
     events = events[keep]
+    frame[LABEL] = _converted_by(frame, contract, events, until)
+    age = (until - events) / pd.Timedelta(days=1)
+    frame[AGE_DAYS] = np.minimum(age.to_numpy(dtype="float64"), contract.outcome_window_days)
+    frame[MATURED] = (age >= contract.outcome_window_days).to_numpy()
+    frame[contract.event_time] = events
+    return _in_event_order(frame, contract)
+
+
+def _converted_by(
+    frame: pd.DataFrame, contract: Contract, events: pd.Series, until: pd.Timestamp
+) -> np.ndarray:
+    """1 where the outcome says converted, within the window and by ``until``."""
+    window = pd.Timedelta(days=contract.outcome_window_days)
     label_times = pd.to_datetime(frame[contract.label_time], utc=True)
     converted = frame[contract.label].astype("boolean").fillna(False).astype(bool)
-    in_time = (label_times <= events + window) & (label_times <= pd.Timestamp(utc(as_of)))
-    frame[LABEL] = (converted & in_time.fillna(False)).astype(np.int8)
-    frame[contract.event_time] = events
+    in_time = (label_times <= events + window) & (label_times <= until)
+    return (converted & in_time.fillna(False)).astype(np.int8).to_numpy()
+
+
+def _in_event_order(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return frame.sort_values([contract.event_time, contract.entity_id], kind="stable").reset_index(
         drop=True
     )
+
+
+@dataclass(frozen=True)
+class DelayCurve:
+    """When conversions arrive: the share of a window's conversions seen by each age.
+
+    The empirical distribution of creation-to-conversion delays of the converters in
+    a labelled frame (the champion's training data). With ``m`` converters behind it,
+    it is within sqrt(ln(40) / 2m) of the true curve at every age with 95% confidence
+    (Dvoretzky-Kiefer-Wolfowitz): 0.07 at 400 converters, 0.14 at 100.
+    """
+
+    delays_days: np.ndarray  # sorted, within [0, window]
+    window_days: float
+
+    @property
+    def conversions(self) -> int:
+        return len(self.delays_days)
+
+    def seen_share(self, age_days: np.ndarray | pd.Series) -> np.ndarray:
+        """Expected share of a lead's eventual (in-window) conversion seen by ``age_days``."""
+        ages = np.minimum(np.asarray(age_days, dtype="float64"), self.window_days)
+        seen = np.searchsorted(self.delays_days, ages, side="right") / len(self.delays_days)
+        return np.where(ages >= self.window_days, 1.0, seen)
+
+    @classmethod
+    def fit(
+        cls, labelled: pd.DataFrame, contract: Contract, min_conversions: int = MIN_DELAY_CURVE
+    ) -> DelayCurve | None:
+        """The curve of ``labelled``'s converters (None: fewer than ``min_conversions``)."""
+        needed = {LABEL, contract.event_time, contract.label_time}
+        if labelled.empty or not needed <= set(labelled.columns):
+            return None
+        won = labelled[labelled[LABEL].astype(bool)]
+        delays = (
+            pd.to_datetime(won[contract.label_time], utc=True)
+            - pd.to_datetime(won[contract.event_time], utc=True)
+        ) / pd.Timedelta(days=1)
+        delays = delays.dropna().to_numpy(dtype="float64")
+        if len(delays) < min_conversions:
+            return None
+        window = float(contract.outcome_window_days)
+        return cls(np.sort(np.clip(delays, 0.0, window)), window)

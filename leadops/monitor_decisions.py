@@ -6,10 +6,14 @@ alpha_family / n_features (chi-square approximation), so an unchanged distributi
 fires with probability <= alpha_family per monitor run over all features together.
 Batches below ``min_rows`` are not tested: the caller pools recent batches first.
 
-Conversion: a one-sided two-proportion z-test of the recent matured rate against the
-champion's baseline. A significant drop beyond the threshold fires at any n; "no
+Conversion: a one-sided two-proportion z-test of the recent conversion rate against
+the champion's baseline. A significant drop beyond the threshold fires at any n; "no
 drop" is only claimed when the test could have seen one (minimum detectable relative
-drop at ``power`` <= threshold), otherwise WAIT says how many leads are needed.
+drop at ``power`` <= threshold), otherwise WAIT says how many leads are needed. The
+"leads" may be matured-lead equivalents: conversions seen so far among leads whose
+window is still open, against the share of conversions the delay curve expects by
+their age (tasks.monitoring.conversion). Nested pools of the latest 1, 2, 4, ...
+cohorts share a critical value that holds the whole family to ``alpha`` per run.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import ncx2
 
@@ -115,13 +120,16 @@ def conversion_drop_test(
     threshold: float = 0.10,
     alpha: float = 0.005,
     power: float = 0.8,
+    described: str | None = None,
 ) -> Decision:
     """Has the matured conversion rate dropped more than ``threshold`` relative to the baseline?
 
     Args:
         baseline_n: leads behind the baseline rate; None: ``baseline_conversions`` is the
             rate itself, taken as exact.
+        current_n: matured leads, or matured-lead equivalents when maturing leads count.
         alpha: one-sided error of "dropped" for this test.
+        described: what ``current_n`` is, for the reason (default "N matured leads").
     """
     base = baseline_conversions / baseline_n if baseline_n else baseline_conversions
     rate = current_conversions / current_n if current_n else math.nan
@@ -162,7 +170,7 @@ def conversion_drop_test(
     )
     text = (
         f"{rate:.2%} vs baseline {base:.2%} ({change:+.1%}, z={z:.2f}) "
-        f"on {int(current_n):,} matured leads"
+        f"on {described or f'{int(current_n):,} matured leads'}"
     )
     if z >= zc and change < -threshold:
         return Decision("conversion_drop", Verdict.FAIL, f"conversion dropped: {text}", *args)
@@ -205,36 +213,89 @@ def pool_sizes(available: int) -> list[int]:
     return sizes + [available] if available else []
 
 
+# Draws behind a nested-pool critical value: its Monte Carlo error is ~0.015 in z at
+# alpha 0.02 (a fixed seed makes it the same number on every run).
+NESTED_DRAWS = 100_000
+
+
+def nested_pool_critical(pool_leads: list[float], baseline_n: float | None, alpha: float) -> float:
+    """The z that the largest of the nested pools' z-statistics exceeds with probability alpha.
+
+    Pools are nested (each holds the previous one's leads and more), so their z-statistics
+    under no change are those of one random walk seen at growing sizes, plus the
+    baseline's own noise shared by all of them; the maximum is simulated. It is below
+    the Bonferroni value z(alpha / pools) because the pools overlap.
+
+    Args:
+        pool_leads: leads (or matured-lead equivalents) of each pool, smallest first.
+    """
+    # The value depends on the pools' ratios to one another and to the baseline only:
+    # rounding those (to 2%) lets runs with similar cohorts share one simulation.
+    first = pool_leads[0]
+    ratios = tuple(round(math.log(n / first) / 0.02) for n in pool_leads)
+    weight = round(pool_leads[-1] / baseline_n, 3) if baseline_n else 0.0
+    return _nested_critical(ratios, weight, round(alpha, 6))
+
+
+@lru_cache(maxsize=4096)
+def _nested_critical(ratios: tuple[int, ...], weight: float, alpha: float) -> float:
+    leads = np.exp(np.array(ratios) * 0.02)
+    rng = np.random.default_rng(20_26_11_27)
+    steps = np.diff(leads, prepend=0.0)
+    walk = np.cumsum(rng.standard_normal((NESTED_DRAWS, len(leads))) * np.sqrt(steps), axis=1)
+    # Baseline noise: its error times each pool's size, the same draw for every pool.
+    inverse_base = weight / leads[-1]
+    shared = rng.standard_normal((NESTED_DRAWS, 1)) * math.sqrt(inverse_base) * leads
+    z = (walk + shared) / np.sqrt(leads + inverse_base * leads**2)
+    return float(np.quantile(z.max(axis=1), 1 - alpha))
+
+
 def pooled_conversion_test(
-    cohort_leads: list[int],
+    cohort_leads: list[float],
     cohort_conversions: list[int],
     baseline_conversions: float,
     baseline_n: float | None,
     threshold: float = 0.10,
     alpha: float = 0.005,
     power: float = 0.8,
+    described: list[str] | None = None,
 ) -> tuple[Decision, int]:
-    """Test nested pools of the most recent complete cohorts (lists oldest first).
+    """Test nested pools of the most recent cohorts (lists oldest first).
 
     Pools grow 1, 2, 4, ... cohorts and stop at the first whose detectable drop is <=
     ``threshold`` (more would dilute a recent drop). A significant drop in any pool
-    fires; alpha is split over the pools (Bonferroni), so a stable funnel fires with
-    probability <= alpha per run. Otherwise the largest pool's PASS or WAIT stands.
+    fires. Every pool is tested against one critical value (``nested_pool_critical``)
+    that the largest of all the pools' statistics exceeds with probability ``alpha``
+    under no change, so a stable funnel fires with probability <= alpha per run.
+    Otherwise the largest pool's PASS or WAIT stands.
+
+    Args:
+        cohort_leads: matured leads per cohort, or matured-lead equivalents.
+        described: per pool size tried (``pool_sizes`` order), what its leads are.
 
     Returns:
         (decision, number of most recent cohorts it used).
     """
     sizes = pool_sizes(len(cohort_leads))
-    if not sizes:
+    pooled = [sum(cohort_leads[-size:]) for size in sizes]
+    if not sizes or pooled[0] <= 0:
         return conversion_drop_test(
             baseline_conversions, baseline_n, 0, 0, threshold, alpha, power
         ), 0
-    each = alpha / len(sizes)
+    critical = nested_pool_critical(pooled, baseline_n, alpha)
+    each = 1 - stats.normal_cdf(critical)
     decision, used = None, 0
-    for size in sizes:
-        leads, conversions = sum(cohort_leads[-size:]), sum(cohort_conversions[-size:])
+    for i, (size, leads) in enumerate(zip(sizes, pooled, strict=True)):
+        conversions = sum(cohort_conversions[-size:])
         decision = conversion_drop_test(
-            baseline_conversions, baseline_n, conversions, leads, threshold, each, power
+            baseline_conversions,
+            baseline_n,
+            conversions,
+            leads,
+            threshold,
+            each,
+            power,
+            described[i] if described else None,
         )
         used = size
         if decision.verdict is not Verdict.WAIT:

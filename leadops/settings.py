@@ -253,10 +253,14 @@ class Settings(BaseSettings):
         ),
     )
     conversion_alpha: float = Field(
-        0.005,
+        0.009,
         gt=0,
         lt=0.5,
-        description=("Chance that a stable conversion rate is called a drop in one monitor run."),
+        description=(
+            "Chance that a stable conversion rate is called a drop in one monitor run (all "
+            "pools together). With drift's 1%, 52 weekly runs start under one false retrain "
+            "a year."
+        ),
     )
     conversion_power: float = Field(
         0.8,
@@ -269,6 +273,14 @@ class Settings(BaseSettings):
     )
     conversion_lookback_weeks: int = Field(
         26, ge=1, description=("Matured cohorts of the champion the conversion monitor may pool.")
+    )
+    conversion_early_outcomes: bool = Field(
+        True,
+        description=(
+            "Count conversions already seen among leads whose outcome window is still open, "
+            "against the share the champion's conversion-delay curve expects by their age "
+            "(a drop shows sooner). Turn off when outcome exports only carry closed leads."
+        ),
     )
 
     @field_validator("lake_root", "artifact_root", "landing_root")

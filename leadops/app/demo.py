@@ -287,7 +287,7 @@ def summary_text(
         ),
         f"  models trained: {len(trains)}",
         *(f"    - {t}" for t in trains),
-        "  PSI (max feature) and matured conversion per week:",
+        "  PSI (max feature) and the conversion the monitor tested, per week:",
         "    "
         + "  ".join(
             f"w{r.week}:{'-' if r.max_psi is None else f'{r.max_psi:.2f}'}/"

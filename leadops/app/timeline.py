@@ -10,7 +10,7 @@ from typing import Any
 def plot_timeline(
     records: Sequence[Any], psi_threshold: float, drop_threshold: float, path: Path
 ) -> Path:
-    """Write a three-panel PNG: max PSI, matured conversion, model versions in service.
+    """Write a three-panel PNG: max PSI, tested conversion, model versions in service.
 
     Args:
         records: ``leadops.app.demo.WeekRecord`` rows, one per simulated week.
@@ -34,7 +34,7 @@ def plot_timeline(
 
     rate = [r.conversion_rate if r.conversion_rate is not None else float("nan") for r in records]
     base = [r.baseline_rate if r.baseline_rate is not None else float("nan") for r in records]
-    ax_conv.plot(weeks, rate, marker="o", label="matured conversion (latest cohort)")
+    ax_conv.plot(weeks, rate, marker="o", label="conversion the monitor tested (recent cohorts)")
     ax_conv.plot(weeks, base, color="grey", linestyle=":", label="champion baseline")
     ax_conv.plot(
         weeks,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from leadops import decisions as tests
 from leadops.contract import Contract
-from leadops.maturity import LABEL, label_matured, outcome_watermark
+from leadops.maturity import LABEL, DelayCurve, label_matured, label_so_far, outcome_watermark
 from leadops.monitor_decisions import psi_drift_test
 from leadops.psi import PsiBaseline, fit_baseline, fit_bins, monitored_columns, psi_value
 from leadops.settings import get_settings
@@ -47,6 +47,7 @@ class Thresholds:
     min_batch_rows: int = field(default_factory=lambda: get_settings().drift_min_batch_rows)
     conversion_alpha: float = field(default_factory=lambda: get_settings().conversion_alpha)
     conversion_power: float = field(default_factory=lambda: get_settings().conversion_power)
+    early_outcomes: bool = field(default_factory=lambda: get_settings().conversion_early_outcomes)
 
 
 @dataclass
@@ -134,7 +135,8 @@ def assess(
     Args:
         reference: the champion's training reference (features, ``_label``, score).
         current: recently scored leads (features + score).
-        matured: the champion's scored leads with outcomes (label not yet decided).
+        matured: the champion's scored leads with outcomes (label not yet decided), the
+            maturing ones too when ``thresholds.early_outcomes``.
         with_report: also run Evidently and render the HTML (the slow, sampled part).
         serving_note: the online service's health in the window, stated in the HTML.
     """
@@ -143,10 +145,13 @@ def assess(
     counts = baseline_psi.counts(current)
     psi = baseline_psi.psi_of_counts(counts)
     drift = drift_decisions(baseline_psi, counts, len(current), thresholds)
-    labelled = label_matured(
-        matured, contract, as_of, watermark=outcome_watermark(matured, contract)
-    )
-    cohorts = weekly_cohorts(labelled, contract, as_of, thresholds.capacity)
+    watermark = outcome_watermark(matured, contract)
+    if thresholds.early_outcomes:
+        labelled = label_so_far(matured, contract, as_of, watermark)
+        curve = DelayCurve.fit(reference, contract)
+    else:
+        labelled, curve = label_matured(matured, contract, as_of, watermark=watermark), None
+    cohorts = weekly_cohorts(labelled, contract, as_of, thresholds.capacity, curve=curve)
     baseline = float(reference[LABEL].mean()) if LABEL in reference and len(reference) else None
     conversion = conversion_check(
         cohorts,

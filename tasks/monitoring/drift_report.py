@@ -157,7 +157,7 @@ def header_html(facts: ReportFacts) -> str:
         f"<h2>LeadOps drift monitor, as of {facts.as_of.isoformat()}</h2>"
         f"<p><b>Trigger rule:</b> {html.escape(facts.rule)}.</p>"
         f"<p><b>Decision:</b> {html.escape(facts.decision)}</p>"
-        f"<p><b>Conversion (matured cohorts):</b> {html.escape(facts.conversion_note)}</p>"
+        f"<p><b>Conversion (weekly cohorts):</b> {html.escape(facts.conversion_note)}</p>"
         + (
             f"<p><b>Online scoring:</b> {html.escape(facts.serving_note)}</p>"
             if facts.serving_note

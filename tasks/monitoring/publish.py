@@ -131,7 +131,7 @@ def result_dict(
 
 
 def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
-    """The Prefect artifact: decision, PSI table, conversion on matured cohorts."""
+    """The Prefect artifact: decision, PSI table, conversion on matured and maturing cohorts."""
     conversion = result["conversion"]
     lines = [
         f"# Drift monitor, as of {result['as_of']}",
@@ -146,21 +146,25 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
         "",
         f"Prediction drift (score PSI, fixed bins): {_fmt(result['score_psi'])}",
         "",
-        f"**Conversion (matured cohorts):** {conversion['note']}",
+        f"**Conversion (weekly cohorts):** {conversion['note']}",
         "",
         *(
             [f"**Online scoring:** {result['serving_note']}", ""]
             if result.get("serving_note")
             else []
         ),
-        "| cohort | leads | conversion | AUC | precision at capacity |",
-        "|---|---:|---:|---:|---:|",
+        "| cohort | matured leads | conversion | AUC | precision at capacity | maturing leads "
+        "(converted so far) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for cohort in conversion["cohorts_detail"][-8:]:
+        rate = cohort.get("rate")
+        maturing = cohort.get("maturing") or 0
+        so_far = f"{maturing} ({cohort.get('maturing_conversions', 0)})" if maturing else "-"
         lines.append(
             f"| {cohort['cohort']}{'' if cohort['complete'] else ' (partial)'} | "
-            f"{cohort['leads']} | {cohort['rate']:.2%} | {_fmt(cohort['auc'])} | "
-            f"{_fmt(cohort['precision_at_capacity'])} |"
+            f"{cohort['leads']} | {'n/a' if rate is None else f'{rate:.2%}'} | "
+            f"{_fmt(cohort['auc'])} | {_fmt(cohort['precision_at_capacity'])} | {so_far} |"
         )
     return "\n".join(lines)
 

@@ -140,24 +140,26 @@ def matured_scored(
     model_version: str,
     lookback_weeks: int | None = None,
 ) -> pd.DataFrame:
-    """Leads ``model_version`` scored, created in the ``lookback_weeks`` before maturity,
-    with outcomes.
+    """Leads ``model_version`` scored, created in the ``lookback_weeks`` before maturity
+    (and, with settings.conversion_early_outcomes, the maturing ones after), with outcomes.
 
-    Label decisions (maturity, window) are left to ``label_matured``. ``lookback_weeks``
-    defaults to settings.conversion_lookback_weeks: a 10% drop of a 7% rate needs
-    tens of thousands of leads to be seen, so the conversion test may pool that far.
+    Label decisions (maturity, window) are left to ``label_matured`` / ``label_so_far``.
+    ``lookback_weeks`` defaults to settings.conversion_lookback_weeks: a 10% drop of a
+    7% rate needs tens of thousands of leads to be seen, so the test may pool that far.
     """
+    settings = get_settings()
     if lookback_weeks is None:
-        lookback_weeks = get_settings().conversion_lookback_weeks
+        lookback_weeks = settings.conversion_lookback_weeks
     matured_until = as_of - timedelta(days=contract.outcome_window_days)
     since = matured_until - timedelta(weeks=lookback_weeks)
+    until = as_of if settings.conversion_early_outcomes else matured_until
     rows = lake.read_table(
         PREDICTION_LOG,
         columns=[plog.ENTITY_ID, plog.EVENT_TIME, plog.SCORED_AT, plog.SCORE],
         filters=[
             (plog.MODEL_VERSION, "==", str(model_version)),
             (plog.EVENT_TIME, ">", pd.Timestamp(since)),
-            (plog.EVENT_TIME, "<=", pd.Timestamp(matured_until)),
+            (plog.EVENT_TIME, "<=", pd.Timestamp(until)),
             (plog.SCORED_AT, "<=", pd.Timestamp(as_of)),
         ],
     )

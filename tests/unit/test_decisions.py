@@ -20,6 +20,7 @@ from leadops.monitor_decisions import (
     batches_to_pool,
     conversion_drop_test,
     leads_needed_for_drop,
+    nested_pool_critical,
     pooled_conversion_test,
     psi_drift_test,
 )
@@ -211,12 +212,27 @@ def test_conversion_waits_until_it_could_see_the_threshold() -> None:
     assert calm.verdict is Verdict.PASS and calm.mde <= 0.10
 
 
+def test_nested_pools_share_one_critical_value_between_one_test_and_bonferroni() -> None:
+    assert nested_pool_critical([1000.0], None, 0.02) == pytest.approx(stats.z_of(0.02), abs=0.03)
+    pools = [1000.0, 2000.0, 4000.0, 8000.0, 12000.0]
+    critical = nested_pool_critical(pools, 50_000, 0.02)
+    assert stats.z_of(0.02) < critical < stats.z_of(0.02 / len(pools)) - 0.1
+
+
 def test_pooled_cohorts_catch_a_recent_drop_and_stay_quiet_on_a_stable_funnel() -> None:
-    rng = np.random.default_rng(9)
+    rng, runs, alpha = np.random.default_rng(9), 2000, 0.02
     leads_per_week = [3000] * 12
-    stable = [int(rng.binomial(3000, 0.07)) for _ in range(12)]
-    decision, used = pooled_conversion_test(leads_per_week, stable, 0.07 * 50_000, 50_000)
-    assert decision.verdict is not Verdict.FAIL and used >= 1
+    fired = 0
+    for _ in range(runs):
+        stable = [int(c) for c in rng.binomial(3000, 0.07, 12)]
+        base = float(rng.binomial(50_000, 0.07))
+        decision, used = pooled_conversion_test(
+            leads_per_week, stable, base, 50_000, threshold=0.0, alpha=alpha
+        )
+        fired += decision.verdict is Verdict.FAIL
+        assert used >= 1
+    assert fired / runs <= monte_carlo_bound(alpha, runs)
+    stable = [int(c) for c in rng.binomial(3000, 0.07, 12)]
     dropped = stable[:10] + [int(3000 * 0.07 * 0.7)] * 2  # the last two weeks convert 30% less
     decision, used = pooled_conversion_test(leads_per_week, dropped, 0.07 * 50_000, 50_000)
     assert decision.verdict is Verdict.FAIL and used <= 2 and decision.estimate < -0.10

@@ -1,4 +1,5 @@
-"""Conversion monitoring: matured cohorts only, and a drop must be real to count."""
+"""Conversion monitoring: matured cohorts, maturing leads by the delay curve, and a drop must
+be real to count."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ import pytest
 
 from leadops.app import synthetic
 from leadops.contract import load_contract
-from leadops.maturity import label_matured
+from leadops.maturity import (
+    AGE_DAYS,
+    LABEL,
+    MATURED,
+    MIN_DELAY_CURVE,
+    DelayCurve,
+    label_matured,
+    label_so_far,
+)
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.conversion import conversion_check, weekly_cohorts
 from tests.support.gold import gold_frame
@@ -105,3 +114,63 @@ def test_cohort_quality_uses_the_scores() -> None:
     cohorts = weekly_cohorts(matured, CONTRACT, as_of, capacity=0.1)
     assert (cohorts["auc"] > 0.8).all()
     assert (cohorts["precision_at_capacity"] > cohorts["rate"]).all()
+
+
+def test_label_so_far_keeps_maturing_leads_apart_and_agrees_with_label_matured() -> None:
+    frame = scored_gold("stable", weeks=4)
+    as_of = START + pd.Timedelta(weeks=3, days=2).to_pytimedelta()
+    so_far = label_so_far(frame, CONTRACT, as_of)
+    matured = label_matured(frame, CONTRACT, as_of)
+    done = so_far[so_far[MATURED]]
+    assert done[CONTRACT.entity_id].tolist() == matured[CONTRACT.entity_id].tolist()
+    assert done[LABEL].tolist() == matured[LABEL].tolist()
+    young = so_far[~so_far[MATURED]]
+    assert len(young) and (young[AGE_DAYS] < CONTRACT.outcome_window_days).all()
+    assert young[CONTRACT.event_time].max() <= as_of  # nothing from after as-of
+    # A maturing lead counts a conversion only once it has happened.
+    later = pd.to_datetime(young[CONTRACT.label_time], utc=True) > as_of
+    assert not young.loc[later.to_numpy(), LABEL].any()
+    # The outcome watermark caps what is known: an earlier one leaves leads younger.
+    cap = as_of - pd.Timedelta(days=1)
+    capped = label_so_far(frame, CONTRACT, as_of, watermark=cap)
+    assert capped[CONTRACT.event_time].max() <= cap
+    still_maturing = set(capped.loc[~capped[MATURED], CONTRACT.entity_id])
+    assert still_maturing & set(done[CONTRACT.entity_id])
+
+
+def test_the_delay_curve_is_the_converters_arrival_times() -> None:
+    frame = scored_gold("stable", weeks=8)
+    curve = DelayCurve.fit(label_matured(frame, CONTRACT, as_of_for_week(6)), CONTRACT)
+    assert curve is not None and curve.conversions > 500
+    shares = curve.seen_share(np.array([0.0, 1.0, 2.0, 4.0, 6.9, 7.0, 30.0]))
+    assert shares[0] == 0.0 and shares[-2] == shares[-1] == 1.0
+    assert np.all(np.diff(shares) >= 0)
+    # The generator draws conversions 2 h + Beta(1.6, 3) x (7 d - 3 h) after creation:
+    # about half have arrived by day 2.3.
+    assert curve.seen_share(np.array([2.3]))[0] == pytest.approx(0.5, abs=0.06)
+    few = label_matured(frame, CONTRACT, as_of_for_week(6)).head(200)
+    assert int(few[LABEL].sum()) < MIN_DELAY_CURVE and DelayCurve.fit(few, CONTRACT) is None
+
+
+def test_a_drop_shows_in_maturing_leads_before_its_cohort_has_matured() -> None:
+    dropped, stable = scored_gold("conversion-drop"), scored_gold("stable")
+    curve = DelayCurve.fit(label_matured(dropped, CONTRACT, as_of_for_week(8)), CONTRACT)
+    baseline = baseline_rate(dropped, 8)
+    # Week 9's leads (the first of the drop) are 5 to 12 days old: not one complete cohort.
+    as_of = START + pd.Timedelta(weeks=9, days=5).to_pytimedelta()
+    matured_only = weekly_cohorts(label_matured(dropped, CONTRACT, as_of), CONTRACT, as_of, 0.1)
+    assert not conversion_check(matured_only, baseline, 0.10).dropped
+    cohorts = weekly_cohorts(
+        label_so_far(dropped, CONTRACT, as_of), CONTRACT, as_of, 0.1, curve=curve
+    )
+    assert cohorts["maturing"].iloc[-1] > 0 and not cohorts["complete"].iloc[-1]
+    check = conversion_check(cohorts, baseline, 0.10)
+    assert check.dropped and check.relative_change < -0.10, check.note
+    assert "maturing leads" in check.note and "matured-lead equivalents" in check.note
+    # The same as-of on a stable funnel: the maturing leads convert as the curve expects.
+    calm = weekly_cohorts(label_so_far(stable, CONTRACT, as_of), CONTRACT, as_of, 0.1, curve=curve)
+    check = conversion_check(calm, baseline_rate(stable, 8), 0.10)
+    assert not check.dropped and abs(check.relative_change) < 0.10, check.note
+    # Without a curve, maturing leads are shown but not counted.
+    blind = weekly_cohorts(label_so_far(dropped, CONTRACT, as_of), CONTRACT, as_of, 0.1)
+    assert not conversion_check(blind, baseline, 0.10).dropped
