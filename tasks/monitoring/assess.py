@@ -13,8 +13,8 @@ own ``Decision`` (tasks.monitoring.trigger) is built from them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,7 @@ class Thresholds:
     conversion_alpha: float = field(default_factory=lambda: get_settings().conversion_alpha)
     conversion_power: float = field(default_factory=lambda: get_settings().conversion_power)
     early_outcomes: bool = field(default_factory=lambda: get_settings().conversion_early_outcomes)
+    lookback_weeks: int = field(default_factory=lambda: get_settings().conversion_lookback_weeks)
 
 
 @dataclass
@@ -120,6 +121,20 @@ def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -
     return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
 
 
+def _no_leads_note(contract: Contract, as_of: datetime, thresholds: Thresholds) -> str:
+    """Why there is nothing to count, naming the window looked at (a historical export
+    needs the --as-of it was scored with)."""
+    matured_until = as_of - timedelta(days=contract.outcome_window_days)
+    since = matured_until - timedelta(weeks=thresholds.lookback_weeks)
+    until = as_of if thresholds.early_outcomes else matured_until
+    return (
+        f"no leads the champion scored by {as_of:%Y-%m-%d %H:%M} were created from "
+        f"{since:%Y-%m-%d} to {until:%Y-%m-%d} (the conversion window, "
+        f"LEADOPS_CONVERSION_LOOKBACK_WEEKS={thresholds.lookback_weeks}); for a historical "
+        "export, pass the --as-of you scored it with"
+    )
+
+
 def assess(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -161,6 +176,8 @@ def assess(
         thresholds.conversion_alpha,
         thresholds.conversion_power,
     )
+    if cohorts.empty:
+        conversion = replace(conversion, note=_no_leads_note(contract, as_of, thresholds))
     decision = retrain_decision(drift, conversion)
     rule = trigger_rule(thresholds.psi, thresholds.conversion_drop) + (
         f"; a feature counts as drifted only when its PSI is also beyond what an unchanged "

@@ -112,3 +112,14 @@ def test_saved_reports_share_one_evidently_bundle_and_read_back_whole(
     assert len(page) < 0.4 * len(html)  # the bundle was most of the page
     tag = f'<script src="{bundle.name}" charset="utf-8"></script>'
     assert page.replace(tag, f"<script>{bundle.read_text()}</script>") == html
+
+
+def test_nothing_to_count_names_the_conversion_window_and_the_as_of() -> None:
+    reference, current, matured, as_of = timeline("stable")
+    later = datetime(2027, 6, 1, tzinfo=UTC)  # a historical export monitored at today's date
+    window = matured[matured[CONTRACT.event_time] > later]  # what the lake read would return
+    result = assess(reference, current, window, CONTRACT, later, THRESHOLDS, with_report=False)
+    note = result.conversion.note
+    assert not result.conversion.dropped and "2027-06-01" in note, note
+    assert f"LEADOPS_CONVERSION_LOOKBACK_WEEKS={THRESHOLDS.lookback_weeks}" in note
+    assert "--as-of" in note and note in result.decision.explanation
