@@ -205,7 +205,13 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
     # Ctrl-C stops the runner and the server it started.
     proc = served["proc"]
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 0, served["log"].read_text()[-2000:]
+    # Each child gets 15 s to stop before SIGKILL (leadops.app.servers._stop); a loaded CI
+    # machine (the demo test on the other worker) stretches every step of the shutdown.
+    try:
+        code = proc.wait(timeout=150)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"serve still running 150 s after Ctrl-C: {served['log'].read_text()[-2000:]}")
+    assert code == 0, served["log"].read_text()[-2000:]
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", served["port"]), timeout=2).close()
     assert "stopped the Prefect server" in served["log"].read_text()
