@@ -35,12 +35,16 @@ def check_exposure(host: str) -> None:
         )
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_signals() -> None:
     # SIGTERM (systemd, docker stop) takes the same path as Ctrl-C, so children are stopped.
+    # Ctrl-C gets its own handler too: with the default one, asyncio.run only cancels
+    # Prefect's runner task, and a CI run showed that cancellation swallowed (serve still
+    # up 150 s after Ctrl-C, nothing logged); KeyboardInterrupt ends the loop itself.
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def serve(
@@ -48,7 +52,7 @@ def serve(
 ) -> None:
     """Start the servers, print where they are, serve all deployments until interrupted."""
     check_exposure(host)
-    _stop_on_sigterm()
+    _stop_on_signals()
     if "://" not in settings.landing_uri:
         for kind in ("leads", "outcomes"):
             Path(settings.landing_uri, kind).mkdir(parents=True, exist_ok=True)
