@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
+from leadops.app import synthetic
 from leadops.decisions import Verdict, rollout_step_test
 from leadops.maturity import DelayCurve
 from leadops.metrics import rank_auc
@@ -54,7 +55,7 @@ from tasks.monitoring.conversion import conversion_check
 
 VOLUMES = (100, 300, 1000, 3000)
 WEEKS, REFERENCE_WEEKS, SHIFT_WEEK = 52, 26, 6
-WINDOW_DAYS = 7.0  # the outcome window
+WINDOW_DAYS = float(synthetic.OUTCOME_WINDOW_DAYS)  # the outcome window
 COLUMNS = {
     "x1": "numeric",
     "x2": "numeric",
@@ -207,9 +208,8 @@ def calibrate(seed: int = 7, n: int = 100_000) -> World:
 
 
 def conversion_delays(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Days from creation to conversion, as the bundled generator draws them (synthetic.py)."""
-    window = WINDOW_DAYS * 86_400
-    return (2 * 3600 + np.floor(rng.beta(1.6, 3.0, n) * (window - 3 * 3600))) / 86_400
+    """Days from creation to conversion, as the bundled generator draws them."""
+    return synthetic.conversion_delays(rng, n) / synthetic.DAY
 
 
 def conversion_cohorts(

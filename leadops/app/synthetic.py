@@ -344,6 +344,12 @@ def _intercept_shift(config: GeneratorConfig, week: int) -> float:
     return -0.85 if config.scenario == "covariate-drift" else -0.65
 
 
+def conversion_delays(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Seconds from creation to conversion: 2 hours to 7 days, most in the first days."""
+    window = OUTCOME_WINDOW_DAYS * DAY
+    return 2 * 3600 + np.floor(rng.beta(1.6, 3.0, n) * (window - 3 * 3600))
+
+
 def generate_week(config: GeneratorConfig, week: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Leads created in week ``week`` (1-based) and all their outcomes, whenever they arrive.
 
@@ -359,7 +365,7 @@ def generate_week(config: GeneratorConfig, week: int) -> tuple[pd.DataFrame, pd.
     # Most conversions come within the first days; every outcome lands strictly inside
     # the window. Whole seconds keep timestamps exact in CSV.
     window = OUTCOME_WINDOW_DAYS * DAY
-    won_delay = 2 * 3600 + np.floor(rng.beta(1.6, 3.0, n) * (window - 3 * 3600))
+    won_delay = conversion_delays(rng, n)
     lost_delay = DAY + np.floor(rng.random(n) * (window - DAY - 1))
     reported = converted | (rng.random(n) < 0.6)
     delay = np.where(converted, won_delay, lost_delay)[reported]

@@ -14,7 +14,7 @@ own ``Decision`` (tasks.monitoring.trigger) is built from them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -27,7 +27,12 @@ from leadops.monitor_decisions import psi_drift_test
 from leadops.psi import PsiBaseline, fit_baseline, fit_bins, monitored_columns, psi_value
 from leadops.settings import get_settings
 from tasks.monitoring import drift_report
-from tasks.monitoring.conversion import ConversionCheck, conversion_check, weekly_cohorts
+from tasks.monitoring.conversion import (
+    ConversionCheck,
+    conversion_check,
+    conversion_window,
+    weekly_cohorts,
+)
 from tasks.monitoring.trigger import CONVERSION_DROP, DRIFT, Decision, trigger_rule
 
 SCORE = "score"
@@ -124,9 +129,9 @@ def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -
 def _no_leads_note(contract: Contract, as_of: datetime, thresholds: Thresholds) -> str:
     """Why there is nothing to count, naming the window looked at (a historical export
     needs the --as-of it was scored with)."""
-    matured_until = as_of - timedelta(days=contract.outcome_window_days)
-    since = matured_until - timedelta(weeks=thresholds.lookback_weeks)
-    until = as_of if thresholds.early_outcomes else matured_until
+    since, until = conversion_window(
+        contract, as_of, thresholds.lookback_weeks, thresholds.early_outcomes
+    )
     return (
         f"no leads the champion scored by {as_of:%Y-%m-%d %H:%M} were created from "
         f"{since:%Y-%m-%d} to {until:%Y-%m-%d} (the conversion window, "

@@ -38,6 +38,21 @@ def week_of(times: pd.Series) -> pd.Series:
     return (stamps.dt.floor("D") - pd.to_timedelta(stamps.dt.weekday, unit="D")).dt.date
 
 
+def conversion_window(
+    contract: Contract, as_of: datetime, lookback_weeks: int, early_outcomes: bool
+) -> tuple[datetime, datetime]:
+    """(after, until): the creation times of the leads the conversion test reads.
+
+    ``lookback_weeks`` of leads before the last matured one, and the maturing ones up
+    to ``as_of`` when ``early_outcomes``.
+    """
+    matured_until = as_of - timedelta(days=contract.outcome_window_days)
+    return (
+        matured_until - timedelta(weeks=lookback_weeks),
+        as_of if early_outcomes else matured_until,
+    )
+
+
 COLUMNS = [
     COHORT,
     "leads",

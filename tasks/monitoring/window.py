@@ -18,6 +18,7 @@ from leadops.monitor_decisions import batches_to_pool
 from leadops.settings import get_settings
 from leadops.storage import Lake
 from leadops.tables import BATCH_ID, PREDICTION_LOG, SCORED_FILE_LEADS, silver
+from tasks.monitoring.conversion import conversion_window
 
 SCORE = "score"
 MODEL_VERSION = "model_version"
@@ -150,9 +151,9 @@ def matured_scored(
     settings = get_settings()
     if lookback_weeks is None:
         lookback_weeks = settings.conversion_lookback_weeks
-    matured_until = as_of - timedelta(days=contract.outcome_window_days)
-    since = matured_until - timedelta(weeks=lookback_weeks)
-    until = as_of if settings.conversion_early_outcomes else matured_until
+    since, until = conversion_window(
+        contract, as_of, lookback_weeks, settings.conversion_early_outcomes
+    )
     rows = lake.read_table(
         PREDICTION_LOG,
         columns=[plog.ENTITY_ID, plog.EVENT_TIME, plog.SCORED_AT, plog.SCORE],

@@ -205,8 +205,8 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
     # Ctrl-C stops the runner and the server it started.
     proc = served["proc"]
     proc.send_signal(signal.SIGINT)
-    # Each child gets 15 s to stop before SIGKILL (leadops.app.servers._stop); a loaded CI
-    # machine (the demo test on the other worker) stretches every step of the shutdown.
+    # It stops in ~2 s; the bound is generous, and passing it shows serve's log (a lost
+    # Ctrl-C left serve running with nothing logged: leadops.app.serve._stop_on_signals).
     try:
         code = proc.wait(timeout=150)
     except subprocess.TimeoutExpired:
