@@ -54,12 +54,17 @@ def read_chunks(
     fp: Fingerprint,
     chunk_rows: int,
     malformed: list[MalformedLine] | None = None,
+    arrow_strings: bool = False,
 ) -> Iterator[pd.DataFrame]:
     """Raw chunks of ``source``; the first chunk may be empty (header only).
 
     Args:
         malformed: where malformed lines are set aside (their line numbers are known
             once the file is read through); None: the first one fails the file.
+        arrow_strings: CSV columns as Arrow-backed strings (``string[pyarrow]``, nulls
+            NA) instead of Python objects: no copy out of Arrow, and :func:`text_array`
+            hands them back to Arrow as they are. Ingest reads this way; other formats
+            and callers get object columns.
 
     Raises:
         FileRejected: the file is empty, binary, not its format, or malformed.
@@ -73,9 +78,10 @@ def read_chunks(
             f"{source.name}: binary content (NUL bytes), not a {source.format} text file"
         )
     readers = {"csv": _csv_chunks, "parquet": _parquet_chunks, "jsonl": _jsonl_chunks}
+    options = {"arrow_strings": arrow_strings} if source.format == "csv" else {}
     row = 0
     try:
-        for chunk in readers[source.format](source, fp, chunk_rows, malformed):
+        for chunk in readers[source.format](source, fp, chunk_rows, malformed, **options):
             chunk.index = pd.RangeIndex(row + 1, row + 1 + len(chunk), name="row")
             chunk.columns = [str(c).strip() for c in chunk.columns]
             row += len(chunk)
@@ -99,8 +105,23 @@ def _known() -> str:
     return ", ".join(sorted(FORMATS))
 
 
+def text_array(values: pd.Series) -> Any:
+    """A column of raw text as an Arrow string array (from Arrow-backed strings: no copy
+    per value; from objects: converted, None and NaN as null)."""
+    import pyarrow as pa
+
+    if isinstance(values.dtype, pd.ArrowDtype):
+        array = pa.array(values.array)
+        return array if array.type == pa.string() else array.cast(pa.string())
+    return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+
+
 def _csv_chunks(
-    source: SourceFile, fp: Fingerprint, chunk_rows: int, malformed: list[MalformedLine] | None
+    source: SourceFile,
+    fp: Fingerprint,
+    chunk_rows: int,
+    malformed: list[MalformedLine] | None,
+    arrow_strings: bool = False,
 ) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
@@ -141,8 +162,10 @@ def _csv_chunks(
                 strings_can_be_null=True,
             ),
         )
-        batches = (_within_cell_limit(source, batch).to_pandas() for batch in reader)
-        yield from _rechunk(batches, header, chunk_rows)
+        batches = (_within_cell_limit(source, batch) for batch in reader)
+        to_pandas = {"types_mapper": pd.ArrowDtype} if arrow_strings else {}
+        for table in _rechunk(batches, reader.schema, chunk_rows):
+            yield table.to_pandas(**to_pandas)
     if ragged and malformed is not None:
         malformed += _numbered(source, fp, ragged)
 
@@ -205,26 +228,23 @@ def _csv_header(source: SourceFile, fp: Fingerprint) -> tuple[list[str], str]:
     return header, delimiter
 
 
-def _rechunk(
-    frames: Iterator[pd.DataFrame], columns: list[str], rows: int
-) -> Iterator[pd.DataFrame]:
-    """Arrow batches are sized in bytes; regroup them into chunks of ``rows`` rows."""
-    pending: list[pd.DataFrame] = []
+def _rechunk(batches: Iterator[Any], schema: Any, rows: int) -> Iterator[Any]:
+    """Arrow batches are sized in bytes; regroup them into tables of ``rows`` rows
+    (slices of the batches read, no copy). Always at least one table, maybe empty."""
+    import pyarrow as pa
+
+    pending: list[Any] = []
     size, yielded = 0, False
-    for frame in frames:
-        pending.append(frame)
-        size += len(frame)
+    for batch in batches:
+        pending.append(batch)
+        size += batch.num_rows
         while size >= rows:
-            merged = pd.concat(pending, ignore_index=True)
-            yield merged.iloc[:rows].reset_index(drop=True)
+            merged = pa.Table.from_batches(pending, schema=schema)
+            yield merged.slice(0, rows)
             yielded = True
-            pending, size = [merged.iloc[rows:]], size - rows
+            pending, size = merged.slice(rows).to_batches(), size - rows
     if size or not yielded:
-        yield (
-            pd.concat(pending, ignore_index=True)
-            if pending
-            else pd.DataFrame(columns=columns, dtype=object)
-        )
+        yield pa.Table.from_batches(pending, schema=schema)
 
 
 def _parquet_chunks(

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from leadops import tables
+from leadops.readers import text_array
 
 
 @dataclass(frozen=True)
@@ -49,18 +50,17 @@ def quarantine_table(raw: pd.DataFrame, failures: pd.Series, stamp: RowStamp) ->
 def _as_received(raw: pd.DataFrame) -> dict[str, pa.Array]:
     # An explicit string type: a column that is empty in this chunk would otherwise
     # become Arrow's null type, which Delta cannot merge with the strings of the next.
-    return {
-        name: pa.array(raw[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-        for name in raw.columns
-    }
+    return {name: text_array(raw[name]) for name in raw.columns}
 
 
 def _lineage(index: pd.Index, stamp: RowStamp) -> dict[str, pa.Array]:
     n = len(index)
     return {
-        tables.SOURCE_FILE: pa.array([stamp.source_file] * n, type=pa.string()),
+        tables.SOURCE_FILE: pa.repeat(pa.scalar(stamp.source_file, pa.string()), n),
         tables.ROW_NUMBER: pa.array(index.to_numpy(dtype="int64"), type=pa.int64()),
-        tables.INGESTED_AT: pa.array([stamp.ingested_at] * n, type=pa.timestamp("us", tz="UTC")),
-        tables.FILE_CHECKSUM: pa.array([stamp.checksum] * n, type=pa.string()),
-        tables.RUN_ID: pa.array([stamp.run_id] * n, type=pa.string()),
+        tables.INGESTED_AT: pa.repeat(
+            pa.scalar(stamp.ingested_at, pa.timestamp("us", tz="UTC")), n
+        ),
+        tables.FILE_CHECKSUM: pa.repeat(pa.scalar(stamp.checksum, pa.string()), n),
+        tables.RUN_ID: pa.repeat(pa.scalar(stamp.run_id, pa.string()), n),
     }

@@ -9,6 +9,13 @@ thousand company sizes). The verdicts on the values of low-cardinality columns
 are remembered for the run (``ValueMemo``), so later chunks check only values not
 seen before. Columns whose counts of values to check are close go into one frame
 (shorter columns padded by repeating a value): GX runs a few small frames per chunk.
+
+Some checks depend on less than the value, which matters for columns where nearly
+every value is distinct (ids, times, amounts): a null check depends on whether the
+value is null, a length check on its length (``keyed``: one value per key is
+checked), and a range check is monotone, so when a column's smallest and largest
+values pass, every value between them does (``extremes``; otherwise the range
+check runs on the distinct values). Each is exact, not a sample.
 """
 
 from __future__ import annotations
@@ -39,6 +46,20 @@ PER_VALUE_TYPES = frozenset(
         "expect_column_values_to_not_match_like_pattern",
     }
 )
+# Checks whose outcome for a value depends only on whether it is null, or on its length.
+KEYED_TYPES = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_value_lengths_to_be_between",
+        "expect_column_value_lengths_to_equal",
+    }
+)
+LENGTH_TYPES = frozenset(
+    {"expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal"}
+)
+# Checks that pass for every value between two values that pass (an interval).
+RANGE_TYPES = frozenset({"expect_column_values_to_be_between"})
 # A column joins a group when its count of values is at least this share of the group's
 # largest: padding then costs at most this factor in values checked.
 GROUP_SPREAD = 16
@@ -46,6 +67,8 @@ GROUP_SPREAD = 16
 # most MEMO_LIMIT per column (ids, emails and timestamps are checked chunk by chunk).
 MEMO_PER_CHUNK = 5_000
 MEMO_LIMIT = 50_000
+# Frames of at most this many values are grouped whatever their spread: padding is free.
+SMALL_GROUP = 1_000
 
 
 @dataclass
@@ -59,6 +82,7 @@ class DistinctColumn:
     unseen: np.ndarray  # per entry of ``values``: its index among the distinct values
     keys: list[Any] | None = None  # per distinct value (null as None), when remembered
     failed: dict[int, list[str]] = field(default_factory=dict)  # distinct value → names
+    memo: str | None = None  # where ValueMemo keeps its verdicts
 
     def fail(self, positions: list[int], name: str) -> None:
         """Record that the checked values at ``positions`` of a padded group frame fail ``name``."""
@@ -83,15 +107,21 @@ class ValueMemo:
 
     verdicts: dict[str, dict[Any, tuple[str, ...]]] = field(default_factory=dict)
 
-    def distinct(self, frame: pd.DataFrame, name: str) -> DistinctColumn:
-        """The column's distinct values (nulls as one value), verdicts known so far filled in."""
+    def distinct(self, frame: pd.DataFrame, name: str, memo: str | None = None) -> DistinctColumn:
+        """The column's distinct values (nulls as one value), verdicts known so far filled in.
+
+        Args:
+            memo: the name the verdicts are kept under (default the column's): a column
+                checked against different sets of expectations keeps one memo per set.
+        """
         column = frame[name].reset_index(drop=True)
         try:
             codes, uniques = pd.factorize(column, use_na_sentinel=False)
         except TypeError:  # unhashable values (lists): every row is its own value
             codes, uniques = np.arange(len(column)), column
         uniques = pd.Series(uniques, dtype=column.dtype)
-        known = self.verdicts.get(name, {})
+        memo = memo or name
+        known = self.verdicts.get(memo, {})
         if len(uniques) > MEMO_PER_CHUNK or len(known) >= MEMO_LIMIT:
             # Too many values to remember: all of them are checked in this chunk.
             return DistinctColumn(
@@ -108,15 +138,60 @@ class ValueMemo:
             unseen,
             keys,
             failed,
+            memo,
         )
 
     def remember(self, column: DistinctColumn) -> None:
         """Keep the verdicts of a low-cardinality column for later chunks."""
         if column.keys is None:
             return
-        known = self.verdicts.setdefault(column.name, {})
+        known = self.verdicts.setdefault(column.memo or column.name, {})
         for index in column.unseen:
             known[column.keys[index]] = tuple(column.failed.get(int(index), ()))
+
+
+def keyed(frame: pd.DataFrame, name: str, lengths: bool) -> DistinctColumn | None:
+    """One value per key of the column: null or not, and its length when ``lengths``.
+
+    None when a length cannot be taken of every non-null value (not text): then the
+    checks run on the distinct values.
+    """
+    column = frame[name].reset_index(drop=True)
+    null = column.isna().to_numpy()
+    key = null.astype(np.int64)
+    if lengths:
+        if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            return None
+        try:
+            size = column.str.len()
+        except AttributeError:  # a column of other objects
+            return None
+        if not np.array_equal(size.isna().to_numpy(), null):
+            return None
+        key = np.where(null, -1, size.fillna(-1).to_numpy(dtype=np.int64))
+    codes, uniques = pd.factorize(key)
+    _, first = np.unique(codes, return_index=True)
+    return DistinctColumn(
+        name,
+        len(uniques),
+        codes,
+        column.take(first).reset_index(drop=True),
+        np.arange(len(uniques), dtype=np.int64),
+    )
+
+
+def extremes(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    """The column's smallest and largest non-null values (two nulls when it has none);
+    None when its values have no order (then its range checks see every value)."""
+    column = frame[name]
+    present = column.dropna()
+    if present.empty:
+        return pd.Series([None, None], dtype=column.dtype)
+    try:
+        low, high = present.min(), present.max()
+    except TypeError:
+        return None
+    return pd.Series([low, high], dtype=column.dtype)
 
 
 def groups(columns: list[DistinctColumn]) -> Iterator[tuple[pd.DataFrame, list[DistinctColumn]]]:
@@ -124,7 +199,9 @@ def groups(columns: list[DistinctColumn]) -> Iterator[tuple[pd.DataFrame, list[D
     pending = sorted((c for c in columns if len(c.values)), key=lambda c: -len(c.values))
     while pending:
         longest = len(pending[0].values)
-        group = [c for c in pending if len(c.values) * GROUP_SPREAD >= longest]
+        group = [
+            c for c in pending if len(c.values) * GROUP_SPREAD >= longest or longest <= SMALL_GROUP
+        ]
         pending = pending[len(group) :]
         positions = np.arange(longest)
         frame = pd.DataFrame(

@@ -111,7 +111,7 @@ class FileLoader:
     def _load(self, source: SourceFile, fp: Fingerprint, outcome: FileResult) -> None:
         stamp = RowStamp(source.uri, fp.checksum, self.result.run_id, self.result.started_at)
         malformed: list[MalformedLine] = []
-        chunks = read_chunks(source, fp, self.chunk_rows, malformed)
+        chunks = read_chunks(source, fp, self.chunk_rows, malformed, arrow_strings=True)
         first, renames = True, {}
         while True:
             with self.timed("read"):

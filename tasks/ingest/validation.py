@@ -24,7 +24,17 @@ import pandas as pd
 
 from leadops.errors import one_line
 from leadops.normalise import UNPARSED_SUFFIX
-from tasks.ingest.distinct import PER_VALUE_TYPES, ValueMemo, groups
+from tasks.ingest.distinct import (
+    KEYED_TYPES,
+    LENGTH_TYPES,
+    PER_VALUE_TYPES,
+    RANGE_TYPES,
+    DistinctColumn,
+    ValueMemo,
+    extremes,
+    groups,
+    keyed,
+)
 from tasks.ingest.suites import AS_OF_PARAMETER, FILE_LEVEL_TYPES, SuiteError
 
 ROW_RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 0}
@@ -67,6 +77,9 @@ class SuiteValidator:
             and "column" in e.get("kwargs", {})
             and not e["kwargs"].get("row_condition")
         ]
+        self._by_column: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for item in self._per_value:
+            self._by_column[item["kwargs"]["column"]].append(item)
         self._suites: dict[tuple[str, ...], Any] = {}
         self._memo = ValueMemo()
         self._file_suite = self._suite("file", file_items)
@@ -81,12 +94,12 @@ class SuiteValidator:
                 f"expectation suite {self.name}: cannot be loaded ({one_line(exc)})"
             ) from exc
 
-    def _value_suite(self, columns: tuple[str, ...]) -> Any:
-        """The per-value expectations on ``columns`` (one suite per column group, kept)."""
-        if columns not in self._suites:
-            items = [e for e in self._per_value if e["kwargs"]["column"] in columns]
-            self._suites[columns] = self._suite("values", items) if items else None
-        return self._suites[columns]
+    def _value_suite(self, items: list[dict[str, Any]]) -> Any:
+        """A suite of these per-value expectations (kept: chunks ask for the same ones)."""
+        key = tuple(e["meta"]["name"] for e in items)
+        if key not in self._suites:
+            self._suites[key] = self._suite("values", items)
+        return self._suites[key]
 
     def file_failures(self, columns: list[str]) -> list[str]:
         """Names of the file-level expectations a file with these columns fails."""
@@ -134,22 +147,71 @@ class SuiteValidator:
         return named
 
     def _value_failures(self, frame: pd.DataFrame) -> list[tuple[int, str]]:
-        """(row position, expectation name) for every per-value check a row fails."""
-        checked = list(dict.fromkeys(e["kwargs"]["column"] for e in self._per_value))
-        columns = [self._memo.distinct(frame, name) for name in checked]
-        for values, group in groups(columns):
-            suite = self._value_suite(tuple(values.columns))
-            if suite is None:
-                continue
-            by_name = {c.name: c for c in group}
+        """(row position, expectation name) for every per-value check a row fails.
+
+        Null and length checks see one value per key, range checks the column's
+        extremes (and its distinct values only when an extreme fails), the others
+        its distinct values (``tasks.ingest.distinct``).
+        """
+        widened = self._ranges_failing(frame)
+        by_key: list[tuple[DistinctColumn, list[dict[str, Any]]]] = []
+        by_value: list[tuple[DistinctColumn, list[dict[str, Any]]]] = []
+        for column, items in self._by_column.items():
+            keyed_items = [e for e in items if e["type"] in KEYED_TYPES]
+            value_items = [
+                e
+                for e in items
+                if e["type"] not in KEYED_TYPES
+                and (e["type"] not in RANGE_TYPES or column in widened)
+            ]
+            lengths = any(e["type"] in LENGTH_TYPES for e in keyed_items)
+            unit = keyed(frame, column, lengths) if keyed_items else None
+            if unit is None:
+                value_items = [e for e in items if e in keyed_items or e in value_items]
+            else:
+                by_key.append((unit, keyed_items))
+            if value_items:
+                memo = "|".join([column, *(e["meta"]["name"] for e in value_items)])
+                by_value.append((self._memo.distinct(frame, column, memo), value_items))
+        return self._checked(by_key) + self._checked(by_value)
+
+    def _ranges_failing(self, frame: pd.DataFrame) -> set[str]:
+        """Columns whose smallest or largest value fails a range check (or has no order)."""
+        ranged = {
+            column: [e for e in items if e["type"] in RANGE_TYPES]
+            for column, items in self._by_column.items()
+        }
+        widened, ends = set(), {}
+        for column, items in ranged.items():
+            if items:
+                ends[column] = extremes(frame, column)
+                if ends[column] is None:
+                    widened.add(column)
+        checked = [c for c in ends if c not in widened]
+        if checked:
+            suite = self._value_suite([e for c in checked for e in ranged[c]])
+            frame = pd.DataFrame({c: ends[c] for c in checked})
+            for _, result in self._run(suite, frame, ROW_RESULT_FORMAT):
+                if result.result.get("unexpected_index_list"):
+                    widened.add(result.expectation_config.kwargs["column"])
+        return widened
+
+    def _checked(
+        self, units: list[tuple[DistinctColumn, list[dict[str, Any]]]]
+    ) -> list[tuple[int, str]]:
+        """Run each unit's expectations on its values; the rows holding failing ones."""
+        items_of = {unit.name: items for unit, items in units}
+        for values, group in groups([unit for unit, _ in units]):
+            suite = self._value_suite([e for unit in group for e in items_of[unit.name]])
+            by_name = {unit.name: unit for unit in group}
             for name, result in self._run(suite, values, ROW_RESULT_FORMAT):
                 positions = result.result.get("unexpected_index_list") or []
                 if positions:
                     by_name[result.expectation_config.kwargs["column"]].fail(positions, name)
         found = []
-        for column in columns:
-            self._memo.remember(column)
-            found += column.failures()
+        for unit, _ in units:
+            self._memo.remember(unit)
+            found += unit.failures()
         return found
 
     @property

@@ -71,3 +71,73 @@ def test_remembered_verdicts_give_the_same_rows_as_a_fresh_validator() -> None:
     assert list(remembered.index) == list(fresh.index)
     assert list(remembered) == list(fresh)
     assert len(remembered) == 2 * (len(BAD) + 1)
+
+
+def varied_chunk(first_row: int, n: int, bad: list[tuple[str, str]]) -> pd.DataFrame:
+    """Leads whose ids, times, amounts, emails and titles are all different (no repeats
+    to lean on), with ``bad`` values placed once each."""
+    rows = [
+        lead(
+            f"L{first_row + i:0{1 + i % 9}d}",
+            created_at=f"2026-0{1 + i % 2}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00",
+            annual_revenue=f"{1000 + 37.5 * i}",
+            company_size=str(1 + i),
+            email=f"person{i}@firm{i % 13}.com",
+            job_title="x" * (1 + i % 255),
+        )
+        for i in range(n)
+    ]
+    for i, (column, value) in enumerate(bad):
+        rows[7 * i + 3][column] = value
+    raw = pd.DataFrame(rows, dtype=object)
+    raw.index = pd.RangeIndex(first_row, first_row + len(raw), name="row")
+    return parse_frame(raw, CONTRACT.roles("leads"))
+
+
+def same_rows_as_every_row(validator: SuiteValidator, typed: pd.DataFrame) -> pd.Series:
+    failures = validator.row_failures(typed)
+    reference = every_row(validator, typed)
+    assert list(failures.index) == sorted(reference)
+    for row, names in failures.items():
+        assert set(names) <= set(reference[row]) and names
+    return failures
+
+
+def test_null_length_and_range_checks_on_distinct_columns_fail_the_same_rows() -> None:
+    # Each check whose outcome depends on less than the value (null, length, range)
+    # is decided on one value per key or on the column's extremes: still exact.
+    validator = SuiteValidator(load_suite("leads"), AS_OF)
+    clean = same_rows_as_every_row(validator, varied_chunk(1, 400, []))
+    assert clean.empty
+    bad = [
+        ("created_at", "2031-05-01T00:00:00"),  # above the range: the largest value
+        ("annual_revenue", "-0.5"),  # below it: the smallest
+        ("company_size", "1000001"),
+        ("lead_id", "L" * 65),  # the longest id
+        ("job_title", "y" * 256),
+        ("email", "a" * 250 + "@b.com"),
+        ("lead_id", " "),  # blank: null after trimming
+        ("legacy_lead_score", "100"),  # on the bound: passes
+    ]
+    failures = same_rows_as_every_row(validator, varied_chunk(1000, 400, bad))
+    assert len(failures) == len(bad) - 1
+    assert failures.loc[1003] == ["created_at:not_future"]
+    assert failures.loc[1010] == ["annual_revenue:range"]
+
+
+def test_a_clean_chunk_of_distinct_values_sends_gx_one_value_per_key(monkeypatch) -> None:
+    validator = SuiteValidator(load_suite("leads"), AS_OF)
+    sizes: list[int] = []
+    run = validator._run
+
+    def counting(suite, frame, result_format):
+        sizes.append(len(frame))
+        return run(suite, frame, result_format)
+
+    monkeypatch.setattr(validator, "_run", counting)
+    typed = varied_chunk(1, 2_000, [])
+    assert validator.row_failures(typed).empty
+    # Only the email pattern sees every distinct email; ids, times and amounts are
+    # checked through their keys (null, length) and extremes.
+    assert max(sizes) == typed["email"].nunique()
+    assert sum(sizes) < typed["email"].nunique() + 300
