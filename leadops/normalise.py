@@ -63,6 +63,7 @@ def parse_frame(
     roles: dict[str, str],
     booleans: dict[str, tuple[frozenset[str], frozenset[str] | None]] | None = None,
     thousands: str | None = None,
+    arrow_strings: bool = False,
 ) -> pd.DataFrame:
     """Type every contract column of a raw chunk; columns the file lacks become null.
 
@@ -73,6 +74,9 @@ def parse_frame(
             lower-cased, for a label the CRM writes as "Won"/"Lost"
             (:meth:`leadops.contract.Contract.parse_options`).
         thousands: the digit-group separator numeric cells carry, if any.
+        arrow_strings: text columns (ids, categories, text, emails) as Arrow-backed
+            strings (``string[pyarrow]``, nulls NA) rather than Python objects: ingest
+            hands them on to validation and the silver table without a copy.
 
     Returns:
         One typed column per contract column plus an ``__unparsed`` marker for
@@ -89,6 +93,8 @@ def parse_frame(
             typed, unparsed = _as_number(_without_separator(text, thousands))
         else:
             typed, unparsed = PARSERS[role](text)
+        if isinstance(typed, (pa.Array, pa.ChunkedArray)):
+            typed = pd.arrays.ArrowExtensionArray(typed) if arrow_strings else _objects(typed)
         columns[name] = pd.Series(typed, index=raw.index)
         if unparsed is not None:
             present = text.is_valid().to_numpy(zero_copy_only=False)
@@ -107,11 +113,11 @@ def _objects(text: pa.Array) -> np.ndarray:
 
 
 def _as_string(text: pa.Array) -> Parsed:
-    return _objects(text), None
+    return text, None
 
 
 def _as_email(text: pa.Array) -> Parsed:
-    return _objects(pc.utf8_lower(text)), None
+    return pc.utf8_lower(text), None
 
 
 def _as_number(text: pa.Array) -> Parsed:

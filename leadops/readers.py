@@ -106,8 +106,8 @@ def _known() -> str:
 
 
 def text_array(values: pd.Series) -> Any:
-    """A column of raw text as an Arrow string array (from Arrow-backed strings: no copy
-    per value; from objects: converted, None and NaN as null)."""
+    """A column of raw text as an Arrow string array, maybe chunked (from Arrow-backed
+    strings: no copy per value; from objects: converted, None and NaN as null)."""
     import pyarrow as pa
 
     if isinstance(values.dtype, pd.ArrowDtype):

@@ -26,6 +26,7 @@ from tasks.ingest.results import FileResult, IngestResult
 from tasks.ingest.silver import SilverWriter, silver_schema, silver_table
 from tasks.ingest.suites import required_columns
 from tasks.ingest.validation import SuiteValidator
+from tasks.ingest.writes import WriteQueue
 
 log = logging.getLogger(__name__)
 # The quarantine column holding a malformed line's text (its row number is its line number).
@@ -49,7 +50,10 @@ class FileLoader:
         self.roles = contract.roles(kind)
         self.parse_options = contract.parse_options(kind)
         self.schema = silver_schema(contract, kind)
-        self.silver = SilverWriter(lake, tables.silver(kind), contract.entity_id, result.run_id)
+        self.writes = WriteQueue()
+        self.silver = SilverWriter(
+            lake, tables.silver(kind), contract.entity_id, result.run_id, self.writes
+        )
         self.seen = manifest.accepted_checksums(lake, kind)
         self.this_run: dict[str, str] = {}
 
@@ -87,15 +91,26 @@ class FileLoader:
         sampled_before = len(self.result.quarantine_sample)
         try:
             self._load(source, fp, outcome)
+            with self.timed("write"):
+                self.writes.wait()
         except FileRejected as exc:
+            self.writes.settle()
             _undo(self.lake, before)
             self.silver.rows_written = written_before
+            self.silver.forget()
             del self.result.quarantine_sample[sampled_before:]
             outcome.fail(str(exc))
             log.warning("ingest: %s", exc)
             return outcome
+        except BaseException:
+            self.writes.settle()  # nothing writes behind the run's own rollback
+            raise
         self.this_run[fp.checksum] = source.name
         return outcome
+
+    def close(self) -> None:
+        """Finish queued writes and stop the write thread."""
+        self.writes.close()
 
     @property
     def _file_tables(self) -> list[str]:
@@ -146,8 +161,10 @@ class FileLoader:
             [[f"line:malformed ({line.cause})"] for line in lines], index=raw.index
         )
         with self.timed("write"):
-            self.lake.append_table(
-                tables.quarantine(self.kind), quarantine_table(raw, failures, stamp)
+            self.writes.submit(
+                self.lake.append_table,
+                tables.quarantine(self.kind),
+                quarantine_table(raw, failures, stamp),
             )
         self._keep_sample(raw, failures, stamp.source_file)
         outcome.count(len(lines), 0, len(lines), 0)
@@ -184,9 +201,11 @@ class FileLoader:
     def _load_chunk(self, raw: pd.DataFrame, stamp: RowStamp, outcome: FileResult) -> None:
         progress.count("ingest", "rows", len(raw))
         with self.timed("write"):
-            self.lake.append_table(tables.bronze(self.kind), bronze_table(raw, stamp))
+            self.writes.submit(
+                self.lake.append_table, tables.bronze(self.kind), bronze_table(raw, stamp)
+            )
         with self.timed("parse"):
-            typed = parse_frame(raw, self.roles, **self.parse_options)
+            typed = parse_frame(raw, self.roles, **self.parse_options, arrow_strings=True)
         failures = self.validator.row_failures(typed)
         if self.kind == "outcomes":
             early = outcome_dates.dated_before_creation(self.lake, self.contract, typed)
@@ -195,7 +214,7 @@ class FileLoader:
         with self.timed("write"):
             if len(failures):
                 rejected = quarantine_table(raw, failures, stamp)
-                self.lake.append_table(tables.quarantine(self.kind), rejected)
+                self.writes.submit(self.lake.append_table, tables.quarantine(self.kind), rejected)
                 self._keep_sample(raw.loc[failures.index], failures, stamp.source_file)
             valid = typed.drop(index=failures.index)
             added, duplicates, updated = self.silver.upsert(

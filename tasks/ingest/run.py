@@ -89,9 +89,12 @@ def ingest_files(
         # this run's "already ingested" decisions may rely on.
         run = FileLoader(lake, contract, kind, result, validator, chunk_rows)
         progress.begin("ingest")
-        for number, source in enumerate(files, 1):
-            progress.show("ingest", files=f"{number}/{len(files)}")
-            result.files.append(run.ingest_file(source))
+        try:
+            for number, source in enumerate(files, 1):
+                progress.show("ingest", files=f"{number}/{len(files)}")
+                result.files.append(run.ingest_file(source))
+        finally:
+            run.close()
         result.check_accounting()
         manifest.record_files(
             lake,

@@ -35,7 +35,7 @@ def chunk(first_row: int, bad: list[tuple[str, str]]) -> pd.DataFrame:
         rows[3 * i + 2][column] = value  # the same bad value twice: both rows fail
     raw = pd.DataFrame(rows, dtype=object)
     raw.index = pd.RangeIndex(first_row, first_row + len(raw), name="row")
-    return parse_frame(raw, CONTRACT.roles("leads"))
+    return parse_frame(raw, CONTRACT.roles("leads"), arrow_strings=True)
 
 
 def every_row(validator: SuiteValidator, typed: pd.DataFrame) -> dict[int, list[str]]:
@@ -91,7 +91,7 @@ def varied_chunk(first_row: int, n: int, bad: list[tuple[str, str]]) -> pd.DataF
         rows[7 * i + 3][column] = value
     raw = pd.DataFrame(rows, dtype=object)
     raw.index = pd.RangeIndex(first_row, first_row + len(raw), name="row")
-    return parse_frame(raw, CONTRACT.roles("leads"))
+    return parse_frame(raw, CONTRACT.roles("leads"), arrow_strings=True)
 
 
 def same_rows_as_every_row(validator: SuiteValidator, typed: pd.DataFrame) -> pd.Series:
