@@ -121,20 +121,27 @@ class ValueMemo:
             codes, uniques = np.arange(len(column)), column
         uniques = pd.Series(uniques, dtype=column.dtype)
         memo = memo or name
-        known = self.verdicts.get(memo, {})
-        if len(uniques) > MEMO_PER_CHUNK or len(known) >= MEMO_LIMIT:
+        if len(uniques) > MEMO_PER_CHUNK or len(self.verdicts.get(memo, {})) >= MEMO_LIMIT:
             # Too many values to remember: all of them are checked in this chunk.
             return DistinctColumn(
                 name, len(uniques), codes, uniques, np.arange(len(uniques), dtype=np.int64)
             )
         keys = [None if null else value for value, null in zip(uniques.tolist(), uniques.isna())]
+        return self.select(name, memo, codes, uniques, keys)
+
+    def select(
+        self, name: str, memo: str, codes: np.ndarray, values: pd.Series, keys: list[Any]
+    ) -> DistinctColumn:
+        """``values[i]`` stands for the rows of code i, whose verdicts are those of
+        ``keys[i]``; values whose key has a remembered verdict are not checked again."""
+        known = self.verdicts.get(memo, {})
         unseen = np.array([i for i, key in enumerate(keys) if key not in known], dtype=np.int64)
         failed = {i: list(known[key]) for i, key in enumerate(keys) if known.get(key)}
         return DistinctColumn(
             name,
-            len(uniques),
+            len(values),
             codes,
-            uniques.take(unseen).reset_index(drop=True),
+            values.take(unseen).reset_index(drop=True),
             unseen,
             keys,
             failed,
@@ -150,8 +157,11 @@ class ValueMemo:
             known[column.keys[index]] = tuple(column.failed.get(int(index), ()))
 
 
-def keyed(frame: pd.DataFrame, name: str, lengths: bool) -> DistinctColumn | None:
-    """One value per key of the column: null or not, and its length when ``lengths``.
+def keyed(
+    frame: pd.DataFrame, name: str, lengths: bool, memo: ValueMemo, memo_name: str
+) -> DistinctColumn | None:
+    """One value per key of the column: null or not, and its length when ``lengths``;
+    keys whose verdicts ``memo`` holds are not checked again.
 
     None when a length cannot be taken of every non-null value (not text): then the
     checks run on the distinct values.
@@ -171,26 +181,42 @@ def keyed(frame: pd.DataFrame, name: str, lengths: bool) -> DistinctColumn | Non
         key = np.where(null, -1, size.fillna(-1).to_numpy(dtype=np.int64))
     codes, uniques = pd.factorize(key)
     _, first = np.unique(codes, return_index=True)
-    return DistinctColumn(
-        name,
-        len(uniques),
-        codes,
-        column.take(first).reset_index(drop=True),
-        np.arange(len(uniques), dtype=np.int64),
-    )
+    values = column.take(first).reset_index(drop=True)
+    return memo.select(name, memo_name, codes, values, [int(k) for k in uniques])
+
+
+@dataclass
+class PassingRange:
+    """Per column, the lowest and highest values that passed its range checks: every
+    value between two passing values passes too, so a later chunk whose extremes lie
+    inside needs no check."""
+
+    bounds: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def covers(self, name: str, ends: pd.Series) -> bool:
+        if ends.isna().any():
+            return bool(ends.isna().all())  # no values: nothing to check
+        low, high = self.bounds.get(name, (None, None))
+        return low is not None and low <= ends.iloc[0] and ends.iloc[1] <= high
+
+    def widen(self, name: str, ends: pd.Series) -> None:
+        """``ends`` passed: the range known to pass grows to include them."""
+        if ends.isna().any():
+            return
+        low, high = self.bounds.get(name, (ends.iloc[0], ends.iloc[1]))
+        self.bounds[name] = (min(low, ends.iloc[0]), max(high, ends.iloc[1]))
 
 
 def extremes(frame: pd.DataFrame, name: str) -> pd.Series | None:
     """The column's smallest and largest non-null values (two nulls when it has none);
     None when its values have no order (then its range checks see every value)."""
     column = frame[name]
-    present = column.dropna()
-    if present.empty:
-        return pd.Series([None, None], dtype=column.dtype)
     try:
-        low, high = present.min(), present.max()
+        low, high = column.min(), column.max()  # nulls skipped
     except TypeError:
         return None
+    if pd.isna(low):
+        return pd.Series([None, None], dtype=column.dtype)
     return pd.Series([low, high], dtype=column.dtype)
 
 

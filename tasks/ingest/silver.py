@@ -48,9 +48,7 @@ def content_hash(typed: pd.DataFrame, roles: dict[str, str]) -> pd.Series:
     by column: a category column is hashed once per distinct value.
     """
     return pd.Series(
-        _combined([_column_hash(typed[name], role) for name, role in roles.items()]).view(
-            "int64"
-        ),
+        _combined([_column_hash(typed[name], role) for name, role in roles.items()]).view("int64"),
         index=typed.index,
     )
 

@@ -17,9 +17,11 @@ import os
 import re
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from leadops.errors import one_line
@@ -30,6 +32,7 @@ from tasks.ingest.distinct import (
     PER_VALUE_TYPES,
     RANGE_TYPES,
     DistinctColumn,
+    PassingRange,
     ValueMemo,
     extremes,
     groups,
@@ -82,6 +85,7 @@ class SuiteValidator:
             self._by_column[item["kwargs"]["column"]].append(item)
         self._suites: dict[tuple[str, ...], Any] = {}
         self._memo = ValueMemo()
+        self._ranges = PassingRange()
         self._file_suite = self._suite("file", file_items)
         self._row_suite = self._suite("rows", row_items)
         self._whole_suite = self._suite("whole", [e for e in row_items if e not in self._per_value])
@@ -149,52 +153,71 @@ class SuiteValidator:
     def _value_failures(self, frame: pd.DataFrame) -> list[tuple[int, str]]:
         """(row position, expectation name) for every per-value check a row fails.
 
-        Null and length checks see one value per key, range checks the column's
-        extremes (and its distinct values only when an extreme fails), the others
-        its distinct values (``tasks.ingest.distinct``).
+        First each column's few telling values (one per key for null and length
+        checks, the extremes for range checks), all columns in one small frame and
+        only those without a remembered verdict; then the distinct values, for the
+        other checks and for range checks whose extremes failed
+        (``tasks.ingest.distinct``).
         """
-        widened = self._ranges_failing(frame)
-        by_key: list[tuple[DistinctColumn, list[dict[str, Any]]]] = []
-        by_value: list[tuple[DistinctColumn, list[dict[str, Any]]]] = []
+        short = {unit.column.name: unit for unit in self._short_units(frame)}
+        types = {e["meta"]["name"]: e["type"] for e in self._per_value}
+        widened: set[str] = set()
+        for values, group in groups([unit.column for unit in short.values()]):
+            items = [e for column in group for e in short[column.name].checked]
+            for name, result in self._run(self._value_suite(items), values, ROW_RESULT_FORMAT):
+                positions = result.result.get("unexpected_index_list") or []
+                unit = short[result.expectation_config.kwargs["column"]]
+                if types[name] in RANGE_TYPES:
+                    if positions:
+                        widened.add(unit.column.name)
+                else:  # past the keys come the extremes and padding: the keys' verdicts suffice
+                    unit.column.fail([p for p in positions if p < unit.keys], name)
+        found = []
+        for unit in short.values():
+            if unit.ends is not None and unit.column.name not in widened:
+                self._ranges.widen(unit.column.name, unit.ends)
+            self._memo.remember(unit.column)
+            found += unit.column.failures()
+        by_value = []
         for column, items in self._by_column.items():
-            keyed_items = [e for e in items if e["type"] in KEYED_TYPES]
+            decided = short[column].decided if column in short else []
             value_items = [
                 e
                 for e in items
-                if e["type"] not in KEYED_TYPES
-                and (e["type"] not in RANGE_TYPES or column in widened)
+                if e not in decided or (e["type"] in RANGE_TYPES and column in widened)
             ]
-            lengths = any(e["type"] in LENGTH_TYPES for e in keyed_items)
-            unit = keyed(frame, column, lengths) if keyed_items else None
-            if unit is None:
-                value_items = [e for e in items if e in keyed_items or e in value_items]
-            else:
-                by_key.append((unit, keyed_items))
             if value_items:
                 memo = "|".join([column, *(e["meta"]["name"] for e in value_items)])
                 by_value.append((self._memo.distinct(frame, column, memo), value_items))
-        return self._checked(by_key) + self._checked(by_value)
+        return found + self._checked(by_value)
 
-    def _ranges_failing(self, frame: pd.DataFrame) -> set[str]:
-        """Columns whose smallest or largest value fails a range check (or has no order)."""
-        ranged = {
-            column: [e for e in items if e["type"] in RANGE_TYPES]
-            for column, items in self._by_column.items()
-        }
-        widened, ends = set(), {}
-        for column, items in ranged.items():
-            if items:
-                ends[column] = extremes(frame, column)
-                if ends[column] is None:
-                    widened.add(column)
-        checked = [c for c in ends if c not in widened]
-        if checked:
-            suite = self._value_suite([e for c in checked for e in ranged[c]])
-            frame = pd.DataFrame({c: ends[c] for c in checked})
-            for _, result in self._run(suite, frame, ROW_RESULT_FORMAT):
-                if result.result.get("unexpected_index_list"):
-                    widened.add(result.expectation_config.kwargs["column"])
-        return widened
+    def _short_units(self, frame: pd.DataFrame) -> list[ShortUnit]:
+        """Per column, the checks decided without its distinct values (see ShortUnit)."""
+        units = []
+        for column, items in self._by_column.items():
+            keyed_items = [e for e in items if e["type"] in KEYED_TYPES]
+            range_items = [e for e in items if e["type"] in RANGE_TYPES]
+            lengths = any(e["type"] in LENGTH_TYPES for e in keyed_items)
+            memo = "|".join([column, "keys", *(e["meta"]["name"] for e in keyed_items)])
+            unit = keyed(frame, column, lengths, self._memo, memo) if keyed_items else None
+            ends = extremes(frame, column) if range_items else None
+            known = ends is not None and self._ranges.covers(column, ends)
+            decided = (keyed_items if unit is not None else []) + (
+                range_items if ends is not None else []
+            )
+            if not decided:
+                continue
+            checked = (keyed_items if unit is not None else []) + (
+                range_items if ends is not None and not known else []
+            )
+            if unit is None:
+                no_rows = np.zeros(len(frame), np.int64)
+                unit = DistinctColumn(column, 0, no_rows, ends.iloc[:0], np.zeros(0, np.int64))
+            keys = len(unit.values)
+            if ends is not None and not known:
+                unit.values = pd.concat([unit.values, ends], ignore_index=True)
+            units.append(ShortUnit(unit, keys, decided, checked, None if known else ends))
+        return units
 
     def _checked(
         self, units: list[tuple[DistinctColumn, list[dict[str, Any]]]]
@@ -236,6 +259,18 @@ class SuiteValidator:
                 )
             named.append((name, result))
         return named
+
+
+@dataclass
+class ShortUnit:
+    """One column's checks decided on a few values: the values of its keys not seen
+    before (``keys`` of them), then its extremes unless a passing range covers them."""
+
+    column: DistinctColumn
+    keys: int
+    decided: list[dict[str, Any]]  # no need for the distinct values (unless widened)
+    checked: list[dict[str, Any]]  # of those, the ones GX runs on this chunk's values
+    ends: pd.Series | None  # the extremes checked, if any
 
 
 CONDITION_NAME = r"`([^`]+)`|\b([A-Za-z_]\w*)\b"

@@ -141,3 +141,23 @@ def test_a_clean_chunk_of_distinct_values_sends_gx_one_value_per_key(monkeypatch
     # checked through their keys (null, length) and extremes.
     assert max(sizes) == typed["email"].nunique()
     assert sum(sizes) < typed["email"].nunique() + 300
+
+
+def test_verdicts_remembered_from_clean_chunks_still_fail_later_bad_values() -> None:
+    # A clean chunk teaches the validator passing keys (lengths, nulls) and a passing
+    # range per column; values outside either in a later chunk must still fail.
+    validator = SuiteValidator(load_suite("leads"), AS_OF)
+    assert validator.row_failures(varied_chunk(1, 400, [])).empty
+    assert validator.row_failures(varied_chunk(500, 300, [])).empty  # inside: nothing new
+    bad = [
+        ("created_at", "2031-05-01T00:00:00"),
+        ("annual_revenue", "-0.5"),
+        ("lead_id", "L" * 65),
+        ("lead_id", ""),
+        ("legacy_lead_score", "101"),
+    ]
+    later = varied_chunk(1000, 400, bad)
+    remembered = validator.row_failures(later)
+    fresh = SuiteValidator(load_suite("leads"), AS_OF).row_failures(later)
+    assert list(remembered.index) == list(fresh.index) and list(remembered) == list(fresh)
+    assert len(remembered) == len(bad)
