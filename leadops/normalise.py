@@ -220,12 +220,17 @@ def _as_timestamp(text: pa.Array) -> Parsed:
 
 
 def _as_list(text: pa.Array) -> Parsed:
-    values = pd.Series(_objects(text))
-    # Lead exports repeat the same few stacks; parse each distinct string once.
-    distinct = {value: split_multi_valued(value) for value in values.dropna().unique()}
-    parsed = values.map(distinct, na_action="ignore").astype(object)
-    missing = parsed.isna().to_numpy()
-    return np.where(missing, None, parsed.to_numpy()), missing
+    # Lead exports repeat the same few stacks: parse each distinct string once, and
+    # rows with the same string share its list.
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    encoded = text.dictionary_encode()
+    parsed = np.empty(len(encoded.dictionary) + 1, dtype=object)  # last: a null cell
+    for i, value in enumerate(encoded.dictionary.to_pylist()):
+        parsed[i] = split_multi_valued(value)
+    codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+    lists = parsed[codes]
+    return lists, pd.isna(lists)
 
 
 def split_multi_valued(text: str) -> list[str] | None:

@@ -189,6 +189,9 @@ def _within_cell_limit(source: SourceFile, batch: Any) -> Any:
     import pyarrow.compute as pc
 
     for name, column in zip(batch.schema.names, batch.columns):
+        # Bytes are at least characters: count characters only past the byte limit.
+        if (pc.max(pc.binary_length(column)).as_py() or 0) <= MAX_CELL_CHARS:
+            continue
         longest = pc.max(pc.utf8_length(column)).as_py()
         if longest is not None and longest > MAX_CELL_CHARS:
             raise FileRejected(

@@ -39,24 +39,24 @@ def append_batches(
     """
     actions = []
     with tempfile.TemporaryDirectory(prefix="leadops-append-") as spool:
-        pending = _FileWriter(Path(spool), schema)
+        pending = FileWriter(Path(spool), schema)
         for batch in batches:
             if batch.num_rows == 0:
                 continue
             pending.write(batch)
             if pending.rows >= rows_per_file:
                 actions.append(pending.put(lake, name))
-                pending = _FileWriter(Path(spool), schema)
+                pending = FileWriter(Path(spool), schema)
         if pending.rows:
             actions.append(pending.put(lake, name))
         else:
             pending.discard()
     if not actions:
         return None
-    return _commit(lake, name, schema, actions)
+    return commit(lake, name, schema, actions)
 
 
-class _FileWriter:
+class FileWriter:
     """One Parquet file being written to a local spool, then put into the table's folder."""
 
     def __init__(self, spool: Path, schema: pa.Schema) -> None:
@@ -89,7 +89,7 @@ class _FileWriter:
         self.path.unlink(missing_ok=True)
 
 
-def _commit(lake: Lake, name: str, schema: pa.Schema, actions: list) -> int:
+def commit(lake: Lake, name: str, schema: pa.Schema, actions: list) -> int:
     from deltalake import DeltaTable
     from deltalake.transaction import create_table_with_add_actions
 

@@ -8,17 +8,25 @@ carry its run id), and streams them in batches: memory stays one batch plus
 lookups, however big the file or the lake. A lake without gold (a new one, or
 gold dropped by hand) gets it built from all of silver the same way. Row order
 in gold carries no meaning: readers sort by event time and id.
+
+Leads new to silver are new to gold too (gold holds silver's ids, both written in
+one journal transaction): a leads run hands them to a ``GoldStream`` chunk by
+chunk, which writes their gold rows to Parquet files beside the write thread's
+other writes; ``update_gold`` commits them at the end in one transaction instead
+of reading this run's rows back from silver.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops import tables
+from leadops import table_stream, tables
 from leadops.contract import Contract
 from leadops.errors import one_line
 from leadops.storage import Lake, StorageError
@@ -39,7 +47,9 @@ def gold_schema(contract: Contract) -> pa.Schema:
     return pa.schema(lead_fields + outcome_fields)
 
 
-def update_gold(lake: Lake, contract: Contract, kind: str, run_id: str) -> int | None:
+def update_gold(
+    lake: Lake, contract: Contract, kind: str, run_id: str, stream: GoldStream | None = None
+) -> int | None:
     """Bring ``gold/leads`` up to date with what run ``run_id`` wrote to silver ``kind``.
 
     Leads new to gold are appended with their outcome (if one arrived first);
@@ -47,13 +57,30 @@ def update_gold(lake: Lake, contract: Contract, kind: str, run_id: str) -> int |
     label columns of their lead. Without a gold table, gold is built from all
     of silver.
 
+    Args:
+        stream: the run's streamed gold rows of leads new to silver, if it kept one.
+
     Returns:
         The gold table version, or None when there are no silver leads yet.
     """
     if not lake.table_exists(tables.silver("leads")):
         return None
     gold = _Gold(lake, contract)
-    if not lake.table_exists(tables.GOLD_LEADS):
+    if stream is not None and stream.actions:
+        # Gold's ids before this run's leads are added (a snapshot stays at its version).
+        known = (
+            _Snapshot(lake, tables.GOLD_LEADS, contract.entity_id)
+            if lake.table_exists(tables.GOLD_LEADS)
+            else None
+        )
+        stream.commit()
+        if stream.rewritten:
+            # An id written twice in this run: its streamed row is the first one; every
+            # id of the run takes silver's latest content.
+            known = _Snapshot(lake, tables.GOLD_LEADS, contract.entity_id)
+        if known is not None and (stream.updated or stream.rewritten):
+            gold.merge(gold.leads_joined(run_id, keep=known.contains), columns=None)
+    elif not lake.table_exists(tables.GOLD_LEADS):
         gold.append(gold.leads_joined(run_id=None, keep=None))
     elif kind == "leads":
         known = _Snapshot(lake, tables.GOLD_LEADS, contract.entity_id)
@@ -64,6 +91,58 @@ def update_gold(lake: Lake, contract: Contract, kind: str, run_id: str) -> int |
     else:
         gold.merge(gold.outcomes_of(run_id), columns=[contract.label, contract.label_time])
     return lake.table_version(tables.GOLD_LEADS)
+
+
+class GoldStream:
+    """Gold rows of the leads a run adds to silver, written as they are added.
+
+    Only for a leads run on a lake whose gold holds silver's ids (``usable``): a lake
+    whose gold was dropped gets it rebuilt from all of silver instead. Files are put
+    into gold's folder but referenced only by :meth:`commit`; a file of leads undone
+    (:meth:`drop_since`) deletes its own.
+    """
+
+    def __init__(self, lake: Lake, contract: Contract) -> None:
+        self.lake, self.gold = lake, _Gold(lake, contract)
+        self.actions: list[Any] = []
+        self.updated = False  # a lead gold held before the run got new content
+        self.rewritten = False  # a lead was written twice in the run
+        self._spool = tempfile.TemporaryDirectory(prefix="leadops-gold-")
+        self._outcomes = (
+            _dataset(lake, tables.silver("outcomes"))
+            if lake.table_exists(tables.silver("outcomes"))
+            else None
+        )
+
+    @staticmethod
+    def usable(lake: Lake, kind: str) -> bool:
+        return kind == "leads" and (
+            lake.table_exists(tables.GOLD_LEADS) or not lake.table_exists(tables.silver("leads"))
+        )
+
+    def add(self, rows: pa.Table) -> None:
+        """Write the gold rows of ``rows`` (silver rows of leads new to silver)."""
+        if not rows.num_rows:
+            return
+        leads = rows.select(self.gold.contract.lead_columns)
+        writer = table_stream.FileWriter(Path(self._spool.name), self.gold.schema)
+        writer.write(self.gold._with_outcomes(leads, self._outcomes))
+        self.actions.append(writer.put(self.lake, tables.GOLD_LEADS))
+
+    def mark(self) -> int:
+        return len(self.actions)
+
+    def drop_since(self, mark: int) -> None:
+        for action in self.actions[mark:]:
+            self.lake.delete(f"tables/{tables.GOLD_LEADS}/{action.path}")
+        del self.actions[mark:]
+
+    def commit(self) -> None:
+        table_stream.commit(self.lake, tables.GOLD_LEADS, self.gold.schema, self.actions)
+        self.actions = []
+
+    def close(self) -> None:
+        self._spool.cleanup()
 
 
 class _Snapshot:

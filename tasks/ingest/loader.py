@@ -21,6 +21,7 @@ from leadops.sources import FORMATS, DecompressedTooLarge, Fingerprint, SourceFi
 from leadops.storage import Lake
 from tasks.ingest import manifest, outcome_dates, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
+from tasks.ingest.gold import GoldStream
 from tasks.ingest.report import other_kind_hint
 from tasks.ingest.results import FileResult, IngestResult
 from tasks.ingest.silver import SilverWriter, silver_schema, silver_table
@@ -51,8 +52,9 @@ class FileLoader:
         self.parse_options = contract.parse_options(kind)
         self.schema = silver_schema(contract, kind)
         self.writes = WriteQueue()
+        self.gold = GoldStream(lake, contract) if GoldStream.usable(lake, kind) else None
         self.silver = SilverWriter(
-            lake, tables.silver(kind), contract.entity_id, result.run_id, self.writes
+            lake, tables.silver(kind), contract.entity_id, result.run_id, self.writes, self.gold
         )
         self.seen = manifest.accepted_checksums(lake, kind)
         self.this_run: dict[str, str] = {}
@@ -88,6 +90,7 @@ class FileLoader:
         outcome.reason = fp.note
         before = {name: self.lake.table_version(name) for name in self._file_tables}
         written_before = self.silver.rows_written
+        gold_before = self.gold.mark() if self.gold is not None else 0
         sampled_before = len(self.result.quarantine_sample)
         try:
             self._load(source, fp, outcome)
@@ -96,6 +99,8 @@ class FileLoader:
         except FileRejected as exc:
             self.writes.settle()
             _undo(self.lake, before)
+            if self.gold is not None:
+                self.gold.drop_since(gold_before)
             self.silver.rows_written = written_before
             self.silver.forget()
             del self.result.quarantine_sample[sampled_before:]
@@ -111,6 +116,8 @@ class FileLoader:
     def close(self) -> None:
         """Finish queued writes and stop the write thread."""
         self.writes.close()
+        if self.gold is not None:
+            self.gold.close()
 
     @property
     def _file_tables(self) -> list[str]:

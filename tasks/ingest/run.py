@@ -106,7 +106,7 @@ def ingest_files(
         )
         if run.silver.rows_written or not lake.table_exists(tables.GOLD_LEADS):
             with run.timed("gold"):
-                update_gold(lake, contract, kind, result.run_id)
+                update_gold(lake, contract, kind, result.run_id, stream=run.gold)
         result.versions = {name: lake.table_version(name) for name in written}
     result.seconds["validate"] = validator.seconds
     report.write_report(lake, result)

@@ -23,6 +23,7 @@ from leadops.contract import Contract
 from leadops.errors import one_line
 from leadops.storage import Lake, StorageError
 from tasks.ingest.bronze import RowStamp
+from tasks.ingest.gold import GoldStream
 from tasks.ingest.writes import WriteQueue
 
 CONTENT_HASH = "_content_hash"
@@ -59,9 +60,16 @@ NULL_TEXT_HASH = np.uint64(np.iinfo(np.uint64).max)
 
 def _column_hash(values: pd.Series, role: str) -> np.ndarray:
     if role == "multi_valued":
-        # Lists are unhashable; the unit separator cannot occur in CSV text.
-        joined = values.map(lambda v: "\x1f".join(v), na_action="ignore")
-        return pd.util.hash_array(joined.to_numpy(dtype=object))
+        # Lists are unhashable: each is joined by the unit separator (which cannot occur
+        # in CSV text). Rows parsed from the same text share one list object, so each
+        # object is joined and hashed once.
+        cells = values.to_numpy(dtype=object)
+        codes, first = _object_codes(cells)
+        joined = np.array(
+            ["\x1f".join(cell) if isinstance(cell, list) else None for cell in cells[first]],
+            dtype=object,
+        )
+        return pd.util.hash_array(joined)[codes]
     if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
         plain = values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
         return pd.util.hash_array(plain)
@@ -82,6 +90,14 @@ def _column_hash(values: pd.Series, role: str) -> np.ndarray:
     # which gives the same hashes except for nulls (set as categorizing sets them).
     hashed = pd.util.hash_array(values.to_numpy(dtype=object), categorize=False)
     return np.where(values.isna().to_numpy(), NULL_TEXT_HASH, hashed)
+
+
+def _object_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell the index of its object among the distinct objects, and each distinct
+    object's first position (objects compared by identity, not value)."""
+    identities = np.fromiter(map(id, cells), dtype=np.uint64, count=len(cells))
+    codes, _ = pd.factorize(identities)  # codes in order of first appearance
+    return codes, np.unique(codes, return_index=True)[1]
 
 
 def _combined(hashes: list[np.ndarray]) -> np.ndarray:
@@ -164,6 +180,7 @@ class SilverWriter:
     id_column: str
     run_id: str
     writes: WriteQueue = field(default_factory=WriteQueue)
+    gold: GoldStream | None = None  # handed the rows of ids new to silver
     rows_written: int = 0
     index: IdIndex | None = None
 
@@ -210,7 +227,17 @@ class SilverWriter:
                 if changed.all() and len(frame) == rows.num_rows
                 else rows.take(pa.array(positions))
             )
-            self.writes.submit(self._write, chosen, bool(prior[changed].notna().any()))
+            stored_before = prior.notna().to_numpy(dtype=bool)
+            fresh = changed & ~stored_before  # ids silver did not hold: new to gold too
+            new = (
+                chosen
+                if fresh.sum() == chosen.num_rows
+                else rows.take(pa.array(frame.index[fresh], pa.int64()))
+            )
+            if self.gold is not None:
+                self.gold.updated |= bool((changed & stored_before & ~earlier_in_run).any())
+                self.gold.rewritten |= bool((changed & earlier_in_run).any())
+            self.writes.submit(self._write_new, chosen, bool(stored_before[changed].any()), new)
             self.rows_written += int(changed.sum())
             index.add(hashes[changed])
         return added, duplicates, updated
@@ -228,6 +255,13 @@ class SilverWriter:
                 self.name, columns=columns, filters=[(self.id_column, "in", list(ids))]
             )
         return stored.astype({CONTENT_HASH: "Int64"}).set_index(self.id_column)
+
+    def _write_new(self, rows: pa.Table, updates: bool, new: pa.Table) -> None:
+        """Write ``rows`` to silver, then hand the ``new`` ones (ids silver did not
+        hold) to the gold stream. Runs on the write thread."""
+        self._write(rows, updates)
+        if self.gold is not None:
+            self.gold.add(new)
 
     def _write(self, rows: pa.Table, updates: bool) -> None:
         if not updates or not self.lake.table_exists(self.name):

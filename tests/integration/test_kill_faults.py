@@ -114,7 +114,7 @@ from leadops.storage import Lake, open_lake
 from tasks.ingest import ingest_files
 import leadops.table_stream as table_stream
 Lake._write = dying(Lake._write)  # every Delta append / overwrite of every table
-table_stream._commit = dying(table_stream._commit)  # gold's commit, after its files are put
+table_stream.commit = dying(table_stream.commit)  # gold's commit, after its files are put
 settings = get_settings()
 ingest_files(settings, open_lake(settings), load_contract(BUNDLED_CONTRACT), spec["files"],
              as_of=datetime.fromisoformat(spec["as_of"]), chunk_rows=2)
@@ -161,7 +161,7 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
     from leadops.storage import Lake as LakeClass
 
     writes = []
-    real_write, real_commit = LakeClass._write, table_stream._commit
+    real_write, real_commit = LakeClass._write, table_stream.commit
     with pytest.MonkeyPatch.context() as patch:  # not the fixture: its undo would drop LEADOPS_HOME
         patch.setattr(
             LakeClass,
@@ -173,7 +173,7 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
         )
         patch.setattr(
             table_stream,
-            "_commit",
+            "commit",
             lambda lake, name, *rest: (writes.append(name), real_commit(lake, name, *rest))[1],
         )
         ingest(settings, clean, second)

@@ -174,7 +174,7 @@ def test_a_failure_mid_run_leaves_every_table_as_before(
     names = (tables.bronze("leads"), tables.silver("leads"), tables.MANIFEST, tables.GOLD_LEADS)
     before = {name: lake.read_table(name) for name in names}
 
-    def crash(*args: Any) -> None:
+    def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(ingest_run, "update_gold", crash)  # after bronze, silver, manifest writes

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from leadops import tables
@@ -123,3 +124,33 @@ def test_gold_streams_in_batches(tmp_path: Path, ingest, lake: Lake, monkeypatch
     )
     assert len(gold(lake)) == 60 and gold(lake)["converted"].notna().sum() == 30
     assert_gold_is_the_join(lake)
+
+
+def test_gold_streamed_chunk_by_chunk_keeps_the_last_row_and_forgets_an_undone_file(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    # Gold rows of new leads are written as each chunk lands: a lead written again later
+    # in the same run must end with its last content, and a file undone part-way
+    # (an oversized cell in its last chunk) must leave none of its leads in gold.
+    ingest(write_csv(tmp_path / "l0.csv", [lead("L0")]))
+    rows = [lead(f"L{i}") for i in range(1, 6)] + [lead("L2", page_views="99")]
+    good = write_csv(tmp_path / "a_good.csv", rows)
+    bad = write_csv(
+        tmp_path / "b_bad.csv",
+        [lead(f"B{i}") for i in range(5)] + [lead("B9", job_title="x" * 70_000)],
+    )
+    result = ingest(good, bad, chunk_rows=2)
+    assert [f.status for f in result.files] == ["accepted", "failed"]
+    assert gold(lake).index.tolist() == ["L0", "L1", "L2", "L3", "L4", "L5"]
+    assert gold(lake).loc["L2", "page_views"] == 99
+    assert_gold_is_the_join(lake)
+    # Merges leave replaced files behind until a vacuum; the undone file's own are deleted.
+    stray = [
+        path.name
+        for path in (lake.path / "tables" / tables.GOLD_LEADS).glob("*.parquet")
+        if any(
+            i.startswith("B")
+            for i in pq.read_table(path, columns=["lead_id"])["lead_id"].to_pylist()
+        )
+    ]
+    assert stray == []
