@@ -2,16 +2,17 @@
 
 Each ingest runs in its own child process so its peak RSS is its own (the test
 process holds pytest, fixtures and whatever earlier tests left). The big file
-(6.85M leads) is 16 times the small one. Before gold was built incrementally and
+(512 MB, 3.35M leads) is 16 times the small one. Before gold was built incrementally and
 streamed, this ingest peaked at 5.4 GB (gold rebuilt from all of silver in memory).
-Measured now: ~1.2 GB for the small file and ~1.9 GB for the big one; the rest of
-the growth is allocator retention that levels off after ~3M rows (per-chunk RSS
-traces in the issue 10 note). The bounds leave room for that noise, not for any
-stage that holds the file, silver or gold whole.
+Measured now (Arrow strings from the reader, silver's id index, gold written chunk by
+chunk on the write thread): 787 MB for a 32 MB file, 1,088 MB for 512 MB and 1,147 MB
+for the 1 GB one; the growth is allocator retention that levels off after ~3M rows
+(per-chunk RSS traces in the issue 10 note). The bounds leave room for that noise,
+not for any stage that holds the file, silver or gold whole.
 
-The test ingests 512 MB (3.4M leads, past that level-off; ~2.5 min of CI where 1 GB
-took 5): a stage holding the file whole would show at any size. `bench/bench_ingest.py
---rows 6850000` measures the 1 GB file.
+The test ingests 512 MB (past that level-off; ~45 s of ingest): a stage holding the
+file whole would show at any size. `bench/bench_ingest.py --bytes 1073741824`
+measures the 1 GB file.
 """
 
 from __future__ import annotations
