@@ -7,8 +7,8 @@ peak memory of the ingest process, and a baseline measured in the same run: a
 bare Arrow CSV read of the same files (the floor any ingest pays).
 
 ``--bytes`` writes one CSV of that size instead (a 50k-lead block repeated with
-new ids, as tests/integration/test_big_file.py does): ``--bytes 1073741824`` is
-the 1 GB file (6.65M leads).
+new ids: ``synthetic.write_big_leads_csv``, as tests/integration/test_big_file.py):
+``--bytes 1073741824`` is the 1 GB file (6.65M leads).
 
 Steps are the ingest thread's time: "write" is building the tables plus waiting
 for the write thread (Delta appends and gold's Parquet files run there, beside
@@ -50,9 +50,9 @@ def write_leads(out: Path, rows: int, files: int) -> None:
 
 
 def write_one_file(out: Path, size: int) -> None:
-    from tests.support.big_files import write_leads_csv
+    from leadops.app.synthetic import write_big_leads_csv
 
-    write_leads_csv(out / "leads.csv", size)
+    write_big_leads_csv(out / "leads.csv", size)
 
 
 def arrow_read_seconds(paths: list[Path]) -> float:

@@ -204,6 +204,8 @@ def _iso_stamps(text: pa.Array, values: pd.Series) -> pd.Series:
 
 
 def _as_timestamp(text: pa.Array) -> Parsed:
+    if (plain := _plain_iso_stamps(text)) is not None:
+        return plain.array, plain.isna().to_numpy()
     values = pd.Series(_objects(text), dtype=object)
     stamps = _iso_stamps(text, values).astype("datetime64[ns, UTC]")
     unparsed = values.notna() & stamps.isna()
@@ -217,6 +219,22 @@ def _as_timestamp(text: pa.Array) -> Parsed:
         stamps[retry] = pd.to_datetime(values[retry], utc=True, format="mixed", errors="coerce")
     stamps = stamps.astype("datetime64[ns, UTC]")
     return stamps.array, stamps.isna().to_numpy()
+
+
+def _plain_iso_stamps(text: pa.Array) -> pd.Series | None:
+    """The column as UTC times when every value is a plain ISO 8601 time without an
+    offset (what most exports write), parsed by Arrow (~10x pandas); else None.
+
+    Arrow's parser is the stricter: where it accepts a value, pandas' ISO8601 parse
+    gives the same time (tests/unit/test_ingest_normalise.py); one value it refuses
+    sends the whole column to the general path.
+    """
+    try:
+        naive = pc.cast(text, pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    stamps = pd.DatetimeIndex(naive.to_numpy(zero_copy_only=False)).tz_localize("UTC")
+    return pd.Series(stamps)
 
 
 def _as_list(text: pa.Array) -> Parsed:

@@ -455,3 +455,34 @@ def write_dataset(config: GeneratorConfig, out_dir: Path) -> list[Path]:
         rows = outcomes[outcomes["_week"] == week].drop(columns="_week")
         paths.append(_write_csv(rows, out_dir / "outcomes" / f"outcomes_week_{week:02d}.csv"))
     return paths
+
+
+BLOCK_LEADS = 50_000
+
+
+def write_big_leads_csv(path: Path, target_bytes: int, seed: int = 11) -> int:
+    """A leads CSV of at least ``target_bytes``, written fast: one generated week of
+    BLOCK_LEADS leads repeated, each repetition's ids prefixed with its number, so every
+    row is a distinct lead (silver and gold grow with the file, as with a real export).
+    For memory tests and the ingest bench; returns the number of rows.
+    """
+    import io
+
+    leads, _ = generate_week(GeneratorConfig(weeks=1, leads_per_week=BLOCK_LEADS, seed=seed), 1)
+    flags = leads.select_dtypes(bool).columns
+    leads = leads.assign(**{c: leads[c].map({True: "true", False: "false"}) for c in flags})
+    text = io.StringIO()
+    leads.to_csv(text, index=False, date_format="%Y-%m-%dT%H:%M:%S", lineterminator="\n")
+    header, _, body = text.getvalue().encode().partition(b"\n")
+    lines = body.rstrip(b"\n").split(b"\n")
+    assert all(line.startswith(b"L") for line in lines[:3]), "lead_id must be the first column"
+    rows, written = 0, 0
+    with Path(path).open("wb") as out:
+        out.write(header + b"\n")
+        repetition = 0
+        while written < target_bytes:
+            prefix = b"R%04d" % repetition
+            chunk = b"\n".join(prefix + line for line in lines) + b"\n"
+            out.write(chunk)
+            written, rows, repetition = written + len(chunk), rows + len(lines), repetition + 1
+    return rows

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from tests.support.big_files import write_leads_csv
+from leadops.app.synthetic import write_big_leads_csv
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,8 +72,8 @@ def rows_in_table(home: Path, name: str) -> int:
 
 def test_a_big_csv_ingests_in_the_memory_of_a_small_one(tmp_path: Path) -> None:
     small_file, big_file = tmp_path / "small.csv", tmp_path / "big.csv"
-    small_rows = write_leads_csv(small_file, BIG_BYTES // 16)
-    big_rows = write_leads_csv(big_file, BIG_BYTES)
+    small_rows = write_big_leads_csv(small_file, BIG_BYTES // 16)
+    big_rows = write_big_leads_csv(big_file, BIG_BYTES)
     assert big_file.stat().st_size >= BIG_BYTES
 
     small = ingest_in_child(tmp_path / "small-home", small_file)

@@ -109,3 +109,36 @@ def test_outcome_roles_come_from_the_contract() -> None:
         CONTRACT.label: "boolean",
         CONTRACT.label_time: "timestamp",
     }
+
+
+PLAIN_ISO = [
+    "2026-01-05T00:00:04",
+    "2026-01-05 10:00:00",
+    "2026-01-05",
+    "2026-01-05T10:00",
+    "2026-01-05T10",
+    "2026-01-05T10:00:00.123456",
+    "2026-01-05T10:00:00.5",
+    "1970-01-01",
+    None,
+]
+
+
+def test_plain_iso_times_parsed_by_arrow_equal_pandas_iso8601() -> None:
+    # The fast path takes a column only when Arrow parses every value; the times must
+    # then be pandas' ISO8601 times, as UTC.
+    typed = parse_frame(pd.DataFrame({"created_at": PLAIN_ISO}), {"created_at": "timestamp"})
+    expected = pd.to_datetime(pd.Series(PLAIN_ISO), utc=True, format="ISO8601")
+    assert typed["created_at"].tolist() == expected.tolist()
+    assert not typed[unparsed_flag("created_at")].any()
+
+
+@pytest.mark.parametrize(
+    "other", ["2026-01-05T10:00:00Z", "2026-01-05T10:00:00+02:00", "2026-1-5", "2026-02-30"]
+)
+def test_one_time_arrow_refuses_sends_the_column_to_the_general_parser(other: str) -> None:
+    values = [*PLAIN_ISO, other]
+    typed = parse_frame(pd.DataFrame({"created_at": values}), {"created_at": "timestamp"})
+    expected = pd.to_datetime(pd.Series(values), utc=True, format="ISO8601", errors="coerce")
+    assert typed["created_at"].tolist()[:-1] == expected.tolist()[:-1]
+    assert typed[unparsed_flag("created_at")].tolist()[-1] == pd.isna(expected.iloc[-1])
