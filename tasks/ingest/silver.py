@@ -228,13 +228,14 @@ class SilverWriter:
                 else rows.take(pa.array(positions))
             )
             stored_before = prior.notna().to_numpy(dtype=bool)
-            fresh = changed & ~stored_before  # ids silver did not hold: new to gold too
-            new = (
-                chosen
-                if fresh.sum() == chosen.num_rows
-                else rows.take(pa.array(frame.index[fresh], pa.int64()))
-            )
+            new = None
             if self.gold is not None:
+                fresh = changed & ~stored_before  # ids silver did not hold: new to gold too
+                new = (
+                    chosen
+                    if fresh.sum() == chosen.num_rows
+                    else rows.take(pa.array(frame.index[fresh], pa.int64()))
+                )
                 self.gold.updated |= bool((changed & stored_before & ~earlier_in_run).any())
                 self.gold.rewritten |= bool((changed & earlier_in_run).any())
             self.writes.submit(self._write_new, chosen, bool(stored_before[changed].any()), new)
@@ -256,11 +257,11 @@ class SilverWriter:
             )
         return stored.astype({CONTENT_HASH: "Int64"}).set_index(self.id_column)
 
-    def _write_new(self, rows: pa.Table, updates: bool, new: pa.Table) -> None:
+    def _write_new(self, rows: pa.Table, updates: bool, new: pa.Table | None) -> None:
         """Write ``rows`` to silver, then hand the ``new`` ones (ids silver did not
-        hold) to the gold stream. Runs on the write thread."""
+        hold) to the gold stream, if there is one. Runs on the write thread."""
         self._write(rows, updates)
-        if self.gold is not None:
+        if self.gold is not None and new is not None:
             self.gold.add(new)
 
     def _write(self, rows: pa.Table, updates: bool) -> None:

@@ -48,15 +48,19 @@ def every_row(validator: SuiteValidator, typed: pd.DataFrame) -> dict[int, list[
     return failed
 
 
-def test_distinct_values_fail_the_same_rows_as_every_row() -> None:
-    validator = SuiteValidator(load_suite("leads"), AS_OF)
-    typed = chunk(2, BAD)
+def same_rows_as_every_row(validator: SuiteValidator, typed: pd.DataFrame) -> pd.Series:
     failures = validator.row_failures(typed)
     reference = every_row(validator, typed)
     assert list(failures.index) == sorted(reference)
     for row, names in failures.items():
         # row_failures drops "not null" where the parse check on the column explains it
         assert set(names) <= set(reference[row]) and names
+    return failures
+
+
+def test_distinct_values_fail_the_same_rows_as_every_row() -> None:
+    validator = SuiteValidator(load_suite("leads"), AS_OF)
+    failures = same_rows_as_every_row(validator, chunk(2, BAD))
     assert failures.loc[3] == ["company_size:numeric"]
     assert failures.loc[4] == ["company_size:numeric"]
     assert failures.loc[6] == ["company_size:range"]
@@ -92,15 +96,6 @@ def varied_chunk(first_row: int, n: int, bad: list[tuple[str, str]]) -> pd.DataF
     raw = pd.DataFrame(rows, dtype=object)
     raw.index = pd.RangeIndex(first_row, first_row + len(raw), name="row")
     return parse_frame(raw, CONTRACT.roles("leads"), arrow_strings=True)
-
-
-def same_rows_as_every_row(validator: SuiteValidator, typed: pd.DataFrame) -> pd.Series:
-    failures = validator.row_failures(typed)
-    reference = every_row(validator, typed)
-    assert list(failures.index) == sorted(reference)
-    for row, names in failures.items():
-        assert set(names) <= set(reference[row]) and names
-    return failures
 
 
 def test_null_length_and_range_checks_on_distinct_columns_fail_the_same_rows() -> None:
