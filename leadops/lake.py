@@ -100,6 +100,13 @@ class Lake(ABC):
             return None
         return self._delta(name).version()
 
+    def table_columns(self, name: str) -> list[str]:
+        """The table's column names; none when it does not exist yet."""
+        if not self.table_exists(name):
+            return []
+        with self.table_errors(name, "read"):
+            return [field.name for field in self._delta(name).schema().fields]
+
     def read_table(
         self, name: str, columns: list[str] | None = None, filters: Any = None
     ) -> pd.DataFrame:

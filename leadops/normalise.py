@@ -58,6 +58,44 @@ def match_columns(columns: list[str], wanted: list[str]) -> dict[str, str]:
     return renames
 
 
+def _fold(name: str) -> str:
+    return name.strip().casefold()
+
+
+def match_stored_columns(
+    columns: list[str], stored: list[str], keep: list[str], reserved: list[str]
+) -> dict[str, str]:
+    """Renames that let a file's columns be stored beside a table's existing ones.
+
+    Delta compares column names ignoring case, so "LEAD OWNER" in a later file is the
+    table's "Lead Owner" and takes that spelling (ignoring surrounding spaces too);
+    two columns of one file that differ only in case, or a column spelled like one of
+    the ``reserved`` bookkeeping columns, would be refused, so the later one gets a
+    ".1", ".2" suffix (as pandas names exact duplicates). Columns spelled exactly as
+    stored or as in ``keep`` (the contract's) keep their names.
+    """
+    spelled = {_fold(name): name for name in stored}
+    taken = {_fold(name) for name in reserved}
+    kept = [
+        c for c in columns if (c in keep or spelled.get(_fold(c)) == c) and _fold(c) not in taken
+    ]
+    taken.update(_fold(c) for c in kept)
+    renames: dict[str, str] = {}
+    for column in columns:
+        if column in kept:
+            continue
+        fold = _fold(column)
+        target = column if fold in taken else spelled.get(fold, column)
+        suffix = 0
+        while _fold(target) in taken or spelled.get(_fold(target), target) != target:
+            suffix += 1
+            target = f"{column}.{suffix}"
+        taken.add(_fold(target))
+        if target != column:
+            renames[column] = target
+    return renames
+
+
 def parse_frame(
     raw: pd.DataFrame,
     roles: dict[str, str],

@@ -15,7 +15,7 @@ import pandas as pd
 from leadops import progress, tables
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
-from leadops.normalise import match_columns, parse_frame
+from leadops.normalise import match_columns, match_stored_columns, parse_frame
 from leadops.readers import FileRejected, MalformedLine, read_chunks
 from leadops.sources import FORMATS, DecompressedTooLarge, Fingerprint, SourceFile, fingerprint
 from leadops.storage import Lake
@@ -32,6 +32,16 @@ from tasks.ingest.writes import WriteQueue
 log = logging.getLogger(__name__)
 # The quarantine column holding a malformed line's text (its row number is its line number).
 RAW_LINE = "_raw_line"
+# Columns ingest adds to bronze and quarantine rows; a file's own column of that name is renamed.
+BOOKKEEPING = [
+    tables.SOURCE_FILE,
+    tables.ROW_NUMBER,
+    tables.INGESTED_AT,
+    tables.FILE_CHECKSUM,
+    tables.RUN_ID,
+    tables.FAILED_EXPECTATIONS,
+    RAW_LINE,
+]
 
 
 class FileLoader:
@@ -141,8 +151,7 @@ class FileLoader:
             if raw is None:
                 break
             if first:
-                # " Lead_ID " in the header is the contract's lead_id.
-                renames = match_columns(list(raw.columns), list(self.roles))
+                renames = self._renames(list(raw.columns))
             raw = raw.rename(columns=renames) if renames else raw
             if first:
                 self._check_columns(source, list(raw.columns))
@@ -154,6 +163,17 @@ class FileLoader:
                 self._load_chunk(raw, stamp, outcome)
         if malformed:
             self._quarantine_lines(malformed, stamp, outcome)
+
+    def _renames(self, columns: list[str]) -> dict[str, str]:
+        # " Lead_ID " in the header is the contract's lead_id; an extra column keeps the
+        # spelling bronze already has for it ("LEAD OWNER" is "Lead Owner").
+        renames = match_columns(columns, list(self.roles))
+        named = [renames.get(c, c) for c in columns]
+        stored = self.lake.table_columns(tables.bronze(self.kind))
+        more = match_stored_columns(named, stored, list(self.roles), BOOKKEEPING)
+        return {
+            c: more.get(n, n) for c, n in zip(columns, named, strict=True) if more.get(n, n) != c
+        }
 
     def _quarantine_lines(
         self, lines: list[MalformedLine], stamp: RowStamp, outcome: FileResult

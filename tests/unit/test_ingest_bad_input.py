@@ -64,6 +64,35 @@ def test_extra_unknown_columns_are_kept_in_bronze_and_ignored_after(
     assert "Favourite Colour" not in lake.read_table(tables.silver("leads")).columns
 
 
+def test_an_extra_column_spelled_in_another_case_joins_the_stored_one(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    # Delta refuses two names that differ only in case: this used to fail the whole run.
+    (tmp_path / "in").mkdir()
+    write_csv(tmp_path / "in" / "a.csv", [lead("A1", **{"Lead Owner": "ann"})])
+    write_csv(tmp_path / "in" / "b.csv", [lead("B1", **{"LEAD OWNER": "bob"})])
+    result = ingest(tmp_path / "in")
+    assert [f.status for f in result.files] == ["accepted", "accepted"]
+    bronze = lake.read_table(tables.bronze("leads")).set_index("lead_id")
+    assert bronze["Lead Owner"].to_dict() == {"A1": "ann", "B1": "bob"}
+    assert sorted(silver(lake).index) == ["A1", "B1"]
+
+
+def test_columns_clashing_by_case_in_one_file_or_with_bookkeeping_are_kept_apart(
+    tmp_path: Path, ingest, lake: Lake
+) -> None:
+    row = lead("A1", **{"Owner": "ann", "OWNER": "bob", tables.RUN_ID: "theirs"})
+    (file,) = ingest(write_csv(tmp_path / "a.csv", [row])).files
+    assert file.status == "accepted"
+    bronze = lake.read_table(tables.bronze("leads")).iloc[0]
+    assert (bronze["Owner"], bronze["OWNER.1"], bronze[f"{tables.RUN_ID}.1"]) == (
+        "ann",
+        "bob",
+        "theirs",
+    )
+    assert bronze[tables.RUN_ID] != "theirs"
+
+
 def test_wrong_types_are_quarantined_as_received_with_the_check_named(
     tmp_path: Path, ingest, lake: Lake
 ) -> None:
