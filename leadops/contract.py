@@ -6,6 +6,7 @@ contract for column names, so a different CRM needs a different YAML, not code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,20 @@ class Contract:
     @property
     def outcome_columns(self) -> list[str]:
         return [self.entity_id, self.label, self.label_time]
+
+    def absent_from(self, table: str, columns: Iterable[str]) -> str | None:
+        """Why a stored table cannot serve this contract: the lead columns it lacks (one
+        line), or None when it has them all."""
+        present = set(columns)
+        absent = [c for c in self.lead_columns if c not in present]
+        if not absent:
+            return None
+        return (
+            f"table {table} has no column(s) {', '.join(absent)}, which contract {self.name!r} "
+            "names: its leads were ingested under a contract without them; ingest a leads "
+            "export that has them (leads ingested before get them empty), or take them out "
+            "of the contract"
+        )
 
     @property
     def required_lead_columns(self) -> list[str]:

@@ -55,7 +55,8 @@ def update_gold(
     Leads new to gold are appended with their outcome (if one arrived first);
     changed leads replace their gold row; new or changed outcomes update the
     label columns of their lead. Without a gold table, gold is built from all
-    of silver.
+    of silver; so it is when the contract gained a column gold lacks and silver now
+    has (an export brought it: older leads get it empty).
 
     Args:
         stream: the run's streamed gold rows of leads new to silver, if it kept one.
@@ -66,7 +67,9 @@ def update_gold(
     if not lake.table_exists(tables.silver("leads")):
         return None
     gold = _Gold(lake, contract)
-    if stream is not None and stream.actions:
+    if gold.outgrown():
+        gold.rebuild()
+    elif stream is not None and stream.actions:
         # Gold's ids before this run's leads are added (a snapshot stays at its version).
         known = (
             _Snapshot(lake, tables.GOLD_LEADS, contract.entity_id)
@@ -115,10 +118,13 @@ class GoldStream:
         )
 
     @staticmethod
-    def usable(lake: Lake, kind: str) -> bool:
-        return kind == "leads" and (
-            lake.table_exists(tables.GOLD_LEADS) or not lake.table_exists(tables.silver("leads"))
-        )
+    def usable(lake: Lake, kind: str, contract: Contract) -> bool:
+        if kind != "leads":
+            return False
+        if not lake.table_exists(tables.GOLD_LEADS):
+            return not lake.table_exists(tables.silver("leads"))
+        stored = set(lake.table_columns(tables.GOLD_LEADS))
+        return set(gold_schema(contract).names) <= stored  # else gold is rebuilt
 
     def add(self, rows: pa.Table) -> None:
         """Write the gold rows of ``rows`` (silver rows of leads new to silver)."""
@@ -204,6 +210,21 @@ class _Gold:
 
     def append(self, batches: Iterator[pa.RecordBatch]) -> None:
         append_batches(self.lake, tables.GOLD_LEADS, self.schema, batches)
+
+    def outgrown(self) -> bool:
+        """Gold lacks a column of the contract that silver has (the contract gained it)."""
+        if not self.lake.table_exists(tables.GOLD_LEADS):
+            return False
+        stored = set(self.lake.table_columns(tables.GOLD_LEADS))
+        silver = set(self.lake.table_columns(tables.silver("leads")))
+        wanted = set(self.contract.lead_columns)
+        return not wanted <= stored and wanted <= silver
+
+    def rebuild(self) -> None:
+        """Gold again from all of silver, in one commit that replaces the old table."""
+        batches = self.leads_joined(run_id=None, keep=None)
+        reader = _stream(self.schema, batches) or self.schema.empty_table().to_reader()
+        self.lake.overwrite_table(tables.GOLD_LEADS, reader)
 
     def merge(self, batches: Iterator[pa.RecordBatch], columns: list[str] | None) -> None:
         """Update the gold rows whose id the batches carry (only ``columns``; all when None)."""

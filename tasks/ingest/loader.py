@@ -62,7 +62,7 @@ class FileLoader:
         self.parse_options = contract.parse_options(kind)
         self.schema = silver_schema(contract, kind)
         self.writes = WriteQueue()
-        self.gold = GoldStream(lake, contract) if GoldStream.usable(lake, kind) else None
+        self.gold = GoldStream(lake, contract) if GoldStream.usable(lake, kind, contract) else None
         self.silver = SilverWriter(
             lake, tables.silver(kind), contract.entity_id, result.run_id, self.writes, self.gold
         )

@@ -177,6 +177,9 @@ def build_training_set(
     # No lead carries an outcome at all: the outcomes file was never ingested.
     outcomes = contract.label not in gold.columns or bool(gold[contract.label].notna().any())
     dev, test, test_start = split_by_time(matured, contract, test_window_days, outcomes)
+    problem = contract.absent_from(GOLD_LEADS, gold.columns)
+    if problem:  # now, not after a search that left the column out
+        raise TrainingDataError(problem)
     log.info(
         "training set: %d matured of %d gold leads (%d dev, %d test), %.1f%% converted",
         len(matured),

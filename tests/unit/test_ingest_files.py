@@ -14,7 +14,7 @@ from leadops.app import synthetic
 from leadops.storage import Lake
 from tasks.ingest import run as ingest_run
 from tasks.ingest.report import ingest_summary
-from tests.support.ingest import CONTRACT, lead, silver, write_csv
+from tests.support.ingest import AS_OF, CONTRACT, lead, silver, write_csv
 
 
 def test_synthetic_export_lands_typed_in_silver_and_joined_in_gold(
@@ -234,3 +234,29 @@ def test_report_is_kept_beside_the_data(tmp_path: Path, ingest, lake: Lake) -> N
     sample_key = result.report_key.replace(".json", "-quarantine-sample.csv")
     sample_csv = lake.read_bytes(sample_key).decode()
     assert "'=HYPERLINK" in sample_csv and "\n=HYPERLINK" not in sample_csv
+
+
+def test_a_feature_added_to_the_contract_arrives_with_the_next_export(
+    tmp_path: Path, settings, lake: Lake
+) -> None:
+    # What the training error about a missing column tells the user to do works.
+    from dataclasses import replace
+
+    from tasks.ingest import ingest_files
+
+    older = replace(
+        CONTRACT,
+        features=tuple(f for f in CONTRACT.features if f.name != "legacy_lead_score"),
+        source="<memory>",  # its suites derived from it, not the bundled files
+    )
+    first = write_csv(tmp_path / "a.csv", [lead("A1", legacy_lead_score="10")])
+    ingest_files(settings, lake, older, [first], kind="leads", as_of=AS_OF)
+    gold = lake.read_table(tables.GOLD_LEADS)
+    assert CONTRACT.absent_from("gold/leads", gold.columns) is not None
+    second = write_csv(tmp_path / "b.csv", [lead("B1", legacy_lead_score="20")])
+    ingest_files(settings, lake, CONTRACT, [second], kind="leads", as_of=AS_OF)
+    gold = lake.read_table(tables.GOLD_LEADS).set_index("lead_id")
+    assert CONTRACT.absent_from("gold/leads", gold.reset_index().columns) is None
+    assert gold.loc["B1", "legacy_lead_score"] == 20 and pd.isna(
+        gold.loc["A1", "legacy_lead_score"]
+    )

@@ -114,6 +114,22 @@ def test_missing_gold_table_is_one_clear_error(tmp_path: Path) -> None:
         D.build_training_set(LocalLake(tmp_path / "lake"), CONTRACT, None, 14)
 
 
+def test_a_contract_column_gold_lacks_is_one_clear_error_before_any_search(
+    tmp_path: Path,
+) -> None:
+    # The contract gained a feature after its leads were ingested: training used to
+    # search for minutes and then fail on a KeyError when logging the model.
+    lake = LocalLake(tmp_path / "lake")
+    frame = write_gold(lake, weeks=4, leads_per_week=50)
+    lake.overwrite_table(D.GOLD_LEADS, frame.drop(columns=["legacy_lead_score"]))
+    with pytest.raises(D.TrainingDataError) as error:
+        D.build_training_set(lake, CONTRACT, as_of_after(frame, CONTRACT), 14)
+    assert str(error.value).startswith(
+        "table gold/leads has no column(s) legacy_lead_score, which contract"
+    )
+    assert "ingest a leads export that has them" in str(error.value)
+
+
 def test_nothing_matured_yet_is_one_clear_error(tmp_path: Path) -> None:
     lake = LocalLake(tmp_path / "lake")
     frame = write_gold(lake, weeks=2, leads_per_week=50)
