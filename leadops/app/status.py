@@ -3,6 +3,8 @@
 The history merges the registry (when each version was trained, and for versions from
 before the gate wrote history, the decision its tags still hold) with the lake's rollout
 history (every gate result, rollout step, rollback and manual override), oldest first.
+Each event is placed and shown at the moment it was written (``at``); ``as_of``, the
+clock a decision was evaluated for, is kept beside it.
 """
 
 from __future__ import annotations
@@ -261,21 +263,38 @@ def status_text(state: dict[str, Any]) -> str:
 
 def event_text(event: dict[str, Any]) -> str:
     """One decision as a line: when, which version, what happened and why."""
-    when = (event.get("as_of") or "")[:19].replace("T", " ")
+    when = _clock(event.get("at"))
     version = f"v{event['version']}"
     if event["event"] == "trained":
         run = f" (MLflow run {event['run_id']})" if event.get("run_id") else ""
         return f"{when}  {version}: trained{run}"
+    return f"{when}  {version}: {_decision_text(event)}{_decided_for(event)}"
+
+
+def _clock(text: str | None) -> str:
+    return _instant(text).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if text else ""
+
+
+def _decided_for(event: dict[str, Any]) -> str:
+    """The as-of day a decision was made for, when it is not the day it was made.
+
+    A gate's ``as_of`` is the training's evaluation clock (read before training, so a
+    few seconds before the version exists) and a rollout's is its evidence clock: a
+    backfill or the demo's simulated weeks decide for another day than today.
+    """
+    if not event.get("as_of"):
+        return ""
+    day = _instant(event["as_of"]).date()
+    return f"  [as of {day.isoformat()}]" if day != _instant(event.get("at")).date() else ""
+
+
+def _decision_text(event: dict[str, Any]) -> str:
     auc = (event.get("metrics") or {}).get("roc_auc")
     scored = (
         f", test ROC-AUC {auc:.3f}" if isinstance(auc, float) and event["event"] == "gate" else ""
     )
     if event["event"] == "gate":
-        return (
-            f"{when}  {version}: gate → {event['stage']} {event['fraction']:.0%}{scored}  "
-            f"({event['reason']})"
-        )
+        return f"gate → {event['stage']} {event['fraction']:.0%}{scored}  ({event['reason']})"
     return (
-        f"{when}  {version}: {event['previous_stage']} → {event['stage']} "
-        f"{event['fraction']:.0%}  ({event['reason']})"
+        f"{event['previous_stage']} → {event['stage']} {event['fraction']:.0%}  ({event['reason']})"
     )

@@ -43,6 +43,8 @@ class Serving:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def describe(self) -> dict[str, Any]:
+        """What ``/ready`` reports: each model's role, stage, rollout fraction (as ``leadops
+        status`` shows it) and the share of leads it answers here."""
         models = [*self.answering.models, *([self.shadow] if self.shadow else [])]
         return {
             "ready": True,
@@ -53,12 +55,31 @@ class Serving:
                     "version": m.version,
                     "role": m.role,
                     "stage": m.stage,
-                    "fraction": m.fraction,
+                    "fraction": rollout_fraction(m),
+                    "traffic_share": traffic_share(self.answering, m),
                     "cutpoints": self.cutpoints_from[m.version],
                 }
                 for m in models
             ],
         }
+
+
+def rollout_fraction(model: ServingModel) -> float:
+    """The version's rollout fraction as ``leadops status`` shows it (production is 100%).
+
+    ``ServingModel.fraction`` holds only a canary's share: the champion's stays 0.0.
+    """
+    return 1.0 if model.stage == Stage.PRODUCTION else model.fraction
+
+
+def traffic_share(answering: ServingSet, model: ServingModel) -> float:
+    """The expected share of leads ``model`` answers: a canary its fraction, the champion
+    the rest, a shadow none."""
+    canary = answering.canary
+    if model is answering.champion:
+        # Rounded: 1 - 0.7 is 0.30000000000000004 in floats.
+        return round(1.0 - canary.fraction, 6) if canary is not None else 1.0
+    return canary.fraction if model is canary else 0.0
 
 
 @dataclass(frozen=True)
