@@ -11,6 +11,7 @@ LEADOPS_HOME elsewhere.
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -18,10 +19,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 BUNDLED_CONTRACT = Path(__file__).parent / "contracts" / "synthetic_crm.yaml"
 ENV_PREFIX = "LEADOPS_"
@@ -143,10 +145,43 @@ class Settings(BaseSettings):
     retrain_cooldown_days: float = Field(
         7, ge=0, description="One incident starts one retrain per this many days."
     )
-    canary_steps: tuple[float, ...] = Field(
+    # NoDecode: the validator parses the JSON itself, so a bad value names the variable.
+    canary_steps: Annotated[tuple[float, ...], NoDecode] = Field(
         (0.10, 0.50, 1.00),
         description="Traffic shares of the canary steps (JSON list in the variable).",
     )
+
+    @field_validator("canary_steps", mode="before")
+    @classmethod
+    def _canary_steps_from_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            steps = json.loads(value)
+        except ValueError:
+            steps = None
+        numbers = isinstance(steps, list) and all(
+            isinstance(s, (int, float)) and not isinstance(s, bool) for s in steps
+        )
+        if not numbers:
+            raise PydanticCustomError(
+                "canary_steps_json",
+                "expected a JSON list of traffic shares such as [0.1, 0.5, 1.0], got {got}",
+                {"got": repr(value)},
+            )
+        return steps
+
+    @field_validator("canary_steps")
+    @classmethod
+    def _canary_steps_rise_to_full_traffic(cls, steps: tuple[float, ...]) -> tuple[float, ...]:
+        problem = canary_steps_problem(steps)
+        if problem:
+            raise PydanticCustomError(
+                "canary_steps_order",
+                "{problem}, such as [0.1, 0.5, 1.0], got {got}",
+                {"problem": problem, "got": json.dumps(list(steps))},
+            )
+        return steps
 
     # orchestration
     task_runner: Literal["thread", "dask"] = Field(
@@ -356,6 +391,24 @@ class Settings(BaseSettings):
         "in the artifact store, newest first; older ones are deleted after each monitor run. "
         "0 keeps all.",
     )
+
+
+def canary_steps_problem(steps: tuple[float, ...]) -> str | None:
+    """What is wrong with the canary traffic shares, or None when they are usable.
+
+    Passing the last step promotes the challenger to production
+    (``tasks.rollout.steps.next_position``), so the last step must be full traffic:
+    otherwise production would start at 100% without a canary at 100%.
+    """
+    if not steps:
+        return "expected at least one traffic share"
+    if not all(0 < share <= 1 for share in steps):
+        return "expected each traffic share in (0, 1]"
+    if any(a >= b for a, b in zip(steps, steps[1:], strict=False)):
+        return "expected strictly increasing traffic shares"
+    if steps[-1] != 1.0:
+        return "expected the last traffic share to be 1.0 (passing it promotes to production)"
+    return None
 
 
 def check_home(home: Path) -> Path:

@@ -576,11 +576,16 @@ def rollback(
 @app.command()
 def pause(
     resume: bool = typer.Option(False, "--resume", help="Release a paused rollout instead."),
+    reason: Optional[str] = typer.Option(
+        None,
+        "--reason",
+        help='Recorded on the challenger: "rollout paused manually: REASON".',
+    ),
     as_of: Optional[str] = DecisionTimeOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Freeze the challenger's rollout where it stands (or --resume it)."""
-    _run_rollout("resume" if resume else "pause", as_of, None, as_json)
+    _run_rollout("resume" if resume else "pause", as_of, reason, as_json)
 
 
 def _run_rollout(action: str, as_of: Optional[str], reason: Optional[str], as_json: bool) -> None:
@@ -740,7 +745,7 @@ def demo(
         "(without it, the same demo replays idempotently).",
     ),
 ) -> None:
-    """Run the whole lifecycle on a simulated 17-week timeline of synthetic CRM exports.
+    """Run the whole lifecycle on a simulated 26-week timeline of synthetic CRM exports.
 
     Generates leads with covariate drift from week 9, ingests and trains on the first
     8 weeks, then each week: ingest, rollout step, score, monitor. Ends with a summary

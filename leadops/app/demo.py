@@ -5,10 +5,12 @@ advances a week per step, so label maturity, cooldowns and rollout evidence
 behave as they would in real time. The flows get nothing demo-specific: only
 files in a landing folder, an ``as_of`` and the settings any user could set.
 
-Why 17 weeks rather than 12: labels mature 7 days after a lead, a retrain needs
+Why 26 weeks rather than 12: labels mature 7 days after a lead, a retrain needs
 matured post-drift weeks both to learn from and to be tested on (the first attempts,
-with one and two drifted weeks, are rightly rejected by the gate), and shadow, three
-canary steps and the promotion each need one matured week of evidence.
+with one and two drifted weeks, are rightly rejected by the gate; with an honest
+outcome gap the first retrain that has seen the drift comes four weeks after it), and
+shadow, three canary steps and the promotion each need one matured week of evidence.
+The ``leadops demo`` help names ``DemoPlan.weeks``; tests/unit/test_cli.py keeps them equal.
 """
 
 from __future__ import annotations

@@ -112,17 +112,26 @@ def rollback(
 def set_paused(
     client: Any, lake: Lake, name: str, as_of: datetime, paused: bool, reason: str | None = None
 ) -> list[Transition]:
-    """Freeze (or release) the challenger where it stands: the rollout flow then makes no move."""
+    """Freeze (or release) the challenger where it stands: the rollout flow then makes no move.
+
+    Raises:
+        NothingToDoError: no challenger, or it is already paused (pause) / not paused
+            (resume); nothing is recorded then.
+    """
     with registry_transaction(client, lake, name):
         action = "pause" if paused else "resume"
         challenger = VersionState.from_version(_challenger(client, name, action))
+        if challenger.paused == paused:
+            state = "is already paused" if paused else "is not paused, nothing to resume"
+            raise NothingToDoError(f"model {name}: challenger v{challenger.version} {state}")
         stage, fraction = challenger.stage, challenger.fraction
-        text = reason or ("rollout paused manually" if paused else "rollout resumed manually")
+        # The stage does not move, so the recorded reason keeps saying what happened.
+        text = f"rollout {'paused' if paused else 'resumed'} manually"
         step = Transition(
             challenger.version,
             stage or Stage.SHADOW,
             fraction,
-            text,
+            f"{text}: {reason}" if reason else text,
             as_of.isoformat(),
             stage,
             fraction,
@@ -139,7 +148,11 @@ OVERRIDES = ("promote", "reject", "rollback", "pause", "resume")
 def override(
     client: Any, lake: Lake, name: str, action: str, as_of: datetime, reason: str | None = None
 ) -> list[Transition]:
-    """Apply one of ``OVERRIDES``; without a ``reason`` each records its own default."""
+    """Apply one of ``OVERRIDES``; without a ``reason`` each records its own default.
+
+    Pause and resume record "rollout paused (resumed) manually: <reason>", since the
+    challenger's stage does not move and the reason alone says what happened.
+    """
     if action in ("pause", "resume"):
         return set_paused(client, lake, name, as_of, action == "pause", reason)
     extra = {"reason": reason} if reason else {}

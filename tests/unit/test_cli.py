@@ -192,3 +192,93 @@ def test_the_score_line_says_which_model_served_how_many() -> None:
     assert "champion 2700; champion v1" not in line
     shadow = {**result, "arms": {"champion": 3000}, "challenger_stage": "shadow"}
     assert "shadow v2 scored alongside, not served" in cli.score_summary(shadow)
+
+
+def test_a_canary_steps_variable_that_is_not_json_is_one_line_naming_it(
+    home: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("LEADOPS_CANARY_STEPS", "0.1,0.5")
+    code, _, err = run(capsys, monkeypatch, "status")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 1 and len(lines) == 1, err
+    assert lines[0] == (
+        "leadops: error: setting canary_steps (LEADOPS_CANARY_STEPS): expected a JSON list "
+        "of traffic shares such as [0.1, 0.5, 1.0], got '0.1,0.5'"
+    )
+
+
+def test_the_demo_help_names_the_timeline_the_demo_runs(home: Path, capsys, monkeypatch) -> None:
+    from leadops.app.demo import DemoPlan
+
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run(capsys, monkeypatch, "demo", "--help")
+    text, plan = " ".join(out.split()), DemoPlan()
+    assert code == 0
+    assert f"simulated {plan.weeks}-week timeline" in text
+    assert f"drift from week {plan.drift_week}" in text
+    assert f"trains on the first {plan.first_train_week} weeks" in text
+
+
+@pytest.fixture
+def overrides_in_process(settings, registry_db, monkeypatch: pytest.MonkeyPatch):
+    """A champion v1 and a canary challenger v2; `leadops pause` applies its override here
+    as the rollout flow's override branch does (``manual.override``), without Prefect."""
+    import sys
+    import types
+
+    from leadops.maturity import utc
+    from leadops.registry import registry_client
+    from leadops.storage import open_lake
+    from tasks.rollout import manual
+    from tests.support.rollout import add_version
+
+    client, lake = registry_client(settings), open_lake(settings)
+    add_version(client, "production", 1.0, alias="champion")
+    challenger = add_version(client, "canary", 0.1, alias="challenger")
+
+    def rollout(as_of=None, action="auto", reason=None):
+        done = manual.override(client, lake, settings.model_name, action, utc(as_of), reason)
+        lines = [f"v{t.version}: {t.previous_stage} → {t.stage} ({t.reason})" for t in done]
+        return {"action": action, "transition": "; ".join(lines) or None, "reason": reason}
+
+    monkeypatch.setattr(cli, "prepare_runtime", lambda *args, **kwargs: None)
+    monkeypatch.setitem(sys.modules, "flows.rollout", types.SimpleNamespace(rollout=rollout))
+    return lake, challenger
+
+
+def test_pause_takes_a_reason_and_a_second_pause_is_an_error(
+    overrides_in_process, capsys, monkeypatch
+) -> None:
+    from leadops.transitions import read_history
+
+    lake, v2 = overrides_in_process
+    code, out, err = run(capsys, monkeypatch, "pause", "--reason", "testing")
+    assert code == 0, err
+    assert "(rollout paused manually: testing)" in out
+    entries = len(read_history(lake))
+    code, _, err = run(capsys, monkeypatch, "pause")
+    assert code == 1
+    assert (
+        err.strip()
+        == f"leadops: error: model leadops-lead-scorer: challenger v{v2} is already paused"
+    )
+    assert len(read_history(lake)) == entries
+    code, out, err = run(capsys, monkeypatch, "pause", "--resume", "--reason", "fixed")
+    assert code == 0 and "(rollout resumed manually: fixed)" in out, err
+
+
+def test_resume_of_a_rollout_never_paused_is_an_error_and_records_nothing(
+    overrides_in_process, capsys, monkeypatch
+) -> None:
+    from leadops.transitions import read_history
+
+    lake, v2 = overrides_in_process
+    before = read_history(lake)
+    code, out, err = run(capsys, monkeypatch, "pause", "--resume")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 1 and len(lines) == 1, err
+    assert lines[0] == (
+        f"leadops: error: model leadops-lead-scorer: challenger v{v2} is not paused, "
+        "nothing to resume"
+    )
+    assert "resumed" not in out and read_history(lake) == before

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadops import registry
+from leadops import registry, transitions
 from leadops.app.status import registry_status, status_text
 from leadops.contract import load_contract
 from leadops.storage import open_lake
@@ -82,6 +82,31 @@ def test_pause_holds_the_rollout_until_resumed(world) -> None:
     manual.set_paused(client, lake, NAME, AS_OF, paused=False)
     plan, _ = advance(client, lake, contract, settings, AS_OF)
     assert plan.action == "wait"  # back in rollout, waiting for canary evidence
+
+
+def test_resume_of_a_rollout_never_paused_is_one_line_and_records_nothing(world) -> None:
+    client, lake, settings, v1, v2 = world
+    before = transitions.read_history(lake)
+    with pytest.raises(
+        manual.NothingToDoError, match=f"model {NAME}: challenger v{v2} is not paused"
+    ):
+        manual.override(client, lake, NAME, "resume", AS_OF)
+    assert transitions.read_history(lake) == before
+    assert stage_of(client, v2) == ("canary", 0.5, "test: canary")
+
+
+def test_a_second_pause_says_already_paused_and_records_one_entry(world) -> None:
+    client, lake, settings, v1, v2 = world
+    before = len(transitions.read_history(lake))
+    manual.override(client, lake, NAME, "pause", AS_OF, reason="testing")
+    with pytest.raises(manual.NothingToDoError, match=f"challenger v{v2} is already paused"):
+        manual.override(client, lake, NAME, "pause", AS_OF + timedelta(hours=1))
+    history = transitions.read_history(lake)
+    assert len(history) == before + 1
+    assert history[-1]["reason"] == "rollout paused manually: testing"
+    assert stage_of(client, v2) == ("canary", 0.5, "rollout paused manually: testing")
+    manual.override(client, lake, NAME, "resume", AS_OF + timedelta(hours=2))
+    assert transitions.read_history(lake)[-1]["reason"] == "rollout resumed manually"
 
 
 def test_status_text_names_roles_stages_and_reasons(world) -> None:

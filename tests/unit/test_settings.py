@@ -130,3 +130,51 @@ def test_a_bad_value_in_dotenv_names_the_variable_the_user_wrote(
         Settings()
     message = one_line(failure.value)
     assert "LEADOPS_TRIALS" in message and "AWS" not in message
+
+
+def test_canary_steps_that_are_not_a_json_list_name_the_variable_and_the_format(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from leadops.errors import one_line
+
+    monkeypatch.setenv("LEADOPS_CANARY_STEPS", "0.1,0.5")
+    with pytest.raises(pydantic.ValidationError) as failure:
+        Settings()
+    assert one_line(failure.value) == (
+        "setting canary_steps (LEADOPS_CANARY_STEPS): expected a JSON list of traffic shares "
+        "such as [0.1, 0.5, 1.0], got '0.1,0.5'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "cause"),
+    [
+        ("[0.5, 0.1, 1.0]", "strictly increasing"),
+        ("[0.1, 0.1, 1.0]", "strictly increasing"),
+        ("[0.1, 0.5]", "last traffic share to be 1.0"),
+        ("[0, 0.5, 1.0]", "in (0, 1]"),
+        ("[0.5, 1.5]", "in (0, 1]"),
+        ("[]", "at least one"),
+    ],
+)
+def test_canary_steps_must_rise_to_full_traffic(
+    written: str, cause: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadops.errors import one_line
+
+    monkeypatch.setenv("LEADOPS_CANARY_STEPS", written)
+    with pytest.raises(pydantic.ValidationError) as failure:
+        Settings()
+    message = one_line(failure.value)
+    assert message.startswith("setting canary_steps (LEADOPS_CANARY_STEPS): expected")
+    assert cause in message and "got [" in message
+
+
+def test_canary_steps_are_read_from_json_in_the_environment_or_given_as_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LEADOPS_CANARY_STEPS", "[0.25, 1]")
+    assert Settings().canary_steps == (0.25, 1.0)
+    assert Settings(canary_steps=(0.2, 0.6, 1.0)).canary_steps == (0.2, 0.6, 1.0)
+    with pytest.raises(pydantic.ValidationError, match="strictly increasing"):
+        Settings(canary_steps=(1.0, 0.5))
