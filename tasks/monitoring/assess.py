@@ -126,14 +126,14 @@ def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -
     return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
 
 
-def _no_leads_note(contract: Contract, as_of: datetime, thresholds: Thresholds) -> str:
-    """Why there is nothing to count, naming the window looked at (a historical export
-    needs the --as-of it was scored with)."""
+def _window_note(contract: Contract, as_of: datetime, thresholds: Thresholds) -> str:
+    """The leads the conversion test looks at, named (a historical export needs the
+    --as-of it was scored with)."""
     since, until = conversion_window(
         contract, as_of, thresholds.lookback_weeks, thresholds.early_outcomes
     )
     return (
-        f"no leads the champion scored by {as_of:%Y-%m-%d %H:%M} were created from "
+        f"leads the champion scored by {as_of:%Y-%m-%d %H:%M} and created from "
         f"{since:%Y-%m-%d} to {until:%Y-%m-%d} (the conversion window, "
         f"LEADOPS_CONVERSION_LOOKBACK_WEEKS={thresholds.lookback_weeks}); for a historical "
         "export, pass the --as-of you scored it with"
@@ -182,7 +182,12 @@ def assess(
         thresholds.conversion_power,
     )
     if cohorts.empty:
-        conversion = replace(conversion, note=_no_leads_note(contract, as_of, thresholds))
+        note = f"no {_window_note(contract, as_of, thresholds)}"
+        conversion = replace(conversion, note=note)
+    elif conversion.decision is None and baseline:
+        # Only leads still maturing in the window: say which window it was.
+        note = f"{conversion.note} among the {_window_note(contract, as_of, thresholds)}"
+        conversion = replace(conversion, note=note)
     decision = retrain_decision(drift, conversion)
     rule = trigger_rule(thresholds.psi, thresholds.conversion_drop) + (
         f"; a feature counts as drifted only when its PSI is also beyond what an unchanged "

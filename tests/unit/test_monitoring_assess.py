@@ -123,3 +123,17 @@ def test_nothing_to_count_names_the_conversion_window_and_the_as_of() -> None:
     assert not result.conversion.dropped and "2027-06-01" in note, note
     assert f"LEADOPS_CONVERSION_LOOKBACK_WEEKS={THRESHOLDS.lookback_weeks}" in note
     assert "--as-of" in note and note in result.decision.explanation
+
+
+def test_only_maturing_leads_in_the_window_names_the_window_too() -> None:
+    # A historical export monitored at today's date: its matured cohorts are outside
+    # the lookback, and the window holds only a few fresh (online) leads still maturing.
+    reference, current, matured, as_of = timeline("stable")
+    fresh = matured.tail(7).copy()
+    fresh[CONTRACT.event_time] = pd.Timestamp(as_of) - pd.Timedelta(hours=1)
+    fresh[[CONTRACT.label, CONTRACT.label_time]] = None
+    result = assess(reference, current, fresh, CONTRACT, as_of, THRESHOLDS, with_report=False)
+    note = result.conversion.note
+    assert note.startswith("no complete matured cohort yet among the leads the champion"), note
+    assert f"LEADOPS_CONVERSION_LOOKBACK_WEEKS={THRESHOLDS.lookback_weeks}" in note
+    assert "--as-of" in note and note in result.decision.explanation
