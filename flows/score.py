@@ -50,7 +50,7 @@ def score(
         scored_at.replace(tzinfo=UTC) if scored_at.tzinfo is None else scored_at.astimezone(UTC)
     )
     serving = load_models(scored_at)
-    file_batch = read_batch_file(find_batch_file(batch)) if batch else None
+    file_batch = read_batch_file(find_batch_file(batch), scored_at) if batch else None
     result = score_batch(serving, file_batch, out, output_format, scored_at, reasons)
     publish_summary(result)
     return result.as_dict()

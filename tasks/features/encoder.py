@@ -38,7 +38,7 @@ _EMAIL_TEXT = {
     "free": "free email domain",
     "corporate": "corporate email domain",
     "edu": "edu email domain",
-    "invalid": "invalid email address",
+    "invalid": "invalid or missing email address",
 }
 
 

@@ -4,14 +4,17 @@ The file is read with the core's readers (CSV, Parquet, JSON lines; local or s3:
 and parsed by contract role into the contract's Arrow types, as ingest does for
 silver, so a lead scores the same whether it came through the lake or a file. Like
 ingest, a row that fails the contract (a value of the wrong type, no id, a malformed
-line) is set aside with its reason, for the run to write to a rejected-rows file, and
-the rest is scored; a score for a lead whose numbers did not parse would be silently
-wrong. A file without the contract's columns is refused whole.
+line, a required value missing, a number outside its min/max, a creation time after
+the run's time: leadops.lead_checks) is set aside with its reason, for the run to
+write to a rejected-rows file, and the rest is scored; a score for a lead whose
+numbers did not parse would be silently wrong, and one outside the contract would be
+a lead the model never saw. A file without the contract's columns is refused whole.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pandas as pd
 import pyarrow as pa
@@ -39,13 +42,18 @@ def resolve_batch_file(path: str, endpoint_url: str | None = None) -> SourceFile
 
 
 def load_batch_file(
-    source: SourceFile | str, contract: Contract, chunk_rows: int, endpoint_url: str | None = None
+    source: SourceFile | str,
+    contract: Contract,
+    chunk_rows: int,
+    endpoint_url: str | None = None,
+    as_of: datetime | None = None,
 ) -> FileBatch:
     """Read and type a leads file; rows that fail the contract go to ``FileBatch.rejected``.
 
     Args:
         source: the file, as resolved by :func:`resolve_batch_file` (a path or URI
             string is resolved here, for scripts and tests).
+        as_of: the evaluation time an event time may not be after (default: now).
 
     Raises:
         BatchError: one line naming the file and its missing columns.
@@ -67,7 +75,7 @@ def load_batch_file(
         if missing:
             raise BatchError(f"batch {source.name}: missing column(s) {', '.join(missing)}")
         typed = parse_frame(raw, roles, **contract.parse_options("leads"))
-        reasons = _row_reasons(raw, typed, roles, contract)
+        reasons = _row_reasons(raw, typed, roles, contract, as_of or datetime.now(UTC))
         if len(reasons):
             rejected.append(raw.loc[reasons.index].assign(**{REASON: reasons}))
         parts.append(typed.drop(index=reasons.index)[list(roles)])
@@ -90,9 +98,15 @@ ROW = "_row"
 
 
 def _row_reasons(
-    raw: pd.DataFrame, typed: pd.DataFrame, roles: dict[str, str], contract: Contract
+    raw: pd.DataFrame,
+    typed: pd.DataFrame,
+    roles: dict[str, str],
+    contract: Contract,
+    as_of: datetime,
 ) -> pd.Series:
-    """Why each failing row of a chunk fails the contract ("company_size: not numeric ('abc')")."""
+    """Why each failing row of a chunk fails the contract ("company_size: not numeric ('abc')"),
+    its types and then its values (leadops.lead_checks, what ingest's suite also checks)."""
+    from leadops.lead_checks import frame_problems
     from leadops.normalise import unparsed_flag
 
     reasons = pd.Series("", index=raw.index, dtype=object)
@@ -102,6 +116,8 @@ def _row_reasons(
             bad = typed[flag].to_numpy(dtype=bool)
             reasons[bad] += [f"{name}: not {role} ({v!r}); " for v in raw.loc[bad, name]]
     reasons[typed[contract.entity_id].isna()] += f"{contract.entity_id}: missing; "
+    values = frame_problems(contract, typed, as_of)
+    reasons[values != ""] += values[values != ""] + "; "
     reasons = reasons[reasons != ""]
     return reasons.str.removesuffix("; ")
 

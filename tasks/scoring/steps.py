@@ -69,10 +69,11 @@ def find_batch_file(batch: str) -> SourceFile:
     retry_condition_fn=retry_if_transient,
     cache_policy=NO_CACHE,
 )
-def read_batch_file(source: SourceFile) -> FileBatch:
+def read_batch_file(source: SourceFile, as_of: datetime | None = None) -> FileBatch:
     """A leads file typed like silver (one line naming the file and its bad columns otherwise)."""
     settings = get_settings()
-    return load_batch_file(source, load_contract(settings.contract_path), settings.score_chunk_rows)
+    contract = load_contract(settings.contract_path)
+    return load_batch_file(source, contract, settings.score_chunk_rows, as_of=as_of)
 
 
 @task(name="score-batch", cache_policy=NO_CACHE)

@@ -73,6 +73,44 @@ def test_a_wrong_value_is_refused_naming_the_field_and_value(lead: dict, field: 
     assert field == "ContactId" or error["input"] == lead[field]
 
 
+CHECKED_CRM = {
+    **OTHER_CRM,
+    "features": [
+        {"name": "Employees", "role": "numeric", "min": 1, "max": 100000},
+        {"name": "Channel", "role": "categorical", "required": True},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "lead, field, why",
+    [
+        ({"ContactId": "a", "Channel": "web", "Employees": -5}, "Employees", "min 1"),
+        ({"ContactId": "a", "Channel": "web", "Employees": 1e6}, "Employees", "max 100000"),
+        ({"ContactId": "a"}, "Channel", "Field required"),
+        ({"ContactId": "a", "Channel": None}, "Channel", "valid string"),
+        (
+            {"ContactId": "a", "Channel": "web", "CreatedDate": "2031-01-01T00:00:00Z"},
+            "CreatedDate",
+            "after the evaluation time",
+        ),
+    ],
+)
+def test_values_the_contract_refuses_are_refused_as_ingest_would(
+    lead: dict, field: str, why: str
+) -> None:
+    # The online API used to score these; ingest quarantines them (leadops.lead_checks).
+    from pydantic import ValidationError
+
+    leads = leads_body(lead_model(parse_contract(CHECKED_CRM)), max_leads=3)
+    with pytest.raises(ValidationError) as failure:
+        leads.model_validate([lead])
+    [error] = failure.value.errors()
+    assert error["loc"] == (0, field) and why in error["msg"], error
+    ok = {"ContactId": "a", "Channel": "web", "Employees": 50, "CreatedDate": "2026-01-05"}
+    assert leads.model_validate([ok]).root[0].model_dump(by_alias=True)["Employees"] == 50
+
+
 def test_more_leads_than_the_cap_are_refused() -> None:
     from pydantic import ValidationError
 
@@ -148,7 +186,8 @@ def test_ready_is_503_with_the_reason_when_no_champion_is_registered(settings) -
     with TestClient(create_app(settings)) as client:
         ready = client.get("/ready")
         assert ready.status_code == 503 and "no champion" in ready.json()["reason"]
-        refused = client.post("/v1/leads/score", json={"lead_id": "L1", "page_views": 3})
+        lead = {"lead_id": "L1", "lead_source": "web", "page_views": 3}
+        refused = client.post("/v1/leads/score", json=lead)
         assert refused.status_code == 503 and "train" in refused.json()["detail"]
         assert client.get("/health").status_code == 200
 

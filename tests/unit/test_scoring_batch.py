@@ -347,3 +347,34 @@ def test_a_terminal_sees_the_leads_scored_so_far(tmp_path, crm, monkeypatch) -> 
         assert f"score: leads 500/{total}" in stream.getvalue()  # after the first chunk
     finally:
         progress.disable()
+
+
+def test_values_ingest_would_quarantine_are_rejected_not_scored(crm, tmp_path: Path) -> None:
+    # Types alone used to be checked: these four were scored, though ingest quarantines
+    # them and the champion never saw such a lead.
+    raw = pd.read_csv(crm[0] / "leads" / "leads_week_02.csv", dtype=str).head(20)
+    raw.loc[1, "company_size"] = "-5"
+    raw.loc[2, "lead_source"] = None
+    raw.loc[3, "created_at"] = "2031-01-01T00:00:00"
+    raw.loc[4, "legacy_lead_score"] = "140"
+    raw.loc[5, "page_views"] = "many"  # a parse failure is named once, as before
+    raw.to_csv(tmp_path / "values.csv", index=False)
+    as_of = datetime(2026, 6, 1, tzinfo=UTC)
+    batch = load_batch_file(str(tmp_path / "values.csv"), C, 1000, as_of=as_of)
+    assert batch.table.num_rows == 15
+    reasons = dict(
+        zip(
+            batch.rejected.column("lead_id").to_pylist(),
+            batch.rejected.column("_rejected_because").to_pylist(),
+            strict=True,
+        )
+    )
+    ids = raw["lead_id"].tolist()
+    assert reasons == {
+        ids[1]: "company_size: below the contract's min 1 (-5)",
+        ids[2]: "lead_source: missing, and the contract requires it",
+        ids[3]: "created_at: after the evaluation time 2026-06-01 00:00:00 UTC "
+        "(2031-01-01T00:00:00+00:00)",
+        ids[4]: "legacy_lead_score: above the contract's max 100 (140)",
+        ids[5]: "page_views: not numeric ('many')",
+    }

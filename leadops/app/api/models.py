@@ -1,17 +1,19 @@
 """The request model, built from the data contract when the service starts.
 
-Another CRM's contract gives another API with no code change: one optional field per
-contract column, named exactly as the CRM names it. Fields are declared under safe
-Python names with the column name as alias, so a column called ``json`` or
+Another CRM's contract gives another API with no code change: one field per
+contract column (required where the contract requires it), named exactly as the CRM
+names it. Fields are declared under safe Python names with the column name as alias,
+so a column called ``json`` or
 ``model_version`` cannot clash with pydantic's own attributes.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,6 +24,7 @@ from pydantic import (
 )
 
 from leadops.contract import Contract
+from leadops.lead_checks import value_problems
 from leadops.normalise import split_multi_valued
 
 
@@ -59,11 +62,30 @@ def field_names(contract: Contract) -> dict[str, str]:
     return {column: f"c{i}" for i, column in enumerate(columns)}
 
 
+# A CRM's clock may run a little ahead of ours: a creation time this far ahead still passes.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _checked(contract: Contract, column: str) -> AfterValidator:
+    """The contract's value check of ``column`` (leadops.lead_checks, as batch scoring)."""
+
+    def check(value: Any) -> Any:
+        if value is not None:
+            why = value_problems(contract, column, value, datetime.now(UTC) + CLOCK_SKEW)
+            if why:
+                raise ValueError(why)
+        return value
+
+    return AfterValidator(check)
+
+
 def lead_model(contract: Contract) -> type[BaseModel]:
     """One lead as the CRM sends it: the contract's columns; unknown fields kept aside.
 
     The id is required (routing and the log need it); the event time defaults to the
-    time the request arrives; every feature is optional, as in batch scoring.
+    time the request arrives and may not be later; a feature the contract requires is
+    required, the others optional, and numbers keep to the contract's min/max, as in
+    batch scoring (leadops.lead_checks).
     """
     names = field_names(contract)
     fields: dict[str, Any] = {
@@ -72,7 +94,7 @@ def lead_model(contract: Contract) -> type[BaseModel]:
             Field(alias=contract.entity_id, description="Lead id"),
         ),
         names[contract.event_time]: (
-            datetime | None,
+            Annotated[datetime | None, _checked(contract, contract.event_time)],
             Field(
                 None,
                 alias=contract.event_time,
@@ -81,12 +103,14 @@ def lead_model(contract: Contract) -> type[BaseModel]:
         ),
     }
     for feature in contract.features:
+        kind = Annotated[ROLE_TYPES[feature.role], _checked(contract, feature.name)]
         fields[names[feature.name]] = (
-            ROLE_TYPES[feature.role] | None,
+            kind if feature.required else kind | None,
             Field(
-                None,
+                ... if feature.required else None,
                 alias=feature.name,
-                description=f"{feature.role} column of contract {contract.name}",
+                description=f"{feature.role} column of contract {contract.name}"
+                + (" (required)" if feature.required else ""),
             ),
         )
     safe = "".join(ch if ch.isalnum() else "_" for ch in contract.name)
