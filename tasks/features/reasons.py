@@ -130,7 +130,9 @@ def value_text(label: str, part: str | None, value: float) -> str:
         return f"{value:.2g} {things} per {per}"
     if value == 0 and label.endswith("s"):
         return f"no {label} yet"
-    return f"{label}: {value:,.0f}" if float(value).is_integer() else f"{label}: {value:.3g}"
+    # Whole numbers and large ones with digit groups (931,862, not 9.32e+05).
+    whole = float(value).is_integer() or abs(value) >= 1000
+    return f"{label}: {value:,.0f}" if whole else f"{label}: {value:.3g}"
 
 
 def effect_text(value: float) -> str:

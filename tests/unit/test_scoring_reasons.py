@@ -119,5 +119,7 @@ def test_reasons_read_as_facts_with_direction_and_size_in_words() -> None:
     )
     assert value_text("page views", None, 0.0) == "no page views yet"
     assert value_text("company size", None, 250.0) == "company size: 250"
+    assert value_text("annual revenue", None, 931862.47) == "annual revenue: 931,862"
+    assert value_text("lead score", None, 38.5) == "lead score: 38.5"
     assert effect_text(0.81) == "raises the score strongly (+0.81 log-odds)"
     assert effect_text(-0.05) == "lowers the score slightly (-0.05 log-odds)"
