@@ -176,13 +176,24 @@ def emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
         typer.echo(summary)
 
 
+class OptionError(typer.BadParameter):
+    """A bad option value: one ``leadops: error:`` line naming it (exit 2), like every
+    other failure, instead of Click's usage block."""
+
+    def show(self, file: Any = None) -> None:
+        typer.echo(f"leadops: error: {self.format_message()}", err=True)
+
+    def format_message(self) -> str:
+        return self.message
+
+
 def parse_as_of(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"--as-of {value!r}: expected an ISO date or date-time") from None
+        raise OptionError(f"--as-of {value!r}: expected an ISO date or date-time") from None
 
 
 @app.command()
@@ -212,7 +223,7 @@ def generate(
     from leadops.app import synthetic
 
     if scenario not in synthetic.SCENARIOS:
-        raise typer.BadParameter(
+        raise OptionError(
             f"--scenario {scenario!r}: choose one of {', '.join(synthetic.SCENARIOS)}"
         )
     config = synthetic.GeneratorConfig(
@@ -247,7 +258,7 @@ def ingest(
     Exits 1 when any file failed (the others are still ingested).
     """
     if kind not in ("leads", "outcomes"):
-        raise typer.BadParameter(f"--kind {kind!r}: choose leads or outcomes")
+        raise OptionError(f"--kind {kind!r}: choose leads or outcomes")
     when = parse_as_of(as_of)
     from leadops.settings import get_settings
     from leadops.sources import resolve_sources
@@ -326,7 +337,7 @@ def score(
 ) -> None:
     """Score leads with the champion (shadow/canary challenger beside it); runs the `score` flow."""
     if output_format not in ("parquet", "csv"):
-        raise typer.BadParameter(f"--format {output_format!r}: choose parquet or csv")
+        raise OptionError(f"--format {output_format!r}: choose parquet or csv")
     if reasons is not None:
         from typing import get_args
 
@@ -334,8 +345,13 @@ def score(
 
         if reasons not in get_args(ReasonsMode):
             choices = ", ".join(get_args(ReasonsMode))
-            raise typer.BadParameter(f"--reasons {reasons!r}: choose one of {choices}")
+            raise OptionError(f"--reasons {reasons!r}: choose one of {choices}")
     when = parse_as_of(as_of)
+    if batch and not batch.startswith("s3://"):
+        # A wrong path says so now, not after the Prefect run has started (~7 s).
+        from tasks.scoring.batch_file import resolve_batch_file
+
+        resolve_batch_file(batch)
     prepare_runtime()
     from flows.score import score as score_flow
     from leadops.runners import with_task_runner
@@ -414,9 +430,7 @@ def train(
 ) -> None:
     """Train on matured gold leads, log to MLflow and gate against the champion (runs `train`)."""
     if reason not in ("manual", "schedule", "drift", "conversion-drop"):
-        raise typer.BadParameter(
-            f"--reason {reason!r}: choose manual, schedule, drift or conversion-drop"
-        )
+        raise OptionError(f"--reason {reason!r}: choose manual, schedule, drift or conversion-drop")
     when = parse_as_of(as_of)
     prepare_runtime()
     if via_server:
@@ -539,7 +553,7 @@ def approve(
 ) -> None:
     """Approve the rollout step waiting for approval (LEADOPS_APPROVAL)."""
     if not _answer_approval("approve", comment, as_of, as_json):
-        raise typer.BadParameter("no rollout step is waiting for an approval")
+        raise OptionError("no rollout step is waiting for an approval")
 
 
 def _answer_approval(decision: str, comment: str, as_of: Optional[str], as_json: bool) -> bool:

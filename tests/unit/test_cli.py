@@ -282,3 +282,23 @@ def test_resume_of_a_rollout_never_paused_is_an_error_and_records_nothing(
         "nothing to resume"
     )
     assert "resumed" not in out and read_history(lake) == before
+
+
+def test_a_bad_option_value_is_one_error_line_with_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(capsys, monkeypatch, "monitor", "--as-of", "nope")
+    assert code == 2 and out == ""
+    assert err == "leadops: error: --as-of 'nope': expected an ISO date or date-time\n"
+
+
+def test_score_of_a_missing_file_fails_before_any_run_starts(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def no_runtime() -> None:
+        raise AssertionError("the Prefect runtime was prepared for a file that does not exist")
+
+    monkeypatch.setattr(cli, "prepare_runtime", no_runtime)
+    missing = tmp_path / "nope.csv"
+    code, _, err = run(capsys, monkeypatch, "score", str(missing))
+    assert code == 1 and err == f"leadops: error: source {missing}: no such file or folder\n"
