@@ -49,6 +49,11 @@ class PromotionOutcome:
 def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np.ndarray:
     """The champion version's probabilities for raw lead rows, through its pyfunc interface."""
     model = load_model(settings, settings.model_name, version)
+    schema = model.metadata.get_input_schema()
+    if schema is not None and schema.has_input_names():
+        # Only the columns it was logged with: a feature the contract gained since is not
+        # its input (MLflow would print a raw "Found extra inputs" warning).
+        frame = frame[[name for name in schema.input_names() if name in frame.columns]]
     return np.asarray(model.predict(frame), dtype=np.float64).ravel()
 
 
