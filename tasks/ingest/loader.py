@@ -115,7 +115,9 @@ class FileLoader:
             self.silver.forget()
             del self.result.quarantine_sample[sampled_before:]
             outcome.fail(str(exc))
-            log.warning("ingest: %s", exc)
+            # Info, not warning: the run's report and the CLI's last lines name every failed
+            # file once (a warning here printed each of them twice).
+            log.info("ingest: file failed: %s", exc)
             return outcome
         except BaseException:
             self.writes.settle()  # nothing writes behind the run's own rollback
