@@ -244,8 +244,11 @@ def generate(
 
 @app.command()
 def ingest(
-    source: str = typer.Argument(
-        ..., help="A file, folder, glob or s3:// prefix of CSV / Parquet / JSON-lines files."
+    sources: list[str] = typer.Argument(
+        ...,
+        metavar="SOURCE...",
+        help="Files, folders, globs or s3:// prefixes of CSV / Parquet / JSON-lines files "
+        "(a shell-expanded glob is several files).",
     ),
     kind: str = typer.Option("leads", "--kind", help="leads | outcomes (columns and suite)."),
     as_of: Optional[str] = typer.Option(
@@ -265,11 +268,13 @@ def ingest(
 
     # A mistyped SOURCE fails in a second, as one line, before Prefect starts; the
     # flow takes the files as resolved here rather than listing SOURCE again.
-    files = resolve_sources(source, get_settings().s3_endpoint_url)
+    endpoint = get_settings().s3_endpoint_url
+    files = [found for source in sources for found in resolve_sources(source, endpoint)]
+    files = list(dict.fromkeys(files))  # a file named twice is read once
     prepare_runtime()
     from flows.ingest import ingest as ingest_flow
 
-    result = ingest_flow(source=source, kind=kind, as_of=when, files=files)
+    result = ingest_flow(source=" ".join(sources), kind=kind, as_of=when, files=files)
     from tasks.ingest.report import ingest_summary
 
     failed = [f for f in result["files"] if f["status"] == "failed"]

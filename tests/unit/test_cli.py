@@ -302,3 +302,25 @@ def test_score_of_a_missing_file_fails_before_any_run_starts(
     missing = tmp_path / "nope.csv"
     code, _, err = run(capsys, monkeypatch, "score", str(missing))
     assert code == 1 and err == f"leadops: error: source {missing}: no such file or folder\n"
+
+
+def test_ingest_takes_several_sources_as_a_shell_expanded_glob_gives_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import flows.ingest
+
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("lead_id,created_at\n")
+    seen = {}
+
+    def fake_flow(source: str, kind: str, as_of: object, files: list) -> dict:
+        seen.update(source=source, files=[f.name for f in files])
+        return {"files": [], "rows_in": 0}
+
+    monkeypatch.setattr(cli, "prepare_runtime", lambda: None)
+    monkeypatch.setattr(flows.ingest, "ingest", fake_flow)
+    monkeypatch.setattr("tasks.ingest.report.ingest_summary", lambda result, kind: "ok")
+    a, b = str(tmp_path / "a.csv"), str(tmp_path / "b.csv")
+    code, _, err = run(capsys, monkeypatch, "ingest", a, b, a)
+    assert code == 0, err
+    assert seen == {"source": f"{a} {b} {a}", "files": ["a.csv", "b.csv"]}
