@@ -110,10 +110,15 @@ def ingest_summary(result: dict[str, Any], kind: str, top: int = 3) -> str:
             f"{result['duplicates']} duplicates"
         )
     ]
-    reasons = list(result.get("failed_expectations", {}).items())[:top]
+    every = list(result.get("failed_expectations", {}).items())
+    reasons = every[:top]
     if result["quarantined"] and reasons:
+        more = len(every) - len(reasons)
+        rest = f"; and {more} more check(s), in the report" if more else ""
         lines.append(
-            "  quarantined because: " + "; ".join(f"{name} ({rows} rows)" for name, rows in reasons)
+            "  quarantined because: "
+            + "; ".join(f"{name} ({rows} rows)" for name, rows in reasons)
+            + rest
         )
     if result.get("quarantine_sample_path"):
         lines.append(f"  quarantine sample: {_local(result['quarantine_sample_path'])}")

@@ -127,3 +127,13 @@ def test_an_outcomes_file_ingested_as_leads_fails_with_the_hint(tmp_path, ingest
     (file,) = ingest(folder).files
     assert file.status == "failed"
     assert file.reason.endswith("this looks like an outcomes file: add --kind outcomes")
+
+
+def test_the_ingest_line_says_when_more_checks_failed_than_it_lists() -> None:
+    from tasks.ingest.report import ingest_summary
+
+    result = run_result().to_dict()
+    result["quarantined"] = 6
+    result["failed_expectations"] = {f"c{i}:numeric": 1 for i in range(5)}
+    text = ingest_summary(result, "leads")
+    assert "c0:numeric (1 rows); c1:numeric (1 rows); c2:numeric (1 rows); and 2 more" in text
