@@ -482,7 +482,7 @@ def train(
         f"(logistic baseline {baseline.get('roc_auc', float('nan')):.4f}), "
         f"precision at capacity {metrics['precision_at_capacity']:.3f} "
         f"(baseline {baseline.get('precision_at_capacity', float('nan')):.3f}); "
-        f"MLflow run {result['run_id']}"
+        f"{_windows(result)}MLflow run {result['run_id']}"
     )
     emit(result, as_json, summary)
 
@@ -513,6 +513,18 @@ def monitor(
 
     result = monitor_flow(window_days=window, as_of=when)
     emit(result, as_json, monitor_line(result))
+
+
+def _windows(result: dict[str, Any]) -> str:
+    """ "trained on 2,400 leads created 2026-01-05..2026-02-16, tested on 600 created ...; " """
+    train, test = result.get("train_leads_created"), result.get("test_leads_created")
+    if not train or not test:
+        return ""
+    day = lambda text: text[:10]  # noqa: E731
+    return (
+        f"trained on {result['train_rows']:,} leads created {day(train[0])}..{day(train[1])}, "
+        f"tested on {result['test_rows']:,} created {day(test[0])}..{day(test[1])}; "
+    )
 
 
 @app.command()

@@ -40,6 +40,9 @@ class TrainingSet:
     test_start: datetime
     gold_version: int | None
     digest: str
+    # Creation times (first, last) of the leads each part holds, for the CLI line.
+    dev_span: tuple[datetime, datetime] | None = None
+    test_span: tuple[datetime, datetime] | None = None
 
 
 def read_gold(lake: Lake) -> tuple[pd.DataFrame, int | None]:
@@ -198,4 +201,11 @@ def build_training_set(
         test_start=test_start,
         gold_version=version,
         digest=frame_digest(matured, contract),
+        dev_span=_span(dev[contract.event_time]),
+        test_span=_span(test[contract.event_time]),
     )
+
+
+def _span(times: pd.Series) -> tuple[datetime, datetime] | None:
+    stamps = pd.to_datetime(times, utc=True)
+    return None if stamps.empty else (stamps.min().to_pydatetime(), stamps.max().to_pydatetime())

@@ -126,4 +126,10 @@ def result_summary(
         "data_digest": training.digest,
         "as_of": training.as_of.isoformat(),
         "test_start": training.test_start.isoformat(),
+        "train_leads_created": _span_text(training.dev_span),
+        "test_leads_created": _span_text(training.test_span),
     }
+
+
+def _span_text(span: Any) -> list[str] | None:
+    return None if span is None else [moment.isoformat() for moment in span]

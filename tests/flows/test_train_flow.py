@@ -53,6 +53,12 @@ def test_cli_trains_first_champion_then_flow_rerun_is_identical_and_archived(set
         "schedule",
     )
     assert first["champion_metrics"] is None
+    # The windows it learned and was tested on, in the JSON and on the CLI line.
+    (train_from, train_to), (test_from, test_to) = (
+        first["train_leads_created"],
+        first["test_leads_created"],
+    )
+    assert train_from <= train_to < test_from <= test_to <= as_of.isoformat()
     assert set(first["metrics"]) == {
         "roc_auc",
         "pr_auc",

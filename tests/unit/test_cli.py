@@ -324,3 +324,17 @@ def test_ingest_takes_several_sources_as_a_shell_expanded_glob_gives_them(
     code, _, err = run(capsys, monkeypatch, "ingest", a, b, a)
     assert code == 0, err
     assert seen == {"source": f"{a} {b} {a}", "files": ["a.csv", "b.csv"]}
+
+
+def test_the_train_line_names_the_windows_it_learned_and_was_tested_on() -> None:
+    result = {
+        "train_rows": 2400,
+        "test_rows": 600,
+        "train_leads_created": ["2026-01-05T10:00:00+00:00", "2026-02-16T09:00:00+00:00"],
+        "test_leads_created": ["2026-02-24T08:00:00+00:00", "2026-03-09T07:00:00+00:00"],
+    }
+    assert cli._windows(result) == (
+        "trained on 2,400 leads created 2026-01-05..2026-02-16, "
+        "tested on 600 created 2026-02-24..2026-03-09; "
+    )
+    assert cli._windows({"train_rows": 1, "test_rows": 1}) == ""
