@@ -626,7 +626,21 @@ def _run_rollout(action: str, as_of: Optional[str], reason: Optional[str], as_js
 
     result = rollout_flow(as_of=when, action=action, reason=reason)
     summary = result["transition"] or f"no transition: {result['reason'] or result['action']}"
-    emit(result, as_json, f"rollout ({action}): {summary}")
+    emit(result, as_json, f"rollout ({action}): {summary}{_evidence(result)}")
+
+
+def _evidence(result: dict[str, Any]) -> str:
+    """ " [evidence: 286 matured leads created after 2026-02-16, scored 2026-03-02..2026-03-09]" """
+    metrics = result.get("metrics") or {}
+    if "evidence_created_after" not in metrics:
+        return ""
+    day = lambda text: (text or "?")[:10]  # noqa: E731
+    n = metrics.get("matured_leads")
+    leads = f"{n:,} matured leads" if isinstance(n, int) else "matured leads"
+    return (
+        f" [evidence: {leads} created after {day(metrics['evidence_created_after'])}, scored "
+        f"{day(metrics.get('evidence_scored_since'))}..{day(metrics.get('evidence_until'))}]"
+    )
 
 
 @app.command()

@@ -338,3 +338,16 @@ def test_the_train_line_names_the_windows_it_learned_and_was_tested_on() -> None
         "tested on 600 created 2026-02-24..2026-03-09; "
     )
     assert cli._windows({"train_rows": 1, "test_rows": 1}) == ""
+
+
+def test_the_rollout_line_names_its_evidence_window_and_n() -> None:
+    metrics = {
+        "matured_leads": 286,
+        "evidence_created_after": "2026-02-16T00:00:00+00:00",
+        "evidence_scored_since": "2026-03-02T06:00:00+00:00",
+        "evidence_until": "2026-03-09T07:00:00+00:00",
+    }
+    assert cli._evidence({"metrics": metrics}) == (
+        " [evidence: 286 matured leads created after 2026-02-16, scored 2026-03-02..2026-03-09]"
+    )
+    assert cli._evidence({"metrics": {}}) == "" and cli._evidence({}) == ""
