@@ -30,6 +30,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain errors even when typer was imported (with rich) before this module was.
+    rich_markup_mode=None,
 )
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON object as the last line.")
@@ -285,7 +287,9 @@ def ingest(
         raise typer.Exit(code=1)
 
 
-contract_app = typer.Typer(help="Set LeadOps up for your own CRM export.", no_args_is_help=True)
+contract_app = typer.Typer(
+    help="Set LeadOps up for your own CRM export.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(contract_app, name="contract")
 
 
@@ -694,6 +698,7 @@ def serve(
 server_app = typer.Typer(
     help="The home's background Prefect server (started by the first flow command).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(server_app, name="server")
 
