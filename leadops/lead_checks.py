@@ -19,19 +19,15 @@ from typing import Any
 import pandas as pd
 
 from leadops.contract import Contract
+from leadops.maturity import utc
 from leadops.normalise import unparsed_flag
-
-
-def _utc(value: Any) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def value_problems(contract: Contract, column: str, value: Any, as_of: datetime) -> str | None:
     """Why one typed value fails the contract ("below the contract's min 1"), or None."""
     missing = value is None or (not isinstance(value, (list, tuple)) and pd.isna(value))
     if column == contract.event_time:
-        if not missing and _utc(value) > _utc(as_of):
+        if not missing and utc(value) > utc(as_of):
             return f"after the evaluation time {as_of:%Y-%m-%d %H:%M:%S} UTC"
         return None
     feature = contract.feature(column)
@@ -54,7 +50,7 @@ def frame_problems(contract: Contract, typed: pd.DataFrame, as_of: datetime) -> 
     """
     reasons = pd.Series("", index=typed.index, dtype=object)
     times = pd.to_datetime(typed[contract.event_time], utc=True)
-    late = (times > _utc(as_of)).fillna(False).to_numpy(dtype=bool)
+    late = (times > utc(as_of)).fillna(False).to_numpy(dtype=bool)
     reasons[late] += [
         f"{contract.event_time}: {value_problems(contract, contract.event_time, t, as_of)} "
         f"({t.isoformat()}); "

@@ -358,9 +358,9 @@ def score(
     when = parse_as_of(as_of)
     if batch and not batch.startswith("s3://"):
         # A wrong path says so now, not after the Prefect run has started (~7 s).
-        from tasks.scoring.batch_file import resolve_batch_file
+        from leadops.sources import resolve_sources
 
-        resolve_batch_file(batch)
+        resolve_sources(batch)
     prepare_runtime()
     from flows.score import score as score_flow
     from leadops.runners import with_task_runner
@@ -524,11 +524,15 @@ def _windows(result: dict[str, Any]) -> str:
     train, test = result.get("train_leads_created"), result.get("test_leads_created")
     if not train or not test:
         return ""
-    day = lambda text: text[:10]  # noqa: E731
     return (
-        f"trained on {result['train_rows']:,} leads created {day(train[0])}..{day(train[1])}, "
-        f"tested on {result['test_rows']:,} created {day(test[0])}..{day(test[1])}; "
+        f"trained on {result['train_rows']:,} leads created {_day(train[0])}..{_day(train[1])}, "
+        f"tested on {result['test_rows']:,} created {_day(test[0])}..{_day(test[1])}; "
     )
+
+
+def _day(iso: str | None) -> str:
+    """The date part of an ISO time ("?" when unknown)."""
+    return (iso or "?")[:10]
 
 
 @app.command()
@@ -638,12 +642,11 @@ def _evidence(result: dict[str, Any]) -> str:
     metrics = result.get("metrics") or {}
     if "evidence_created_after" not in metrics:
         return ""
-    day = lambda text: (text or "?")[:10]  # noqa: E731
     n = metrics.get("matured_leads")
     leads = f"{n:,} matured leads" if isinstance(n, int) else "matured leads"
     return (
-        f" [evidence: {leads} created after {day(metrics['evidence_created_after'])}, scored "
-        f"{day(metrics.get('evidence_scored_since'))}..{day(metrics.get('evidence_until'))}]"
+        f" [evidence: {leads} created after {_day(metrics['evidence_created_after'])}, scored "
+        f"{_day(metrics.get('evidence_scored_since'))}..{_day(metrics.get('evidence_until'))}]"
     )
 
 
