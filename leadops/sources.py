@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
-from leadops.errors import LeadOpsError
+from leadops.errors import LeadOpsError, one_line
 
 if TYPE_CHECKING:
     from leadops.s3 import S3Lake
@@ -53,6 +53,10 @@ class SourceError(LeadOpsError):
 
 class DecompressedTooLarge(SourceError):
     """A gzipped file that inflates past MAX_DECOMPRESSED_BYTES."""
+
+
+class UnreadableSource(SourceError):
+    """A file whose bytes cannot be read back (a truncated or corrupt gzip, an I/O error)."""
 
 
 @dataclass(frozen=True)
@@ -198,19 +202,24 @@ def fingerprint(source: SourceFile) -> Fingerprint:
 
     Raises:
         DecompressedTooLarge: a gzipped file inflates past MAX_DECOMPRESSED_BYTES.
+        UnreadableSource: one line naming the file and the cause (e.g. a truncated gzip:
+            every reader of files, ingest's and score's, gets the same line).
     """
     digest, size = hashlib.sha256(), 0
     sniffer = _Sniffer(text=source.format in ("csv", "jsonl"))
-    with source.open_stored() as stream:
-        while block := stream.read(BLOCK):
-            digest.update(block)
-            size += len(block)
-            if not source.compressed:
-                sniffer.feed(block)
-    if source.compressed:
-        with source.open() as stream:
+    try:
+        with source.open_stored() as stream:
             while block := stream.read(BLOCK):
-                sniffer.feed(block)
+                digest.update(block)
+                size += len(block)
+                if not source.compressed:
+                    sniffer.feed(block)
+        if source.compressed:
+            with source.open() as stream:
+                while block := stream.read(BLOCK):
+                    sniffer.feed(block)
+    except (OSError, EOFError) as exc:  # EOFError: a gzip cut short; it must not reach Click
+        raise UnreadableSource(f"{source.name}: cannot be read ({one_line(exc)})") from exc
     return Fingerprint(digest.hexdigest(), size, sniffer.head, *sniffer.encoding())
 
 

@@ -852,20 +852,40 @@ def main() -> None:
     atexit.register(_no_gc_at_exit)
     if sys.stderr.isatty() and "--json" not in sys.argv:  # never in CI logs or JSON output
         progress.enable(sys.stderr)
+    # typer >= 0.29 vendors Click: its exceptions are these classes, not the click package's.
+    from typer._click import exceptions as click_errors
+
     try:
-        app()
+        # Not standalone: Click would print its usage box for a bad option value and
+        # "Aborted!" for an EOFError (it reads one as Ctrl-D); both become our one line.
+        code = app(standalone_mode=False)
     except SystemExit:
         raise
-    except KeyboardInterrupt:
+    except click_errors.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click_errors.ClickException as exc:
+        typer.echo(f"leadops: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, typer.Abort) as exc:
+        if isinstance(exc.__cause__, EOFError):
+            _fail(exc.__cause__)
         typer.echo("leadops: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # every failure reaches the user as one line
-        from leadops.errors import one_line
+        _fail(exc)
+    if isinstance(code, int) and code:  # typer.Exit(code) returns it when not standalone
+        sys.exit(code)
 
-        log.debug("leadops command failed", exc_info=True)
-        progress.clear()
-        typer.echo(f"leadops: error: {one_line(exc)}", err=True)
-        sys.exit(1)
+
+def _fail(exc: BaseException) -> None:
+    from leadops import progress
+    from leadops.errors import one_line
+
+    log.debug("leadops command failed", exc_info=exc)
+    progress.clear()
+    typer.echo(f"leadops: error: {one_line(exc)}", err=True)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,14 @@ from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
 from leadops.normalise import match_columns, match_stored_columns, parse_frame
 from leadops.readers import FileRejected, MalformedLine, read_chunks
-from leadops.sources import FORMATS, DecompressedTooLarge, Fingerprint, SourceFile, fingerprint
+from leadops.sources import (
+    FORMATS,
+    DecompressedTooLarge,
+    Fingerprint,
+    SourceFile,
+    UnreadableSource,
+    fingerprint,
+)
 from leadops.storage import Lake
 from tasks.ingest import manifest, outcome_dates, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
@@ -87,7 +94,7 @@ class FileLoader:
         try:
             with self.timed("read"):
                 fp = fingerprint(source)
-        except DecompressedTooLarge as exc:
+        except (DecompressedTooLarge, UnreadableSource) as exc:
             outcome.fail(str(exc))
             return outcome
         except (OSError, EOFError, LeadOpsError) as exc:

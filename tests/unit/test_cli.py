@@ -292,6 +292,23 @@ def test_a_bad_option_value_is_one_error_line_with_exit_2(
     assert err == "leadops: error: --as-of 'nope': expected an ISO date or date-time\n"
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["train", "--trials", "0"], "Invalid value for '--trials': "),
+        (["train", "--trials", "abc"], "Invalid value for '--trials': "),
+        (["nosuch"], "No such command 'nosuch'."),
+    ],
+)
+def test_a_value_click_itself_rejects_is_one_error_line_too(
+    args: list[str], expected: str, capsys, monkeypatch
+) -> None:
+    """A range or type error of an option printed Click's 4-line usage box."""
+    code, out, err = run(capsys, monkeypatch, *args)
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith(f"leadops: error: {expected}")
+
+
 def test_score_of_a_missing_file_fails_before_any_run_starts(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

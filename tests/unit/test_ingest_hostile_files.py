@@ -61,6 +61,28 @@ def test_a_gzip_that_inflates_past_the_cap_fails_in_one_line(
     )
 
 
+def test_a_truncated_gzip_fails_in_the_same_one_line_for_ingest_and_score(
+    tmp_path: Path, ingest
+) -> None:
+    from leadops.sources import UnreadableSource
+    from tasks.scoring.batch_file import load_batch_file
+    from tests.support.scoring import contract
+
+    whole = gzip.compress(csv_text([lead(f"A{i}") for i in range(200)]).encode())
+    path = tmp_path / "truncated.csv.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    (file,) = ingest(path).files
+    expected = (
+        "truncated.csv.gz: cannot be read "
+        "(Compressed file ended before the end-of-stream marker was reached)"
+    )
+    assert (file.status, file.reason) == ("failed", expected)
+    # Scoring the same file said only "Aborted!": an EOFError reached Click.
+    with pytest.raises(UnreadableSource) as raised:
+        load_batch_file(str(path), contract(), 1000)
+    assert str(raised.value) == expected
+
+
 def test_excel_unicode_text_utf16_with_bom_is_read(tmp_path: Path, ingest, lake: Lake) -> None:
     text = csv_text([lead("Ü1", job_title="Geschäftsführer")], delimiter="\t")
     (tmp_path / "excel.tsv").write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
