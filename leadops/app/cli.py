@@ -170,7 +170,9 @@ def emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
 
     home = str(get_settings().home.expanduser().resolve())
     result = {"home": home, **result}
-    if home not in summary:
+    # Always its own line: a summary that names a path under the home (ingest's lake) is not
+    # the statement of which home was used.
+    if f"(LEADOPS_HOME {home})" not in summary:
         summary = f"{summary}\n  (LEADOPS_HOME {home})"
     if as_json:
         typer.echo(json.dumps(result, default=str, sort_keys=True))
@@ -240,7 +242,8 @@ def generate(
     )
     paths = synthetic.write_dataset(config, out)
     typer.echo(
-        f"wrote {len(paths)} files under {out} ({weeks} weeks x {leads_per_week} leads, {scenario})"
+        f"wrote {len(paths)} files under {out} ({weeks} week{'s' * (weeks != 1)} x "
+        f"{leads_per_week} leads, {scenario})"
     )
 
 
@@ -865,7 +868,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click_errors.ClickException as exc:
-        typer.echo(f"leadops: error: {exc.format_message()}", err=True)
+        _error_line(exc.format_message())
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort) as exc:
         if isinstance(exc.__cause__, EOFError):
@@ -884,8 +887,16 @@ def _fail(exc: BaseException) -> None:
 
     log.debug("leadops command failed", exc_info=exc)
     progress.clear()
-    typer.echo(f"leadops: error: {one_line(exc)}", err=True)
+    _error_line(one_line(exc))
     sys.exit(1)
+
+
+def _error_line(message: str) -> None:
+    """The one error line on stderr; with --json also a JSON error object as stdout's last line,
+    so a script reading the last line gets one on failure too."""
+    typer.echo(f"leadops: error: {message}", err=True)
+    if "--json" in sys.argv[1:]:
+        typer.echo(json.dumps({"error": message, "ok": False}))
 
 
 if __name__ == "__main__":

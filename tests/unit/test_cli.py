@@ -309,6 +309,19 @@ def test_a_value_click_itself_rejects_is_one_error_line_too(
     assert len(err.splitlines()) == 1 and err.startswith(f"leadops: error: {expected}")
 
 
+def test_a_json_command_that_fails_prints_a_json_error_object_last(
+    capsys, monkeypatch
+) -> None:
+    """`train --json` printed no JSON at all when it failed."""
+    code, out, err = run(capsys, monkeypatch, "train", "--json", "--as-of", "nope")
+    assert code == 2
+    assert json.loads(out.splitlines()[-1]) == {
+        "error": "--as-of 'nope': expected an ISO date or date-time",
+        "ok": False,
+    }
+    assert err.startswith("leadops: error: --as-of 'nope'")
+
+
 def test_score_of_a_missing_file_fails_before_any_run_starts(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
