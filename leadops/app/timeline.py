@@ -24,7 +24,9 @@ def plot_timeline(
     import matplotlib.pyplot as plt
 
     weeks = [r.week for r in records]
-    fig, (ax_psi, ax_conv, ax_model) = plt.subplots(3, 1, figsize=(10, 8), sharex=True)
+    # Half an inch a week keeps a 26-week run's labels apart (10 inches fit 17 weeks).
+    width = max(10.0, 0.5 * len(weeks) + 2)
+    fig, (ax_psi, ax_conv, ax_model) = plt.subplots(3, 1, figsize=(width, 8), sharex=True)
 
     psi = [r.max_psi if r.max_psi is not None else float("nan") for r in records]
     ax_psi.bar(weeks, psi, color=["#d62728" if p > psi_threshold else "#1f77b4" for p in psi])
@@ -53,22 +55,27 @@ def plot_timeline(
     ax_model.scatter(
         weeks, challenger, marker="s", color="#ff7f0e", label="challenger (shadow/canary)"
     )
+    # Labels of neighbouring weeks alternate between two heights so they never overlap.
+    staged = trained = 0
     for r in records:
         if r.challenger and r.challenger_stage:
             ax_model.annotate(
                 r.challenger_stage.replace(" 0%", ""),
                 (r.week, _version(r.challenger)),
-                xytext=(0, -12),
+                xytext=(0, -12 - 10 * (staged % 2)),
                 textcoords="offset points",
                 ha="center",
                 fontsize=7,
             )
+            staged += 1
         trains = [e for e in r.events if e.startswith(("retrain", "trained"))]
+        lift = 12 * (trained % 2) * len(trains)
+        trained += bool(trains)
         for i, event in enumerate(trains):
             ax_model.annotate(
                 _train_label(event),
                 (r.week, _version(r.champion) or 0),
-                xytext=(0, 16 + 10 * i),
+                xytext=(0, 16 + lift + 10 * i),
                 textcoords="offset points",
                 ha="center",
                 fontsize=7,
@@ -87,7 +94,7 @@ def plot_timeline(
             )
     ax_model.yaxis.get_major_locator().set_params(integer=True)
     top = max([v for v in champion + challenger if v == v] or [1.0])
-    ax_model.set_ylim(0.5, top + 0.8)
+    ax_model.set_ylim(0.5, top + 1.2)
     ax_model.set_ylabel("model version")
     ax_model.set_xlabel("simulated week")
     ax_model.legend(loc="upper left", fontsize=8)
