@@ -218,6 +218,15 @@ class Settings(BaseSettings):
         5000, ge=1, description="Flush the buffer early at this many rows."
     )
 
+    # the home's background Prefect server (leadops.app.home_server)
+    prefect_server_idle_minutes: float = Field(
+        120,
+        ge=0,
+        description="Stop a home's background Prefect server after this many minutes "
+        "with no command connected and no flow run running, pending or paused; 0: never. "
+        "Two hours outlast a lunch break between commands, not a forgotten trial.",
+    )
+
     # logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
         None, description="Adds a root log handler at this level; DEBUG/INFO keep library chatter."

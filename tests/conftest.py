@@ -21,6 +21,14 @@ from leadops.settings import Settings, get_settings
 pytest_plugins = ["tests.support.fixtures"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The user-level list of home servers (leadops server list) goes to a scratch folder,
+    not the tester's ~/.local/state; CLI subprocesses inherit it."""
+    import tempfile
+
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="leadops-test-state-")
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh LEADOPS_HOME; nothing a test writes lands in the repository."""

@@ -756,6 +756,27 @@ def server_start(as_json: bool = JsonOption) -> None:
     )
 
 
+@server_app.command("list")
+def server_list(as_json: bool = JsonOption) -> None:
+    """Every home's background Prefect server this user started, with its memory."""
+    from dataclasses import asdict
+
+    from leadops.app.server_idle import list_servers
+
+    servers = list_servers()
+    lines = [
+        f"{s.ui_url}  pid {s.pid}  {s.memory_mb:,.0f} MB  "
+        + ("in use" if s.idle_minutes is None else f"idle {s.idle_minutes:,.0f} min")
+        + f"  {s.home}"
+        for s in servers
+    ]
+    summary = "\n".join(lines) if lines else "no LeadOps Prefect server is running"
+    total = sum(s.memory_mb for s in servers)
+    if len(servers) > 1:
+        summary += f"\n{len(servers)} servers, {total:,.0f} MB; `leadops server stop` in a home"
+    emit({"servers": [asdict(s) for s in servers]}, as_json, summary)
+
+
 @server_app.command("stop")
 def server_stop(as_json: bool = JsonOption) -> None:
     """Stop the home's Prefect server (its runs stay in its database for the next one)."""

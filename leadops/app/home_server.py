@@ -18,7 +18,7 @@ import signal
 import socket
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -125,7 +125,22 @@ def _start(settings: Settings, host: str, port: int | None, timeout: float) -> H
         terminate(server)
         raise
     (prefect_home(settings) / STATE_FILE).write_text(json.dumps(asdict(server)))
+    _start_idle_watch(settings)
+    from leadops.app.server_use import record_start
+
+    record_start(settings.home.resolve(), server.pid, server.ui_url)
     return server
+
+
+def _start_idle_watch(settings: Settings) -> None:
+    """The watchdog that stops this server after LEADOPS_PREFECT_SERVER_IDLE_MINUTES idle."""
+    minutes = settings.prefect_server_idle_minutes
+    if not minutes:
+        return
+    home = str(settings.home.resolve())
+    cmd = [sys.executable, "-m", "leadops.app.server_idle", home, str(minutes * 60)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    _spawn(cmd, env, settings.home / "logs" / "prefect-server-idle.log")
 
 
 def ensure_server(
@@ -145,10 +160,18 @@ def ensure_server(
         return _start(settings, host, port, timeout), True
 
 
-def stop_server(settings: Settings) -> HomeServer | None:
-    """Stop the home's server; returns the one stopped (None when none was running)."""
+def stop_server(
+    settings: Settings, only_if: Callable[[HomeServer], bool] | None = None
+) -> HomeServer | None:
+    """Stop the home's server; returns the one stopped (None when none was running).
+
+    ``only_if``: checked under the lock, so a command starting at that moment either sees
+    the server stopped (and starts a new one) or keeps it running.
+    """
     with _locked(settings):
         server = read_state(settings)
+        if server is not None and only_if is not None and not only_if(server):
+            return None
         (prefect_home(settings) / STATE_FILE).unlink(missing_ok=True)
         if server is None or not is_alive(server):
             return None
@@ -195,7 +218,17 @@ def connect(settings: Settings) -> str:
 
         if get_current_settings().api.url:
             return str(get_current_settings().api.url)
-    server, _ = ensure_server(settings)
+    from leadops.app.server_use import register_client
+
+    register_client(prefect_home(settings))  # before the server is reused: no idle stop now
+    server, started = ensure_server(settings)
+    if started:
+        idle = settings.prefect_server_idle_minutes
+        sys.stderr.write(
+            f"leadops: started this home's Prefect server at {server.ui_url} ("
+            + (f"stops after {idle:g} min idle; " if idle else "")
+            + "`leadops server stop` stops it now)\n"
+        )
     os.environ["PREFECT_API_URL"] = server.api_url
     return server.api_url
 
@@ -219,6 +252,9 @@ def serving_server(settings: Settings, host: str, port: int | None) -> Iterator[
             f"the Prefect server of {settings.home} listens on {current.host}, not "
             f"{host}; stop it first with `leadops server stop`"
         )
+    from leadops.app.server_use import register_client
+
+    register_client(prefect_home(settings))  # serve's runner is a client while it runs
     server, started = ensure_server(settings, host, port)
     try:
         yield server.api_url, started

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -77,3 +78,38 @@ def test_one_server_per_home_reused_replaced_when_dead_and_stopped(home: Path) -
         or psutil.Process(again["pid"]).status() == psutil.STATUS_ZOMBIE
     )
     assert json.loads(leadops(home, "server", "status", "--json").stdout)["running"] is False
+
+
+def test_a_home_server_says_it_started_and_stops_by_itself_when_idle(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every home kept its server (~280 MB) forever; the first command started it silently."""
+    monkeypatch.setenv("LEADOPS_PREFECT_SERVER_IDLE_MINUTES", "0.1")  # 6 s
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+        return subprocess.run(
+            [sys.executable, "-m", "leadops.app.cli", *args],
+            env={**env, "LEADOPS_HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    first = run("reject")  # a flow command: it needs the server
+    started = [line for line in first.stderr.splitlines() if "Prefect server at" in line]
+    assert len(started) == 1 and "stops after 0.1 min idle" in started[0], first.stderr
+    listed = json.loads(run("server", "list", "--json").stdout.splitlines()[-1])["servers"]
+    assert [s["home"] for s in listed] == [str(home.resolve())]
+    assert listed[0]["memory_mb"] > 50 and listed[0]["ui_url"] in started[0]
+
+    deadline = time.monotonic() + 90
+    while psutil.pid_exists(listed[0]["pid"]) and time.monotonic() < deadline:
+        time.sleep(1)
+    gone = not psutil.pid_exists(listed[0]["pid"]) or (
+        psutil.Process(listed[0]["pid"]).status() == psutil.STATUS_ZOMBIE
+    )
+    assert gone, (home / "logs" / "prefect-server-idle.log").read_text()
+    assert json.loads(run("server", "status", "--json").stdout)["running"] is False
+    assert json.loads(run("server", "list", "--json").stdout.splitlines()[-1])["servers"] == []
