@@ -41,6 +41,7 @@ class Proposal:
     positive_values: list[str] = field(default_factory=list)
     thousands_separator: str | None = None
     outcome_window_days: int = DEFAULT_WINDOW_DAYS
+    window_reason: str = ""
     features: list[tuple[str, str]] = field(default_factory=list)
     constant: list[str] = field(default_factory=list)  # features with one value sampled
     reasons: list[str] = field(default_factory=list)
@@ -77,8 +78,8 @@ def _window(frames: dict[str, pd.DataFrame], proposal: Proposal) -> None:
         and all(k in frames["outcomes"] for k in (keys[0], *keys[2:]))
     ):
         delays = win_delays(frames["leads"], frames["outcomes"], keys, positive)
-    proposal.outcome_window_days, why = proposed_window(delays)
-    proposal.reasons.append(why)
+    proposal.outcome_window_days, proposal.window_reason = proposed_window(delays)
+    proposal.reasons.append(proposal.window_reason)
 
 
 def _unique_id(frame: pd.DataFrame, name: str, proposal: Proposal) -> str | None:
@@ -216,7 +217,8 @@ def contract_yaml(proposal: Proposal, name: str) -> str:
     if proposal.thousands_separator:
         lines.append(f"thousands_separator: {json.dumps(proposal.thousands_separator)}")
     lines += [
-        "# Days after creation when a lead's outcome is final (see the printed reason).",
+        "# Days after creation when a lead's outcome is final; a later win counts as a loss.",
+        f"# {proposal.window_reason}",
         f"outcome_window_days: {proposal.outcome_window_days}",
         "features:",
     ]

@@ -120,4 +120,5 @@ def test_counts_stay_numbers_and_constant_columns_are_flagged(tmp_path: Path, ho
     assert "previous: numeric (values are numbers; constant in the sample: check it)" in lines
     written = (tmp_path / "c.yaml").read_text()
     assert '{name: "previous", role: numeric}  # constant in the sample: check it' in written
+    assert "# outcome_window_days: 7 (99% of " in written  # the reason stays with the value
     assert "age" not in [c for c in written.splitlines() if "constant" in c][0]
