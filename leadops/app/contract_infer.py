@@ -50,20 +50,34 @@ class Proposal:
 def propose(samples: dict[str, pd.DataFrame]) -> Proposal:
     """A proposal from raw sample frames (file name -> strings), leads and/or outcomes."""
     proposal, kept = Proposal(), {}
-    for name, frame in samples.items():
-        frame = frame.rename(columns=lambda c: str(c).strip())
-        label = _label_column(frame)
-        kind = "outcomes" if label and len(frame.columns) <= 5 else "leads"
+    frames = {n: f.rename(columns=lambda c: str(c).strip()) for n, f in samples.items()}
+    labels = {n: _label_column(f) for n, f in frames.items()}
+    outcomes = _outcomes_file(frames, labels)
+    for name, frame in frames.items():
+        kind = "outcomes" if name == outcomes else "leads"
         if kind in kept:
             proposal.reasons.append(f"{name}: another {kind} file; the first one was read")
             continue
         kept[kind] = frame
         if kind == "outcomes":
-            _outcomes(name, frame, label, proposal)
+            _outcomes(name, frame, labels[name], proposal)
         else:
             _leads(name, frame, proposal)
     _window(kept, proposal)
     return proposal
+
+
+def _outcomes_file(frames: dict[str, pd.DataFrame], labels: dict[str, str | None]) -> str | None:
+    """The sample that is the outcomes file: a few columns, one of them two-valued. A small
+    leads sample may look so too (an opt-in yes/no): then one without a creation time,
+    else the one with fewest columns, is the outcomes file."""
+    small = [n for n, f in frames.items() if labels[n] and len(f.columns) <= 5]
+
+    def leads_like(name: str) -> tuple[bool, int]:
+        created = any(CREATED_NAME.search(t) for t in _times(frames[name]))
+        return created, len(frames[name].columns)
+
+    return min(small, key=leads_like, default=None)
 
 
 def _window(frames: dict[str, pd.DataFrame], proposal: Proposal) -> None:

@@ -59,6 +59,8 @@ def positive_spelling(spellings: list[str]) -> tuple[str | None, str]:
     others = [v for v in spellings if v not in negative]
     if negative and len(others) == 1:
         return others[0], f"{negative[0]!r} is a word for a loss, so {others[0]!r} is the win"
+    if negative:
+        return None, f"only {negative[0]!r}, a loss, in the sample: set positive_values by hand"
     return None, "no value is a word for a win or a loss: set positive_values by hand"
 
 

@@ -122,3 +122,11 @@ def test_counts_stay_numbers_and_constant_columns_are_flagged(tmp_path: Path, ho
     assert '{name: "previous", role: numeric}  # constant in the sample: check it' in written
     assert "# outcome_window_days: 7 (99% of " in written  # the reason stays with the value
     assert "age" not in [c for c in written.splitlines() if "constant" in c][0]
+
+
+def test_a_small_leads_sample_with_a_yes_no_column_is_not_taken_for_the_outcomes() -> None:
+    samples = history(60, (0, 3))
+    leads = samples["leads.csv"][["client", "created", "age", "housing"]]
+    proposal = propose({"leads.csv": leads, "outcomes.csv": samples["outcomes.csv"]})
+    assert (proposal.event_time, proposal.label) == ("created", "subscribed")
+    assert [name for name, _ in proposal.features] == ["age", "housing"]
