@@ -13,30 +13,18 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from leadops.normalise import FALSE_WORDS, TRUE_WORDS, parse_frame, split_multi_valued
+from leadops.app import label_infer
+from leadops.app.label_infer import CREATED_NAME
+from leadops.app.outcome_window import DEFAULT_WINDOW_DAYS, proposed_window, win_delays
+from leadops.normalise import FALSE_WORDS, TRUE_WORDS, split_multi_valued
 from tasks.ingest.suites import EMAIL_REGEX
 
 SAMPLE_ROWS = 50_000
 ID_NAME = re.compile(r"(^|[\s_.-])(id|key|number|no)$|^id[\s_.-]|lead.?id", re.IGNORECASE)
-TIME_NAME = re.compile(r"(date|time|_at$|^at$|created|updated|closed|won_on|stamp)", re.IGNORECASE)
-CREATED_NAME = re.compile(r"creat|added|submitted|signup|first", re.IGNORECASE)
-LABEL_NAME = re.compile(r"won|convert|label|outcome|status|stage|result|closed|^is_", re.IGNORECASE)
-POSITIVE_WORDS = frozenset(
-    {
-        "won",
-        "closed won",
-        "closed-won",
-        "converted",
-        "success",
-        "successful",
-        "win",
-        "yes",
-        "y",
-        "true",
-        "t",
-        "1",
-    }
-)
+# Only words make a boolean: a count that is 0 and 1 in the sample (previous contacts in
+# a first month) is a number that grows later, and a boolean check would quarantine it.
+BOOLEAN_WORDS = (TRUE_WORDS | FALSE_WORDS) - {"1", "0", "1.0", "0.0"}
+CONSTANT = "constant in the sample: check it"
 # More distinct values than this (or than half the rows) is free text, not a category.
 MAX_CATEGORIES = 100
 SHARE = 0.95  # share of non-empty values a role's rule must hold for
@@ -52,26 +40,60 @@ class Proposal:
     label_time: str | None = None
     positive_values: list[str] = field(default_factory=list)
     thousands_separator: str | None = None
+    outcome_window_days: int = DEFAULT_WINDOW_DAYS
+    window_reason: str = ""
     features: list[tuple[str, str]] = field(default_factory=list)
+    constant: list[str] = field(default_factory=list)  # features with one value sampled
     reasons: list[str] = field(default_factory=list)
 
 
 def propose(samples: dict[str, pd.DataFrame]) -> Proposal:
     """A proposal from raw sample frames (file name -> strings), leads and/or outcomes."""
-    proposal, seen = Proposal(), set()
-    for name, frame in samples.items():
-        frame = frame.rename(columns=lambda c: str(c).strip())
-        label = _label_column(frame)
-        kind = "outcomes" if label and len(frame.columns) <= 5 else "leads"
-        if kind in seen:
+    proposal, kept = Proposal(), {}
+    frames = {n: f.rename(columns=lambda c: str(c).strip()) for n, f in samples.items()}
+    labels = {n: _label_column(f) for n, f in frames.items()}
+    outcomes = _outcomes_file(frames, labels)
+    for name, frame in frames.items():
+        kind = "outcomes" if name == outcomes else "leads"
+        if kind in kept:
             proposal.reasons.append(f"{name}: another {kind} file; the first one was read")
             continue
-        seen.add(kind)
+        kept[kind] = frame
         if kind == "outcomes":
-            _outcomes(name, frame, label, proposal)
+            _outcomes(name, frame, labels[name], proposal)
         else:
             _leads(name, frame, proposal)
+    _window(kept, proposal)
     return proposal
+
+
+def _outcomes_file(frames: dict[str, pd.DataFrame], labels: dict[str, str | None]) -> str | None:
+    """The sample that is the outcomes file: a few columns, one of them two-valued. A small
+    leads sample may look so too (an opt-in yes/no): then one without a creation time,
+    else the one with fewest columns, is the outcomes file."""
+    small = [n for n, f in frames.items() if labels[n] and len(f.columns) <= 5]
+
+    def leads_like(name: str) -> tuple[bool, int]:
+        created = any(CREATED_NAME.search(t) for t in _times(frames[name]))
+        return created, len(frames[name].columns)
+
+    return min(small, key=leads_like, default=None)
+
+
+def _window(frames: dict[str, pd.DataFrame], proposal: Proposal) -> None:
+    """outcome_window_days from the delays of wins, when both samples let them be measured."""
+    keys = (proposal.entity_id, proposal.event_time, proposal.label, proposal.label_time)
+    positive = {v.casefold() for v in proposal.positive_values} or TRUE_WORDS
+    measurable = len(frames) == 2 and all(keys)
+    delays = pd.Series(dtype="float64")
+    if (
+        measurable
+        and all(k in frames["leads"] for k in keys[:2])
+        and all(k in frames["outcomes"] for k in (keys[0], *keys[2:]))
+    ):
+        delays = win_delays(frames["leads"], frames["outcomes"], keys, positive)
+    proposal.outcome_window_days, proposal.window_reason = proposed_window(delays)
+    proposal.reasons.append(proposal.window_reason)
 
 
 def _unique_id(frame: pd.DataFrame, name: str, proposal: Proposal) -> str | None:
@@ -92,43 +114,38 @@ def _unique_id(frame: pd.DataFrame, name: str, proposal: Proposal) -> str | None
 
 def _times(frame: pd.DataFrame) -> list[str]:
     """Columns whose name says time and whose values parse as times (ISO, epoch, date-only)."""
-    found = []
-    for column in frame.columns:
-        values = frame[[column]].dropna()
-        if values.empty or not TIME_NAME.search(column):
-            continue
-        typed = parse_frame(values, {column: "timestamp"})
-        if (~typed[f"{column}__unparsed"]).mean() >= SHARE:
-            found.append(column)
-    return found
+    return label_infer.time_candidates(frame, set(), named_only=True)
 
 
 def _label_column(frame: pd.DataFrame) -> str | None:
-    for column in frame.columns:
-        values = frame[column].dropna().astype(str).str.strip().str.casefold()
-        if LABEL_NAME.search(column) and 1 <= values.nunique() <= 2 and len(values):
-            return column
-    return None
+    """The best one- or two-valued column that is not a time (see label_infer)."""
+    times = label_infer.time_candidates(frame, set(), named_only=False)
+    return next(iter(label_infer.label_candidates(frame, set(times))), None)
 
 
 def _outcomes(name: str, frame: pd.DataFrame, label: str, proposal: Proposal) -> None:
+    times = label_infer.time_candidates(frame, set(), named_only=False)
     proposal.reasons.append(
         f"{name}: an outcomes file ({len(frame.columns)} columns, {label} holds two values)"
     )
     proposal.entity_id = proposal.entity_id or _unique_id(frame, name, proposal)
     proposal.label = label
     spellings = sorted(frame[label].dropna().astype(str).str.strip().unique())
-    positive = [v for v in spellings if v.casefold() in POSITIVE_WORDS]
-    if positive and not {v.casefold() for v in spellings} <= TRUE_WORDS | FALSE_WORDS:
-        proposal.positive_values = positive
+    positive, why = label_infer.positive_spelling(spellings)
+    if positive is not None:
+        proposal.positive_values = [positive]
+        why += "; any other value counts as not converted"
+    candidates = label_infer.label_candidates(frame, set(times))
+    others = [c for c in candidates if c not in (label, proposal.entity_id)]
+    also = f"; also one or two values: {', '.join(others)}" if others else ""
     proposal.reasons.append(
-        f"label: {label} (values {', '.join(spellings)}; positive: "
-        f"{', '.join(positive) or 'none recognised, set positive_values'})"
+        f"label: {label} (values {', '.join(spellings)}; positive: {positive or 'none'}, "
+        f"{why}{also})"
     )
-    times = [t for t in _times(frame) if t != label]
-    if times:
-        proposal.label_time = times[0]
-        proposal.reasons.append(f"label_time: {times[0]} (name says time, values parse as times)")
+    chosen, why = label_infer.label_time_choice([t for t in times if t != proposal.entity_id])
+    if chosen:
+        proposal.label_time = chosen
+        proposal.reasons.append(f"label_time: {chosen} ({why})")
 
 
 def _leads(name: str, frame: pd.DataFrame, proposal: Proposal) -> None:
@@ -161,13 +178,16 @@ def _leads(name: str, frame: pd.DataFrame, proposal: Proposal) -> None:
             continue
         role, why = _role(values, proposal)
         proposal.features.append((column, role))
+        if values.nunique() == 1:
+            proposal.constant.append(column)
+            why += f"; {CONSTANT}"
         proposal.reasons.append(f"{column}: {role} ({why})")
 
 
 def _role(values: pd.Series, proposal: Proposal) -> tuple[str, str]:
     words = values.str.casefold()
     distinct = values.nunique()
-    if words.isin(TRUE_WORDS | FALSE_WORDS).all() and words.nunique() <= 4:
+    if words.isin(BOOLEAN_WORDS).all() and words.nunique() <= 4:
         return "boolean", f"values {', '.join(sorted(words.unique())[:4])}"
     number = pd.to_numeric(values, errors="coerce")
     if number.notna().mean() >= SHARE:
@@ -211,11 +231,14 @@ def contract_yaml(proposal: Proposal, name: str) -> str:
     if proposal.thousands_separator:
         lines.append(f"thousands_separator: {json.dumps(proposal.thousands_separator)}")
     lines += [
-        "# Days after creation when a lead's outcome is final.",
-        "outcome_window_days: 30",
+        "# Days after creation when a lead's outcome is final; a later win counts as a loss.",
+        f"# {proposal.window_reason}",
+        f"outcome_window_days: {proposal.outcome_window_days}",
         "features:",
     ]
     lines += [
-        f"  - {{name: {json.dumps(column)}, role: {role}}}" for column, role in proposal.features
+        f"  - {{name: {json.dumps(column)}, role: {role}}}"
+        + (f"  # {CONSTANT}" if column in proposal.constant else "")
+        for column, role in proposal.features
     ]
     return "\n".join(lines) + "\n"

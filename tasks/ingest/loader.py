@@ -26,7 +26,7 @@ from leadops.sources import (
     fingerprint,
 )
 from leadops.storage import Lake
-from tasks.ingest import manifest, outcome_dates, report
+from tasks.ingest import late_wins, manifest, outcome_dates, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
 from tasks.ingest.gold import GoldStream
 from tasks.ingest.report import other_kind_hint
@@ -64,6 +64,7 @@ class FileLoader:
         chunk_rows: int,
     ) -> None:
         self.lake, self.contract, self.kind, self.result = lake, contract, kind, result
+        result.outcome_window_days = contract.outcome_window_days
         self.validator, self.chunk_rows = validator, chunk_rows
         self.roles = contract.roles(kind)
         self.parse_options = contract.parse_options(kind)
@@ -244,9 +245,12 @@ class FileLoader:
             typed = parse_frame(raw, self.roles, **self.parse_options, arrow_strings=True)
         failures = self.validator.row_failures(typed)
         if self.kind == "outcomes":
-            early = outcome_dates.dated_before_creation(self.lake, self.contract, typed)
+            created = outcome_dates.lead_created(self.lake, self.contract, typed)
+            early = outcome_dates.dated_before_creation(self.contract, typed, created)
             name = outcome_dates.before_creation_name(self.contract)
             failures = outcome_dates.with_failures(failures, early, name, typed.index)
+            kept = typed.index.difference(failures.index)
+            late_wins.count(outcome, self.contract, typed.loc[kept], created.loc[kept])
         with self.timed("write"):
             if len(failures):
                 rejected = quarantine_table(raw, failures, stamp)

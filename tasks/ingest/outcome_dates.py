@@ -21,11 +21,12 @@ def before_creation_name(contract: Contract) -> str:
     return f"{contract.label_time}:after_created"
 
 
-def dated_before_creation(lake: Lake, contract: Contract, typed: pd.DataFrame) -> pd.Index:
-    """Index labels of ``typed`` outcome rows whose time is before their lead's creation."""
+def lead_created(lake: Lake, contract: Contract, typed: pd.DataFrame) -> pd.Series:
+    """Each outcome row's lead creation time from silver (NaT: the lead is not there yet)."""
+    none = pd.Series(pd.NaT, index=typed.index, dtype="datetime64[ns, UTC]")
     dated = typed[typed[contract.label_time].notna()]
     if dated.empty or not lake.table_exists(tables.silver("leads")):
-        return typed.index[:0]
+        return none
     ids = dated[contract.entity_id].astype(str)
     leads = lake.read_table(
         tables.silver("leads"),
@@ -33,16 +34,21 @@ def dated_before_creation(lake: Lake, contract: Contract, typed: pd.DataFrame) -
         filters=[(contract.entity_id, "in", ids.unique().tolist())],
     )
     if leads.empty:
-        return typed.index[:0]
+        return none
     created = pd.to_datetime(
         leads.astype({contract.entity_id: str})
         .drop_duplicates(contract.entity_id, keep="last")
         .set_index(contract.entity_id)[contract.event_time],
         utc=True,
     )
-    lead_created = pd.to_datetime(ids.map(created), utc=True)
-    early = pd.to_datetime(dated[contract.label_time], utc=True) < lead_created
-    return dated.index[early.fillna(False).to_numpy(dtype=bool)]
+    return pd.to_datetime(typed[contract.entity_id].astype(str).map(created), utc=True)
+
+
+def dated_before_creation(contract: Contract, typed: pd.DataFrame, created: pd.Series) -> pd.Index:
+    """Index labels of ``typed`` outcome rows whose time is before their lead's creation
+    (``created``: from :func:`lead_created`)."""
+    early = pd.to_datetime(typed[contract.label_time], utc=True) < created
+    return typed.index[early.fillna(False).to_numpy(dtype=bool)]
 
 
 def with_failures(failures: pd.Series, labels: pd.Index, name: str, order: pd.Index) -> pd.Series:

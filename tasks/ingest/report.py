@@ -18,6 +18,7 @@ import pandas as pd
 from leadops import tables
 from leadops.contract import Contract
 from leadops.storage import Lake
+from tasks.ingest.late_wins import late_wins_line
 from tasks.ingest.results import IngestResult
 
 SAMPLE_ROWS = 20
@@ -110,6 +111,8 @@ def ingest_summary(result: dict[str, Any], kind: str, top: int = 3) -> str:
             f"{result['duplicates']} duplicates"
         )
     ]
+    if late := late_wins_line(result):
+        lines.append(late)
     every = list(result.get("failed_expectations", {}).items())
     reasons = every[:top]
     if result["quarantined"] and reasons:
@@ -157,6 +160,7 @@ def summary_markdown(result: IngestResult) -> str:
         f"({_new_updated(totals)}), "
         f"**{totals['quarantined']}** quarantined, **{totals['duplicates']}** duplicates "
         f"(as of {result.as_of:%Y-%m-%d %H:%M} UTC)",
+        *filter(None, [late_wins_line(totals)]),
         "",
         "| file | status | rows in | silver | quarantined | duplicates | reason |",
         "|---|---|---:|---:|---:|---:|---|",

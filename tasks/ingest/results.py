@@ -32,6 +32,10 @@ class FileResult:
     quarantined: int = 0
     duplicates: int = 0
     updated: int = 0  # of the silver rows: new content for an id an earlier run wrote
+    # Outcomes: accepted wins whose lead is in silver, and those of them decided after the
+    # contract's outcome window (training counts these as not converted).
+    wins: int = 0
+    late_wins: int = 0
     failed_expectations: Counter[str] = field(default_factory=Counter)
 
     def count(self, rows_in: int, silver: int, quarantined: int, duplicates: int) -> None:
@@ -50,6 +54,7 @@ class FileResult:
         """Mark the file failed; its rows were rolled back, so none count."""
         self.status, self.reason = FAILED, reason
         self.rows_in = self.silver = self.quarantined = self.duplicates = self.updated = 0
+        self.wins = self.late_wins = 0
         self.failed_expectations.clear()
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +98,7 @@ class IngestResult:
     report_key: str = ""
     report_path: str = ""  # the report's full path or URI, for people
     quarantine_sample_path: str | None = None
+    outcome_window_days: int | None = None  # the contract's, for the late-wins line
 
     def total(self, attribute: str) -> int:
         return sum(getattr(f, attribute) for f in self.files)
@@ -127,4 +133,14 @@ class IngestResult:
             "report_path": self.report_path,
             "quarantine_sample_path": self.quarantine_sample_path,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            **self._late_wins(),
+        }
+
+    def _late_wins(self) -> dict[str, Any]:
+        if self.kind != "outcomes":
+            return {}
+        return {
+            "wins": self.total("wins"),
+            "late_wins": self.total("late_wins"),
+            "outcome_window_days": self.outcome_window_days,
         }

@@ -1,0 +1,43 @@
+"""Wins decided after the outcome window: counted at ingest, said in its line.
+
+Training labels a lead converted only when its win came within the contract's
+outcome_window_days; a later win silently becomes a negative. Ingest is where the
+user first sees the outcomes, so it says how many wins that window throws away.
+A win whose lead is not in silver yet cannot be timed and is not counted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from leadops.contract import Contract
+
+if TYPE_CHECKING:
+    from tasks.ingest.results import FileResult
+
+
+def count(outcome: FileResult, contract: Contract, typed: pd.DataFrame, created: pd.Series) -> None:
+    """Add the accepted wins of ``typed`` whose lead creation time is known (``created``,
+    NaT where not) to ``outcome``, and those of them decided after the window."""
+    won = typed[contract.label].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    known = won & created.notna().to_numpy()
+    decided = pd.to_datetime(typed[contract.label_time], utc=True)
+    window = pd.Timedelta(days=contract.outcome_window_days)
+    # The same rule as leadops.maturity: a win counts when decided <= created + window.
+    late = known & (decided > created + window).fillna(False).to_numpy(dtype=bool)
+    outcome.wins += int(known.sum())
+    outcome.late_wins += int(late.sum())
+
+
+def late_wins_line(result: dict[str, Any]) -> str | None:
+    """ "45% of 1,210 wins came after 14 days ..." for an outcomes run with late wins."""
+    wins, late = result.get("wins", 0), result.get("late_wins", 0)
+    if not late:
+        return None
+    days = result.get("outcome_window_days")
+    return (
+        f"  {late / wins:.0%} of {wins:,} wins ({late:,}) came after {days} days and count as "
+        "not converted: raise outcome_window_days"
+    )
