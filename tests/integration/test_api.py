@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -271,7 +272,15 @@ def test_metrics_and_docs_are_served(world: dict) -> None:
         f'leadops_api_served_model_version{{role="champion",stage="production",version="{world["champion"]}"}}'
         in text
     )
-    assert httpx.get(world["url"] + "/docs").status_code == 200
+    page = httpx.get(world["url"] + "/docs")
+    assert page.status_code == 200
+    # The page was blank without internet: Swagger UI came from a CDN. Every file it loads
+    # is now the service's own, and answers.
+    loaded = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert loaded and all(url.startswith("/docs/assets/") for url in loaded), loaded
+    for url in loaded:
+        asset = httpx.get(world["url"] + url)
+        assert asset.status_code == 200 and len(asset.content) > 1000, url
     schema = httpx.get(world["url"] + "/openapi.json").json()
     assert "page_views" in json.dumps(schema["components"]["schemas"])
 

@@ -25,6 +25,7 @@ from leadops.app.api.answer import (
     typed_leads,
     utc_now,
 )
+from leadops.app.api.docs import mount_docs
 from leadops.app.api.log_buffer import LogBuffer
 from leadops.app.api.metrics import ApiMetrics
 from leadops.app.api.models import field_names, ignored_fields, lead_model, leads_body, score_model
@@ -85,7 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Score leads with the registered champion (and canary challenger). "
         "Send X-API-Key when LEADOPS_API_KEYS is set.",
+        docs_url=None,  # mount_docs serves the page with local files
+        redoc_url=None,
     )
+    mount_docs(app)
     app.add_middleware(
         Gate,
         keys=parse_keys(settings.api_keys.get_secret_value()),
