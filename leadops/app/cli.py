@@ -277,10 +277,14 @@ def ingest(
     from flows.ingest import ingest as ingest_flow
 
     result = ingest_flow(source=" ".join(sources), kind=kind, as_of=when, files=files)
+    from tasks.ingest.quarantine_stats import share_line
     from tasks.ingest.report import ingest_summary
 
     failed = [f for f in result["files"] if f["status"] == "failed"]
-    emit(result, as_json, ingest_summary(result, kind))
+    accepted, warning = share_line(result, kind, get_settings().quarantine_warn_share)
+    emit(result, as_json, f"{accepted}\n{ingest_summary(result, kind)}")
+    if warning:
+        typer.echo(f"leadops: warning: {warning}", err=True)
     for file in failed:
         typer.echo(f"leadops: error: {file['reason']}", err=True)
     if failed:
