@@ -309,6 +309,46 @@ def contract_init(
         typer.echo(line)
 
 
+@contract_app.command("check")
+def contract_check(
+    write: bool = typer.Option(
+        False, "--write", help="Write the widened contract to LEADOPS_CONTRACT_PATH."
+    ),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Write the widened contract here instead (implies --write)."
+    ),
+) -> None:
+    """Show which checks quarantined how many rows, and propose the widened contract."""
+    from leadops.app.contract_widen import check_contract
+    from leadops.settings import get_settings
+
+    for line in check_contract(get_settings(), write=write, out=out):
+        typer.echo(line)
+
+
+quarantine_app = typer.Typer(
+    help="The quarantined rows: replay them after widening the contract.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    kind: str = typer.Option("leads", "--kind", help="leads | outcomes."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Re-validate quarantined rows with the current contract; those that pass go to silver."""
+    if kind not in ("leads", "outcomes"):
+        raise OptionError(f"--kind {kind!r}: choose leads or outcomes")
+    from leadops.settings import get_settings
+    from tasks.ingest.replay import replay_configured
+
+    result = replay_configured(get_settings(), kind)
+    emit(result.to_dict(), as_json, f"{result.line()}\n  report: {result.report}")
+
+
 @app.command()
 def suites(
     out: Path = typer.Option(

@@ -22,6 +22,7 @@ from leadops.settings import Settings
 from leadops.sources import SourceFile, resolve_sources
 from leadops.storage import Lake
 from tasks.ingest import manifest, quarantine_stats, report
+from tasks.ingest.conform import conform_tables
 from tasks.ingest.gold import update_gold
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
@@ -86,6 +87,7 @@ def ingest_files(
         tables.QUARANTINE_LOG,
     ]
     with lake_transaction(lake, "ingest", written):
+        conform_tables(lake, contract, kind)  # a widened contract's columns, before any row
         # Inside the lock and after recovery: the manifest read here is the one
         # this run's "already ingested" decisions may rely on.
         run = FileLoader(lake, contract, kind, result, validator, chunk_rows)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from leadops.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from tests.support.ingest import lead, write_csv
@@ -19,11 +17,11 @@ COUNT_COLUMN = "previous"
 
 
 def narrow_contract(folder: Path) -> Contract:
-    """The bundled contract plus ``previous`` as a boolean, written as the user's own file."""
-    raw = yaml.safe_load(BUNDLED_CONTRACT.read_text(encoding="utf-8"))
-    raw["features"].append({"name": COUNT_COLUMN, "role": "boolean"})
+    """The bundled contract plus ``previous`` as a boolean, written as the user's own file
+    (one line per feature, as `contract init` writes them)."""
+    text = BUNDLED_CONTRACT.read_text(encoding="utf-8")
     path = folder / "my-contract.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    path.write_text(text + f"  - {{name: {COUNT_COLUMN}, role: boolean}}\n", encoding="utf-8")
     return load_contract(path)
 
 
