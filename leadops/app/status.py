@@ -173,7 +173,9 @@ def quarantine(lake: Lake, settings: Settings | None = None) -> dict[str, Any] |
         settings.quarantine_jump_share,
         settings.quarantine_baseline_share,
     )
-    return watch.as_dict()
+    # The log is history; a replay since may have emptied the quarantine: say both.
+    held = lake.read_table(tables.quarantine("leads"), columns=[tables.FAILED_EXPECTATIONS])
+    return {**watch.as_dict(), "held": len(held)}
 
 
 def sqlite_path(tracking_uri: str) -> Path | None:
@@ -282,7 +284,8 @@ def status_text(state: dict[str, Any]) -> str:
             f"  interrupted transition: {steps} (half-written; the next rollout run completes it)"
         )
     if state.get("quarantine"):
-        lines.append(f"  quarantine: {state['quarantine']['note']}")
+        held = state["quarantine"].get("held", 0)
+        lines.append(f"  quarantine: {state['quarantine']['note']}; {held:,} leads held now")
     if state.get("history"):
         lines.append("  history (oldest first):")
     lines += [f"    {event_text(event)}" for event in state.get("history", [])]

@@ -82,8 +82,9 @@ def replay_quarantine(
         if result.read:
             _replay(lake, contract, suite, kind, as_of, held, result)
         result.check_accounting()
-    result.report = f"{tables.INGEST_REPORTS}/{result.run_id}-replay.json"
-    lake.write_bytes(result.report, json.dumps(result.to_dict(), indent=2).encode())
+    key = f"{tables.INGEST_REPORTS}/{result.run_id}-replay.json"
+    result.report = lake.uri(key).removeprefix("file://")  # a path people can open
+    lake.write_bytes(key, json.dumps(result.to_dict(), indent=2).encode())
     return result
 
 

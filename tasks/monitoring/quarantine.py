@@ -65,7 +65,7 @@ class CheckShare:
         )
         return (
             f"{self.check}: {self.share:.1%} of {self.rows_in:,} rows (95% CI "
-            f"{self.low:.1%}-{self.high:.1%}); {before}" + (" - JUMP" if self.jump else "")
+            f"{self.low:.1%}-{self.high:.1%}); {before}"
         )
 
 

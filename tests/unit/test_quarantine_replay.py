@@ -4,6 +4,7 @@ silver and gold, once (a second replay adds nothing)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def test_replay_moves_what_now_passes_into_silver_and_gold_once(
         1,
     )
     assert dict(first.still_failing) == {"email:format": 1}
+    assert json.loads(Path(first.report).read_text())["to_silver"] == 13  # kept beside the data
     rows = silver(lake)
     assert len(rows) == 20 + 20 + 21 and rows["previous"].dtype == "float64"
     assert rows.loc["M7-11", "previous"] == 13.0 and rows.loc["M1-1", "previous"] == 1.0

@@ -103,3 +103,4 @@ def test_the_monitor_step_alerts_on_a_jump_and_status_shows_it(
     state = {"model_name": "m", "champion": None, "challenger": None}
     text = status_text({**state, "quarantine": quarantine(lake, settings)})
     assert "  quarantine: latest ingest quarantined 30.0% of 40 leads; JUMP: previous" in text
+    assert text.endswith("earlier 6 run(s) 0.0% of 240; 12 leads held now")
