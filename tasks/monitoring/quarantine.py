@@ -21,6 +21,7 @@ import pandas as pd
 
 from leadops import quarantine_log as qlog
 
+# Two-sided 95%; a constant, not leadops.stats.z_of: status imports this, and scipy is slow.
 Z_95 = 1.959963984540054
 
 
