@@ -97,7 +97,8 @@ def _replay(
     held: pa.Table,
     result: ReplayResult,
 ) -> None:
-    frame = held.to_pandas()
+    """Validate the held rows again; move the passing ones, keep the rest (in the transaction)."""
+    frame = held.to_pandas()  # positions 0..n-1: the index that maps failures back to rows
     lines = (
         frame[RAW_LINE].notna()
         if RAW_LINE in frame.columns
