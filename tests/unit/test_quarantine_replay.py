@@ -120,3 +120,40 @@ def test_a_lead_silver_got_from_a_later_export_is_already_there(
     result = replay_configured(mine, "leads", as_of=LATE)
     assert (result.to_silver, result.already_in_silver, result.still_quarantined) == (12, 1, 1)
     assert silver(lake).loc["M7-0", "previous"] == 40.0  # the later export's row stands
+
+
+def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple:
+    from leadops.app import cli
+    from leadops.settings import get_settings
+
+    monkeypatch.setattr("sys.argv", ["leadops", *args])
+    get_settings.cache_clear()
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exit_:
+        code = int(exit_.code or 0)
+    finally:
+        get_settings.cache_clear()
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_commands_widen_then_replay_and_refuse_the_bundled_contract_in_one_line(
+    tmp_path: Path,
+    settings: Settings,
+    lake: Lake,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mine = _month_seven(tmp_path, settings, lake)
+    code, _, err = _cli(capsys, monkeypatch, "contract", "check", "--write")
+    assert code == 1 and err.count("\n") == 1 and "the bundled contract" in err
+    monkeypatch.setenv("LEADOPS_CONTRACT_PATH", str(mine.contract_path))
+    code, out, _ = _cli(capsys, monkeypatch, "contract", "check", "--write")
+    assert code == 0 and "  previous: boolean -> numeric: 12 rows had 2..13\n" in out
+    code, out, _ = _cli(capsys, monkeypatch, "quarantine", "replay")
+    assert code == 0 and out.startswith(
+        "replayed 14 quarantined leads: 13 to silver (0 updated), 0 already in silver, "
+        "1 still quarantined (email:format (1))\n"
+    )
