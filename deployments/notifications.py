@@ -127,6 +127,13 @@ ALERTS: tuple[Alert, ...] = (
         "Previous champion: v{{ event.payload.previous_version }}\n",
         "A version became the champion.",
     ),
+    _model_alert(
+        "quarantine",
+        events.QUARANTINE_JUMP,
+        "quarantine jump in {{ event.payload.model }}'s leads",
+        "Checks: {{ event.payload.checks }}\nRule: {{ event.payload.rule }}\n",
+        "A check's quarantined share jumped: leads go unscored.",
+    ),
 )
 
 

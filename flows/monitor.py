@@ -22,6 +22,7 @@ from tasks.monitoring.steps import (
     publish_summary,
     release_retrain,
     request_retrain,
+    watch_quarantine,
 )
 
 
@@ -42,6 +43,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     inputs = load_inputs(moment, window_days)
     assessment = assess_window(inputs, moment)
     links = publish_report(assessment, moment)
+    quarantined = watch_quarantine(moment, inputs.champion.version)
     retrain = request_retrain(assessment, moment, inputs.champion)
     trained = None
     if retrain.route == "subflow":  # no deployment listens for the event: train here
@@ -63,6 +65,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         "reference_cached": inputs.reference_cached,
         "serving": inputs.serving.as_dict() if inputs.serving else None,
         "serving_note": inputs.serving.note() if inputs.serving else None,
+        "quarantine": quarantined,
         **links,
     }
     summary = publish.result_dict(assessment, settings.psi_threshold, context)

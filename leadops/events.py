@@ -27,6 +27,8 @@ GATE_DECIDED = "leadops.gate.decided"
 ROLLOUT_TRANSITION = "leadops.rollout.transition"
 ROLLED_BACK = "leadops.rollout.rolled-back"
 PROMOTED = "leadops.model.promoted"
+# A check's quarantined share jumped (tasks.monitoring.quarantine): leads go unscored.
+QUARANTINE_JUMP = "leadops.quarantine.jump"
 EVENTS = (
     DRIFT_DETECTED,
     RETRAIN_REQUESTED,
@@ -34,6 +36,7 @@ EVENTS = (
     ROLLOUT_TRANSITION,
     ROLLED_BACK,
     PROMOTED,
+    QUARANTINE_JUMP,
 )
 
 _URI_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s:@]+(:[^/\s@]*)?@")
@@ -132,6 +135,22 @@ def drift_detected(
         as_of,
         drifted={name: round(psi, 4) for name, psi in drifted.items()},
         threshold=threshold,
+    )
+
+
+def quarantine_jumped(
+    model_name: str,
+    version: str | None,
+    jumps: dict[str, str],
+    rule: str,
+    as_of: datetime | None = None,
+) -> str | None:
+    """The monitor found checks whose quarantined share jumped (check -> its one-line text)."""
+    reason = f"{len(jumps)} check(s) quarantine far more leads than before: " + "; ".join(
+        jumps.values()
+    )
+    return emit(
+        QUARANTINE_JUMP, model_name, version, "quarantine", reason, as_of, checks=jumps, rule=rule
     )
 
 

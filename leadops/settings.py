@@ -87,6 +87,20 @@ class Settings(BaseSettings):
         description="A folder of your own leads.json / "
         "outcomes.json GX suites (`leadops suites --out DIR`).",
     )
+    # Quarantine is watched, not only counted: a contract too narrow for a later export
+    # (a count column inferred boolean) once quarantined 17-50% of a month's leads unseen.
+    # 5%: well above the few broken rows a healthy export has, low enough to catch that.
+    quarantine_warn_share: float = Field(
+        0.05, ge=0, le=1, description="Quarantined share of an ingest run that is warned about."
+    )
+    # The monitor's jump rule: a check under the baseline share over earlier runs whose
+    # latest run's share is above the jump share at the lower end of its 95% interval.
+    quarantine_jump_share: float = Field(
+        0.05, gt=0, le=1, description="A check's share of a run that is a jump (lower bound)."
+    )
+    quarantine_baseline_share: float = Field(
+        0.01, gt=0, le=1, description="A check's share over earlier runs below which it was quiet."
+    )
     model_name: str = Field("leadops-lead-scorer", description="Registered model name.")
 
     # training

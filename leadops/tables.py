@@ -12,6 +12,8 @@ Tables are Delta tables under ``<lake>/tables/<name>``:
 - ``gold/leads``: silver leads left-joined with their outcome (label, label time):
   what training reads. Labels are *not* decided here; maturity depends on as-of.
 - ``ingest/manifest``: one row per ingested file (checksum, status, counts).
+- ``ingest/quarantine_log``: per ingest run and check, the rows in and the rows that
+  check quarantined (see leadops.quarantine_log): what the monitor watches.
 - ``predictions/log``: every score any model gave any lead (served or shadow),
   one row per (lead, model version, batch). Columns: ``entity_id`` (string),
   ``event_time`` (lead's event time, UTC), ``batch_id``, ``scored_at`` (UTC, the
@@ -33,6 +35,7 @@ from __future__ import annotations
 KINDS = ("leads", "outcomes")
 
 MANIFEST = "ingest/manifest"
+QUARANTINE_LOG = "ingest/quarantine_log"
 GOLD_LEADS = "gold/leads"
 PREDICTION_LOG = "predictions/log"
 API_REQUESTS = "api/requests"

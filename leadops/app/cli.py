@@ -280,10 +280,14 @@ def ingest(
     from flows.ingest import ingest as ingest_flow
 
     result = ingest_flow(source=" ".join(sources), kind=kind, as_of=when, files=files)
+    from tasks.ingest.quarantine_stats import share_line
     from tasks.ingest.report import ingest_summary
 
     failed = [f for f in result["files"] if f["status"] == "failed"]
-    emit(result, as_json, ingest_summary(result, kind))
+    accepted, warning = share_line(result, kind, get_settings().quarantine_warn_share)
+    emit(result, as_json, f"{accepted}\n{ingest_summary(result, kind)}")
+    if warning:
+        typer.echo(f"leadops: warning: {warning}", err=True)
     for file in failed:
         typer.echo(f"leadops: error: {file['reason']}", err=True)
     if failed:
@@ -306,6 +310,46 @@ def contract_init(
 
     for line in init_contract(samples, out):
         typer.echo(line)
+
+
+@contract_app.command("check")
+def contract_check(
+    write: bool = typer.Option(
+        False, "--write", help="Write the widened contract to LEADOPS_CONTRACT_PATH."
+    ),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Write the widened contract here instead (implies --write)."
+    ),
+) -> None:
+    """Show which checks quarantined how many rows, and propose the widened contract."""
+    from leadops.app.contract_widen import check_contract
+    from leadops.settings import get_settings
+
+    for line in check_contract(get_settings(), write=write, out=out):
+        typer.echo(line)
+
+
+quarantine_app = typer.Typer(
+    help="The quarantined rows: replay them after widening the contract.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    kind: str = typer.Option("leads", "--kind", help="leads | outcomes."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Re-validate quarantined rows with the current contract; those that pass go to silver."""
+    if kind not in ("leads", "outcomes"):
+        raise OptionError(f"--kind {kind!r}: choose leads or outcomes")
+    from leadops.settings import get_settings
+    from tasks.ingest.replay import replay_configured
+
+    result = replay_configured(get_settings(), kind)
+    emit(result.to_dict(), as_json, f"{result.line()}\n  report: {result.report}")
 
 
 @app.command()

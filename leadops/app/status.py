@@ -39,6 +39,7 @@ def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any
         "transitions": list(reversed(transitions[-limit:])),
         "history": decision_history(registry.history(client, name), transitions)[-limit:],
         "interrupted": _interrupted(lake),
+        "quarantine": quarantine(lake),
     }
 
 
@@ -147,7 +148,34 @@ def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
             -limit:
         ],
         "interrupted": _interrupted(lake),
+        "quarantine": quarantine(lake, settings),
     }
+
+
+def quarantine(lake: Lake, settings: Settings | None = None) -> dict[str, Any] | None:
+    """The monitor's quarantine watch of the latest leads ingest (None before any ingest).
+
+    Imported here, not at the top: pandas is only worth its start-up when there is a log.
+    """
+    from leadops import tables
+    from leadops.settings import get_settings
+
+    settings = settings or get_settings()
+
+    if not lake.table_exists(tables.QUARANTINE_LOG):
+        return None
+    from leadops.quarantine_log import read_log
+    from tasks.monitoring.quarantine import watch_quarantine
+
+    watch = watch_quarantine(
+        read_log(lake, "leads"),
+        "leads",
+        settings.quarantine_jump_share,
+        settings.quarantine_baseline_share,
+    )
+    # The log is history; a replay since may have emptied the quarantine: say both.
+    held = lake.read_table(tables.quarantine("leads"), columns=[tables.FAILED_EXPECTATIONS])
+    return {**watch.as_dict(), "held": len(held)}
 
 
 def sqlite_path(tracking_uri: str) -> Path | None:
@@ -255,6 +283,9 @@ def status_text(state: dict[str, Any]) -> str:
         lines.append(
             f"  interrupted transition: {steps} (half-written; the next rollout run completes it)"
         )
+    if state.get("quarantine"):
+        held = state["quarantine"].get("held", 0)
+        lines.append(f"  quarantine: {state['quarantine']['note']}; {held:,} leads held now")
     if state.get("history"):
         lines.append("  history (oldest first):")
     lines += [f"    {event_text(event)}" for event in state.get("history", [])]

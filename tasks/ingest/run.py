@@ -21,7 +21,8 @@ from leadops.journal import lake_transaction
 from leadops.settings import Settings
 from leadops.sources import SourceFile, resolve_sources
 from leadops.storage import Lake
-from tasks.ingest import manifest, report
+from tasks.ingest import manifest, quarantine_stats, report
+from tasks.ingest.conform import conform_tables
 from tasks.ingest.gold import update_gold
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
@@ -83,8 +84,10 @@ def ingest_files(
         tables.quarantine(kind),
         tables.MANIFEST,
         tables.GOLD_LEADS,
+        tables.QUARANTINE_LOG,
     ]
     with lake_transaction(lake, "ingest", written):
+        conform_tables(lake, contract, kind)  # a widened contract's columns, before any row
         # Inside the lock and after recovery: the manifest read here is the one
         # this run's "already ingested" decisions may rely on.
         run = FileLoader(lake, contract, kind, result, validator, chunk_rows)
@@ -104,6 +107,7 @@ def ingest_files(
                 if f.status != manifest.SKIPPED
             ],
         )
+        quarantine_stats.record_shares(lake, result)
         if run.silver.rows_written or not lake.table_exists(tables.GOLD_LEADS):
             with run.timed("gold"):
                 update_gold(lake, contract, kind, result.run_id, stream=run.gold)

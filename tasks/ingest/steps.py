@@ -19,7 +19,7 @@ from leadops.errors import retry_if_transient
 from leadops.settings import get_settings
 from leadops.sources import SourceFile, resolve_sources
 from leadops.storage import open_lake
-from tasks.ingest import report
+from tasks.ingest import quarantine_stats, report
 from tasks.ingest.results import IngestResult
 from tasks.ingest.run import ingest_files
 
@@ -65,6 +65,9 @@ def validate_and_load(files: list[SourceFile], kind: str, as_of: datetime | None
         totals["quarantined"],
         totals["duplicates"],
     )
+    _, warning = quarantine_stats.share_line(totals, kind, settings.quarantine_warn_share)
+    if warning:
+        logger.warning("ingest: %s", warning)
     return result
 
 

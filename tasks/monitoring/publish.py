@@ -206,5 +206,6 @@ def monitor_line(result: dict[str, Any]) -> str:
         f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
         f"conversion: {result['conversion']['note']}; {retrain_text(result)}; "
         + (f"online: {result['serving_note']}; " if result.get("serving_note") else "")
+        + (f"quarantine: {result['quarantine']['note']}; " if result.get("quarantine") else "")
         + f"report {result['report']}"
     )

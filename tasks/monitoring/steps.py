@@ -15,14 +15,14 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadops import events
+from leadops import events, quarantine_log
 from leadops.contract import load_contract
 from leadops.errors import retry_if_transient
 from leadops.journal import lake_lock
 from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
-from tasks.monitoring import publish, retrain, trigger, workspace
+from tasks.monitoring import publish, quarantine, retrain, trigger, workspace
 from tasks.monitoring.assess import Assessment, Thresholds, assess
 from tasks.monitoring.champion import Champion, current_champion, predictor
 from tasks.monitoring.reference import lineage_of, load_reference
@@ -112,6 +112,23 @@ def assess_window(inputs: MonitorInputs, as_of: datetime) -> Assessment:
             settings.model_name, inputs.champion.version, drifted, settings.psi_threshold, as_of
         )
     return result
+
+
+@task(name="watch-quarantine", cache_policy=NO_CACHE)
+def watch_quarantine(as_of: datetime, champion_version: str | None) -> dict[str, Any]:
+    """The latest ingest run's quarantined share per check; a jump is an alert."""
+    settings = get_settings()
+    watch = quarantine.watch_quarantine(
+        quarantine_log.read_log(open_lake(settings), "leads"),
+        "leads",
+        settings.quarantine_jump_share,
+        settings.quarantine_baseline_share,
+    )
+    get_run_logger().info("monitor quarantine: %s", watch.note())
+    if watch.jumps:
+        jumps = {c.check: c.text() for c in watch.jumps}
+        events.quarantine_jumped(settings.model_name, champion_version, jumps, watch.rule, as_of)
+    return watch.as_dict()
 
 
 @task(
@@ -208,7 +225,8 @@ def publish_summary(summary: dict[str, Any]) -> None:
     """The markdown artifact: decision, PSI per feature, conversion per cohort."""
     create_markdown_artifact(
         key="drift-summary",
-        markdown=publish.summary_markdown(summary, get_settings().psi_threshold),
+        markdown=publish.summary_markdown(summary, get_settings().psi_threshold)
+        + ("\n" + quarantine.markdown(summary["quarantine"]) if summary.get("quarantine") else ""),
         description=(
             "Drift monitor: PSI per feature, conversion on matured cohorts, retrain decision"
         ),
