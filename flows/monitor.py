@@ -17,6 +17,7 @@ from tasks.monitoring import publish
 from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
 from tasks.monitoring.steps import (
     assess_window,
+    compact_logs,
     load_inputs,
     publish_report,
     publish_summary,
@@ -44,6 +45,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     assessment = assess_window(inputs, moment)
     links = publish_report(assessment, moment)
     quarantined = watch_quarantine(moment, inputs.champion.version)
+    compacted = compact_logs()
     retrain = request_retrain(assessment, moment, inputs.champion)
     trained = None
     if retrain.route == "subflow":  # no deployment listens for the event: train here
@@ -66,6 +68,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         "serving": inputs.serving.as_dict() if inputs.serving else None,
         "serving_note": inputs.serving.note() if inputs.serving else None,
         "quarantine": quarantined,
+        "compacted": compacted,
         **links,
     }
     summary = publish.result_dict(assessment, settings.psi_threshold, context)

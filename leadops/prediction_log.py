@@ -109,3 +109,9 @@ def served_ids(lake: Lake, batch_id: str | None = None) -> pa.Array:
 def append_log(lake: Lake, rows: pa.Table) -> int:
     """Append rows in one Delta commit; returns the new table version."""
     return lake.append_table(tables.PREDICTION_LOG, rows)
+
+
+# The lock every writer of the log holds: a batch score run (its undo restores the version
+# before it, which must not drop rows others appended meanwhile), the API's flushes and
+# the monitor's compaction.
+WRITE_LOCK = "score"

@@ -15,7 +15,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadops import events, quarantine_log
+from leadops import events, log_compaction, quarantine_log
 from leadops.contract import load_contract
 from leadops.errors import retry_if_transient
 from leadops.journal import lake_lock
@@ -129,6 +129,21 @@ def watch_quarantine(as_of: datetime, champion_version: str | None) -> dict[str,
         jumps = {c.check: c.text() for c in watch.jumps}
         events.quarantine_jumped(settings.model_name, champion_version, jumps, watch.rule, as_of)
     return watch.as_dict()
+
+
+@task(
+    name="compact-logs",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
+def compact_logs() -> dict[str, list[int]]:
+    """Merge the prediction and request logs' small files (each flush and run adds one)."""
+    done = log_compaction.compact_logs(open_lake(get_settings()))
+    for name, (before, after) in done.items():
+        get_run_logger().info("%s: compacted %d files into %d", name, before, after)
+    return {name: list(files) for name, files in done.items()}
 
 
 @task(

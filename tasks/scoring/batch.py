@@ -29,7 +29,7 @@ from tasks.scoring.table import output_rows, output_schema
 
 log = logging.getLogger(__name__)
 
-TRANSACTION = "score"
+TRANSACTION = plog.WRITE_LOCK
 
 
 @dataclass
