@@ -77,22 +77,34 @@ class Decision:
         return decision_tags(self.as_dict(), prefix)
 
 
-TAG_KEYS = ("verdict", "reason", "n", "estimate", "ci_low", "ci_high", "threshold", "mde", "alpha")
+# MLflow keeps tag values up to 5,000 characters; a summary is far shorter.
+TAG_LIMIT = 5000
 
 
 def decision_tags(flat: dict[str, Any], prefix: str = "leadops.decision") -> dict[str, str]:
-    """``Decision.as_tags`` of an ``as_dict()``, and of each combined part (its own test name).
+    """Two tags for ``Decision.as_dict()``: its verdict, and one line with the test, n,
+    estimate, interval and MDE of it and of each combined part.
 
-    Reasons are cut to MLflow's tag length; a tag written as None is left out.
+    One tag per field and part made ~27 truncated tags on every version in MLflow's list;
+    the whole decision stays in the transitions journal and the Prefect artifact.
     """
-    tags = {
-        f"{prefix}.{flat['test']}.{k}": str(flat[k])[:4900]
-        for k in TAG_KEYS
-        if flat.get(k) is not None
-    }
-    for part in (flat.get("details") or {}).get("parts", []):
-        tags.update(decision_tags(part, prefix))
-    return tags
+    parts = [flat, *(flat.get("details") or {}).get("parts", [])]
+    summary = "; ".join(decision_summary(part) for part in parts)
+    return {prefix: summary[:TAG_LIMIT], f"{prefix}.verdict": str(flat["verdict"])}
+
+
+def decision_summary(flat: dict[str, Any]) -> str:
+    """ "paired_auc pass (n 1500, estimate 0.0123, CI [0.0041, 0.0208], MDE 0.0150)"."""
+    stated = [f"n {flat['n']}"]
+    if flat.get("estimate") is not None:
+        stated.append(f"estimate {flat['estimate']:.4g}")
+    if flat.get("ci_low") is not None and flat.get("ci_high") is not None:
+        stated.append(f"CI [{flat['ci_low']:.4g}, {flat['ci_high']:.4g}]")
+    if flat.get("threshold") is not None:
+        stated.append(f"threshold {flat['threshold']:.4g}")
+    if flat.get("mde") is not None:
+        stated.append(f"MDE {flat['mde']:.4g}")
+    return f"{flat['test']} {flat['verdict']} ({', '.join(stated)})"
 
 
 def _json_safe(value: Any) -> Any:

@@ -135,8 +135,10 @@ def test_decision_serialises_for_artifacts_and_tags() -> None:
     data = json.loads(json.dumps(decision.as_dict()))
     assert data["verdict"] == "inconclusive" and data["n"] == 3
     tags = decision.as_tags()
-    assert tags["leadops.decision.paired_auc.verdict"] == "inconclusive"
-    assert all(isinstance(v, str) for v in tags.values())
+    # Two readable tags on the version, not one per field and part (~27, cut short).
+    assert set(tags) == {"leadops.decision", "leadops.decision.verdict"}
+    assert tags["leadops.decision.verdict"] == "inconclusive"
+    assert tags["leadops.decision"].startswith("paired_auc inconclusive (n 3")
 
 
 def _family_fires(

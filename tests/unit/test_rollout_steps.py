@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,7 +135,8 @@ def test_too_little_evidence_waits_and_says_so(world) -> None:
     assert plan.decision["verdict"] == "wait" and 30 < plan.decision["n"] <= 40
     after = tags(world, challenger)
     assert after["stage"] == "shadow"  # the wait and its reason are on the version's tags
-    assert after["leadops.decision.rollout_step.verdict"] == "wait"
+    assert after["leadops.decision.verdict"] == "wait"
+    assert after["leadops.decision"].startswith("rollout_step wait (n ")
 
 
 def test_an_equally_good_challenger_waits_then_stops_inconclusive(world) -> None:
@@ -218,8 +220,11 @@ def test_shadow_pass_enters_canary_with_a_fresh_salt(world) -> None:
     metrics = json.loads(after["metrics"])
     assert metrics["challenger_auc"] > metrics["champion_auc"] and metrics["matured_leads"] == 1500
     assert read_history(lake)[-1]["reason"].startswith("non-inferior: AUC")
-    assert after["leadops.decision.paired_auc.verdict"] == "pass"
-    assert float(after["leadops.decision.rollout_step.ci_low"]) > -0.02 * metrics["champion_auc"]
+    assert after["leadops.decision.verdict"] == "pass"
+    step, *parts = after["leadops.decision"].split("; ")
+    assert any(part.startswith("paired_auc pass (") for part in parts), parts
+    ci_low = float(re.search(r"CI \[([-0-9.e]+),", step).group(1))
+    assert ci_low > -0.02 * metrics["champion_auc"]
 
 
 def test_shadow_fail_archives_the_challenger(world) -> None:
