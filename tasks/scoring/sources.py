@@ -137,7 +137,7 @@ class FileBatch:
     @property
     def batch_id(self) -> str:
         # Content-addressed: the same file is the same batch, so a rerun logs nothing twice.
-        stem = PurePosixPath(self.name).stem.replace(" ", "_")[:40]
+        stem = data_stem(self.name).replace(" ", "_")[:40]
         return f"{stem}-{self.checksum[:12]}"
 
     def chunks(self) -> Iterator[pa.Table]:
@@ -148,3 +148,12 @@ class FileBatch:
                 pc.invert(pc.is_in(table.column(id_column), value_set=self.exclude))
             )
         yield from rechunk(table.to_batches(), self.chunk_rows)
+
+
+def data_stem(name: str) -> str:
+    """ "new-leads.csv.gz" -> "new-leads": the name without its format and compression."""
+    from leadops.sources import FORMATS, GZIP
+
+    stem = name.removesuffix(GZIP)
+    path = PurePosixPath(stem)
+    return path.stem if path.suffix.lower() in FORMATS else stem
