@@ -131,7 +131,8 @@ class FileBatch:
     table: pa.Table
     chunk_rows: int
     exclude: pa.Array | None = None
-    # Rows that fail the contract, as received, with _row and _rejected_because; None: none.
+    # Unscorable rows (no usable id or creation time) as received, with _row and
+    # _rejected_because; None: none.
     rejected: pa.Table | None = None
 
     @property
