@@ -61,15 +61,16 @@ class LeadChecks:
 
 
 def check_leads(
-    contract: Contract, typed: pd.DataFrame, as_of: datetime
+    contract: Contract, typed: pd.DataFrame, as_of: datetime, raw: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, LeadChecks]:
     """The chunk with failing feature values nulled, and which leads are unscorable or degraded.
 
     Args:
         typed: parsed lead rows (``leadops.normalise.parse_frame``, ``__unparsed`` flags kept).
         as_of: the evaluation time a creation time may not be after.
+        raw: the rows as received, to quote a key value that did not parse.
     """
-    unscorable = key_problems(contract, typed, as_of)
+    unscorable = key_problems(contract, typed, as_of, raw)
     names = pd.Series([[] for _ in range(len(typed))], index=typed.index, dtype=object)
     cleaned = typed.copy()
     for feature, failing in feature_failures(contract, typed).items():
@@ -80,12 +81,20 @@ def check_leads(
     return cleaned, LeadChecks(unscorable, degraded)
 
 
-def key_problems(contract: Contract, typed: pd.DataFrame, as_of: datetime) -> pd.Series:
-    """Per row, why its id or creation time is unusable ("" when both are)."""
+def key_problems(
+    contract: Contract, typed: pd.DataFrame, as_of: datetime, raw: pd.DataFrame | None = None
+) -> pd.Series:
+    """Per row, why its id or creation time is unusable ("" when both are usable)."""
     reasons = pd.Series("", index=typed.index, dtype=object)
+    roles = contract.roles("leads")
     for column in (contract.entity_id, contract.event_time):
-        flag = unparsed_flag(column)
-        unparsed = _flags(typed, flag)
+        unparsed = _flags(typed, unparsed_flag(column))
+        if unparsed.any():
+            quoted = raw.loc[unparsed, column] if raw is not None else [None] * unparsed.sum()
+            reasons[unparsed] += [
+                f"{column}: not {roles[column]}" + (f" ({v!r}); " if v is not None else "; ")
+                for v in quoted
+            ]
         missing = typed[column].isna().to_numpy(dtype=bool) & ~unparsed
         reasons[missing] += f"{column}: missing; "
     times = pd.to_datetime(typed[contract.event_time], utc=True)

@@ -172,7 +172,13 @@ def _select(
             f"table {tables.silver('leads')}: not found in {lake.root}; run `leadops ingest` first"
         )
     return SilverBatch(
-        lake, contract, version, options.scored_at, plog.served_ids(lake), chunk_rows
+        lake,
+        contract,
+        version,
+        options.scored_at,
+        plog.served_ids(lake),
+        chunk_rows,
+        lake.table_version(tables.quarantine("leads")),
     )
 
 

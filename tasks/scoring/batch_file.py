@@ -77,8 +77,8 @@ def load_batch_file(
         if missing:
             raise BatchError(f"batch {source.name}: missing column(s) {', '.join(missing)}")
         typed = parse_frame(raw, roles, **contract.parse_options("leads"))
-        typed, checks = check_leads(contract, typed, as_of or datetime.now(UTC))
-        reasons = _unscorable(raw, typed, contract, checks.unscorable)
+        typed, checks = check_leads(contract, typed, as_of or datetime.now(UTC), raw)
+        reasons = checks.unscorable[checks.unscorable != ""]
         if len(reasons):
             rejected.append(raw.loc[reasons.index].assign(**{REASON: reasons}))
         degraded = checks.degraded.drop(index=reasons.index).replace("", None)
@@ -101,25 +101,6 @@ def load_batch_file(
 REASON = "_rejected_because"
 RAW_LINE = "_raw_line"
 ROW = "_row"
-
-
-def _unscorable(
-    raw: pd.DataFrame, typed: pd.DataFrame, contract: Contract, problems: pd.Series
-) -> pd.Series:
-    """Why each unscorable row of a chunk cannot be scored ("created_at: not timestamp ('x')"):
-    its id or creation time did not parse, is missing, or is after the run's time."""
-    from leadops.normalise import unparsed_flag
-
-    reasons = pd.Series("", index=raw.index, dtype=object)
-    for name in (contract.entity_id, contract.event_time):
-        flag = unparsed_flag(name)
-        if flag in typed.columns and typed[flag].any():
-            bad = typed[flag].to_numpy(dtype=bool)
-            role = contract.roles("leads")[name]
-            reasons[bad] += [f"{name}: not {role} ({v!r}); " for v in raw.loc[bad, name]]
-    reasons[problems != ""] += problems[problems != ""] + "; "
-    reasons = reasons[reasons != ""]
-    return reasons.str.removesuffix("; ")
 
 
 def _rejected_table(parts: list[pd.DataFrame], name: str) -> pa.Table | None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -80,7 +81,8 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
 
 @dataclass(frozen=True)
 class SilverBatch:
-    """Silver leads created by ``as_of`` that have no served score yet, at one table version."""
+    """Silver leads created by ``as_of`` that have no served score yet, at one table version,
+    then the quarantined leads not in silver (``tasks.scoring.quarantine``), degraded."""
 
     lake: Lake
     contract: Contract
@@ -88,6 +90,7 @@ class SilverBatch:
     as_of: datetime
     exclude: pa.Array
     chunk_rows: int
+    quarantine_version: int | None = None  # None: no quarantine table yet
 
     @property
     def batch_id(self) -> str:
@@ -120,6 +123,22 @@ class SilverBatch:
             fragment_readahead=1,
         )
         yield from rechunk(scanner.to_batches(), self.chunk_rows)
+        if self.quarantine_version is not None:
+            yield from self._quarantined(dataset)
+
+    def _quarantined(self, silver: Any) -> Iterator[pa.Table]:
+        from tasks.scoring.quarantine import quarantined_leads
+
+        silver_ids = silver.to_table(columns=[self.contract.entity_id]).column(0)
+        leads = quarantined_leads(
+            self.lake,
+            self.contract,
+            self.quarantine_version,
+            self.as_of,
+            self.exclude,
+            silver_ids.combine_chunks(),
+        )
+        yield from rechunk(leads.to_batches(), self.chunk_rows)
 
 
 @dataclass(frozen=True)
