@@ -16,6 +16,7 @@ at one pinned table version so that both passes of a run see the same rows.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import pandas as pd
@@ -36,20 +37,20 @@ def quarantined_leads(
     version: int,
     as_of: datetime,
     exclude: pa.Array,
-    silver_ids: pa.Array,
+    in_silver: Callable[[list[str]], set[str]],
 ) -> pa.Table:
     """Quarantined leads at ``version`` that can be scored, typed like silver, plus ``_degraded``.
 
     Args:
         exclude: ids that already have a served score.
-        silver_ids: ids in silver (scored from there).
+        in_silver: which of the given ids silver holds (those are scored from there).
     """
     raw = _read(lake, contract, version)
     schema = contract.arrow_schema("leads").append(pa.field(DEGRADED_FEATURES, pa.string()))
     if raw.empty:
         return schema.empty_table()
-    known = pa.concat_arrays([exclude.cast(pa.string()), silver_ids.cast(pa.string())])
-    raw = raw[~raw[contract.entity_id].isin(known.to_pylist())]
+    raw = raw[~raw[contract.entity_id].isin(exclude.cast(pa.string()).to_pylist())]
+    raw = raw[~raw[contract.entity_id].isin(in_silver(raw[contract.entity_id].unique().tolist()))]
     # The latest quarantined row of a lead wins, as in silver.
     raw = raw.sort_values(tables.INGESTED_AT, kind="stable")
     raw = raw.drop_duplicates(contract.entity_id, keep="last").reset_index(drop=True)

@@ -129,14 +129,19 @@ class SilverBatch:
     def _quarantined(self, silver: Any) -> Iterator[pa.Table]:
         from tasks.scoring.quarantine import quarantined_leads
 
-        silver_ids = silver.to_table(columns=[self.contract.entity_id]).column(0)
+        def in_silver(ids: list[str]) -> set[str]:
+            # Only the quarantined ids are looked up: silver may hold millions.
+            column = pc.field(self.contract.entity_id)
+            found = silver.to_table(columns=[self.contract.entity_id], filter=column.isin(ids))
+            return set(found.column(0).to_pylist())
+
         leads = quarantined_leads(
             self.lake,
             self.contract,
             self.quarantine_version,
             self.as_of,
             self.exclude,
-            silver_ids.combine_chunks(),
+            in_silver,
         )
         yield from rechunk(leads.to_batches(), self.chunk_rows)
 
