@@ -4,10 +4,11 @@ Ingest keeps a lead that fails the contract's suite out of silver (so out of tra
 and stores it, as received, in the quarantine table with the expectations it failed.
 It is still a lead sales should call: the silver run scores it too, from that table,
 typed as silver types leads. The features its failed expectations name
-("company_size:between") and any value failing leadops.lead_checks are scored as
-missing and named in the ``degraded`` column; a row without a usable id or creation
-time (or created after the run's time) stays unscored. A lead that later reached
-silver (fixed and ingested again) is scored from silver, not from here.
+("company_size:between"; not an email's format) and any value failing
+leadops.lead_checks are scored as missing and named in the ``degraded`` column; a row
+without a usable id or creation time (or created after the run's time) stays
+unscored. A lead that later reached silver (fixed and ingested again) is scored from
+silver, not from here.
 
 The quarantine is small by design (a few broken rows per file), so it is read whole,
 at one pinned table version so that both passes of a run see the same rows.
@@ -102,8 +103,13 @@ def _typed(raw: pd.DataFrame, contract: Contract, as_of: datetime):
 
 
 def _failed_features(contract: Contract, names: object) -> list[str]:
-    """Features named by failed expectations ("company_size:between" -> company_size)."""
-    features = set(contract.feature_names)
+    """Features named by failed expectations ("company_size:between" -> company_size).
+
+    An email that fails the format check is left as sent, as in file and online scoring
+    (leadops.lead_checks): the encoder already reads it as an invalid address, which is
+    what it is, not an unknown.
+    """
+    features = set(contract.feature_names) - set(contract.by_role("email"))
     columns = {str(name).split(":", 1)[0] for name in (names if names is not None else [])}
     return [f for f in contract.feature_names if f in columns & features]
 

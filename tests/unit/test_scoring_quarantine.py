@@ -41,19 +41,19 @@ def test_quarantined_leads_are_scored_degraded_once_and_unusable_ones_are_not(
         lead("L2", company_size="-5"),  # fails the suite's min: quarantined
         lead("L3", legacy_lead_score="140", page_views="many"),
         lead("L4", created_at="not a date"),  # no usable creation time
-        lead("L5", email="not an address"),  # the suite's email format check
+        lead("L5", email="not an address"),  # the suite's email format check: scored as sent
     ]
     result = ingest(write_csv(tmp_path / "leads.csv", rows))
     assert result.total("quarantined") == 4
     scored = _score(lake, champion)
-    assert (scored.rows, scored.degraded) == (4, 3)
+    assert (scored.rows, scored.degraded) == (4, 2)
     out = pd.read_parquet(scored.output).set_index("lead_id")
     assert sorted(out.index) == ["L1", "L2", "L3", "L5"]
     assert out["degraded"].to_dict() == {
         "L1": None,
         "L2": "company_size",
         "L3": "page_views, legacy_lead_score",
-        "L5": "email",
+        "L5": None,
     }
     log = lake.read_table(tables.PREDICTION_LOG).set_index(plog.ENTITY_ID)
     assert log.loc["L3", plog.DEGRADED] == "page_views, legacy_lead_score"
