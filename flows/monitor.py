@@ -63,6 +63,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
             "current": len(inputs.current),
             "reference": len(inputs.reference),
             "evidently_sample": min(len(inputs.current), EVIDENTLY_SAMPLE_ROWS),
+            "degraded": inputs.degraded,
         },
         "reference_cached": inputs.reference_cached,
         "serving": inputs.serving.as_dict() if inputs.serving else None,

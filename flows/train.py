@@ -91,7 +91,12 @@ def train(
     )
     with tracking.training_run(settings, reason, tags) as run_id:
         outcome = steps.search_hyperparameters(
-            training, contract, config, settings.technographics_cap, settings.cv_folds
+            training,
+            contract,
+            config,
+            settings.technographics_cap,
+            settings.cv_folds,
+            settings.missing_mask_share,
         )
         candidate = steps.fit_and_evaluate(
             training, outcome, settings.seed, settings.capacity_fraction

@@ -27,6 +27,9 @@ STAGE = "stage"
 ARM = "arm"
 SERVED = "served"
 SCORE = "score"
+# The features a degraded lead was scored without ("company_size, country"), null when none:
+# the monitor counts them; older log rows (before the column) read as null.
+DEGRADED = "degraded"
 
 UTC_TIME = pa.timestamp("us", tz="UTC")
 LOG_SCHEMA = pa.schema(
@@ -42,6 +45,7 @@ LOG_SCHEMA = pa.schema(
         (ARM, pa.string()),
         (SERVED, pa.bool_()),
         (SCORE, pa.float64()),
+        (DEGRADED, pa.string()),
     ]
 )
 
@@ -65,8 +69,14 @@ def log_rows(
     arms: np.ndarray,
     served: np.ndarray,
     scores: np.ndarray,
+    degraded: pa.Array | None = None,
 ) -> pa.Table:
-    """One model's log rows for one chunk of leads (arrays aligned with ``entity_ids``)."""
+    """One model's log rows for one chunk of leads (arrays aligned with ``entity_ids``).
+
+    Args:
+        degraded: per lead, the features scored as missing because they failed the
+            contract (leadops.lead_checks); None: no lead was degraded.
+    """
     n = len(entity_ids)
     return pa.table(
         {
@@ -81,6 +91,7 @@ def log_rows(
             ARM: pa.array(arms, pa.string()),
             SERVED: pa.array(served, pa.bool_()),
             SCORE: pa.array(scores, pa.float64()),
+            DEGRADED: pa.nulls(n, pa.string()) if degraded is None else degraded.cast(pa.string()),
         },
         schema=LOG_SCHEMA,
     )
@@ -89,6 +100,15 @@ def log_rows(
 def constant(value: object, type_: pa.DataType, n: int) -> pa.Array:
     """``n`` copies of one value (a Python list of them costs ~0.5 us a row for timestamps)."""
     return pa.repeat(pa.scalar(value, type_), n)
+
+
+def served_degraded(rows: pa.Table) -> int:
+    """How many leads of these log rows were served a degraded score."""
+    import pyarrow.compute as pc
+
+    served = rows.column(SERVED)
+    degraded = pc.is_valid(rows.column(DEGRADED))
+    return int(pc.sum(pc.and_(served, degraded)).as_py() or 0)
 
 
 def served_ids(lake: Lake, batch_id: str | None = None) -> pa.Array:

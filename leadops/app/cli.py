@@ -416,10 +416,7 @@ def score(
     result = with_task_runner(score_flow, get_settings())(
         batch=batch, out=out, output_format=output_format, as_of=when, reasons=reasons
     )
-    summary = score_summary(result)
-    if result.get("rejected"):
-        summary += f"; {result['rejected']} row(s) fail the contract -> {result['rejected_output']}"
-    emit(result, as_json, summary)
+    emit(result, as_json, score_summary(result) + unscored_summary(result))
 
 
 def score_summary(result: dict[str, Any]) -> str:
@@ -438,6 +435,19 @@ def score_summary(result: dict[str, Any]) -> str:
         f"scored {result['rows']} leads (batch {result['batch_id']}): {', '.join(parts)} "
         f"-> {result['output']} (sorted by score, best first)"
     )
+
+
+def unscored_summary(result: dict[str, Any]) -> str:
+    """ "; 4 degraded (...); 2 unscorable (...) -> file": leads scored on less, and not at all."""
+    text = ""
+    if result.get("degraded"):
+        text += f"; {result['degraded']} degraded (failing features scored as unknown)"
+    if result.get("rejected"):
+        text += (
+            f"; {result['rejected']} unscorable (no usable id or creation time) "
+            f"-> {result['rejected_output']}"
+        )
+    return text
 
 
 @app.command()

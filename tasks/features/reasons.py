@@ -56,19 +56,41 @@ def _filled(
 ) -> ReasonUnit:
     indices = tuple(groups[unit.feature])
     # Which column is lit depends on the row; the last label covers "none lit" (missing).
-    labels = tuple(columns[i].label for i in indices) + (f"{human(unit.feature)} missing",)
+    labels = tuple(columns[i].label for i in indices) + (unknown_text(human(unit.feature)),)
     return ReasonUnit(unit.feature, indices, "choice", labels)
 
 
 def _flag_labels(column: EncodedColumn) -> tuple[str, str, str]:
     if column.kind == "boolean":
-        return column.label, f"no {column.label}", f"{column.label} unknown"
+        return column.label, f"no {column.label}", unknown_text(column.label)
     off = (
         column.label.replace("uses ", "does not use ", 1)
         if column.label.startswith("uses ")
         else f"not {column.label}"
     )
     return column.label, off, off
+
+
+UNKNOWN = "unknown (not used)"
+
+
+def unknown_text(label: str) -> str:
+    """A feature without a value: named as unknown, never credited with a push.
+
+    Its contribution still counts in the score (the model learned a default for it,
+    tasks.training.missingness); the reason says there was nothing to read, so a
+    sales reader does not take "legacy lead score unknown: raises the score" as a fact
+    about the lead.
+    """
+    return f"{label}: {UNKNOWN}"
+
+
+def unit_unknown(unit: ReasonUnit, encoded: np.ndarray) -> np.ndarray:
+    """Per row, whether ``unit``'s feature had no value (NaN, or no level of a choice lit)."""
+    block = encoded[:, list(unit.columns)]
+    if unit.kind == "choice":
+        return ~(block.max(axis=1) > 0)
+    return np.isnan(block[:, 0])
 
 
 def unit_matrix(units: list[ReasonUnit], width: int) -> np.ndarray:
@@ -113,14 +135,14 @@ def value_text(label: str, part: str | None, value: float) -> str:
     if part in ("weekday", "hour", "month"):
         done = label.split(" (")[0].removesuffix(" at").removesuffix(" on")  # "created"
         if np.isnan(value):
-            return f"{done} date unknown"
+            return unknown_text(f"{done} date")
         if part == "weekday":
             return f"{done} on a {_DAYS[int(value) % 7]}"
         if part == "hour":
             return f"{done} at {int(value):02d}:00 UTC"
         return f"{done} in {_MONTHS[(int(value) - 1) % 12]}"
     if np.isnan(value):
-        return f"{label} unknown"
+        return unknown_text(label)
     if part and part.startswith("per ") and " per " in label:
         things, per = label.split(" per ", 1)  # "form fills", "page view"
         if value == 0:
@@ -186,6 +208,10 @@ def top_reason_texts(
             rows = np.flatnonzero(order[:, rank] == u)
             values = per_unit[rows, u]
             labels = unit_text(units[u], encoded[rows])
-            texts[rows] = [f"{label}: {effect_text(value)}" for label, value in zip(labels, values)]
+            unknown = unit_unknown(units[u], encoded[rows])
+            texts[rows] = [
+                label if blank else f"{label}: {effect_text(value)}"
+                for label, value, blank in zip(labels, values, unknown, strict=True)
+            ]
         result.append(texts)
     return result

@@ -138,6 +138,11 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
         f"**Champion:** {result['model_name']} v{result['model_version']} · "
         f"**window:** {result['window']} "
         f"({result['rows']['current']:,} leads vs {result['rows']['reference']:,} reference rows)",
+        *(
+            [f"**Degraded:** {degraded_text(result).removesuffix('; ')}"]
+            if degraded_text(result)
+            else []
+        ),
         f"**Decision:** {result['decision']}",
         f"**Retrain:** {result['retrain']['why']}",
         f"**Report:** {result['report']}",
@@ -207,5 +212,12 @@ def monitor_line(result: dict[str, Any]) -> str:
         f"conversion: {result['conversion']['note']}; {retrain_text(result)}; "
         + (f"online: {result['serving_note']}; " if result.get("serving_note") else "")
         + (f"quarantine: {result['quarantine']['note']}; " if result.get("quarantine") else "")
+        + degraded_text(result)
         + f"report {result['report']}"
     )
+
+
+def degraded_text(result: dict[str, Any]) -> str:
+    """ "12 leads degraded (failing features scored as unknown); " or "" when none."""
+    count = (result.get("rows") or {}).get("degraded") or 0
+    return f"{count} leads degraded (failing features scored as unknown); " if count else ""

@@ -27,7 +27,12 @@ from tasks.monitoring.assess import Assessment, Thresholds, assess
 from tasks.monitoring.champion import Champion, current_champion, predictor
 from tasks.monitoring.reference import lineage_of, load_reference
 from tasks.monitoring.serving_health import ServingHealth, read_serving_health
-from tasks.monitoring.window import matured_scored, served_window, with_features
+from tasks.monitoring.window import (
+    degraded_leads,
+    matured_scored,
+    served_window,
+    with_features,
+)
 
 
 @dataclass
@@ -39,6 +44,7 @@ class MonitorInputs:
     window: str
     reference_cached: bool
     serving: ServingHealth | None = None  # the online service's requests, when it ran
+    degraded: int = 0  # leads of the window scored with failing features as unknown
 
 
 # Serving health looks at the window's days, or at this many before as-of for the
@@ -83,7 +89,9 @@ def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
     )
     days = window_days or SERVING_HEALTH_DAYS
     serving = read_serving_health(lake, as_of - timedelta(days=days), as_of)
-    return MonitorInputs(champion, reference, current, matured, window, cached, serving)
+    return MonitorInputs(
+        champion, reference, current, matured, window, cached, serving, degraded_leads(rows)
+    )
 
 
 @task(name="assess-drift-and-conversion", cache_policy=NO_CACHE)

@@ -51,7 +51,9 @@ def served_window(
     filters = [(plog.SERVED, "==", True), (plog.SCORED_AT, "<=", pd.Timestamp(as_of))]
     if window_days is not None:
         filters.append((plog.SCORED_AT, ">", pd.Timestamp(as_of - timedelta(days=window_days))))
-    rows = lake.read_table(PREDICTION_LOG, columns=_LOG_COLUMNS, filters=filters)
+    # Log rows written before the degraded column existed read without it (none degraded).
+    degraded = [plog.DEGRADED] if plog.DEGRADED in lake.table_columns(PREDICTION_LOG) else []
+    rows = lake.read_table(PREDICTION_LOG, columns=_LOG_COLUMNS + degraded, filters=filters)
     if rows.empty:
         scope = f"in the {window_days} days before" if window_days is not None else "by"
         raise NothingScoredError(
@@ -65,6 +67,11 @@ def served_window(
         description = f"leads scored in the {window_days} days before {as_of.isoformat()}"
     rows = rows.sort_values(plog.SCORED_AT).drop_duplicates(plog.ENTITY_ID, keep="last")
     return rows, description
+
+
+def degraded_leads(rows: pd.DataFrame) -> int:
+    """Leads of the window served a degraded score (failing features scored as unknown)."""
+    return int(rows[plog.DEGRADED].notna().sum()) if plog.DEGRADED in rows.columns else 0
 
 
 def _latest_batches(rows: pd.DataFrame, min_rows: int) -> tuple[pd.DataFrame, str]:

@@ -20,10 +20,19 @@ from leadops import delivery, progress, tables
 from leadops import prediction_log as plog
 from leadops.contract import Contract
 from leadops.journal import lake_transaction, note_delivery, note_publish
+from leadops.lead_checks import DEGRADED_FEATURES
 from leadops.storage import Lake
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.output import FORMATS, OutputError, ScoresWriter, resolve_target
-from tasks.scoring.scorer import ChunkScores, ServingSet, chunk_log, deciles, score_chunk, tiers
+from tasks.scoring.scorer import (
+    ChunkScores,
+    ServingSet,
+    chunk_log,
+    deciles,
+    degraded_features,
+    score_chunk,
+    tiers,
+)
 from tasks.scoring.sources import BatchError, FileBatch, SilverBatch
 from tasks.scoring.table import output_rows, output_schema
 
@@ -46,8 +55,10 @@ class ScoreResult:
     scored_at: str = ""
     reasons_mode: str = "exact"
     skipped: str | None = None
-    rejected: int = 0  # rows of a batch file that fail the contract, written to rejected_output
+    # Rows without a usable id or creation time (unscorable), written to rejected_output.
+    rejected: int = 0
     rejected_output: str | None = None
+    degraded: int = 0  # leads scored with failing features treated as missing
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -131,6 +142,8 @@ def keep_file_leads(lake: Lake, source: FileBatch) -> None:
     the same file scores (and keeps) only the leads it has not scored yet.
     """
     leads = pa.concat_tables(list(source.chunks()))
+    if DEGRADED_FEATURES in leads.schema.names:  # the score file and the log keep it
+        leads = leads.drop_columns([DEGRADED_FEATURES])
     batch = pa.array([source.batch_id] * leads.num_rows, pa.string())
     lake.append_table(tables.SCORED_FILE_LEADS, leads.append_column(tables.BATCH_ID, batch))
 
@@ -159,14 +172,20 @@ def _select(
             f"table {tables.silver('leads')}: not found in {lake.root}; run `leadops ingest` first"
         )
     return SilverBatch(
-        lake, contract, version, options.scored_at, plog.served_ids(lake), chunk_rows
+        lake,
+        contract,
+        version,
+        options.scored_at,
+        plog.served_ids(lake),
+        chunk_rows,
+        lake.table_version(tables.quarantine("leads")),
     )
 
 
 def _write_rejected(
     lake: Lake, options: RunOptions, source: FileBatch, file_batch: FileBatch
 ) -> tuple[int, str]:
-    """The rows that fail the contract, with the reason, beside the scores as CSV."""
+    """The unscorable rows (no usable id or creation time), with the reason, beside the scores."""
     fmt = options.output_format
     target = resolve_target(
         options.out, lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}"), source.batch_id, fmt
@@ -196,7 +215,9 @@ def rank_batch(
         scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
         parts.append(scored.served)
         if kept is not None:
-            kept.append(replace(scored, encoded={}, ids=_ends(scored.ids), event_times=None))
+            kept.append(
+                replace(scored, encoded={}, ids=_ends(scored.ids), event_times=None, degraded=None)
+            )
     return np.sort(np.concatenate(parts)) if parts else np.empty(0)
 
 
@@ -212,7 +233,8 @@ def _rescored(
     ids = chunk.column(contract.entity_id).combine_chunks()
     if kept is None or len(kept.served) != len(ids) or not _ends(ids).equals(kept.ids):
         return score_chunk(chunk, contract.entity_id, contract.event_time, serving)
-    return replace(kept, ids=ids, event_times=chunk.column(contract.event_time).combine_chunks())
+    times = chunk.column(contract.event_time).combine_chunks()
+    return replace(kept, ids=ids, event_times=times, degraded=degraded_features(chunk))
 
 
 def _score_and_write(
@@ -247,6 +269,7 @@ def _score_and_write(
             log_rows = chunk_log(context, scored, serving)
             plog.append_log(lake, log_rows)
             result.log_rows += log_rows.num_rows
+            result.degraded += plog.served_degraded(log_rows)
             for arm, count in zip(*np.unique(scored.arms, return_counts=True)):
                 result.arms[str(arm)] = result.arms.get(str(arm), 0) + int(count)
             log.info("scored %d leads (%d so far)", len(scored.served), writer.rows)
@@ -261,6 +284,11 @@ def _score_and_write(
             note_publish(lake, TRANSACTION, writer.pending_file, target)
         result.output = writer.commit()
     result.rows = writer.rows
+
+
+def _append_counted(lake: Lake, rows: pa.Table, result: ScoreResult) -> None:
+    result.degraded += plog.served_degraded(rows)
+    plog.append_log(lake, rows)
 
 
 def _score_and_write_on_dask(
@@ -291,7 +319,7 @@ def _score_and_write_on_dask(
         target,
         context,
         options.endpoint_url,
-        lambda rows: plog.append_log(lake, rows),
+        lambda rows: _append_counted(lake, rows, result),
         lambda output: note_delivery(lake, TRANSACTION, output),
     )
     result.output = target

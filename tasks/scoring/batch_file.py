@@ -2,13 +2,13 @@
 
 The file is read with the core's readers (CSV, Parquet, JSON lines; local or s3://)
 and parsed by contract role into the contract's Arrow types, as ingest does for
-silver, so a lead scores the same whether it came through the lake or a file. Like
-ingest, a row that fails the contract (a value of the wrong type, no id, a malformed
-line, a required value missing, a number outside its min/max, a creation time after
-the run's time: leadops.lead_checks) is set aside with its reason, for the run to
-write to a rejected-rows file, and the rest is scored; a score for a lead whose
-numbers did not parse would be silently wrong, and one outside the contract would be
-a lead the model never saw. A file without the contract's columns is refused whole.
+silver, so a lead scores the same whether it came through the lake or a file. Every
+lead with a usable id and creation time is scored: a feature value that fails the
+contract (not a number, a bad list, a required value missing, a number outside its
+min/max: leadops.lead_checks) is scored as missing and the lead is marked degraded
+with the features' names. A row without a usable id or creation time (or one after
+the run's time, or a malformed line) is set aside with its reason, for the run to
+write to a rejected-rows file. A file without the contract's columns is refused whole.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from leadops.contract import Contract
+from leadops.lead_checks import DEGRADED_FEATURES, check_leads
 from leadops.sources import SourceFile
 from tasks.scoring.sources import BatchError, FileBatch
 
@@ -48,7 +49,8 @@ def load_batch_file(
     endpoint_url: str | None = None,
     as_of: datetime | None = None,
 ) -> FileBatch:
-    """Read and type a leads file; rows that fail the contract go to ``FileBatch.rejected``.
+    """Read and type a leads file; rows without a usable id or creation time go to
+    ``FileBatch.rejected``, failing feature values are nulled and named (``_degraded``).
 
     Args:
         source: the file, as resolved by :func:`resolve_batch_file` (a path or URI
@@ -75,10 +77,14 @@ def load_batch_file(
         if missing:
             raise BatchError(f"batch {source.name}: missing column(s) {', '.join(missing)}")
         typed = parse_frame(raw, roles, **contract.parse_options("leads"))
-        reasons = _row_reasons(raw, typed, roles, contract, as_of or datetime.now(UTC))
+        typed, checks = check_leads(contract, typed, as_of or datetime.now(UTC), raw)
+        reasons = checks.unscorable[checks.unscorable != ""]
         if len(reasons):
             rejected.append(raw.loc[reasons.index].assign(**{REASON: reasons}))
-        parts.append(typed.drop(index=reasons.index)[list(roles)])
+        degraded = checks.degraded.drop(index=reasons.index).replace("", None)
+        parts.append(
+            typed.drop(index=reasons.index)[list(roles)].assign(**{DEGRADED_FEATURES: degraded})
+        )
     rejected += [
         pd.DataFrame(
             {REASON: [f"malformed line ({m.cause})"], RAW_LINE: [m.text]}, index=[m.line or 0]
@@ -97,37 +103,14 @@ RAW_LINE = "_raw_line"
 ROW = "_row"
 
 
-def _row_reasons(
-    raw: pd.DataFrame,
-    typed: pd.DataFrame,
-    roles: dict[str, str],
-    contract: Contract,
-    as_of: datetime,
-) -> pd.Series:
-    """Why each failing row of a chunk fails the contract ("company_size: not numeric ('abc')"),
-    its types and then its values (leadops.lead_checks, what ingest's suite also checks)."""
-    from leadops.lead_checks import frame_problems
-    from leadops.normalise import unparsed_flag
-
-    reasons = pd.Series("", index=raw.index, dtype=object)
-    for name, role in roles.items():
-        flag = unparsed_flag(name)
-        if flag in typed.columns and typed[flag].any():
-            bad = typed[flag].to_numpy(dtype=bool)
-            reasons[bad] += [f"{name}: not {role} ({v!r}); " for v in raw.loc[bad, name]]
-    reasons[typed[contract.entity_id].isna()] += f"{contract.entity_id}: missing; "
-    values = frame_problems(contract, typed, as_of)
-    reasons[values != ""] += values[values != ""] + "; "
-    reasons = reasons[reasons != ""]
-    return reasons.str.removesuffix("; ")
-
-
 def _rejected_table(parts: list[pd.DataFrame], name: str) -> pa.Table | None:
     if not parts:
         return None
     frame = pd.concat(parts).rename_axis(ROW).reset_index()
     frame[ROW] = frame[ROW].astype(str)
-    log.warning("batch %s: %d row(s) fail the contract and are not scored", name, len(frame))
+    log.warning(
+        "batch %s: %d row(s) without a usable id or creation time are not scored", name, len(frame)
+    )
     columns = [ROW, REASON] + [c for c in frame.columns if c not in (ROW, REASON)]
     return pa.table(
         {
@@ -149,4 +132,5 @@ def _as_table(frame: pd.DataFrame, contract: Contract, name: str) -> pa.Table:
             contract.entity_id,
         )
         frame = frame.drop_duplicates(contract.entity_id, keep="last")
-    return pa.Table.from_pandas(frame, schema=contract.arrow_schema("leads"), preserve_index=False)
+    schema = contract.arrow_schema("leads").append(pa.field(DEGRADED_FEATURES, pa.string()))
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from leadops import prediction_log as plog
+from leadops.lead_checks import DEGRADED_FEATURES
 from leadops.model_state import CANARY_ARM, CHAMPION_ARM, Stage
 from tasks.scoring.routing import route_to_canary
 
@@ -113,6 +114,8 @@ class ChunkScores:
     scores: dict[str, np.ndarray]  # by model version
     in_canary: np.ndarray  # bool per lead
     served: np.ndarray  # the delivered score per lead
+    # Per lead, the features scored as missing because they failed the contract (null: none).
+    degraded: pa.Array | None = None
 
     @property
     def arms(self) -> np.ndarray:
@@ -138,8 +141,21 @@ def score_chunk(
         in_canary = route_to_canary(ids.to_pylist(), canary.salt, canary.fraction)
         served = np.where(in_canary, scores[canary.version], served)
     return ChunkScores(
-        ids, chunk.column(time_column).combine_chunks(), encoded, scores, in_canary, served
+        ids,
+        chunk.column(time_column).combine_chunks(),
+        encoded,
+        scores,
+        in_canary,
+        served,
+        degraded_features(chunk),
     )
+
+
+def degraded_features(chunk: pa.Table) -> pa.Array:
+    """The chunk's degraded-feature names per lead (all null for leads that passed ingest)."""
+    if DEGRADED_FEATURES in chunk.schema.names:
+        return chunk.column(DEGRADED_FEATURES).combine_chunks().cast(pa.string())
+    return pa.nulls(chunk.num_rows, pa.string())
 
 
 def deciles(scores: np.ndarray, ranked: np.ndarray) -> np.ndarray:
@@ -182,6 +198,7 @@ def chunk_log(context: plog.LogContext, scored: ChunkScores, serving: ServingSet
                 arms,
                 served,
                 scored.scores[model.version],
+                scored.degraded,
             )
         )
     return pa.concat_tables(parts)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -80,7 +81,8 @@ def rechunk(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
 
 @dataclass(frozen=True)
 class SilverBatch:
-    """Silver leads created by ``as_of`` that have no served score yet, at one table version."""
+    """Silver leads created by ``as_of`` that have no served score yet, at one table version,
+    then the quarantined leads not in silver (``tasks.scoring.quarantine``), degraded."""
 
     lake: Lake
     contract: Contract
@@ -88,6 +90,7 @@ class SilverBatch:
     as_of: datetime
     exclude: pa.Array
     chunk_rows: int
+    quarantine_version: int | None = None  # None: no quarantine table yet
 
     @property
     def batch_id(self) -> str:
@@ -120,6 +123,27 @@ class SilverBatch:
             fragment_readahead=1,
         )
         yield from rechunk(scanner.to_batches(), self.chunk_rows)
+        if self.quarantine_version is not None:
+            yield from self._quarantined(dataset)
+
+    def _quarantined(self, silver: Any) -> Iterator[pa.Table]:
+        from tasks.scoring.quarantine import quarantined_leads
+
+        def in_silver(ids: list[str]) -> set[str]:
+            # Only the quarantined ids are looked up: silver may hold millions.
+            column = pc.field(self.contract.entity_id)
+            found = silver.to_table(columns=[self.contract.entity_id], filter=column.isin(ids))
+            return set(found.column(0).to_pylist())
+
+        leads = quarantined_leads(
+            self.lake,
+            self.contract,
+            self.quarantine_version,
+            self.as_of,
+            self.exclude,
+            in_silver,
+        )
+        yield from rechunk(leads.to_batches(), self.chunk_rows)
 
 
 @dataclass(frozen=True)
@@ -131,7 +155,8 @@ class FileBatch:
     table: pa.Table
     chunk_rows: int
     exclude: pa.Array | None = None
-    # Rows that fail the contract, as received, with _row and _rejected_because; None: none.
+    # Unscorable rows (no usable id or creation time) as received, with _row and
+    # _rejected_because; None: none.
     rejected: pa.Table | None = None
 
     @property

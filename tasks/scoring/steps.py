@@ -129,6 +129,8 @@ def publish_summary(result: ScoreResult) -> None:
         "| what | value |",
         "|---|---|",
         f"| leads scored | {result.rows} |",
+        f"| of them degraded (failing features scored as unknown) | {result.degraded} |",
+        f"| unscorable (no usable id or creation time) | {result.rejected} |",
         f"| output | {result.output or '(none)'} |",
         f"| prediction log rows | {result.log_rows} |",
         f"| scored at | {result.scored_at} |",

@@ -20,6 +20,7 @@ from tasks.scoring.scorer import ChunkScores, ServingSet
 
 SCORE, DECILE, TIER = "score", "decile", "tier"
 MODEL_VERSION, ARM, SCORED_AT = "model_version", "arm", "scored_at"
+DEGRADED = plog.DEGRADED
 REASONS = tuple(f"reason_{rank}" for rank in range(1, TOP_K + 1))
 
 
@@ -45,6 +46,8 @@ def column_meanings(contract: Contract) -> dict[str, str]:
             name: f"reason {rank}: what moved the score, strongest first, with its effect"
             for rank, name in enumerate(REASONS, start=1)
         },
+        DEGRADED: "features that failed the contract and were scored as unknown "
+        "(e.g. company_size); empty when none",
         SCORED_AT: "when the batch was scored (UTC)",
     }
 
@@ -66,6 +69,7 @@ def output_schema(contract: Contract) -> pa.Schema:
             (MODEL_VERSION, pa.string()),
             (ARM, pa.string()),
             *((name, pa.string()) for name in REASONS),
+            (DEGRADED, pa.string()),
             (SCORED_AT, pa.timestamp("us", "UTC")),
         ],
         metadata=metadata,
@@ -95,6 +99,7 @@ def output_rows(
         MODEL_VERSION: versions,
         ARM: pa.array(scored.arms, pa.string()),
         **{name: pa.array(reasons[i], pa.string()) for i, name in enumerate(REASONS)},
+        DEGRADED: pa.nulls(n, pa.string()) if scored.degraded is None else scored.degraded,
         SCORED_AT: plog.constant(scored_at, pa.timestamp("us", "UTC"), n),
     }
     return pa.table(columns, schema=output_schema(contract))

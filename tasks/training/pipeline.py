@@ -16,6 +16,7 @@ from leadops.maturity import LABEL
 from leadops.metrics import score_metrics
 from tasks.features.encoder import FeatureEncoder
 from tasks.training.dataset import TrainingSet, time_series_folds
+from tasks.training.missingness import mask_never_missing
 from tasks.training.search import SearchConfig, SearchResult, fit_booster, run_search
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 class SearchOutcome:
     encoder: FeatureEncoder
     search: SearchResult
+    # Share of each never-missing feature blanked while fitting (tasks.training.missingness);
+    # kept with the search so the final fit learns "unknown" exactly as the trials did.
+    missing_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,17 @@ def search_candidate(
     config: SearchConfig,
     technographics_cap: int,
     cv_folds: int,
+    missing_share: float = 0.0,
 ) -> SearchOutcome:
-    """Fit the encoder on the training rows and run the hyperparameter search."""
+    """Fit the encoder on the training rows and run the hyperparameter search.
+
+    Args:
+        missing_share: share of each never-missing feature blanked in the training
+            rows (validation folds included: a trial is judged on what it will serve).
+    """
     encoder = FeatureEncoder.fit(training.dev, contract, technographics_cap)
-    features, labels = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
+    dev = mask_never_missing(training.dev, encoder.spec, missing_share, config.seed)
+    features, labels = encoder.transform(dev), training.dev[LABEL].to_numpy()
     folds = time_series_folds(
         labels, cv_folds, training.dev[contract.event_time], contract.outcome_window_days
     )
@@ -62,7 +73,7 @@ def search_candidate(
         len(result.trials),
         result.counts,
     )
-    return SearchOutcome(encoder, result)
+    return SearchOutcome(encoder, result, missing_share)
 
 
 def fit_candidate(
@@ -72,8 +83,10 @@ def fit_candidate(
     encoder = outcome.encoder
     dev_x, dev_y = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
     test_x, test_y = encoder.transform(training.test), training.test[LABEL].to_numpy()
+    # The test window stays as recorded: the gate judges the model on real leads.
+    masked = mask_never_missing(training.dev, encoder.spec, outcome.missing_share, seed)
     booster = fit_booster(
-        dev_x,
+        encoder.transform(masked) if masked is not training.dev else dev_x,
         dev_y,
         outcome.search.best_params,
         outcome.search.best_rounds,

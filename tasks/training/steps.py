@@ -57,8 +57,11 @@ def search_hyperparameters(
     config: SearchConfig,
     technographics_cap: int,
     cv_folds: int,
+    missing_share: float = 0.0,
 ) -> pipeline.SearchOutcome:
-    outcome = pipeline.search_candidate(training, contract, config, technographics_cap, cv_folds)
+    outcome = pipeline.search_candidate(
+        training, contract, config, technographics_cap, cv_folds, missing_share
+    )
     get_run_logger().info(
         "study %s: best CV AUC %.4f (%s)",
         outcome.search.study_name,

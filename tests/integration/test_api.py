@@ -159,10 +159,14 @@ def test_refusals_name_the_cause(world: dict) -> None:
     assert httpx.post(url, json=lead, headers={"X-API-Key": KEY + "x"}).status_code == 401
     assert httpx.post(url, json=lead, headers={"X-API-Key": "other-key"}).status_code == 200
     world["answered"]["leads"] += 1
-    wrong = score(world, {**lead, "page_views": "lots"})
-    assert wrong.status_code == 422
-    [error] = wrong.json()["detail"]
-    assert error["loc"][-1] == "page_views" and error["input"] == "lots"
+    # A feature value failing the contract is scored as unknown and named, not refused.
+    degraded = score(world, {**lead, "page_views": "lots"})
+    assert degraded.status_code == 200, degraded.text
+    assert degraded.json()["leads"][0]["degraded"] == ["page_views"]
+    no_id = score(world, {k: v for k, v in lead.items() if k != "lead_id"})
+    assert no_id.status_code == 422
+    [error] = no_id.json()["detail"]
+    assert error["loc"][-1] == "lead_id"
     assert score(world, {**lead, "page_views": 12}).status_code == 200  # a JSON integer is a number
     too_big = score(world, [lead] * 1000)  # ~0.5 MB over the 200 kB cap of this service
     assert too_big.status_code == 413

@@ -194,6 +194,15 @@ def test_the_score_line_says_which_model_served_how_many() -> None:
     assert "shadow v2 scored alongside, not served" in cli.score_summary(shadow)
 
 
+def test_the_score_line_counts_degraded_and_unscorable_leads() -> None:
+    result = {"degraded": 4, "rejected": 2, "rejected_output": "/s/b1.rejected.csv"}
+    assert cli.unscored_summary(result) == (
+        "; 4 degraded (failing features scored as unknown)"
+        "; 2 unscorable (no usable id or creation time) -> /s/b1.rejected.csv"
+    )
+    assert cli.unscored_summary({"degraded": 0, "rejected": 0}) == ""
+
+
 def test_a_canary_steps_variable_that_is_not_json_is_one_line_naming_it(
     home: Path, capsys, monkeypatch
 ) -> None:

@@ -48,3 +48,39 @@ def test_a_scored_file_that_was_never_ingested_is_one_line_naming_the_batch(tmp_
         r"scored/file_leads .*`leadops ingest`",
     ):
         with_features(foreign, lake, CONTRACT)
+
+
+def test_the_window_counts_the_leads_served_a_degraded_score(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    import numpy as np
+    import pyarrow as pa
+
+    from tasks.monitoring.publish import monitor_line
+    from tasks.monitoring.window import degraded_leads, served_window
+
+    lake = LocalLake(tmp_path / "lake")
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    context = plog.LogContext("b1", now, "m")
+    ids = pa.array([f"L{i}" for i in range(4)])
+    times = pa.array([now] * 4, pa.timestamp("us", "UTC"))
+    degraded = pa.array([None, "company_size", None, "lead_source, page_views"], pa.string())
+    arms = np.array(["champion"] * 4, dtype=object)
+    served = np.ones(4, dtype=bool)
+    rows = plog.log_rows(
+        context, ids, times, "1", "champion", "production", arms, served, np.full(4, 0.3), degraded
+    )
+    plog.append_log(lake, rows)
+    window, _ = served_window(lake, now, None, min_rows=1)
+    assert degraded_leads(window) == 2
+    line = monitor_line(
+        {
+            "model_version": "1",
+            "window": "batch b1",
+            "psi": {},
+            "conversion": {"note": "no matured cohort yet"},
+            "report": "file:///r.html",
+            "rows": {"degraded": 2},
+        }
+    )
+    assert "2 leads degraded (failing features scored as unknown)" in line

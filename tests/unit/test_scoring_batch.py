@@ -230,9 +230,7 @@ def test_a_batch_file_without_contract_columns_fails_with_one_line(tmp_path, crm
         load_batch_file(str(tmp_path / "missing.csv"), C, 1000)
 
 
-def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_scored(
-    tmp_path, lake, crm
-) -> None:
+def test_unusable_rows_are_rejected_with_a_reason_and_the_rest_scored(tmp_path, lake, crm) -> None:
     import os
 
     raw = pd.read_csv(crm[0] / "leads" / "leads_week_02.csv", dtype=str).head(500)
@@ -241,7 +239,7 @@ def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_score
     with (tmp_path / "types.csv").open("a") as handle:
         handle.write("L9,2026-01-05,web\n")  # a ragged line: 3 fields
     batch = load_batch_file(str(tmp_path / "types.csv"), C, 1000)
-    assert batch.table.num_rows == 498
+    assert batch.table.num_rows == 500  # "many" page views: scored as unknown, not rejected
     old = os.umask(0o022)
     try:
         result = _run(
@@ -253,12 +251,10 @@ def test_rows_failing_the_contract_are_rejected_with_a_reason_and_the_rest_score
         )
     finally:
         os.umask(old)
-    assert (result.rows, result.rejected) == (498, 3)
+    assert (result.rows, result.rejected, result.degraded) == (500, 1, 2)
     rejected = pd.read_csv(result.rejected_output, dtype=str)
-    assert rejected["_rejected_because"].tolist()[:2] == ["page_views: not numeric ('many')"] * 2
-    assert rejected["lead_id"].tolist()[:2] == raw.loc[[3, 7], "lead_id"].tolist()
-    assert rejected["_rejected_because"].iloc[2].startswith("malformed line (3 fields")
-    assert rejected["_row"].iloc[2] == "502"  # header + 500 rows + this line
+    assert rejected["_rejected_because"].iloc[0].startswith("malformed line (3 fields")
+    assert rejected["_row"].iloc[0] == "502"  # header + 500 rows + this line
     assert os.stat(result.output).st_mode & 0o777 == 0o644  # readable per the umask
     written = [tables.PREDICTION_LOG, tables.SCORED_FILE_LEADS]
     versions = [lake.table_version(t) for t in written]
@@ -349,32 +345,68 @@ def test_a_terminal_sees_the_leads_scored_so_far(tmp_path, crm, monkeypatch) -> 
         progress.disable()
 
 
-def test_values_ingest_would_quarantine_are_rejected_not_scored(crm, tmp_path: Path) -> None:
-    # Types alone used to be checked: these four were scored, though ingest quarantines
-    # them and the champion never saw such a lead.
+def _values_file(crm, tmp_path: Path) -> tuple[pd.DataFrame, Path]:
     raw = pd.read_csv(crm[0] / "leads" / "leads_week_02.csv", dtype=str).head(20)
     raw.loc[1, "company_size"] = "-5"
     raw.loc[2, "lead_source"] = None
     raw.loc[3, "created_at"] = "2031-01-01T00:00:00"
     raw.loc[4, "legacy_lead_score"] = "140"
-    raw.loc[5, "page_views"] = "many"  # a parse failure is named once, as before
+    raw.loc[5, "page_views"] = "many"
+    raw.loc[6, "technographics"] = '["Slack", '
+    raw.loc[7, "lead_id"] = None
+    raw.loc[8, "created_at"] = "last tuesday"
     raw.to_csv(tmp_path / "values.csv", index=False)
-    as_of = datetime(2026, 6, 1, tzinfo=UTC)
-    batch = load_batch_file(str(tmp_path / "values.csv"), C, 1000, as_of=as_of)
-    assert batch.table.num_rows == 15
-    reasons = dict(
-        zip(
-            batch.rejected.column("lead_id").to_pylist(),
-            batch.rejected.column("_rejected_because").to_pylist(),
-            strict=True,
-        )
-    )
+    return raw, tmp_path / "values.csv"
+
+
+def test_leads_failing_a_feature_check_are_scored_as_degraded_not_rejected(
+    crm, tmp_path: Path
+) -> None:
+    # These five used to be rejected unscored (ingest quarantines them); only a lead
+    # without a usable id or creation time cannot be scored.
+    raw, path = _values_file(crm, tmp_path)
+    batch = load_batch_file(str(path), C, 1000, as_of=datetime(2026, 6, 1, tzinfo=UTC))
+    assert batch.table.num_rows == 17
+    reasons = batch.rejected.column("_rejected_because").to_pylist()
+    assert reasons == [
+        "created_at: after the evaluation time 2026-06-01 00:00:00 UTC (2031-01-01T00:00:00+00:00)",
+        "lead_id: missing",
+        "created_at: not timestamp ('last tuesday')",
+    ]
+    leads = batch.table.to_pandas().set_index("lead_id")
     ids = raw["lead_id"].tolist()
-    assert reasons == {
-        ids[1]: "company_size: below the contract's min 1 (-5)",
-        ids[2]: "lead_source: missing, and the contract requires it",
-        ids[3]: "created_at: after the evaluation time 2026-06-01 00:00:00 UTC "
-        "(2031-01-01T00:00:00+00:00)",
-        ids[4]: "legacy_lead_score: above the contract's max 100 (140)",
-        ids[5]: "page_views: not numeric ('many')",
+    degraded = leads["_degraded"].dropna().to_dict()
+    assert degraded == {
+        ids[1]: "company_size",
+        ids[2]: "lead_source",
+        ids[4]: "legacy_lead_score",
+        ids[5]: "page_views",
+        ids[6]: "technographics",
     }
+    # The failing values are gone, not kept: the model reads them as unknown.
+    assert pd.isna(leads.loc[ids[1], "company_size"])
+    assert pd.isna(leads.loc[ids[4], "legacy_lead_score"])
+
+
+def test_a_degraded_lead_scores_as_if_its_failing_features_were_left_out(
+    crm, lake, tmp_path: Path
+) -> None:
+    raw, path = _values_file(crm, tmp_path)
+    as_of = datetime(2026, 6, 1, tzinfo=UTC)
+    batch = load_batch_file(str(path), C, 1000, as_of=as_of)
+    result = _run(lake, _serving(crm), file_batch=batch, as_of=as_of)
+    assert (result.rows, result.rejected, result.degraded) == (17, 3, 5)
+    out = pd.read_parquet(result.output).set_index("lead_id")
+    ids = raw["lead_id"].tolist()
+    assert out.loc[ids[4], "degraded"] == "legacy_lead_score"
+    assert pd.isna(out.loc[ids[0], "degraded"])
+    blank = raw.copy()
+    blank.loc[4, "legacy_lead_score"] = None
+    blank.loc[[4]].to_csv(tmp_path / "blank.csv", index=False)
+    left_out = load_batch_file(str(tmp_path / "blank.csv"), C, 1000, as_of=as_of)
+    again = _run(lake, _serving(crm), file_batch=left_out, as_of=as_of)
+    assert pd.read_parquet(again.output)["score"].iloc[0] == out.loc[ids[4], "score"]
+    logged = lake.read_table(tables.PREDICTION_LOG)
+    by_id = logged[logged[plog.BATCH_ID] == result.batch_id].set_index(plog.ENTITY_ID)
+    assert by_id.loc[ids[6], plog.DEGRADED] == "technographics"
+    assert by_id[plog.DEGRADED].notna().sum() == 5

@@ -123,3 +123,26 @@ def test_reasons_read_as_facts_with_direction_and_size_in_words() -> None:
     assert value_text("lead score", None, 38.5) == "lead score: 38.5"
     assert effect_text(0.81) == "raises the score strongly (+0.81 log-odds)"
     assert effect_text(-0.05) == "lowers the score slightly (-0.05 log-odds)"
+
+
+def test_a_left_out_value_reads_as_unknown_and_is_never_credited_with_a_push(week) -> None:
+    import pyarrow as pa
+
+    from tasks.features.reasons import top_reason_texts
+
+    table = week[0].slice(0, 20)
+    for column in ("legacy_lead_score", "lead_source", "marketing_opt_in"):
+        index = table.schema.get_field_index(column)
+        table = table.set_column(index, column, pa.nulls(20, table.schema.field(column).type))
+    model = serving_model(*week[1], version="1")
+    encoded = model.encode(table.to_pandas())
+    # Every reason of every lead, not only the top three: each unknown one is named once.
+    texts = top_reason_texts(
+        model.contributions(encoded), encoded, model.reason_units, len(model.reason_units)
+    )
+    for row in range(20):
+        reasons = [rank[row] for rank in texts]
+        assert "legacy lead score: unknown (not used)" in reasons
+        assert "source: unknown (not used)" in reasons
+        assert "marketing opt in: unknown (not used)" in reasons
+        assert not [r for r in reasons if "unknown" in r and "log-odds" in r], reasons

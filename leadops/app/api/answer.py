@@ -18,12 +18,14 @@ import pyarrow as pa
 from leadops import prediction_log as plog
 from leadops.contract import ARROW_TYPES, Contract
 from leadops.cutpoints import deciles_at
+from leadops.lead_checks import DEGRADED_FEATURES
 from tasks.scoring.explain import explain_chunk
 from tasks.scoring.scorer import (
     ChunkScores,
     ServingModel,
     ServingSet,
     chunk_log,
+    degraded_features,
     score_chunk,
     tiers,
 )
@@ -68,6 +70,19 @@ def typed_leads(contract: Contract, columns: dict[str, list[Any]], now: datetime
 TEXT_ROLES = ("id", "categorical", "text", "email")
 
 
+def with_degraded(leads: pa.Table, degraded: list[list[str]]) -> pa.Table:
+    """The leads plus, per lead, the features scored as missing (leadops.lead_checks)."""
+    names = [", ".join(features) or None for features in degraded]
+    return leads.append_column(DEGRADED_FEATURES, pa.array(names, pa.string()))
+
+
+def degraded_names(scored: ChunkScores) -> list[list[str]]:
+    """Per lead, the degraded features as a list (empty when the lead passed every check)."""
+    if scored.degraded is None:
+        return [[] for _ in range(len(scored.served))]
+    return [text.split(", ") if text else [] for text in scored.degraded.to_pylist()]
+
+
 def _utc(value: datetime | None, now: datetime) -> datetime:
     # A lead sent without its creation time was created now; a naive time is UTC (as in batch).
     if value is None:
@@ -100,6 +115,7 @@ def score_leads(
         decile[rows] = deciles_at(scored.served[rows], cutpoints[version])
     texts = explain_chunk(scored, decile, answering, reasons_mode) if reasons_mode else None
     arms = scored.arms.tolist()
+    degraded = degraded_names(scored)
     results = [
         {
             contract.entity_id: str(entity_id),
@@ -109,6 +125,7 @@ def score_leads(
             "model_version": str(version),
             "arm": arm,
             **({"reasons": [t[i] for t in texts if t[i] is not None]} if texts is not None else {}),
+            "degraded": degraded[i],
         }
         for i, (entity_id, score, d, tier, version, arm) in enumerate(
             zip(scored.ids.to_pylist(), scored.served, decile, tiers(decile), versions, arms)
@@ -134,6 +151,7 @@ def shadow_rows(
         scored.arms,
         np.zeros(len(scores), dtype=bool),
         scores,
+        scored.degraded,
     )
 
 
@@ -151,6 +169,7 @@ def fallback_answer(
     scores = np.clip((values - low) / (high - low), 0.0, 1.0)
     decile = deciles_at(np.nan_to_num(scores, nan=0.0), FALLBACK_CUTPOINTS)
     ids = leads.column(contract.entity_id).combine_chunks()
+    degraded = degraded_features(leads)
     results = [
         {
             contract.entity_id: str(i),
@@ -160,8 +179,11 @@ def fallback_answer(
             "model_version": FALLBACK,
             "arm": FALLBACK,
             "reasons": [],
+            "degraded": text.split(", ") if text else [],
         }
-        for i, s, d, t in zip(ids.to_pylist(), scores, decile, tiers(decile))
+        for i, s, d, t, text in zip(
+            ids.to_pylist(), scores, decile, tiers(decile), degraded.to_pylist()
+        )
     ]
     n = len(results)
     context = plog.LogContext(online_batch_id(now), now, model_name)
@@ -175,6 +197,7 @@ def fallback_answer(
         np.full(n, FALLBACK, dtype=object),
         np.ones(n, dtype=bool),
         np.nan_to_num(scores, nan=0.0),
+        degraded,
     )
     return Answer(results, rows, [FALLBACK] * n)
 

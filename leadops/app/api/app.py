@@ -24,6 +24,7 @@ from leadops.app.api.answer import (
     shadow_rows,
     typed_leads,
     utc_now,
+    with_degraded,
 )
 from leadops.app.api.docs import mount_docs
 from leadops.app.api.log_buffer import LogBuffer
@@ -144,6 +145,7 @@ def _routes(
         table = typed_leads(
             contract, {c: [getattr(r, n) for r in rows] for c, n in names.items()}, now
         )
+        table = with_degraded(table, [r.degraded for r in rows])
         if isinstance(state, Serving):
             mode = settings.reasons_mode if reasons else None
             answer, scored = score_leads(

@@ -10,7 +10,7 @@ so a column called ``json`` or
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -18,7 +18,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     RootModel,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     create_model,
     model_validator,
 )
@@ -79,13 +83,64 @@ def _checked(contract: Contract, column: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+class Unusable:
+    """A feature value that fails the contract: scored as missing, its feature named degraded."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+
+def _degradable(contract: Contract, column: str) -> WrapValidator:
+    """Parse ``column`` by its role and check it (leadops.lead_checks, as batch scoring); a
+    value that fails either is kept as :class:`Unusable` instead of refusing the lead."""
+
+    def parse(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            parsed = handler(value)
+        except ValidationError as failure:
+            return Unusable(failure.errors()[0]["msg"])
+        if parsed is None:
+            return None
+        why = value_problems(contract, column, parsed, datetime.now(UTC) + CLOCK_SKEW)
+        return Unusable(why) if why else parsed
+
+    return WrapValidator(parse)
+
+
+class ContractLead(BaseModel):
+    """What every contract's lead model shares: unknown fields kept aside (the response lists
+    them as ignored) and the features scored as missing because they failed the contract."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=False)
+    _degraded: list[str] = PrivateAttr(default_factory=list)
+    _features: ClassVar[dict[str, tuple[str, bool]]] = {}  # python name -> (column, required)
+
+    @model_validator(mode="after")
+    def _unusable_values_are_missing(self) -> ContractLead:
+        for name, (column, required) in self._features.items():
+            value = getattr(self, name)
+            if isinstance(value, Unusable) or (value is None and required):
+                self._degraded.append(column)
+                if value is not None:
+                    setattr(self, name, None)
+        return self
+
+    @property
+    def degraded(self) -> list[str]:
+        """Features this lead is scored without (contract order)."""
+        return self._degraded
+
+
 def lead_model(contract: Contract) -> type[BaseModel]:
     """One lead as the CRM sends it: the contract's columns; unknown fields kept aside.
 
     The id is required (routing and the log need it); the event time defaults to the
-    time the request arrives and may not be later; a feature the contract requires is
-    required, the others optional, and numbers keep to the contract's min/max, as in
-    batch scoring (leadops.lead_checks).
+    time the request arrives and may not be later. Every feature is optional: one
+    that is of the wrong type, outside the contract's min/max or (when the contract
+    requires it) absent is scored as missing and named in the lead's ``degraded``
+    list, as batch scoring does (leadops.lead_checks).
     """
     names = field_names(contract)
     fields: dict[str, Any] = {
@@ -103,21 +158,24 @@ def lead_model(contract: Contract) -> type[BaseModel]:
         ),
     }
     for feature in contract.features:
-        kind = Annotated[ROLE_TYPES[feature.role], _checked(contract, feature.name)]
+        kind = Annotated[ROLE_TYPES[feature.role] | None, _degradable(contract, feature.name)]
         fields[names[feature.name]] = (
-            kind if feature.required else kind | None,
+            kind,
             Field(
-                ... if feature.required else None,
+                None,
                 alias=feature.name,
                 description=f"{feature.role} column of contract {contract.name}"
-                + (" (required)" if feature.required else ""),
+                + (
+                    " (required: scored as unknown and marked degraded when absent)"
+                    if feature.required
+                    else ""
+                ),
             ),
         )
     safe = "".join(ch if ch.isalnum() else "_" for ch in contract.name)
-    # extra="allow": unknown fields do not fail a lead; the response lists them as ignored.
-    return create_model(
-        f"Lead_{safe}", __config__=ConfigDict(extra="allow", populate_by_name=False), **fields
-    )
+    model = create_model(f"Lead_{safe}", __base__=ContractLead, **fields)
+    model._features = {names[f.name]: (f.name, f.required) for f in contract.features}
+    return model
 
 
 def leads_body(lead: type[BaseModel], max_leads: int) -> type[RootModel]:
@@ -151,6 +209,13 @@ def score_model(contract: Contract) -> type[BaseModel]:
         reasons=(
             list[str] | None,
             Field(None, description="Top-3 reasons (absent with reasons=false)"),
+        ),
+        degraded=(
+            list[str],
+            Field(
+                description="Features that failed the contract (wrong type, outside min/max, "
+                "required but absent) and were scored as unknown; empty when none"
+            ),
         ),
     )
     return create_model(
