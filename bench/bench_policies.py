@@ -1,6 +1,6 @@
 """Benchmark: the automatic loop against what a team would otherwise run, on the same leads.
 
-For each scenario (``real-history``: conversion rising ~8x while volume falls 20x, a new
+For each scenario (``real-history``: conversion rising 5-10x while volume falls 20x, a new
 contact channel, a count column that starts constant; and ``stable``) it runs the REAL
 flows month by month on a scratch home, as ``leadops demo`` does week by week: land the
 month's files, ingest leads and outcomes, one rollout step, score, monitor (which retrains
