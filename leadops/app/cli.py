@@ -208,7 +208,9 @@ def generate(
     weeks: int = typer.Option(12, min=1, help="Weeks of leads."),
     leads_per_week: int = typer.Option(2000, min=1, help="Leads created per week."),
     seed: int = typer.Option(7, help="Random seed; same seed, byte-identical files."),
-    scenario: str = typer.Option("stable", help="stable | covariate-drift | conversion-drop"),
+    scenario: str = typer.Option(
+        "stable", help="stable | covariate-drift | conversion-drop | real-history"
+    ),
     drift_week: int = typer.Option(9, min=1, help="First week of drift (1-based)."),
     start: Optional[str] = typer.Option(
         None, help="Monday of week 1 (ISO date); default 2026-01-05, the same on every run."
@@ -245,6 +247,8 @@ def generate(
         f"wrote {len(paths)} files under {out} ({weeks} week{'s' * (weeks != 1)} x "
         f"{leads_per_week} leads, {scenario})"
     )
+    if scenario == synthetic.crm_history.SCENARIO:  # two more columns: its own contract
+        typer.echo(f"ingest with LEADOPS_CONTRACT_PATH={synthetic.crm_history.CONTRACT}")
 
 
 @app.command()

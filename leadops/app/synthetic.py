@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from leadops.app import crm_history
+
 DEFAULT_START = date(2026, 1, 5)  # a Monday
-SCENARIOS = ("stable", "covariate-drift", "conversion-drop")
+SCENARIOS = ("stable", "covariate-drift", "conversion-drop", crm_history.SCENARIO)
 OUTCOME_WINDOW_DAYS = 7  # the bundled contract's outcome_window_days; every outcome lands inside
 DAY = 86_400  # seconds
 
@@ -175,7 +177,7 @@ class GeneratorConfig:
     leads_per_week: int = 2000
     seed: int = 7
     scenario: str = "stable"
-    drift_week: int = 9  # 1-based week where drift starts (ignored for stable)
+    drift_week: int = 9  # 1-based week where drift starts (ignored for stable and real-history)
     start: date = DEFAULT_START
     # Share of lead rows given one CRM-export defect each (see DEFECTS); 0 keeps files clean.
     defect_share: float = 0.0
@@ -193,7 +195,9 @@ class GeneratorConfig:
 
     def drifted(self, week: int) -> bool:
         """Whether ``week`` is on or after the drift of a drifting scenario."""
-        return self.scenario != "stable" and week >= self.drift_week
+        # real-history changes gradually over all its weeks, with no single drift week.
+        steps = ("covariate-drift", "conversion-drop")
+        return self.scenario in steps and week >= self.drift_week
 
 
 def _pick(rng: np.random.Generator, n: int, shares: tuple[float, ...]) -> np.ndarray:
@@ -358,6 +362,8 @@ def generate_week(config: GeneratorConfig, week: int) -> tuple[pd.DataFrame, pd.
         creation; about 60% of the rest get a disqualified row 1-7 days after creation;
         the others never do and count as not converted once the window has passed.
     """
+    if config.scenario == crm_history.SCENARIO:
+        return _history_week(config, week)
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, week]))
     lead, logit = _leads(rng, config, week)
     n = len(lead)
@@ -383,6 +389,33 @@ def generate_week(config: GeneratorConfig, week: int) -> tuple[pd.DataFrame, pd.
             config.defect_share,
             np.random.default_rng(np.random.SeedSequence([config.seed, week, 1])),
         )
+    return lead, outcomes
+
+
+def _history_week(config: GeneratorConfig, week: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A week of the real-history scenario (leadops/app/crm_history.py says what changes).
+
+    ``leads_per_week`` is the first week's volume; the leads carry two more columns
+    (contracts/real_history/real_history.yaml) and every lead gets a won or lost row.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, week]))
+    n = crm_history.weekly_volume(config.leads_per_week, week, config.weeks)
+    lead, logit = _leads(rng, replace(config, leads_per_week=n), week)
+    history, lift = crm_history.contact_history(rng, n, week, config.weeks)
+    lead = pd.concat([lead, history], axis=1)
+    logit = logit + lift + crm_history.rate_shift(week, config.weeks)
+    converted = rng.random(n) < 1 / (1 + np.exp(-logit))
+    delay = crm_history.decision_delays(rng, n, OUTCOME_WINDOW_DAYS)
+    outcomes = pd.DataFrame(
+        {
+            "lead_id": lead["lead_id"].to_numpy(),
+            "converted": converted,
+            "converted_at": lead["created_at"].to_numpy() + pd.to_timedelta(delay, unit="s"),
+        }
+    )
+    if config.defect_share:
+        defects = np.random.default_rng(np.random.SeedSequence([config.seed, week, 1]))
+        lead = with_defects(lead, config.defect_share, defects)
     return lead, outcomes
 
 

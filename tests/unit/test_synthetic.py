@@ -233,3 +233,59 @@ def test_exports_of_other_weeks_or_prefixes_never_reuse_a_lead_id() -> None:
     assert first.is_unique and len(first) == 100
     assert not set(first) & set(later["lead_id"]) and not set(first) & set(other["lead_id"])
     assert first.iloc[0] == "L202602-000001"  # <prefix><ISO year and week>-<n>
+
+
+@pytest.fixture(scope="module")
+def history() -> pd.DataFrame:
+    """40 weeks of the real-history scenario, each lead joined with its won/lost row."""
+    config = GeneratorConfig(weeks=40, leads_per_week=2000, scenario="real-history")
+    leads, outcomes = generate(config)
+    merged = leads.merge(outcomes, on="lead_id", how="left", validate="one_to_one")
+    merged["week"] = (merged["created_at"] - pd.Timestamp(config.start)).dt.days // 7 + 1
+    return merged
+
+
+def test_real_history_conversion_rises_while_volume_falls(history: pd.DataFrame) -> None:
+    first, last = history[history.week <= 4], history[history.week >= 37]
+    assert len(first) / len(last) == pytest.approx(17, rel=0.2)  # ~20x from week 1 to 40
+    first_rate, last_rate = first["converted"].mean(), last["converted"].mean()
+    assert first_rate < 0.07 and 0.25 < last_rate < 0.55, (first_rate, last_rate)
+    assert last_rate / first_rate >= 5
+
+
+def test_real_history_gains_channels_and_a_count_that_starts_constant(
+    history: pd.DataFrame,
+) -> None:
+    early, late = history[history.week <= 8], history[history.week >= 30]
+    assert set(early["contact_channel"]) == {"email", "phone", "web_form"}
+    assert {"chat", "linkedin"} <= set(late["contact_channel"])
+    assert (early["previous_contacts"] == 0).all()
+    assert late["previous_contacts"].mean() > 2 and late["previous_contacts"].max() >= 8
+
+
+def test_real_history_decides_every_lead_within_days(history: pd.DataFrame) -> None:
+    # Real CRMs close leads explicitly: every lead has a won or lost row, most in 2-5 days.
+    assert history["converted"].notna().all()
+    days = (history["converted_at"] - history["created_at"]).dt.total_seconds() / 86_400
+    assert days.between(2, 5).mean() > 0.6 and days.max() < 7 and days.min() > 0
+
+
+def test_real_history_files_ingest_with_its_contract(tmp_path: Path, settings, lake) -> None:
+    from leadops import tables
+    from leadops.app import crm_history
+    from tasks.ingest import ingest_files
+    from tests.support.ingest import silver
+
+    config = GeneratorConfig(weeks=12, leads_per_week=150, scenario="real-history")
+    write_dataset(config, tmp_path / "export")
+    history_contract = load_contract(crm_history.CONTRACT)
+    as_of = pd.Timestamp(config.start, tz="UTC") + pd.Timedelta(weeks=14)
+    for kind in tables.KINDS:
+        result = ingest_files(
+            settings, lake, history_contract, [tmp_path / "export" / kind], kind=kind, as_of=as_of
+        )
+        assert result.total("quarantined") == 0, result.failed_expectations
+    leads = silver(lake, "leads")
+    assert len(leads) == len(generate(config)[0])
+    assert pd.api.types.is_numeric_dtype(leads["previous_contacts"])
+    assert leads["previous_contacts"].max() > 0 and leads["contact_channel"].nunique() == 5
