@@ -20,7 +20,9 @@ from tasks.training import steps, tracking
 from tasks.training.report import markdown_report, result_summary
 from tasks.training.search import search_config_from
 
-REASONS = ("manual", "schedule", "drift", "conversion-drop")
+# miscalibration / ranking-loss: the monitor found the served probabilities off, with the
+# champion's ranking holding (a new calibrator answers) or not (a full retrain).
+REASONS = ("manual", "schedule", "drift", "conversion-drop", "miscalibration", "ranking-loss")
 
 
 def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | None = None) -> str:

@@ -27,6 +27,10 @@ GATE_DECIDED = "leadops.gate.decided"
 ROLLOUT_TRANSITION = "leadops.rollout.transition"
 ROLLED_BACK = "leadops.rollout.rolled-back"
 PROMOTED = "leadops.model.promoted"
+# The served probabilities are off in either direction (tasks.monitoring.calibration).
+MISCALIBRATED = "leadops.calibration.miscalibrated"
+# A persisting shift whose retrains keep losing to the champion: people must look.
+RETRAIN_ESCALATED = "leadops.retrain.escalated"
 EVENTS = (
     DRIFT_DETECTED,
     RETRAIN_REQUESTED,
@@ -34,6 +38,8 @@ EVENTS = (
     ROLLOUT_TRANSITION,
     ROLLED_BACK,
     PROMOTED,
+    MISCALIBRATED,
+    RETRAIN_ESCALATED,
 )
 
 _URI_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s:@]+(:[^/\s@]*)?@")
@@ -133,6 +139,20 @@ def drift_detected(
         drifted={name: round(psi, 4) for name, psi in drifted.items()},
         threshold=threshold,
     )
+
+
+def miscalibrated(
+    model_name: str, version: str | None, reason: str, details: dict, as_of: datetime
+) -> str | None:
+    """The monitor found the served probabilities off (observed vs predicted, both ways)."""
+    return emit(MISCALIBRATED, model_name, version, "miscalibrated", reason, as_of, **details)
+
+
+def retrain_escalated(
+    model_name: str, version: str | None, reason: str, cause: str, as_of: datetime
+) -> str | None:
+    """Retrains for one persisting cause keep being rejected: said once per incident."""
+    return emit(RETRAIN_ESCALATED, model_name, version, "escalate", reason, as_of, cause=cause)
 
 
 def retrain_requested(

@@ -122,6 +122,8 @@ def result_dict(
         "drifted_features": assessment.decision.drifted_features,
         "evidently": assessment.evidently,
         "conversion": conversion,
+        # Served probabilities vs outcomes, both directions (tasks.monitoring.calibration).
+        "calibration": assessment.calibration.as_dict() if assessment.calibration else None,
         "decision": assessment.decision.explanation,
         "reason": assessment.decision.reason,
         "rule": assessment.rule,
@@ -148,6 +150,11 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
         "",
         f"**Conversion (weekly cohorts):** {conversion['note']}",
         "",
+        *(
+            [f"**Calibration (served vs observed):** {result['calibration']['note']}", ""]
+            if result.get("calibration")
+            else []
+        ),
         *(
             [f"**Online scoring:** {result['serving_note']}", ""]
             if result.get("serving_note")
@@ -204,7 +211,9 @@ def monitor_line(result: dict[str, Any]) -> str:
     psi_text = f"max PSI {psi[worst]:.3f} ({worst})" if worst else "no PSI"
     return (
         f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
-        f"conversion: {result['conversion']['note']}; {retrain_text(result)}; "
+        f"conversion: {result['conversion']['note']}; "
+        + (f"calibration: {result['calibration']['note']}; " if result.get("calibration") else "")
+        + f"{retrain_text(result)}; "
         + (f"online: {result['serving_note']}; " if result.get("serving_note") else "")
         + f"report {result['report']}"
     )

@@ -24,7 +24,8 @@ from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tasks.monitoring import publish, retrain, trigger, workspace
 from tasks.monitoring.assess import Assessment, Thresholds, assess
-from tasks.monitoring.champion import Champion, current_champion, predictor
+from tasks.monitoring.champion import Champion, current_champion, predictor, ranking_baseline
+from tasks.monitoring.ranking import RankingBaseline
 from tasks.monitoring.reference import lineage_of, load_reference
 from tasks.monitoring.serving_health import ServingHealth, read_serving_health
 from tasks.monitoring.window import matured_scored, served_window, with_features
@@ -39,6 +40,7 @@ class MonitorInputs:
     window: str
     reference_cached: bool
     serving: ServingHealth | None = None  # the online service's requests, when it ran
+    ranking: RankingBaseline | None = None  # the champion's test-window AUC (calibration)
 
 
 # Serving health looks at the window's days, or at this many before as-of for the
@@ -83,7 +85,8 @@ def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
     )
     days = window_days or SERVING_HEALTH_DAYS
     serving = read_serving_health(lake, as_of - timedelta(days=days), as_of)
-    return MonitorInputs(champion, reference, current, matured, window, cached, serving)
+    baseline = ranking_baseline(client, champion.model_version)
+    return MonitorInputs(champion, reference, current, matured, window, cached, serving, baseline)
 
 
 @task(name="assess-drift-and-conversion", cache_policy=NO_CACHE)
@@ -104,8 +107,24 @@ def assess_window(inputs: MonitorInputs, as_of: datetime) -> Assessment:
         as_of,
         thresholds,
         serving_note=inputs.serving.note() if inputs.serving else None,
+        ranking_baseline=inputs.ranking,
     )
     get_run_logger().info("monitor decision: %s", result.decision.explanation)
+    calibration = result.calibration
+    if calibration is not None and calibration.miscalibrated:  # an alert in either direction
+        details = calibration.decision.details
+        events.miscalibrated(
+            settings.model_name,
+            inputs.champion.version,
+            calibration.note,
+            {
+                "observed": round(details["observed"], 1),
+                "expected": round(details["expected"], 1),
+                "direction": details["direction"],
+                "ranking": calibration.ranking,
+            },
+            as_of,
+        )
     if result.decision.drifted_features:  # the alert; the retrain request is its own event
         drifted = {name: result.psi[name] for name in result.decision.drifted_features}
         events.drift_detected(

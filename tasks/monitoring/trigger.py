@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 STATE_KEY = "monitor/state.json"
 DRIFT, CONVERSION_DROP = "drift", "conversion-drop"
+# Served probabilities off while the ranking holds: a new calibrator answers (train's
+# recalibration path); off with the ranking degraded (or unchecked): a full retrain.
+MISCALIBRATION, RANKING_LOSS = "miscalibration", "ranking-loss"
 
 
 def trigger_rule(psi_threshold: float, drop_threshold: float) -> str:
@@ -40,7 +43,7 @@ class Decision:
     """Whether the evidence calls for a retrain, and why."""
 
     retrain: bool
-    reason: str | None  # drift | conversion-drop | None
+    reason: str | None  # drift | conversion-drop | miscalibration | ranking-loss | None
     explanation: str
     drifted_features: list[str]
 
