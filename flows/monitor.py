@@ -18,6 +18,7 @@ from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
 from tasks.monitoring.steps import (
     assess_window,
     load_inputs,
+    matured_evidence,
     publish_report,
     publish_summary,
     release_retrain,
@@ -42,7 +43,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     inputs = load_inputs(moment, window_days)
     assessment = assess_window(inputs, moment)
     links = publish_report(assessment, moment)
-    retrain = request_retrain(assessment, moment, inputs.champion)
+    retrain = request_retrain(assessment, moment, inputs.champion, matured_evidence(inputs))
     trained = None
     if retrain.route == "subflow":  # no deployment listens for the event: train here
         trained = _train_here(assessment.decision.reason, moment)

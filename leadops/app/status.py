@@ -9,6 +9,7 @@ clock a decision was evaluated for, is kept beside it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
@@ -39,7 +40,26 @@ def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any
         "transitions": list(reversed(transitions[-limit:])),
         "history": decision_history(registry.history(client, name), transitions)[-limit:],
         "interrupted": _interrupted(lake),
+        "escalations": escalations(lake),
     }
+
+
+# tasks.monitoring.trigger.STATE_KEY, read here as JSON: importing the monitoring stage
+# (pandas) for it would triple the command's start-up; test_monitoring_persistence ties them.
+MONITOR_STATE_KEY = "monitor/state.json"
+
+
+def escalations(lake: Lake) -> list[str]:
+    """What the monitor escalated: persisting causes whose retrains the gate kept rejecting
+    (tasks.monitoring.persistence writes them under ``persisting`` in the monitor's state)."""
+    if not lake.exists(MONITOR_STATE_KEY):
+        return []
+    state = json.loads(lake.read_bytes(MONITOR_STATE_KEY))
+    return [
+        record["escalation"]
+        for record in (state.get("persisting") or {}).values()
+        if record.get("escalation")
+    ]
 
 
 def decision_history(
@@ -147,6 +167,7 @@ def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
             -limit:
         ],
         "interrupted": _interrupted(lake),
+        "escalations": escalations(lake),
     }
 
 
@@ -255,6 +276,7 @@ def status_text(state: dict[str, Any]) -> str:
         lines.append(
             f"  interrupted transition: {steps} (half-written; the next rollout run completes it)"
         )
+    lines += [f"  ESCALATED: {text}" for text in state.get("escalations", [])]
     if state.get("history"):
         lines.append("  history (oldest first):")
     lines += [f"    {event_text(event)}" for event in state.get("history", [])]

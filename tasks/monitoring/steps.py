@@ -6,7 +6,7 @@ the assessment and the retrain decision never do: the same data gives the same a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from leadops.journal import lake_lock
 from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
-from tasks.monitoring import publish, retrain, trigger, workspace
+from tasks.monitoring import persistence, publish, retrain, trigger, workspace
 from tasks.monitoring.assess import Assessment, Thresholds, assess
 from tasks.monitoring.champion import Champion, current_champion, predictor, ranking_baseline
 from tasks.monitoring.ranking import RankingBaseline
@@ -164,24 +164,44 @@ def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
 
 @task(name="request-retrain", cache_policy=NO_CACHE)
 def request_retrain(
-    result: Assessment, as_of: datetime, champion: Champion
+    result: Assessment,
+    as_of: datetime,
+    champion: Champion,
+    evidence: persistence.MaturedEvidence | None = None,
 ) -> trigger.RetrainRequest:
     """Take the retrain decision (trigger.request_retrain), then emit the event and say
-    whether this flow must start train itself (no deployment listens for the event)."""
+    whether this flow must start train itself (no deployment listens for the event).
+
+    With ``evidence`` (the champion's matured leads), a cause whose last retrain the gate
+    rejected waits for new evidence, and escalates once (tasks.monitoring.persistence).
+    """
     settings, logger = get_settings(), get_run_logger()
-    in_rollout = challenger_in_rollout(settings) if result.decision.retrain else None
+    lake, decision = open_lake(settings), result.decision
+    in_rollout = challenger_in_rollout(settings) if decision.retrain else None
+    review = persistence.Review()
+    if decision.retrain and evidence is not None and not in_rollout:
+        review = persistence.review(lake, decision.reason, as_of, evidence, champion.version)
+    if review.escalation:
+        logger.warning("escalation: %s", review.escalation)
+        events.retrain_escalated(
+            settings.model_name, champion.version, review.escalation, decision.reason, as_of
+        )
     request = trigger.request_retrain(
-        open_lake(settings),
-        result.decision,
+        lake,
+        decision,
         as_of,
         in_rollout,
         settings.retrain_cooldown_days,
         champion.version,
+        review.hold,
     )
+    request = replace(request, escalation=review.escalation)
     if not request.claimed:
-        if result.decision.retrain:
+        if decision.retrain:
             logger.info(request.why)
         return request
+    if evidence is not None:
+        persistence.record_claim(lake, decision.reason, as_of, evidence, champion.version)
     event_id = retrain.emit_retrain_requested(
         settings.model_name, result.decision.reason, as_of, champion.version
     )
@@ -237,3 +257,13 @@ def publish_summary(summary: dict[str, Any]) -> None:
 def release_retrain(as_of: datetime) -> None:
     """Give the cooldown back when the train run this monitor started failed."""
     trigger.release_retrain(open_lake(get_settings()), as_of)
+
+
+def matured_evidence(inputs: MonitorInputs) -> persistence.MaturedEvidence:
+    """The champion's matured scored leads, for holding a retrain that would repeat the last."""
+    settings = get_settings()
+    contract = load_contract(settings.contract_path)
+    created = pd.to_datetime(inputs.matured[contract.event_time], utc=True)
+    return persistence.MaturedEvidence(
+        created, contract.outcome_window_days, settings.test_window_days
+    )
