@@ -91,3 +91,40 @@ def test_batch_scoring_loads_the_calibrator_with_the_version(recalibrated: dict)
     serving = load_version(settings, version, "champion", "production")
     served = serving.predict(serving.encode(recalibrated["leads"]))
     np.testing.assert_allclose(served, recalibrated["expected"], rtol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def training_set(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    lake = LocalLake(tmp_path_factory.mktemp("recalibration") / "lake")
+    contract = load_contract(Settings().contract_path)
+    frame = write_gold(lake, weeks=10, leads_per_week=400)
+    training = D.build_training_set(lake, contract, as_of_after(frame, contract), 14)
+    booster, encoder = small_model(training.dev, contract, D.LABEL)
+    return training, contract, booster, encoder
+
+
+def test_a_champion_serving_a_tenth_of_the_rate_is_recalibrated_into_a_challenger(
+    training_set,
+) -> None:
+    from tasks.training.recalibration import recalibrate
+
+    training, contract, booster, encoder = training_set
+    # Served as the real champion was: log-odds shifted down, ~10x lower probabilities.
+    served = Calibrator(PLATT, slope=1.0, intercept=-2.5)
+    result = recalibrate(booster, encoder, served, training, contract, Settings())
+    assert result.gate.decision == "challenger", result.gate.reason
+    assert result.metrics["brier"] < result.champion_metrics["brier"]
+    assert result.metrics["roc_auc"] == pytest.approx(result.champion_metrics["roc_auc"])
+    assert abs(result.test_scores.mean() - result.test_labels.mean()) < 0.03
+    assert result.champion_scores.mean() < result.test_labels.mean() / 3
+    assert "better calibrated" in result.gate.reason and "Brier" in result.gate.reason
+
+
+def test_an_already_calibrated_champion_is_not_replaced_by_a_recalibration(training_set) -> None:
+    from tasks.training.recalibration import recalibrate
+
+    training, contract, booster, encoder = training_set
+    refit = recalibrate(booster, encoder, None, training, contract, Settings())
+    again = recalibrate(booster, encoder, refit.calibrator, training, contract, Settings())
+    assert again.gate.decision == "rejected"
+    assert again.gate.reason.startswith("Brier not significantly lower")
