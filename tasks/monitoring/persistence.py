@@ -12,10 +12,12 @@ After a rejected retrain, the next one for the same cause waits until as many ne
 matured leads exist (created after the rejected training's data ended) as that gate
 tested on (its test window, counted when it was claimed). The next gate then tests on
 leads the rejected one never saw, and the training set holds the old test window
-besides: twice the evidence, not the same answer again. Each further rejection in a row
-doubles the wait (2x, 4x, ... the test window's leads), so a shift no retrain can learn
-costs a handful of retrains a year, not one per cooldown: at a constant volume and a
-14-day test window, weekly runs retrain in weeks 0, 2, 6, 14, 30 (5 instead of 52).
+besides: twice the evidence, not the same answer again. From the second rejection in a
+row on, each doubles the wait (1x, 1x, 2x, 4x, ... the test window's leads): the first
+two waits let post-shift leads mature into a training set (the usual reason a retrain
+right after a shift loses), the doubling makes a shift no retrain can learn cost a few
+retrains a year, not one per cooldown: at a constant volume and the 14-day test window,
+weekly runs retrain in weeks 0, 2, 4, 8, 16, 32 (6 instead of 52).
 After ``ESCALATE_AFTER`` rejections the monitor says so once ("drift persists since DAY;
 2 retrains did not beat the champion; ..."), through an alert and ``leadops status``.
 """
@@ -94,15 +96,16 @@ def review(
         last = rejected[-1]
         since = evidence.matured_until(datetime.fromisoformat(last["as_of"]))
         new = evidence.count(since, evidence.matured_until(as_of))
-        needed = max(int(last.get("test_leads") or 0), 1) * 2 ** (in_a_row - 1)
+        factor = 2 ** max(in_a_row - 2, 0)
+        needed = max(int(last.get("test_leads") or 0), 1) * factor
         hold = None
         if new < needed:
             hold = (
                 f"no retrain: {cause} persists and the last retrain for it (v{last['version']}, "
                 f"{last['as_of'][:10]}) was rejected by the gate; the next waits for {needed:,} "
-                f"new matured leads created after {since:%Y-%m-%d} ({2 ** (in_a_row - 1)}x the "
+                f"new matured leads created after {since:%Y-%m-%d} ({factor}x the "
                 f"{int(last.get('test_leads') or 0):,} that gate tested on, doubling with each "
-                f"rejection in a row; {new:,} so far)"
+                f"further rejection in a row; {new:,} so far)"
             )
         escalation = None
         if len(rejected) >= ESCALATE_AFTER and not record.get("escalated"):

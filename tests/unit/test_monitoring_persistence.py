@@ -61,7 +61,7 @@ def test_rejected_retrains_wait_for_doubling_evidence_instead_of_one_per_cooldow
     started = weekly_runs(lake, 52)
     retrains = [week for week, what in started if what == "retrain"]
     # Before: the 7-day cooldown let a persisting drift retrain every week (52 a year).
-    assert retrains == [0, 2, 6, 14, 30]
+    assert retrains == [0, 2, 4, 8, 16, 32]
     record = read_state(lake)[persistence.PERSISTING][DRIFT]
     assert record["retrains"][0]["test_leads"] == 2000  # the 14-day test window at 1,000/week
 
