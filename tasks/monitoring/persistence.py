@@ -17,7 +17,8 @@ row on, each doubles the wait (1x, 1x, 2x, 4x, ... the test window's leads): the
 two waits let post-shift leads mature into a training set (the usual reason a retrain
 right after a shift loses), the doubling makes a shift no retrain can learn cost a few
 retrains a year, not one per cooldown: at a constant volume and the 14-day test window,
-weekly runs retrain in weeks 0, 2, 4, 8, 16, 32 (6 instead of 52).
+weekly runs retrain in weeks 0, 2, 4, 8, 16, 32, 48 (7 instead of 52; the wait
+stops doubling at ``MAX_FACTOR``).
 After ``ESCALATE_AFTER`` rejections the monitor says so once ("drift persists since DAY;
 2 retrains did not beat the champion; ..."), through an alert and ``leadops status``.
 """
@@ -38,6 +39,10 @@ from tasks.monitoring.trigger import STATE_KEY, read_state
 PERSISTING = "persisting"
 ESCALATE_AFTER = 2  # the first rejection is often the label delay (no post-shift lead matured)
 ARCHIVED = "archived"
+# The wait stops doubling at 8x the test window's leads (16 weeks at a 14-day window): the
+# monitor counts matured leads within its conversion lookback (26 weeks by default), so a
+# longer wait could never be met.
+MAX_FACTOR = 8
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def review(
         last = rejected[-1]
         since = evidence.matured_until(datetime.fromisoformat(last["as_of"]))
         new = evidence.count(since, evidence.matured_until(as_of))
-        factor = 2 ** max(in_a_row - 2, 0)
+        factor = min(2 ** max(in_a_row - 2, 0), MAX_FACTOR)
         needed = max(int(last.get("test_leads") or 0), 1) * factor
         hold = None
         if new < needed:

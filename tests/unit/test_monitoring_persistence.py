@@ -58,10 +58,10 @@ def test_rejected_retrains_wait_for_doubling_evidence_instead_of_one_per_cooldow
     tmp_path,
 ) -> None:
     lake = LocalLake(tmp_path / "lake")
-    started = weekly_runs(lake, 52)
+    started = weekly_runs(lake, 60)
     retrains = [week for week, what in started if what == "retrain"]
     # Before: the 7-day cooldown let a persisting drift retrain every week (52 a year).
-    assert retrains == [0, 2, 4, 8, 16, 32]
+    assert retrains == [0, 2, 4, 8, 16, 32, 48]  # then every 16 weeks (8x, the cap)
     record = read_state(lake)[persistence.PERSISTING][DRIFT]
     assert record["retrains"][0]["test_leads"] == 2000  # the 14-day test window at 1,000/week
 
