@@ -142,6 +142,11 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
         f"({result['rows']['current']:,} leads vs {result['rows']['reference']:,} reference rows)",
         f"**Decision:** {result['decision']}",
         f"**Retrain:** {result['retrain']['why']}",
+        *(
+            [f"**ESCALATED:** {result['retrain']['escalation']}"]
+            if result["retrain"].get("escalation")
+            else []
+        ),
         f"**Report:** {result['report']}",
         "",
         psi_markdown(result["psi"], psi_threshold, result["rule"], result.get("drifted_features")),
@@ -186,6 +191,13 @@ def retrain_text(result: dict[str, Any]) -> str:
     "retrain (drift): v3 challenger (ROC-AUC +4.1% ...)", or where to look when a deployment
     trigger starts it, or why none was started.
     """
+    retrain = result.get("retrain") or {}
+    if retrain.get("escalation"):  # said once per persisting incident, before anything else
+        return f"ESCALATED: {retrain['escalation']}; {_retrain_text(result)}"
+    return _retrain_text(result)
+
+
+def _retrain_text(result: dict[str, Any]) -> str:
     retrain = result.get("retrain") or {}
     reason = result.get("reason") or "rule"
     trained = result.get("train")
