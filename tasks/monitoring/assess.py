@@ -53,6 +53,7 @@ from tasks.monitoring.trigger import (
 )
 
 SCORE = "score"
+MIN_RANKING_CLASS = 10  # converted and not, below which an AUC says next to nothing
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,14 @@ def assess_calibration(
     )
     if not check.miscalibrated:
         return check
+    matured = labelled[labelled[MATURED].astype(bool)] if MATURED in labelled else labelled
     weeks = set(check.cohorts)
-    tested = labelled[[str(w) in weeks for w in week_of(labelled[contract.event_time])]]
-    if MATURED in tested:
-        tested = tested[tested[MATURED].astype(bool)]
+    tested = matured[[str(w) in weeks for w in week_of(matured[contract.event_time])]]
+    # The latest cohorts may be all maturing (outcomes seen early): then the ranking is
+    # judged on every matured lead of the window.
+    labels = tested[LABEL].to_numpy()
+    if min(int(labels.sum()), len(labels) - int(labels.sum())) < MIN_RANKING_CLASS:
+        tested = matured
     ranking = ranking_check(tested[LABEL].to_numpy(), tested[SCORE].to_numpy(), baseline)
     return replace(check, ranking=ranking.as_dict())
 
