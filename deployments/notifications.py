@@ -89,6 +89,21 @@ ALERTS: tuple[Alert, ...] = (
         "The monitor detected drift.",
     ),
     _model_alert(
+        "calibration",
+        events.MISCALIBRATED,
+        "{{ event.payload.model }} v{{ event.payload.version }} probabilities are miscalibrated",
+        "Observed {{ event.payload.observed }} conversions vs {{ event.payload.expected }} "
+        "predicted ({{ event.payload.direction }})\n",
+        "The monitor found the served probabilities off in either direction.",
+    ),
+    _model_alert(
+        "retrain-escalated",
+        events.RETRAIN_ESCALATED,
+        "{{ event.payload.cause }} persists for {{ event.payload.model }}: retrains do not help",
+        "",
+        "Retrains for one persisting cause keep losing to the champion.",
+    ),
+    _model_alert(
         "retrain",
         events.RETRAIN_REQUESTED,
         "retrain requested for {{ event.resource.name }}",

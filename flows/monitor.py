@@ -19,6 +19,7 @@ from tasks.monitoring.steps import (
     assess_window,
     compact_logs,
     load_inputs,
+    matured_evidence,
     publish_report,
     publish_summary,
     release_retrain,
@@ -46,7 +47,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     links = publish_report(assessment, moment)
     quarantined = watch_quarantine(moment, inputs.champion.version)
     compacted = compact_logs()
-    retrain = request_retrain(assessment, moment, inputs.champion)
+    retrain = request_retrain(assessment, moment, inputs.champion, matured_evidence(inputs))
     trained = None
     if retrain.route == "subflow":  # no deployment listens for the event: train here
         trained = _train_here(assessment.decision.reason, moment)

@@ -20,7 +20,9 @@ from tasks.training import steps, tracking
 from tasks.training.report import markdown_report, result_summary
 from tasks.training.search import search_config_from
 
-REASONS = ("manual", "schedule", "drift", "conversion-drop")
+# miscalibration / ranking-loss: the monitor found the served probabilities off, with the
+# champion's ranking holding (a new calibrator answers) or not (a full retrain).
+REASONS = ("manual", "schedule", "drift", "conversion-drop", "miscalibration", "ranking-loss")
 
 
 def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | None = None) -> str:
@@ -49,7 +51,8 @@ def train(
     """Train a challenger on matured leads and gate it against the champion.
 
     Args:
-        reason: what triggered this run: manual, schedule, drift or conversion-drop.
+        reason: what triggered this run: manual, schedule, drift, conversion-drop,
+            miscalibration (runs flows/recalibrate.py instead of a search) or ranking-loss.
         trials / timeout_seconds: the search budget (defaults from settings).
         as_of: evaluation time for label maturity (default now).
         workers: parallel search processes sharing one Optuna study (with LEADOPS_TASK_RUNNER=dask:
@@ -59,6 +62,10 @@ def train(
     """
     if reason not in REASONS:
         raise LeadOpsError(f"train reason {reason!r}: choose one of {', '.join(REASONS)}")
+    if reason == "miscalibration":  # the ranking holds: a new calibrator, not a new booster
+        from flows.recalibrate import recalibrate
+
+        return recalibrate(reason=reason, as_of=as_of)
     settings = get_settings()
     registry.ensure_reachable(settings.tracking_uri)  # before the search, not after it
     contract, lake = load_contract(settings.contract_path), open_lake(settings)

@@ -29,6 +29,10 @@ ROLLED_BACK = "leadops.rollout.rolled-back"
 PROMOTED = "leadops.model.promoted"
 # A check's quarantined share jumped (tasks.monitoring.quarantine): leads go unscored.
 QUARANTINE_JUMP = "leadops.quarantine.jump"
+# The served probabilities are off in either direction (tasks.monitoring.calibration).
+MISCALIBRATED = "leadops.calibration.miscalibrated"
+# A persisting shift whose retrains keep losing to the champion: people must look.
+RETRAIN_ESCALATED = "leadops.retrain.escalated"
 EVENTS = (
     DRIFT_DETECTED,
     RETRAIN_REQUESTED,
@@ -37,6 +41,8 @@ EVENTS = (
     ROLLED_BACK,
     PROMOTED,
     QUARANTINE_JUMP,
+    MISCALIBRATED,
+    RETRAIN_ESCALATED,
 )
 
 _URI_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s:@]+(:[^/\s@]*)?@")
@@ -152,6 +158,20 @@ def quarantine_jumped(
     return emit(
         QUARANTINE_JUMP, model_name, version, "quarantine", reason, as_of, checks=jumps, rule=rule
     )
+
+
+def miscalibrated(
+    model_name: str, version: str | None, reason: str, details: dict, as_of: datetime
+) -> str | None:
+    """The monitor found the served probabilities off (observed vs predicted, both ways)."""
+    return emit(MISCALIBRATED, model_name, version, "miscalibrated", reason, as_of, **details)
+
+
+def retrain_escalated(
+    model_name: str, version: str | None, reason: str, cause: str, as_of: datetime
+) -> str | None:
+    """Retrains for one persisting cause keep being rejected: said once per incident."""
+    return emit(RETRAIN_ESCALATED, model_name, version, "escalate", reason, as_of, cause=cause)
 
 
 def retrain_requested(

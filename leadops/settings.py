@@ -351,6 +351,44 @@ class Settings(BaseSettings):
             "(a drop shows sooner). Turn off when outcome exports only carry closed leads."
         ),
     )
+    # Calibration watch (a real champion served ~0.04 for 18 months to leads converting at
+    # 40-60%; the conversion monitor only looks for drops, and a 10x rise is as wrong).
+    calibration_miss_threshold: float = Field(
+        0.25,
+        gt=0,
+        description=(
+            "Relative miss |observed / predicted conversions - 1| of the served probabilities "
+            "that, when also significant, starts a recalibration. 25%: a smaller miss that is "
+            "significant only because of volume (3,000 leads a week) is reported, not acted on."
+        ),
+    )
+    calibration_alpha: float = Field(
+        0.002,
+        gt=0,
+        lt=0.5,
+        description=(
+            "Chance that calibrated probabilities are called miscalibrated in one monitor run "
+            "(both directions, all pools together). Small beside drift's 1% and conversion's "
+            "0.9%: a 10x miss is found at any alpha, and each false alarm is a retrain."
+        ),
+    )
+    recalibration_isotonic_min_each: int = Field(
+        1000,
+        ge=10,
+        description=(
+            "Recalibration fits isotonic regression once both the converted and the other "
+            "matured leads number this many, else Platt scaling (isotonic overfits with fewer "
+            "than about a thousand; Niculescu-Mizil & Caruana 2005)."
+        ),
+    )
+    recalibration_window_days: int = Field(
+        56,
+        ge=7,
+        description=(
+            "Recalibration fits on the matured leads created in this many days before the "
+            "test window (recent: the miss is in today's funnel, not last year's)."
+        ),
+    )
 
     @field_validator("lake_root", "artifact_root", "landing_root")
     @classmethod

@@ -9,6 +9,7 @@ clock a decision was evaluated for, is kept beside it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
@@ -40,7 +41,26 @@ def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any
         "history": decision_history(registry.history(client, name), transitions)[-limit:],
         "interrupted": _interrupted(lake),
         "quarantine": quarantine(lake),
+        "escalations": escalations(lake),
     }
+
+
+# tasks.monitoring.trigger.STATE_KEY, read here as JSON: importing the monitoring stage
+# (pandas) for it would triple the command's start-up; test_monitoring_persistence ties them.
+MONITOR_STATE_KEY = "monitor/state.json"
+
+
+def escalations(lake: Lake) -> list[str]:
+    """What the monitor escalated: persisting causes whose retrains the gate kept rejecting
+    (tasks.monitoring.persistence writes them under ``persisting`` in the monitor's state)."""
+    if not lake.exists(MONITOR_STATE_KEY):
+        return []
+    state = json.loads(lake.read_bytes(MONITOR_STATE_KEY))
+    return [
+        record["escalation"]
+        for record in (state.get("persisting") or {}).values()
+        if record.get("escalation")
+    ]
 
 
 def decision_history(
@@ -149,6 +169,7 @@ def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
         ],
         "interrupted": _interrupted(lake),
         "quarantine": quarantine(lake, settings),
+        "escalations": escalations(lake),
     }
 
 
@@ -286,6 +307,7 @@ def status_text(state: dict[str, Any]) -> str:
     if state.get("quarantine"):
         held = state["quarantine"].get("held", 0)
         lines.append(f"  quarantine: {state['quarantine']['note']}; {held:,} leads held now")
+    lines += [f"  ESCALATED: {text}" for text in state.get("escalations", [])]
     if state.get("history"):
         lines.append("  history (oldest first):")
     lines += [f"    {event_text(event)}" for event in state.get("history", [])]

@@ -22,20 +22,38 @@ import pandas as pd
 
 from leadops import decisions as tests
 from leadops.contract import Contract
-from leadops.maturity import LABEL, DelayCurve, label_matured, label_so_far, outcome_watermark
+from leadops.maturity import (
+    LABEL,
+    MATURED,
+    DelayCurve,
+    label_matured,
+    label_so_far,
+    outcome_watermark,
+)
 from leadops.monitor_decisions import psi_drift_test
 from leadops.psi import PsiBaseline, fit_baseline, fit_bins, monitored_columns, psi_value
 from leadops.settings import get_settings
 from tasks.monitoring import drift_report
+from tasks.monitoring.calibration import CalibrationCheck, calibration_check, calibration_cohorts
 from tasks.monitoring.conversion import (
     ConversionCheck,
     conversion_check,
     conversion_window,
+    week_of,
     weekly_cohorts,
 )
-from tasks.monitoring.trigger import CONVERSION_DROP, DRIFT, Decision, trigger_rule
+from tasks.monitoring.ranking import RankingBaseline, ranking_check
+from tasks.monitoring.trigger import (
+    CONVERSION_DROP,
+    DRIFT,
+    MISCALIBRATION,
+    RANKING_LOSS,
+    Decision,
+    trigger_rule,
+)
 
 SCORE = "score"
+MIN_RANKING_CLASS = 10  # converted and not, below which an AUC says next to nothing
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,10 @@ class Thresholds:
     conversion_power: float = field(default_factory=lambda: get_settings().conversion_power)
     early_outcomes: bool = field(default_factory=lambda: get_settings().conversion_early_outcomes)
     lookback_weeks: int = field(default_factory=lambda: get_settings().conversion_lookback_weeks)
+    calibration_miss: float = field(
+        default_factory=lambda: get_settings().calibration_miss_threshold
+    )
+    calibration_alpha: float = field(default_factory=lambda: get_settings().calibration_alpha)
 
 
 @dataclass
@@ -70,6 +92,7 @@ class Assessment:
     evidently: dict[str, Any] = field(default_factory=dict)
     snapshot: Any = None
     decisions: list[tests.Decision] = field(default_factory=list)
+    calibration: CalibrationCheck | None = None
 
 
 def score_drift(reference: pd.DataFrame, current: pd.DataFrame) -> float | None:
@@ -101,8 +124,13 @@ def drift_decisions(
     ]
 
 
-def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -> Decision:
-    """The trigger's decision from the tests; drift wins when both fire (earlier, cheaper)."""
+def retrain_decision(
+    drift: list[tests.Decision],
+    conversion: ConversionCheck,
+    calibration: CalibrationCheck | None = None,
+) -> Decision:
+    """The trigger's decision from the tests; drift wins when both fire (earlier, cheaper),
+    then a conversion drop, then miscalibration (recalibrate when the ranking holds)."""
     drifted = sorted(
         (d for d in drift if d.verdict is tests.Verdict.FAIL), key=lambda d: -d.estimate
     )
@@ -112,6 +140,10 @@ def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -
         return Decision(True, DRIFT, text, names)
     if conversion.dropped:
         return Decision(True, CONVERSION_DROP, conversion.note, [])
+    if calibration is not None and calibration.miscalibrated:
+        ranking = (calibration.ranking or {}).get("note", "ranking not checked")
+        reason = MISCALIBRATION if calibration.ranking_holds else RANKING_LOSS
+        return Decision(True, reason, f"{calibration.note}; {ranking}", [])
     waiting = [d for d in drift if d.verdict is tests.Verdict.WAIT]
     if waiting:
         text = f"drift not tested: {waiting[0].reason.split(': ', 1)[1]}"
@@ -123,7 +155,38 @@ def retrain_decision(drift: list[tests.Decision], conversion: ConversionCheck) -
         )
     else:
         text = "no features monitored"
-    return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
+    calibrated = f"; calibration: {calibration.note}" if calibration is not None else ""
+    return Decision(False, None, f"{text}; conversion: {conversion.note}{calibrated}", [])
+
+
+def assess_calibration(
+    labelled: pd.DataFrame,
+    contract: Contract,
+    curve: DelayCurve | None,
+    thresholds: Thresholds,
+    baseline: RankingBaseline | None,
+) -> CalibrationCheck:
+    """Served probabilities vs outcomes on the conversion window's cohorts, and (only when
+    they are off) whether the ranking holds on the matured leads of the cohorts tested."""
+    cohorts = calibration_cohorts(labelled, contract, SCORE, curve)
+    check = calibration_check(
+        cohorts,
+        thresholds.calibration_miss,
+        thresholds.calibration_alpha,
+        thresholds.conversion_power,
+    )
+    if not check.miscalibrated:
+        return check
+    matured = labelled[labelled[MATURED].astype(bool)] if MATURED in labelled else labelled
+    weeks = set(check.cohorts)
+    tested = matured[[str(w) in weeks for w in week_of(matured[contract.event_time])]]
+    # The latest cohorts may be all maturing (outcomes seen early): then the ranking is
+    # judged on every matured lead of the window.
+    labels = tested[LABEL].to_numpy()
+    if min(int(labels.sum()), len(labels) - int(labels.sum())) < MIN_RANKING_CLASS:
+        tested = matured
+    ranking = ranking_check(tested[LABEL].to_numpy(), tested[SCORE].to_numpy(), baseline)
+    return replace(check, ranking=ranking.as_dict())
 
 
 def _window_note(contract: Contract, as_of: datetime, thresholds: Thresholds) -> str:
@@ -149,6 +212,7 @@ def assess(
     thresholds: Thresholds,
     with_report: bool = True,
     serving_note: str | None = None,
+    ranking_baseline: RankingBaseline | None = None,
 ) -> Assessment:
     """Compare the current window with the reference and decide on a retrain.
 
@@ -159,6 +223,8 @@ def assess(
             maturing ones too when ``thresholds.early_outcomes``.
         with_report: also run Evidently and render the HTML (the slow, sampled part).
         serving_note: the online service's health in the window, stated in the HTML.
+        ranking_baseline: the champion's test-window AUC; a miscalibration is answered by
+            a recalibration only when the matured AUC is not significantly below it.
     """
     columns = monitored_columns(contract)
     baseline_psi = fit_baseline(reference, columns)
@@ -188,7 +254,8 @@ def assess(
         # Only leads still maturing in the window: say which window it was.
         note = f"{conversion.note} among the {_window_note(contract, as_of, thresholds)}"
         conversion = replace(conversion, note=note)
-    decision = retrain_decision(drift, conversion)
+    calibration = assess_calibration(labelled, contract, curve, thresholds, ranking_baseline)
+    decision = retrain_decision(drift, conversion, calibration)
     rule = trigger_rule(thresholds.psi, thresholds.conversion_drop) + (
         f"; a feature counts as drifted only when its PSI is also beyond what an unchanged "
         f"distribution shows at this batch size (all features together: at most "
@@ -202,7 +269,12 @@ def assess(
         cohorts,
         decision,
         rule,
-        decisions=[*drift, *([conversion.decision] if conversion.decision else [])],
+        decisions=[
+            *drift,
+            *([conversion.decision] if conversion.decision else []),
+            calibration.decision,
+        ],
+        calibration=calibration,
     )
     if with_report:
         snapshot = drift_report.run_evidently(

@@ -11,6 +11,7 @@ import pandas as pd
 from leadops import registry
 from leadops.model_loader import load_model
 from leadops.settings import Settings
+from tasks.monitoring.ranking import RankingBaseline
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,18 @@ def predictor(settings: Settings, name: str, version: str) -> Any:
         return np.asarray(model.predict(frame), dtype="float64")
 
     return predict
+
+
+def ranking_baseline(client: Any, model_version: Any) -> RankingBaseline | None:
+    """The champion's test-window AUC and its leads, as its training run logged them
+    (metrics test_roc_auc, test_base_rate; param test_rows); None when not recorded."""
+    if not getattr(model_version, "run_id", None):
+        return None
+    try:
+        run = client.get_run(model_version.run_id)
+        metrics, params = run.data.metrics, run.data.params
+        leads = int(params["test_rows"])
+        auc, rate = float(metrics["test_roc_auc"]), float(metrics["test_base_rate"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    return RankingBaseline(auc, leads, round(rate * leads))

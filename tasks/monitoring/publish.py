@@ -122,6 +122,8 @@ def result_dict(
         "drifted_features": assessment.decision.drifted_features,
         "evidently": assessment.evidently,
         "conversion": conversion,
+        # Served probabilities vs outcomes, both directions (tasks.monitoring.calibration).
+        "calibration": assessment.calibration.as_dict() if assessment.calibration else None,
         "decision": assessment.decision.explanation,
         "reason": assessment.decision.reason,
         "rule": assessment.rule,
@@ -145,6 +147,11 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
         ),
         f"**Decision:** {result['decision']}",
         f"**Retrain:** {result['retrain']['why']}",
+        *(
+            [f"**ESCALATED:** {result['retrain']['escalation']}"]
+            if result["retrain"].get("escalation")
+            else []
+        ),
         f"**Report:** {result['report']}",
         "",
         psi_markdown(result["psi"], psi_threshold, result["rule"], result.get("drifted_features")),
@@ -153,6 +160,11 @@ def summary_markdown(result: dict[str, Any], psi_threshold: float) -> str:
         "",
         f"**Conversion (weekly cohorts):** {conversion['note']}",
         "",
+        *(
+            [f"**Calibration (served vs observed):** {result['calibration']['note']}", ""]
+            if result.get("calibration")
+            else []
+        ),
         *(
             [f"**Online scoring:** {result['serving_note']}", ""]
             if result.get("serving_note")
@@ -185,6 +197,13 @@ def retrain_text(result: dict[str, Any]) -> str:
     trigger starts it, or why none was started.
     """
     retrain = result.get("retrain") or {}
+    if retrain.get("escalation"):  # said once per persisting incident, before anything else
+        return f"ESCALATED: {retrain['escalation']}; {_retrain_text(result)}"
+    return _retrain_text(result)
+
+
+def _retrain_text(result: dict[str, Any]) -> str:
+    retrain = result.get("retrain") or {}
     reason = result.get("reason") or "rule"
     trained = result.get("train")
     if trained:
@@ -209,7 +228,9 @@ def monitor_line(result: dict[str, Any]) -> str:
     psi_text = f"max PSI {psi[worst]:.3f} ({worst})" if worst else "no PSI"
     return (
         f"monitor v{result['model_version']} on {result['window']}: {psi_text}; "
-        f"conversion: {result['conversion']['note']}; {retrain_text(result)}; "
+        f"conversion: {result['conversion']['note']}; "
+        + (f"calibration: {result['calibration']['note']}; " if result.get("calibration") else "")
+        + f"{retrain_text(result)}; "
         + (f"online: {result['serving_note']}; " if result.get("serving_note") else "")
         + (f"quarantine: {result['quarantine']['note']}; " if result.get("quarantine") else "")
         + degraded_text(result)

@@ -6,7 +6,7 @@ the assessment and the retrain decision never do: the same data gives the same a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,9 +22,10 @@ from leadops.journal import lake_lock
 from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
-from tasks.monitoring import publish, quarantine, retrain, trigger, workspace
+from tasks.monitoring import persistence, publish, quarantine, retrain, trigger, workspace
 from tasks.monitoring.assess import Assessment, Thresholds, assess
-from tasks.monitoring.champion import Champion, current_champion, predictor
+from tasks.monitoring.champion import Champion, current_champion, predictor, ranking_baseline
+from tasks.monitoring.ranking import RankingBaseline
 from tasks.monitoring.reference import lineage_of, load_reference
 from tasks.monitoring.serving_health import ServingHealth, read_serving_health
 from tasks.monitoring.window import (
@@ -45,6 +46,7 @@ class MonitorInputs:
     reference_cached: bool
     serving: ServingHealth | None = None  # the online service's requests, when it ran
     degraded: int = 0  # leads of the window scored with failing features as unknown
+    ranking: RankingBaseline | None = None  # the champion's test-window AUC (calibration)
 
 
 # Serving health looks at the window's days, or at this many before as-of for the
@@ -89,8 +91,17 @@ def load_inputs(as_of: datetime, window_days: int | None) -> MonitorInputs:
     )
     days = window_days or SERVING_HEALTH_DAYS
     serving = read_serving_health(lake, as_of - timedelta(days=days), as_of)
+    baseline = ranking_baseline(client, champion.model_version)
     return MonitorInputs(
-        champion, reference, current, matured, window, cached, serving, degraded_leads(rows)
+        champion,
+        reference,
+        current,
+        matured,
+        window,
+        cached,
+        serving,
+        degraded_leads(rows),
+        baseline,
     )
 
 
@@ -112,8 +123,24 @@ def assess_window(inputs: MonitorInputs, as_of: datetime) -> Assessment:
         as_of,
         thresholds,
         serving_note=inputs.serving.note() if inputs.serving else None,
+        ranking_baseline=inputs.ranking,
     )
     get_run_logger().info("monitor decision: %s", result.decision.explanation)
+    calibration = result.calibration
+    if calibration is not None and calibration.miscalibrated:  # an alert in either direction
+        details = calibration.decision.details
+        events.miscalibrated(
+            settings.model_name,
+            inputs.champion.version,
+            calibration.note,
+            {
+                "observed": round(details["observed"], 1),
+                "expected": round(details["expected"], 1),
+                "direction": details["direction"],
+                "ranking": calibration.ranking,
+            },
+            as_of,
+        )
     if result.decision.drifted_features:  # the alert; the retrain request is its own event
         drifted = {name: result.psi[name] for name in result.decision.drifted_features}
         events.drift_detected(
@@ -185,24 +212,44 @@ def publish_report(result: Assessment, as_of: datetime) -> dict[str, str]:
 
 @task(name="request-retrain", cache_policy=NO_CACHE)
 def request_retrain(
-    result: Assessment, as_of: datetime, champion: Champion
+    result: Assessment,
+    as_of: datetime,
+    champion: Champion,
+    evidence: persistence.MaturedEvidence | None = None,
 ) -> trigger.RetrainRequest:
     """Take the retrain decision (trigger.request_retrain), then emit the event and say
-    whether this flow must start train itself (no deployment listens for the event)."""
+    whether this flow must start train itself (no deployment listens for the event).
+
+    With ``evidence`` (the champion's matured leads), a cause whose last retrain the gate
+    rejected waits for new evidence, and escalates once (tasks.monitoring.persistence).
+    """
     settings, logger = get_settings(), get_run_logger()
-    in_rollout = challenger_in_rollout(settings) if result.decision.retrain else None
+    lake, decision = open_lake(settings), result.decision
+    in_rollout = challenger_in_rollout(settings) if decision.retrain else None
+    review = persistence.Review()
+    if decision.retrain and evidence is not None and not in_rollout:
+        review = persistence.review(lake, decision.reason, as_of, evidence, champion.version)
+    if review.escalation:
+        logger.warning("escalation: %s", review.escalation)
+        events.retrain_escalated(
+            settings.model_name, champion.version, review.escalation, decision.reason, as_of
+        )
     request = trigger.request_retrain(
-        open_lake(settings),
-        result.decision,
+        lake,
+        decision,
         as_of,
         in_rollout,
         settings.retrain_cooldown_days,
         champion.version,
+        review.hold,
     )
+    request = replace(request, escalation=review.escalation)
     if not request.claimed:
-        if result.decision.retrain:
+        if decision.retrain:
             logger.info(request.why)
         return request
+    if evidence is not None:
+        persistence.record_claim(lake, decision.reason, as_of, evidence, champion.version)
     event_id = retrain.emit_retrain_requested(
         settings.model_name, result.decision.reason, as_of, champion.version
     )
@@ -259,3 +306,13 @@ def publish_summary(summary: dict[str, Any]) -> None:
 def release_retrain(as_of: datetime) -> None:
     """Give the cooldown back when the train run this monitor started failed."""
     trigger.release_retrain(open_lake(get_settings()), as_of)
+
+
+def matured_evidence(inputs: MonitorInputs) -> persistence.MaturedEvidence:
+    """The champion's matured scored leads, for holding a retrain that would repeat the last."""
+    settings = get_settings()
+    contract = load_contract(settings.contract_path)
+    created = pd.to_datetime(inputs.matured[contract.event_time], utc=True)
+    return persistence.MaturedEvidence(
+        created, contract.outcome_window_days, settings.test_window_days
+    )

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 STATE_KEY = "monitor/state.json"
 DRIFT, CONVERSION_DROP = "drift", "conversion-drop"
+# Served probabilities off while the ranking holds: a new calibrator answers (train's
+# recalibration path); off with the ranking degraded (or unchecked): a full retrain.
+MISCALIBRATION, RANKING_LOSS = "miscalibration", "ranking-loss"
 
 
 def trigger_rule(psi_threshold: float, drop_threshold: float) -> str:
@@ -40,7 +43,7 @@ class Decision:
     """Whether the evidence calls for a retrain, and why."""
 
     retrain: bool
-    reason: str | None  # drift | conversion-drop | None
+    reason: str | None  # drift | conversion-drop | miscalibration | ranking-loss | None
     explanation: str
     drifted_features: list[str]
 
@@ -151,6 +154,8 @@ class RetrainRequest:
     why: str
     route: str | None = None  # claimed: "event" (a deployment trigger starts train) or "subflow"
     event_id: str | None = None
+    # A persisting cause whose retrains keep being rejected (tasks.monitoring.persistence).
+    escalation: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -170,13 +175,15 @@ def request_retrain(
     in_rollout: str | None,
     cooldown_days: float,
     champion_version: str | None,
+    held: str | None = None,
 ) -> RetrainRequest:
     """The retrain decision of one monitor run; plain Python on the lake, no Prefect.
 
     The moment is recorded as evaluated whatever the evidence says. A retrain is claimed
     only when the rule fired, the moment is not earlier than one already judged (a replay
     of the past), no challenger is in rollout (``in_rollout`` says why not, or is None),
-    and the cooldown allows it.
+    the last retrain for this cause is not waiting for new evidence (``held`` says why,
+    tasks.monitoring.persistence) and the cooldown allows it.
     """
     later = mark_evaluated(lake, as_of)
     if not decision.retrain:
@@ -189,6 +196,8 @@ def request_retrain(
         )
     if in_rollout:
         return RetrainRequest(False, in_rollout)
+    if held:
+        return RetrainRequest(False, held)
     claimed, why = claim_retrain(
         lake, as_of, decision.reason or "", cooldown_days, champion_version
     )

@@ -90,4 +90,5 @@ def load_version(settings: Settings, model_version: Any, role: str, stage: Stage
             f"model {name} version {version}: booster expects {booster.num_features()} features, "
             f"encoder makes {len(encoder.feature_names)} (corrupt artifact)"
         )
-    return ServingModel(name, version, role, stage, booster, encoder)
+    calibrator = getattr(python_model, "calibrator", None)  # a recalibrated version's
+    return ServingModel(name, version, role, stage, booster, encoder, calibrator=calibrator)

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from leadops import prediction_log as plog
+from leadops.calibrator import probabilities
 from leadops.lead_checks import DEGRADED_FEATURES
 from leadops.model_state import CANARY_ARM, CHAMPION_ARM, Stage
 from tasks.scoring.routing import route_to_canary
@@ -24,7 +25,8 @@ TIER_BY_DECILE = np.array(["", "A", "B", "B", "C", "C", "C", "D", "D", "D", "D"]
 
 @dataclass
 class ServingModel:
-    """One registered model version, ready to score: its booster and its fitted encoder."""
+    """One registered model version, ready to score: its booster, its fitted encoder and,
+    when the version was recalibrated, its calibrator (applied to the booster's log-odds)."""
 
     name: str
     version: str
@@ -34,6 +36,7 @@ class ServingModel:
     encoder: Any
     fraction: float = 0.0  # canary share (challenger in canary only)
     salt: str = ""
+    calibrator: Any = None  # leadops.calibrator.Calibrator, or None
 
     @cached_property
     def reason_units(self) -> list[Any]:
@@ -67,7 +70,7 @@ class ServingModel:
         Encoding once per chunk and predicting here (rather than calling the model's
         ``predict_proba``) lets the reasons reuse the same encoded rows.
         """
-        return np.asarray(self.booster.inplace_predict(encoded), dtype=np.float64)
+        return probabilities(self.booster, encoded, self.calibrator)
 
     def contributions(self, encoded: np.ndarray, approx: bool = False) -> np.ndarray:
         """TreeSHAP contributions in log-odds (rows × (columns + 1), bias last)."""

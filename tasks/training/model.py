@@ -1,7 +1,9 @@
 """The logged model: raw silver lead rows in, conversion probability out.
 
 ``LeadScoringModel`` is an ``mlflow.pyfunc.PythonModel`` carrying two small
-artifacts, the booster (XGBoost JSON) and the encoder (JSON), so
+artifacts, the booster (XGBoost JSON) and the encoder (JSON), and a third when the
+version was recalibrated (``leadops.calibrator``, JSON: applied to the booster's
+log-odds, so SHAP reasons stay in the booster's log-odds), so
 
     mlflow.pyfunc.load_model("models:/<name>@champion").predict(silver_rows)
 
@@ -21,11 +23,13 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from leadops.calibrator import Calibrator, probabilities
 from tasks.features.encoder import FeatureEncoder
 from tasks.features.reasons import reason_units, top_reasons
 
 BOOSTER_ARTIFACT = "booster"
 ENCODER_ARTIFACT = "encoder"
+CALIBRATOR_ARTIFACT = "calibrator"
 
 
 class LeadScoringModel(mlflow.pyfunc.PythonModel):
@@ -34,12 +38,15 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
     def __init__(self) -> None:
         self.booster: xgb.Booster | None = None
         self.encoder: FeatureEncoder | None = None
+        self.calibrator: Calibrator | None = None  # None: the booster's own probabilities
 
     @classmethod
-    def from_parts(cls, booster: xgb.Booster, encoder: FeatureEncoder) -> LeadScoringModel:
+    def from_parts(
+        cls, booster: xgb.Booster, encoder: FeatureEncoder, calibrator: Calibrator | None = None
+    ) -> LeadScoringModel:
         """A ready model without a save/load round trip (training, tests)."""
         model = cls()
-        model.booster, model.encoder = booster, encoder
+        model.booster, model.encoder, model.calibrator = booster, encoder, calibrator
         return model
 
     def load_context(self, context: Any) -> None:
@@ -48,6 +55,9 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
         )
         self.booster = xgb.Booster()
         self.booster.load_model(context.artifacts[BOOSTER_ARTIFACT])
+        if CALIBRATOR_ARTIFACT in context.artifacts:
+            path = Path(context.artifacts[CALIBRATOR_ARTIFACT])
+            self.calibrator = Calibrator.from_json(path.read_text())
 
     # A DataFrame hint is one MLflow infers no schema from: the signature (built from
     # the contract) stays the only input check, and MLflow's "add type hints" nag stays quiet.
@@ -66,8 +76,7 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Probabilities for raw lead rows, skipping MLflow's per-row schema checks."""
-        encoded = self.encoder.transform(frame)
-        return self.booster.inplace_predict(encoded).astype(np.float64)
+        return probabilities(self.booster, self.encoder.transform(frame), self.calibrator)
 
     def contributions(
         self, frame: pd.DataFrame, approx: bool = False
@@ -107,13 +116,23 @@ def check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
             )
 
 
-def save_parts(booster: xgb.Booster, encoder: FeatureEncoder, folder: Path) -> dict[str, str]:
-    """Write the two artifacts; returns the ``artifacts`` mapping for ``log_model``."""
+def save_parts(
+    booster: xgb.Booster,
+    encoder: FeatureEncoder,
+    folder: Path,
+    calibrator: Calibrator | None = None,
+) -> dict[str, str]:
+    """Write the artifacts; returns the ``artifacts`` mapping for ``log_model``."""
     folder.mkdir(parents=True, exist_ok=True)
     booster_path, encoder_path = folder / "booster.json", folder / "encoder.json"
     booster.save_model(booster_path)
     encoder_path.write_text(encoder.to_json())
-    return {BOOSTER_ARTIFACT: str(booster_path), ENCODER_ARTIFACT: str(encoder_path)}
+    artifacts = {BOOSTER_ARTIFACT: str(booster_path), ENCODER_ARTIFACT: str(encoder_path)}
+    if calibrator is not None:
+        calibrator_path = folder / "calibrator.json"
+        calibrator_path.write_text(calibrator.to_json())
+        artifacts[CALIBRATOR_ARTIFACT] = str(calibrator_path)
+    return artifacts
 
 
 def input_signature(contract: Any) -> Any:

@@ -190,8 +190,12 @@ def log_model(
     contract: Contract,
     input_example: Any,
     score_cutpoints: list[float] | None = None,
+    calibrator: Any = None,
 ) -> Any:
     """Log the pyfunc model (booster + encoder artifacts) with signature and example.
+
+    ``calibrator`` (``leadops.calibrator.Calibrator``, a recalibrated version's) is logged
+    as a third artifact and applied to the booster's log-odds by every scorer.
 
     ``score_cutpoints`` (``leadops.cutpoints``, from the test-window scores) go into the
     MLmodel metadata: online scoring cuts deciles and tiers from them.
@@ -213,7 +217,7 @@ def log_model(
         mlflow.start_run(run_id=run_id),
         _level(pyfunc_log, logging.ERROR),
     ):
-        artifacts = save_parts(booster, encoder, Path(folder))
+        artifacts = save_parts(booster, encoder, Path(folder), calibrator)
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=LeadScoringModel(),

@@ -56,3 +56,17 @@ def test_a_failed_retrain_and_no_retrain_are_told_apart() -> None:
         "retrain": {"claimed": False, "why": "no retrain needed"},
     }
     assert monitor_line(calm).endswith("no retrain needed; report file:///h/report.html")
+
+
+def test_an_escalation_leads_the_line() -> None:
+    escalation = "drift persists since 2026-03-02; 2 retrains did not beat champion v1"
+    result = {
+        **BASE,
+        "retrain_triggered": False,
+        "retrain": {
+            "claimed": False,
+            "why": "no retrain: drift persists",
+            "escalation": escalation,
+        },
+    }
+    assert f"ESCALATED: {escalation}; no retrain: drift persists" in monitor_line(result)

@@ -10,7 +10,7 @@ import pytest
 
 from leadops.app import synthetic
 from leadops.contract import load_contract
-from leadops.maturity import label_matured
+from leadops.maturity import LABEL, label_matured
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.assess import Thresholds, assess
 from tests.support.gold import gold_frame
@@ -25,9 +25,20 @@ def week_start(week: int) -> pd.Timestamp:
     return pd.Timestamp(START) + pd.Timedelta(weeks=week - 1)
 
 
-def fake_score(frame: pd.DataFrame) -> np.ndarray:
+def fake_log_odds(frame: pd.DataFrame) -> np.ndarray:
     """A stand-in model: engagement says something about conversion."""
-    return 1 / (1 + np.exp(-(frame["page_views"] / 10 + frame["form_fills"] - 3)))
+    return (frame["page_views"] / 10 + frame["form_fills"] - 3).to_numpy(dtype="float64")
+
+
+def calibrated_scores(gold: pd.DataFrame, trained_at: pd.Timestamp) -> np.ndarray:
+    """The stand-in's log-odds, Platt-scaled on its training weeks, as a trained model's are
+    (the monitor now checks the served probabilities against what the leads did)."""
+    from tasks.training.calibrate import fit_platt
+
+    train = gold[gold[CONTRACT.event_time] < week_start(TRAIN_WEEKS + 1)]
+    matured = label_matured(train, CONTRACT, trained_at)
+    platt = fit_platt(fake_log_odds(matured), matured[LABEL])
+    return platt.apply(fake_log_odds(gold))
 
 
 def timeline(scenario: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, datetime]:
@@ -37,8 +48,8 @@ def timeline(scenario: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, d
         weeks=WEEKS, leads_per_week=2000, seed=5, scenario=scenario, drift_week=9
     )
     gold = gold_frame(*synthetic.generate(config), CONTRACT)
-    gold["score"] = fake_score(gold)
     trained_at = week_start(TRAIN_WEEKS + 1) + pd.Timedelta(days=CONTRACT.outcome_window_days)
+    gold["score"] = calibrated_scores(gold, trained_at)
     reference = label_matured(
         gold[gold[CONTRACT.event_time] < week_start(TRAIN_WEEKS + 1)], CONTRACT, trained_at
     )
