@@ -454,6 +454,10 @@ def unscored_summary(result: dict[str, Any]) -> str:
     return text
 
 
+# flows.train.REASONS, kept here as text: importing the flow would load Prefect at start-up.
+TRAIN_REASONS = ("manual", "schedule", "drift", "conversion-drop", "miscalibration", "ranking-loss")
+
+
 @app.command()
 def train(
     trials: Optional[int] = typer.Option(
@@ -466,7 +470,10 @@ def train(
         None, "--timeout", min=1, help="Search time budget in seconds."
     ),
     reason: str = typer.Option(
-        "manual", "--reason", help="Trigger: manual | schedule | drift | conversion-drop"
+        "manual",
+        "--reason",
+        help="Trigger: manual | schedule | drift | conversion-drop | miscalibration (a new "
+        "calibrator for the champion) | ranking-loss",
     ),
     workers: int = typer.Option(
         1, "--workers", min=1, help="Parallel search processes sharing one Optuna study."
@@ -499,8 +506,8 @@ def train(
     as_json: bool = JsonOption,
 ) -> None:
     """Train on matured gold leads, log to MLflow and gate against the champion (runs `train`)."""
-    if reason not in ("manual", "schedule", "drift", "conversion-drop"):
-        raise OptionError(f"--reason {reason!r}: choose manual, schedule, drift or conversion-drop")
+    if reason not in TRAIN_REASONS:
+        raise OptionError(f"--reason {reason!r}: choose one of {', '.join(TRAIN_REASONS)}")
     when = parse_as_of(as_of)
     prepare_runtime()
     if via_server:
@@ -541,6 +548,10 @@ def train(
     summary = (
         f"{result['model_name']}: {result['decision']} ({result['reason']})"
         if metrics is None
+        else f"{result['model_name']} v{result['model_version']}: {result['decision']} "
+        f"(v{result['recalibrated_from']} recalibrated: {result['reason']}); "
+        f"MLflow run {result['run_id']}"
+        if result.get("recalibrated_from")
         else f"{result['model_name']} v{result['model_version']}: "
         f"{result['decision']} ({result['reason']}); "
         f"test ROC-AUC {metrics['roc_auc']:.4f} "
