@@ -12,7 +12,7 @@ import numpy as np
 import xgboost as xgb
 
 from leadops.contract import Contract
-from leadops.maturity import LABEL
+from leadops.maturity import KNOWN_AT, LABEL
 from leadops.metrics import score_metrics
 from tasks.features.encoder import FeatureEncoder
 from tasks.training.dataset import TrainingSet, time_series_folds
@@ -52,7 +52,7 @@ def search_candidate(
     encoder = FeatureEncoder.fit(training.dev, contract, technographics_cap)
     features, labels = encoder.transform(training.dev), training.dev[LABEL].to_numpy()
     folds = time_series_folds(
-        labels, cv_folds, training.dev[contract.event_time], contract.outcome_window_days
+        labels, cv_folds, training.dev[contract.event_time], training.dev[KNOWN_AT]
     )
     result = run_search(features, labels, folds, config)
     log.info(
