@@ -20,7 +20,6 @@ import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
 
 from leadops.contract import Contract
-from leadops.errors import LeadOpsError
 from leadops.maturity import (
     KNOWN_AT,
     LABEL,
@@ -36,16 +35,14 @@ from leadops.tables import GOLD_LEADS
 from tasks.training.history import (
     HistoryMinimums,
     LateWins,
+    TrainingDataError,
     late_wins,
     more_history_hint,
     shortfall,
+    test_window_start,
 )
 
 log = logging.getLogger(__name__)
-
-
-class TrainingDataError(LeadOpsError):
-    """The lake does not hold enough matured, labelled leads to train."""
 
 
 @dataclass(frozen=True)
@@ -99,13 +96,16 @@ def split_by_time(
     events = labelled[contract.event_time]
     known_at = labelled[KNOWN_AT] if KNOWN_AT in labelled else outcome_known_at(labelled, contract)
     matured = labelled[MATURED].astype(bool) if MATURED in labelled else events.notna()
-    test_start = _test_start(labelled[matured], labelled, contract, test_window_days, minimums)
+    test_start = test_window_start(
+        labelled[matured], labelled, contract, test_window_days, minimums
+    )
     test = labelled.loc[matured & (events > test_start)].reset_index(drop=True)
     dev = labelled.loc[(events <= test_start) & (known_at <= test_start)].reset_index(drop=True)
     if dev.empty:
         raise TrainingDataError(
             f"{GOLD_LEADS}: all {len(labelled)} leads with a known outcome fall inside the "
-            f"{test_window_days}-day test window or were decided after it began, leaving "
+            f"test window (created after {test_start:%Y-%m-%d}) or were decided after it "
+            "began, leaving "
             "none to train on: ingest older weeks of leads and outcomes, or "
             f"lower LEADOPS_TEST_WINDOW_DAYS (now {test_window_days})"
         )
@@ -134,46 +134,6 @@ def _refuse_without_outcomes(
             f"{len(labelled)} matured leads is known to have converted: run "
             "`leadops ingest <outcomes file> --kind outcomes`"
         )
-
-
-def _test_start(
-    matured: pd.DataFrame,
-    labelled: pd.DataFrame,
-    contract: Contract,
-    test_window_days: int,
-    minimums: HistoryMinimums,
-) -> pd.Timestamp:
-    """Start of the test window: ``test_window_days`` back, or further for the minimums."""
-    if matured.empty:
-        raise TrainingDataError(
-            f"{GOLD_LEADS}: no matured leads yet (outcome window {contract.outcome_window_days} "
-            "days): the test window holds only leads whose window has closed; ingest older "
-            "leads and their outcomes, or pass a later --as-of"
-        )
-    newest_first = matured.iloc[::-1]
-    newest = newest_first[contract.event_time].iloc[0]
-    labels = newest_first[LABEL].to_numpy(bool)
-    enough = (np.cumsum(labels) >= minimums.test_converted) & (
-        np.cumsum(~labels) >= minimums.test_not_converted
-    )
-    if not enough.any():
-        missing = shortfall(labels, minimums.test_converted, minimums.test_not_converted, "TEST")
-        raise TrainingDataError(
-            f"{GOLD_LEADS}: all {len(matured)} matured leads are too few for the test window: "
-            f"{missing}; " + more_history_hint(labelled, contract, minimums)
-        )
-    reach = newest - newest_first[contract.event_time].iloc[int(np.argmax(enough))]
-    days = max(test_window_days, int(reach / pd.Timedelta(days=1)) + 1)
-    if days > test_window_days:
-        log.info(
-            "test window: %d days instead of %d (LEADOPS_TEST_WINDOW_DAYS) to hold %d converted "
-            "and %d not-converted matured leads",
-            days,
-            test_window_days,
-            minimums.test_converted,
-            minimums.test_not_converted,
-        )
-    return newest - pd.Timedelta(days=days)
 
 
 def time_series_folds(

@@ -8,6 +8,7 @@ judged on a handful of conversions.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -15,8 +16,16 @@ import numpy as np
 import pandas as pd
 
 from leadops.contract import Contract
+from leadops.errors import LeadOpsError
 from leadops.maturity import LABEL
 from leadops.settings import Settings
+from leadops.tables import GOLD_LEADS
+
+log = logging.getLogger(__name__)
+
+
+class TrainingDataError(LeadOpsError):
+    """The lake does not hold enough labelled leads to train."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,50 @@ def more_history_hint(pool: pd.DataFrame, contract: Contract, minimums: HistoryM
         f"at the {rate:.1f} {name} leads a week seen so far, at least {more} more week(s) "
         f"of leads and outcomes (about {math.ceil(more * len(pool) / weeks):,} leads)"
     )
+
+
+def test_window_start(
+    matured: pd.DataFrame,
+    labelled: pd.DataFrame,
+    contract: Contract,
+    test_window_days: int,
+    minimums: HistoryMinimums,
+) -> pd.Timestamp:
+    """Start of the test window: ``test_window_days`` back, or further for the minimums.
+
+    ``matured`` leads in event order (the test window's candidates); ``labelled``, all
+    leads with a known outcome (for the hint of how much more history would do).
+    """
+    if matured.empty:
+        raise TrainingDataError(
+            f"{GOLD_LEADS}: no matured leads yet (outcome window {contract.outcome_window_days} "
+            "days): the test window holds only leads whose window has closed; ingest older "
+            "leads and their outcomes, or pass a later --as-of"
+        )
+    newest_first = matured.iloc[::-1]
+    newest = newest_first[contract.event_time].iloc[0]
+    labels = newest_first[LABEL].to_numpy(bool)
+    enough = (np.cumsum(labels) >= minimums.test_converted) & (
+        np.cumsum(~labels) >= minimums.test_not_converted
+    )
+    if not enough.any():
+        missing = shortfall(labels, minimums.test_converted, minimums.test_not_converted, "TEST")
+        raise TrainingDataError(
+            f"{GOLD_LEADS}: all {len(matured)} matured leads are too few for the test window: "
+            f"{missing}; " + more_history_hint(labelled, contract, minimums)
+        )
+    reach = newest - newest_first[contract.event_time].iloc[int(np.argmax(enough))]
+    days = max(test_window_days, int(reach / pd.Timedelta(days=1)) + 1)
+    if days > test_window_days:
+        log.info(
+            "test window: %d days instead of %d (LEADOPS_TEST_WINDOW_DAYS) to hold %d converted "
+            "and %d not-converted matured leads",
+            days,
+            test_window_days,
+            minimums.test_converted,
+            minimums.test_not_converted,
+        )
+    return newest - pd.Timedelta(days=days)
 
 
 @dataclass(frozen=True)
