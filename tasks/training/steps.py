@@ -42,8 +42,6 @@ def load_training_set(
     training = dataset.build_training_set(
         lake, contract, as_of, test_window_days, training_window_days, minimums
     )
-    if training.late_wins and training.late_wins.warning:
-        get_run_logger().warning("%s", training.late_wins.warning)
     get_run_logger().info(
         "gold/leads v%s: %d training + %d test matured leads (as of %s)",
         training.gold_version,
