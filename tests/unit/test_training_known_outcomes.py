@@ -130,7 +130,9 @@ def test_wins_after_the_window_are_counted_and_named_in_one_line(tmp_path: Path)
 def test_the_train_line_and_report_say_how_many_wins_came_after_the_window(
     home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import flows.train
+    import sys
+    import types
+
     from leadops.app import cli
     from tasks.training.report import markdown_report
 
@@ -149,7 +151,11 @@ def test_the_train_line_and_report_say_how_many_wins_came_after_the_window(
         "late_wins_warning": warning,
     }
     monkeypatch.setattr(cli, "prepare_runtime", lambda: None)
-    monkeypatch.setattr(flows.train, "train", lambda **_: result)
+    # A stand-in flow module: importing the real one would set Prefect's logging up on
+    # this test's captured stderr, which later tests in the process would inherit.
+    fake_flow = types.ModuleType("flows.train")
+    fake_flow.train = lambda **_: result
+    monkeypatch.setitem(sys.modules, "flows.train", fake_flow)
     monkeypatch.setattr("sys.argv", ["leadops", "train", "--trials", "1"])
     with pytest.raises(SystemExit) as done:
         cli.main()
