@@ -17,6 +17,7 @@ from leadops.errors import LeadOpsError
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tasks.training import steps, tracking
+from tasks.training.history import HistoryMinimums
 from tasks.training.report import markdown_report, result_summary
 from tasks.training.search import search_config_from
 
@@ -81,7 +82,12 @@ def train(
         }
     config = search_config_from(settings, trials, timeout_seconds, workers)
     training = steps.load_training_set(
-        lake, contract, as_of, settings.test_window_days, training_window_days
+        lake,
+        contract,
+        as_of,
+        settings.test_window_days,
+        training_window_days,
+        HistoryMinimums.from_settings(settings),
     )
     tags = tracking.lineage_tags(
         contract,

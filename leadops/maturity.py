@@ -30,7 +30,8 @@ LABEL = "_label"  # the decided 0/1 target, kept beside the raw columns
 # A delay curve from fewer converters is too rough to count maturing leads with
 # (DKW: within 0.17 of the truth at 95% with 64 converters).
 MIN_DELAY_CURVE = 64
-MATURED = "_matured"  # label_so_far: the lead's outcome window has closed
+MATURED = "_matured"  # label_so_far / label_known: the lead's outcome window has closed
+KNOWN_AT = "_known_at"  # label_known: when the lead's outcome became known (explicit row or window)
 AGE_DAYS = "_age_days"  # label_so_far: days of the window elapsed (capped at the window)
 
 
@@ -103,6 +104,58 @@ def label_so_far(
     frame[AGE_DAYS] = np.minimum(age.to_numpy(dtype="float64"), contract.outcome_window_days)
     frame[MATURED] = (age >= contract.outcome_window_days).to_numpy()
     frame[contract.event_time] = events
+    return _in_event_order(frame, contract)
+
+
+def outcome_known_at(frame: pd.DataFrame, contract: Contract) -> pd.Series:
+    """When each lead's (final) outcome became known.
+
+    An explicit outcome row (converted or not) decides the lead at its ``label_time``;
+    a lead without one, or whose row came after its window, is decided when its
+    window closes (no conversion within it is a negative). Never before creation.
+    """
+    events = pd.to_datetime(frame[contract.event_time], utc=True)
+    closes = events + pd.Timedelta(days=contract.outcome_window_days)
+    label_times = pd.to_datetime(frame[contract.label_time], utc=True)
+    return label_times.where(_decided_in_window(frame, contract), closes).clip(lower=events)
+
+
+def _decided_in_window(frame: pd.DataFrame, contract: Contract) -> pd.Series:
+    """An explicit outcome row (won or lost) dated within the lead's window."""
+    events = pd.to_datetime(frame[contract.event_time], utc=True)
+    label_times = pd.to_datetime(frame[contract.label_time], utc=True)
+    closes = events + pd.Timedelta(days=contract.outcome_window_days)
+    return frame[contract.label].notna() & label_times.notna() & (label_times <= closes)
+
+
+def label_known(
+    gold: pd.DataFrame,
+    contract: Contract,
+    as_of: datetime,
+    training_window_days: int | None = None,
+    watermark: datetime | None = None,
+) -> pd.DataFrame:
+    """Keep leads whose outcome is known by ``as_of`` and decide their label.
+
+    Known means an explicit outcome row dated by ``as_of`` within the window, or a
+    window closed by ``known_until(as_of, watermark)`` (so a late outcome export still
+    never turns converters into negatives). ``LABEL`` is final for every row kept;
+    ``KNOWN_AT`` says when it became known and ``MATURED`` whether the window has
+    closed. A lead that converts later is not a negative now: it is left out.
+    """
+    moment, until = pd.Timestamp(utc(as_of)), pd.Timestamp(known_until(as_of, watermark))
+    events = pd.to_datetime(gold[contract.event_time], utc=True)
+    known_at = outcome_known_at(gold, contract)
+    window = pd.Timedelta(days=contract.outcome_window_days)
+    matured = events + window <= until
+    keep = matured | (_decided_in_window(gold, contract) & (known_at <= moment))
+    if training_window_days is not None:  # counted back from the maturity cutoff, as before
+        keep &= events > until - window - pd.Timedelta(days=training_window_days)
+    frame = gold.loc[keep].copy()
+    frame[LABEL] = _converted_by(frame, contract, events[keep], moment)
+    frame[KNOWN_AT] = known_at[keep]
+    frame[MATURED] = matured[keep].to_numpy()
+    frame[contract.event_time] = events[keep]
     return _in_event_order(frame, contract)
 
 

@@ -109,7 +109,26 @@ class Settings(BaseSettings):
         None, gt=0, description="Search time budget in seconds; unset: no limit."
     )
     test_window_days: int = Field(
-        14, ge=1, description="The newest matured days held out as the test set the gate judges on."
+        14,
+        ge=1,
+        description="The newest matured days held out as the test set the gate judges on "
+        "(more when they hold fewer than LEADOPS_MIN_TEST_* leads).",
+    )
+    # The least history training accepts, per class, for its training side and for the
+    # gate's test window (which grows back in time until it holds them). 40/40 is Dynamics
+    # 365's documented floor for predictive lead scoring; Salesforce Einstein asks 120
+    # conversions. Fewer and the gate's intervals rest on a handful of leads.
+    min_train_converted: int = Field(
+        40, ge=1, description="Converted leads the training side must hold."
+    )
+    min_train_not_converted: int = Field(
+        40, ge=1, description="Not-converted leads the training side must hold."
+    )
+    min_test_converted: int = Field(
+        40, ge=1, description="Converted matured leads the test window grows back to hold."
+    )
+    min_test_not_converted: int = Field(
+        40, ge=1, description="Not-converted matured leads the test window grows back to hold."
     )
     cv_folds: int = Field(3, ge=2, description="Time-ordered cross-validation folds in the search.")
     seed: int = Field(42, description="Seed of the search, bootstrap and SHAP samples.")

@@ -560,6 +560,8 @@ def train(
         f"(baseline {baseline.get('precision_at_capacity', float('nan')):.3f}); "
         f"{_windows(result)}MLflow run {result['run_id']}"
     )
+    if result.get("late_wins_warning"):  # wins after the outcome window, counted as negatives
+        summary += f"; WARNING: {result['late_wins_warning']}"
     emit(result, as_json, summary)
 
 

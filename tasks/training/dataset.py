@@ -1,8 +1,11 @@
-"""The training set: matured, labelled leads from gold, split by time.
+"""The training set: leads whose outcome is known, labelled as known, split by time.
 
-A lead's outcome is only known once its outcome window has passed, so a lead
-younger than the window is *immature*: it is left out, never counted as a
-negative (that would teach the model that fresh leads do not convert).
+A lead counts once its outcome is known: an explicit won/lost row, or its outcome
+window closed (then no conversion within it is a negative). A lead not yet decided
+is left out, never counted as a negative (that would teach the model that fresh
+leads do not convert). The training side keeps only leads whose outcome was known
+before the test window began, so no gap of a whole window is wasted and no label
+from inside the test window leaks into training.
 """
 
 from __future__ import annotations
@@ -17,21 +20,34 @@ import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
 
 from leadops.contract import Contract
-from leadops.errors import LeadOpsError
-from leadops.maturity import LABEL, known_until, label_matured, outcome_watermark, utc
+from leadops.maturity import (
+    KNOWN_AT,
+    LABEL,
+    MATURED,
+    known_until,
+    label_known,
+    outcome_known_at,
+    outcome_watermark,
+    utc,
+)
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
+from tasks.training.history import (
+    HistoryMinimums,
+    LateWins,
+    TrainingDataError,
+    late_wins,
+    more_history_hint,
+    shortfall,
+    test_window_start,
+)
 
 log = logging.getLogger(__name__)
 
 
-class TrainingDataError(LeadOpsError):
-    """The lake does not hold enough matured, labelled leads to train."""
-
-
 @dataclass(frozen=True)
 class TrainingSet:
-    """Time-ordered matured leads: older ``dev`` rows for the search, newest ``test`` rows."""
+    """Time-ordered known leads: older ``dev`` rows for the search, newest ``test`` rows."""
 
     dev: pd.DataFrame
     test: pd.DataFrame
@@ -43,6 +59,8 @@ class TrainingSet:
     # Creation times (first, last) of the leads each part holds, for the CLI line.
     dev_span: tuple[datetime, datetime] | None = None
     test_span: tuple[datetime, datetime] | None = None
+    # Wins that came after the outcome window (labelled 0): train warns about them.
+    late_wins: LateWins | None = None
 
 
 def read_gold(lake: Lake) -> tuple[pd.DataFrame, int | None]:
@@ -56,102 +74,117 @@ def read_gold(lake: Lake) -> tuple[pd.DataFrame, int | None]:
 
 
 def split_by_time(
-    matured: pd.DataFrame, contract: Contract, test_window_days: int, outcomes_ingested: bool = True
+    labelled: pd.DataFrame,
+    contract: Contract,
+    test_window_days: int,
+    outcomes_ingested: bool = True,
+    minimums: HistoryMinimums | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, datetime]:
-    """The newest ``test_window_days`` of matured leads are the test set.
+    """The newest matured leads are the test set; leads known before it, the training side.
+
+    The test window is the newest ``test_window_days`` of matured leads (window closed:
+    no selection by how fast an outcome came), grown back in time until it holds the
+    minimum converted and not-converted leads. Training rows were created, and their
+    outcome known, by the window's start. ``labelled`` comes from ``label_known``
+    (``label_matured`` rows count as matured, known when their window closed).
 
     Raises:
         TrainingDataError: saying what is missing and the data or setting that would fix it.
     """
-    if matured.empty:
+    minimums = minimums or HistoryMinimums()
+    _refuse_without_outcomes(labelled, contract, outcomes_ingested)
+    events = labelled[contract.event_time]
+    known_at = labelled[KNOWN_AT] if KNOWN_AT in labelled else outcome_known_at(labelled, contract)
+    matured = labelled[MATURED].astype(bool) if MATURED in labelled else events.notna()
+    test_start = test_window_start(
+        labelled[matured], labelled, contract, test_window_days, minimums
+    )
+    test = labelled.loc[matured & (events > test_start)].reset_index(drop=True)
+    dev = labelled.loc[(events <= test_start) & (known_at <= test_start)].reset_index(drop=True)
+    if dev.empty:
         raise TrainingDataError(
-            f"{GOLD_LEADS}: no matured leads yet: a lead's outcome counts "
-            f"{contract.outcome_window_days} days after it was created; ingest "
-            "older leads, or pass a later --as-of"
+            f"{GOLD_LEADS}: all {len(labelled)} leads with a known outcome fall inside the "
+            f"test window (created after {test_start:%Y-%m-%d}) or were decided after it "
+            "began, leaving "
+            "none to train on: ingest older weeks of leads and outcomes, or "
+            f"lower LEADOPS_TEST_WINDOW_DAYS (now {test_window_days})"
+        )
+    missing = shortfall(dev[LABEL], minimums.train_converted, minimums.train_not_converted, "TRAIN")
+    if missing:
+        raise TrainingDataError(
+            f"{GOLD_LEADS}: too few training leads (created and decided before the test "
+            f"window's start {test_start:%Y-%m-%d}): {missing}; "
+            + more_history_hint(labelled, contract, minimums)
+        )
+    return dev, test, test_start.to_pydatetime()
+
+
+def _refuse_without_outcomes(
+    labelled: pd.DataFrame, contract: Contract, outcomes_ingested: bool
+) -> None:
+    if labelled.empty:
+        raise TrainingDataError(
+            f"{GOLD_LEADS}: no matured leads yet: a lead's outcome counts once an outcome "
+            f"row decides it or {contract.outcome_window_days} days after it was created; "
+            "ingest older leads and their outcomes, or pass a later --as-of"
         )
     if not outcomes_ingested:
         raise TrainingDataError(
             f"{GOLD_LEADS}: no outcomes ingested, so none of the "
-            f"{len(matured)} matured leads is known to have converted: run "
+            f"{len(labelled)} matured leads is known to have converted: run "
             "`leadops ingest <outcomes file> --kind outcomes`"
         )
-    newest = matured[contract.event_time].max()
-    test_start = newest - pd.Timedelta(days=test_window_days)
-    is_test = matured[contract.event_time] > test_start
-    # A gap of one outcome window: no training label resolves inside the test window.
-    gap = pd.Timedelta(days=contract.outcome_window_days)
-    is_dev = matured[contract.event_time] <= test_start - gap
-    dev = matured.loc[is_dev].reset_index(drop=True)
-    test = matured.loc[is_test].reset_index(drop=True)
-    if dev.empty:
-        raise TrainingDataError(
-            f"{GOLD_LEADS}: all {len(matured)} matured leads fall inside the "
-            f"{test_window_days}-day test window or the {contract.outcome_window_days}-day "
-            "outcome gap before it, leaving "
-            "none to train on: ingest older weeks of leads and outcomes, or "
-            f"lower LEADOPS_TEST_WINDOW_DAYS (now {test_window_days})"
-        )
-    for name, part in (("training", dev), ("test", test)):
-        if part[LABEL].nunique() < 2:
-            which = "converted" if bool(part[LABEL].iloc[0]) else "did not convert"
-            raise TrainingDataError(
-                f"{GOLD_LEADS}: all {len(part)} matured leads in the {name} window {which}; both "
-                "kinds are needed: ingest more weeks of leads and their outcomes"
-                + (
-                    f", or raise LEADOPS_TEST_WINDOW_DAYS (now {test_window_days})"
-                    if name == "test"
-                    else ""
-                )
-            )
-    return dev, test, test_start.to_pydatetime()
 
 
 def time_series_folds(
-    labels: np.ndarray, folds: int, times: pd.Series | None = None, gap_days: float = 0
+    labels: np.ndarray,
+    folds: int,
+    times: pd.Series | None = None,
+    known_at: pd.Series | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """sklearn TimeSeriesSplit on time-ordered rows: each fold validates on later rows.
 
-    With ``times``, training rows within ``gap_days`` (the outcome window) before a fold's
-    first validation row are left out, so no training label resolves inside validation.
-    When that gap leaves the first fold without both classes (a short history), fewer
-    folds are used, down to two, and the log says so.
+    With ``times`` (creation) and ``known_at`` (when each outcome became known), a fold
+    trains only on rows whose outcome was known before its first validation row was
+    created, so no training label comes from inside validation; the gap is what the
+    data needs, not a whole outcome window. When that leaves a fold without both
+    classes (a short history), fewer folds are used, down to two, and the log says so.
     """
     if len(labels) < 2 * (folds + 1):
         raise TrainingDataError(
             f"{GOLD_LEADS}: {len(labels)} training leads are too few for {folds} folds"
         )
     for count in range(folds, 1, -1):
-        splits = _gapped_splits(labels, count, times, gap_days)
+        splits = _known_before_splits(labels, count, times, known_at)
         if all(
             len(np.unique(labels[valid])) == 2 and len(np.unique(labels[train])) == 2
             for train, valid in splits
         ):
             if count < folds:
                 log.warning(
-                    "cross-validation: %d folds instead of %d (LEADOPS_CV_FOLDS): with a "
-                    "%g-day gap before each validation fold, the first fold had no "
-                    "training leads of both classes",
+                    "cross-validation: %d folds instead of %d (LEADOPS_CV_FOLDS): with only "
+                    "leads decided before each validation fold to train on, the first fold "
+                    "had no training leads of both classes",
                     count,
                     folds,
-                    gap_days,
                 )
             return splits
     raise TrainingDataError(
-        f"{GOLD_LEADS}: no split into 2 or more time-series folds has both classes in every "
-        f"fold (with a {gap_days:g}-day outcome gap before each validation fold); ingest more "
-        "weeks of leads and outcomes"
+        f"{GOLD_LEADS}: no split of {len(labels)} training leads into 2 or more time-series "
+        "folds has both classes in every fold (training only on leads decided before each "
+        "validation fold); ingest more weeks of leads and outcomes"
     )
 
 
-def _gapped_splits(
-    labels: np.ndarray, folds: int, times: pd.Series | None, gap_days: float
+def _known_before_splits(
+    labels: np.ndarray, folds: int, times: pd.Series | None, known_at: pd.Series | None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     splits = list(TimeSeriesSplit(n_splits=folds).split(labels))
-    if times is None or not gap_days:
+    if times is None or known_at is None:
         return splits
-    stamps = pd.to_datetime(pd.Series(times), utc=True).to_numpy()
-    gap = np.timedelta64(int(gap_days * 86_400), "s")
-    return [(train[stamps[train] <= stamps[valid[0]] - gap], valid) for train, valid in splits]
+    created = pd.to_datetime(pd.Series(times), utc=True).to_numpy()
+    known = pd.to_datetime(pd.Series(known_at), utc=True).to_numpy()
+    return [(train[known[train] < created[valid[0]]], valid) for train, valid in splits]
 
 
 def frame_digest(frame: pd.DataFrame, contract: Contract) -> str:
@@ -171,25 +204,30 @@ def build_training_set(
     as_of: datetime | None,
     test_window_days: int,
     training_window_days: int | None = None,
+    minimums: HistoryMinimums | None = None,
 ) -> TrainingSet:
-    """Read gold, keep matured leads, label them and split by time."""
+    """Read gold, keep leads whose outcome is known, label them and split by time."""
     moment = utc(as_of)
     gold, version = read_gold(lake)
     watermark = outcome_watermark(gold, contract)  # a late outcome export is not a negative
-    matured = label_matured(gold, contract, moment, training_window_days, watermark)
+    labelled = label_known(gold, contract, moment, training_window_days, watermark)
     # No lead carries an outcome at all: the outcomes file was never ingested.
     outcomes = contract.label not in gold.columns or bool(gold[contract.label].notna().any())
-    dev, test, test_start = split_by_time(matured, contract, test_window_days, outcomes)
+    dev, test, test_start = split_by_time(labelled, contract, test_window_days, outcomes, minimums)
     problem = contract.absent_from(GOLD_LEADS, gold.columns)
     if problem:  # now, not after a search that left the column out
         raise TrainingDataError(problem)
+    late = late_wins(labelled, contract, pd.Timestamp(moment))
+    if late.warning:
+        log.warning("training set: %s", late.warning)
     log.info(
-        "training set: %d matured of %d gold leads (%d dev, %d test), %.1f%% converted",
-        len(matured),
+        "training set: %d of %d gold leads with a known outcome (%d training, %d test), "
+        "%.1f%% converted",
+        len(labelled),
         len(gold),
         len(dev),
         len(test),
-        100 * matured[LABEL].mean(),
+        100 * labelled[LABEL].mean(),
     )
     window = pd.Timedelta(days=contract.outcome_window_days).to_pytimedelta()
     cutoff = known_until(moment, watermark) - window
@@ -200,9 +238,10 @@ def build_training_set(
         maturity_cutoff=cutoff,
         test_start=test_start,
         gold_version=version,
-        digest=frame_digest(matured, contract),
+        digest=frame_digest(labelled, contract),
         dev_span=_span(dev[contract.event_time]),
         test_span=_span(test[contract.event_time]),
+        late_wins=late,
     )
 
 

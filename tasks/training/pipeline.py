@@ -12,7 +12,7 @@ import numpy as np
 import xgboost as xgb
 
 from leadops.contract import Contract
-from leadops.maturity import LABEL
+from leadops.maturity import KNOWN_AT, LABEL
 from leadops.metrics import score_metrics
 from tasks.features.encoder import FeatureEncoder
 from tasks.training.dataset import TrainingSet, time_series_folds
@@ -63,7 +63,7 @@ def search_candidate(
     dev = mask_never_missing(training.dev, encoder.spec, missing_share, config.seed)
     features, labels = encoder.transform(dev), training.dev[LABEL].to_numpy()
     folds = time_series_folds(
-        labels, cv_folds, training.dev[contract.event_time], contract.outcome_window_days
+        labels, cv_folds, training.dev[contract.event_time], training.dev[KNOWN_AT]
     )
     result = run_search(features, labels, folds, config)
     log.info(

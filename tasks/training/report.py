@@ -72,10 +72,16 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
                 f"→ **{result['decision']}**"
             ),
             f"**Why:** {result['reason']}{ci_text}",
+            *(
+                [f"**WARNING:** {result['late_wins_warning']}"]
+                if result.get("late_wins_warning")
+                else []
+            ),
             f"Trigger: `{result['trigger']}` · MLflow run `{result['run_id']}` · "
             f"gold/leads version {result['gold_version']} (digest `{result['data_digest']}`) · "
             f"as of {result['as_of']}",
-            f"## Test window ({result['test_rows']} matured leads from {result['test_start']})",
+            f"## Test window ({result['test_rows']} matured leads from {result['test_start']}; "
+            f"{result['test_converted']} converted)",
             metrics_table(result),
             intervals_table(result.get("gate_intervals")),
             f"## Search `{result['study_name']}`: {counts['completed']} completed, "
@@ -128,6 +134,9 @@ def result_summary(
         "test_start": training.test_start.isoformat(),
         "train_leads_created": _span_text(training.dev_span),
         "test_leads_created": _span_text(training.test_span),
+        "test_converted": int(candidate.test_labels.sum()),
+        # Wins after the outcome window count as not converted: said, never silent.
+        "late_wins_warning": training.late_wins.warning if training.late_wins else None,
     }
 
 

@@ -20,6 +20,7 @@ from leadops.errors import retry_if_transient
 from leadops.settings import Settings
 from leadops.storage import Lake
 from tasks.training import artifacts, dataset, pipeline, promotion, tracking
+from tasks.training.history import HistoryMinimums
 from tasks.training.search import SearchConfig
 
 
@@ -36,9 +37,10 @@ def load_training_set(
     as_of: datetime | None,
     test_window_days: int,
     training_window_days: int | None,
+    minimums: HistoryMinimums | None = None,
 ) -> dataset.TrainingSet:
     training = dataset.build_training_set(
-        lake, contract, as_of, test_window_days, training_window_days
+        lake, contract, as_of, test_window_days, training_window_days, minimums
     )
     get_run_logger().info(
         "gold/leads v%s: %d training + %d test matured leads (as of %s)",

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from leadops.contract import load_contract
+from leadops.maturity import KNOWN_AT, label_matured
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import LocalLake
 from tasks.training import dataset as D
@@ -43,7 +44,7 @@ def test_immature_leads_are_excluded_not_counted_as_negatives() -> None:
             ("fresh-won-later", young, True, AS_OF + timedelta(days=3)),
         ]
     )
-    labelled = D.label_matured(gold, CONTRACT, AS_OF)
+    labelled = label_matured(gold, CONTRACT, AS_OF)
     assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {
         "won": 1,
         "lost": 0,
@@ -61,7 +62,7 @@ def test_conversion_after_the_outcome_window_is_not_a_positive() -> None:
             ("in-time", old, True, old + WINDOW - timedelta(days=1)),
         ]
     )
-    labelled = D.label_matured(gold, CONTRACT, AS_OF)
+    labelled = label_matured(gold, CONTRACT, AS_OF)
     assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {"late": 0, "in-time": 1}
 
 
@@ -73,28 +74,28 @@ def test_training_window_keeps_only_recent_matured_leads() -> None:
             ("ancient", cutoff - timedelta(days=200), False, None),
         ]
     )
-    kept = D.label_matured(gold, CONTRACT, AS_OF, training_window_days=30)
+    kept = label_matured(gold, CONTRACT, AS_OF, training_window_days=30)
     assert kept[CONTRACT.entity_id].tolist() == ["recent"]
 
 
-def test_split_puts_newest_days_in_test_and_folds_look_forward(tmp_path: Path) -> None:
+def test_split_puts_newest_matured_days_in_test_and_trains_on_what_was_known_before(
+    tmp_path: Path,
+) -> None:
     lake = LocalLake(tmp_path / "lake")
     frame = write_gold(lake, weeks=6, leads_per_week=150)
     training = D.build_training_set(
         lake, CONTRACT, as_of_after(frame, CONTRACT), test_window_days=14
     )
     assert training.gold_version == 0
-    assert training.dev[CONTRACT.event_time].max() <= training.test[CONTRACT.event_time].min()
-    span = training.test[CONTRACT.event_time].max() - training.test[CONTRACT.event_time].min()
-    assert span <= pd.Timedelta(days=14)
-    # Leads within one outcome window before the test window (the gap) and leads whose window
-    # closed after the last outcome ingested (the watermark) are in neither.
-    gap = pd.Timestamp(training.test_start) - WINDOW
-    assert training.dev[CONTRACT.event_time].max() <= gap
-    in_gap = (frame[CONTRACT.event_time] > gap) & (
-        frame[CONTRACT.event_time] <= training.test_start
-    )
-    assert len(training.dev) + len(training.test) <= len(frame) - in_gap.sum()
+    start = pd.Timestamp(training.test_start)
+    # No leakage: every training label was known when the test window began, and the
+    # test window (at least 14 days) holds the minimum converted and not-converted leads.
+    assert training.dev[KNOWN_AT].max() <= start < training.test[CONTRACT.event_time].min()
+    assert training.test[CONTRACT.event_time].max() - start >= pd.Timedelta(days=14)
+    assert training.test[D.LABEL].sum() >= 40 and (1 - training.test[D.LABEL]).sum() >= 40
+    # Old rule: a whole outcome window before the test window was dropped. Now leads created
+    # in it whose outcome was decided before the test window began are training rows.
+    assert training.dev[CONTRACT.event_time].max() > start - WINDOW
     folds = D.time_series_folds(training.dev[D.LABEL].to_numpy(), 3)
     assert len(folds) == 3 and all(train.max() < valid.min() for train, valid in folds)
 
@@ -102,7 +103,7 @@ def test_split_puts_newest_days_in_test_and_folds_look_forward(tmp_path: Path) -
 def test_digest_changes_with_the_data_and_only_then(tmp_path: Path) -> None:
     lake = LocalLake(tmp_path / "lake")
     frame = write_gold(lake, weeks=2, leads_per_week=50)
-    labelled = D.label_matured(frame, CONTRACT, as_of_after(frame, CONTRACT))
+    labelled = label_matured(frame, CONTRACT, as_of_after(frame, CONTRACT))
     same = D.frame_digest(labelled.copy(), CONTRACT)
     changed = labelled.copy()
     changed.loc[0, "page_views"] += 1
@@ -120,7 +121,7 @@ def test_a_contract_column_gold_lacks_is_one_clear_error_before_any_search(
     # The contract gained a feature after its leads were ingested: training used to
     # search for minutes and then fail on a KeyError when logging the model.
     lake = LocalLake(tmp_path / "lake")
-    frame = write_gold(lake, weeks=4, leads_per_week=50)
+    frame = write_gold(lake, weeks=6, leads_per_week=150)  # enough for the 40/40 minimums
     lake.overwrite_table(D.GOLD_LEADS, frame.drop(columns=["legacy_lead_score"]))
     with pytest.raises(D.TrainingDataError) as error:
         D.build_training_set(lake, CONTRACT, as_of_after(frame, CONTRACT), 14)
@@ -140,20 +141,26 @@ def test_nothing_matured_yet_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_single_class_folds_are_one_clear_error() -> None:
     labels = np.array([0] * 30 + [1] * 3)
-    with pytest.raises(D.TrainingDataError, match="no split into 2 or more time-series folds"):
+    with pytest.raises(D.TrainingDataError, match="no split of 33 training leads into 2 or more"):
         D.time_series_folds(labels, 3)
 
 
-def test_a_gap_that_starves_the_first_fold_falls_back_to_fewer_folds() -> None:
-    # 4 weeks of daily leads, 7-day gap: with 4 folds the first fold keeps no training rows.
+def test_folds_train_only_on_leads_decided_before_validation_and_fall_back_when_starved() -> None:
+    # 4 weeks of daily leads, each decided 7 days after creation: with 4 folds the first
+    # fold keeps no training rows decided before its validation began.
     days = np.repeat(np.arange(28), 10)
     labels = (np.arange(len(days)) % 7 == 0).astype(int)
     times = pd.Series(pd.Timestamp("2026-01-05", tz="UTC") + pd.to_timedelta(days, unit="D"))
-    splits = D.time_series_folds(labels, 4, times, gap_days=7)
+    known_at = times + pd.Timedelta(days=7)
+    splits = D.time_series_folds(labels, 4, times, known_at)
     assert 2 <= len(splits) < 4
     for train, valid in splits:
-        assert (times[valid].min() - times[train].max()) >= pd.Timedelta(days=7)
+        assert known_at[train].max() < times[valid].min()
         assert set(labels[train]) == set(labels[valid]) == {0, 1}
+    # Decided within a day (explicit won/lost rows): all 4 folds, nearly every earlier row kept.
+    fast = D.time_series_folds(labels, 4, times, times + pd.Timedelta(hours=20))
+    assert len(fast) == 4
+    assert all(len(train) >= valid.min() - 10 for train, valid in fast)
 
 
 def _matured(days_before: list[int], converted: list[bool | None]) -> pd.DataFrame:
@@ -173,7 +180,9 @@ def test_no_outcomes_ingested_is_named_with_the_command_that_fixes_it(tmp_path: 
         D.build_training_set(lake, CONTRACT, AS_OF, 14)
 
 
-def test_all_matured_leads_in_the_test_window_names_the_setting(tmp_path: Path) -> None:
+def test_too_few_matured_leads_for_the_test_window_names_the_missing_counts(
+    tmp_path: Path,
+) -> None:
     lake = LocalLake(tmp_path / "lake")
     # The outcome export runs up to AS_OF (a lost lead recorded then): no watermark cap.
     latest = _gold([("late", AS_OF - timedelta(days=1), False, AS_OF)])
@@ -181,6 +190,7 @@ def test_all_matured_leads_in_the_test_window_names_the_setting(tmp_path: Path) 
     lake.overwrite_table(D.GOLD_LEADS, frame)
     with pytest.raises(
         D.TrainingDataError,
-        match="all 40 matured leads fall inside the 14-day test window.*LEADOPS_TEST_WINDOW_DAYS",
+        match="all 40 matured leads are too few for the test window: have 20 converted, need 40 "
+        r"\(LEADOPS_MIN_TEST_CONVERTED\); have 20 not converted, need 40",
     ):
         D.build_training_set(lake, CONTRACT, AS_OF, 14)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from leadops.contract import load_contract
+from leadops.maturity import label_matured
 from leadops.settings import Settings
 from leadops.storage import LocalLake
 from tasks.training import dataset as D
@@ -25,7 +26,7 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> dict:
     settings = Settings(home=home)
     contract = load_contract(settings.contract_path)
     frame = write_gold(LocalLake(home / "lake"), weeks=6, leads_per_week=200)
-    rows = D.label_matured(frame, contract, as_of_after(frame, contract))
+    rows = label_matured(frame, contract, as_of_after(frame, contract))
     booster, encoder = small_model(rows, contract, D.LABEL)
     run_id = tracking.start_run(settings, "manual", {})
     info = tracking.log_model(

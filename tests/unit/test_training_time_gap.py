@@ -1,14 +1,13 @@
-"""No absolute-time features, and a gap of one outcome window before validation and test rows."""
+"""No absolute-time features, and no training label decided after validation or test began."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import numpy as np
 import pandas as pd
 
 from leadops.contract import load_contract
-from leadops.maturity import LABEL, label_matured
+from leadops.maturity import KNOWN_AT, LABEL, label_known, label_matured
 from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import LocalLake
 from tasks.features.encoder import FeatureEncoder
@@ -39,18 +38,20 @@ def test_the_model_sees_weekday_and_hour_but_not_the_month(tmp_path) -> None:
     assert old.transform(matured.head(3)).shape[1] == len(old.feature_names)
 
 
-def test_training_rows_end_one_outcome_window_before_the_test_and_each_fold(tmp_path) -> None:
-    """Old rule: no gap, so late labels of training rows resolved inside validation / test."""
-    matured = _matured(tmp_path)
-    dev, test, test_start = D.split_by_time(matured, CONTRACT, 14)
-    assert dev[CONTRACT.event_time].max() <= pd.Timestamp(test_start) - GAP
-    assert test[CONTRACT.event_time].min() > pd.Timestamp(test_start)
-    folds = D.time_series_folds(
-        dev[LABEL].to_numpy(), 3, dev[CONTRACT.event_time], CONTRACT.outcome_window_days
-    )
-    times = pd.to_datetime(dev[CONTRACT.event_time], utc=True).to_numpy()
+def test_training_labels_are_known_before_the_test_and_each_fold_begins(tmp_path) -> None:
+    """Old rule: a whole outcome window dropped before test and each fold (short histories
+    were refused); older still: no gap, so late labels of training rows resolved inside."""
+    frame = write_gold(LocalLake(tmp_path / "lake"), weeks=8, leads_per_week=200)
+    as_of = frame[CONTRACT.event_time].max().to_pydatetime()  # the export's day: most undecided
+    labelled = label_known(frame, CONTRACT, as_of)
+    dev, test, test_start = D.split_by_time(labelled, CONTRACT, 14)
+    assert dev[KNOWN_AT].max() <= pd.Timestamp(test_start) < test[CONTRACT.event_time].min()
+    assert dev[CONTRACT.event_time].max() > pd.Timestamp(test_start) - GAP  # no whole window lost
+    folds = D.time_series_folds(dev[LABEL].to_numpy(), 3, dev[CONTRACT.event_time], dev[KNOWN_AT])
+    created = pd.to_datetime(dev[CONTRACT.event_time], utc=True).to_numpy()
+    known = pd.to_datetime(dev[KNOWN_AT], utc=True).to_numpy()
     for train, valid in folds:
-        assert len(train) and times[train].max() <= times[valid].min() - np.timedelta64(GAP)
+        assert len(train) and known[train].max() < created[valid].min()
     plain = D.time_series_folds(dev[LABEL].to_numpy(), 3)
-    assert len(plain[-1][0]) > len(folds[-1][0])  # the gap rows are what was left out
+    assert len(plain[-1][0]) > len(folds[-1][0])  # the undecided rows are what was left out
     assert timedelta(days=CONTRACT.outcome_window_days) == GAP
