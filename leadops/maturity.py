@@ -217,3 +217,37 @@ class DelayCurve:
             return None
         window = float(contract.outcome_window_days)
         return cls(np.sort(np.clip(delays, 0.0, window)), window)
+
+
+def late_win_mask(
+    converted: pd.Series, created: pd.Series, decided: pd.Series, window_days: float
+) -> np.ndarray:
+    """Wins decided after ``window_days`` from creation: the label rule counts them as not
+    converted (a win counts when decided <= created + window, as in ``label_matured``)."""
+    late = pd.to_datetime(decided, utc=True) > pd.to_datetime(created, utc=True) + pd.Timedelta(
+        days=window_days
+    )
+    won = converted.astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return won & late.fillna(False).to_numpy(dtype=bool)
+
+
+@dataclass(frozen=True)
+class LateWins:
+    """Conversions that came after the outcome window (counted as not converted): said by
+    ingest when the outcomes arrive and by train when it labels them."""
+
+    late: int
+    wins: int
+    window_days: int
+
+    @property
+    def warning(self) -> str | None:
+        """One line for logs, reports and the CLI (None: no late win)."""
+        if not self.late:
+            return None
+        share = 100 * self.late / self.wins
+        shown = f"{share:.0f}%" if share >= 1 else f"{share:.1f}%"
+        return (
+            f"{shown} of wins ({self.late:,} of {self.wins:,}) came after {self.window_days} "
+            "days and count as not converted; raise outcome_window_days in the contract"
+        )

@@ -969,8 +969,8 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:  # every failure reaches the user as one line
         _fail(exc)
-    if isinstance(code, int) and code:  # typer.Exit(code) returns it when not standalone
-        sys.exit(code)
+    # typer.Exit(code) returns its code when not standalone; exit as Click's own main does.
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _fail(exc: BaseException) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from leadops.contract import Contract
+from leadops.maturity import LateWins, late_win_mask
 
 if TYPE_CHECKING:
     from tasks.ingest.results import FileResult
@@ -21,23 +22,15 @@ if TYPE_CHECKING:
 def count(outcome: FileResult, contract: Contract, typed: pd.DataFrame, created: pd.Series) -> None:
     """Add the accepted wins of ``typed`` whose lead creation time is known (``created``,
     NaT where not) to ``outcome``, and those of them decided after the window."""
-    won = typed[contract.label].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    known = won & created.notna().to_numpy()
-    decided = pd.to_datetime(typed[contract.label_time], utc=True)
-    window = pd.Timedelta(days=contract.outcome_window_days)
-    # The same rule as leadops.maturity: a win counts when decided <= created + window.
-    late = known & (decided > created + window).fillna(False).to_numpy(dtype=bool)
-    outcome.wins += int(known.sum())
+    won = typed[contract.label].astype("boolean").fillna(False) & created.notna()
+    late = late_win_mask(won, created, typed[contract.label_time], contract.outcome_window_days)
+    outcome.wins += int(won.sum())
     outcome.late_wins += int(late.sum())
 
 
 def late_wins_line(result: dict[str, Any]) -> str | None:
-    """ "45% of 1,210 wins came after 14 days ..." for an outcomes run with late wins."""
-    wins, late = result.get("wins", 0), result.get("late_wins", 0)
-    if not late:
-        return None
-    days = result.get("outcome_window_days")
-    return (
-        f"  {late / wins:.0%} of {wins:,} wins ({late:,}) came after {days} days and count as "
-        "not converted: raise outcome_window_days"
+    """ "45% of wins (545 of 1,210) came after 14 days ..." for an outcomes run with late wins."""
+    late = LateWins(
+        result.get("late_wins", 0), result.get("wins", 0), result.get("outcome_window_days")
     )
+    return f"  {late.warning}" if late.warning else None

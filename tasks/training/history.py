@@ -17,7 +17,7 @@ import pandas as pd
 
 from leadops.contract import Contract
 from leadops.errors import LeadOpsError
-from leadops.maturity import LABEL
+from leadops.maturity import LABEL, LateWins, late_win_mask
 from leadops.settings import Settings
 from leadops.tables import GOLD_LEADS
 
@@ -146,33 +146,12 @@ def test_window_start(
     return newest - pd.Timedelta(days=days)
 
 
-@dataclass(frozen=True)
-class LateWins:
-    """Conversions that came after the outcome window: counted as not converted."""
-
-    late: int
-    wins: int
-    window_days: int
-
-    @property
-    def warning(self) -> str | None:
-        """One line for the log, the train report and the CLI (None: no late win)."""
-        if not self.late:
-            return None
-        share = 100 * self.late / self.wins
-        shown = f"{share:.0f}%" if share >= 1 else f"{share:.1f}%"
-        return (
-            f"{shown} of wins ({self.late} of {self.wins}) came after {self.window_days} days "
-            "and count as not converted; raise outcome_window_days in the contract"
-        )
-
-
 def late_wins(labelled: pd.DataFrame, contract: Contract, as_of: pd.Timestamp) -> LateWins:
     """Among the leads with a known outcome, the wins seen by ``as_of`` and the late ones."""
-    events = pd.to_datetime(labelled[contract.event_time], utc=True)
     label_times = pd.to_datetime(labelled[contract.label_time], utc=True)
     converted = labelled[contract.label].astype("boolean").fillna(False).astype(bool)
     won = converted & label_times.notna() & (label_times <= as_of)
-    window = pd.Timedelta(days=contract.outcome_window_days)
-    late = won & (label_times > events + window)
+    late = late_win_mask(
+        won, labelled[contract.event_time], label_times, contract.outcome_window_days
+    )
     return LateWins(int(late.sum()), int(won.sum()), contract.outcome_window_days)

@@ -33,8 +33,9 @@ def test_wins_after_the_window_are_counted_and_named_in_the_line(ingest, lake, t
     assert (totals["wins"], totals["late_wins"], totals["outcome_window_days"]) == (8, 3, 7)
     line = ingest_summary(totals, "outcomes").splitlines()[1]
     assert line == (
-        "  38% of 8 wins (3) came after 7 days and count as not converted: "
-        "raise outcome_window_days"
+        # The same words train says (leadops.maturity.LateWins): one rule, one sentence.
+        "  38% of wins (3 of 8) came after 7 days and count as not converted; "
+        "raise outcome_window_days in the contract"
     )
     report = json.loads(lake.read_bytes(f"{tables.INGEST_REPORTS}/{result.run_id}.json"))
     assert (report["wins"], report["late_wins"]) == (8, 3)
