@@ -46,10 +46,17 @@ class Recalibration:
 
 
 def recent_matured(training: TrainingSet, contract: Contract, window_days: int) -> pd.DataFrame:
-    """The matured leads created in the ``window_days`` before the test window."""
+    """The leads created in the ``window_days`` before the test window whose whole outcome
+    window had passed by its start.
+
+    The training side also holds leads decided early (a quick win or an explicit lost row);
+    among the newest of them wins are over-represented (28% vs 12% measured), which a
+    calibrator would learn as a higher conversion rate. Here every lead had its full window.
+    """
+    end = pd.Timestamp(training.test_start) - timedelta(days=contract.outcome_window_days)
     start = pd.Timestamp(training.test_start) - timedelta(days=window_days)
     created = pd.to_datetime(training.dev[contract.event_time], utc=True)
-    return training.dev[created >= start]
+    return training.dev[(created >= start) & (created <= end)]
 
 
 def recalibrate(

@@ -8,6 +8,7 @@ import pytest
 
 from leadops.calibrator import ISOTONIC, PLATT, Calibrator
 from leadops.contract import load_contract
+from leadops.maturity import label_matured
 from leadops.settings import Settings
 from leadops.storage import LocalLake
 from tasks.scoring.model_access import load_version
@@ -52,7 +53,7 @@ def recalibrated(tmp_path_factory: pytest.TempPathFactory) -> dict:
     settings = Settings(home=home)
     contract = load_contract(settings.contract_path)
     frame = write_gold(LocalLake(home / "lake"), weeks=4, leads_per_week=200)
-    rows = D.label_matured(frame, contract, as_of_after(frame, contract))
+    rows = label_matured(frame, contract, as_of_after(frame, contract))
     booster, encoder = small_model(rows, contract, D.LABEL)
     calibrator = Calibrator(PLATT, slope=0.5, intercept=1.0)
     run_id = tracking.start_run(settings, "miscalibration", {})
