@@ -1,0 +1,221 @@
+"""The page itself: one self-contained HTML (figures inline, no script, no network)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from tasks.monitoring.report import figures, sections
+from tasks.monitoring.report.served import MONTH, TIER, WEEK
+
+SECTIONS = ("conversion", "accuracy", "estimate", "quality", "decisions")
+STYLE = """body{font-family:system-ui,sans-serif;max-width:800px;margin:1em auto;padding:0 1em;
+color:#222}img{max-width:100%;height:auto}table{border-collapse:collapse;font-size:13px;
+width:100%}td,th{border-bottom:1px solid #ddd;padding:2px 6px;text-align:right}
+td:first-child,th:first-child{text-align:left}.ready{font-size:1.15em;padding:.5em;
+background:#eef6ee}.not{background:#fbeeee}.none{color:#777}.estimate{font-style:italic}"""
+
+
+@dataclass(frozen=True)
+class PageInputs:
+    """Everything the page shows, already read (see ``build.gather``)."""
+
+    model_name: str
+    as_of: datetime
+    served: pd.DataFrame
+    quarantine: pd.DataFrame
+    drift: pd.DataFrame
+    decisions: pd.DataFrame
+    training: dict[str, float]
+    readiness: str
+    capacity: float
+    psi_threshold: float
+
+
+def table_html(frame: pd.DataFrame, columns: dict[str, str], limit: int = 12) -> str:
+    """The last ``limit`` rows as a small table; ``columns`` maps column -> format spec."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_cell(row[c], f)}</td>" for c, f in columns.items()) + "</tr>"
+        for _, row in frame.tail(limit).iterrows()
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _cell(value: object, spec: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    return html.escape(format(value, spec) if spec else str(value))
+
+
+def section(key: str, title: str, parts: Iterable[str]) -> str:
+    return f'<section id="{key}"><h2>{html.escape(title)}</h2>{"".join(parts)}</section>'
+
+
+def figure(uri: str, alt: str) -> str:
+    return f'<img src="{uri}" alt="{html.escape(alt)}">'
+
+
+def nothing(why: str) -> str:
+    return f'<p class="none">{html.escape(why)}</p>'
+
+
+def conversion_section(data: PageInputs) -> str:
+    by_tier = sections.conversion_by_tier(data.served) if not data.served.empty else pd.DataFrame()
+    if by_tier.empty:
+        return section("conversion", "Conversion by tier", [nothing("no matured served lead yet")])
+    by_decile = sections.conversion_by_decile(data.served)
+    return section(
+        "conversion",
+        "Conversion by tier and decile (matured leads, by scoring month)",
+        [
+            figure(figures.tier_figure(by_tier), "conversion rate by tier and month"),
+            figure(figures.decile_figure(by_decile), "lift by decile and month"),
+            "<p>Rates with Wilson 95% intervals; lift is over the month's matured base rate.</p>",
+            table_html(
+                by_tier,
+                {
+                    MONTH: "",
+                    TIER: "",
+                    "leads": ",",
+                    "conversions": ",",
+                    "rate": ".1%",
+                    "low": ".1%",
+                    "high": ".1%",
+                    "lift": ".2f",
+                },
+            ),
+        ],
+    )
+
+
+def accuracy_section(data: PageInputs) -> str:
+    accuracy = (
+        sections.accuracy_by_month(data.served, data.capacity) if not data.served.empty else None
+    )
+    if accuracy is None or accuracy.empty:
+        return section("accuracy", "Accuracy over time", [nothing("no matured served lead yet")])
+    return section(
+        "accuracy",
+        "Accuracy over time (served scores, matured leads, by scoring month)",
+        [
+            figure(figures.accuracy_figure(accuracy, data.training), "served AUC by month"),
+            f"<p>Dashed: the serving model's own test window at training. Precision at "
+            f"capacity = conversion among the top {data.capacity:.0%} of each month's leads; "
+            f"AUC intervals Hanley-McNeil 95%.</p>",
+            table_html(
+                accuracy,
+                {
+                    MONTH: "",
+                    "leads": ",",
+                    "conversions": ",",
+                    "auc": ".3f",
+                    "auc_low": ".3f",
+                    "auc_high": ".3f",
+                    "precision": ".1%",
+                    "predicted_rate": ".1%",
+                    "observed_rate": ".1%",
+                },
+            ),
+        ],
+    )
+
+
+def estimate_section(data: PageInputs) -> str:
+    weekly = (
+        sections.weekly_estimates(data.served, data.capacity) if not data.served.empty else None
+    )
+    if weekly is None or weekly.empty:
+        return section("estimate", "Estimate for recent weeks", [nothing("no served lead yet")])
+    return section(
+        "estimate",
+        "Estimate for weeks not matured yet (from the scores alone)",
+        [
+            figure(figures.estimate_figure(weekly), "estimated vs realised conversions and AUC"),
+            '<p class="estimate">An estimate, not an outcome: it reads each calibrated score '
+            "as that lead's chance to convert (expected conversions with an exact "
+            "Poisson-binomial 90% interval; AUC and precision at capacity simulated from the "
+            "scores). It follows drift in the leads but cannot see concept drift (the same "
+            "lead converting less). Dots: the realised figure once the week matured.</p>",
+            table_html(
+                weekly,
+                {
+                    WEEK: "",
+                    "est_leads": ",",
+                    "est_conversions": ".0f",
+                    "est_conversions_low": "d",
+                    "est_conversions_high": "d",
+                    "conversions": "",
+                    "est_auc": ".3f",
+                    "auc": ".3f",
+                    "est_precision": ".1%",
+                    "precision": ".1%",
+                },
+            ),
+        ],
+    )
+
+
+def quality_section(data: PageInputs) -> str:
+    if data.quarantine.empty and data.drift.empty:
+        return section("quality", "Data quality", [nothing("no ingest report or monitor run yet")])
+    links = data.drift.dropna(subset=["report"]).drop_duplicates("as_of").tail(6)
+    items = "".join(
+        f'<li><a href="{html.escape(r.report)}">drift report {r.as_of:%Y-%m-%d}</a></li>'
+        for r in links.itertuples()
+    )
+    return section(
+        "quality",
+        "Data quality: quarantine and drift",
+        [
+            figure(
+                figures.quality_figure(data.quarantine, data.drift, data.psi_threshold),
+                "quarantined share per check and PSI per feature",
+            ),
+            "<p>Degraded scores are not recorded on this version; quarantined rows are.</p>",
+            f"<ul>{items}</ul>" if items else "",
+        ],
+    )
+
+
+def decisions_section(data: PageInputs) -> str:
+    if data.decisions.empty:
+        return section("decisions", "Decisions", [nothing("no gate or rollout decision yet")])
+    return section(
+        "decisions",
+        "Decisions: every gate and rollout step",
+        [
+            table_html(
+                data.decisions,
+                {"as_of": "%Y-%m-%d", "version": "", "stage": "", "fraction": ".0%", "reason": ""},
+                limit=60,
+            )
+        ],
+    )
+
+
+def render(data: PageInputs) -> str:
+    """The whole page as one HTML string."""
+    css = "ready" if data.readiness.startswith("ready") else "ready not"
+    body = "".join(
+        part(data)
+        for part in (
+            conversion_section,
+            accuracy_section,
+            estimate_section,
+            quality_section,
+            decisions_section,
+        )
+    )
+    title = f"Is {data.model_name} working? (as of {data.as_of:%Y-%m-%d %H:%M} UTC)"
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+        f'<h1>{html.escape(title)}</h1><p id="readiness" class="{css}">'
+        f"{html.escape(data.readiness)}</p>{body}</body></html>"
+    )

@@ -1,0 +1,108 @@
+"""The model page's figures: rates with intervals, the label-free estimate, the page itself."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binom
+
+from leadops.contract import load_contract
+from leadops.metrics import rank_auc
+from leadops.storage import open_lake
+from leadops.tables import silver
+from leadops.transitions import HISTORY_KEY
+from tasks.monitoring.report import sections
+from tasks.monitoring.report.build import write_page
+from tasks.monitoring.report.estimates import (
+    label_free_estimate,
+    poisson_binomial_interval,
+    wilson_interval,
+)
+from tasks.monitoring.report.served import MONTH, TIER, served_outcomes
+from tests.support.rollout import NAME, leads, log_scores, write_outcomes
+
+WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def test_wilson_interval_matches_the_published_value_and_stays_inside_0_1() -> None:
+    low, high = wilson_interval(10, 100)
+    assert (round(low, 4), round(high, 4)) == (0.0552, 0.1744)  # Newcombe (1998), 95%
+    assert wilson_interval(0, 20)[0] == 0.0 and wilson_interval(20, 20)[1] == 1.0
+
+
+def test_expected_conversions_interval_is_the_binomial_one_when_every_score_is_equal() -> None:
+    assert poisson_binomial_interval(np.full(400, 0.12), 0.90) == (
+        int(binom.ppf(0.05, 400, 0.12)),
+        int(binom.ppf(0.95, 400, 0.12)),
+    )
+
+
+def test_label_free_intervals_cover_realised_weeks_of_calibrated_scores() -> None:
+    """90% intervals on 120 simulated weeks where outcomes follow the scores: ~90% covered."""
+    rng = np.random.default_rng(7)
+    covered_conversions = covered_auc = 0
+    weeks = 120
+    for week in range(weeks):
+        scores = 1 / (1 + np.exp(-(rng.normal(-2.2, 1.1, 600))))
+        labels = rng.random(600) < scores
+        estimate = label_free_estimate(scores, 0.1, draws=200, seed=week)
+        covered_conversions += estimate.conversions_low <= labels.sum() <= estimate.conversions_high
+        covered_auc += estimate.auc_low <= rank_auc(labels, scores) <= estimate.auc_high
+    assert 0.82 <= covered_conversions / weeks <= 0.97
+    assert 0.82 <= covered_auc / weeks <= 0.97
+
+
+def _scored_lake(settings) -> tuple[object, object]:
+    """Two weekly batches: one whose outcomes matured by the as-of time, one still maturing."""
+    lake, contract = open_lake(settings), load_contract(settings.contract_path)
+    frames = []
+    for week, seed in ((0, 1), (3, 2)):
+        frame = leads(600, WEEK0 + timedelta(weeks=week), seed=seed)
+        frame["event_time"] = pd.to_datetime(frame["event_time"], utc=True)
+        scores = 1 / (1 + np.exp(-(1.5 * frame["propensity"] - 1.7)))
+        log_scores(lake, frame, WEEK0 + timedelta(weeks=week + 1), "1", None, scores, None)
+        write_outcomes(lake, contract, frame)
+        frames.append(frame)
+    both = pd.concat(frames)
+    lake.overwrite_table(
+        silver("leads"),
+        pd.DataFrame(
+            {contract.entity_id: both["id"].astype(str), contract.event_time: both["event_time"]}
+        ),
+    )
+    return lake, contract
+
+
+def test_tiers_are_judged_on_matured_leads_and_recent_weeks_get_an_estimate(settings) -> None:
+    lake, contract = _scored_lake(settings)
+    as_of = WEEK0 + timedelta(weeks=4)  # week 3's leads are all inside their window
+    served = served_outcomes(lake, contract, NAME, as_of)
+    assert len(served) == 1200
+    by_tier = sections.conversion_by_tier(served)
+    assert by_tier.leads.sum() == 600  # the maturing week is not counted as non-converting
+    rates = by_tier.set_index(TIER).rate
+    assert rates["A"] > rates["D"] and by_tier.set_index(TIER).lift["A"] > 1.5
+    assert (by_tier.low <= by_tier.rate).all() and (by_tier.rate <= by_tier.high).all()
+    weekly = sections.weekly_estimates(served, 0.1)
+    assert list(weekly.matured) == [True, False]
+    assert pd.isna(weekly.conversions.iloc[1]) and weekly.est_conversions.iloc[1] > 0
+    accuracy = sections.accuracy_by_month(served, 0.1)
+    assert list(accuracy[MONTH]) == ["2026-03"] and accuracy.auc.iloc[0] > 0.7
+
+
+def test_page_has_every_section_its_figures_and_a_readiness_line(settings) -> None:
+    lake, _ = _scored_lake(settings)
+    gate = {"version": "1", "stage": "production", "fraction": 1.0, "as_of": WEEK0.isoformat()}
+    gate.update(reason="first model", metrics={"roc_auc": 0.8, "precision_at_capacity": 0.4})
+    lake.write_bytes(HISTORY_KEY, json.dumps([gate]).encode())
+    path = write_page(settings, NAME, WEEK0 + timedelta(weeks=4))
+    page = path.read_text()
+    for section in ("readiness", "conversion", "accuracy", "estimate", "quality", "decisions"):
+        assert f'id="{section}"' in page
+    assert page.count('src="data:image/png;base64,') >= 4
+    assert "ready: AUC 0." in page and "600 leads" not in page  # newest 20% of 600 = 120 leads
+    assert "120 leads" in page and "first model" in page
+    assert path.stat().st_size < 2_000_000
