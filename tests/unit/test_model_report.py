@@ -106,3 +106,27 @@ def test_page_has_every_section_its_figures_and_a_readiness_line(settings) -> No
     assert "ready: AUC 0." in page and "600 leads" not in page  # newest 20% of 600 = 120 leads
     assert "120 leads" in page and "first model" in page
     assert path.stat().st_size < 2_000_000
+
+
+def test_leadops_report_writes_the_page_and_serve_gives_it_an_address(
+    home, settings, capsys, monkeypatch
+) -> None:
+    import urllib.request
+
+    from leadops.app.report import pages_server
+    from tests.unit.test_cli import run
+
+    _scored_lake(settings)
+    code, out, err = run(
+        capsys, monkeypatch, "report", "--as-of", (WEEK0 + timedelta(weeks=4)).isoformat(), "--json"
+    )
+    assert code == 0, err
+    pages = json.loads(out.strip().splitlines()[-1])["pages"]
+    assert [p.rsplit("/", 1)[-1] for p in pages] == [f"model-{NAME}.html"]
+    monkeypatch.setenv("LEADOPS_REPORT_PORT", "0")  # any free port: tests run side by side
+    from leadops.settings import get_settings
+
+    get_settings.cache_clear()
+    with pages_server(get_settings(), "127.0.0.1") as url:
+        with urllib.request.urlopen(f"{url}/model-{NAME}.html", timeout=10) as response:
+            assert b'id="estimate"' in response.read()

@@ -12,9 +12,11 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from leadops import prediction_log as plog
 from leadops.contract import load_contract
 from leadops.settings import Settings
 from leadops.storage import open_lake
+from leadops.tables import PREDICTION_LOG
 from tasks.monitoring.report import records
 from tasks.monitoring.report.page import PageInputs, render
 from tasks.monitoring.report.readiness import champion_version, readiness_line, training_metrics
@@ -56,6 +58,18 @@ def gather(settings: Settings, model_name: str, as_of: datetime) -> PageInputs:
         capacity=settings.capacity_fraction,
         psi_threshold=settings.psi_threshold,
     )
+
+
+def model_names(settings: Settings) -> list[str]:
+    """Every model name the prediction log holds, and the configured one (a page even before
+    its first score says "nothing yet" rather than being missing)."""
+    logged = open_lake(settings).read_table(PREDICTION_LOG, columns=[plog.MODEL_NAME])
+    return sorted({settings.model_name, *logged[plog.MODEL_NAME].dropna().astype(str)})
+
+
+def write_pages(settings: Settings, as_of: datetime) -> list[Path]:
+    """One page per model name; returns their paths."""
+    return [write_page(settings, name, as_of) for name in model_names(settings)]
 
 
 def write_page(settings: Settings, model_name: str, as_of: datetime) -> Path:
