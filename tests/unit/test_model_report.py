@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from leadops.contract import load_contract
 from leadops.metrics import rank_auc
-from leadops.storage import open_lake
-from leadops.tables import silver
 from leadops.transitions import HISTORY_KEY
 from tasks.monitoring.report import sections
 from tasks.monitoring.report.build import write_page
@@ -22,9 +19,8 @@ from tasks.monitoring.report.estimates import (
     wilson_interval,
 )
 from tasks.monitoring.report.served import MONTH, TIER, served_outcomes
-from tests.support.rollout import NAME, leads, log_scores, write_outcomes
-
-WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
+from tests.support.model_page import WEEK0, scored_lake
+from tests.support.rollout import NAME
 
 
 def test_wilson_interval_matches_the_published_value_and_stays_inside_0_1() -> None:
@@ -55,29 +51,8 @@ def test_label_free_intervals_cover_realised_weeks_of_calibrated_scores() -> Non
     assert 0.82 <= covered_auc / weeks <= 0.97
 
 
-def _scored_lake(settings) -> tuple[object, object]:
-    """Two weekly batches: one whose outcomes matured by the as-of time, one still maturing."""
-    lake, contract = open_lake(settings), load_contract(settings.contract_path)
-    frames = []
-    for week, seed in ((0, 1), (3, 2)):
-        frame = leads(600, WEEK0 + timedelta(weeks=week), seed=seed)
-        frame["event_time"] = pd.to_datetime(frame["event_time"], utc=True)
-        scores = 1 / (1 + np.exp(-(1.5 * frame["propensity"] - 1.7)))
-        log_scores(lake, frame, WEEK0 + timedelta(weeks=week + 1), "1", None, scores, None)
-        write_outcomes(lake, contract, frame)
-        frames.append(frame)
-    both = pd.concat(frames)
-    lake.overwrite_table(
-        silver("leads"),
-        pd.DataFrame(
-            {contract.entity_id: both["id"].astype(str), contract.event_time: both["event_time"]}
-        ),
-    )
-    return lake, contract
-
-
 def test_tiers_are_judged_on_matured_leads_and_recent_weeks_get_an_estimate(settings) -> None:
-    lake, contract = _scored_lake(settings)
+    lake, contract = scored_lake(settings)
     as_of = WEEK0 + timedelta(weeks=4)  # week 3's leads are all inside their window
     served = served_outcomes(lake, contract, NAME, as_of)
     assert len(served) == 1200
@@ -94,7 +69,7 @@ def test_tiers_are_judged_on_matured_leads_and_recent_weeks_get_an_estimate(sett
 
 
 def test_page_has_every_section_its_figures_and_a_readiness_line(settings) -> None:
-    lake, _ = _scored_lake(settings)
+    lake, _ = scored_lake(settings)
     gate = {"version": "1", "stage": "production", "fraction": 1.0, "as_of": WEEK0.isoformat()}
     gate.update(reason="first model", metrics={"roc_auc": 0.8, "precision_at_capacity": 0.4})
     lake.write_bytes(HISTORY_KEY, json.dumps([gate]).encode())
@@ -102,7 +77,7 @@ def test_page_has_every_section_its_figures_and_a_readiness_line(settings) -> No
     page = path.read_text()
     for section in ("readiness", "conversion", "accuracy", "estimate", "quality", "decisions"):
         assert f'id="{section}"' in page
-    assert page.count('src="data:image/png;base64,') >= 4
+    assert page.count('src="data:image/png;base64,') == 5
     assert "ready: AUC 0." in page and "600 leads" not in page  # newest 20% of 600 = 120 leads
     assert "120 leads" in page and "first model" in page
     assert path.stat().st_size < 2_000_000
@@ -116,7 +91,7 @@ def test_leadops_report_writes_the_page_and_serve_gives_it_an_address(
     from leadops.app.report import pages_server
     from tests.unit.test_cli import run
 
-    _scored_lake(settings)
+    scored_lake(settings)
     code, out, err = run(
         capsys, monkeypatch, "report", "--as-of", (WEEK0 + timedelta(weeks=4)).isoformat(), "--json"
     )
@@ -130,3 +105,11 @@ def test_leadops_report_writes_the_page_and_serve_gives_it_an_address(
     with pages_server(get_settings(), "127.0.0.1") as url:
         with urllib.request.urlopen(f"{url}/model-{NAME}.html", timeout=10) as response:
             assert b'id="estimate"' in response.read()
+
+
+def test_quarantine_share_is_per_check_of_the_rows_ingested(settings) -> None:
+    from tasks.monitoring.report.records import quarantine_shares
+
+    lake, _ = scored_lake(settings)
+    shares = quarantine_shares(lake).set_index("check").share
+    assert shares.to_dict() == {"company_size:range": 0.003, "email:format": 0.002}
