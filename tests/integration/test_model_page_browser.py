@@ -41,7 +41,7 @@ def test_the_page_renders_in_chromium_without_errors(settings) -> None:
 
     assert seen.errors == []
     assert seen.values["sections"] == list(SECTIONS)
-    assert seen.values["figures"] >= 5 and seen.values["decoded"] is True
+    assert seen.values["figures"] == 6 and seen.values["decoded"] is True
     assert seen.values["scroll_width"] <= LAPTOP_WIDTH  # no sideways scrolling
     assert seen.values["readiness"].startswith("ready: AUC")
     assert seen.screenshot.startswith(b"\x89PNG")

@@ -77,7 +77,7 @@ def test_page_has_every_section_its_figures_and_a_readiness_line(settings) -> No
     page = path.read_text()
     for section in ("readiness", "conversion", "accuracy", "estimate", "quality", "decisions"):
         assert f'id="{section}"' in page
-    assert page.count('src="data:image/png;base64,') == 5
+    assert page.count('src="data:image/png;base64,') == 6  # one per figure
     assert "ready: AUC 0." in page and "600 leads" not in page  # newest 20% of 600 = 120 leads
     assert "120 leads" in page and "first model" in page
     assert path.stat().st_size < 2_000_000

@@ -46,7 +46,6 @@ def gather(settings: Settings, model_name: str, as_of: datetime) -> PageInputs:
         quarantine=records.quarantine_shares(lake),
         drift=records.drift_records(settings.home / "evidently", lake),
         decisions=decisions,
-        training=training,
         readiness=readiness_line(
             served,
             contract.event_time,

@@ -14,7 +14,7 @@ from tasks.monitoring.report.served import DECILE, MONTH, TIER, TIERS, WEEK
 WIDTH, DPI = 8.5, 90
 
 
-def _figure(rows: int = 1, height: float = 3.2) -> tuple[Any, Any]:
+def figure_grid(rows: int = 1, height: float = 3.2) -> tuple[Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -36,7 +36,7 @@ def png_uri(fig: Any) -> str:
 
 def tier_figure(by_tier: pd.DataFrame) -> str:
     """Conversion rate per tier per month, Wilson 95% bars."""
-    fig, axes = _figure()
+    fig, axes = figure_grid()
     ax = axes[0][0]
     months = sorted(by_tier[MONTH].unique())
     width = 0.8 / len(TIERS)
@@ -57,7 +57,7 @@ def tier_figure(by_tier: pd.DataFrame) -> str:
 
 def decile_figure(by_decile: pd.DataFrame) -> str:
     """Lift over the month's base rate per decile, one line per month."""
-    fig, axes = _figure()
+    fig, axes = figure_grid()
     ax = axes[0][0]
     for month, rows in by_decile.groupby(MONTH):
         ax.plot(rows[DECILE], rows.lift, marker="o", label=month)
@@ -69,9 +69,10 @@ def decile_figure(by_decile: pd.DataFrame) -> str:
     return png_uri(fig)
 
 
-def accuracy_figure(accuracy: pd.DataFrame, training: dict[str, float]) -> str:
-    """Served AUC, precision at capacity and calibration by month, training figures dashed."""
-    fig, axes = _figure(3, 2.4)
+def accuracy_figure(accuracy: pd.DataFrame, training: dict[str, dict[str, float]]) -> str:
+    """Served AUC, precision at capacity and calibration by month; dashed, the test-window
+    figure of the version that served most of that month's leads (``training`` by version)."""
+    fig, axes = figure_grid(3, 2.4)
     months = accuracy[MONTH].tolist()
     auc, precision, calibration = axes[0][0], axes[1][0], axes[2][0]
     auc.errorbar(
@@ -93,44 +94,72 @@ def accuracy_figure(accuracy: pd.DataFrame, training: dict[str, float]) -> str:
         (precision, "precision_at_capacity", "precision at capacity"),
         (calibration, "base_rate", "conversion rate"),
     ):
-        if training.get(key) is not None:
-            ax.axhline(training[key], color="grey", linestyle="--", label="training test window")
+        trained = [training.get(str(v), {}).get(key) for v in accuracy["version"]]
+        if any(t is not None for t in trained):
+            values = [float("nan") if t is None else t for t in trained]
+            ax.plot(months, values, color="grey", linestyle="--", marker="_", label="at training")
         ax.set_ylabel(label)
         ax.legend(fontsize=8, loc="lower left")
     return png_uri(fig)
 
 
 def estimate_figure(weekly: pd.DataFrame) -> str:
-    """Estimated conversions and AUC per week (90% band) with the realised value once matured."""
-    fig, axes = _figure(2, 2.6)
+    """Estimated conversion rate and AUC per week (90% band), the realised value once matured.
+
+    Rates, not counts: the first batch often holds a backlog of several weeks of leads.
+    """
+    fig, axes = figure_grid(2, 2.6)
     weeks = pd.to_datetime(weekly[WEEK])
-    for ax, key, label in ((axes[0][0], "conversions", "conversions"), (axes[1][0], "auc", "AUC")):
-        low = weekly[f"est_{key}_low"].astype(float)
-        high = weekly[f"est_{key}_high"].astype(float)
+    leads = weekly["est_leads"].astype(float)
+    panels = (
+        (axes[0][0], "conversions", "conversion rate", leads),
+        (axes[1][0], "auc", "AUC", 1.0),
+    )
+    for ax, key, label, per in panels:
+        low = weekly[f"est_{key}_low"].astype(float) / per
+        high = weekly[f"est_{key}_high"].astype(float) / per
         ax.fill_between(weeks, low, high, alpha=0.25, label="estimate, 90% interval")
-        ax.plot(weeks, weekly[f"est_{key}"], linestyle="--", label="estimate (scores only)")
-        realised = weekly[weekly.matured]
-        ax.plot(pd.to_datetime(realised[WEEK]), realised[key].astype(float), "ko", label="realised")
+        ax.plot(weeks, weekly[f"est_{key}"] / per, linestyle="--", label="estimate (scores only)")
+        realised = weekly.matured.to_numpy()
+        values = weekly[key].astype(float) / per
+        ax.plot(weeks[realised], values[realised], "ko", label="realised")
         ax.set_ylabel(label)
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="upper left", ncols=3)
+        date_axis(ax, weeks)
+    axes[0][0].yaxis.set_major_formatter(_percent())
     return png_uri(fig)
 
 
 def quality_figure(quarantine: pd.DataFrame, drift: pd.DataFrame, threshold: float) -> str:
     """Quarantined share per check per ingest run, and PSI per feature per monitor run."""
-    fig, axes = _figure(2, 2.8)
+    fig, axes = figure_grid(2, 2.8)
     shares, psi = axes[0][0], axes[1][0]
-    for check, rows in quarantine[quarantine.check != ""].groupby("check"):
-        shares.plot(rows.as_of, rows.share, marker=".", label=check)
+    table = quarantine.pivot_table(index="as_of", columns="check", values="share", aggfunc="sum")
+    table = table.drop(columns=[""], errors="ignore").fillna(0.0)
+    if not table.empty:  # stacked: the top edge is the run's whole quarantined share
+        shares.stackplot(table.index, table.T.to_numpy(), labels=list(table.columns))
     shares.set_ylabel("quarantined share")
+    date_axis(shares, quarantine.as_of)
     shares.yaxis.set_major_formatter(_percent())
     shares.legend(fontsize=7, ncols=3)
     for feature, rows in drift.groupby("feature"):
         psi.plot(rows.as_of, rows.psi, marker=".", label=feature)
     psi.axhline(threshold, color="#d62728", linestyle="--", label=f"trigger {threshold:g}")
     psi.set_ylabel("PSI (fixed bins)")
+    date_axis(psi, drift.as_of)
     psi.legend(fontsize=7, ncols=4)
     return png_uri(fig)
+
+
+def date_axis(ax: Any, dates: Any) -> None:
+    """Short date ticks that do not run together on a year of weeks."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    if pd.Series(dates).nunique() < 2:  # one date (a first run): no interval to pick
+        return
+    locator = AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
 def _percent() -> Any:

@@ -10,14 +10,18 @@ from datetime import datetime
 import pandas as pd
 
 from tasks.monitoring.report import figures, sections
+from tasks.monitoring.report.readiness import training_metrics
 from tasks.monitoring.report.served import MONTH, TIER, WEEK
+from tasks.monitoring.report.timeline import decisions_figure
 
 SECTIONS = ("conversion", "accuracy", "estimate", "quality", "decisions")
 STYLE = """body{font-family:system-ui,sans-serif;max-width:800px;margin:1em auto;padding:0 1em;
 color:#222}img{max-width:100%;height:auto}table{border-collapse:collapse;font-size:13px;
 width:100%}td,th{border-bottom:1px solid #ddd;padding:2px 6px;text-align:right}
-td:first-child,th:first-child{text-align:left}.ready{font-size:1.15em;padding:.5em;
-background:#eef6ee}.not{background:#fbeeee}.none{color:#777}.estimate{font-style:italic}"""
+td{white-space:nowrap}td:first-child,th:first-child{text-align:left}
+#decisions td:last-child,#decisions th:last-child{text-align:left;white-space:normal}
+.ready{font-size:1.15em;padding:.5em;background:#eef6ee}.not{background:#fbeeee}
+.none{color:#777}.estimate{font-style:italic}"""
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,6 @@ class PageInputs:
     quarantine: pd.DataFrame
     drift: pd.DataFrame
     decisions: pd.DataFrame
-    training: dict[str, float]
     readiness: str
     capacity: float
     psi_threshold: float
@@ -103,14 +106,19 @@ def accuracy_section(data: PageInputs) -> str:
         "accuracy",
         "Accuracy over time (served scores, matured leads, by scoring month)",
         [
-            figure(figures.accuracy_figure(accuracy, data.training), "served AUC by month"),
-            f"<p>Dashed: the serving model's own test window at training. Precision at "
+            figure(
+                figures.accuracy_figure(accuracy, _training_by_version(data, accuracy)),
+                "served AUC by month",
+            ),
+            f"<p>Dashed: the test-window figure at training of the version that served most "
+            f"of the month's leads. Precision at "
             f"capacity = conversion among the top {data.capacity:.0%} of each month's leads; "
             f"AUC intervals Hanley-McNeil 95%.</p>",
             table_html(
                 accuracy,
                 {
                     MONTH: "",
+                    "version": "",
                     "leads": ",",
                     "conversions": ",",
                     "auc": ".3f",
@@ -122,6 +130,32 @@ def accuracy_section(data: PageInputs) -> str:
                 },
             ),
         ],
+    )
+
+
+def _training_by_version(data: PageInputs, accuracy: pd.DataFrame) -> dict[str, dict]:
+    return {v: training_metrics(data.decisions, v) for v in accuracy["version"].unique()}
+
+
+def estimate_rows(weekly: pd.DataFrame) -> pd.DataFrame:
+    """The weekly estimates as a reader scans them: estimate [interval] beside realised."""
+    return pd.DataFrame(
+        {
+            WEEK: weekly[WEEK],
+            "leads": weekly.est_leads,
+            "expected conversions [90%]": [
+                f"{e:.0f} [{lo}, {hi}]"
+                for e, lo, hi in zip(
+                    weekly.est_conversions, weekly.est_conversions_low, weekly.est_conversions_high
+                )
+            ],
+            "realised": weekly.conversions,
+            "expected AUC [90%]": [
+                f"{e:.3f} [{lo:.3f}, {hi:.3f}]"
+                for e, lo, hi in zip(weekly.est_auc, weekly.est_auc_low, weekly.est_auc_high)
+            ],
+            "realised AUC": weekly.auc,
+        }
     )
 
 
@@ -142,18 +176,14 @@ def estimate_section(data: PageInputs) -> str:
             "scores). It follows drift in the leads but cannot see concept drift (the same "
             "lead converting less). Dots: the realised figure once the week matured.</p>",
             table_html(
-                weekly,
+                estimate_rows(weekly),
                 {
                     WEEK: "",
-                    "est_leads": ",",
-                    "est_conversions": ".0f",
-                    "est_conversions_low": "d",
-                    "est_conversions_high": "d",
-                    "conversions": "",
-                    "est_auc": ".3f",
-                    "auc": ".3f",
-                    "est_precision": ".1%",
-                    "precision": ".1%",
+                    "leads": ",",
+                    "expected conversions [90%]": "",
+                    "realised": ".0f",
+                    "expected AUC [90%]": "",
+                    "realised AUC": ".3f",
                 },
             ),
         ],
@@ -189,11 +219,12 @@ def decisions_section(data: PageInputs) -> str:
         "decisions",
         "Decisions: every gate and rollout step",
         [
+            figure(decisions_figure(data.decisions), "every gate and rollout step over time"),
             table_html(
                 data.decisions,
                 {"as_of": "%Y-%m-%d", "version": "", "stage": "", "fraction": ".0%", "reason": ""},
                 limit=60,
-            )
+            ),
         ],
     )
 

@@ -15,7 +15,7 @@ import pandas as pd
 from leadops.maturity import LABEL, MATURED
 from leadops.metrics import precision_at_capacity, rank_auc
 from tasks.monitoring.report.estimates import label_free_estimate, wilson_interval
-from tasks.monitoring.report.served import DECILE, MONTH, SCORE, TIER, WEEK
+from tasks.monitoring.report.served import DECILE, MONTH, SCORE, TIER, VERSION, WEEK
 
 MIN_CONVERSIONS = 10  # below this an AUC or a rate interval is too wide to read
 
@@ -75,7 +75,12 @@ def accuracy_by_month(frame: pd.DataFrame, capacity: float) -> pd.DataFrame:
     """One row per scoring month of matured served leads."""
     matured = frame[frame[MATURED]]
     rows = [
-        {MONTH: month, **accuracy_row(g[LABEL].to_numpy(), g[SCORE].to_numpy(), capacity)}
+        {
+            MONTH: month,
+            # the version that served most of the month: whose training figures to compare
+            "version": str(g[VERSION].mode().iloc[0]),
+            **accuracy_row(g[LABEL].to_numpy(), g[SCORE].to_numpy(), capacity),
+        }
         for month, g in matured.groupby(MONTH)
     ]
     return pd.DataFrame(rows)
