@@ -138,10 +138,10 @@ def quality_figure(quarantine: pd.DataFrame, drift: pd.DataFrame, threshold: flo
     table = table.drop(columns=[""], errors="ignore").fillna(0.0)
     if not table.empty:  # stacked: the top edge is the run's whole quarantined share
         shares.stackplot(table.index, table.T.to_numpy(), labels=list(table.columns))
+        shares.legend(fontsize=7, ncols=3)
     shares.set_ylabel("quarantined share")
     date_axis(shares, quarantine.as_of)
     shares.yaxis.set_major_formatter(_percent())
-    shares.legend(fontsize=7, ncols=3)
     for feature, rows in drift.groupby("feature"):
         psi.plot(rows.as_of, rows.psi, marker=".", label=feature)
     psi.axhline(threshold, color="#d62728", linestyle="--", label=f"trigger {threshold:g}")
