@@ -113,3 +113,61 @@ def test_quarantine_share_is_per_check_of_the_rows_ingested(settings) -> None:
     lake, _ = scored_lake(settings)
     shares = quarantine_shares(lake).set_index("check").share
     assert shares.to_dict() == {"company_size:range": 0.003, "email:format": 0.002}
+
+
+def test_a_year_of_weekly_batches_fits_in_a_small_page() -> None:
+    """52 weekly batches of 1,000 leads, 15 drifting features, 30 decisions: under ~2 MB."""
+    from datetime import UTC, datetime
+
+    from leadops.maturity import LABEL, MATURED
+    from tasks.monitoring.report.page import PageInputs, render
+    from tasks.monitoring.report.served import (
+        DECILE,
+        SCORE,
+        SCORED_AT,
+        TIER,
+        TIER_BY_DECILE,
+        VERSION,
+        WEEK,
+        batch_deciles,
+    )
+
+    rng = np.random.default_rng(3)
+    weeks = pd.date_range("2026-01-05", periods=52, freq="W-MON", tz="UTC")
+    scored = np.repeat(weeks, 1000)
+    scores = 1 / (1 + np.exp(-rng.normal(-2.2, 1.1, len(scored))))
+    served = pd.DataFrame({SCORED_AT: scored, SCORE: scores, VERSION: "1"})
+    served[DECILE] = batch_deciles(pd.Series(scored), served[SCORE])
+    served[TIER] = TIER_BY_DECILE[served[DECILE].to_numpy()]
+    served[MONTH] = served[SCORED_AT].dt.strftime("%Y-%m")
+    served[WEEK] = served[SCORED_AT].dt.tz_localize(None).dt.date
+    served[LABEL] = (rng.random(len(served)) < scores).astype(int)
+    served[MATURED] = served[SCORED_AT] < weeks[-2]
+    runs = pd.DataFrame({"as_of": weeks})
+    features = pd.DataFrame({"feature": [f"feature_{i}" for i in range(15)]})
+    drift = runs.merge(features, how="cross").assign(psi=0.1, report="file:///r.html")
+    quarantine = runs.assign(rows_in=1000, quarantined=5, check="email:format", share=0.005)
+    decisions = pd.DataFrame(
+        {
+            "as_of": weeks[:30],
+            "version": "1",
+            "stage": "canary",
+            "fraction": 0.1,
+            "reason": "x" * 200,
+        }
+    )
+    page = render(
+        PageInputs(
+            "leadops-lead-scorer",
+            datetime(2027, 1, 1, tzinfo=UTC),
+            served,
+            quarantine,
+            drift,
+            decisions,
+            "ready: AUC 0.80",
+            0.1,
+            0.25,
+        )
+    )
+    assert page.count("data:image/png;base64,") == 6
+    assert len(page.encode()) < 2_000_000

@@ -28,9 +28,9 @@ def champion_version(decisions: pd.DataFrame) -> str | None:
 
 def training_metrics(decisions: pd.DataFrame, version: str | None) -> dict[str, float]:
     """The version's test-window metrics as its gate recorded them ({} when unknown)."""
-    if version is None or decisions.empty:
-        return {}
-    rows = decisions[(decisions.version == version) & decisions.get("test_roc_auc").notna()]
+    if version is None or "test_roc_auc" not in decisions.columns:
+        return {}  # no decision yet, or none recorded its metrics
+    rows = decisions[(decisions.version == version) & decisions["test_roc_auc"].notna()]
     if rows.empty:
         return {}
     first = rows.iloc[0]
