@@ -8,8 +8,9 @@ conversions with an exact Poisson-binomial 90% interval, expected AUC simulated 
 scores) is compared with what that week realised once its outcomes arrived.
 
 Printed per scenario (``--repeats`` histories of it): weeks, mean absolute error of the
-conversions and of the AUC, and the share of weeks whose 90% interval covered the realised
-value (target 85-95% where the scores are calibrated). ``--weekly`` also prints every week.
+conversions, the AUC and the precision at capacity, and the share of weeks whose 90%
+interval covered the realised value (target 85-95% where the scores are calibrated).
+``--weekly`` also prints every week.
 Run: ``.venv/bin/python bench/bench_estimate.py [--leads-per-week 1000] [--weeks 20]``.
 """
 
@@ -27,7 +28,7 @@ import pandas as pd  # noqa: E402
 
 from bench._support import CONTRACT, typed_leads  # noqa: E402
 from leadops.app import synthetic  # noqa: E402
-from leadops.metrics import rank_auc  # noqa: E402
+from leadops.metrics import precision_at_capacity, rank_auc  # noqa: E402
 from tasks.features.encoder import FeatureEncoder  # noqa: E402
 from tasks.monitoring.report.estimates import label_free_estimate  # noqa: E402
 
@@ -71,6 +72,7 @@ def week_rows(scenario: str, args: argparse.Namespace, seed: int) -> list[dict]:
         labels = frame["_label"].to_numpy()
         estimate = label_free_estimate(scores, CAPACITY, seed=week)
         auc = rank_auc(labels, scores)
+        precision = precision_at_capacity(labels, scores, CAPACITY)
         rows.append(
             {
                 "scenario": scenario,
@@ -85,6 +87,9 @@ def week_rows(scenario: str, args: argparse.Namespace, seed: int) -> list[dict]:
                 "est_auc": estimate.auc,
                 "auc": auc,
                 "auc_covered": estimate.auc_low <= auc <= estimate.auc_high,
+                "est_precision": estimate.precision,
+                "precision": precision,
+                "precision_covered": estimate.precision_low <= precision <= estimate.precision_high,
             }
         )
     return rows
@@ -100,6 +105,8 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
                 "conversions_coverage": g.conv_covered.mean(),
                 "auc_mae": (g.est_auc - g.auc).abs().mean(),
                 "auc_coverage": g.auc_covered.mean(),
+                "precision_mae": (g.est_precision - g.precision).abs().mean(),
+                "precision_coverage": g.precision_covered.mean(),
             }
         ),
         include_groups=False,

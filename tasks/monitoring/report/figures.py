@@ -104,16 +104,18 @@ def accuracy_figure(accuracy: pd.DataFrame, training: dict[str, dict[str, float]
 
 
 def estimate_figure(weekly: pd.DataFrame) -> str:
-    """Estimated conversion rate and AUC per week (90% band), the realised value once matured.
+    """Estimated conversion rate, AUC and precision at capacity per week (90% band), and the
+    realised value once the week matured.
 
     Rates, not counts: the first batch often holds a backlog of several weeks of leads.
     """
-    fig, axes = figure_grid(2, 2.6)
+    fig, axes = figure_grid(3, 2.3)
     weeks = pd.to_datetime(weekly[WEEK])
     leads = weekly["est_leads"].astype(float)
     panels = (
         (axes[0][0], "conversions", "conversion rate", leads),
         (axes[1][0], "auc", "AUC", 1.0),
+        (axes[2][0], "precision", "precision at capacity", 1.0),
     )
     for ax, key, label, per in panels:
         low = weekly[f"est_{key}_low"].astype(float) / per
@@ -126,7 +128,8 @@ def estimate_figure(weekly: pd.DataFrame) -> str:
         ax.set_ylabel(label)
         ax.legend(fontsize=8, loc="upper left", ncols=3)
         date_axis(ax, weeks)
-    axes[0][0].yaxis.set_major_formatter(_percent())
+    for ax in (axes[0][0], axes[2][0]):
+        ax.yaxis.set_major_formatter(_percent())
     return png_uri(fig)
 
 
