@@ -120,7 +120,8 @@ def test_a_year_of_weekly_batches_fits_in_a_small_page() -> None:
     from datetime import UTC, datetime
 
     from leadops.maturity import LABEL, MATURED
-    from tasks.monitoring.report.page import PageInputs, render
+    from tasks.monitoring.report.layout import PageInputs
+    from tasks.monitoring.report.page import render
     from tasks.monitoring.report.served import (
         DECILE,
         SCORE,

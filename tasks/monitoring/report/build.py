@@ -18,7 +18,8 @@ from leadops.settings import Settings
 from leadops.storage import open_lake
 from leadops.tables import PREDICTION_LOG
 from tasks.monitoring.report import records
-from tasks.monitoring.report.page import PageInputs, render
+from tasks.monitoring.report.layout import PageInputs
+from tasks.monitoring.report.page import render
 from tasks.monitoring.report.readiness import champion_version, readiness_line, training_metrics
 from tasks.monitoring.report.served import served_outcomes
 
