@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.stats import binom
 
 from leadops.metrics import rank_auc
+from leadops.storage import open_lake
 from leadops.transitions import HISTORY_KEY
 from tasks.monitoring.report import sections
 from tasks.monitoring.report.build import write_page
@@ -172,3 +173,22 @@ def test_a_year_of_weekly_batches_fits_in_a_small_page() -> None:
     )
     assert page.count("data:image/png;base64,") == 6
     assert len(page.encode()) < 2_000_000
+
+
+def test_drift_per_feature_is_read_back_from_the_monitor_workspace(settings) -> None:
+    from tasks.monitoring.publish import report_key
+    from tasks.monitoring.report.records import drift_records
+    from tasks.monitoring.workspace import add_to_workspace, trigger_psi_snapshot
+
+    lake, workspace = open_lake(settings), settings.home / "evidently"
+    first, second = WEEK0, WEEK0 + timedelta(weeks=1)
+    psi = {"company_size": 0.02, "technographics": 0.61}
+    add_to_workspace(workspace, [trigger_psi_snapshot(psi, first)], list(psi))
+    add_to_workspace(workspace, [trigger_psi_snapshot(psi, second)], list(psi))
+    lake.write_bytes(report_key(second), b"<html></html>")  # the first run's report was pruned
+
+    drift = drift_records(workspace, lake)
+
+    assert list(drift.psi) == [0.02, 0.61, 0.02, 0.61]
+    assert list(drift.feature) == ["company_size", "technographics"] * 2
+    assert drift.report.iloc[0] is None and drift.report.iloc[-1].endswith(".html")

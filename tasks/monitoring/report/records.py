@@ -18,6 +18,7 @@ from tasks.monitoring.publish import lake_link, report_key
 from tasks.monitoring.workspace import PSI_PREFIX
 
 PSI_TAG = "trigger-psi"  # the tag workspace.trigger_psi_snapshot gives its snapshot
+HEAD_BYTES = 4096
 
 
 def quarantine_shares(lake: Lake, kind: str = "leads") -> pd.DataFrame:
@@ -61,6 +62,8 @@ def drift_records(workspace: Path, lake: Lake) -> pd.DataFrame:
     """
     rows = []
     for path in sorted(workspace.glob("*/snapshots/*.json")):
+        if not _names_trigger_psi(path):
+            continue
         snapshot = json.loads(path.read_text())
         if PSI_TAG not in (snapshot.get("tags") or []):
             continue
@@ -76,6 +79,14 @@ def drift_records(workspace: Path, lake: Lake) -> pd.DataFrame:
                 )
     frame = pd.DataFrame(rows, columns=["as_of", "feature", "psi", "report"])
     return frame.sort_values(["as_of", "feature"]).reset_index(drop=True)
+
+
+def _names_trigger_psi(path: Path) -> bool:
+    """Whether the snapshot's head carries the trigger-PSI tag. A trigger-PSI snapshot has
+    no report items, so its tags come within the first bytes; the drift snapshots beside it
+    are ~1 MB each and parsing them all cost 0.7 s of a 3 s page at 19 runs."""
+    with path.open("rb") as handle:
+        return f'"{PSI_TAG}"'.encode() in handle.read(HEAD_BYTES)
 
 
 def decisions(lake: Lake) -> pd.DataFrame:
