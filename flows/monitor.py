@@ -15,6 +15,7 @@ from leadops.maturity import utc
 from leadops.settings import get_settings
 from tasks.monitoring import publish
 from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
+from tasks.monitoring.report.step import publish_model_page
 from tasks.monitoring.steps import (
     assess_window,
     compact_logs,
@@ -75,6 +76,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     }
     summary = publish.result_dict(assessment, settings.psi_threshold, context)
     publish_summary(summary)
+    summary["model_pages"] = publish_model_page(moment)  # after a retrain: it shows the gate
     return summary
 
 

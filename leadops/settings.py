@@ -482,6 +482,16 @@ class Settings(BaseSettings):
         "in the artifact store, newest first; older ones are deleted after each monitor run. "
         "0 keeps all.",
     )
+    # The model pages (leadops report): `leadops serve` serves <home>/reports on this port so a
+    # page keeps one bookmarkable address; 8585 is unused by Prefect (4200), MLflow (5000)
+    # and the API (a free port). 0 = any free port.
+    report_port: int = Field(
+        8585,
+        ge=0,
+        le=65535,
+        description="Port where `leadops serve` serves the model pages (`leadops report`); "
+        "0 = any free port.",
+    )
 
 
 def canary_steps_problem(steps: tuple[float, ...]) -> str | None:

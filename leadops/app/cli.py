@@ -743,6 +743,20 @@ def status(
 
 
 @app.command()
+def report(
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Outcomes known until then count as matured (ISO); default now."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write the "is the model working?" page of every model name under LEADOPS_HOME/reports."""
+    from leadops.app.report import report_summary
+
+    result, summary = report_summary(parse_as_of(as_of))
+    emit(result, as_json, summary)
+
+
+@app.command()
 def serve(
     host: str = typer.Option(
         "127.0.0.1",

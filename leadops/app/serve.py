@@ -69,6 +69,12 @@ def serve(
         from leadops.app.api.process import api_server
 
         echo(f"Scoring API: {stack.enter_context(api_server(settings, host))}/docs")
+        from leadops.app.report import pages_server
+        from tasks.monitoring.report.build import page_path
+
+        page = page_path(settings, settings.model_name).name
+        pages = stack.enter_context(pages_server(settings, host))
+        echo(f"Model page:  {pages}/{page}   (`leadops report` writes it)")
         if with_mlflow:
             echo(f"MLflow UI:   {stack.enter_context(mlflow_ui(settings))}")
         else:
