@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 METADATA_KEY = "score_cutpoints"
+# Tier A is the top decile (the sales team's default capacity of 10%), B the next two,
+# C deciles 4-6, D 7-10: indexed by decile (1..10), batch and online scores alike.
+TIER_BY_DECILE = np.array(["", "A", "B", "B", "C", "C", "C", "D", "D", "D", "D"], dtype=object)
+TIERS = ("A", "B", "C", "D")
 # Upper edges of deciles 10..2: decile 1 is the top 10% of the reference scores.
 DECILE_QUANTILES = tuple(k / 10 for k in range(1, 10))
 

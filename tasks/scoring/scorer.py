@@ -15,12 +15,10 @@ import pyarrow as pa
 
 from leadops import prediction_log as plog
 from leadops.calibrator import probabilities
+from leadops.cutpoints import TIER_BY_DECILE
 from leadops.lead_checks import DEGRADED_FEATURES
 from leadops.model_state import CANARY_ARM, CHAMPION_ARM, Stage
 from tasks.scoring.routing import route_to_canary
-
-# Tier A is the top decile (the sales team's default capacity of 10%), B the next two.
-TIER_BY_DECILE = np.array(["", "A", "B", "B", "C", "C", "C", "D", "D", "D", "D"], dtype=object)
 
 
 @dataclass

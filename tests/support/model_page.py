@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
+from leadops import quarantine_log
 from leadops.contract import load_contract
 from leadops.storage import open_lake
-from leadops.tables import INGEST_REPORTS, silver
+from leadops.tables import silver
 from tests.support.rollout import leads, log_scores, write_outcomes
 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -40,6 +40,16 @@ def scored_lake(settings) -> tuple[object, object]:
             {contract.entity_id: both["id"].astype(str), contract.event_time: both["event_time"]}
         ),
     )
-    report = {"kind": "leads", "as_of": WEEK0.isoformat(), "files": [QUARANTINED_FILE]}
-    lake.write_bytes(f"{INGEST_REPORTS}/week0.json", json.dumps(report).encode())
+    rows = QUARANTINED_FILE
+    quarantine_log.record_run(
+        lake,
+        quarantine_log.run_rows(
+            "week0",
+            "leads",
+            WEEK0,
+            rows["rows_in"],
+            rows["quarantined"],
+            rows["failed_expectations"],
+        ),
+    )
     return lake, contract

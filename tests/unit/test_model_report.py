@@ -120,6 +120,7 @@ def test_a_year_of_weekly_batches_fits_in_a_small_page() -> None:
     """52 weekly batches of 1,000 leads, 15 drifting features, 30 decisions: under ~2 MB."""
     from datetime import UTC, datetime
 
+    from leadops.cutpoints import TIER_BY_DECILE
     from leadops.maturity import LABEL, MATURED
     from tasks.monitoring.report.layout import PageInputs
     from tasks.monitoring.report.page import render
@@ -128,7 +129,6 @@ def test_a_year_of_weekly_batches_fits_in_a_small_page() -> None:
         SCORE,
         SCORED_AT,
         TIER,
-        TIER_BY_DECILE,
         VERSION,
         WEEK,
         batch_deciles,

@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.monitoring.report.served import DECILE, MONTH, TIER, TIERS, WEEK
+from leadops.cutpoints import TIERS
+from tasks.monitoring.report.served import DECILE, MONTH, TIER, WEEK
 
 WIDTH, DPI = 8.5, 90
 

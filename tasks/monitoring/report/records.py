@@ -1,4 +1,4 @@
-"""What the other stages left behind: ingest reports, drift records, the rollout history.
+"""What the other stages left behind: the quarantine log, drift records, the rollout history.
 
 Each reader returns a plain frame (empty when nothing was recorded yet), so the page
 shows "nothing yet" instead of failing on a young home.
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from leadops import quarantine_log, tables
 from leadops.storage import Lake
-from leadops.tables import INGEST_REPORTS
 from leadops.transitions import read_history
 from tasks.monitoring.publish import lake_link, report_key
 from tasks.monitoring.workspace import PSI_PREFIX
@@ -22,36 +22,31 @@ HEAD_BYTES = 4096
 
 
 def quarantine_shares(lake: Lake, kind: str = "leads") -> pd.DataFrame:
-    """Per ingest run of ``kind``: rows in, and the share of them each failed check quarantined.
+    """Per ingest run of ``kind``: rows in, and the share of them each failed check quarantined
+    (from the quarantine log ingest writes, leadops.quarantine_log).
 
     Columns: as_of, rows_in, quarantined, check, share (one row per run and check; a run
     with nothing quarantined has one row with check "" and share 0).
     """
+    columns = ["as_of", "rows_in", "quarantined", "check", "share"]
+    if not lake.table_exists(tables.QUARANTINE_LOG):
+        return pd.DataFrame(columns=columns)
+    log = quarantine_log.read_log(lake, kind)
     rows = []
-    for key in lake.list(INGEST_REPORTS):
-        if not key.endswith(".json"):
-            continue
-        report = json.loads(lake.read_bytes(key))
-        if report.get("kind") != kind:
-            continue
-        files = report.get("files", [])
-        rows_in = sum(f.get("rows_in") or 0 for f in files)
-        if rows_in == 0:
-            continue
-        quarantined = sum(f.get("quarantined") or 0 for f in files)
-        failed: dict[str, int] = {}
-        for f in files:
-            for check, count in (f.get("failed_expectations") or {}).items():
-                failed[check] = failed.get(check, 0) + count
+    for _, run in log.groupby(quarantine_log.RUN_ID, sort=False):
+        total = run[run[quarantine_log.CHECK] == quarantine_log.ANY_CHECK]
+        rows_in = int(run[quarantine_log.ROWS_IN].iloc[0])
         base = {
-            "as_of": pd.Timestamp(report["as_of"]),
+            "as_of": pd.Timestamp(run[quarantine_log.INGESTED_AT].iloc[0]),
             "rows_in": rows_in,
-            "quarantined": quarantined,
+            "quarantined": int(total[quarantine_log.QUARANTINED].sum()),
         }
-        rows += [{**base, "check": c, "share": n / rows_in} for c, n in failed.items()] or [
-            {**base, "check": "", "share": 0.0}
-        ]
-    return pd.DataFrame(rows, columns=["as_of", "rows_in", "quarantined", "check", "share"])
+        checks = run[run[quarantine_log.CHECK] != quarantine_log.ANY_CHECK]
+        rows += [
+            {**base, "check": c, "share": n / rows_in}
+            for c, n in zip(checks[quarantine_log.CHECK], checks[quarantine_log.QUARANTINED])
+        ] or [{**base, "check": "", "share": 0.0}]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def drift_records(workspace: Path, lake: Lake) -> pd.DataFrame:

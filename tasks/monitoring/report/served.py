@@ -16,12 +16,11 @@ import pandas as pd
 
 from leadops import prediction_log as plog
 from leadops.contract import Contract
+from leadops.cutpoints import TIER_BY_DECILE
 from leadops.maturity import LABEL, MATURED, label_so_far, outcome_watermark
 from leadops.storage import Lake
 from leadops.tables import PREDICTION_LOG, silver
 
-TIER_BY_DECILE = np.array(["", "A", "B", "B", "C", "C", "C", "D", "D", "D", "D"], dtype=object)
-TIERS = ("A", "B", "C", "D")
 # Columns of the frame ``served_outcomes`` returns (beside the contract's outcome columns).
 SCORED_AT, SCORE, VERSION, DECILE, TIER, MONTH, WEEK = (
     "scored_at",
