@@ -32,6 +32,7 @@ from leadops.maturity import (
 )
 from leadops.storage import Lake
 from leadops.tables import GOLD_LEADS
+from tasks.training.early_decided import unbiased_early_decided
 from tasks.training.history import (
     HistoryMinimums,
     LateWins,
@@ -101,6 +102,7 @@ def split_by_time(
     )
     test = labelled.loc[matured & (events > test_start)].reset_index(drop=True)
     dev = labelled.loc[(events <= test_start) & (known_at <= test_start)].reset_index(drop=True)
+    dev = unbiased_early_decided(dev, contract, test_start)
     if dev.empty:
         raise TrainingDataError(
             f"{GOLD_LEADS}: all {len(labelled)} leads with a known outcome fall inside the "
