@@ -192,7 +192,12 @@ def lead_model(contract: Contract) -> type[BaseModel]:
     fields: dict[str, Any] = {
         names[contract.entity_id]: (
             EntityId,
-            Field(alias=contract.entity_id, description="Lead id"),
+            Field(
+                alias=contract.entity_id,
+                description="Lead id (not blank)",
+                # Documented only: _usable_id enforces it with a message naming the cause.
+                json_schema_extra={"pattern": r"\S"},
+            ),
         ),
         names[contract.event_time]: (
             Annotated[datetime | None, _checked(contract, contract.event_time)],
