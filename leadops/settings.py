@@ -248,6 +248,11 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         2_000_000, ge=1_024, description="Larger request bodies answer 413."
     )
+    # A client that opens a request and stalls mid-body would hold a connection (and its
+    # memory) forever; 10 s is ~100x a 2 MB body's upload time on a slow office line.
+    api_body_timeout_seconds: float = Field(
+        10.0, gt=0, description="A request body not received within this answers 408."
+    )
     api_max_leads: int = Field(1000, ge=1, le=1000, description="Leads per request.")
     api_reload_seconds: float = Field(
         5.0, gt=0, description="How often the registry aliases are re-read."

@@ -102,6 +102,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         api_log_flush_seconds="1",
         api_max_body_bytes="200000",
         api_rate_limit_per_minute="100000",
+        api_body_timeout_seconds="2",
     )
     answered = {"leads": 0}
     try:
@@ -287,6 +288,25 @@ def test_metrics_and_docs_are_served(world: dict) -> None:
         assert asset.status_code == 200 and len(asset.content) > 1000, url
     schema = httpx.get(world["url"] + "/openapi.json").json()
     assert "page_views" in json.dumps(schema["components"]["schemas"])
+
+
+def test_a_body_that_stalls_is_answered_408_and_the_connection_closed(world: dict) -> None:
+    # It was held open indefinitely (> 90 s): one stalled client per connection slot.
+    import socket
+
+    host, port = world["url"].removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=20) as conn:
+        conn.sendall(
+            b"POST /v1/leads/score HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+            + f"X-API-Key: {KEY}\r\ncontent-length: 100\r\n\r\n".encode()
+            + b'{"lead_id": '
+        )
+        answer = b""
+        while chunk := conn.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"within 2 s" in answer and time.monotonic() - started < 15
 
 
 def test_a_graceful_stop_leaves_one_served_log_row_per_answered_lead(world: dict) -> None:

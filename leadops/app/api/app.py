@@ -13,9 +13,11 @@ import uuid
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Request, Security
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import APIKeyHeader
 
 from leadops.app.api.answer import (
     FALLBACK,
@@ -30,6 +32,7 @@ from leadops.app.api.docs import mount_docs
 from leadops.app.api.log_buffer import LogBuffer
 from leadops.app.api.metrics import ApiMetrics
 from leadops.app.api.models import field_names, ignored_fields, lead_model, leads_body, score_model
+from leadops.app.api.problems import SCORE_RESPONSES, Problem, validation_problem
 from leadops.app.api.request_timer import ARMS_STATE, REQUEST_ID_STATE, RequestTimer
 from leadops.app.api.security import Gate, RateLimiter, parse_keys
 from leadops.app.api.serving import Serving, ServingHolder
@@ -43,6 +46,11 @@ SCORE_ROUTE = "/v1/leads/score"
 # Requests answered on the event loop (see ``score``): about 10 ms of work at most.
 INLINE_LEADS_WITH_REASONS = 1
 INLINE_LEADS = 100
+# Declared so the OpenAPI page (and its clients) know to send X-API-Key; the gate
+# (security.Gate) checks it, so the dependency itself never refuses (auto_error=False).
+API_KEY = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Required when LEADOPS_API_KEYS is set"
+)
 
 
 class FallbackColumnError(LeadOpsError):
@@ -97,7 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         limiter=RateLimiter(settings.api_rate_limit_per_minute),
         max_body=settings.api_max_body_bytes,
         on_reject=metrics.error,
+        body_timeout=settings.api_body_timeout_seconds,
     )
+    app.add_exception_handler(RequestValidationError, validation_problem)
     # Outermost: the requests the gate rejects count in serving health too.
     app.add_middleware(RequestTimer, path=SCORE_ROUTE, record=requests.add)
     app.state.holder, app.state.buffer, app.state.requests = holder, buffer, requests
@@ -121,6 +131,8 @@ def _routes(
         SCORE_ROUTE,
         response_model=score_model(contract),
         summary="Score one lead or a list of leads",
+        responses=SCORE_RESPONSES,
+        dependencies=[Security(API_KEY)],
     )
     async def score(
         leads: Leads,  # type: ignore[valid-type]
@@ -177,7 +189,11 @@ def _routes(
     def health() -> dict:
         return {"status": "ok"}
 
-    @app.get("/ready", summary="A model (or the fallback column) is loaded and answers")
+    @app.get(
+        "/ready",
+        summary="A model (or the fallback column) is loaded and answers",
+        responses={503: {"model": Problem, "description": "Not ready, with the reason"}},
+    )
     def ready() -> JSONResponse:
         state = holder.current
         extra = {
@@ -198,7 +214,11 @@ def _routes(
             )
         return JSONResponse({"ready": False, "reason": state.reason, **extra}, status_code=503)
 
-    @app.get("/metrics", summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics (text exposition format)",
+        response_class=PlainTextResponse,
+    )
     def prometheus() -> Response:
         state = holder.current
         served = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 
+import numpy as np
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -47,8 +48,26 @@ def _list_of_items(value: Any) -> Any:
     return value
 
 
-EntityId = Annotated[str, BeforeValidator(_id_text), Field(min_length=1)]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+def _usable_id(value: str) -> str:
+    # A blank id was scored as "None" and logged with a null id: two blank ids would collide.
+    if not value.strip():
+        raise ValueError("blank: a lead needs an id to be routed, logged and matched to outcomes")
+    return value.strip()
+
+
+# XGBoost reads features as float32: a finite float64 beyond its range (1e39) becomes inf,
+# which its SHAP call refuses for the whole request.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _float32(value: float) -> float:
+    if abs(value) > FLOAT32_MAX:
+        raise ValueError(f"{value:g} is beyond the model's float32 range (+-{FLOAT32_MAX:.3g})")
+    return value
+
+
+EntityId = Annotated[str, BeforeValidator(_id_text), AfterValidator(_usable_id)]
+Number = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_float32)]
 Items = Annotated[list[str], BeforeValidator(_list_of_items)]
 ROLE_TYPES: dict[str, Any] = {
     "numeric": Number,
@@ -74,6 +93,11 @@ def _checked(contract: Contract, column: str) -> AfterValidator:
     """The contract's value check of ``column`` (leadops.lead_checks, as batch scoring)."""
 
     def check(value: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            try:  # an offset at the calendar's ends (0001-01-01T00:00+05:00) leaves it in UTC
+                value.astimezone(UTC)
+            except OverflowError:
+                raise ValueError(f"{value.isoformat()} is out of the date range in UTC") from None
         if value is not None:
             why = value_problems(contract, column, value, datetime.now(UTC) + CLOCK_SKEW)
             if why:
@@ -133,6 +157,28 @@ class ContractLead(BaseModel):
         return self._degraded
 
 
+def _feature_text(contract: Contract, feature: Any) -> str:
+    text = f"{feature.role} column of contract {contract.name}"
+    if feature.min is not None or feature.max is not None:
+        low = "" if feature.min is None else f"{feature.min:g} <= "
+        high = "" if feature.max is None else f" <= {feature.max:g}"
+        text += f"; the contract expects {low}value{high} (outside: scored as unknown, degraded)"
+    if feature.required:
+        text += "; required (scored as unknown and marked degraded when absent)"
+    return text
+
+
+def _contract_range(feature: Any) -> dict[str, float] | None:
+    """The contract's min/max as ``x-contract-min`` / ``x-contract-max``.
+
+    Not JSON-schema ``minimum``/``maximum``: the API accepts a value outside them (the lead
+    is scored with that feature unknown and named degraded), and a schema constraint the
+    API does not enforce would tell clients and schema-driven testers the opposite.
+    """
+    bounds = {"x-contract-min": feature.min, "x-contract-max": feature.max}
+    return {k: v for k, v in bounds.items() if v is not None} or None
+
+
 def lead_model(contract: Contract) -> type[BaseModel]:
     """One lead as the CRM sends it: the contract's columns; unknown fields kept aside.
 
@@ -146,7 +192,12 @@ def lead_model(contract: Contract) -> type[BaseModel]:
     fields: dict[str, Any] = {
         names[contract.entity_id]: (
             EntityId,
-            Field(alias=contract.entity_id, description="Lead id"),
+            Field(
+                alias=contract.entity_id,
+                description="Lead id (not blank)",
+                # Documented only: _usable_id enforces it with a message naming the cause.
+                json_schema_extra={"pattern": r"\S"},
+            ),
         ),
         names[contract.event_time]: (
             Annotated[datetime | None, _checked(contract, contract.event_time)],
@@ -164,12 +215,8 @@ def lead_model(contract: Contract) -> type[BaseModel]:
             Field(
                 None,
                 alias=feature.name,
-                description=f"{feature.role} column of contract {contract.name}"
-                + (
-                    " (required: scored as unknown and marked degraded when absent)"
-                    if feature.required
-                    else ""
-                ),
+                description=_feature_text(contract, feature),
+                json_schema_extra=_contract_range(feature),
             ),
         )
     safe = "".join(ch if ch.isalnum() else "_" for ch in contract.name)

@@ -2,7 +2,8 @@
 
 A pure ASGI middleware, so the checks run in this order before any JSON is read:
 401 without a valid key, 429 over the key's rate, 413 for a body over the cap
-(by Content-Length, and counted while streaming for chunked bodies).
+(by Content-Length, and counted while streaming for chunked bodies), then the body's
+own refusals (415 not JSON, 408 stalled, 400 not Unicode: leadops.app.api.body).
 Health, readiness, metrics and the docs stay open.
 """
 
@@ -15,10 +16,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from leadops.app.api.body import Refused, check_content_type, check_unicode, read_body, replay
 from leadops.errors import LeadOpsError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 KEY_HEADER = "x-api-key"
+BODY_METHODS = ("POST", "PUT", "PATCH")
 OPEN_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/redoc")
 
 Scope = dict[str, Any]
@@ -89,8 +92,10 @@ class Gate:
         limiter: RateLimiter,
         max_body: int,
         on_reject: Callable[[str, int], None] | None = None,
+        body_timeout: float = 10.0,
     ) -> None:
         self.app, self.keys, self.limiter, self.max_body = app, keys, limiter, max_body
+        self.body_timeout = body_timeout
         self.on_reject = on_reject or (lambda path, status: None)
 
     async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
@@ -120,23 +125,26 @@ class Gate:
                 {"retry-after": str(max(1, round(wait)))},
             )
         length = headers.get("content-length")
-        if length is not None:
-            if length.isdigit() and int(length) > self.max_body:
-                return await self._reject(
-                    scope,
-                    send,
-                    413,
-                    f"request body of {length} bytes is over the limit of {self.max_body} bytes",
-                )
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            return await self._reject(
+                scope,
+                send,
+                413,
+                f"request body of {length} bytes is over the limit of {self.max_body} bytes",
+            )
+        if scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        # A chunked body has no length up front: read it up to the cap, then replay it.
-        body = await _read_capped(receive, self.max_body)
-        if body is None:
-            return await self._reject(
-                scope, send, 413, f"request body is over the limit of {self.max_body} bytes"
-            )
-        await self.app(scope, _replay(body, receive), send)
+        # Read here, then replay: the body's type, pace, size and Unicode are refused in
+        # one clear line (leadops.app.api.body) before FastAPI parses it.
+        try:
+            check_content_type(headers.get("content-type"))
+            body = await read_body(receive, self.max_body, self.body_timeout)
+            check_unicode(body)
+        except Refused as refused:
+            close = {"connection": "close"} if refused.status in (408, 413) else None
+            return await self._reject(scope, send, refused.status, refused.detail, close)
+        await self.app(scope, replay(body, receive), send)
 
     def _counting(self, scope: Scope, send: Callable) -> Callable:
         """``send`` that reports every error status (4xx/5xx) with its path."""
@@ -157,34 +165,6 @@ class Gate:
         headers: dict[str, str] | None = None,
     ) -> None:
         await send_json(send, status, {"detail": detail}, headers)
-
-
-async def _read_capped(receive: Callable, limit: int) -> bytes | None:
-    """The whole request body, or None as soon as it grows past ``limit`` bytes."""
-    parts, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(parts)
-        parts.append(message.get("body", b""))
-        size += len(parts[-1])
-        if size > limit:
-            return None
-        if not message.get("more_body", False):
-            return b"".join(parts)
-
-
-def _replay(body: bytes, receive: Callable) -> Callable:
-    sent = False
-
-    async def replay_receive() -> dict:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # http.disconnect, when the client goes away
-
-    return replay_receive
 
 
 async def send_json(
