@@ -33,6 +33,8 @@ from __future__ import annotations
 KINDS = ("leads", "outcomes")
 
 MANIFEST = "ingest/manifest"
+# Per database source and kind, the newest "changed at" value each committed pull read.
+WATERMARKS = "ingest/watermarks"
 GOLD_LEADS = "gold/leads"
 PREDICTION_LOG = "predictions/log"
 API_REQUESTS = "api/requests"

@@ -59,17 +59,25 @@ def _as_owner(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres(databases: tuple[str, ...]) -> Iterator[dict[str, str]]:
+def postgres(databases: tuple[str, ...], password: str | None = None) -> Iterator[dict[str, str]]:
     """Start a cluster on a free loopback port; yield a SQLAlchemy-style URL per database
-    (``postgresql://leadops@127.0.0.1:PORT/NAME``). Trust auth: loopback and test only."""
+    (``postgresql://leadops@127.0.0.1:PORT/NAME``). Trust auth: loopback and test only;
+    with ``password``, TCP logins need it (scram-sha-256) and the URLs do not hold it."""
     folder = ensure_installed()
     root = tempfile.mkdtemp(prefix="leadops-pg-")
     os.chmod(root, 0o755)
+    auth = ["-A", "trust"]
+    if password is not None:
+        with open(os.path.join(root, "pwfile"), "w") as handle:
+            handle.write(password)
+        auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={root}/pwfile"]
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
+        if password is not None:
+            shutil.chown(os.path.join(root, "pwfile"), "postgres", "postgres")
     data, port = os.path.join(root, "data"), free_port()
     init = subprocess.run(
-        _as_owner([f"{folder}/initdb", "-D", data, "-U", USER, "-A", "trust", "-E", "UTF8"]),
+        _as_owner([f"{folder}/initdb", "-D", data, "-U", USER, *auth, "-E", "UTF8"]),
         capture_output=True,
         text=True,
     )
@@ -104,7 +112,9 @@ def postgres(databases: tuple[str, ...]) -> Iterator[dict[str, str]]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                conn = psycopg2.connect(host="127.0.0.1", port=port, user=USER, dbname="postgres")
+                conn = psycopg2.connect(
+                    host="127.0.0.1", port=port, user=USER, dbname="postgres", password=password
+                )
                 break
             except psycopg2.OperationalError:
                 if proc.poll() is not None or time.monotonic() > deadline:
