@@ -98,6 +98,28 @@ class Settings(BaseSettings):
     crm_connect_timeout_seconds: int = Field(
         10, ge=1, description="Seconds to wait for the CRM database before failing the run."
     )
+    crm_scores_mapping: Path | None = Field(
+        None,
+        description="Mapping file of the CRM scores table (table, columns); with "
+        "LEADOPS_CRM_DATABASE_URL every score run upserts its scores there.",
+    )
+    crm_webhook_url: SecretStr | None = Field(
+        None, description="Webhook that receives every score run's scores as signed JSON parts."
+    )
+    crm_webhook_secret: SecretStr | None = Field(
+        None, description="Shared secret of the webhook's X-LeadOps-Signature (HMAC-SHA256)."
+    )
+    crm_delivery_part_rows: int = Field(
+        1_000, ge=1, description="Scores per delivered part (one transaction / one POST)."
+    )
+    crm_delivery_attempts: int = Field(
+        5,
+        ge=1,
+        description="Tries per part before the run fails (backoff doubles from the next setting).",
+    )
+    crm_delivery_backoff_seconds: float = Field(
+        1.0, ge=0, description="First wait between tries; 1 s and 5 tries ride out ~15 s down."
+    )
     contract_path: Path = Field(
         BUNDLED_CONTRACT, description="The data contract YAML of your CRM export."
     )

@@ -300,6 +300,20 @@ def _ingest_sources(source: str, kind: str, endpoint: str | None) -> list:
     return resolve_sources(source, endpoint)
 
 
+@app.command()
+def deliver(
+    batch: Optional[str] = typer.Option(
+        None, "--batch", help="Also owe this scored batch (its <lake>/scores file) to the sinks."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Send every scored batch the CRM sinks still owe (PostgreSQL table, webhook)."""
+    from leadops.app.deliver import deliver_owed
+
+    result = deliver_owed(batch)
+    emit(result, as_json, result.pop("summary"))
+
+
 contract_app = typer.Typer(
     help="Set LeadOps up for your own CRM export.", no_args_is_help=True, rich_markup_mode=None
 )

@@ -77,3 +77,47 @@ def fill_leads(url: str, count: int, updated_at: datetime, table: str = "leads")
     )
     with psycopg.connect(url) as conn:
         conn.execute(statement, {**base, "updated_at": updated_at, "count": count})
+
+
+def write_scores(lake: Any, batch_id: str, count: int, model_version: str = "3") -> str:
+    """A batch's scores file in the lake as a score run writes it (``<lake>/scores``):
+    leads S1..Sn, one score each, with reasons; returns its URI."""
+    from datetime import UTC
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tasks.scoring.table import output_schema
+
+    schema = output_schema(CRM_CONTRACT)
+    rows = {
+        "lead_id": [f"S{i}" for i in range(1, count + 1)],
+        "score": [round((i % 97) / 97, 4) for i in range(count)],
+        "decile": [1 + i % 10 for i in range(count)],
+        "tier": ["ABCD"[i % 4] for i in range(count)],
+        "model_version": [model_version] * count,
+        "arm": ["champion"] * count,
+        "reason_1": ["uses Salesforce (+0.41)"] * count,
+        "reason_2": ["12 page views (+0.20)"] * count,
+        "reason_3": [None] * count,
+        "scored_at": [datetime(2026, 3, 2, 6, 0, tzinfo=UTC)] * count,
+    }
+    path = lake.uri(f"scores/{batch_id}.parquet")
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(rows, schema=schema), path)
+    return path
+
+
+MAPPING = """\
+table: crm_scores
+columns:
+  id: lead_ref
+  score: ai_score
+  tier: ai_tier
+  reasons: ai_reasons
+  model_version: ai_model
+  scored_at: ai_scored_at
+ledger_table: leadops_deliveries
+"""
