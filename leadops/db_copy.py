@@ -15,31 +15,48 @@ from typing import Any
 
 from leadops.readers import _rechunk
 
-# Arrow's parse block: big enough that parsing is not per row, small enough to stream.
-CSV_BLOCK_BYTES = 4 << 20
+# Arrow's parse block. Small, so that parsing one block overlaps reading the next from
+# the start: 256 KiB pulled 100k leads at 0.64-0.75x a bare COPY, 1 MiB at 0.43-0.48x,
+# 4 MiB at 0.37-0.54x (bench/bench_crm.py's rows, 2 busy cores). A row must fit in it.
+CSV_BLOCK_BYTES = 256 << 10
 
 
 class CopyStream(io.RawIOBase):
-    """A psycopg ``Copy`` (TO STDOUT) read as a file; counts bytes on ``counter``."""
+    """A psycopg ``Copy`` (TO STDOUT) read as a file; counts bytes on ``counter``.
+
+    libpq hands COPY data over one row at a time: ``read`` gathers rows until it has the
+    bytes asked for and joins them once (Arrow asks for whole blocks), so the only
+    per-row Python work is the read call itself.
+    """
 
     def __init__(self, copy: Any, counter: Any = None) -> None:
-        self.copy, self.counter, self.pending = copy, counter, memoryview(b"")
+        self.copy, self.counter, self.rest = copy, counter, b""
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
-        while not self.pending:
-            data = self.copy.read()
+    def read(self, size: int = -1) -> bytes:
+        pieces, have = [self.rest], len(self.rest)
+        read = self.copy.read
+        while size < 0 or have < size:
+            data = read()
             if not data:
-                return 0
-            self.pending = memoryview(data)
-            if self.counter is not None:
-                self.counter.bytes_read += len(data)
-        count = min(len(buffer), len(self.pending))
-        buffer[:count] = self.pending[:count]
-        self.pending = self.pending[count:]
-        return count
+                break
+            pieces.append(data)
+            have += len(data)
+        block = b"".join(pieces)
+        if self.counter is not None:
+            self.counter.bytes_read += len(block) - len(self.rest)
+        if 0 <= size < len(block):
+            block, self.rest = block[:size], block[size:]
+        else:
+            self.rest = b""
+        return block
+
+    def readinto(self, buffer: Any) -> int:
+        block = self.read(len(buffer))
+        buffer[: len(block)] = block
+        return len(block)
 
 
 def arrow_chunks(
@@ -50,7 +67,7 @@ def arrow_chunks(
     from pyarrow import csv as arrow_csv
 
     with cursor.copy(statement) as copy:
-        stream = io.BufferedReader(CopyStream(copy, counter), buffer_size=1 << 20)
+        stream = CopyStream(copy, counter)
         reader = arrow_csv.open_csv(
             stream,
             read_options=arrow_csv.ReadOptions(
