@@ -152,3 +152,19 @@ def _parts(url: str) -> int:
         return rows(url, "SELECT count(*) FROM leadops_deliveries")[0][0]
     except Exception:  # the table is created by the child's first connection
         return 0
+
+
+def test_an_existing_table_without_the_upsert_key_is_named_with_the_index_to_create(
+    crm: str,
+) -> None:
+    import psycopg
+
+    from leadops.app.deliver import deliver_owed
+
+    with psycopg.connect(crm, autocommit=True) as conn:
+        conn.execute("ALTER TABLE crm_scores DROP CONSTRAINT crm_scores_lead_ref_ai_model_key")
+    write_scores(_lake(), "b1", 3)
+    with pytest.raises(LeadOpsError) as failure:
+        deliver_owed("b1")
+    assert "CREATE UNIQUE INDEX ON crm_scores (lead_ref, ai_model)" in str(failure.value)
+    assert rows(crm, "SELECT count(*) FROM crm_scores") == [(0,)]

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from leadops.db_connect import connect, database_error, redacted
+from leadops.db_connect import DatabaseUnavailable, connect, database_error, redacted
 from tasks.scoring.sinks.mapping import FIELDS, ScoreMapping
 from tasks.scoring.sinks.records import Part
 
@@ -60,9 +60,20 @@ class PostgresSink:
                     return False
                 self._upsert(cursor, part)
             return True
+        except psycopg.errors.InvalidColumnReference:  # ON CONFLICT found no unique key
+            self.close()
+            raise DatabaseUnavailable(self._no_unique_key()) from None
         except psycopg.Error as exc:
             self.close()
             raise database_error(self.url, exc) from None
+
+    def _no_unique_key(self) -> str:
+        table, cols = self.mapping.table, self.mapping.columns
+        key = f"{cols['id']}, {cols['model_version']}"
+        return (
+            f"table {table} has no unique constraint on ({key}), which the upsert of a lead's "
+            f"score per model version needs: CREATE UNIQUE INDEX ON {table} ({key})"
+        )
 
     def close(self) -> None:
         if self.conn is not None:
