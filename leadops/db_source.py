@@ -48,6 +48,20 @@ def database_source(url: str, kind: str, tables: dict[str, str]) -> DatabaseSour
     return DatabaseSource.parse(base, fragment or tables[kind])
 
 
+def watermark_column(contract: Any, source: DatabaseSource) -> str:
+    """The contract's updated_at column, which a database source reads by.
+
+    Raises:
+        LeadOpsError: the contract names none (one line saying what to add).
+    """
+    if not contract.updated_at:
+        raise LeadOpsError(
+            f"{source.name}: contract {contract.name!r} names no updated_at column; a database "
+            "source reads the rows changed since its last run by it (add `updated_at: <column>`)"
+        )
+    return contract.updated_at
+
+
 @dataclass(frozen=True)
 class DatabaseSource:
     """A table (``schema.table``) or a SELECT query in a CRM database; plain data, no secret."""

@@ -296,7 +296,12 @@ def _ingest_sources(source: str, kind: str, endpoint: str | None) -> list:
     from leadops.sources import resolve_sources
 
     if is_database_url(source):
-        return [database_source(source, kind, crm_tables(get_settings()))]
+        from leadops.contract import load_contract
+        from leadops.db_source import watermark_column
+
+        found = database_source(source, kind, crm_tables(get_settings()))
+        watermark_column(load_contract(get_settings().contract_path), found)  # fail fast
+        return [found]
     return resolve_sources(source, endpoint)
 
 

@@ -14,8 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from leadops import tables
-from leadops.db_source import ChangePull, DatabaseSource
-from leadops.errors import LeadOpsError
+from leadops.db_source import ChangePull, DatabaseSource, watermark_column
 from leadops.settings import Settings
 from leadops.sources import SourceFile
 from leadops.storage import Lake
@@ -76,15 +75,9 @@ class SourceLoader(FileLoader):
         return self.ingest_file(source)
 
     def pull(self, source: DatabaseSource) -> ChangePull:
-        column = self.contract.updated_at
-        if not column:
-            raise LeadOpsError(
-                f"{source.name}: contract {self.contract.name!r} names no updated_at column; "
-                "a database source reads the rows changed since its last run by it"
-            )
         return ChangePull(
             source,
-            column,
+            watermark_column(self.contract, source),
             since=last_watermark(self.lake, source.uri, self.kind),
             overlap=timedelta(seconds=self.settings.crm_watermark_overlap_seconds),
             password=self.settings.crm_password,

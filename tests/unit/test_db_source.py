@@ -34,3 +34,20 @@ def test_a_query_source_is_named_by_a_digest_not_its_text() -> None:
 
 def test_redacted_keeps_user_host_port_and_database() -> None:
     assert redacted("postgresql://u:p%40ss@h:6543/crm") == "postgresql://u@h:6543/crm"
+
+
+def test_ingest_of_a_database_without_updated_at_in_the_contract_fails_before_prefect(
+    settings, capsys, monkeypatch
+) -> None:
+    from leadops.app import cli
+
+    def no_prefect() -> None:
+        raise AssertionError("the flow runtime was started")
+
+    monkeypatch.setattr(cli, "prepare_runtime", no_prefect)
+    monkeypatch.setattr("sys.argv", ["leadops", "ingest", "postgresql://sales@db/crm"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and len(err.splitlines()) == 1
+    assert "names no updated_at column" in err and "add `updated_at: <column>`" in err
