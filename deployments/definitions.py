@@ -83,6 +83,41 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
 )
 
 
+# The CRM database as a source (leadops.db_source), when LEADOPS_CRM_DATABASE_URL is set:
+# each run takes the rows changed since the last committed watermark, so a short period costs
+# little. "{crm}" is that URL (never with a password: it is a visible parameter).
+CRM_DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
+    DeploymentSpec(
+        name="ingest-crm-leads",
+        entrypoint="flows/ingest.py:ingest",
+        cron="*/15 * * * *",
+        parameters={"source": "{crm}", "kind": "leads"},
+        description="Every 15 minutes: leads changed in the CRM database since the last run.",
+    ),
+    DeploymentSpec(
+        name="ingest-crm-outcomes",
+        entrypoint="flows/ingest.py:ingest",
+        cron="7,37 * * * *",
+        parameters={"source": "{crm}", "kind": "outcomes"},
+        description="Twice an hour: outcomes changed in the CRM database since the last run.",
+    ),
+)
+
+
+def active_specs(crm_database_url: str | None) -> tuple[DeploymentSpec, ...]:
+    """Every deployment, with the database ingests when a CRM database is configured.
+
+    Raises:
+        LeadOpsError: the URL holds a password (it would be a visible parameter).
+    """
+    if not crm_database_url:
+        return DEPLOYMENTS
+    from leadops.db_source import DatabaseSource
+
+    DatabaseSource.parse(crm_database_url, "leads")  # refuses a URL holding a password
+    return DEPLOYMENTS + CRM_DEPLOYMENTS
+
+
 def load_flow(spec: DeploymentSpec) -> Any:
     """Import the flow object a spec names (imports Prefect and the stage code)."""
     return getattr(importlib.import_module(spec.module), spec.flow_name)
@@ -103,10 +138,13 @@ def retrain_trigger(model_name: str) -> Any:
     )
 
 
-def resolved_parameters(spec: DeploymentSpec, landing: str) -> dict[str, Any]:
-    """The spec's parameters with ``{landing}`` replaced by the configured landing root."""
+def resolved_parameters(spec: DeploymentSpec, landing: str, crm: str = "") -> dict[str, Any]:
+    """The spec's parameters with ``{landing}`` replaced by the configured landing root
+    (and ``{crm}`` by the CRM database URL)."""
     return {
-        key: value.replace("{landing}", landing) if isinstance(value, str) else value
+        key: value.replace("{landing}", landing).replace("{crm}", crm)
+        if isinstance(value, str)
+        else value
         for key, value in spec.parameters.items()
     }
 
@@ -122,13 +160,14 @@ def runner_deployments(model_name: str, landing: str, work_pool: str | None = No
     from leadops.settings import get_settings
 
     deployments = []
-    for spec in DEPLOYMENTS:
+    crm = get_settings().crm_database_url
+    for spec in active_specs(crm):
         flow = with_task_runner(load_flow(spec), get_settings())
         deployments.append(
             flow.to_deployment(
                 name=spec.name,
                 cron=spec.cron,
-                parameters=resolved_parameters(spec, landing),
+                parameters=resolved_parameters(spec, landing, crm or ""),
                 description=spec.description,
                 triggers=[retrain_trigger(model_name)] if spec.retrain_trigger else None,
                 tags=["leadops"],

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from prefect import flow
 
+from leadops.db_source import DatabaseSource
 from leadops.sources import SourceFile
 from tasks.ingest.steps import find_source_files, publish_summary, validate_and_load
 
@@ -21,12 +22,13 @@ def ingest(
     source: str,
     kind: Literal["leads", "outcomes"] = "leads",
     as_of: datetime | None = None,
-    files: list[SourceFile] | None = None,
+    files: list[SourceFile | DatabaseSource] | None = None,
 ) -> dict[str, Any]:
     """Ingest the files SOURCE names (a file, folder, glob or s3:// prefix).
 
     Args:
-        source: where the landing files are.
+        source: where the landing files are, or the CRM database (postgresql://user@host/db,
+            no password; ``#table`` or LEADOPS_CRM_LEADS_TABLE / ..._OUTCOMES_TABLE).
         kind: which contract columns and expectation suite apply.
         as_of: evaluation time for "not in the future" checks (the demo's simulated
             clock); default now.
@@ -37,7 +39,7 @@ def ingest(
         Per-file status and reason, rows_in, silver, quarantined, duplicates and the
         table versions written (see IngestResult.to_dict).
     """
-    found = files if files is not None else find_source_files(source)
+    found = files if files is not None else find_source_files(source, kind)
     result = validate_and_load(found, kind, as_of)
     publish_summary(result)
     return result.to_dict()

@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow
 
 from leadops.settings import ReasonsMode
+from tasks.scoring.sinks.steps import deliver_scores
 from tasks.scoring.steps import (
     find_batch_file,
     load_models,
@@ -29,6 +30,7 @@ def score(
     output_format: str = "parquet",
     as_of: datetime | None = None,
     reasons: ReasonsMode | None = None,
+    deliver: bool = True,
 ) -> dict[str, Any]:
     """Score a batch of leads and log every score.
 
@@ -41,6 +43,8 @@ def score(
             default now. Silver leads created after it wait for a later run.
         reasons: exact, approx, tiered or none (fastest: no reasons); default
             LEADOPS_REASONS_MODE.
+        deliver: send the scores to the configured CRM sinks now (False: they stay owed
+            in the lake until `leadops deliver`).
 
     Returns:
         rows, output, arms (leads per arm), model_versions, batch_id, log_rows, skipped.
@@ -53,7 +57,8 @@ def score(
     file_batch = read_batch_file(find_batch_file(batch), scored_at) if batch else None
     result = score_batch(serving, file_batch, out, output_format, scored_at, reasons)
     publish_summary(result)
-    return result.as_dict()
+    delivered = deliver_scores(result.batch_id, result.output, result.rows, send=deliver)
+    return result.as_dict() | ({"delivered": delivered} if delivered else {})
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ class Contract:
     negative_values: tuple[str, ...] = ()
     # Digit-group separator of numeric cells ("1,234,567"); None: numbers carry none.
     thousands_separator: str | None = None
+    # The "changed at" column of the CRM's database tables (leads and outcomes): a database
+    # source reads the rows changed since its last run by it. Not a feature; None: files only.
+    updated_at: str | None = None
 
     def by_role(self, role: str) -> list[str]:
         """Names of the feature columns that play ``role``, in contract order."""
@@ -203,6 +206,7 @@ def parse_contract(raw: Any, source: str = "<memory>") -> Contract:
         features=tuple(features),
         source=source,
         thousands_separator=thousands,
+        updated_at=str(raw["updated_at"]) if raw.get("updated_at") else None,
         **spellings,
     )
 

@@ -79,6 +79,47 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(
         None, description="Any S3-compatible endpoint (MinIO, Ceph, moto); unset: AWS."
     )
+    # The CRM's PostgreSQL, both directions (leadops.db_source, tasks/delivery). The URL holds
+    # no password: it is a Prefect parameter of the database ingest deployment.
+    crm_database_url: str | None = Field(
+        None, description="postgresql://user@host:5432/crm (no password); unset: files only."
+    )
+    crm_password: SecretStr | None = Field(
+        None, description="The CRM database password (else libpq's PGPASSWORD or ~/.pgpass)."
+    )
+    crm_leads_table: str = Field("leads", description="Table (schema.table) or SELECT of leads.")
+    crm_outcomes_table: str = Field("outcomes", description="Table or SELECT of outcomes.")
+    crm_watermark_overlap_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="Each pull re-reads this much before the last watermark: a transaction "
+        "that committed late, or rows tied on the watermark (5 min outlasts a normal CRM write).",
+    )
+    crm_connect_timeout_seconds: int = Field(
+        10, ge=1, description="Seconds to wait for the CRM database before failing the run."
+    )
+    crm_scores_mapping: Path | None = Field(
+        None,
+        description="Mapping file of the CRM scores table (table, columns); with "
+        "LEADOPS_CRM_DATABASE_URL every score run upserts its scores there.",
+    )
+    crm_webhook_url: SecretStr | None = Field(
+        None, description="Webhook that receives every score run's scores as signed JSON parts."
+    )
+    crm_webhook_secret: SecretStr | None = Field(
+        None, description="Shared secret of the webhook's X-LeadOps-Signature (HMAC-SHA256)."
+    )
+    crm_delivery_part_rows: int = Field(
+        1_000, ge=1, description="Scores per delivered part (one transaction / one POST)."
+    )
+    crm_delivery_attempts: int = Field(
+        5,
+        ge=1,
+        description="Tries per part before the run fails (backoff doubles from the next setting).",
+    )
+    crm_delivery_backoff_seconds: float = Field(
+        1.0, ge=0, description="First wait between tries; 1 s and 5 tries ride out ~15 s down."
+    )
     contract_path: Path = Field(
         BUNDLED_CONTRACT, description="The data contract YAML of your CRM export."
     )

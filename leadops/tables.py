@@ -36,6 +36,10 @@ KINDS = ("leads", "outcomes")
 
 MANIFEST = "ingest/manifest"
 QUARANTINE_LOG = "ingest/quarantine_log"
+# Per database source and kind, the newest "changed at" value each committed pull read.
+WATERMARKS = "ingest/watermarks"
+# What each score sink owes and acknowledged (tasks/scoring/sinks/ledger.py).
+DELIVERY_LEDGER = "delivery/ledger"
 GOLD_LEADS = "gold/leads"
 PREDICTION_LOG = "predictions/log"
 API_REQUESTS = "api/requests"

@@ -273,12 +273,11 @@ def ingest(
         raise OptionError(f"--kind {kind!r}: choose leads or outcomes")
     when = parse_as_of(as_of)
     from leadops.settings import get_settings
-    from leadops.sources import resolve_sources
 
     # A mistyped SOURCE fails in a second, as one line, before Prefect starts; the
     # flow takes the files as resolved here rather than listing SOURCE again.
     endpoint = get_settings().s3_endpoint_url
-    files = [found for source in sources for found in resolve_sources(source, endpoint)]
+    files = [found for source in sources for found in _ingest_sources(source, kind, endpoint)]
     files = list(dict.fromkeys(files))  # a file named twice is read once
     prepare_runtime()
     from flows.ingest import ingest as ingest_flow
@@ -296,6 +295,36 @@ def ingest(
         typer.echo(f"leadops: error: {file['reason']}", err=True)
     if failed:
         raise typer.Exit(code=1)
+
+
+def _ingest_sources(source: str, kind: str, endpoint: str | None) -> list:
+    """A postgresql:// SOURCE is the CRM database (refused with a password in it); else files."""
+    from leadops.db_source import crm_tables, database_source, is_database_url
+    from leadops.settings import get_settings
+    from leadops.sources import resolve_sources
+
+    if is_database_url(source):
+        from leadops.contract import load_contract
+        from leadops.db_source import watermark_column
+
+        found = database_source(source, kind, crm_tables(get_settings()))
+        watermark_column(load_contract(get_settings().contract_path), found)  # fail fast
+        return [found]
+    return resolve_sources(source, endpoint)
+
+
+@app.command()
+def deliver(
+    batch: Optional[str] = typer.Option(
+        None, "--batch", help="Also owe this scored batch (its <lake>/scores file) to the sinks."
+    ),
+    as_json: bool = JsonOption,
+) -> None:
+    """Send every scored batch the CRM sinks still owe (PostgreSQL table, webhook)."""
+    from leadops.app.deliver import deliver_owed
+
+    result = deliver_owed(batch)
+    emit(result, as_json, result.pop("summary"))
 
 
 contract_app = typer.Typer(

@@ -136,7 +136,12 @@ def run_demo(
 
     Every flow runs with ``demo_settings(settings, plan)`` (a copy; the environment is untouched).
     """
-    with settings_scope(demo_settings(settings, plan)) as scoped:
+    scoped = demo_settings(settings, plan)
+    if scoped.crm_database_url:  # in and out through the CRM's PostgreSQL (demo_crm)
+        from leadops.app.demo_crm import crm_settings
+
+        scoped = crm_settings(scoped)
+    with settings_scope(scoped) as scoped:
         return _run_weeks(plan, scoped, echo)
 
 
@@ -166,12 +171,17 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
     records: list[WeekRecord] = []
     for week in range(1, plan.weeks + 1):
         progress.show("demo", week=f"{week}/{plan.weeks}")
-        land_week(export, landing, week)
+        if settings.crm_database_url:
+            from leadops.app.demo_crm import land_week_in_crm
+
+            land_week_in_crm(settings, export, week, week_end(start, week))
+        else:
+            land_week(export, landing, week)
         if week < plan.first_train_week:
             continue
         began = perf_counter()
         record = WeekRecord(week=week, as_of=week_end(start, week))
-        _ingest_week(ingest, landing, record)
+        _ingest_week(ingest, landing, record, settings.crm_database_url)
         if week == plan.first_train_week:
             if _has_champion(settings):
                 record.events.append("champion already trained (replay)")
@@ -189,9 +199,9 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
     return records
 
 
-def _ingest_week(ingest: Any, landing: Path, record: WeekRecord) -> None:
+def _ingest_week(ingest: Any, landing: Path, record: WeekRecord, crm: str | None) -> None:
     for kind in ("leads", "outcomes"):
-        result = ingest(source=str(landing / kind), kind=kind, as_of=record.as_of)
+        result = ingest(source=crm or str(landing / kind), kind=kind, as_of=record.as_of)
         if kind == "leads":
             record.ingested += int(result["rows_in"])
             record.quarantined += int(result["quarantined"])

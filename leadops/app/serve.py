@@ -81,7 +81,7 @@ def serve(
             echo(f"MLflow UI:   mlflow ui --backend-store-uri {settings.tracking_uri}")
         from prefect import serve as prefect_serve
 
-        from deployments.definitions import DEPLOYMENTS, runner_deployments
+        from deployments.definitions import active_specs, runner_deployments
         from deployments.notifications import register as register_alerts
 
         alerts = register_alerts(settings)
@@ -91,9 +91,10 @@ def serve(
             else "alerts: off (set LEADOPS_NOTIFY_WEBHOOK_URL or LEADOPS_NOTIFY_SLACK_WEBHOOK_URL)"
         )
 
+        specs = active_specs(settings.crm_database_url)  # + the CRM database ingests if set
         echo(
-            f"serving {len(DEPLOYMENTS)} deployments: "
-            + ", ".join(f"{s.flow_name}/{s.name}" for s in DEPLOYMENTS)
+            f"serving {len(specs)} deployments: "
+            + ", ".join(f"{s.flow_name}/{s.name}" for s in specs)
             + "; Ctrl-C stops everything"
         )
         try:

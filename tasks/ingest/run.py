@@ -16,6 +16,7 @@ from pathlib import Path
 
 from leadops import progress, tables
 from leadops.contract import Contract
+from leadops.db_source import DatabaseSource
 from leadops.errors import LeadOpsError
 from leadops.journal import lake_transaction
 from leadops.settings import Settings
@@ -23,8 +24,8 @@ from leadops.sources import SourceFile, resolve_sources
 from leadops.storage import Lake
 from tasks.ingest import manifest, quarantine_stats, report
 from tasks.ingest.conform import conform_tables
+from tasks.ingest.database import SourceLoader
 from tasks.ingest.gold import update_gold
-from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import IngestResult
 from tasks.ingest.suites import contract_suite, suites_dir_for
 from tasks.ingest.validation import SuiteValidator
@@ -37,7 +38,7 @@ def ingest_files(
     settings: Settings,
     lake: Lake,
     contract: Contract,
-    sources: Sequence[SourceFile | str | Path],
+    sources: Sequence[SourceFile | DatabaseSource | str | Path],
     kind: str = "leads",
     as_of: datetime | None = None,
     run_id: str | None = None,
@@ -70,7 +71,9 @@ def ingest_files(
         f
         for s in sources
         for f in (
-            [s] if isinstance(s, SourceFile) else resolve_sources(str(s), settings.s3_endpoint_url)
+            [s]
+            if isinstance(s, (SourceFile, DatabaseSource))
+            else resolve_sources(str(s), settings.s3_endpoint_url)
         )
     ]
     suite, suite_source = contract_suite(
@@ -85,17 +88,18 @@ def ingest_files(
         tables.MANIFEST,
         tables.GOLD_LEADS,
         tables.QUARANTINE_LOG,
+        tables.WATERMARKS,  # a database pull's watermark commits with its rows
     ]
     with lake_transaction(lake, "ingest", written):
         conform_tables(lake, contract, kind)  # a widened contract's columns, before any row
         # Inside the lock and after recovery: the manifest read here is the one
         # this run's "already ingested" decisions may rely on.
-        run = FileLoader(lake, contract, kind, result, validator, chunk_rows)
+        run = SourceLoader(settings, lake, contract, kind, result, validator, chunk_rows)
         progress.begin("ingest")
         try:
             for number, source in enumerate(files, 1):
                 progress.show("ingest", files=f"{number}/{len(files)}")
-                result.files.append(run.ingest_file(source))
+                result.files.append(run.ingest(source))
         finally:
             run.close()
         result.check_accounting()

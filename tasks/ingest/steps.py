@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from leadops.contract import load_contract
+from leadops.db_source import DatabaseSource, crm_tables, database_source, is_database_url
 from leadops.errors import retry_if_transient
 from leadops.settings import get_settings
 from leadops.sources import SourceFile, resolve_sources
@@ -33,15 +34,21 @@ ARTIFACT_KEY = "ingest-summary"
     retry_condition_fn=retry_if_transient,
     cache_policy=NO_CACHE,
 )
-def find_source_files(source: str) -> list[SourceFile]:
-    """The files SOURCE names (file, folder, glob or s3:// prefix): the run's one resolution."""
-    files = resolve_sources(source, get_settings().s3_endpoint_url)
+def find_source_files(source: str, kind: str = "leads") -> list[SourceFile | DatabaseSource]:
+    """The files SOURCE names (file, folder, glob or s3:// prefix), or the CRM database table
+    of ``kind`` a postgresql:// SOURCE names: the run's one resolution."""
+    settings = get_settings()
+    if is_database_url(source):
+        return [database_source(source, kind, crm_tables(settings))]
+    files = resolve_sources(source, settings.s3_endpoint_url)
     get_run_logger().info("ingest: %d file(s) under %s", len(files), source)
     return files
 
 
 @task(name="validate-and-load", cache_policy=NO_CACHE)
-def validate_and_load(files: list[SourceFile], kind: str, as_of: datetime | None) -> IngestResult:
+def validate_and_load(
+    files: list[SourceFile | DatabaseSource], kind: str, as_of: datetime | None
+) -> IngestResult:
     """Bronze → validation → silver / quarantine → gold for these files (one transaction)."""
     settings = get_settings()
     result = ingest_files(

@@ -28,6 +28,7 @@ from leadops.app.api.answer import (
     utc_now,
     with_degraded,
 )
+from leadops.app.api.crm_outbox import CrmOutbox
 from leadops.app.api.docs import mount_docs
 from leadops.app.api.log_buffer import LogBuffer
 from leadops.app.api.metrics import ApiMetrics
@@ -77,18 +78,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lake, settings.api_log_flush_seconds, settings.api_log_flush_rows
     )
     metrics = ApiMetrics()
+    outbox = CrmOutbox.configured(settings, lake, contract)  # None without a CRM sink
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         await run_in_threadpool(holder.start)  # the first load may take a second or two
         buffer.start()
         requests.start()
+        if outbox is not None:
+            outbox.start()
         yield
         # uvicorn runs this after in-flight requests finish (SIGTERM, Ctrl-C):
         # nothing answered is lost.
         holder.stop()
         await run_in_threadpool(buffer.close)
         await run_in_threadpool(requests.close)
+        if outbox is not None:
+            await run_in_threadpool(outbox.close)
 
     app = FastAPI(
         title=f"LeadOps online scoring ({contract.name})",
@@ -111,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: the requests the gate rejects count in serving health too.
     app.add_middleware(RequestTimer, path=SCORE_ROUTE, record=requests.add)
     app.state.holder, app.state.buffer, app.state.requests = holder, buffer, requests
-    _routes(app, settings, contract, holder, buffer, metrics)
+    _routes(app, settings, contract, holder, buffer, metrics, outbox)
     return app
 
 
@@ -122,6 +128,7 @@ def _routes(
     holder: ServingHolder,
     buffer: LogBuffer,
     metrics: ApiMetrics,
+    outbox: CrmOutbox | None = None,
 ) -> None:
     Leads = leads_body(lead_model(contract), settings.api_max_leads)
     names = field_names(contract)
@@ -174,6 +181,8 @@ def _routes(
         else:
             return JSONResponse({"detail": f"not ready: {state.reason}"}, status_code=503)
         buffer.add(answer.log_rows)
+        if outbox is not None:
+            outbox.add(answer.results, now)
         request_id = uuid.uuid4().hex
         setattr(request.state, ARMS_STATE, answer.arms)
         setattr(request.state, REQUEST_ID_STATE, request_id)
