@@ -23,7 +23,11 @@ TIER_BY_DECILE = np.array(["", "A", "B", "B", "C", "C", "C", "D", "D", "D", "D"]
 
 @dataclass
 class ServingModel:
-    """One registered model version, ready to score: its booster and its fitted encoder."""
+    """One registered model version, ready to score: its scorer and its fitted encoder.
+
+    ``booster`` is an XGBoost booster or a ``tasks.features.linear.LogisticScorer`` (the
+    logistic family): both answer ``inplace_predict``, ``feature_names``, ``num_features``.
+    """
 
     name: str
     version: str
@@ -69,7 +73,10 @@ class ServingModel:
         return np.asarray(self.booster.inplace_predict(encoded), dtype=np.float64)
 
     def contributions(self, encoded: np.ndarray, approx: bool = False) -> np.ndarray:
-        """TreeSHAP contributions in log-odds (rows × (columns + 1), bias last)."""
+        """Contributions in log-odds (rows × (columns + 1), bias last): TreeSHAP for a
+        booster, coef x standardised deviation for the logistic family (its own method)."""
+        if hasattr(self.booster, "contributions"):  # tasks.features.linear.LogisticScorer
+            return self.booster.contributions(encoded, approx)
         import xgboost as xgb
 
         # The encoder saved with this booster names its columns (checked once, not per call:

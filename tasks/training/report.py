@@ -55,6 +55,13 @@ def intervals_table(intervals: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def family_line(result: dict[str, Any]) -> str:
+    """Which family was registered and each family's CV AUC on the same time-ordered folds."""
+    by_family = result.get("cv_auc_by_family") or {}
+    aucs = ", ".join(f"{name} {_number(auc)}" for name, auc in by_family.items())
+    return f"**Model family:** {result.get('model_family', 'xgboost')} (mean CV ROC-AUC: {aucs})"
+
+
 def gate_lines(result: dict[str, Any]) -> str:
     """The gate's rule and one line per check (test, n, estimate, interval, verdict)."""
     checks = result.get("gate_checks") or []
@@ -95,6 +102,7 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
             metrics_table(result),
             intervals_table(result.get("gate_intervals")),
             gate_lines(result),
+            family_line(result),
             f"## Search `{result['study_name']}`: {counts['completed']} completed, "
             f"{counts['pruned']} pruned, {counts['failed']} failed; "
             f"best CV AUC {_number(result['best_cv_auc'])} "
@@ -139,6 +147,8 @@ def result_summary(
             "total": len(candidate.search.trials),
         },
         "best_cv_auc": candidate.search.best_value,
+        "model_family": candidate.family.family,
+        "cv_auc_by_family": candidate.family.cv_auc,
         "best_params": candidate.search.best_params,
         "best_rounds": candidate.search.best_rounds,
         "study_name": candidate.search.study_name,

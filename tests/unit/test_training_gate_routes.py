@@ -158,7 +158,10 @@ def test_every_gate_line_and_the_report_name_test_n_estimate_and_interval() -> N
         study_name="s",
     )
     candidate = SimpleNamespace(
-        search=search, metrics=metrics["new"], baseline_metrics=metrics["new"]
+        search=search,
+        metrics=metrics["new"],
+        baseline_metrics=metrics["new"],
+        family=SimpleNamespace(family="logistic", cv_auc={"xgboost": 0.79, "logistic": 0.8}),
     )
     result = result_summary(
         run_id="r",
