@@ -180,6 +180,7 @@ def test_every_gate_line_and_the_report_name_test_n_estimate_and_interval() -> N
     report = markdown_report(result, [])
     assert f"({labels.sum()} converted / {400 - labels.sum()} not)" in report
     assert "Route taken" in report and "calibration p <" in report
+    assert "an equal model passes against a calibrated champion in" in report
 
 
 @pytest.mark.slow
