@@ -177,6 +177,29 @@ class Settings(BaseSettings):
     gate_min_relative_auc_gain: float = Field(
         0.02, ge=0, description="Relative ROC-AUC gain a challenger needs over the champion."
     )
+    # The relative gain alone blocked a recent model as good at ranking and far better
+    # calibrated; these let it through on evidence (tasks/training/gate.py states the rule).
+    gate_auc_margin: float = Field(
+        0.02,
+        ge=0,
+        lt=1,
+        description=(
+            "Non-inferiority margin (absolute ROC-AUC): a new model may be this much below the "
+            "champion's AUC (paired bootstrap lower bound) and still pass on a better log-loss; "
+            "0.02 (~2.5% of an AUC of 0.8, as the rollout's relative 2%): with 0.01 an equal "
+            "model passed in few runs below ~1,000 test leads (tasks/training/gate_simulation.py)."
+        ),
+    )
+    gate_stale_alpha: float = Field(
+        0.01,
+        gt=0,
+        lt=0.5,
+        description=(
+            "Two-sided error of the champion's calibration test on the gate's test window "
+            "(observed vs predicted conversions); below it the champion is stale and a new model "
+            "needs only non-inferior AUC and Brier. Small: a false 'stale' lowers the bar."
+        ),
+    )
     gate_bootstrap_samples: int = Field(
         1000,
         ge=1000,

@@ -1,7 +1,9 @@
 """The numerics behind every automated decision: plain numpy/scipy, vectorised.
 
 - DeLong's paired AUC covariance (Sun & Xu's O(n log n) midrank form);
-- a paired bootstrap (>= 1,000 resamples) for AUC, precision at capacity and Brier score;
+- a paired bootstrap (>= 1,000 resamples) for AUC, precision at capacity, Brier score
+  and log-loss;
+- calibration in the large: observed conversions against the sum of predicted ones;
 - two-proportion power: the minimum detectable relative drop and the leads needed;
 - the chi-square critical value of PSI under "no change".
 
@@ -84,7 +86,12 @@ def _statistic(metric: str, labels: np.ndarray, scores: np.ndarray, capacity: fl
         return _precision_rows(labels, scores, capacity)
     if metric == "brier":
         return ((scores - labels) ** 2).mean(axis=1)
-    raise ValueError(f"unknown metric {metric!r}; use auc, precision_at_capacity or brier")
+    if metric == "log_loss":
+        p = np.clip(scores, 1e-7, 1 - 1e-7)  # as leadops.metrics clips: one 0 is not infinite
+        return -(labels * np.log(p) + (1 - labels) * np.log1p(-p)).mean(axis=1)
+    raise ValueError(
+        f"unknown metric {metric!r}; use auc, precision_at_capacity, brier or log_loss"
+    )
 
 
 def paired_bootstrap(
@@ -101,7 +108,7 @@ def paired_bootstrap(
     """Bootstrap ``metric(first) - metric(second)`` resampling the same leads for both.
 
     Args:
-        metric: ``auc``, ``precision_at_capacity`` or ``brier``.
+        metric: ``auc``, ``precision_at_capacity``, ``brier`` or ``log_loss``.
         resamples: at least 1,000, so the 2.5th percentile rests on ~25 resamples.
         level: two-sided level of the percentile interval.
     """
@@ -237,3 +244,34 @@ def paired_precision(
 def normal_cdf(z: float) -> float:
     """P(Z <= z) for a standard normal Z."""
     return _STANDARD_NORMAL.cdf(z)
+
+
+@dataclass(frozen=True)
+class CalibrationCheck:
+    """Observed conversions against the sum of the predicted probabilities on the same leads.
+
+    Under "the probabilities are right" the count of conversions is Poisson-binomial with
+    mean sum(p) and variance sum(p (1 - p)); with tens of conversions its normal
+    approximation is close, so ``z`` and the two-sided ``p_value`` come from it.
+    """
+
+    leads: int
+    converted: int
+    expected: float
+    z: float
+    p_value: float
+
+    @property
+    def ratio(self) -> float:
+        """Observed / predicted conversions (1 = calibrated in the large; 10 = served 10x low)."""
+        return self.converted / self.expected if self.expected > 0 else math.inf
+
+
+def calibration_in_the_large(labels: np.ndarray, scores: np.ndarray) -> CalibrationCheck:
+    """Test the probabilities' total against the conversions (Poisson-binomial, normal approx.)."""
+    labels = np.asarray(labels, float)
+    p = np.clip(np.asarray(scores, float), 1e-7, 1 - 1e-7)
+    expected, variance = float(p.sum()), float((p * (1 - p)).sum())
+    observed = int(labels.sum())
+    z = (observed - expected) / math.sqrt(variance) if variance > 0 else 0.0
+    return CalibrationCheck(len(labels), observed, expected, z, 2 * (1 - normal_cdf(abs(z))))

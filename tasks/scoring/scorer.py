@@ -23,8 +23,12 @@ from tasks.scoring.routing import route_to_canary
 
 @dataclass
 class ServingModel:
-    """One registered model version, ready to score: its booster, its fitted encoder and,
-    when the version was recalibrated, its calibrator (applied to the booster's log-odds)."""
+    """One registered model version, ready to score: its scorer, its fitted encoder and,
+    when the version was recalibrated, its calibrator (applied to the scorer's log-odds).
+
+    ``booster`` is an XGBoost booster or a ``tasks.features.linear.LogisticScorer`` (the
+    logistic family): both answer ``inplace_predict``, ``feature_names``, ``num_features``.
+    """
 
     name: str
     version: str
@@ -71,7 +75,10 @@ class ServingModel:
         return probabilities(self.booster, encoded, self.calibrator)
 
     def contributions(self, encoded: np.ndarray, approx: bool = False) -> np.ndarray:
-        """TreeSHAP contributions in log-odds (rows × (columns + 1), bias last)."""
+        """Contributions in log-odds (rows × (columns + 1), bias last): TreeSHAP for a
+        booster, coef x standardised deviation for the logistic family (its own method)."""
+        if hasattr(self.booster, "contributions"):  # tasks.features.linear.LogisticScorer
+            return self.booster.contributions(encoded, approx)
         import xgboost as xgb
 
         # The encoder saved with this booster names its columns (checked once, not per call:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import xgboost as xgb
 
 from leadops.settings import Settings
+from tasks.features.linear import model_family
 from tasks.training import plots, tracking
 from tasks.training.dataset import TrainingSet
+from tasks.training.model import encoded_contributions
 from tasks.training.pipeline import Candidate
 
 SHAP_SAMPLE_ROWS = 2_000  # exact TreeSHAP costs ~1.6 ms per row on 2 cores
@@ -27,14 +28,16 @@ def shap_sample(
         )
         test = test.iloc[rows]
     encoded = candidate.encoder.transform(test)
-    data = xgb.DMatrix(encoded, feature_names=candidate.encoder.feature_names)
-    return encoded, candidate.booster.predict(data, pred_contribs=True)
+    return encoded, encoded_contributions(candidate.booster, candidate.encoder, encoded)
 
 
 def figures(candidate: Candidate, training: TrainingSet, settings: Settings) -> dict[str, Any]:
     """Artifact path → Figure for ROC, PR, calibration, lift and the SHAP summary."""
     y, scores = candidate.test_labels, candidate.test_scores
-    curves = {"xgboost": scores, "logistic baseline": candidate.baseline_scores}
+    curves = {
+        model_family(candidate.booster): scores,
+        "logistic baseline": candidate.baseline_scores,
+    }
     encoded, contribs = shap_sample(candidate, training, settings.seed)
     groups = [c.feature for c in candidate.encoder.columns]
     return {
@@ -56,6 +59,7 @@ def run_params(
         **config,
         **{f"xgb_{k}": v for k, v in search.best_params.items()},
         "xgb_rounds": search.best_rounds,
+        "model_family": model_family(candidate.booster),
         "train_rows": len(training.dev),
         "test_rows": len(training.test),
         "encoded_features": len(candidate.encoder.feature_names),
@@ -70,6 +74,7 @@ def run_metrics(candidate: Candidate) -> dict[str, float]:
         **{f"test_{k}": v for k, v in candidate.metrics.items()},
         **{f"baseline_test_{k}": v for k, v in candidate.baseline_metrics.items()},
         "cv_best_auc": candidate.search.best_value,
+        **{f"cv_auc_{family}": auc for family, auc in candidate.family.cv_auc.items()},
         "trials_completed": counts["COMPLETE"],
         "trials_pruned": counts["PRUNED"],
         "trials_failed": counts["FAIL"],

@@ -1,9 +1,9 @@
 """The logged model: raw silver lead rows in, conversion probability out.
 
 ``LeadScoringModel`` is an ``mlflow.pyfunc.PythonModel`` carrying two small
-artifacts, the booster (XGBoost JSON) and the encoder (JSON), and a third when the
-version was recalibrated (``leadops.calibrator``, JSON: applied to the booster's
-log-odds, so SHAP reasons stay in the booster's log-odds), so
+artifacts, the scorer (XGBoost JSON, or the logistic family's JSON) and the encoder
+(JSON), and a third when the version was recalibrated (``leadops.calibrator``, JSON:
+applied to the scorer's log-odds, so SHAP reasons stay in the scorer's log-odds), so
 
     mlflow.pyfunc.load_model("models:/<name>@champion").predict(silver_rows)
 
@@ -11,6 +11,11 @@ returns probabilities, and the score stage gets the parts it needs through
 ``load_model(...).unwrap_python_model()``: ``predict_proba`` (no MLflow schema
 enforcement, for large batches), ``explain``, ``booster`` and ``encoder``.
 Loading reads two JSON files and imports no plotting or SHAP library.
+
+The scorer is the chosen model family: an XGBoost booster (``booster.json``) or the
+regularised logistic model (``logistic.json``, ``tasks.features.linear``). Both answer
+``inplace_predict`` and give log-odds contributions (TreeSHAP; coef x standardised
+deviation from the training mean), so ``booster`` keeps its name and every caller works.
 """
 
 from __future__ import annotations
@@ -25,24 +30,29 @@ import xgboost as xgb
 
 from leadops.calibrator import Calibrator, probabilities
 from tasks.features.encoder import FeatureEncoder
+from tasks.features.linear import LogisticScorer
 from tasks.features.reasons import reason_units, top_reasons
 
 BOOSTER_ARTIFACT = "booster"
 ENCODER_ARTIFACT = "encoder"
 CALIBRATOR_ARTIFACT = "calibrator"
+LOGISTIC_FILE = "logistic.json"  # the booster artifact's name when the family is logistic
 
 
 class LeadScoringModel(mlflow.pyfunc.PythonModel):
-    """Encoder + booster; every method takes raw lead rows (a DataFrame)."""
+    """Encoder + scorer (``booster``); every method takes raw lead rows (a DataFrame)."""
 
     def __init__(self) -> None:
-        self.booster: xgb.Booster | None = None
+        self.booster: xgb.Booster | LogisticScorer | None = None
         self.encoder: FeatureEncoder | None = None
         self.calibrator: Calibrator | None = None  # None: the booster's own probabilities
 
     @classmethod
     def from_parts(
-        cls, booster: xgb.Booster, encoder: FeatureEncoder, calibrator: Calibrator | None = None
+        cls,
+        booster: xgb.Booster | LogisticScorer,
+        encoder: FeatureEncoder,
+        calibrator: Calibrator | None = None,
     ) -> LeadScoringModel:
         """A ready model without a save/load round trip (training, tests)."""
         model = cls()
@@ -53,8 +63,7 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
         self.encoder = FeatureEncoder.from_json(
             Path(context.artifacts[ENCODER_ARTIFACT]).read_text()
         )
-        self.booster = xgb.Booster()
-        self.booster.load_model(context.artifacts[BOOSTER_ARTIFACT])
+        self.booster = load_scorer(Path(context.artifacts[BOOSTER_ARTIFACT]))
         if CALIBRATOR_ARTIFACT in context.artifacts:
             path = Path(context.artifacts[CALIBRATOR_ARTIFACT])
             self.calibrator = Calibrator.from_json(path.read_text())
@@ -86,9 +95,7 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
         ``approx=True`` uses XGBoost's approximate contributions (~100x faster).
         """
         encoded = self.encoder.transform(frame)
-        data = xgb.DMatrix(encoded, feature_names=self.encoder.feature_names)
-        contribs = self.booster.predict(data, pred_contribs=True, approx_contribs=approx)
-        return encoded, contribs
+        return encoded, encoded_contributions(self.booster, self.encoder, encoded, approx)
 
     def explain(self, frame: pd.DataFrame, top_k: int = 3, approx: bool = False) -> pd.DataFrame:
         """The ``top_k`` reasons per row, e.g. "uses Salesforce (+0.12)" (log-odds)."""
@@ -96,6 +103,28 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
         reasons = top_reasons(contribs, encoded, reason_units(self.encoder), top_k)
         reasons.index = frame.index
         return reasons
+
+
+def load_scorer(path: Path) -> xgb.Booster | LogisticScorer:
+    """The saved scorer: the logistic model by its file name, else an XGBoost booster."""
+    if path.name == LOGISTIC_FILE:
+        return LogisticScorer.from_json(path.read_text())
+    booster = xgb.Booster()
+    booster.load_model(path)
+    return booster
+
+
+def encoded_contributions(
+    booster: xgb.Booster | LogisticScorer,
+    encoder: FeatureEncoder,
+    encoded: np.ndarray,
+    approx: bool = False,
+) -> np.ndarray:
+    """Log-odds contributions of encoded rows, a trailing bias column, for either family."""
+    if isinstance(booster, LogisticScorer):
+        return booster.contributions(encoded)
+    data = xgb.DMatrix(encoded, feature_names=encoder.feature_names)
+    return booster.predict(data, pred_contribs=True, approx_contribs=approx)
 
 
 def check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
@@ -117,15 +146,20 @@ def check_numbers(frame: pd.DataFrame, columns: list[str]) -> None:
 
 
 def save_parts(
-    booster: xgb.Booster,
+    booster: xgb.Booster | LogisticScorer,
     encoder: FeatureEncoder,
     folder: Path,
     calibrator: Calibrator | None = None,
 ) -> dict[str, str]:
     """Write the artifacts; returns the ``artifacts`` mapping for ``log_model``."""
     folder.mkdir(parents=True, exist_ok=True)
-    booster_path, encoder_path = folder / "booster.json", folder / "encoder.json"
-    booster.save_model(booster_path)
+    encoder_path = folder / "encoder.json"
+    if isinstance(booster, LogisticScorer):
+        booster_path = folder / LOGISTIC_FILE
+        booster_path.write_text(booster.to_json())
+    else:
+        booster_path = folder / "booster.json"
+        booster.save_model(booster_path)
     encoder_path.write_text(encoder.to_json())
     artifacts = {BOOSTER_ARTIFACT: str(booster_path), ENCODER_ARTIFACT: str(encoder_path)}
     if calibrator is not None:

@@ -15,7 +15,7 @@ train killed between them is finished by whoever next takes the registry lock.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from leadops.settings import Settings
 from leadops.storage import Lake
 from leadops.transitions import Transition, commit, registry_transaction, stage_ops
-from tasks.training.gate import Decision, GateResult, PairedIntervals, decide
+from tasks.training.gate import Decision, GateResult, GateRules, PairedIntervals, decide
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class PromotionOutcome:
     auc_diff_ci: dict[str, float] | None
     intervals: PairedIntervals | None = None
     rival_version: str | None = None  # the challenger in rollout it had to beat too
+    rule: str | None = None  # the gate's rule and its error rates, for the report
 
 
 def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np.ndarray:
@@ -60,7 +61,8 @@ def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np
 def paired_intervals(
     labels: np.ndarray, new: np.ndarray, old: np.ndarray, settings: Settings
 ) -> PairedIntervals:
-    """95% paired bootstrap intervals of new - old: ROC-AUC, precision at capacity, Brier."""
+    """95% paired bootstrap intervals of new - old: ROC-AUC, precision at capacity, Brier,
+    log-loss; with the rows' class counts, so every line can say its n."""
 
     def interval(metric: str) -> dict[str, float]:
         found = stats.paired_bootstrap(
@@ -79,7 +81,15 @@ def paired_intervals(
             "samples": float(found.resamples),
         }
 
-    return PairedIntervals(interval("auc"), interval("precision_at_capacity"), interval("brier"))
+    converted = int(np.asarray(labels).astype(bool).sum())
+    return PairedIntervals(
+        interval("auc"),
+        interval("precision_at_capacity"),
+        interval("brier"),
+        interval("log_loss"),
+        converted,
+        len(labels) - converted,
+    )
 
 
 def in_rollout_challenger(client: Any, name: str) -> VersionState | None:
@@ -115,11 +125,13 @@ def register_and_gate(
     # registry_transaction: a rollout step or gate killed half-way is completed first.
     with registry_transaction(client, lake, name):
         champion = registry.get_champion(client, name)
-        champion_metrics = intervals = None
+        rules = GateRules.from_settings(settings, min_gain)
+        champion_metrics = intervals = calibration = None
         if champion is not None:
             old = champion_scores(settings, str(champion.version), test_frame)
             champion_metrics = score_metrics(test_labels, old, settings.capacity_fraction)
             intervals = paired_intervals(test_labels, new_scores, old, settings)
+            calibration = stats.calibration_in_the_large(test_labels, old)
         version = str(
             registry.register_version(
                 client,
@@ -134,10 +146,11 @@ def register_and_gate(
             new_metrics,
             champion_metrics,
             intervals,
-            min_gain,
+            rules,
             champion_version,
             baseline_metrics,
-            settings.gate_brier_margin,
+            calibration,
+            stats.calibration_in_the_large(test_labels, new_scores),
         )
         rival = (
             in_rollout_challenger(client, name) if gate.decision == Decision.CHALLENGER else None
@@ -160,6 +173,7 @@ def register_and_gate(
         intervals.auc if intervals else None,
         intervals,
         rival.version if rival else None,
+        rules.text() if champion is not None else None,
     )
 
 
@@ -180,20 +194,23 @@ def _against_rival(
         settings.gate_bootstrap_samples,
         settings.seed,
     )
+    converted = int(np.asarray(labels).astype(bool).sum())
+    line = (
+        f"ROC-AUC vs challenger v{rival} in rollout, paired bootstrap on n={len(labels):,} "
+        f"({converted:,} converted / {len(labels) - converted:,} not): {found.estimate:+.4f}, "
+        f"95% CI [{found.low:+.4f}, {found.high:+.4f}]"
+    )
     if found.low > 0:
-        return GateResult(
-            gate.decision,
-            f"{gate.reason}; also beats challenger v{rival} in rollout "
-            f"(AUC {found.estimate:+.4f}, CI [{found.low:+.4f}, "
-            f"{found.high:+.4f}])",
-            gate.relative_auc_gain,
+        return replace(
+            gate, reason=f"{gate.reason}; also beats it: {line}", checks=(*gate.checks, line)
         )
-    return GateResult(
-        Decision.REJECTED,
-        f"does not beat challenger v{rival} already in rollout on the same test rows: "
-        f"AUC {found.estimate:+.4f}, 95% CI [{found.low:+.4f}, {found.high:+.4f}] "
-        f"does not exclude no gain ({gate.reason})",
-        gate.relative_auc_gain,
+    return replace(
+        gate,
+        decision=Decision.REJECTED,
+        reason=f"does not beat challenger v{rival} already in rollout on the same test rows: "
+        f"{line} does not exclude no gain ({gate.reason})",
+        route=None,
+        checks=(*gate.checks, line),
     )
 
 
@@ -206,6 +223,7 @@ def interval_metrics(intervals: PairedIntervals | None) -> dict[str, float]:
             ("auc", intervals.auc),
             ("precision", intervals.precision),
             ("brier", intervals.brier),
+            ("log_loss", intervals.log_loss),
         )
         if ci
         for end in ("low", "high")

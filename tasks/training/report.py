@@ -23,8 +23,9 @@ def metrics_table(result: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for name in (*METRIC_NAMES, "calibration_error"):  # ECE: reported, not gated
+        label = f"{name} (ECE, 10 quantile bins)" if name == "calibration_error" else name
         lines.append(
-            f"| {name} | {_number(result['metrics'].get(name))} | "
+            f"| {label} | {_number(result['metrics'].get(name))} | "
             f"{_number((champion or {}).get(name))} | "
             f"{_number(result['baseline_metrics'].get(name))} |"
         )
@@ -35,17 +36,39 @@ def intervals_table(intervals: dict[str, Any] | None) -> str:
     """The gate's paired bootstrap intervals (new - champion on the same test rows)."""
     if not intervals:
         return "No champion yet: no paired intervals."
+    converted, not_converted = intervals.get("converted"), intervals.get("not_converted")
+    n = (
+        f" on {converted + not_converted:,} leads ({converted:,} converted / {not_converted:,} not)"
+        if converted is not None and not_converted is not None
+        else ""
+    )
     lines = [
-        "| new - champion (paired bootstrap 95%) | difference | low | high | resamples |",
+        f"| new - champion (paired bootstrap 95%{n}) | difference | low | high | resamples |",
         "|---|---|---|---|---|",
     ]
     for name, ci in intervals.items():
-        if ci:
+        if isinstance(ci, dict):
             lines.append(
                 f"| {name} | {_number(ci['diff'])} | {_number(ci['low'])} | "
                 f"{_number(ci['high'])} | {int(ci['samples'])} |"
             )
     return "\n".join(lines)
+
+
+def family_line(result: dict[str, Any]) -> str:
+    """Which family was registered and each family's CV AUC on the same time-ordered folds."""
+    by_family = result.get("cv_auc_by_family") or {}
+    aucs = ", ".join(f"{name} {_number(auc)}" for name, auc in by_family.items())
+    return f"**Model family:** {result.get('model_family', 'xgboost')} (mean CV ROC-AUC: {aucs})"
+
+
+def gate_lines(result: dict[str, Any]) -> str:
+    """The gate's rule and one line per check (test, n, estimate, interval, verdict)."""
+    checks = result.get("gate_checks") or []
+    head = f"## Gate: {result.get('gate_rule') or 'first model, no champion to compare'}"
+    if result.get("gate_route"):
+        head += f"\n\nRoute taken: **{result['gate_route']}**"
+    return "\n".join([head, "", *(f"- {line}" for line in checks)])
 
 
 def trials_table(trials: list[dict[str, Any]], limit: int = 10) -> str:
@@ -84,6 +107,8 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
             f"{result['test_converted']} converted)",
             metrics_table(result),
             intervals_table(result.get("gate_intervals")),
+            gate_lines(result),
+            family_line(result),
             f"## Search `{result['study_name']}`: {counts['completed']} completed, "
             f"{counts['pruned']} pruned, {counts['failed']} failed; "
             f"best CV AUC {_number(result['best_cv_auc'])} "
@@ -98,7 +123,9 @@ def result_summary(
 ) -> dict[str, Any]:
     """The flow's return value and the CLI's ``--json`` object (JSON-able only)."""
     counts = candidate.search.counts
-    headline = lambda metrics: {k: metrics[k] for k in METRIC_NAMES} if metrics else None  # noqa: E731
+    # calibration_error (ECE) rides along: without it the report showed "-" for every model.
+    names = (*METRIC_NAMES, "calibration_error")
+    headline = lambda metrics: {k: metrics[k] for k in names if k in metrics} if metrics else None  # noqa: E731
     return {
         "run_id": run_id,
         "model_name": model_name,
@@ -115,6 +142,9 @@ def result_summary(
         "auc_diff_ci": promotion.auc_diff_ci,
         "gate_intervals": asdict(promotion.intervals) if promotion.intervals else None,
         "calibration_error": candidate.metrics.get("calibration_error"),
+        "gate_rule": promotion.rule,
+        "gate_route": promotion.gate.route,
+        "gate_checks": list(promotion.gate.checks),
         "rival_version": promotion.rival_version,
         "trials": {
             "completed": counts["COMPLETE"],
@@ -123,6 +153,8 @@ def result_summary(
             "total": len(candidate.search.trials),
         },
         "best_cv_auc": candidate.search.best_value,
+        "model_family": candidate.family.family,
+        "cv_auc_by_family": candidate.family.cv_auc,
         "best_params": candidate.search.best_params,
         "best_rounds": candidate.search.best_rounds,
         "study_name": candidate.search.study_name,

@@ -66,6 +66,7 @@ def test_cli_trains_first_champion_then_flow_rerun_is_identical_and_archived(set
         "brier",
         "precision_at_capacity",
         "lift_at_capacity",
+        "calibration_error",  # ECE: the report showed "-" for it before
     }
     assert 0.6 < first["metrics"]["roc_auc"] < 0.95
     assert first["trials"]["total"] == TRIALS and first["train_rows"] > first["test_rows"] > 0

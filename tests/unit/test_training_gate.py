@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from leadops.settings import Settings
-from tasks.training.gate import PairedIntervals, decide
+from tasks.training.gate import GateRules, PairedIntervals, decide
 from tasks.training.promotion import paired_intervals
 from tasks.training.report import intervals_table, metrics_table
 
 CHAMPION = {"roc_auc": 0.75, "precision_at_capacity": 0.30, "brier": 0.060}
 BASELINE = {"roc_auc": 0.70, "precision_at_capacity": 0.25, "brier": 0.065}
+RULES = GateRules(min_relative_gain=0.02)
 CLEAR = PairedIntervals(
     auc={"diff": 0.03, "low": 0.01, "high": 0.05},
     precision={"diff": 0.05, "low": -0.01, "high": 0.11},
@@ -21,29 +22,32 @@ CLEAR = PairedIntervals(
 
 def test_first_model_becomes_champion_in_production() -> None:
     new = {"roc_auc": 0.72, "precision_at_capacity": 0.1, "brier": 0.07}
-    result = decide(new, None, None, 0.02, baseline=BASELINE)
+    result = decide(new, None, None, RULES, baseline=BASELINE)
     assert (result.decision, result.stage, result.fraction) == ("champion", "production", 1.0)
     assert "no champion" in result.reason and "logistic baseline ROC-AUC 0.7000" in result.reason
 
 
 def test_a_model_that_loses_to_the_logistic_baseline_says_so_loudly() -> None:
     """Old rule: the first model became champion silently when the baseline beside it was
-    better. Now every gate reason names the baseline and a WARNING says when it was better."""
+    better; then a later challenger the baseline beat went to shadow with a WARNING. Now the
+    first model serves warned, and a later one the baseline beats is archived for it."""
     new = {"roc_auc": 0.798, "precision_at_capacity": 0.3, "brier": 0.06}
-    first = decide(new, None, None, 0.02, baseline={**BASELINE, "roc_auc": 0.804})
+    first = decide(new, None, None, RULES, baseline={**BASELINE, "roc_auc": 0.804})
     assert first.decision == "champion" and "WARNING" in first.reason
     assert (
         "does not beat the logistic baseline" in first.reason and "0.7980 vs 0.8040" in first.reason
     )
     later = decide(
-        {**new, "roc_auc": 0.80}, CHAMPION, CLEAR, 0.02, baseline={**BASELINE, "roc_auc": 0.81}
+        {**new, "roc_auc": 0.80}, CHAMPION, CLEAR, RULES, baseline={**BASELINE, "roc_auc": 0.81}
     )
-    assert "WARNING" in later.reason and "0.8000 vs 0.8100" in later.reason
+    assert (later.decision, later.stage) == ("rejected", "archived")
+    assert "archived: it does not beat the logistic baseline" in later.reason
+    assert "0.8000 vs 0.8100" in later.reason
 
 
 def test_clearly_better_model_becomes_shadow_challenger() -> None:
     new = {"roc_auc": 0.80, "precision_at_capacity": 0.35, "brier": 0.058}
-    result = decide(new, CHAMPION, CLEAR, 0.02, champion_version="3", baseline=BASELINE)
+    result = decide(new, CHAMPION, CLEAR, RULES, champion_version="3", baseline=BASELINE)
     assert (result.decision, result.stage, result.fraction) == ("challenger", "shadow", 0.0)
     assert "champion v3" in result.reason
     assert result.relative_auc_gain == (0.80 - 0.75) / 0.75
@@ -51,7 +55,7 @@ def test_clearly_better_model_becomes_shadow_challenger() -> None:
 
 def test_small_gain_is_archived_with_the_reason() -> None:
     new = {"roc_auc": 0.755, "precision_at_capacity": 0.31, "brier": 0.06}
-    result = decide(new, CHAMPION, CLEAR, 0.02)
+    result = decide(new, CHAMPION, CLEAR, RULES)
     assert (result.decision, result.stage) == ("rejected", "archived")
     assert "below the required +2.0%" in result.reason
 
@@ -63,7 +67,7 @@ def test_every_failed_check_is_named() -> None:
         precision={"diff": -0.05, "low": -0.09, "high": -0.01},
         brier={"diff": 0.01, "low": 0.005, "high": 0.015},
     )
-    result = decide(new, CHAMPION, worse, 0.02)
+    result = decide(new, CHAMPION, worse, RULES)
     assert result.decision == "rejected"
     assert "below the required" in result.reason
     assert "does not exclude no gain" in result.reason
@@ -77,7 +81,7 @@ def test_a_precision_drop_within_noise_no_longer_rejects() -> None:
     noisy = PairedIntervals(
         auc=CLEAR.auc, precision={"diff": -0.01, "low": -0.06, "high": 0.04}, brier=CLEAR.brier
     )
-    assert decide(new, CHAMPION, noisy, 0.02).decision == "challenger"
+    assert decide(new, CHAMPION, noisy, RULES).decision == "challenger"
     unsure = decide(
         new,
         CHAMPION,
@@ -86,7 +90,7 @@ def test_a_precision_drop_within_noise_no_longer_rejects() -> None:
             precision=noisy.precision,
             brier=CLEAR.brier,
         ),
-        0.02,
+        RULES,
     )
     assert unsure.decision == "rejected" and "CI" in unsure.reason
 
@@ -113,4 +117,4 @@ def test_gate_intervals_use_at_least_a_thousand_paired_resamples_and_report_ece(
         "metrics": {"calibration_error": 0.012},
         "baseline_metrics": {},
     }
-    assert "| calibration_error | 0.0120 |" in metrics_table(result)
+    assert "| calibration_error (ECE, 10 quantile bins) | 0.0120 |" in metrics_table(result)
