@@ -148,6 +148,7 @@ def test_every_gate_line_and_the_report_name_test_n_estimate_and_interval() -> N
         test_start=day,
         dev_span=None,
         test_span=None,
+        late_wins=None,
     )
     search = SimpleNamespace(
         counts={"COMPLETE": 1, "PRUNED": 0, "FAIL": 0},
@@ -162,6 +163,7 @@ def test_every_gate_line_and_the_report_name_test_n_estimate_and_interval() -> N
         metrics=metrics["new"],
         baseline_metrics=metrics["new"],
         family=SimpleNamespace(family="logistic", cv_auc={"xgboost": 0.79, "logistic": 0.8}),
+        test_labels=labels,
     )
     result = result_summary(
         run_id="r",

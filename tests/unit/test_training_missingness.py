@@ -19,6 +19,7 @@ from leadops.contract import load_contract
 from leadops.maturity import LABEL
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.features.encoder import FeatureEncoder
+from tasks.training.family import FamilyChoice
 from tasks.training.missingness import mask_never_missing, never_missing
 from tasks.training.pipeline import SearchOutcome, fit_candidate
 from tasks.training.search import SearchResult
@@ -46,7 +47,7 @@ def _fit(dev: pd.DataFrame, test: pd.DataFrame, share: float):
     training = TrainingSet(dev, test, now, now, now, None, "digest")
     encoder = FeatureEncoder.fit(dev, CONTRACT, cap=10)
     search = SearchResult("test", PARAMS, 150, 0.0, pd.DataFrame(), {})
-    return fit_candidate(training, SearchOutcome(encoder, search, share), 0, 0.1)
+    return fit_candidate(training, SearchOutcome(encoder, search, FamilyChoice("xgboost", {}), share), 0, 0.1)
 
 
 def _mean_push_of_absence(candidate, leads: pd.DataFrame) -> tuple[dict[str, float], float]:
