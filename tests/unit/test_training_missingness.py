@@ -47,7 +47,9 @@ def _fit(dev: pd.DataFrame, test: pd.DataFrame, share: float):
     training = TrainingSet(dev, test, now, now, now, None, "digest")
     encoder = FeatureEncoder.fit(dev, CONTRACT, cap=10)
     search = SearchResult("test", PARAMS, 150, 0.0, pd.DataFrame(), {})
-    return fit_candidate(training, SearchOutcome(encoder, search, FamilyChoice("xgboost", {}), share), 0, 0.1)
+    return fit_candidate(
+        training, SearchOutcome(encoder, search, FamilyChoice("xgboost", {}), share), 0, 0.1
+    )
 
 
 def _mean_push_of_absence(candidate, leads: pd.DataFrame) -> tuple[dict[str, float], float]:
