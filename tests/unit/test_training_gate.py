@@ -30,19 +30,25 @@ def test_first_model_becomes_champion_in_production() -> None:
 def test_a_model_that_loses_to_the_logistic_baseline_says_so_loudly() -> None:
     """Old rule: the first model became champion silently when the baseline beside it was
     better; then a later challenger the baseline beat went to shadow with a WARNING. Now the
-    first model serves warned, and a later one the baseline beats is archived for it."""
-    new = {"roc_auc": 0.798, "precision_at_capacity": 0.3, "brier": 0.06}
+    first model serves warned, and a later one the baseline beats by more than the gate's
+    AUC margin is archived for it; within the margin it is test-window noise (the family
+    was chosen on CV) and the model goes on to the champion comparison."""
+    new = {"roc_auc": 0.778, "precision_at_capacity": 0.3, "brier": 0.06}
     first = decide(new, None, None, RULES, baseline={**BASELINE, "roc_auc": 0.804})
     assert first.decision == "champion" and "WARNING" in first.reason
     assert (
-        "does not beat the logistic baseline" in first.reason and "0.7980 vs 0.8040" in first.reason
+        "does not beat the logistic baseline" in first.reason and "0.7780 vs 0.8040" in first.reason
     )
     later = decide(
-        {**new, "roc_auc": 0.80}, CHAMPION, CLEAR, RULES, baseline={**BASELINE, "roc_auc": 0.81}
+        {**new, "roc_auc": 0.78}, CHAMPION, CLEAR, RULES, baseline={**BASELINE, "roc_auc": 0.81}
     )
     assert (later.decision, later.stage) == ("rejected", "archived")
     assert "archived: it does not beat the logistic baseline" in later.reason
-    assert "0.8000 vs 0.8100" in later.reason
+    assert "0.7800 vs 0.8100" in later.reason
+    close = decide(
+        {**new, "roc_auc": 0.80}, CHAMPION, CLEAR, RULES, baseline={**BASELINE, "roc_auc": 0.81}
+    )
+    assert "logistic baseline trained" not in close.reason
 
 
 def test_clearly_better_model_becomes_shadow_challenger() -> None:
