@@ -51,7 +51,8 @@ def quarantined_leads(
     if raw.empty:
         return schema.empty_table()
     raw = raw[~raw[contract.entity_id].isin(exclude.cast(pa.string()).to_pylist())]
-    raw = raw[~raw[contract.entity_id].isin(in_silver(raw[contract.entity_id].unique().tolist()))]
+    ids = raw[contract.entity_id].dropna().unique().tolist()  # a row without an id stays unscored
+    raw = raw[~raw[contract.entity_id].isin(in_silver(ids))]
     # The latest quarantined row of a lead wins, as in silver.
     raw = raw.sort_values(tables.INGESTED_AT, kind="stable")
     raw = raw.drop_duplicates(contract.entity_id, keep="last").reset_index(drop=True)

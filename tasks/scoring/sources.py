@@ -131,8 +131,12 @@ class SilverBatch:
 
         def in_silver(ids: list[str]) -> set[str]:
             # Only the quarantined ids are looked up: silver may hold millions.
+            if not ids:
+                return set()
             column = pc.field(self.contract.entity_id)
-            found = silver.to_table(columns=[self.contract.entity_id], filter=column.isin(ids))
+            # Typed like silver's id: a list of one missing id would otherwise be null-typed.
+            wanted = pa.array(ids, silver.schema.field(self.contract.entity_id).type)
+            found = silver.to_table(columns=[self.contract.entity_id], filter=column.isin(wanted))
             return set(found.column(0).to_pylist())
 
         leads = quarantined_leads(

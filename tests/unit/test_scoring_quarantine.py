@@ -69,3 +69,13 @@ def test_a_quarantined_lead_that_reached_silver_is_scored_from_silver(
     scored = _score(lake, champion)
     out = pd.read_parquet(scored.output)
     assert out["lead_id"].tolist() == ["L7"] and out["degraded"].isna().all()
+
+
+def test_a_quarantined_row_without_an_id_does_not_break_the_next_run(
+    ingest, lake, champion, tmp_path: Path
+) -> None:
+    # Once every other quarantined lead has a served score, the only ids left to look
+    # up in silver are missing ones: the lookup must not build a null-typed id list.
+    ingest(write_csv(tmp_path / "leads.csv", [lead("L0"), lead("L1", company_size="-5"), lead("")]))
+    assert _score(lake, champion).rows == 2
+    assert _score(lake, champion).skipped is not None
