@@ -51,7 +51,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     retrain = request_retrain(assessment, moment, inputs.champion, matured_evidence(inputs))
     trained = None
     if retrain.route == "subflow":  # no deployment listens for the event: train here
-        trained = _train_here(assessment.decision.reason, moment)
+        trained = _train_here(retrain.reason or assessment.decision.reason, moment)
         retrain = retrain if trained is not None else retrain.train_failed()
     context = {
         "as_of": moment,

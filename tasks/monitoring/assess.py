@@ -124,6 +124,16 @@ def drift_decisions(
     ]
 
 
+def calibration_decision(calibration: CalibrationCheck | None) -> Decision | None:
+    """The retrain a significant miscalibration asks for: recalibrate when the ranking
+    holds, retrain when it does not; None when the served probabilities are not off."""
+    if calibration is None or not calibration.miscalibrated:
+        return None
+    ranking = (calibration.ranking or {}).get("note", "ranking not checked")
+    reason = MISCALIBRATION if calibration.ranking_holds else RANKING_LOSS
+    return Decision(True, reason, f"{calibration.note}; {ranking}", [])
+
+
 def retrain_decision(
     drift: list[tests.Decision],
     conversion: ConversionCheck,
@@ -140,10 +150,8 @@ def retrain_decision(
         return Decision(True, DRIFT, text, names)
     if conversion.dropped:
         return Decision(True, CONVERSION_DROP, conversion.note, [])
-    if calibration is not None and calibration.miscalibrated:
-        ranking = (calibration.ranking or {}).get("note", "ranking not checked")
-        reason = MISCALIBRATION if calibration.ranking_holds else RANKING_LOSS
-        return Decision(True, reason, f"{calibration.note}; {ranking}", [])
+    if (miscalibrated := calibration_decision(calibration)) is not None:
+        return miscalibrated
     waiting = [d for d in drift if d.verdict is tests.Verdict.WAIT]
     if waiting:
         text = f"drift not tested: {waiting[0].reason.split(': ', 1)[1]}"

@@ -125,7 +125,8 @@ def result_dict(
         # Served probabilities vs outcomes, both directions (tasks.monitoring.calibration).
         "calibration": assessment.calibration.as_dict() if assessment.calibration else None,
         "decision": assessment.decision.explanation,
-        "reason": assessment.decision.reason,
+        # The retrain's cause: a held drift retrain may have given way to a recalibration.
+        "reason": (context.get("retrain") or {}).get("reason") or assessment.decision.reason,
         "rule": assessment.rule,
         **context,
     }

@@ -23,7 +23,7 @@ from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from tasks.monitoring import persistence, publish, quarantine, retrain, trigger, workspace
-from tasks.monitoring.assess import Assessment, Thresholds, assess
+from tasks.monitoring.assess import Assessment, Thresholds, assess, calibration_decision
 from tasks.monitoring.champion import Champion, current_champion, predictor, ranking_baseline
 from tasks.monitoring.ranking import RankingBaseline
 from tasks.monitoring.reference import lineage_of, load_reference
@@ -229,6 +229,10 @@ def request_retrain(
     review = persistence.Review()
     if decision.retrain and evidence is not None and not in_rollout:
         review = persistence.review(lake, decision.reason, as_of, evidence, champion.version)
+        if review.hold:
+            decision, review = recalibrate_instead(
+                result, decision, review, lake, as_of, evidence, champion.version
+            )
     if review.escalation:
         logger.warning("escalation: %s", review.escalation)
         events.retrain_escalated(
@@ -243,7 +247,7 @@ def request_retrain(
         champion.version,
         review.hold,
     )
-    request = replace(request, escalation=review.escalation)
+    request = replace(request, escalation=review.escalation, reason=decision.reason)
     if not request.claimed:
         if decision.retrain:
             logger.info(request.why)
@@ -251,7 +255,7 @@ def request_retrain(
     if evidence is not None:
         persistence.record_claim(lake, decision.reason, as_of, evidence, champion.version)
     event_id = retrain.emit_retrain_requested(
-        settings.model_name, result.decision.reason, as_of, champion.version
+        settings.model_name, decision.reason, as_of, champion.version
     )
     # An event that was not sent starts nothing: then this flow starts train itself.
     route = "event" if event_id is not None and retrain.event_listener_exists() else "subflow"
@@ -261,6 +265,37 @@ def request_retrain(
         "a deployment trigger will start train" if route == "event" else "starting train here",
     )
     return request.routed(route, event_id)
+
+
+def recalibrate_instead(
+    result: Assessment,
+    decision: trigger.Decision,
+    review: persistence.Review,
+    lake: Any,
+    as_of: datetime,
+    evidence: persistence.MaturedEvidence,
+    champion_version: str | None,
+) -> tuple[trigger.Decision, persistence.Review]:
+    """A held retrain (drift or a conversion drop whose retrains the gate kept rejecting)
+    gives way to a recalibration when the served probabilities are significantly off and
+    the ranking holds.
+
+    Drift wins the trigger when both fire, and a persisting drift then holds its next
+    retrain for new evidence: at a few hundred leads a month that held the champion's
+    probabilities months behind a rising conversion (a real-history run served 0.12 for
+    leads converting at 0.23) while the cheap fix, a new calibrator judged on the same
+    gate, never got its turn. The escalation of the held cause is kept.
+    """
+    fallback = calibration_decision(result.calibration)
+    if fallback is None or fallback.reason != trigger.MISCALIBRATION:
+        return decision, review
+    own = persistence.review(lake, fallback.reason, as_of, evidence, champion_version)
+    if own.hold:
+        return decision, review
+    explanation = f"{fallback.explanation} (instead of the held {decision.reason} retrain)"
+    return replace(fallback, explanation=explanation), replace(
+        own, escalation=review.escalation or own.escalation
+    )
 
 
 def challenger_in_rollout(settings: Any) -> str | None:

@@ -156,6 +156,9 @@ class RetrainRequest:
     event_id: str | None = None
     # A persisting cause whose retrains keep being rejected (tasks.monitoring.persistence).
     escalation: str | None = None
+    # The claimed retrain's cause when it is not the assessment's: a held drift retrain
+    # that gave way to a recalibration (tasks.monitoring.steps.recalibrate_instead).
+    reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pandas as pd
 
@@ -11,7 +12,9 @@ from leadops.app import status
 from leadops.storage import LocalLake
 from leadops.transitions import HISTORY_KEY, read_history
 from tasks.monitoring import persistence
-from tasks.monitoring.trigger import DRIFT, Decision, read_state, request_retrain
+from tasks.monitoring.calibration import CalibrationCheck
+from tasks.monitoring.steps import recalibrate_instead
+from tasks.monitoring.trigger import DRIFT, MISCALIBRATION, Decision, read_state, request_retrain
 
 START = datetime(2026, 3, 2, 6, tzinfo=UTC)
 DRIFTED = Decision(True, DRIFT, "PSI of industry 0.41 > 0.25", ["industry"])
@@ -98,3 +101,48 @@ def test_accepted_retrains_and_a_new_champion_do_not_hold(tmp_path) -> None:
     weekly_runs(rejected, 1)
     as_of = START + timedelta(weeks=1)
     assert persistence.review(rejected, DRIFT, as_of, evidence(as_of), "2").hold is None
+
+
+def miscalibrated(ranking_holds: bool) -> SimpleNamespace:
+    """An assessment whose calibration test found the served probabilities off."""
+    check = CalibrationCheck(
+        decision=None,
+        cohorts=["2026-W10"],
+        miscalibrated=True,
+        note="served 0.12, converted 0.23 (n=250, p < 0.001)",
+        ranking={"holds": ranking_holds, "note": "ROC-AUC 0.80 vs 0.79 at training"},
+    )
+    return SimpleNamespace(calibration=check)
+
+
+def test_a_held_drift_retrain_gives_way_to_a_recalibration_when_only_calibration_is_off(
+    tmp_path,
+) -> None:
+    # Drift wins the trigger; once its retrains are held, a champion serving 0.12 to
+    # leads converting at 0.23 must still get the cheap fix (before: it waited for months).
+    lake = LocalLake(tmp_path / "lake")
+    weekly_runs(lake, 1)
+    as_of = START + timedelta(weeks=1)
+    found = evidence(as_of)
+    held = persistence.review(lake, DRIFT, as_of, found, "1")
+    assert held.hold is not None
+    decision, review = recalibrate_instead(
+        miscalibrated(True), DRIFTED, held, lake, as_of, found, "1"
+    )
+    assert decision.reason == MISCALIBRATION and review.hold is None
+    assert "instead of the held drift retrain" in decision.explanation
+    claimed = request_retrain(lake, decision, as_of, None, 7, "1", review.hold)
+    assert claimed.claimed and "miscalibration" in claimed.why
+
+
+def test_a_held_drift_retrain_stays_held_when_the_ranking_broke_or_calibration_holds(
+    tmp_path,
+) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    weekly_runs(lake, 1)
+    as_of = START + timedelta(weeks=1)
+    found = evidence(as_of)
+    held = persistence.review(lake, DRIFT, as_of, found, "1")
+    for assessment in (miscalibrated(False), SimpleNamespace(calibration=None)):
+        decision, review = recalibrate_instead(assessment, DRIFTED, held, lake, as_of, found, "1")
+        assert decision is DRIFTED and review is held

@@ -148,4 +148,4 @@ def test_a_failed_train_run_turns_the_claim_into_no_retrain(tmp_path) -> None:
     failed = claimed.train_failed()
     assert claimed.claimed and not failed.claimed and failed.route == "subflow"
     assert "cooldown was released" in failed.why
-    assert set(failed.as_dict()) == {"claimed", "why", "route", "event_id", "escalation"}
+    assert set(failed.as_dict()) == {"claimed", "why", "route", "event_id", "escalation", "reason"}
