@@ -7,7 +7,9 @@ champion: depth 6, 200 trees) and measures with a real HTTP client (httpx, keep-
 and, in the same run on the same leads, bare XGBoost: ``inplace_predict`` of one encoded
 row, ``pred_contribs`` (exact TreeSHAP) of one row, ``inplace_predict`` of 100 rows.
 Ratios printed: service / bare. Targets on 2 cores: p99 <= 25 ms for one lead with
-exact reasons, >= 2,000 leads/s in 100-lead requests without reasons.
+exact reasons, and within 2x its p50 (the log flush off the request path: it set the
+tail), >= 2,000 leads/s in 100-lead requests without reasons. The bare model's own
+p99 / p50 is printed beside it: what the host's other load alone does to a tail.
 
 Bounded: at most --requests requests and --max-seconds per phase.
 Usage: python bench/bench_api.py [--requests 300] [--max-seconds 60] [--workers 1] [--clients 1]
@@ -215,8 +217,14 @@ def main() -> None:
             online["leads_per_s_100"] / bare["leads_per_s_100"], 4
         ),
     }
+    exact = online["one_lead_exact_reasons_ms"]
+    ratios["p99_over_p50_exact"] = round(exact["p99"] / exact["p50"], 2)
+    ratios["p99_over_p50_bare_contribs"] = round(
+        bare["pred_contribs_one_ms"]["p99"] / bare["pred_contribs_one_ms"]["p50"], 2
+    )
     targets = {
-        "p99_exact_one_lead_le_25ms": online["one_lead_exact_reasons_ms"]["p99"] <= 25,
+        "p99_exact_one_lead_le_25ms": exact["p99"] <= 25,
+        "p99_exact_one_lead_le_2x_p50": exact["p99"] <= 2 * exact["p50"],
         "leads_per_s_100_ge_2000": online["leads_per_s_100"] >= 2000,
     }
     print(

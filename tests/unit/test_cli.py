@@ -318,9 +318,7 @@ def test_a_value_click_itself_rejects_is_one_error_line_too(
     assert len(err.splitlines()) == 1 and err.startswith(f"leadops: error: {expected}")
 
 
-def test_a_json_command_that_fails_prints_a_json_error_object_last(
-    capsys, monkeypatch
-) -> None:
+def test_a_json_command_that_fails_prints_a_json_error_object_last(capsys, monkeypatch) -> None:
     """`train --json` printed no JSON at all when it failed."""
     code, out, err = run(capsys, monkeypatch, "train", "--json", "--as-of", "nope")
     assert code == 2
@@ -390,3 +388,36 @@ def test_the_rollout_line_names_its_evidence_window_and_n() -> None:
         " [evidence: 286 matured leads created after 2026-02-16, scored 2026-03-02..2026-03-09]"
     )
     assert cli._evidence({"metrics": {}}) == "" and cli._evidence({}) == ""
+
+
+def test_a_summary_naming_a_path_under_the_home_still_ends_with_the_home_line(
+    home: Path, capsys, monkeypatch
+) -> None:
+    """Ingest's summary names its lake under the home, and the (LEADOPS_HOME ...) line the
+    README promises was left out because the home's path already occurred in it."""
+    monkeypatch.setenv("LEADOPS_HOME", str(home))
+    get_settings.cache_clear()
+    lake = home.resolve() / "lake" / "silver" / "leads"
+    cli.emit({"accepted": 3}, False, f"3 leads accepted into {lake}")
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"3 leads accepted into {lake}", f"  (LEADOPS_HOME {home.resolve()})"]
+
+
+def test_generate_of_one_week_says_one_week(
+    home: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """It said '1 weeks'."""
+    out_dir = tmp_path / "one"
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "generate",
+        "--out",
+        str(out_dir),
+        "--weeks",
+        "1",
+        "--leads-per-week",
+        "50",
+    )
+    assert code == 0
+    assert "(1 week x 50 leads," in out

@@ -31,6 +31,7 @@ from leadops.app.api.answer import (
 from leadops.app.api.crm_outbox import CrmOutbox
 from leadops.app.api.docs import mount_docs
 from leadops.app.api.log_buffer import LogBuffer
+from leadops.app.api.log_writer import LogWriter
 from leadops.app.api.metrics import ApiMetrics
 from leadops.app.api.models import field_names, ignored_fields, lead_model, leads_body, score_model
 from leadops.app.api.problems import SCORE_RESPONSES, Problem, validation_problem
@@ -73,15 +74,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     check_fallback(contract, settings.api_fallback_column)
     lake = open_lake(settings)
     holder = ServingHolder(settings, contract, lake)
-    buffer = LogBuffer(lake, settings.api_log_flush_seconds, settings.api_log_flush_rows)
+    writer = LogWriter(settings)  # the buffers' Delta appends, off the requests' interpreter
+    buffer = LogBuffer(
+        lake, settings.api_log_flush_seconds, settings.api_log_flush_rows, writer=writer
+    )
     requests = LogBuffer.for_requests(
-        lake, settings.api_log_flush_seconds, settings.api_log_flush_rows
+        lake, settings.api_log_flush_seconds, settings.api_log_flush_rows, writer
     )
     metrics = ApiMetrics()
     outbox = CrmOutbox.configured(settings, lake, contract)  # None without a CRM sink
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
+        writer.start()
         await run_in_threadpool(holder.start)  # the first load may take a second or two
         buffer.start()
         requests.start()
@@ -93,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         holder.stop()
         await run_in_threadpool(buffer.close)
         await run_in_threadpool(requests.close)
+        await run_in_threadpool(writer.close)
         if outbox is not None:
             await run_in_threadpool(outbox.close)
 
@@ -117,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: the requests the gate rejects count in serving health too.
     app.add_middleware(RequestTimer, path=SCORE_ROUTE, record=requests.add)
     app.state.holder, app.state.buffer, app.state.requests = holder, buffer, requests
+    app.state.log_writer = writer
     _routes(app, settings, contract, holder, buffer, metrics, outbox)
     return app
 

@@ -9,6 +9,8 @@ of small files; rows are flushed every ``api_log_flush_seconds``, or sooner when
 ``api_log_flush_rows`` are waiting, and on shutdown (SIGTERM). What a kill -9 loses
 is the unflushed buffer: at most one flush interval of answers, or longer while a
 batch score run holds the prediction log's lock (the flush waits for it, keeping rows).
+In the service a flush hands its rows to the log writer process (``log_writer``), so the
+Delta append never holds the interpreter the requests are answered in.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from leadops import prediction_log as plog
-from leadops import request_log
+from leadops.app.api.log_writer import (
+    APPENDS,
+    PREDICTION_LOG,
+    REQUEST_LOG,
+    LogWriter,
+)
 from leadops.errors import one_line
-from leadops.journal import lake_lock, recover
 from leadops.storage import Lake
-from tasks.scoring.batch import TRANSACTION
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +43,13 @@ class LogBuffer:
         flush_seconds: float,
         flush_rows: int,
         append: Callable[[Lake, pa.Table], Any] | None = None,
-        what: str = "prediction log",
+        what: str = PREDICTION_LOG,
+        writer: LogWriter | None = None,
     ) -> None:
-        """``append``: how a flush writes; default the prediction log, under the batch
-        score run's lock (see ``flush``)."""
+        """``append``: how a flush writes; default the log named ``what`` (APPENDS), in
+        ``writer``'s process when given, else in this one."""
         self.lake, self.flush_seconds, self.flush_rows = lake, flush_seconds, flush_rows
-        self._append, self.what = append, what
+        self._append, self.what, self.writer = append, what, writer
         self._parts: list[pa.Table] = []
         self._rows = 0
         self._lock = threading.Lock()
@@ -56,9 +61,11 @@ class LogBuffer:
         self.last_error: str | None = None
 
     @classmethod
-    def for_requests(cls, lake: Lake, flush_seconds: float, flush_rows: int) -> LogBuffer:
-        """The request log's buffer (no batch run writes that table: no lock needed)."""
-        return cls(lake, flush_seconds, flush_rows, request_log.append_requests, "request log")
+    def for_requests(
+        cls, lake: Lake, flush_seconds: float, flush_rows: int, writer: LogWriter | None = None
+    ) -> LogBuffer:
+        """The request log's buffer."""
+        return cls(lake, flush_seconds, flush_rows, what=REQUEST_LOG, writer=writer)
 
     @property
     def pending_rows(self) -> int:
@@ -82,12 +89,10 @@ class LogBuffer:
             try:
                 if self._append is not None:
                     self._append(self.lake, rows)
+                elif self.writer is not None:
+                    self.writer.write(self.what, rows, lock_timeout)
                 else:
-                    # The batch score run's lock: its undo of a failed run restores the log to
-                    # the version before it, which must not drop online rows appended meanwhile.
-                    with lake_lock(self.lake, TRANSACTION, timeout=lock_timeout):
-                        recover(self.lake, TRANSACTION)
-                        plog.append_log(self.lake, rows)
+                    APPENDS[self.what](self.lake, rows, lock_timeout)
             except Exception as exc:  # noqa: BLE001 (lock held by a batch run, storage down: retry)
                 with self._lock:
                     self._parts.insert(0, rows)
