@@ -31,7 +31,7 @@ def test_bundled_contract_names_roles() -> None:
     assert contract.by_role("email") == ["email"]
     assert "company_size" in contract.by_role("numeric")
     assert contract.lead_columns[:2] == ["lead_id", "created_at"]
-    assert contract.outcome_columns == ["lead_id", "converted", "converted_at"]
+    assert contract.outcome_columns == ["lead_id", "converted", "converted_at", "deal_amount"]
 
 
 @pytest.mark.parametrize(
@@ -112,6 +112,7 @@ def test_a_named_value_column_is_a_numeric_outcome_column(tmp_path: Path, raw: d
 def test_a_contract_without_a_value_column_has_the_three_outcome_columns(
     tmp_path: Path, raw: dict
 ) -> None:
+    raw.pop("value", None)
     contract = load_contract(write(tmp_path, raw))
     assert contract.value is None
     assert contract.outcome_columns == [raw["entity_id"], raw["label"], raw["label_time"]]
