@@ -146,6 +146,12 @@ class Settings(BaseSettings):
 
     # training
     trials: int = Field(20, ge=1, description="Optuna trials per training run.")
+    # The deal-value model: few trials, since it must stay seconds beside the conversion
+    # search; 200 won deals keep the out-of-time test window's Gini interval usable.
+    value_trials: int = Field(6, ge=1, description="Optuna trials of the deal-value model.")
+    value_min_won_deals: int = Field(
+        200, ge=1, description="Won deals with an amount needed to train the deal-value model."
+    )
     train_timeout_seconds: float | None = Field(
         None, gt=0, description="Search time budget in seconds; unset: no limit."
     )
