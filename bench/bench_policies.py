@@ -2,9 +2,10 @@
 
 For each scenario (``real-history``: conversion rising 5-10x while volume falls 20x, a new
 contact channel, a count column that starts constant; and ``stable``) it runs the REAL
-flows month by month on a scratch home, as ``leadops demo`` does week by week: land the
-month's files, ingest leads and outcomes, one rollout step, score, monitor (which retrains
-on drift or a conversion drop); the first champion is trained at the end of month 3.
+flows week by week on a scratch home, as ``leadops demo`` does: land the week's files,
+ingest leads and outcomes, one rollout step, score, monitor (which retrains on drift or a
+conversion drop); the first champion is trained at the end of month 3
+(``--loop-every-weeks 4`` runs the loop monthly instead).
 In the same run, on the same leads, three reference policies (bench/_policies.py): a
 monthly cron retrain on all history, one on the last 6 months, and a frozen first model
 trained when the loop's first champion was.
@@ -30,7 +31,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +51,10 @@ class Plan:
     months: int
     leads_per_week: dict[str, int]  # first week's volume per scenario
     trials: int
+    # The loop runs at its deployed cadence (the demo's weekly loop; the deployments run
+    # daily), the cron policies retrain monthly: a team compares the product as it runs.
+    # 4 runs the loop monthly too (the first measurement's cadence).
+    loop_every_weeks: int = 1
     defect_share: float = 0.004  # a few broken rows a month, as real exports have
     seed: int = 7
 
@@ -70,12 +75,13 @@ def run_loop(scenario: str, plan: Plan, home: Path) -> dict:
     synthetic.write_dataset(generator_config(scenario, plan), export)
     counts = {"retrains": 0, "challengers": 0, "promotions": 0}
     with settings_scope(settings):
-        for month in range(1, plan.months + 1):
-            for week in range((month - 1) * WEEKS_PER_MONTH + 1, month * WEEKS_PER_MONTH + 1):
-                land_week(export, landing, week)
-            if month >= FIRST_TRAIN_MONTH:
-                events = run_month(landing, month, month_end(month))
-                print(f"  {scenario} month {month:>2}: {'; '.join(events) or '-'}", flush=True)
+        first_week = FIRST_TRAIN_MONTH * WEEKS_PER_MONTH
+        for week in range(1, plan.months * WEEKS_PER_MONTH + 1):
+            land_week(export, landing, week)
+            if week >= first_week and (week - first_week) % plan.loop_every_weeks == 0:
+                as_of = month_end(0) + timedelta(days=7 * week)
+                events = run_period(landing, first=week == first_week, as_of=as_of)
+                print(f"  {scenario} week {week:>3}: {'; '.join(events) or '-'}", flush=True)
                 counts["retrains"] += sum(e.startswith("retrain") for e in events)
                 counts["challengers"] += sum("challenger" in e for e in events)
                 counts["promotions"] += sum("production" in e for e in events)
@@ -93,7 +99,7 @@ def served_scores(settings) -> pd.Series:
     return served.drop_duplicates(log.ENTITY_ID).set_index(log.ENTITY_ID)[log.SCORE]
 
 
-def run_month(landing: Path, month: int, as_of: datetime) -> list[str]:
+def run_period(landing: Path, first: bool, as_of: datetime) -> list[str]:
     """One period of the demo's loop: ingest → rollout step (or first train) → score → monitor."""
     from flows.ingest import ingest
     from flows.monitor import monitor
@@ -104,7 +110,7 @@ def run_month(landing: Path, month: int, as_of: datetime) -> list[str]:
     events = []
     for kind in ("leads", "outcomes"):
         ingest(source=str(landing / kind), kind=kind, as_of=as_of)
-    if month == FIRST_TRAIN_MONTH:
+    if first:
         result = train(reason="manual", as_of=as_of)
         events.append(f"trained v{result['model_version']}: {result['decision']}")
     elif transition := rollout(as_of=as_of).get("transition"):
@@ -229,8 +235,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10 months, smaller volume")
     parser.add_argument("--json", action="store_true", help="one JSON object on the last line")
     parser.add_argument("--scenarios", nargs="+", default=[DRIFTING, "stable"])
+    parser.add_argument(
+        "--loop-every-weeks",
+        type=int,
+        default=1,
+        help="how often the loop runs (1: weekly, as the demo; 4: monthly, like the cron)",
+    )
     args = parser.parse_args()
-    plan = QUICK if args.quick else FULL
+    plan = replace(QUICK if args.quick else FULL, loop_every_weeks=args.loop_every_weeks)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # The flows' Prefect server belongs to a home of its own (one per LEADOPS_HOME).
     os.environ.setdefault("LEADOPS_HOME", tempfile.mkdtemp(prefix="policies-prefect-"))

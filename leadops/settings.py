@@ -394,6 +394,15 @@ class Settings(BaseSettings):
             "when significantly worse."
         ),
     )
+    # On by default: at a few hundred leads a month a step that starts from nothing waits
+    # months; a worse challenger still cannot be promoted more often than the gate passes it.
+    rollout_gate_rows: bool = Field(
+        True,
+        description=(
+            "Each rollout step tests the gate's paired test-window rows together with the "
+            "step's own matured leads (leadops.gate_evidence)."
+        ),
+    )
     rollout_max_wait_days: float = Field(
         56,
         gt=0,

@@ -152,9 +152,10 @@ def value_text(label: str, part: str | None, value: float) -> str:
         return f"{value:.2g} {things} per {per}"
     if value == 0 and label.endswith("s"):
         return f"no {label} yet"
-    # Whole numbers and large ones with digit groups (931,862, not 9.32e+05).
+    # Whole numbers and large ones with digit groups (931,862, not 9.32e+05). "=" and not
+    # ":" because the reason adds ": raises ..." after it ("page views: 39: raises" read badly).
     whole = float(value).is_integer() or abs(value) >= 1000
-    return f"{label}: {value:,.0f}" if whole else f"{label}: {value:.3g}"
+    return f"{label} = {value:,.0f}" if whole else f"{label} = {value:.3g}"
 
 
 def effect_text(value: float) -> str:

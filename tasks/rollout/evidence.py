@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadops import gate_evidence
 from leadops import prediction_log as plog
 from leadops.contract import Contract
 from leadops.maturity import LABEL, label_matured, outcome_watermark, utc
@@ -25,6 +26,7 @@ from leadops.tables import PREDICTION_LOG, silver
 CHAMPION_SCORE, CHALLENGER_SCORE = "champion_score", "challenger_score"
 MATURED = "matured"
 SERVED_SCORE = "served_score"
+GATE_ARM = "gate"  # the arm of rows that come from the gate's test window
 
 
 def read_step_log(
@@ -163,3 +165,31 @@ def unserved_canary_leads(log: pd.DataFrame, challenger: str) -> int:
     canary = log[(log[plog.MODEL_VERSION] == str(challenger)) & (log[plog.ARM] == CANARY_ARM)]
     served = canary.groupby(plog.ENTITY_ID)[plog.SERVED].any()
     return int((~served).sum())
+
+
+def with_gate_rows(
+    paired: pd.DataFrame, gate_rows: pd.DataFrame | None, contract: Contract
+) -> pd.DataFrame:
+    """The step's paired leads plus the gate's test rows (matured, arm "gate").
+
+    The step's own leads were created after the challenger's data ended, the gate's
+    before: no lead counts twice; an id in both keeps the step's row.
+    """
+    if gate_rows is None or gate_rows.empty:
+        return paired
+    rows = gate_rows[~gate_rows[gate_evidence.ENTITY_ID].isin(paired[contract.entity_id])]
+    extra = pd.DataFrame(
+        {
+            contract.entity_id: rows[gate_evidence.ENTITY_ID].astype(str).to_numpy(),
+            contract.event_time: pd.to_datetime(rows[gate_evidence.EVENT_TIME], utc=True),
+            "arm": GATE_ARM,
+            CHAMPION_SCORE: rows[gate_evidence.CHAMPION_SCORE].to_numpy(dtype="float64"),
+            CHALLENGER_SCORE: rows[gate_evidence.CHALLENGER_SCORE].to_numpy(dtype="float64"),
+            SERVED_SCORE: rows[gate_evidence.CHAMPION_SCORE].to_numpy(dtype="float64"),
+            MATURED: True,
+            LABEL: rows[gate_evidence.LABEL].to_numpy(dtype="float64"),
+        }
+    )
+    if paired.empty:
+        return extra.reset_index(drop=True)
+    return pd.concat([paired, extra], ignore_index=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from leadops import events, registry, transitions
+from leadops import events, gate_evidence, registry, transitions
 from leadops import prediction_log as plog
 from leadops.contract import Contract
 from leadops.decisions import decision_tags
@@ -110,6 +110,10 @@ def check_evidence(
     )
     paired = evidence.paired_scores(log, outcomes, contract, champion, challenger, as_of)
     paired = evidence.created_after(paired, contract, data_end)
+    gate_rows = None
+    if settings.rollout_gate_rows:
+        gate_rows = gate_evidence.load(lake, settings.model_name, challenger, champion)
+        paired = evidence.with_gate_rows(paired, gate_rows, contract)
     began = since or _first_scored(log, challenger)
     elapsed = (as_of - began).total_seconds() / 86_400 if began is not None else None
     errors = 0
@@ -122,7 +126,12 @@ def check_evidence(
         "evidence_created_after": data_end.isoformat() if data_end else "unknown",
         "evidence_scored_since": began.isoformat() if began else None,
         "evidence_until": as_of.isoformat(),
+        "gate_rows": 0 if gate_rows is None else len(gate_rows),
     }
+    if gate_rows is not None and len(gate_rows):
+        from_gate = int((paired["arm"] == evidence.GATE_ARM).sum())
+        counted = f"{len(paired) - from_gate:,} step leads + {from_gate:,} gate rows"
+        verdict = replace(verdict, reason=f"{verdict.reason} [{counted}]")
     return replace(verdict, metrics={**verdict.metrics, **window})
 
 

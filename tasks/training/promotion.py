@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadops import events, registry, stats
+from leadops import events, gate_evidence, registry, stats
 from leadops.maturity import utc
 from leadops.metrics import score_metrics
 from leadops.model_loader import load_model
@@ -111,6 +111,7 @@ def register_and_gate(
     min_gain: float,
     baseline_metrics: dict[str, float] | None = None,
     as_of: datetime | None = None,
+    lead_keys: tuple[str, str] | None = None,
 ) -> PromotionOutcome:
     """Create the version, compare with the champion (and baseline), write the decision.
 
@@ -120,6 +121,9 @@ def register_and_gate(
         min_gain: required relative ROC-AUC gain over the champion.
         baseline_metrics: the logistic baseline on the same rows (None: not compared).
         as_of: the training's evaluation time, written on the gate's history entry.
+        lead_keys: the id and creation-time columns of ``test_frame``; given, a new
+            challenger's paired test rows are kept as its rollout's first evidence
+            (``leadops.gate_evidence``) and the gate's reason forecasts the rollout.
     """
     client, name, moment = registry.registry_client(settings), settings.model_name, utc(as_of)
     # registry_transaction: a rollout step or gate killed half-way is completed first.
@@ -158,6 +162,19 @@ def register_and_gate(
         if rival is not None:
             gate = _against_rival(
                 settings, gate, rival.version, test_frame, test_labels, new_scores
+            )
+        if gate.decision == Decision.CHALLENGER and champion is not None and lead_keys:
+            gate = _with_rollout_evidence(
+                settings,
+                lake,
+                version,
+                champion_version,
+                gate,
+                test_frame,
+                lead_keys,
+                test_labels,
+                new_scores,
+                old,
             )
         tags = {**new_metrics, **interval_metrics(intervals)}
         commit(client, lake, name, gate_ops(client, name, version, gate, tags, moment))
@@ -212,6 +229,46 @@ def _against_rival(
         route=None,
         checks=(*gate.checks, line),
     )
+
+
+def _with_rollout_evidence(
+    settings: Settings,
+    lake: Lake,
+    version: str,
+    champion_version: str,
+    gate: GateResult,
+    frame: pd.DataFrame,
+    lead_keys: tuple[str, str],
+    labels: np.ndarray,
+    new_scores: np.ndarray,
+    old_scores: np.ndarray,
+) -> GateResult:
+    """Keep the gate's paired rows for the rollout and add its forecast to the reason."""
+    entity_id, event_time = lead_keys
+    created = pd.to_datetime(frame[event_time], utc=True)
+    rows = pd.DataFrame(
+        {
+            gate_evidence.ENTITY_ID: frame[entity_id].to_numpy(),
+            gate_evidence.EVENT_TIME: created.to_numpy(),
+            gate_evidence.LABEL: np.asarray(labels).astype(int),
+            gate_evidence.CHAMPION_SCORE: old_scores,
+            gate_evidence.CHALLENGER_SCORE: new_scores,
+        }
+    )
+    gate_evidence.save(lake, settings.model_name, version, champion_version, rows)
+    span_days = (created.max() - created.min()).total_seconds() / 86_400 + 1
+    forecast = gate_evidence.rollout_forecast(
+        labels,
+        new_scores,
+        old_scores,
+        margin=settings.rollout_noninferiority_margin,
+        alpha=settings.decision_alpha,
+        window_days=span_days,
+    )
+    if forecast is None:
+        return gate
+    line = forecast.line(settings.rollout_max_wait_days)
+    return replace(gate, reason=f"{gate.reason}; {line}", checks=(*gate.checks, line))
 
 
 def interval_metrics(intervals: PairedIntervals | None) -> dict[str, float]:

@@ -148,6 +148,7 @@ def register_and_gate(
         min_gain,
         candidate.baseline_metrics,
         training.as_of,
+        lead_keys=(contract.entity_id, contract.event_time),
     )
     champion = outcome.champion_metrics
     intervals = promotion.interval_metrics(outcome.intervals)

@@ -101,6 +101,7 @@ def write_scores(lake: Any, batch_id: str, count: int, model_version: str = "3")
         "reason_2": ["12 page views (+0.20)"] * count,
         "reason_3": [None] * count,
         "scored_at": [datetime(2026, 3, 2, 6, 0, tzinfo=UTC)] * count,
+        "degraded": [None] * count,  # features a lead's checks failed (scored as missing)
     }
     path = lake.uri(f"scores/{batch_id}.parquet")
     from pathlib import Path

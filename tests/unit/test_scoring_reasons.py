@@ -102,6 +102,14 @@ def test_tiered_mode_is_exact_for_the_top_three_deciles(week) -> None:
     assert (approx[0] != exact[0]).any()  # approx really is a different computation
 
 
+def test_a_scored_reason_reads_as_one_sentence_with_one_colon(week) -> None:
+    # Issue 34: "page views: 39: raises the score" read as two labels.
+    _, _, reasons = _explain(week, _serving(week))
+    texts = [text for column in reasons for text in column if text]
+    assert any(" = " in text for text in texts)
+    assert all(text.count(": ") <= 1 for text in texts), [t for t in texts if t.count(": ") > 1]
+
+
 def test_unknown_mode_is_refused(week) -> None:
     with pytest.raises(ValueError, match="reasons mode 'fast'"):
         _explain(week, _serving(week), "fast")
@@ -118,9 +126,9 @@ def test_reasons_read_as_facts_with_direction_and_size_in_words() -> None:
         == "about 1 form fill per 11 page views"
     )
     assert value_text("page views", None, 0.0) == "no page views yet"
-    assert value_text("company size", None, 250.0) == "company size: 250"
-    assert value_text("annual revenue", None, 931862.47) == "annual revenue: 931,862"
-    assert value_text("lead score", None, 38.5) == "lead score: 38.5"
+    assert value_text("company size", None, 250.0) == "company size = 250"
+    assert value_text("annual revenue", None, 931862.47) == "annual revenue = 931,862"
+    assert value_text("lead score", None, 38.5) == "lead score = 38.5"
     assert effect_text(0.81) == "raises the score strongly (+0.81 log-odds)"
     assert effect_text(-0.05) == "lowers the score slightly (-0.05 log-odds)"
 

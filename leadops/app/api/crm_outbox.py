@@ -22,7 +22,7 @@ from leadops.errors import one_line
 from leadops.settings import Settings
 from leadops.storage import Lake
 from tasks.scoring.sinks.deliver import configured_sinks, deliver_pending, owe_batch
-from tasks.scoring.table import REASONS, SCORED_AT, output_schema
+from tasks.scoring.table import DEGRADED, REASONS, SCORED_AT, output_schema
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ def answer_rows(contract: Contract, results: list[dict[str, Any]], now: datetime
             for rank, name in enumerate(REASONS)
         },
         SCORED_AT: [now] * len(results),
+        # As in the batch file: the failing features' names, one string; None when none.
+        DEGRADED: [", ".join(r.get("degraded") or []) or None for r in results],
     }
     return pa.table(columns, schema=output_schema(contract))
 
