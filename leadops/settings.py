@@ -152,6 +152,17 @@ class Settings(BaseSettings):
     value_min_won_deals: int = Field(
         200, ge=1, description="Won deals with an amount needed to train the deal-value model."
     )
+    # The value gate's non-inferiority margin on normalised Gini (absolute): a newer model
+    # that sizes deals better (MAE on log value) may rank them this much worse; 0.02 is
+    # about a tenth of the spread of the Gini interval at 200 test deals, so it is a real bar.
+    value_gini_margin: float = Field(
+        0.02, ge=0, lt=1, description="Normalised Gini a value model may lose and still pass."
+    )
+    # Which order the score file and the API list leads in: probability (as before the value
+    # model existed) or expected value = P(convert) x E[value | won] when a value champion exists.
+    rank_by: Literal["probability", "expected_value"] = Field(
+        "probability", description="Order scored leads by probability or by expected value."
+    )
     train_timeout_seconds: float | None = Field(
         None, gt=0, description="Search time budget in seconds; unset: no limit."
     )

@@ -591,6 +591,8 @@ def train(
     )
     if result.get("late_wins_warning"):  # wins after the outcome window, counted as negatives
         summary += f"; WARNING: {result['late_wins_warning']}"
+    if result.get("value_model"):  # the deal-value model beside it, or why there is none
+        summary += f"\n{result['value_model']['line']}"
     emit(result, as_json, summary)
 
 
