@@ -20,15 +20,13 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from leadops.cutpoints import EXPECTED_VALUE_KEY
 from tasks.features.encoder import FeatureEncoder
 from tasks.features.reasons import VALUE_SCALE, reason_units, top_reasons
 from tasks.training.model import check_numbers, input_signature
 from tasks.training.value import ValueFit
 
 BOOSTER_ARTIFACT, ENCODER_ARTIFACT, READING_ARTIFACT = "booster", "encoder", "value"
-# The value model's test-window expected values (P x E[value | won]), cut into deciles:
-# an online request's value tier, as ``score_cutpoints`` gives its score tier.
-EXPECTED_VALUE_CUTPOINTS = "expected_value_cutpoints"
 _REQUIREMENTS = ("xgboost-cpu", "pandas", "numpy", "mlflow")
 
 
@@ -104,5 +102,5 @@ def log_value_model(
             signature=input_signature(contract),
             input_example=example,
             pip_requirements=[f"{p}=={metadata.version(p)}" for p in _REQUIREMENTS],
-            metadata={"contract": contract.name, EXPECTED_VALUE_CUTPOINTS: cutpoints},
+            metadata={"contract": contract.name, EXPECTED_VALUE_KEY: cutpoints},
         )

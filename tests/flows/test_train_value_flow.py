@@ -12,6 +12,7 @@ from leadops.app import deal_value, synthetic
 from leadops.contract import load_contract
 from leadops.storage import open_lake
 from leadops.tables import GOLD_LEADS, silver
+from tasks.scoring.model_access import load_serving_set
 from tests.support.gold import as_of_after, gold_frame
 
 
@@ -48,6 +49,9 @@ def test_train_registers_a_value_champion_and_an_identical_retrain_does_not_repl
     )
     assert (predicted > 0).all()
     assert abs(predicted.mean() / deal_value.expected_value(won).mean() - 1) < 0.3
+    # The score stage serves it beside the conversion champion.
+    serving = load_serving_set(settings)
+    assert serving.value.version == "1" and len(serving.value.cutpoints) == 9
 
     second = train(trials=2, as_of=as_of)
     assert second["value_model"]["decision"] == "archived"
