@@ -12,15 +12,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from leadops.app import deal_value
-from leadops.app.synthetic import generate_week
-from leadops.cutpoints import score_cutpoints
 from leadops.storage import LocalLake
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
-from tasks.scoring.value import ValueServing
-from tasks.training.value import fit_value
-from tests.support.scoring import CONFIG, contract, serving_model, train_tiny, typed_week, write_crm
+from tests.support.scoring import (
+    contract,
+    serving_model,
+    tiny_value,
+    train_tiny,
+    typed_week,
+    write_crm,
+)
 
 AS_OF = datetime(2026, 2, 1, tzinfo=UTC)
 C = contract()
@@ -30,27 +32,8 @@ VALUE_COLUMNS = ["expected_value", "predicted_value", "value_tier", "value_model
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory):
     week = typed_week(write_crm(tmp_path_factory.mktemp("crm")), 1)
-    booster, encoder = train_tiny(week, rounds=15, depth=3, seed=0)
-    frame = week.to_pandas()
-    _, outcomes = generate_week(CONFIG, 1)
-    won = frame.merge(outcomes[outcomes[C.label].astype(bool)], on=C.entity_id)
-    fit = fit_value(
-        encoder.transform(won),
-        won[deal_value.DEAL_COLUMN].to_numpy(),
-        {"objective": "reg:gamma", "max_depth": 3, "learning_rate": 0.1, "min_child_weight": 1.0},
-    )
-    champion = serving_model(booster, encoder)
-    expected = champion.predict(encoder.transform(frame)) * fit.predict(encoder.transform(frame))
-    value = ValueServing(
-        "leadops-test-value",
-        "4",
-        fit.model.get_booster(),
-        encoder,
-        fit.on_log,
-        fit.log_spread,
-        score_cutpoints(expected),
-    )
-    return week, champion, value
+    champion = serving_model(*train_tiny(week, rounds=15, depth=3, seed=0))
+    return week, champion, tiny_value(week, champion)
 
 
 def _score(tmp_path: Path, week, serving: ServingSet, rank_by: str) -> pd.DataFrame:
@@ -95,3 +78,20 @@ def test_without_a_value_champion_the_file_is_unchanged(tmp_path, models) -> Non
     assert not any(c.startswith("value_reason") for c in out.columns)
     assert out["score"].is_monotonic_decreasing
     assert schema.metadata[b"leadops.sort_by"] == b"score"
+
+
+def test_an_online_answer_carries_the_same_value_columns_in_request_order(models) -> None:
+    from leadops.app.api.answer import score_leads
+    from leadops.cutpoints import score_cutpoints
+
+    week, champion, value = models
+    leads = week.slice(0, 20)
+    cuts = {"1": score_cutpoints(champion.predict(champion.encoder.transform_table(week)))}
+    answer, scored = score_leads(C, ServingSet(champion, value=value), cuts, leads, AS_OF, "exact")
+    first = answer.results[0]
+    assert [r[C.entity_id] for r in answer.results] == leads.column(C.entity_id).to_pylist()
+    assert first["expected_value"] == pytest.approx(first["score"] * first["predicted_value"])
+    assert first["value_tier"] in "ABCD" and first["value_model_version"] == "4"
+    assert len(first["value_reasons"]) == 3 and "the deal value" in first["value_reasons"][0]
+    plain, _ = score_leads(C, ServingSet(champion), cuts, leads, AS_OF, "exact")
+    assert "expected_value" not in plain.results[0] and "value_reasons" not in plain.results[0]
