@@ -464,9 +464,12 @@ def score_summary(result: dict[str, Any]) -> str:
             f"{stage} v{versions['challenger']} "
             + (f"served {served}" if served else "scored alongside, not served")
         )
+    if result.get("value_model_version"):  # the deal-value champion sized every lead
+        parts.append(f"deal value v{result['value_model_version']}")
+    order = "expected value" if result.get("ranked_by") == "expected_value" else "score"
     return (
         f"scored {result['rows']} leads (batch {result['batch_id']}): {', '.join(parts)} "
-        f"-> {result['output']} (sorted by score, best first)"
+        f"-> {result['output']} (sorted by {order}, best first)"
     )
 
 

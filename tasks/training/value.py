@@ -67,9 +67,17 @@ def _params(trial: optuna.Trial) -> dict:
     }
 
 
-def segment_medians(segments: np.ndarray, amounts: np.ndarray) -> dict[str, float]:
-    """The baseline: median amount per segment (e.g. industry), with '' for the rest."""
-    medians = {str(s): float(np.median(amounts[segments == s])) for s in np.unique(segments)}
+def segment_medians(
+    segments: np.ndarray, amounts: np.ndarray, min_deals: int = 1
+) -> dict[str, float]:
+    """The baseline: median amount per segment (e.g. industry), with '' for the rest; a
+    segment with fewer than ``min_deals`` deals gets the overall median."""
+    names, counts = np.unique(segments, return_counts=True)
+    medians = {
+        str(s): float(np.median(amounts[segments == s]))
+        for s, n in zip(names, counts, strict=True)
+        if n >= min_deals
+    }
     return {**medians, "": float(np.median(amounts))}
 
 

@@ -65,7 +65,8 @@ def register_value(
     with registry_transaction(client, lake, name):
         champion = registry.get_champion(client, name)
         if champion is None:
-            old, versus = candidate.baseline, f"baseline (median per {candidate.segment or 'all'})"
+            segment = f"median per {candidate.segment}" if candidate.segment else "one median"
+            old, versus = candidate.baseline, f"baseline ({segment})"
         else:
             old = value_scores(settings, name, str(champion.version), test_deals)
             versus = f"value champion v{champion.version}"

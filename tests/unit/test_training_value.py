@@ -46,3 +46,24 @@ def test_the_searched_value_model_ranks_and_sizes_deals_better_than_segment_medi
 def test_an_unseen_segment_gets_the_overall_median() -> None:
     medians = segment_medians(np.array(["a", "a", "b"]), np.array([1.0, 3.0, 10.0]))
     assert list(baseline_predict(medians, np.array(["a", "zzz"]))) == [2.0, 3.0]
+
+
+def test_the_baseline_sizes_by_the_column_that_explains_amounts_and_pools_sparse_segments() -> None:
+    from leadops.contract import load_contract
+    from leadops.settings import BUNDLED_CONTRACT
+    from tasks.training.value_training import MIN_SEGMENT_DEALS, baseline_segment
+
+    rng = np.random.default_rng(5)
+    n = 600
+    dev = pd.DataFrame(
+        {
+            "lead_source": rng.choice(["web", "event"], n),
+            "industry": rng.choice(["bank", "retail", "saas"], n),
+            "country": [f"c{i}" for i in rng.integers(0, 200, n)],  # ~3 deals per level
+        }
+    )
+    scale = dev["industry"].map({"bank": 50_000.0, "retail": 5_000.0, "saas": 20_000.0})
+    amounts = (scale * np.exp(rng.normal(0, 0.3, n))).to_numpy()
+    assert baseline_segment(dev, amounts, load_contract(BUNDLED_CONTRACT)) == "industry"
+    medians = segment_medians(dev["country"].to_numpy(), amounts, MIN_SEGMENT_DEALS)
+    assert set(medians) == {""}  # no country has 10 deals: all take the overall median
