@@ -90,6 +90,13 @@ class Contract:
     def outcome_columns(self) -> list[str]:
         return list(self.roles("outcomes"))
 
+    @property
+    def label_columns(self) -> list[str]:
+        """The outcome columns that decide a lead's label: id, label, label time. Readers of
+        labels ask for these only, so outcomes stored before the contract named a value
+        column (or without one) still read."""
+        return [self.entity_id, self.label, self.label_time]
+
     def absent_from(self, table: str, columns: Iterable[str]) -> str | None:
         """Why a stored table cannot serve this contract: the lead columns it lacks (one
         line), or None when it has them all."""
