@@ -742,7 +742,8 @@ def _run_rollout(action: str, as_of: Optional[str], reason: Optional[str], as_js
 
     result = rollout_flow(as_of=when, action=action, reason=reason)
     summary = result["transition"] or f"no transition: {result['reason'] or result['action']}"
-    emit(result, as_json, f"rollout ({action}): {summary}{_evidence(result)}")
+    value = f"\n{result['value_rollout']}" if result.get("value_rollout") else ""
+    emit(result, as_json, f"rollout ({action}): {summary}{_evidence(result)}{value}")
 
 
 def _evidence(result: dict[str, Any]) -> str:

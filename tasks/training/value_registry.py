@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from leadops import registry
-from leadops.model_loader import load_model
 from leadops.model_state import CHALLENGER, CHAMPION, STAGE_SINCE_TAG, Stage, stage_tags
 from leadops.settings import Settings
 from leadops.storage import Lake
 from leadops.transitions import commit, registry_transaction
-from tasks.training.value_gate import judge_value
+from leadops.value_gate import judge_value, value_scores
 from tasks.training.value_training import ValueCandidate
 
 ARCHIVED = "archived"
@@ -42,12 +40,6 @@ class ValueOutcome:
         if self.version is None:
             return self.reason
         return f"value model v{self.version} ({self.objective}) → {self.decision}: {self.reason}"
-
-
-def value_scores(settings: Settings, name: str, version: str, frame: pd.DataFrame) -> np.ndarray:
-    """A registered value version's E[amount | won] for raw lead rows."""
-    model = load_model(settings, name, version).unwrap_python_model()
-    return np.asarray(model.predict_value(frame), dtype=np.float64)
 
 
 def register_value(

@@ -12,8 +12,8 @@ import pandas as pd
 from leadops.contract import load_contract
 from leadops.maturity import LABEL
 from leadops.settings import BUNDLED_CONTRACT
+from leadops.value_gate import judge_value
 from tasks.training.dataset import TrainingSet
-from tasks.training.value_gate import judge_value
 from tasks.training.value_training import select_won_deals
 
 RNG = np.random.default_rng(3)
