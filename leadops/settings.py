@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     value_gini_margin: float = Field(
         0.02, ge=0, lt=1, description="Normalised Gini a value model may lose and still pass."
     )
+    # The monitor calls the value champion shifted when realised / predicted deal amounts
+    # differ from 1 significantly and by more than this: 20% is about the spread of the
+    # ratio's interval at 200 won deals of the generator's heavy tail, so noise rarely passes.
+    value_shift_tolerance: float = Field(
+        0.2, gt=0, lt=1, description="Realised / predicted deal value off by more is a shift."
+    )
     # Which order the score file and the API list leads in: probability (as before the value
     # model existed) or expected value = P(convert) x E[value | won] when a value champion exists.
     rank_by: Literal["probability", "expected_value"] = Field(

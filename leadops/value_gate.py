@@ -1,7 +1,8 @@
 """The deal-value gate: a new value model against what serves now, on the same won deals.
 
-In the core because two stages judge with it: training (on the test window's deals) and
-the rollout (on won deals created after the challenger entered shadow).
+In the core because three stages use it: training judges on the test window's deals, the
+rollout on won deals created after the challenger entered shadow, and the monitor checks
+the value champion's calibration on the won deals since it began serving.
 
 The same principles as the conversion gate: a paired bootstrap on the test window's rows
 (both predictions resampled together), every line stating the test, n and the 95%
@@ -23,7 +24,16 @@ from leadops.stats import Interval
 from leadops.value_metrics import mae_log, normalised_gini
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from leadops.contract import Contract
     from leadops.settings import Settings
+    from leadops.storage import Lake
+
+
+# Below ~30 won deals a paired Gini interval spans most of its range: training, rollout and
+# the monitor all wait for at least this many before they judge a value model.
+MIN_DEALS = 30
 
 
 @dataclass(frozen=True)
@@ -94,3 +104,23 @@ def value_scores(settings: Settings, name: str, version: str, frame: pd.DataFram
     """A registered deal-value version's E[amount | won] for raw lead rows."""
     model = load_model(settings, name, version).unwrap_python_model()
     return np.asarray(model.predict_value(frame), dtype=np.float64)
+
+
+def won_deals_since(
+    lake: Lake, contract: Contract, since: datetime, as_of: datetime
+) -> pd.DataFrame:
+    """Silver lead rows (+ the amount) of deals created at or after ``since`` and won, with
+    an amount, by ``as_of``."""
+    from leadops.tables import silver
+
+    outcomes = lake.read_table(silver("outcomes"))
+    if contract.value not in outcomes.columns:
+        return pd.DataFrame(columns=[*contract.lead_columns, contract.value])
+    won = outcomes[outcomes[contract.label].astype("boolean").fillna(False).astype(bool)]
+    decided = pd.to_datetime(won[contract.label_time], utc=True) <= pd.Timestamp(as_of)
+    won = won.loc[decided & (pd.to_numeric(won[contract.value]) > 0)]
+    won = won[[contract.entity_id, contract.value]].astype({contract.entity_id: str})
+    leads = lake.read_table(silver("leads"), columns=contract.lead_columns)
+    leads = leads[pd.to_datetime(leads[contract.event_time], utc=True) >= pd.Timestamp(since)]
+    leads = leads.astype({contract.entity_id: str})
+    return leads.merge(won.drop_duplicates(contract.entity_id, keep="last"), on=contract.entity_id)

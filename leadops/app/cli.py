@@ -624,7 +624,12 @@ def monitor(
     from tasks.monitoring.publish import monitor_line
 
     result = monitor_flow(window_days=window, as_of=when)
-    emit(result, as_json, monitor_line(result))
+    value = result.get("value_model") or {}  # the deal-value champion's watch, when one serves
+    emit(
+        result,
+        as_json,
+        monitor_line(result) + (f"\n{value['line']}" if value.get("version") else ""),
+    )
 
 
 def _windows(result: dict[str, Any]) -> str:

@@ -31,12 +31,8 @@ from leadops.model_state import (
 )
 from leadops.settings import Settings
 from leadops.storage import Lake
-from leadops.tables import silver
 from leadops.transitions import commit, registry_transaction
-from leadops.value_gate import ValueVerdict, judge_value, value_scores
-
-# As at training: fewer won deals leave the paired Gini interval too wide to decide on.
-MIN_DEALS = 30
+from leadops.value_gate import MIN_DEALS, ValueVerdict, judge_value, value_scores, won_deals_since
 
 
 @dataclass(frozen=True)
@@ -48,24 +44,6 @@ class ValueStep:
     def line(self) -> str:
         head = f"value challenger v{self.version}: " if self.version else ""
         return f"{head}{self.decision} ({self.reason})"
-
-
-def won_deals_since(
-    lake: Lake, contract: Contract, since: datetime, as_of: datetime
-) -> pd.DataFrame:
-    """Silver lead rows (+ the amount) of deals created at or after ``since`` and won, with
-    an amount, by ``as_of``."""
-    outcomes = lake.read_table(silver("outcomes"))
-    if contract.value not in outcomes.columns:
-        return pd.DataFrame(columns=[*contract.lead_columns, contract.value])
-    won = outcomes[outcomes[contract.label].astype("boolean").fillna(False).astype(bool)]
-    decided = pd.to_datetime(won[contract.label_time], utc=True) <= pd.Timestamp(as_of)
-    won = won.loc[decided & (pd.to_numeric(won[contract.value]) > 0)]
-    won = won[[contract.entity_id, contract.value]].astype({contract.entity_id: str})
-    leads = lake.read_table(silver("leads"), columns=contract.lead_columns)
-    leads = leads[pd.to_datetime(leads[contract.event_time], utc=True) >= pd.Timestamp(since)]
-    leads = leads.astype({contract.entity_id: str})
-    return leads.merge(won.drop_duplicates(contract.entity_id, keep="last"), on=contract.entity_id)
 
 
 def value_rollout_step(

@@ -17,6 +17,7 @@ from leadops.contract import Contract
 from leadops.maturity import LABEL
 from leadops.storage import Lake
 from leadops.tables import silver
+from leadops.value_gate import MIN_DEALS
 from leadops.value_metrics import decile_calibration, mae_log
 from tasks.features.encoder import FeatureEncoder
 from tasks.training.dataset import TrainingSet
@@ -28,8 +29,6 @@ from tasks.training.value import (
 )
 from tasks.training.value_model import DealValueModel
 
-# Below ~30 test deals a paired Gini interval spans most of its range: nothing to gate on.
-MIN_TEST_DEALS = 30
 # The baseline's segments need this many training deals for a median of their own: a
 # 30-level column's 3-deal medians ranked the test deals worse than random (Gini -0.29).
 MIN_SEGMENT_DEALS = 10
@@ -89,10 +88,10 @@ def select_won_deals(
             f"value model not trained: only {count} won deals with a {contract.value}, "
             f"need {minimum} (LEADOPS_VALUE_MIN_WON_DEALS)"
         )
-    if len(deals.test) < MIN_TEST_DEALS:
+    if len(deals.test) < MIN_DEALS:
         return None, (
             f"value model not trained: only {len(deals.test)} won deals with a "
-            f"{contract.value} in the test window, need {MIN_TEST_DEALS}"
+            f"{contract.value} in the test window, need {MIN_DEALS}"
         )
     return deals, None
 

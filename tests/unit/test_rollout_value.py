@@ -5,69 +5,34 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from leadops import registry
-from leadops.app import deal_value, synthetic
 from leadops.contract import load_contract
-from leadops.model_state import STAGE_SINCE_TAG
-from leadops.settings import BUNDLED_CONTRACT
 from leadops.storage import open_lake
-from leadops.tables import silver
-from tasks.features.encoder import FeatureEncoder
 from tasks.rollout.value_step import value_rollout_step
-from tasks.training import tracking
-from tasks.training.value import fit_value
-from tasks.training.value_model import DealValueModel, log_value_model
-from tests.support.gold import typed_leads
+from tests.support.value import register_value, value_history, write_silver_history
 
-PARAMS = {"objective": "reg:gamma", "max_depth": 3, "learning_rate": 0.1}
 SHADOW_SINCE = datetime(2026, 1, 19, tzinfo=UTC)  # week 3 of the generator's default start
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def history():
-    leads, outcomes = synthetic.generate(synthetic.GeneratorConfig(weeks=6, leads_per_week=600))
-    contract = load_contract(BUNDLED_CONTRACT)
-    typed = typed_leads(leads, contract)
-    won = typed.merge(outcomes[outcomes[contract.label]], on=contract.entity_id)
-    old = won[won[contract.event_time] < pd.Timestamp(SHADOW_SINCE)]
-    encoder = FeatureEncoder.fit(typed, contract, 20)
-    amounts = old[deal_value.DEAL_COLUMN].to_numpy()
-    good = fit_value(encoder.transform(old), amounts, PARAMS)
-    shuffled = np.random.default_rng(0).permutation(amounts)  # sizes right, ranks by chance
-    bad = fit_value(encoder.transform(old), shuffled, PARAMS)
-    return typed, outcomes, encoder, good, bad
+    return value_history(SHADOW_SINCE)
 
 
 def _setup(settings, history, champion_fit, challenger_fit, since=SHADOW_SINCE):
     typed, outcomes, encoder, *_ = history
-    contract, lake = load_contract(settings.contract_path), open_lake(settings)
-    lake.overwrite_table(silver("leads"), typed)
-    lake.overwrite_table(silver("outcomes"), outcomes.astype({contract.entity_id: str}))
+    write_silver_history(settings, typed, outcomes)
+    example = typed.head(2)
+    versions = [
+        register_value(settings, champion_fit, encoder, "champion", "production", since, example),
+        register_value(settings, challenger_fit, encoder, "challenger", "shadow", since, example),
+    ]
     client = registry.registry_client(settings)
     name = registry.value_model_name(settings.model_name)
-    versions = []
-    for fit, alias, stage in (
-        (champion_fit, "champion", "production"),
-        (challenger_fit, "challenger", "shadow"),
-    ):
-        run_id = tracking.start_run(settings, "manual", {})
-        tracking.configure_mlflow(settings)
-        info = log_value_model(
-            run_id, DealValueModel.from_fit(fit, encoder), contract, typed.head(2), list(range(9))
-        )
-        version = registry.register_version(client, name, info.model_uri, run_id).version
-        registry.set_stage(
-            client, name, version, stage, 1.0 if alias == "champion" else 0.0, "test"
-        )
-        client.set_model_version_tag(name, str(version), STAGE_SINCE_TAG, since.isoformat())
-        registry.move_alias(client, name, alias, version)
-        versions.append(str(version))
-    return client, name, lake, contract, versions
+    return client, name, open_lake(settings), load_contract(settings.contract_path), versions
 
 
 def test_a_better_value_challenger_is_promoted_on_new_won_deals(
