@@ -26,6 +26,7 @@ from tasks.monitoring.steps import (
     release_retrain,
     request_retrain,
     watch_quarantine,
+    watch_value_model,
 )
 
 
@@ -75,6 +76,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         **links,
     }
     summary = publish.result_dict(assessment, settings.psi_threshold, context)
+    summary["value_model"] = watch_value_model(moment)  # the deal-value champion, reported
     publish_summary(summary)
     summary["model_pages"] = publish_model_page(moment)  # after a retrain: it shows the gate
     return summary

@@ -26,6 +26,7 @@ from tasks.rollout.flow_steps import (
     record_approval,
     reject_at_gate,
     run_override,
+    value_rollout,
     wait_for_approval,
     watch_after_promotion,
 )
@@ -68,6 +69,7 @@ def rollout(
     plan, done = step(read_state(), moment, check_evidence, _decide())
     if plan.checked:
         publish_transitions(describe(plan), plan, done)
+    value = value_rollout(moment)  # the deal-value challenger's own shadow step
     return {
         "as_of": moment.isoformat(),
         "action": plan.action,
@@ -78,6 +80,7 @@ def rollout(
         "version": plan.version,
         "moved": [t.__dict__ for t in done],
         "watch": watched,
+        "value_rollout": value.line() if value.decision != "none" else None,
         **read_state().as_dict(),
     }
 

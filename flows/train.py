@@ -133,6 +133,7 @@ def train(
         promotion = steps.register_and_gate(
             settings, lake, model_info, run_id, training, contract, candidate, gate_min
         )
+        value = steps.train_value_model(settings, lake, run_id, training, contract, candidate)
     result = result_summary(
         run_id=run_id,
         model_name=settings.model_name,
@@ -140,6 +141,7 @@ def train(
         training=training,
         candidate=candidate,
         promotion=promotion,
+        value=value,
     )
     create_markdown_artifact(
         markdown_report(result, candidate.search.trials.to_dict("records")),

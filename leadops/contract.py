@@ -68,6 +68,8 @@ class Contract:
     # The "changed at" column of the CRM's database tables (leads and outcomes): a database
     # source reads the rows changed since its last run by it. Not a feature; None: files only.
     updated_at: str | None = None
+    # The deal amount of a won lead in the outcomes (one currency); None: no value model.
+    value: str | None = None
 
     def by_role(self, role: str) -> list[str]:
         """Names of the feature columns that play ``role``, in contract order."""
@@ -86,6 +88,13 @@ class Contract:
 
     @property
     def outcome_columns(self) -> list[str]:
+        return list(self.roles("outcomes"))
+
+    @property
+    def label_columns(self) -> list[str]:
+        """The outcome columns that decide a lead's label: id, label, label time. Readers of
+        labels ask for these only, so outcomes stored before the contract named a value
+        column (or without one) still read."""
         return [self.entity_id, self.label, self.label_time]
 
     def absent_from(self, table: str, columns: Iterable[str]) -> str | None:
@@ -117,7 +126,8 @@ class Contract:
             ContractError: ``kind`` is neither leads nor outcomes.
         """
         if kind == "outcomes":
-            return {self.entity_id: "id", self.label: "boolean", self.label_time: "timestamp"}
+            columns = {self.entity_id: "id", self.label: "boolean", self.label_time: "timestamp"}
+            return {**columns, self.value: "numeric"} if self.value else columns
         if kind != "leads":
             raise ContractError(f"unknown file kind {kind!r}; known: {', '.join(KINDS)}")
         return {
@@ -178,7 +188,8 @@ def parse_contract(raw: Any, source: str = "<memory>") -> Contract:
         if not raw.get(key):
             problems.append(f"no {key} column named")
     features = _parse_features(raw.get("features"), problems)
-    names = [str(raw.get(k)) for k in KEY_COLUMNS if raw.get(k)] + [f.name for f in features]
+    names = [str(raw.get(k)) for k in (*KEY_COLUMNS, "value") if raw.get(k)]
+    names += [f.name for f in features]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         problems.append(f"duplicate column(s) {', '.join(duplicates)}")
@@ -207,6 +218,7 @@ def parse_contract(raw: Any, source: str = "<memory>") -> Contract:
         source=source,
         thousands_separator=thousands,
         updated_at=str(raw["updated_at"]) if raw.get("updated_at") else None,
+        value=str(raw["value"]) if raw.get("value") else None,
         **spellings,
     )
 

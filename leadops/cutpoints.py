@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 METADATA_KEY = "score_cutpoints"
+# The deal-value model's own: deciles of P x E[value | won] over its test window's leads.
+EXPECTED_VALUE_KEY = "expected_value_cutpoints"
 # Tier A is the top decile (the sales team's default capacity of 10%), B the next two,
 # C deciles 4-6, D 7-10: indexed by decile (1..10), batch and online scores alike.
 TIER_BY_DECILE = np.array(["", "A", "B", "B", "C", "C", "C", "D", "D", "D", "D"], dtype=object)

@@ -94,6 +94,11 @@ def promotion_lock(lake: Lake) -> Iterator[None]:
         yield
 
 
+def value_model_name(model_name: str) -> str:
+    """The deal-value model's registered name beside the conversion model ``model_name``."""
+    return f"{model_name}-value"
+
+
 def model_uri(name: str, alias: str = CHAMPION) -> str:
     return f"models:/{name}@{alias}"
 

@@ -146,6 +146,29 @@ class Settings(BaseSettings):
 
     # training
     trials: int = Field(20, ge=1, description="Optuna trials per training run.")
+    # The deal-value model: few trials, since it must stay seconds beside the conversion
+    # search; 200 won deals keep the out-of-time test window's Gini interval usable.
+    value_trials: int = Field(6, ge=1, description="Optuna trials of the deal-value model.")
+    value_min_won_deals: int = Field(
+        200, ge=1, description="Won deals with an amount needed to train the deal-value model."
+    )
+    # The value gate's non-inferiority margin on normalised Gini (absolute): a newer model
+    # that sizes deals better (MAE on log value) may rank them this much worse; 0.02 is
+    # about a tenth of the spread of the Gini interval at 200 test deals, so it is a real bar.
+    value_gini_margin: float = Field(
+        0.02, ge=0, lt=1, description="Normalised Gini a value model may lose and still pass."
+    )
+    # The monitor calls the value champion shifted when realised / predicted deal amounts
+    # differ from 1 significantly and by more than this: 20% is about the spread of the
+    # ratio's interval at 200 won deals of the generator's heavy tail, so noise rarely passes.
+    value_shift_tolerance: float = Field(
+        0.2, gt=0, lt=1, description="Realised / predicted deal value off by more is a shift."
+    )
+    # Which order the score file and the API list leads in: probability (as before the value
+    # model existed) or expected value = P(convert) x E[value | won] when a value champion exists.
+    rank_by: Literal["probability", "expected_value"] = Field(
+        "probability", description="Order scored leads by probability or by expected value."
+    )
     train_timeout_seconds: float | None = Field(
         None, gt=0, description="Search time budget in seconds; unset: no limit."
     )

@@ -464,9 +464,12 @@ def score_summary(result: dict[str, Any]) -> str:
             f"{stage} v{versions['challenger']} "
             + (f"served {served}" if served else "scored alongside, not served")
         )
+    if result.get("value_model_version"):  # the deal-value champion sized every lead
+        parts.append(f"deal value v{result['value_model_version']}")
+    order = "expected value" if result.get("ranked_by") == "expected_value" else "score"
     return (
         f"scored {result['rows']} leads (batch {result['batch_id']}): {', '.join(parts)} "
-        f"-> {result['output']} (sorted by score, best first)"
+        f"-> {result['output']} (sorted by {order}, best first)"
     )
 
 
@@ -591,6 +594,8 @@ def train(
     )
     if result.get("late_wins_warning"):  # wins after the outcome window, counted as negatives
         summary += f"; WARNING: {result['late_wins_warning']}"
+    if result.get("value_model"):  # the deal-value model beside it, or why there is none
+        summary += f"\n{result['value_model']['line']}"
     emit(result, as_json, summary)
 
 
@@ -619,7 +624,12 @@ def monitor(
     from tasks.monitoring.publish import monitor_line
 
     result = monitor_flow(window_days=window, as_of=when)
-    emit(result, as_json, monitor_line(result))
+    value = result.get("value_model") or {}  # the deal-value champion's watch, when one serves
+    emit(
+        result,
+        as_json,
+        monitor_line(result) + (f"\n{value['line']}" if value.get("version") else ""),
+    )
 
 
 def _windows(result: dict[str, Any]) -> str:
@@ -737,7 +747,8 @@ def _run_rollout(action: str, as_of: Optional[str], reason: Optional[str], as_js
 
     result = rollout_flow(as_of=when, action=action, reason=reason)
     summary = result["transition"] or f"no transition: {result['reason'] or result['action']}"
-    emit(result, as_json, f"rollout ({action}): {summary}{_evidence(result)}")
+    value = f"\n{result['value_rollout']}" if result.get("value_rollout") else ""
+    emit(result, as_json, f"rollout ({action}): {summary}{_evidence(result)}{value}")
 
 
 def _evidence(result: dict[str, Any]) -> str:

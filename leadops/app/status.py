@@ -18,7 +18,7 @@ from typing import Any
 
 from leadops import registry
 from leadops.model_state import CHALLENGER, CHAMPION, FRACTION_TAG, METRICS_TAG, VersionState
-from leadops.registry import get_challenger, get_champion, registry_client
+from leadops.registry import get_alias, get_challenger, get_champion, registry_client
 from leadops.settings import Settings, home_is_new
 from leadops.storage import Lake, open_lake
 from leadops.transitions import pending, read_history
@@ -42,7 +42,18 @@ def status(client: Any, lake: Lake, name: str, limit: int = 10) -> dict[str, Any
         "interrupted": _interrupted(lake),
         "quarantine": quarantine(lake),
         "escalations": escalations(lake),
+        "value_model": value_roles(
+            registry.value_model_name(name),
+            lambda value_name, role: _role(get_alias(client, value_name, role)),
+        ),
     }
+
+
+def value_roles(name: str, role_of: Any) -> dict[str, Any] | None:
+    """The deal-value model's champion and challenger (``<model name>-value``); None when
+    no deal-value version holds either alias (no value column, or none trained yet)."""
+    roles = {role: role_of(name, role) for role in (CHAMPION, CHALLENGER)}
+    return {"model_name": name, **roles} if any(roles.values()) else None
 
 
 # tasks.monitoring.trigger.STATE_KEY, read here as JSON: importing the monitoring stage
@@ -151,6 +162,7 @@ def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
             "transitions": [],
             "history": [],
             "interrupted": None,
+            "value_model": None,
         }
     lake = open_lake(settings)
     path = sqlite_path(settings.tracking_uri)
@@ -170,6 +182,10 @@ def registry_status(settings: Settings, limit: int = 10) -> dict[str, Any]:
         "interrupted": _interrupted(lake),
         "quarantine": quarantine(lake, settings),
         "escalations": escalations(lake),
+        "value_model": value_roles(
+            registry.value_model_name(settings.model_name),
+            lambda name, role: _sqlite_role(path, name, role),
+        ),
     }
 
 
@@ -287,16 +303,9 @@ def status_text(state: dict[str, Any]) -> str:
             "  this home is new or empty: nothing ingested or trained here yet "
             "(run from the folder that holds your home, or set LEADOPS_HOME)"
         )
-    for role in (CHAMPION, CHALLENGER):
-        version = state[role]
-        if version is None:
-            lines.append(f"  {role}: none")
-            continue
-        paused = " (paused)" if version["paused"] else ""
-        lines.append(
-            f"  {role}: v{version['version']} {version['stage']} "
-            f"{version['fraction']:.0%}{paused} - {version['reason'] or ''}"
-        )
+    lines += _role_lines(state, "")
+    if state.get("value_model"):  # the deal-value model beside it (expected revenue)
+        lines += _role_lines(state["value_model"], "value ")
     if state.get("interrupted"):
         steps = ", ".join(
             f"v{t['version']} → {t['stage']}" for t in state["interrupted"]["transitions"]
@@ -312,6 +321,21 @@ def status_text(state: dict[str, Any]) -> str:
         lines.append("  history (oldest first):")
     lines += [f"    {event_text(event)}" for event in state.get("history", [])]
     return "\n".join(lines)
+
+
+def _role_lines(state: dict[str, Any], kind: str) -> list[str]:
+    lines = []
+    for role in (CHAMPION, CHALLENGER):
+        version = state[role]
+        if version is None:
+            lines.append(f"  {kind}{role}: none")
+            continue
+        paused = " (paused)" if version["paused"] else ""
+        lines.append(
+            f"  {kind}{role}: v{version['version']} {version['stage']} "
+            f"{version['fraction']:.0%}{paused} - {version['reason'] or ''}"
+        )
+    return lines
 
 
 def event_text(event: dict[str, Any]) -> str:

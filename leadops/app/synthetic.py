@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from leadops.app import crm_history
+from leadops.app import crm_history, deal_value
 
 DEFAULT_START = date(2026, 1, 5)  # a Monday
 SCENARIOS = ("stable", "covariate-drift", "conversion-drop", crm_history.SCENARIO)
@@ -381,6 +381,12 @@ def generate_week(config: GeneratorConfig, week: int) -> tuple[pd.DataFrame, pd.
             "converted": converted[reported],
             "converted_at": lead["created_at"][reported].to_numpy()
             + pd.to_timedelta(delay, unit="s"),
+            # Won deals carry an amount (lost ones none); its own stream keeps the rest as was.
+            deal_value.DEAL_COLUMN: np.where(
+                converted,
+                deal_value.draw_amounts(lead, np.random.default_rng([config.seed, week, 2])),
+                np.nan,
+            )[reported],
         }
     )
     if config.defect_share:

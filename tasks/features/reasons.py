@@ -158,16 +158,27 @@ def value_text(label: str, part: str | None, value: float) -> str:
     return f"{label} = {value:,.0f}" if whole else f"{label} = {value:.3g}"
 
 
-def effect_text(value: float) -> str:
+# The deal-value model's contributions are in log amount (its log link or log target):
+# the same words and strengths read right, since +0.7 roughly doubles either quantity.
+CONVERSION_SCALE = ("the score", "log-odds")
+VALUE_SCALE = ("the deal value", "log value")
+
+
+def effect_text(value: float, scale: tuple[str, str] = CONVERSION_SCALE) -> str:
     """Direction and size in words, then the raw contribution with its unit."""
     size = abs(value)
     strength = "strongly" if size >= 0.7 else "clearly" if size >= 0.3 else "slightly"
     direction = "raises" if value >= 0 else "lowers"
-    return f"{direction} the score {strength} ({value:+.2f} log-odds)"
+    subject, unit = scale
+    return f"{direction} {subject} {strength} ({value:+.2f} {unit})"
 
 
 def top_reasons(
-    contributions: np.ndarray, encoded: np.ndarray, units: list[ReasonUnit], top_k: int = 3
+    contributions: np.ndarray,
+    encoded: np.ndarray,
+    units: list[ReasonUnit],
+    top_k: int = 3,
+    scale: tuple[str, str] = CONVERSION_SCALE,
 ) -> pd.DataFrame:
     """The ``top_k`` reasons per row by absolute contribution (log-odds), as text.
 
@@ -182,7 +193,7 @@ def top_reasons(
         Columns ``reason_1`` … ``reason_k``, e.g.
         "uses Salesforce: raises the score slightly (+0.12 log-odds)".
     """
-    texts = top_reason_texts(contributions, encoded, units, top_k)
+    texts = top_reason_texts(contributions, encoded, units, top_k, scale=scale)
     return pd.DataFrame({f"reason_{rank + 1}": column for rank, column in enumerate(texts)})
 
 
@@ -192,6 +203,7 @@ def top_reason_texts(
     units: list[ReasonUnit],
     top_k: int = 3,
     matrix: np.ndarray | None = None,
+    scale: tuple[str, str] = CONVERSION_SCALE,
 ) -> list[np.ndarray]:
     """``top_reasons`` as one object array per rank (no DataFrame: an online request's reasons).
 
@@ -211,7 +223,7 @@ def top_reason_texts(
             labels = unit_text(units[u], encoded[rows])
             unknown = unit_unknown(units[u], encoded[rows])
             texts[rows] = [
-                label if blank else f"{label}: {effect_text(value)}"
+                label if blank else f"{label}: {effect_text(value, scale)}"
                 for label, value, blank in zip(labels, values, unknown, strict=True)
             ]
         result.append(texts)

@@ -85,7 +85,7 @@ def other_kind_hint(contract: Contract, kind: str, columns: list[str]) -> str:
     other kind's key columns, else ""."""
     other = "leads" if kind == "outcomes" else "outcomes"
     keys = (
-        contract.outcome_columns
+        contract.label_columns  # an outcomes file need not carry the value column
         if other == "outcomes"
         else [contract.entity_id, contract.event_time]
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import leadops
-from leadops.contract import Contract
+from leadops.contract import Contract, FeatureColumn
 from leadops.errors import LeadOpsError
 from leadops.normalise import unparsed_flag
 from leadops.tables import KINDS
@@ -128,7 +128,9 @@ def _role_checks(contract: Contract, column: str, role: str) -> list[dict[str, A
             )
         )
     if role == "numeric":
-        feature = contract.feature(column)
+        # The value column is no feature: a deal amount is never negative, with no top.
+        value = FeatureColumn(column, "numeric", min=0)
+        feature = value if column == contract.value else contract.feature(column)
         if feature.min is not None or feature.max is not None:
             checks.append(
                 _expectation(

@@ -22,7 +22,15 @@ from leadops.journal import lake_lock
 from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
-from tasks.monitoring import persistence, publish, quarantine, retrain, trigger, workspace
+from tasks.monitoring import (
+    persistence,
+    publish,
+    quarantine,
+    retrain,
+    trigger,
+    value_watch,
+    workspace,
+)
 from tasks.monitoring.assess import Assessment, Thresholds, assess, calibration_decision
 from tasks.monitoring.champion import Champion, current_champion, predictor, ranking_baseline
 from tasks.monitoring.ranking import RankingBaseline
@@ -351,3 +359,19 @@ def matured_evidence(inputs: MonitorInputs) -> persistence.MaturedEvidence:
     return persistence.MaturedEvidence(
         created, contract.outcome_window_days, settings.test_window_days
     )
+
+
+@task(
+    name="watch-value-model",
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
+def watch_value_model(as_of: datetime) -> dict[str, Any]:
+    """The deal-value champion's calibration and predicted-value drift (reported only)."""
+    settings = get_settings()
+    contract = load_contract(settings.contract_path)
+    watch = value_watch.watch_value(settings, open_lake(settings), contract, as_of)
+    get_run_logger().info("monitor deal value: %s", watch.line)
+    return watch.as_dict()

@@ -180,6 +180,6 @@ def matured_scored(
         }
     )
     frame[contract.entity_id] = frame[contract.entity_id].astype(str)
-    outcomes = lake.read_table(silver("outcomes"), columns=contract.outcome_columns)
+    outcomes = lake.read_table(silver("outcomes"), columns=contract.label_columns)
     outcomes[contract.entity_id] = outcomes[contract.entity_id].astype(str)
     return frame.drop(columns=[plog.SCORED_AT]).merge(outcomes, on=contract.entity_id, how="left")

@@ -50,7 +50,7 @@ def read_step_log(
 
 def read_outcomes(lake: Lake, contract: Contract) -> pd.DataFrame:
     """Silver outcomes: id, label, label time."""
-    return lake.read_table(silver("outcomes"), columns=contract.outcome_columns)
+    return lake.read_table(silver("outcomes"), columns=contract.label_columns)
 
 
 def paired_scores(

@@ -18,7 +18,7 @@ from leadops.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage import open_lake
 from leadops.transitions import Transition
-from tasks.rollout import approval, manual, run, watch
+from tasks.rollout import approval, manual, run, value_step, watch
 from tasks.rollout.approval import ApprovalInput
 from tasks.rollout.checks import Verdict
 from tasks.rollout.steps import RolloutState, StepPlan, describe
@@ -212,3 +212,19 @@ def watch_after_promotion(as_of: datetime) -> dict | None:
         return None
     get_run_logger().info("watch after promotion: %s: %s", decision.verdict.value, decision.reason)
     return {"decision": decision.as_dict(), "moved": [t.__dict__ for t in done]}
+
+
+@task(
+    name="value-rollout-step",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=retry_if_transient,
+    cache_policy=NO_CACHE,
+)
+def value_rollout(as_of: datetime) -> value_step.ValueStep:
+    """The deal-value challenger's shadow step (tasks.rollout.value_step)."""
+    settings = get_settings()
+    contract = load_contract(settings.contract_path)
+    done = value_step.value_rollout_step(settings, open_lake(settings), contract, as_of)
+    get_run_logger().info("%s", done.line())
+    return done

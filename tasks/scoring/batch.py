@@ -22,7 +22,7 @@ from leadops.contract import Contract
 from leadops.journal import lake_transaction, note_delivery, note_publish
 from leadops.lead_checks import DEGRADED_FEATURES
 from leadops.storage import Lake
-from tasks.scoring.explain import explain_chunk
+from tasks.scoring.explain import explain_chunk, explain_value_chunk
 from tasks.scoring.output import FORMATS, OutputError, ScoresWriter, resolve_target
 from tasks.scoring.scorer import (
     ChunkScores,
@@ -59,6 +59,8 @@ class ScoreResult:
     rejected: int = 0
     rejected_output: str | None = None
     degraded: int = 0  # leads scored with failing features treated as missing
+    value_model_version: str | None = None  # the deal-value champion, when one serves
+    ranked_by: str = "probability"  # what the output is sorted by (LEADOPS_RANK_BY)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -71,6 +73,7 @@ class RunOptions:
     output_format: str = "parquet"
     out: str | None = None
     endpoint_url: str | None = None
+    rank_by: str = "probability"  # LEADOPS_RANK_BY: "expected_value" needs a value champion
 
 
 def run_score(
@@ -106,6 +109,8 @@ def run_score(
             challenger_stage=serving.challenger.stage if serving.challenger else None,
             scored_at=options.scored_at.isoformat(),
             reasons_mode=options.reasons_mode,
+            value_model_version=serving.value.version if serving.value else None,
+            ranked_by=options.rank_by if serving.value else "probability",
         )
         if file_batch is not None and file_batch.rejected is not None:
             result.rejected, result.rejected_output = _write_rejected(
@@ -216,7 +221,14 @@ def rank_batch(
         parts.append(scored.served)
         if kept is not None:
             kept.append(
-                replace(scored, encoded={}, ids=_ends(scored.ids), event_times=None, degraded=None)
+                replace(
+                    scored,
+                    encoded={},
+                    value_encoded=None,
+                    ids=_ends(scored.ids),
+                    event_times=None,
+                    degraded=None,
+                )
             )
     return np.sort(np.concatenate(parts)) if parts else np.empty(0)
 
@@ -251,7 +263,8 @@ def _score_and_write(
     default = lake.uri(f"{tables.SCORES}/{source.batch_id}.{fmt}")
     target = resolve_target(options.out, default, source.batch_id, fmt)
     context = plog.LogContext(source.batch_id, options.scored_at, serving.champion.name)
-    with ScoresWriter(target, fmt, output_schema(contract), options.endpoint_url) as writer:
+    schema = output_schema(contract, serving.value is not None, options.rank_by)
+    with ScoresWriter(target, fmt, schema, options.endpoint_url) as writer:
         for index, chunk in enumerate(source.chunks()):
             if kept is not None:
                 scored = _rescored(
@@ -261,9 +274,18 @@ def _score_and_write(
                 scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
             decile = deciles(scored.served, ranked)
             reasons = explain_chunk(scored, decile, serving, options.reasons_mode)
+            value_reasons = explain_value_chunk(scored, serving, options.reasons_mode)
             writer.write(
                 output_rows(
-                    contract, scored, decile, tiers(decile), reasons, serving, options.scored_at
+                    contract,
+                    scored,
+                    decile,
+                    tiers(decile),
+                    reasons,
+                    serving,
+                    options.scored_at,
+                    options.rank_by,
+                    value_reasons,
                 )
             )
             log_rows = chunk_log(context, scored, serving)

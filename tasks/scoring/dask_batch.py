@@ -34,7 +34,7 @@ from leadops import prediction_log as plog
 from leadops.contract import Contract
 from leadops.errors import one_line
 from leadops.runners import worker_count
-from tasks.scoring.explain import explain_chunk
+from tasks.scoring.explain import explain_chunk, explain_value_chunk
 from tasks.scoring.output import OutputError, ScoresWriter
 from tasks.scoring.scorer import ServingSet, chunk_log, deciles, score_chunk, tiers
 from tasks.scoring.table import output_rows, output_schema
@@ -80,13 +80,21 @@ def score_partition(
     scored = score_chunk(chunk, contract.entity_id, contract.event_time, serving)
     decile = deciles(scored.served, ranked)
     reasons = explain_chunk(scored, decile, serving, reasons_mode)
+    value_reasons = explain_value_chunk(scored, serving, reasons_mode)
     target = f"{folder.rstrip('/')}/{part_name(index, output_format)}"
-    with ScoresWriter(
-        target, output_format, output_schema(contract), endpoint_url, token
-    ) as writer:
+    # Parts are each sorted by score; LEADOPS_RANK_BY orders the single-file output only.
+    schema = output_schema(contract, serving.value is not None)
+    with ScoresWriter(target, output_format, schema, endpoint_url, token) as writer:
         writer.write(
             output_rows(
-                contract, scored, decile, tiers(decile), reasons, serving, context.scored_at
+                contract,
+                scored,
+                decile,
+                tiers(decile),
+                reasons,
+                serving,
+                context.scored_at,
+                value_reasons=value_reasons,
             )
         )
         writer.commit()

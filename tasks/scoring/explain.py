@@ -65,3 +65,32 @@ def explain_chunk(
             for rank, column in enumerate(texts):
                 reasons[rank][rows] = column
     return reasons
+
+
+def explain_value_chunk(scored: ChunkScores, serving: ServingSet, mode: str) -> list[np.ndarray]:
+    """``TOP_K`` arrays of value reasons (SHAP of the value model, in log value); empty
+    without a value champion or with mode ``none``. ``tiered``: exact for value tiers A-B."""
+    from tasks.features.reasons import VALUE_SCALE, top_reason_texts
+
+    n, value = len(scored.served), serving.value
+    reasons = [np.full(n, None, dtype=object) for _ in range(TOP_K)]
+    if value is None or mode == "none" or n == 0:
+        return reasons
+    exact = np.full(n, mode == "exact")
+    if mode == "tiered":
+        exact = np.isin(value.tiers(scored.expected_value), ("A", "B"))
+    for rows, approx in ((np.flatnonzero(exact), False), (np.flatnonzero(~exact), True)):
+        if len(rows) == 0:
+            continue
+        encoded = scored.value_encoded[rows]
+        texts = top_reason_texts(
+            value.contributions(encoded, approx=approx),
+            encoded,
+            value.reason_units,
+            TOP_K,
+            value.reason_matrix,
+            scale=VALUE_SCALE,
+        )
+        for rank, column in enumerate(texts):
+            reasons[rank][rows] = column
+    return reasons

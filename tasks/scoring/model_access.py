@@ -17,6 +17,7 @@ from leadops.model_loader import ModelLoadError, load_model
 from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from leadops.settings import Settings
 from tasks.scoring.scorer import ServingModel, ServingSet
+from tasks.scoring.value import load_value_champion
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ WATCH_ROLE = "watch"  # the prediction log's role for the previous champion unde
 
 
 def load_serving_set(settings: Settings, watch_as_of: datetime | None = None) -> ServingSet:
-    """The champion and, when one is in shadow or canary, the challenger.
+    """The champion and, when one is in shadow or canary, the challenger; and the deal-value
+    champion when one is registered.
 
     With ``watch_as_of`` (batch scoring), also the previous champion while the champion's
     watch after promotion runs (``watch_days`` since it was promoted): role "watch",
@@ -42,20 +44,21 @@ def load_serving_set(settings: Settings, watch_as_of: datetime | None = None) ->
     watch = (
         None if watch_as_of is None else load_watch(settings, client, champion_version, watch_as_of)
     )
+    value = load_value_champion(settings, client)  # None: outputs without value columns
     challenger_version = registry.get_challenger(client, name)
     if challenger_version is None or str(challenger_version.version) == champion.version:
-        return ServingSet(champion, watch=watch)
+        return ServingSet(champion, watch=watch, value=value)
     state = VersionState.from_version(challenger_version)
     if not state.in_rollout:
         log.info(
             "challenger v%s is %s: not scored", state.version, state.stage or "without a stage"
         )
-        return ServingSet(champion, watch=watch)
+        return ServingSet(champion, watch=watch, value=value)
     challenger = load_version(settings, challenger_version, CHALLENGER, state.stage)
     if state.stage == Stage.CANARY:
         challenger.fraction = state.fraction
         challenger.salt = state.salt or state.version
-    return ServingSet(champion, challenger, watch)
+    return ServingSet(champion, challenger, watch, value)
 
 
 def load_watch(

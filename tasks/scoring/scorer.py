@@ -100,6 +100,8 @@ class ServingSet:
     challenger: ServingModel | None = None
     # The previous champion during the watch after a promotion: scored and logged, never served.
     watch: ServingModel | None = None
+    # The deal-value champion (tasks.scoring.value.ValueServing), or None: no value columns.
+    value: Any = None
 
     @property
     def canary(self) -> ServingModel | None:
@@ -124,6 +126,14 @@ class ChunkScores:
     served: np.ndarray  # the delivered score per lead
     # Per lead, the features scored as missing because they failed the contract (null: none).
     degraded: pa.Array | None = None
+    # With a value champion: its encoded rows and E[value | won] per lead.
+    value_encoded: np.ndarray | None = None
+    predicted_value: np.ndarray | None = None
+
+    @property
+    def expected_value(self) -> np.ndarray | None:
+        """Served probability x E[value | won]; None without a value champion."""
+        return None if self.predicted_value is None else self.served * self.predicted_value
 
     @property
     def arms(self) -> np.ndarray:
@@ -148,6 +158,10 @@ def score_chunk(
     if canary is not None:
         in_canary = route_to_canary(ids.to_pylist(), canary.salt, canary.fraction)
         served = np.where(in_canary, scores[canary.version], served)
+    value_encoded = predicted_value = None
+    if serving.value is not None:
+        value_encoded = serving.value.encoder.transform_table(chunk)
+        predicted_value = serving.value.predict(value_encoded)
     return ChunkScores(
         ids,
         chunk.column(time_column).combine_chunks(),
@@ -156,6 +170,8 @@ def score_chunk(
         in_canary,
         served,
         degraded_features(chunk),
+        value_encoded,
+        predicted_value,
     )
 
 

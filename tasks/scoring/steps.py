@@ -97,6 +97,7 @@ def score_batch(
         output_format=output_format,
         out=out,
         endpoint_url=settings.s3_endpoint_url,
+        rank_by=settings.rank_by,
     )
     lake, contract = open_lake(settings), load_contract(settings.contract_path)
     if uses_dask(settings):

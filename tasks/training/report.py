@@ -109,6 +109,11 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
             intervals_table(result.get("gate_intervals")),
             gate_lines(result),
             family_line(result),
+            *(
+                [f"## Deal-value model\n\n{result['value_model']['line']}"]
+                if result.get("value_model")
+                else []
+            ),
             f"## Search `{result['study_name']}`: {counts['completed']} completed, "
             f"{counts['pruned']} pruned, {counts['failed']} failed; "
             f"best CV AUC {_number(result['best_cv_auc'])} "
@@ -119,7 +124,14 @@ def markdown_report(result: dict[str, Any], trials: list[dict[str, Any]]) -> str
 
 
 def result_summary(
-    *, run_id: str, model_name: str, trigger: str, training: Any, candidate: Any, promotion: Any
+    *,
+    run_id: str,
+    model_name: str,
+    trigger: str,
+    training: Any,
+    candidate: Any,
+    promotion: Any,
+    value: Any = None,
 ) -> dict[str, Any]:
     """The flow's return value and the CLI's ``--json`` object (JSON-able only)."""
     counts = candidate.search.counts
@@ -169,6 +181,18 @@ def result_summary(
         "test_converted": int(candidate.test_labels.sum()),
         # Wins after the outcome window count as not converted: said, never silent.
         "late_wins_warning": training.late_wins.warning if training.late_wins else None,
+        # The deal-value model of the same run (tasks.training.value_run), or why none.
+        "value_model": None if value is None else value_summary(value),
+    }
+
+
+def value_summary(value: Any) -> dict[str, Any]:
+    return {
+        "decision": value.decision,
+        "version": value.version,
+        "objective": value.objective,
+        "metrics": value.metrics,
+        "line": value.line(),
     }
 
 

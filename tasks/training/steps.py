@@ -19,7 +19,7 @@ from leadops.cutpoints import score_cutpoints
 from leadops.errors import retry_if_transient
 from leadops.settings import Settings
 from leadops.storage import Lake
-from tasks.training import artifacts, dataset, pipeline, promotion, tracking
+from tasks.training import artifacts, dataset, pipeline, promotion, tracking, value_run
 from tasks.training.history import HistoryMinimums
 from tasks.training.search import SearchConfig
 
@@ -176,4 +176,18 @@ def register_and_gate(
     get_run_logger().info(
         "v%s → %s: %s", outcome.version, outcome.gate.decision, outcome.gate.reason
     )
+    return outcome
+
+
+@task(name="train-value-model", cache_policy=NO_CACHE)
+def train_value_model(
+    settings: Settings,
+    lake: Lake,
+    run_id: str,
+    training: dataset.TrainingSet,
+    contract: Contract,
+    candidate: pipeline.Candidate,
+) -> value_run.ValueOutcome:
+    outcome = value_run.train_value_model(settings, lake, run_id, training, contract, candidate)
+    get_run_logger().info("%s", outcome.line())
     return outcome

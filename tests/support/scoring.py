@@ -81,3 +81,31 @@ def artifact_folder(settings, version: str) -> Path:
         version_info.model_id or version_info.source.rsplit("/", 1)[-1]
     )  # source: models:/m-...
     return Path(mlflow.get_logged_model(model_id).artifact_location.removeprefix("file://"))
+
+
+def tiny_value(table: pa.Table, champion: ServingModel, version: str = "4"):
+    """A deal-value champion (tasks.scoring.value.ValueServing) fitted on ``table``'s won
+    leads with the generator's amounts, on the champion's encoder."""
+    from leadops.app import deal_value
+    from leadops.cutpoints import score_cutpoints
+    from tasks.scoring.value import ValueServing
+    from tasks.training.value import fit_value
+
+    c, frame = contract(), table.to_pandas()
+    _, outcomes = generate_week(CONFIG, 1)
+    won = frame.merge(outcomes[outcomes[c.label].astype(bool)], on=c.entity_id)
+    encoder = champion.encoder
+    params = {"objective": "reg:gamma", "max_depth": 3, "learning_rate": 0.1}
+    fit = fit_value(encoder.transform(won), won[deal_value.DEAL_COLUMN].to_numpy(), params)
+    encoded = encoder.transform(frame)
+    expected = champion.predict(encoded) * fit.predict(encoded)
+    booster = fit.model.get_booster()
+    return ValueServing(
+        f"{champion.name}-value",
+        version,
+        booster,
+        encoder,
+        fit.on_log,
+        fit.log_spread,
+        score_cutpoints(expected),
+    )

@@ -192,6 +192,12 @@ def test_the_score_line_says_which_model_served_how_many() -> None:
     assert "champion 2700; champion v1" not in line
     shadow = {**result, "arms": {"champion": 3000}, "challenger_stage": "shadow"}
     assert "shadow v2 scored alongside, not served" in cli.score_summary(shadow)
+    assert line.endswith("(sorted by score, best first)")
+    valued = {**result, "value_model_version": "3", "ranked_by": "expected_value"}
+    assert cli.score_summary(valued).endswith(
+        "canary v2 served 300, deal value v3 -> /s/b1.parquet "
+        "(sorted by expected value, best first)"
+    )
 
 
 def test_the_score_line_counts_degraded_and_unscorable_leads() -> None:

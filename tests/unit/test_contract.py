@@ -31,7 +31,7 @@ def test_bundled_contract_names_roles() -> None:
     assert contract.by_role("email") == ["email"]
     assert "company_size" in contract.by_role("numeric")
     assert contract.lead_columns[:2] == ["lead_id", "created_at"]
-    assert contract.outcome_columns == ["lead_id", "converted", "converted_at"]
+    assert contract.outcome_columns == ["lead_id", "converted", "converted_at", "deal_amount"]
 
 
 @pytest.mark.parametrize(
@@ -99,3 +99,26 @@ def test_roles_and_arrow_types_come_from_one_map() -> None:
 def test_an_unknown_file_kind_is_one_clear_line() -> None:
     with pytest.raises(ContractError, match="unknown file kind 'deals'; known: leads, outcomes"):
         load_contract(BUNDLED_CONTRACT).roles("deals")
+
+
+def test_a_named_value_column_is_a_numeric_outcome_column(tmp_path: Path, raw: dict) -> None:
+    raw["value"] = "deal_amount"
+    contract = load_contract(write(tmp_path, raw))
+    assert contract.value == "deal_amount"
+    assert contract.outcome_columns[-1] == "deal_amount"
+    assert contract.arrow_schema("outcomes").field("deal_amount").type == ARROW_TYPES["numeric"]
+
+
+def test_a_contract_without_a_value_column_has_the_three_outcome_columns(
+    tmp_path: Path, raw: dict
+) -> None:
+    raw.pop("value", None)
+    contract = load_contract(write(tmp_path, raw))
+    assert contract.value is None
+    assert contract.outcome_columns == [raw["entity_id"], raw["label"], raw["label_time"]]
+
+
+def test_a_value_column_that_is_also_a_feature_is_refused(tmp_path: Path, raw: dict) -> None:
+    raw["value"] = raw["features"][0]["name"]
+    with pytest.raises(ContractError, match="duplicate column"):
+        load_contract(write(tmp_path, raw))

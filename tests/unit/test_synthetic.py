@@ -289,3 +289,43 @@ def test_real_history_files_ingest_with_its_contract(tmp_path: Path, settings, l
     assert len(leads) == len(generate(config)[0])
     assert pd.api.types.is_numeric_dtype(leads["previous_contacts"])
     assert leads["previous_contacts"].max() > 0 and leads["contact_channel"].nunique() == 5
+
+
+def test_won_deals_carry_a_heavy_tailed_amount_whose_true_mean_is_known() -> None:
+    from leadops.app import deal_value
+
+    config = GeneratorConfig(weeks=2, leads_per_week=3000, defect_share=0.0)
+    leads, outcomes = generate(config)
+    assert outcomes.equals(generate(config)[1])  # deterministic by seed
+    won = outcomes[outcomes["converted"]].merge(leads, on="lead_id")
+    lost = outcomes[~outcomes["converted"]]
+    assert lost[deal_value.DEAL_COLUMN].isna().all() and (won[deal_value.DEAL_COLUMN] > 0).all()
+    amounts, truth = won[deal_value.DEAL_COLUMN], deal_value.expected_value(won)
+    assert amounts.mean() > 1.5 * amounts.median()  # heavy right tail
+    # The known E[value | won] is the mean the draws have (within 10% over ~700 deals)...
+    assert abs(amounts.mean() / truth.mean() - 1) < 0.1
+    # ...and it varies with the lead: the top truth quartile's deals are far larger.
+    top = truth >= np.quantile(truth, 0.75)
+    assert amounts[top].mean() > 2 * amounts[~top].mean()
+
+
+def test_deal_amounts_ingest_into_silver_outcomes_with_the_bundled_contract(
+    tmp_path: Path, settings, lake, contract: Contract
+) -> None:
+    from tasks.ingest import ingest_files
+    from tests.support.ingest import silver
+
+    config = GeneratorConfig(weeks=2, leads_per_week=200, defect_share=0.0)
+    write_dataset(config, tmp_path / "export")
+    as_of = pd.Timestamp(config.start, tz="UTC") + pd.Timedelta(weeks=4)
+    result = ingest_files(
+        settings, lake, contract, [tmp_path / "export" / "outcomes"], kind="outcomes", as_of=as_of
+    )
+    assert result.total("quarantined") == 0, result.failed_expectations
+    outcomes = silver(lake, "outcomes")
+    won = outcomes[outcomes["converted"].astype(bool)]
+    assert pd.api.types.is_float_dtype(outcomes["deal_amount"])
+    assert (
+        won["deal_amount"].gt(0).all()
+        and outcomes.loc[won.index.symmetric_difference(outcomes.index), "deal_amount"].isna().all()
+    )

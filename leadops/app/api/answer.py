@@ -19,7 +19,7 @@ from leadops import prediction_log as plog
 from leadops.contract import ARROW_TYPES, Contract
 from leadops.cutpoints import deciles_at
 from leadops.lead_checks import DEGRADED_FEATURES
-from tasks.scoring.explain import explain_chunk
+from tasks.scoring.explain import explain_chunk, explain_value_chunk
 from tasks.scoring.scorer import (
     ChunkScores,
     ServingModel,
@@ -131,8 +131,26 @@ def score_leads(
             zip(scored.ids.to_pylist(), scored.served, decile, tiers(decile), versions, arms)
         )
     ]
+    if answering.value is not None:
+        add_value(results, scored, answering, reasons_mode)
     context = plog.LogContext(online_batch_id(now), now, answering.champion.name)
     return Answer(results, chunk_log(context, scored, answering), arms), scored
+
+
+def add_value(
+    results: list[dict[str, Any]], scored: ChunkScores, answering: ServingSet, mode: str | None
+) -> None:
+    """The deal-value champion's columns on each result, as the score file has them."""
+    expected, value = scored.expected_value, answering.value
+    texts = explain_value_chunk(scored, answering, mode) if mode else None
+    for i, (result, tier) in enumerate(zip(results, value.tiers(expected), strict=True)):
+        result.update(
+            expected_value=float(expected[i]),
+            predicted_value=float(scored.predicted_value[i]),
+            value_tier=str(tier),
+            value_model_version=value.version,
+            **({"value_reasons": [t[i] for t in texts if t[i] is not None]} if texts else {}),
+        )
 
 
 def shadow_rows(

@@ -264,6 +264,27 @@ def score_model(contract: Contract) -> type[BaseModel]:
                 "required but absent) and were scored as unknown; empty when none"
             ),
         ),
+        # Present only while a deal-value champion (<model name>-value) serves.
+        expected_value=(
+            float | None,
+            Field(None, description="score x predicted_value (only with a deal-value model)"),
+        ),
+        predicted_value=(
+            float | None,
+            Field(None, description="E[deal amount | won] from the deal-value model"),
+        ),
+        value_tier=(
+            str | None,
+            Field(None, description="A-D of expected_value at the value model's own deciles"),
+        ),
+        value_model_version=(
+            str | None,
+            Field(None, description="Registry version of <model name>-value that sized it"),
+        ),
+        value_reasons=(
+            list[str] | None,
+            Field(None, description="Top-3 reasons of the predicted deal value, in log value"),
+        ),
     )
     return create_model(
         "ScoreResponse",

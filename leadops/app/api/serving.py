@@ -94,12 +94,14 @@ def registry_fingerprint(settings: Settings) -> tuple:
     champion = registry.get_champion(client, settings.model_name)
     challenger = registry.get_challenger(client, settings.model_name)
     tags = (challenger.tags or {}) if challenger is not None else {}
+    value = registry.get_champion(client, registry.value_model_name(settings.model_name))
     return (
         champion.version if champion else None,
         challenger.version if challenger else None,
         tags.get(STAGE_TAG),
         tags.get(FRACTION_TAG),
         tags.get(SALT_TAG),
+        value.version if value else None,  # a new deal-value champion reloads too
     )
 
 
@@ -121,6 +123,8 @@ def load_serving(
         # spin on a busy 2-core host cost far more than they save (36 ms vs 0.4 ms per lead
         # measured with other work running). Several workers use several cores instead.
         model.booster.set_param({"nthread": 1})
+    if loaded.value is not None:
+        loaded.value.booster.set_param({"nthread": 1})
     challenger = loaded.challenger
     canary = challenger if challenger is not None and challenger.stage == Stage.CANARY else None
     shadow = challenger if challenger is not None and challenger.stage == Stage.SHADOW else None
@@ -128,7 +132,8 @@ def load_serving(
     for model in loaded.models:
         found = known.get(model.version) or model_cutpoints(settings, contract, lake, model)
         cutpoints[model.version], sources[model.version] = found
-    return Serving(ServingSet(loaded.champion, canary), shadow, cutpoints, sources, fingerprint)
+    answering = ServingSet(loaded.champion, canary, value=loaded.value)
+    return Serving(answering, shadow, cutpoints, sources, fingerprint)
 
 
 def model_cutpoints(

@@ -71,7 +71,7 @@ def served_outcomes(
     if rows.empty:
         return rows
     leads = lake.read_table(silver("leads"), columns=[contract.entity_id, contract.event_time])
-    outcomes = lake.read_table(silver("outcomes"), columns=contract.outcome_columns)
+    outcomes = lake.read_table(silver("outcomes"), columns=contract.label_columns)
     for frame in (leads, outcomes):
         frame[contract.entity_id] = frame[contract.entity_id].astype(str)
     rows = rows.rename(columns={plog.ENTITY_ID: contract.entity_id})

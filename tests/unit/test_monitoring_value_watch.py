@@ -1,0 +1,76 @@
+"""The monitor's watch of the deal-value champion: its realised / predicted ratio on won
+deals since it began serving (with n and interval), and the drift of predicted values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadops.contract import load_contract
+from leadops.storage import open_lake
+from tasks.monitoring.value_watch import predicted_value_psi, watch_value
+from tasks.training.value import ValueFit, fit_value
+from tests.support.value import PARAMS, register_value, value_history, write_silver_history
+
+SERVING_SINCE = datetime(2026, 1, 26, tzinfo=UTC)  # week 4 of the generator's default start
+AS_OF = datetime(2026, 2, 16, tzinfo=UTC)  # the day after the last week of leads
+LOG_PARAMS = {**PARAMS, "objective": "reg:squarederror"}
+
+
+@pytest.fixture(scope="module")
+def history():
+    return value_history(SERVING_SINCE)
+
+
+def _watch(settings, history, fit):
+    typed, outcomes, encoder, *_ = history
+    write_silver_history(settings, typed, outcomes)
+    register_value(settings, fit, encoder, "champion", "production", SERVING_SINCE, typed.head(2))
+    contract = load_contract(settings.contract_path)
+    return watch_value(settings, open_lake(settings), contract, AS_OF)
+
+
+def _calibrated_times(history, scale: float) -> ValueFit:
+    """A log-amount model whose mean correction makes its predictions sum to ``scale`` x
+    the realised amounts of the deals the watch will see (created since it serves)."""
+    typed, outcomes, encoder, *_ = history
+    won = typed.merge(outcomes[outcomes["converted"]], on="lead_id")
+    fit = fit_value(encoder.transform(won), won["deal_amount"].to_numpy(), LOG_PARAMS)
+    seen = won[
+        (won["created_at"] >= SERVING_SINCE)
+        & (pd.to_datetime(won["converted_at"], utc=True) <= AS_OF)
+    ]
+    medians = np.exp(fit.model.predict(encoder.transform(seen)))
+    spread = 2 * np.log(scale * seen["deal_amount"].sum() / medians.sum())
+    return ValueFit(fit.model, fit.objective, True, float(spread))
+
+
+def test_a_champion_calibrated_on_the_deals_holds(settings, registry_db, history) -> None:
+    watch = _watch(settings, history, _calibrated_times(history, 1.0))
+    assert watch.version == "1" and not watch.shifted and watch.deals >= 100
+    low, high = watch.interval
+    assert low < 1 < high and "holds" in watch.line
+    assert f"on {watch.deals} won deals since 2026-01-26 (bootstrap 95% CI" in watch.line
+    assert len(watch.by_decile) == 10 and watch.psi is not None and watch.psi < 0.1
+
+
+def test_a_champion_that_doubles_every_deal_is_a_shift(settings, registry_db, history) -> None:
+    watch = _watch(settings, history, _calibrated_times(history, 2.0))
+    assert watch.shifted and watch.ratio == pytest.approx(0.5) and watch.interval[1] < 1
+    assert "SHIFT (beyond +-20%)" in watch.line
+
+
+def test_no_value_champion_is_said_not_failed(settings, registry_db) -> None:
+    contract = load_contract(settings.contract_path)
+    watch = watch_value(settings, open_lake(settings), contract, AS_OF)
+    assert (watch.version, watch.line) == (None, "no deal-value champion to watch")
+
+
+def test_predicted_values_that_moved_show_in_the_psi() -> None:
+    rng = np.random.default_rng(1)
+    reference = np.exp(rng.normal(9, 1, 2000))
+    assert predicted_value_psi(reference, np.exp(rng.normal(9, 1, 500))) < 0.1
+    assert predicted_value_psi(reference, np.exp(rng.normal(10, 1, 500))) > 0.25
