@@ -223,6 +223,15 @@ class Settings(BaseSettings):
             "needs only non-inferior AUC and Brier. Small: a false 'stale' lowers the bar."
         ),
     )
+    gate_drift_stale_rejections: int = Field(
+        2,
+        ge=0,
+        description=(
+            "Rejected drift retrains against one champion after which it counts as stale "
+            "(the monitor's persisting drift) and a new model needs only non-inferior AUC and "
+            "Brier; 0 turns the route off. 2: the first rejection is often the label delay."
+        ),
+    )
     gate_bootstrap_samples: int = Field(
         1000,
         ge=1000,

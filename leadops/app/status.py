@@ -9,14 +9,13 @@ clock a decision was evaluated for, is kept beside it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from leadops import registry
+from leadops import monitor_state, registry
 from leadops.model_state import CHALLENGER, CHAMPION, FRACTION_TAG, METRICS_TAG, VersionState
 from leadops.registry import get_alias, get_challenger, get_champion, registry_client
 from leadops.settings import Settings, home_is_new
@@ -56,20 +55,12 @@ def value_roles(name: str, role_of: Any) -> dict[str, Any] | None:
     return {"model_name": name, **roles} if any(roles.values()) else None
 
 
-# tasks.monitoring.trigger.STATE_KEY, read here as JSON: importing the monitoring stage
-# (pandas) for it would triple the command's start-up; test_monitoring_persistence ties them.
-MONITOR_STATE_KEY = "monitor/state.json"
-
-
 def escalations(lake: Lake) -> list[str]:
     """What the monitor escalated: persisting causes whose retrains the gate kept rejecting
     (tasks.monitoring.persistence writes them under ``persisting`` in the monitor's state)."""
-    if not lake.exists(MONITOR_STATE_KEY):
-        return []
-    state = json.loads(lake.read_bytes(MONITOR_STATE_KEY))
     return [
         record["escalation"]
-        for record in (state.get("persisting") or {}).values()
+        for record in (monitor_state.read_state(lake).get(monitor_state.PERSISTING) or {}).values()
         if record.get("escalation")
     ]
 

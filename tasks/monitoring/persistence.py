@@ -32,13 +32,11 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from leadops.journal import lake_lock
+from leadops.monitor_state import ARCHIVED, PERSISTING, STATE_KEY, read_state
 from leadops.storage import Lake
 from leadops.transitions import read_history
-from tasks.monitoring.trigger import STATE_KEY, read_state
 
-PERSISTING = "persisting"
 ESCALATE_AFTER = 2  # the first rejection is often the label delay (no post-shift lead matured)
-ARCHIVED = "archived"
 # The wait stops doubling at 8x the test window's leads (16 weeks at a 14-day window): the
 # monitor counts matured leads within its conversion lookback (26 weeks by default), so a
 # longer wait could never be met.

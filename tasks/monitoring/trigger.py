@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadops.journal import lake_lock
+from leadops.monitor_state import DRIFT, STATE_KEY, read_state
 from leadops.storage import Lake
 from tasks.monitoring.conversion import ConversionCheck
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "monitor/state.json"
-DRIFT, CONVERSION_DROP = "drift", "conversion-drop"
+CONVERSION_DROP = "conversion-drop"
 # Served probabilities off while the ranking holds: a new calibrator answers (train's
 # recalibration path); off with the ranking degraded (or unchecked): a full retrain.
 MISCALIBRATION, RANKING_LOSS = "miscalibration", "ranking-loss"
@@ -71,13 +71,6 @@ def decide(psi: dict[str, float], conversion: ConversionCheck, psi_threshold: fl
         else "no features monitored"
     )
     return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
-
-
-def read_state(lake: Lake) -> dict:
-    """The monitor's persisted state ({} before the first trigger)."""
-    if not lake.exists(STATE_KEY):
-        return {}
-    return json.loads(lake.read_bytes(STATE_KEY))
 
 
 def claim_retrain(

@@ -36,6 +36,7 @@ class Scenario:
     champion_noise: float  # each model's own noise, on top of the shared one
     challenger_noise: float
     champion_shift: float = 0.0  # log-odds added to the champion's scores (stale: < 0)
+    drift_persists: bool = False  # the monitor's drift outlived the rejected retrains
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def one_run(
         None,
         calibration,
         stats.calibration_in_the_large(labels, new),
+        "drift persists (simulated)" if scenario.drift_persists else None,
     )
     gain = (new_m["roc_auc"] - old_m["roc_auc"]) / old_m["roc_auc"]
     old_rule = gain >= rules.min_relative_gain and intervals.auc["low"] > 0
@@ -109,6 +111,8 @@ SCENARIOS = (
     Scenario("equal ranking, calibrated challenger, stale champion", 0.25, 0.25, -2.0),
     Scenario("worse challenger (AUC ~-0.04), calibrated champion", 0.25, 0.65),
     Scenario("worse challenger (AUC ~-0.04), stale champion", 0.25, 0.65, -2.0),
+    Scenario("equal challenger, champion stale by persisting drift", 0.25, 0.25, 0.0, True),
+    Scenario("worse challenger (AUC ~-0.04), stale by persisting drift", 0.25, 0.65, 0.0, True),
 )
 
 

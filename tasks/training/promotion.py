@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadops import events, gate_evidence, registry, stats
+from leadops import events, gate_evidence, monitor_state, registry, stats
 from leadops.maturity import utc
 from leadops.metrics import score_metrics
 from leadops.model_loader import load_model
@@ -155,6 +155,7 @@ def register_and_gate(
             baseline_metrics,
             calibration,
             stats.calibration_in_the_large(test_labels, new_scores),
+            monitor_state.persisting_drift(lake, champion_version, rules.drift_stale_rejections),
         )
         rival = (
             in_rollout_challenger(client, name) if gate.decision == Decision.CHALLENGER else None

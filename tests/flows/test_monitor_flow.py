@@ -19,11 +19,11 @@ from leadops import prediction_log as plog
 from leadops import registry
 from leadops.app import synthetic
 from leadops.contract import load_contract
+from leadops.monitor_state import read_state
 from leadops.request_log import append_requests, request_rows
 from leadops.storage import open_lake
 from leadops.tables import GOLD_LEADS, silver
 from tasks.monitoring.champion import predictor
-from tasks.monitoring.trigger import read_state
 from tests.support.gold import gold_frame, typed_leads
 from tests.support.rollout import NAME, register_real_model
 

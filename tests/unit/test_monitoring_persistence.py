@@ -9,12 +9,13 @@ from types import SimpleNamespace
 import pandas as pd
 
 from leadops.app import status
+from leadops.monitor_state import PERSISTING, read_state
 from leadops.storage import LocalLake
 from leadops.transitions import HISTORY_KEY, read_history
 from tasks.monitoring import persistence
 from tasks.monitoring.calibration import CalibrationCheck
 from tasks.monitoring.steps import recalibrate_instead
-from tasks.monitoring.trigger import DRIFT, MISCALIBRATION, Decision, read_state, request_retrain
+from tasks.monitoring.trigger import DRIFT, MISCALIBRATION, Decision, request_retrain
 
 START = datetime(2026, 3, 2, 6, tzinfo=UTC)
 DRIFTED = Decision(True, DRIFT, "PSI of industry 0.41 > 0.25", ["industry"])
@@ -65,7 +66,7 @@ def test_rejected_retrains_wait_for_doubling_evidence_instead_of_one_per_cooldow
     retrains = [week for week, what in started if what == "retrain"]
     # Before: the 7-day cooldown let a persisting drift retrain every week (52 a year).
     assert retrains == [0, 2, 4, 8, 16, 32, 48]  # then every 16 weeks (8x, the cap)
-    record = read_state(lake)[persistence.PERSISTING][DRIFT]
+    record = read_state(lake)[PERSISTING][DRIFT]
     assert record["retrains"][0]["test_leads"] == 2000  # the 14-day test window at 1,000/week
 
 

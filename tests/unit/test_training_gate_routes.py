@@ -193,3 +193,21 @@ def test_simulated_equal_challenger_rarely_passes_unless_the_champion_is_stale()
     assert equal.gate <= 0.15 and equal.dynamics_rule >= 0.8
     assert stale.champion_flagged_stale >= 0.9 and stale.old_rule <= 0.15
     assert stale.gate >= 0.6
+
+
+def test_a_champion_whose_drift_outlived_two_rejected_retrains_needs_only_non_inferiority() -> None:
+    """Same ranking, Brier non-inferior, log-loss not better: rejected against a champion
+    that merely drifted once, a challenger once the drift persisted through the retrains."""
+    rows = _intervals(-0.015, 0.01)
+    persisting = "drift against v4 persists since 2026-05-18 through 2 rejected retrains"
+    held = decide(SAME_RANKING, CHAMPION, rows, RULES, "4")
+    stale = decide(SAME_RANKING, CHAMPION, rows, RULES, "4", persisting=persisting)
+    assert held.decision == "rejected"
+    assert stale.decision == "challenger"
+    assert stale.route == "stale champion by persisting drift, non-inferior in ranking and Brier"
+    assert f"champion v4 is stale: {persisting}" in stale.reason
+    # It lowers the bar to non-inferiority, no further.
+    worse = decide(
+        SAME_RANKING, CHAMPION, _intervals(-0.03, 0.01), RULES, "4", persisting=persisting
+    )
+    assert worse.decision == "rejected"
