@@ -58,7 +58,8 @@ def _expectation(kind: str, name: str, **kwargs: Any) -> dict[str, Any]:
 def required_columns(contract: Contract, kind: str) -> list[str]:
     """Columns without which a file of ``kind`` is structurally unusable."""
     if kind == "outcomes":
-        return list(contract.roles(kind))
+        # The deal value is optional: an outcomes export without it still decides labels.
+        return contract.label_columns
     return contract.required_lead_columns
 
 

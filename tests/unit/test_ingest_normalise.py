@@ -108,6 +108,7 @@ def test_outcome_roles_come_from_the_contract() -> None:
         CONTRACT.entity_id: "id",
         CONTRACT.label: "boolean",
         CONTRACT.label_time: "timestamp",
+        CONTRACT.value: "numeric",  # the deal amount of a won lead (optional in a file)
     }
 
 
