@@ -25,7 +25,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def watch_then_terminate(
-    proc: subprocess.Popen, ready: Callable[[list[psutil.Process]], bool], timeout: float = 240
+    proc: subprocess.Popen,
+    ready: Callable[[list[psutil.Process]], bool],
+    timeout: float = 240,
+    log_tail: Callable[[], str] = lambda: "",
 ) -> dict[int, psutil.Process]:
     """Poll ``proc``'s descendants until ``ready(descendants)``; SIGTERM it; keep recording
     descendants until it exits. Returns every descendant seen (by pid)."""
@@ -49,8 +52,12 @@ def watch_then_terminate(
     proc.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 90
     while proc.poll() is None:
-        record()
-        assert time.monotonic() < deadline, "serve did not exit within 90 s of SIGTERM"
+        alive = record()
+        # What is still up, and serve's own log (beside its stdout), say where it hangs.
+        assert time.monotonic() < deadline, (
+            f"serve did not exit within 90 s of SIGTERM; still up: {survivors(seen)}; "
+            f"descendants: {len(alive)}; serve log: {log_tail()}"
+        )
         time.sleep(0.2)
     return seen
 
@@ -101,7 +108,9 @@ def test_sigterm_stops_every_process_serve_started(tmp_path: Path, when: str) ->
             def ready(descendants: list[psutil.Process]) -> bool:
                 return "Ctrl-C stops everything" in log_path.read_text()
 
-        seen = watch_then_terminate(proc, ready)
+        seen = watch_then_terminate(
+            proc, ready, log_tail=lambda: log_path.read_text(errors="replace")[-3000:]
+        )
     finally:
         if proc.poll() is None:
             proc.kill()
