@@ -187,7 +187,9 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
                 record.events.append("champion already trained (replay)")
             else:
                 result = train(reason="manual", as_of=record.as_of)
-                record.events.append(f"trained v{result['model_version']}: {result['decision']}")
+                record.events.append(
+                    f"trained v{result['model_version']}: {result['decision']}" + value_note(result)
+                )
         else:
             _rollout_step(rollout, record)
         # The first week scores the backlog, so each later batch is one week of new leads.
@@ -227,10 +229,20 @@ def _score_and_monitor(score: Any, monitor: Any, record: WeekRecord) -> None:
         outcome = train_result.get("decision", "requested")
         version = train_result.get("model_version")
         record.events.append(
-            f"retrain ({result.get('reason')}): v{version} {outcome}"
+            f"retrain ({result.get('reason')}): v{version} {outcome}{value_note(train_result)}"
             if version
             else f"retrain requested ({result.get('reason')})"
         )
+
+
+def value_note(train_result: dict[str, Any]) -> str:
+    """The deal-value model of a training, in a few words ("" when the train said nothing)."""
+    value = train_result.get("value_model")
+    if not value:
+        return ""
+    if value.get("version") is None:  # not trained: the one line says why
+        return f" (value model: {value['line']})"
+    return f" (value model v{value['version']}: {value['decision']})"
 
 
 def _has_champion(settings: Settings) -> bool:
@@ -316,6 +328,7 @@ def summary_text(
         )
         if final
         else "  final champion: none",
+        f"  deal-value champion: {_value_champion(settings)}",
         "",
         "Where to look:",
         f"  timeline picture:  {picture}" if picture else "  timeline picture:  (not written)",
@@ -333,6 +346,17 @@ def summary_text(
         f"  registry state:    LEADOPS_HOME={settings.home} .venv/bin/leadops status",
     ]
     return "\n".join(lines)
+
+
+def _value_champion(settings: Settings) -> str:
+    """The value model serving expected revenue, or why there is none."""
+    from leadops import registry
+
+    name = registry.value_model_name(settings.model_name)
+    champion = registry.get_champion(registry.registry_client(settings), name)
+    if champion is None:
+        return "none (the contract names no value column, or too few won deals so far)"
+    return f"{name} v{champion.version} (scores carry expected_value = P(convert) x value)"
 
 
 def _prefect_ui() -> str:

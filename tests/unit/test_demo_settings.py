@@ -39,3 +39,19 @@ def test_the_flows_see_the_demo_settings_and_os_environ_is_untouched(
     assert seen[0].trials == plan.trials
     assert dict(os.environ) == before
     assert get_settings() == Settings()  # after the demo: the environment's settings again
+
+
+def test_the_demo_names_the_deal_value_model_of_each_training() -> None:
+    from leadops.app.demo import value_note
+
+    trained = {"value_model": {"version": "2", "decision": "challenger", "line": "..."}}
+    skipped = {
+        "value_model": {
+            "version": None,
+            "decision": "not trained",
+            "line": "only 140 won deals with a deal_amount, need 200",
+        }
+    }
+    assert value_note(trained) == " (value model v2: challenger)"
+    assert value_note(skipped) == " (value model: only 140 won deals with a deal_amount, need 200)"
+    assert value_note({}) == ""
