@@ -116,17 +116,25 @@ def miscalibrated(ranking_holds: bool) -> SimpleNamespace:
     return SimpleNamespace(calibration=check)
 
 
-def test_a_held_drift_retrain_gives_way_to_a_recalibration_when_only_calibration_is_off(
+def held_drift(
     tmp_path,
-) -> None:
-    # Drift wins the trigger; once its retrains are held, a champion serving 0.12 to
-    # leads converting at 0.23 must still get the cheap fix (before: it waited for months).
+) -> tuple[LocalLake, datetime, persistence.MaturedEvidence, persistence.Review]:
+    """A week after a rejected drift retrain: the next drift retrain is held."""
     lake = LocalLake(tmp_path / "lake")
     weekly_runs(lake, 1)
     as_of = START + timedelta(weeks=1)
     found = evidence(as_of)
     held = persistence.review(lake, DRIFT, as_of, found, "1")
     assert held.hold is not None
+    return lake, as_of, found, held
+
+
+def test_a_held_drift_retrain_gives_way_to_a_recalibration_when_only_calibration_is_off(
+    tmp_path,
+) -> None:
+    # Drift wins the trigger; once its retrains are held, a champion serving 0.12 to
+    # leads converting at 0.23 must still get the cheap fix (before: it waited for months).
+    lake, as_of, found, held = held_drift(tmp_path)
     decision, review = recalibrate_instead(
         miscalibrated(True), DRIFTED, held, lake, as_of, found, "1"
     )
@@ -139,11 +147,7 @@ def test_a_held_drift_retrain_gives_way_to_a_recalibration_when_only_calibration
 def test_a_held_drift_retrain_stays_held_when_the_ranking_broke_or_calibration_holds(
     tmp_path,
 ) -> None:
-    lake = LocalLake(tmp_path / "lake")
-    weekly_runs(lake, 1)
-    as_of = START + timedelta(weeks=1)
-    found = evidence(as_of)
-    held = persistence.review(lake, DRIFT, as_of, found, "1")
+    lake, as_of, found, held = held_drift(tmp_path)
     for assessment in (miscalibrated(False), SimpleNamespace(calibration=None)):
         decision, review = recalibrate_instead(assessment, DRIFTED, held, lake, as_of, found, "1")
         assert decision is DRIFTED and review is held
