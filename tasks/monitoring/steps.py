@@ -21,7 +21,7 @@ from leadops.errors import retry_if_transient
 from leadops.journal import lake_lock
 from leadops.registry import registry_client
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage import Lake, open_lake
 from tasks.monitoring import (
     persistence,
     publish,
@@ -279,7 +279,7 @@ def recalibrate_instead(
     result: Assessment,
     decision: trigger.Decision,
     review: persistence.Review,
-    lake: Any,
+    lake: Lake,
     as_of: datetime,
     evidence: persistence.MaturedEvidence,
     champion_version: str | None,

@@ -18,11 +18,12 @@ from leadops.calibrator import probabilities
 from leadops.cutpoints import TIER_BY_DECILE
 from leadops.lead_checks import DEGRADED_FEATURES
 from leadops.model_state import CANARY_ARM, CHAMPION_ARM, Stage
+from tasks.scoring.reason_grouping import ReasonGrouping
 from tasks.scoring.routing import route_to_canary
 
 
 @dataclass
-class ServingModel:
+class ServingModel(ReasonGrouping):
     """One registered model version, ready to score: its scorer, its fitted encoder and,
     when the version was recalibrated, its calibrator (applied to the scorer's log-odds).
 
@@ -39,20 +40,6 @@ class ServingModel:
     fraction: float = 0.0  # canary share (challenger in canary only)
     salt: str = ""
     calibrator: Any = None  # leadops.calibrator.Calibrator, or None
-
-    @cached_property
-    def reason_units(self) -> list[Any]:
-        """How this model's encoded columns read as reasons (the model's ``explain`` grouping)."""
-        from tasks.features.reasons import reason_units
-
-        return reason_units(self.encoder)
-
-    @cached_property
-    def reason_matrix(self) -> np.ndarray:
-        """(encoded columns × reason units) 0/1 matrix that sums contributions per reason."""
-        from tasks.features.reasons import unit_matrix
-
-        return unit_matrix(self.reason_units, len(self.encoder.feature_names))
 
     @cached_property
     def _names_match(self) -> bool:

@@ -10,7 +10,6 @@ cut-points (its test window's expected values), so a batch and an online answer 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,10 +18,11 @@ from leadops import registry
 from leadops.cutpoints import EXPECTED_VALUE_KEY, TIER_BY_DECILE, deciles_at
 from leadops.model_loader import ModelLoadError, load_model
 from leadops.settings import Settings
+from tasks.scoring.reason_grouping import ReasonGrouping
 
 
 @dataclass
-class ValueServing:
+class ValueServing(ReasonGrouping):
     """One registered deal-value version: booster, encoder, how its output reads, tiers."""
 
     name: str
@@ -47,18 +47,6 @@ class ValueServing:
         return self.booster.predict(
             xgb.DMatrix(encoded), pred_contribs=True, approx_contribs=approx
         )
-
-    @cached_property
-    def reason_units(self) -> list[Any]:
-        from tasks.features.reasons import reason_units
-
-        return reason_units(self.encoder)
-
-    @cached_property
-    def reason_matrix(self) -> np.ndarray:
-        from tasks.features.reasons import unit_matrix
-
-        return unit_matrix(self.reason_units, len(self.encoder.feature_names))
 
 
 def load_value_champion(settings: Settings, client: Any) -> ValueServing | None:
