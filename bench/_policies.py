@@ -2,7 +2,7 @@
 
 The reference policies are plain XGBoost on the project's own feature encoder with
 fixed, reasonable parameters; each model learns only from leads whose outcome window
-had closed by its retrain time (``leadops.maturity.label_matured``), so no policy sees
+had closed by its retrain time (``leadops.inputs.maturity.label_matured``), so no policy sees
 an outcome before it happened. Built on leadops/ and tasks/ only (bench imports
 nothing from tests/).
 """
@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from leadops.contract import Contract
-from leadops.maturity import LABEL, label_matured
-from leadops.normalise import parse_frame
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LABEL, label_matured
+from leadops.inputs.normalise import parse_frame
 
 MONTH_DAYS = 28  # a month is four generator weeks, so every month has the same weekdays
 RECENT_MONTHS = 6

@@ -9,12 +9,12 @@ from typing import Any
 
 import pandas as pd
 
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.normalise import parse_frame
+from app.demo import synthetic
+from leadops.inputs.contract import load_contract
+from leadops.inputs.normalise import parse_frame
 from leadops.settings import BUNDLED_CONTRACT, Settings
-from leadops.storage import Lake
-from leadops.tables import GOLD_LEADS
+from leadops.storage.lake import Lake
+from leadops.storage.tables import GOLD_LEADS
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 
@@ -56,8 +56,8 @@ def register_champion(
     does (with its lineage tags) and made champion; returns the version."""
     import xgboost as xgb
 
-    from leadops import registry
-    from leadops.maturity import LABEL, label_matured
+    from leadops.inputs.maturity import LABEL, label_matured
+    from leadops.models import registry
     from tasks.features.encoder import FeatureEncoder
     from tasks.training import tracking
 

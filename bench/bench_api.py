@@ -35,9 +35,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from leadops.app.servers import free_port  # noqa: E402
-from leadops.app.synthetic import GeneratorConfig, generate_week  # noqa: E402
-from leadops.contract import load_contract  # noqa: E402
+from app.demo.synthetic import GeneratorConfig, generate_week  # noqa: E402
+from app.servers.servers import free_port  # noqa: E402
+from leadops.inputs.contract import load_contract  # noqa: E402
 from leadops.settings import BUNDLED_CONTRACT, Settings  # noqa: E402
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
@@ -47,9 +47,9 @@ def register_champion(settings: Settings, leads, won: set[str]) -> tuple:
     """Train depth 6 x 200 trees on the leads, log it as training does, make it champion."""
     import xgboost as xgb
 
-    from leadops import registry
-    from leadops.cutpoints import score_cutpoints
-    from leadops.normalise import parse_frame
+    from leadops.inputs.normalise import parse_frame
+    from leadops.models import registry
+    from leadops.models.cutpoints import score_cutpoints
     from tasks.features.encoder import FeatureEncoder
     from tasks.training import tracking
 
@@ -187,7 +187,7 @@ def main() -> None:
         [
             sys.executable,
             "-m",
-            "leadops.app.cli",
+            "app.cli.main",
             "api",
             "--port",
             str(port),

@@ -33,9 +33,9 @@ TARGETS = {"ingest": (10.0, 1.3), "score": (10.0, 1.3), "status": (3.0, None), "
 
 PLAIN_INGEST = """
 import sys
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.ingest.run import ingest_files
 settings = get_settings()
 ingest_files(settings, open_lake(settings), load_contract(settings.contract_path), [sys.argv[1]])
@@ -44,9 +44,9 @@ ingest_files(settings, open_lake(settings), load_contract(settings.contract_path
 PLAIN_SCORE = """
 import sys
 from datetime import UTC, datetime
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.batch_file import load_batch_file, resolve_batch_file
 from tasks.scoring.model_access import load_serving_set
@@ -76,7 +76,7 @@ def median_of(make: Callable[[int], list[str]], env: dict[str, str], runs: int) 
 
 
 def leadops(*args: str) -> list[str]:
-    return [sys.executable, "-m", "leadops.app.cli", *args]
+    return [sys.executable, "-m", "app.cli.main", *args]
 
 
 def lead_file(folder: Path, env: dict[str, str], seed: int) -> Path:

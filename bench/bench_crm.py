@@ -4,7 +4,7 @@ In: N leads in a typed CRM table. Measured in the same run, on the same rows:
 
 - ``copy_rows_per_s``: the baseline, a bare ``COPY leads TO STDOUT (FORMAT csv)`` read
   through psycopg 3 and thrown away (what any bulk reader pays);
-- ``ingest_rows_per_s``: LeadOps' database source (``leadops.db_source``) pulling the same
+- ``ingest_rows_per_s``: LeadOps' database source (``leadops.inputs.db_source``) pulling the same
   rows into the raw chunks ingest consumes (watermark query, COPY of the SELECT ordered by
   updated_at, Arrow CSV parse, pandas frames); ``ratio`` is this over the baseline;
 - ``fetch_rows_per_s``: the same rows by a plain cursor fetch (one Python tuple a row),
@@ -92,7 +92,7 @@ def source_pull(url: str) -> tuple[float, int]:
     """Seconds and rows for the database source's pull into ingest's raw chunks."""
     from datetime import timedelta
 
-    from leadops.db_source import ChangePull, DatabaseSource
+    from leadops.inputs.db_source import ChangePull, DatabaseSource
 
     pull = ChangePull(DatabaseSource.parse(url, "leads"), "updated_at", None, timedelta(0))
     started, rows = time.perf_counter(), 0
@@ -104,10 +104,10 @@ def source_pull(url: str) -> tuple[float, int]:
 def full_ingest(url: str, home: Path) -> tuple[float, int]:
     import dataclasses
 
-    from leadops.contract import load_contract
-    from leadops.db_source import DatabaseSource
+    from leadops.inputs.contract import load_contract
+    from leadops.inputs.db_source import DatabaseSource
     from leadops.settings import BUNDLED_CONTRACT, Settings
-    from leadops.storage import open_lake
+    from leadops.storage.local import open_lake
     from tasks.ingest import ingest_files
 
     settings = Settings(home=home)
@@ -128,7 +128,7 @@ def delivered_once(url: str, home: Path, rows: int) -> tuple[bool, dict]:
     import psycopg
 
     from leadops.settings import Settings
-    from leadops.storage import open_lake
+    from leadops.storage.local import open_lake
 
     lake = open_lake(Settings(home=home))
     write_scores(lake.uri("scores/bench.parquet"), rows)
@@ -141,7 +141,7 @@ def delivered_once(url: str, home: Path, rows: int) -> tuple[bool, dict]:
         "LEADOPS_CRM_SCORES_MAPPING": str(mapping),
         "LEADOPS_CRM_DELIVERY_PART_ROWS": str(max(1, rows // 200)),
     }
-    command = [sys.executable, "-m", "leadops.app.cli", "deliver"]
+    command = [sys.executable, "-m", "app.cli.main", "deliver"]
     child = subprocess.Popen([*command, "--batch", "bench"], cwd=ROOT, env=env)
     parts_before = _wait_for_parts(url, child)
     os.kill(child.pid, signal.SIGKILL)
@@ -179,7 +179,7 @@ def write_scores(path: str, rows: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
     from leadops.settings import BUNDLED_CONTRACT
     from tasks.scoring.table import output_schema
 
@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    from leadops.app.local_postgres import postgres
+    from app.demo.local_postgres import postgres
 
     with postgres(("crm",)) as urls, tempfile.TemporaryDirectory() as scratch:
         url = urls["crm"]

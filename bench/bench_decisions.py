@@ -11,9 +11,9 @@ Conversions arrive 2 hours to 7 days after creation (as the bundled generator dr
 them), and the monitor also counts those already seen among this week's maturing
 leads, by the champion's delay curve (``--no-early-outcomes``: matured leads only).
 
-What runs is the project's own code: ``leadops.psi`` bins and PSI, the monitor's
+What runs is the project's own code: ``leadops.decisions.psi`` bins and PSI, the monitor's
 ``drift_decisions`` / ``conversion_check`` / ``retrain_decision`` (tasks.monitoring)
-with batches pooled by ``batches_to_pool``, and ``leadops.decisions.rollout_step_test``
+with batches pooled by ``batches_to_pool``, and ``leadops.decisions.verdict.rollout_step_test``
 for shadow and each canary step (10/50/100%), each step tested on the matured leads
 created since it began, with the maximum wait. Per volume it prints:
 
@@ -46,12 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import pandas as pd
 
-from leadops.app import synthetic
-from leadops.decisions import Verdict, rollout_step_test
-from leadops.maturity import DelayCurve
-from leadops.metrics import rank_auc
-from leadops.monitor_decisions import batches_to_pool, conversion_drop_test
-from leadops.psi import fit_baseline
+from app.demo import synthetic
+from leadops.decisions.metrics import rank_auc
+from leadops.decisions.monitor_decisions import batches_to_pool, conversion_drop_test
+from leadops.decisions.psi import fit_baseline
+from leadops.decisions.verdict import Verdict, rollout_step_test
+from leadops.inputs.maturity import DelayCurve
 from leadops.settings import get_settings
 from tasks.monitoring.assess import Thresholds, drift_decisions, retrain_decision
 from tasks.monitoring.conversion import conversion_check

@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd  # noqa: E402
 
+from app.demo import synthetic  # noqa: E402
 from bench._support import CONTRACT, typed_leads  # noqa: E402
-from leadops.app import synthetic  # noqa: E402
-from leadops.metrics import precision_at_capacity, rank_auc  # noqa: E402
+from leadops.decisions.metrics import precision_at_capacity, rank_auc  # noqa: E402
 from tasks.features.encoder import FeatureEncoder  # noqa: E402
 from tasks.monitoring.report.estimates import label_free_estimate  # noqa: E402
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def write_leads(out: Path, rows: int, files: int) -> None:
     """Synthetic leads, ``files`` weekly CSVs (runs in a child so its memory is not counted)."""
-    from leadops.app import synthetic
+    from app.demo import synthetic
 
     config = synthetic.GeneratorConfig(weeks=files, leads_per_week=rows // files, seed=7)
     for week in range(1, files + 1):
@@ -50,7 +50,7 @@ def write_leads(out: Path, rows: int, files: int) -> None:
 
 
 def write_one_file(out: Path, size: int) -> None:
-    from leadops.app.synthetic import write_big_leads_csv
+    from app.demo.synthetic import write_big_leads_csv
 
     write_big_leads_csv(out / "leads.csv", size)
 
@@ -75,9 +75,9 @@ def main() -> None:
     parser.add_argument("--bytes", type=int, default=0, help="one CSV of this size instead")
     args = parser.parse_args()
 
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
     from leadops.settings import Settings
-    from leadops.storage import open_lake
+    from leadops.storage.local import open_lake
     from tasks.ingest import ingest_files
     from tasks.ingest.validation import _gx
 

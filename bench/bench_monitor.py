@@ -3,7 +3,7 @@
 For each size, on the same rows, in the same process:
 - ``numpy PSI``: the baseline, a bare loop of np.histogram / np.unique per column with
   bins fixed from the reference (no pandas categoricals, no multi-valued column);
-- ``fixed-bin PSI``: leadops.psi on every monitored column (as the trigger runs it);
+- ``fixed-bin PSI``: leadops.decisions.psi on every monitored column (as the trigger runs it);
 - ``monitor computation``: tasks.monitoring.assess.assess, i.e. PSI on all rows + conversion
   on matured cohorts + the Evidently report on 50k-row seeded samples + the HTML.
 
@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from app.demo import synthetic  # noqa: E402
 from bench._support import gold_frame  # noqa: E402
-from leadops.app import synthetic  # noqa: E402
-from leadops.contract import load_contract  # noqa: E402
-from leadops.maturity import label_matured  # noqa: E402
-from leadops.psi import fit_baseline, monitored_columns  # noqa: E402
+from leadops.decisions.psi import fit_baseline, monitored_columns  # noqa: E402
+from leadops.inputs.contract import load_contract  # noqa: E402
+from leadops.inputs.maturity import label_matured  # noqa: E402
 from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
 from tasks.monitoring.assess import Thresholds, assess  # noqa: E402
 
@@ -88,12 +88,12 @@ def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
     import pyarrow as pa
 
     os.environ["LEADOPS_HOME"] = str(home)
+    from app.cli.main import prepare_runtime
     from bench._support import register_champion
-    from leadops import prediction_log as plog
-    from leadops.app.cli import prepare_runtime
+    from leadops.logs import prediction_log as plog
     from leadops.settings import get_settings
-    from leadops.storage import open_lake
-    from leadops.tables import GOLD_LEADS, silver
+    from leadops.storage.local import open_lake
+    from leadops.storage.tables import GOLD_LEADS, silver
 
     get_settings.cache_clear()
     prepare_runtime()  # PREFECT_HOME under the scratch home, a start-up timeout fit for 2 cores

@@ -65,8 +65,8 @@ QUICK = Plan(months=10, leads_per_week={DRIFTING: 600, "stable": 150}, trials=3)
 
 def run_loop(scenario: str, plan: Plan, home: Path) -> dict:
     """The real flows month by month; returns the loop's counts and the served scores."""
-    from leadops.app import synthetic
-    from leadops.app.demo import land_week
+    from app.demo import synthetic
+    from app.demo.demo import land_week
     from leadops.settings import BUNDLED_CONTRACT, Settings, settings_scope
 
     contract = synthetic.crm_history.CONTRACT if scenario == DRIFTING else BUNDLED_CONTRACT
@@ -90,9 +90,9 @@ def run_loop(scenario: str, plan: Plan, home: Path) -> dict:
 
 def served_scores(settings) -> pd.Series:
     """The score each lead was first served (by champion or canary), from the prediction log."""
-    from leadops import prediction_log as log
-    from leadops import tables
-    from leadops.storage import open_lake
+    from leadops.logs import prediction_log as log
+    from leadops.storage import tables
+    from leadops.storage.local import open_lake
 
     served = open_lake(settings).read_table(tables.PREDICTION_LOG)
     served = served[served[log.SERVED]].sort_values(log.SCORED_AT)
@@ -124,7 +124,7 @@ def run_period(landing: Path, first: bool, as_of: datetime) -> list[str]:
 
 
 def generator_config(scenario: str, plan: Plan):
-    from leadops.app import synthetic
+    from app.demo import synthetic
 
     return synthetic.GeneratorConfig(
         weeks=plan.months * WEEKS_PER_MONTH,
@@ -136,7 +136,7 @@ def generator_config(scenario: str, plan: Plan):
 
 
 def month_end(month: int) -> datetime:
-    from leadops.app import synthetic
+    from app.demo import synthetic
 
     start = datetime.combine(synthetic.DEFAULT_START, datetime.min.time(), tzinfo=UTC)
     return start + timedelta(days=P.MONTH_DAYS * month)
@@ -144,8 +144,8 @@ def month_end(month: int) -> datetime:
 
 def judge(scenario: str, plan: Plan, loop: dict) -> tuple[dict[str, P.PolicyResult], dict]:
     """Every policy's result on the leads created after the first champion was trained."""
-    from leadops.app import synthetic
-    from leadops.contract import load_contract
+    from app.demo import synthetic
+    from leadops.inputs.contract import load_contract
     from leadops.settings import BUNDLED_CONTRACT
 
     path = synthetic.crm_history.CONTRACT if scenario == DRIFTING else BUNDLED_CONTRACT
@@ -246,10 +246,10 @@ def main() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # The flows' Prefect server belongs to a home of its own (one per LEADOPS_HOME).
     os.environ.setdefault("LEADOPS_HOME", tempfile.mkdtemp(prefix="policies-prefect-"))
-    from leadops.app.cli import prepare_runtime
+    from app.cli.main import prepare_runtime
 
     prepare_runtime()
-    from leadops.app.home_server import stop_server
+    from app.servers.home_server import stop_server
     from leadops.settings import get_settings
 
     report: dict[str, dict] = {}

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_score import AS_OF, CONTRACT, load_serving, train_model, typed_leads, write_silver  # noqa: E402
 
 from leadops.runners import dask_client  # noqa: E402
-from leadops.storage import LocalLake  # noqa: E402
+from leadops.storage.local import LocalLake  # noqa: E402
 
 BASE_ROWS = 100_000  # generated once, then copied under new ids up to --rows
 

@@ -32,11 +32,11 @@ import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 
-from leadops import tables  # noqa: E402
-from leadops.app.synthetic import GeneratorConfig, generate_week  # noqa: E402
-from leadops.contract import load_contract  # noqa: E402
+from app.demo.synthetic import GeneratorConfig, generate_week  # noqa: E402
+from leadops.inputs.contract import load_contract  # noqa: E402
 from leadops.settings import BUNDLED_CONTRACT  # noqa: E402
-from leadops.storage import LocalLake  # noqa: E402
+from leadops.storage import tables  # noqa: E402
+from leadops.storage.local import LocalLake  # noqa: E402
 
 AS_OF = datetime(2027, 1, 1, tzinfo=UTC)
 CONTRACT = load_contract(BUNDLED_CONTRACT)
@@ -44,7 +44,7 @@ CONTRACT = load_contract(BUNDLED_CONTRACT)
 
 def typed_leads(rows: int, seed: int = 7) -> tuple[pa.Table, set[str]]:
     """``rows`` synthetic leads typed like silver, and the ids that converted."""
-    from leadops.normalise import parse_frame
+    from leadops.inputs.normalise import parse_frame
 
     raw, outcomes = generate_week(GeneratorConfig(leads_per_week=rows, seed=seed), 1)
     roles = CONTRACT.roles("leads")

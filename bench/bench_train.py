@@ -38,12 +38,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["LEADOPS_HOME"] = folder
+        from app.cli.main import prepare_runtime
         from bench._support import as_of_after, write_gold
-        from leadops.app.cli import prepare_runtime
-        from leadops.contract import load_contract
-        from leadops.maturity import LABEL
+        from leadops.inputs.contract import load_contract
+        from leadops.inputs.maturity import LABEL
         from leadops.settings import get_settings
-        from leadops.storage import open_lake
+        from leadops.storage.local import open_lake
         from tasks.features.encoder import FeatureEncoder
         from tasks.training.dataset import build_training_set, time_series_folds
         from tasks.training.search import SearchConfig, booster_params, run_search

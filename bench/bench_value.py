@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from xgboost import XGBClassifier
 
-from leadops.app import deal_value
-from leadops.app.synthetic import GeneratorConfig, generate
+from app.demo import deal_value
+from app.demo.synthetic import GeneratorConfig, generate
 from tasks.training.value import search_value
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def run(scenario: str, leads_per_week: int, weeks: int, trials: int) -> dict:
-    from leadops.app.demo import DemoPlan, prepare_home, run_demo
+    from app.demo.demo import DemoPlan, prepare_home, run_demo
     from leadops.settings import Settings
 
     home = Path(tempfile.mkdtemp(prefix=f"weekly-{scenario}-"))
@@ -65,10 +65,10 @@ def main() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # The flows' Prefect server belongs to a home of its own (one per LEADOPS_HOME).
     os.environ.setdefault("LEADOPS_HOME", tempfile.mkdtemp(prefix="weekly-prefect-"))
-    from leadops.app.cli import prepare_runtime
+    from app.cli.main import prepare_runtime
 
     prepare_runtime()
-    from leadops.app.home_server import stop_server
+    from app.servers.home_server import stop_server
     from leadops.settings import get_settings
 
     try:

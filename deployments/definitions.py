@@ -11,8 +11,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from leadops.events import RETRAIN_REQUESTED as RETRAIN_EVENT
-from leadops.events import model_resource
+from leadops.models.events import RETRAIN_REQUESTED as RETRAIN_EVENT
+from leadops.models.events import model_resource
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
 )
 
 
-# The CRM database as a source (leadops.db_source), when LEADOPS_CRM_DATABASE_URL is set:
+# The CRM database as a source (leadops.inputs.db_source), when LEADOPS_CRM_DATABASE_URL is set:
 # each run takes the rows changed since the last committed watermark, so a short period costs
 # little. "{crm}" is that URL (never with a password: it is a visible parameter).
 CRM_DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
@@ -112,7 +112,7 @@ def active_specs(crm_database_url: str | None) -> tuple[DeploymentSpec, ...]:
     """
     if not crm_database_url:
         return DEPLOYMENTS
-    from leadops.db_source import DatabaseSource
+    from leadops.inputs.db_source import DatabaseSource
 
     DatabaseSource.parse(crm_database_url, "leads")  # refuses a URL holding a password
     return DEPLOYMENTS + CRM_DEPLOYMENTS

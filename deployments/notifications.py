@@ -2,7 +2,7 @@
 
 Prefect's server sends every alert itself (an automation whose action is
 ``SendNotification`` on a notification block); LeadOps only emits events
-(``leadops.events``) and registers, from settings:
+(``leadops.models.events``) and registers, from settings:
 
 - blocks, one per configured channel: ``LEADOPS_NOTIFY_WEBHOOK_URL`` (Prefect's
   Custom Webhook block, one JSON object per alert), ``LEADOPS_NOTIFY_SLACK_WEBHOOK_URL``
@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from leadops import events
+from leadops.models import events
 from leadops.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from prefect import flow
 
-from leadops.db_source import DatabaseSource
-from leadops.sources import SourceFile
+from leadops.inputs.db_source import DatabaseSource
+from leadops.inputs.sources import SourceFile
 from tasks.ingest.steps import find_source_files, publish_summary, validate_and_load
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from leadops.maturity import utc
+from leadops.inputs.maturity import utc
 from leadops.settings import get_settings
 from tasks.monitoring import publish
 from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS

@@ -12,10 +12,10 @@ from datetime import datetime
 from prefect import flow
 from prefect.runtime import flow_run
 
-from leadops import registry
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.training import recalibration_steps as steps
 from tasks.training import tracking
 from tasks.training.steps import load_training_set

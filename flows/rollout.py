@@ -15,10 +15,12 @@ from typing import Any, Literal
 
 from prefect import flow
 
-from leadops.maturity import utc
+from leadops.inputs.maturity import utc
 from leadops.settings import get_settings
 from tasks.rollout.approval import gated
-from tasks.rollout.flow_steps import (
+from tasks.rollout.run import step
+from tasks.rollout.state_machine import describe
+from tasks.rollout.steps import (
     check_evidence,
     decide_and_apply,
     publish_transitions,
@@ -30,8 +32,6 @@ from tasks.rollout.flow_steps import (
     wait_for_approval,
     watch_after_promotion,
 )
-from tasks.rollout.run import step
-from tasks.rollout.steps import describe
 
 Action = Literal["auto", "promote", "reject", "rollback", "pause", "resume"]
 

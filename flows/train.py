@@ -11,11 +11,11 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from leadops import registry
-from leadops.contract import load_contract
 from leadops.errors import LeadOpsError
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.training import steps, tracking
 from tasks.training.history import HistoryMinimums
 from tasks.training.report import markdown_report, result_summary

@@ -79,8 +79,8 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = Field(
         None, description="Any S3-compatible endpoint (MinIO, Ceph, moto); unset: AWS."
     )
-    # The CRM's PostgreSQL, both directions (leadops.db_source, tasks/delivery). The URL holds
-    # no password: it is a Prefect parameter of the database ingest deployment.
+    # The CRM's PostgreSQL, both directions (leadops.inputs.db_source, tasks/delivery). The URL
+    # holds no password: it is a Prefect parameter of the database ingest deployment.
     crm_database_url: str | None = Field(
         None, description="postgresql://user@host:5432/crm (no password); unset: files only."
     )
@@ -363,7 +363,7 @@ class Settings(BaseSettings):
         5000, ge=1, description="Flush the buffer early at this many rows."
     )
 
-    # the home's background Prefect server (leadops.app.home_server)
+    # the home's background Prefect server (app.servers.home_server)
     prefect_server_idle_minutes: float = Field(
         120,
         ge=0,
@@ -382,7 +382,8 @@ class Settings(BaseSettings):
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    # statistical decisions (leadops.decisions; error rates measured by bench/bench_decisions.py)
+    # statistical decisions (leadops.decisions.verdict; error rates measured by
+    # bench/bench_decisions.py)
     decision_alpha: float = Field(
         0.05,
         gt=0,
@@ -426,7 +427,7 @@ class Settings(BaseSettings):
         True,
         description=(
             "Each rollout step tests the gate's paired test-window rows together with the "
-            "step's own matured leads (leadops.gate_evidence)."
+            "step's own matured leads (leadops.decisions.gate_evidence)."
         ),
     )
     rollout_max_wait_days: float = Field(
@@ -608,7 +609,7 @@ def canary_steps_problem(steps: tuple[float, ...]) -> str | None:
     """What is wrong with the canary traffic shares, or None when they are usable.
 
     Passing the last step promotes the challenger to production
-    (``tasks.rollout.steps.next_position``), so the last step must be full traffic:
+    (``tasks.rollout.state_machine.next_position``), so the last step must be full traffic:
     otherwise production would start at 100% without a canary at 100%.
     """
     if not steps:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from leadops.app.servers import free_port
+from app.servers.servers import free_port
 from leadops.settings import Settings, get_settings
 
 # Shared fixtures (registry, lake, ingest, search data) are defined once, in tests/support.
@@ -39,7 +39,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
     # A CLI process the test ran may have started the home's background Prefect server.
     if (path / "prefect-server" / "server.json").exists():
-        from leadops.app.home_server import stop_server
+        from app.servers.home_server import stop_server
 
         stop_server(Settings(home=path))
 
@@ -59,7 +59,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     factory = getattr(session.config, "_tmp_path_factory", None)
     if factory is None:
         return
-    from leadops.app.home_server import stop_server
+    from app.servers.home_server import stop_server
 
     for state in factory.getbasetemp().glob("**/prefect-server/server.json"):
         try:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from leadops.contract import Contract
+from leadops.inputs.contract import Contract
 from tasks.features import rows as F
 from tasks.features.small import encode_table
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops.normalise import split_multi_valued
+from leadops.inputs.normalise import split_multi_valued
 
 EMAIL_DOMAIN_TYPES = ("free", "corporate", "edu", "invalid")
 SENIORITY_LEVELS = ("c_level", "vp", "director", "manager", "senior", "ic", "intern", "unknown")
@@ -167,7 +167,7 @@ def multi_valued_items(values: pd.Series | Sequence) -> tuple[np.ndarray, np.nda
     """Flatten a multi-valued column into (row index, item) pairs.
 
     Accepts lists / arrays (silver), text cells (raw exports) and nulls. Text is
-    split by ingest's rule (:func:`leadops.normalise.split_multi_valued`), so a
+    split by ingest's rule (:func:`leadops.inputs.normalise.split_multi_valued`), so a
     cell gives the same items here as in silver; a malformed one, which ingest
     would quarantine, gives none. Items are stripped; empty ones dropped.
     """

@@ -6,7 +6,7 @@ every column goes from its Arrow array to its block of the matrix with pyarrow.c
 and numpy only. The values are the same float32s bit for bit (tests/unit/test_features.py
 compares both paths on random leads), so online and batch scores cannot drift apart.
 
-Only silver's own Arrow types take this path (those of ``leadops.contract.ARROW_TYPES``,
+Only silver's own Arrow types take this path (those of ``leadops.inputs.contract.ARROW_TYPES``,
 integers for numbers); a table typed otherwise (raw text cells, say) returns None and the
 caller uses the pandas path, which parses anything.
 """

@@ -6,7 +6,7 @@ the ``ingest`` flow calls.
 
 from __future__ import annotations
 
-from leadops.sources import SourceFile, resolve_sources
+from leadops.inputs.sources import SourceFile, resolve_sources
 from tasks.ingest.results import FileResult, IngestResult
 from tasks.ingest.run import ingest_files
 

@@ -12,8 +12,8 @@ from datetime import datetime
 import pandas as pd
 import pyarrow as pa
 
-from leadops import tables
-from leadops.readers import text_array
+from leadops.inputs.readers import text_array
+from leadops.storage import tables
 
 
 @dataclass(frozen=True)

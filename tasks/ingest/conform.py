@@ -15,10 +15,10 @@ import logging
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops import tables
-from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
-from leadops.storage import Lake
+from leadops.inputs.contract import Contract
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 
 log = logging.getLogger(__name__)
 

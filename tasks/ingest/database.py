@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pyarrow as pa
 
-from leadops import tables
-from leadops.db_source import ChangePull, DatabaseSource, watermark_column
+from leadops.inputs.db_source import ChangePull, DatabaseSource, watermark_column
+from leadops.inputs.sources import SourceFile
 from leadops.settings import Settings
-from leadops.sources import SourceFile
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tasks.ingest.bronze import RowStamp
 from tasks.ingest.loader import FileLoader
 from tasks.ingest.results import FileResult

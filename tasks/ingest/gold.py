@@ -26,11 +26,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops import table_stream, tables
-from leadops.contract import Contract
 from leadops.errors import one_line
-from leadops.storage import Lake, StorageError
-from leadops.table_stream import append_batches
+from leadops.inputs.contract import Contract
+from leadops.storage import table_stream, tables
+from leadops.storage.lake import Lake, StorageError
+from leadops.storage.table_stream import append_batches
 
 BATCH_ROWS = 50_000
 # Arrow's threaded scanner reads ahead of a slower consumer (the Parquet writer):

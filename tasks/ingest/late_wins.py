@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from leadops.contract import Contract
-from leadops.maturity import LateWins, late_win_mask
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LateWins, late_win_mask
 
 if TYPE_CHECKING:
     from tasks.ingest.results import FileResult

@@ -12,12 +12,12 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from leadops import progress, tables
-from leadops.contract import Contract
+from leadops import progress
 from leadops.errors import LeadOpsError, one_line
-from leadops.normalise import match_columns, match_stored_columns, parse_frame
-from leadops.readers import FileRejected, MalformedLine, read_chunks
-from leadops.sources import (
+from leadops.inputs.contract import Contract
+from leadops.inputs.normalise import match_columns, match_stored_columns, parse_frame
+from leadops.inputs.readers import FileRejected, MalformedLine, read_chunks
+from leadops.inputs.sources import (
     FORMATS,
     DecompressedTooLarge,
     Fingerprint,
@@ -25,7 +25,8 @@ from leadops.sources import (
     UnreadableSource,
     fingerprint,
 )
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tasks.ingest import late_wins, manifest, outcome_dates, report
 from tasks.ingest.bronze import RowStamp, bronze_table, quarantine_table
 from tasks.ingest.gold import GoldStream

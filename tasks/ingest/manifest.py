@@ -14,8 +14,8 @@ from datetime import datetime
 import pandas as pd
 import pyarrow as pa
 
-from leadops import tables
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 
 ACCEPTED, FAILED, SKIPPED = "accepted", "failed", "skipped"
 SCHEMA = pa.schema(

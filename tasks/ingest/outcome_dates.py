@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadops import tables
-from leadops.contract import Contract
-from leadops.storage import Lake
+from leadops.inputs.contract import Contract
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 
 
 def before_creation_name(contract: Contract) -> str:

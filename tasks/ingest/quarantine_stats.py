@@ -1,7 +1,7 @@
 """The quarantined share of an ingest run, per check: logged, and said on the CLI line.
 
 A run that quarantines a third of its leads is not "accepted": the share is written to
-the quarantine log (leadops.quarantine_log) for the monitor, and the CLI line names it
+the quarantine log (leadops.logs.quarantine_log) for the monitor, and the CLI line names it
 with the check behind it, warning above ``LEADOPS_QUARANTINE_WARN_SHARE``.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from leadops import quarantine_log
-from leadops.storage import Lake
+from leadops.logs import quarantine_log
+from leadops.storage.lake import Lake
 from tasks.ingest.results import IngestResult
 
 

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from leadops import tables
-from leadops.contract import Contract
-from leadops.journal import lake_transaction
-from leadops.normalise import parse_frame
-from leadops.storage import Lake
+from leadops.inputs.contract import Contract
+from leadops.inputs.normalise import parse_frame
+from leadops.storage import tables
+from leadops.storage.journal import lake_transaction
+from leadops.storage.lake import Lake
 from tasks.ingest import outcome_dates
 from tasks.ingest.bronze import RowStamp
 from tasks.ingest.conform import conform_tables
@@ -186,8 +186,8 @@ def _keep_failing(
 
 def replay_configured(settings: Any, kind: str, as_of: datetime | None = None) -> ReplayResult:
     """``replay_quarantine`` with the configured lake, contract and suite (as ingest picks)."""
-    from leadops.contract import load_contract
-    from leadops.storage import open_lake
+    from leadops.inputs.contract import load_contract
+    from leadops.storage.local import open_lake
     from tasks.ingest.suites import contract_suite, suites_dir_for
 
     contract = load_contract(settings.contract_path)

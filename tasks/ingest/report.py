@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from leadops import tables
-from leadops.contract import Contract
-from leadops.storage import Lake
+from leadops.inputs.contract import Contract
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tasks.ingest.late_wins import late_wins_line
 from tasks.ingest.results import IngestResult
 

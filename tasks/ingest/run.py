@@ -1,6 +1,6 @@
 """One ingest run: landing files → bronze → validation → silver / quarantine → gold.
 
-All of a run's table writes sit in one journal transaction (leadops.journal): a
+All of a run's table writes sit in one journal transaction (leadops.storage.journal): a
 run killed half-way leaves every table as before it. Inside, each file is its
 own unit too (tasks.ingest.loader): a file that turns out malformed in its third
 chunk has its earlier chunks undone and is reported failed; the others go on.
@@ -14,14 +14,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from leadops import progress, tables
-from leadops.contract import Contract
-from leadops.db_source import DatabaseSource
+from leadops import progress
 from leadops.errors import LeadOpsError
-from leadops.journal import lake_transaction
+from leadops.inputs.contract import Contract
+from leadops.inputs.db_source import DatabaseSource
+from leadops.inputs.sources import SourceFile, resolve_sources
 from leadops.settings import Settings
-from leadops.sources import SourceFile, resolve_sources
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.journal import lake_transaction
+from leadops.storage.lake import Lake
 from tasks.ingest import manifest, quarantine_stats, report
 from tasks.ingest.conform import conform_tables
 from tasks.ingest.database import SourceLoader

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from leadops import tables
-from leadops.contract import Contract
 from leadops.errors import one_line
-from leadops.storage import Lake, StorageError
+from leadops.inputs.contract import Contract
+from leadops.storage import tables
+from leadops.storage.lake import Lake, StorageError
 from tasks.ingest.bronze import RowStamp
 from tasks.ingest.gold import GoldStream
 from tasks.ingest.writes import WriteQueue

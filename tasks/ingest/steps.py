@@ -14,12 +14,12 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from leadops.contract import load_contract
-from leadops.db_source import DatabaseSource, crm_tables, database_source, is_database_url
 from leadops.errors import retry_if_transient
+from leadops.inputs.contract import load_contract
+from leadops.inputs.db_source import DatabaseSource, crm_tables, database_source, is_database_url
+from leadops.inputs.sources import SourceFile, resolve_sources
 from leadops.settings import get_settings
-from leadops.sources import SourceFile, resolve_sources
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.ingest import quarantine_stats, report
 from tasks.ingest.results import IngestResult
 from tasks.ingest.run import ingest_files

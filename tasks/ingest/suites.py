@@ -3,8 +3,8 @@
 Suites belong to a contract, not to the package. Which suite a run uses:
 
 1. ``<kind>.json`` in ``LEADOPS_EXPECTATIONS_DIR``, when that setting is given;
-2. ``expectations/<kind>.json`` beside the contract file (the bundled contract's
-   suites sit beside it, in ``leadops/contracts/expectations/``);
+2. ``expectations/<kind>.json`` beside the contract file; the bundled contract's
+   suites are the project's top-level ``expectations/`` package (installed with it);
 3. otherwise the suite derived from the contract at run time.
 
 ``leadops suites --out DIR`` writes editable suites for the current contract;
@@ -22,14 +22,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import leadops
-from leadops.contract import Contract, FeatureColumn
+from expectations import SUITES_DIR
 from leadops.errors import LeadOpsError
-from leadops.normalise import unparsed_flag
-from leadops.tables import KINDS
+from leadops.inputs.contract import Contract, FeatureColumn
+from leadops.inputs.normalise import unparsed_flag
+from leadops.settings import BUNDLED_CONTRACT
+from leadops.storage.tables import KINDS
 
-# The bundled contract's own suites: "beside the contract" (rule 2) finds them.
-SUITES_DIR = Path(leadops.__file__).resolve().parent / "contracts" / "expectations"
 BESIDE_CONTRACT = "expectations"
 AS_OF_PARAMETER = "as_of"
 # Permissive on purpose: it catches "not an address" (no @, spaces, formula text),
@@ -188,7 +187,7 @@ def check_against_contract(
 
 
 def _columns_named(expectations: dict[str, Any] | list[dict[str, Any]]) -> set[str]:
-    from leadops.normalise import UNPARSED_SUFFIX
+    from leadops.inputs.normalise import UNPARSED_SUFFIX
 
     items = expectations.get("expectations", []) if isinstance(expectations, dict) else expectations
     return {
@@ -200,10 +199,13 @@ def suites_dir_for(contract: Contract, configured: Path | None) -> Path | None:
     """The folder of the user's own suites for ``contract``, or None: derive them (module doc)."""
     if configured is not None:
         return Path(configured)
-    if contract.source != "<memory>":
-        beside = Path(contract.source).resolve().parent / BESIDE_CONTRACT
-        if any(suite_path(kind, beside).is_file() for kind in KINDS):
-            return beside
+    if contract.source == "<memory>":
+        return None
+    if Path(contract.source).resolve() == BUNDLED_CONTRACT.resolve():
+        return SUITES_DIR
+    beside = Path(contract.source).resolve().parent / BESIDE_CONTRACT
+    if any(suite_path(kind, beside).is_file() for kind in KINDS):
+        return beside
     return None
 
 

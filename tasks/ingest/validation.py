@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from leadops.errors import one_line
-from leadops.normalise import UNPARSED_SUFFIX
+from leadops.inputs.normalise import UNPARSED_SUFFIX
 from tasks.ingest.distinct import (
     KEYED_TYPES,
     LENGTH_TYPES,

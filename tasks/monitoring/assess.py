@@ -3,12 +3,12 @@
 Fixed-bin PSI on every row, the Evidently report on samples, conversion on
 matured cohorts, and the retrain decision. No lake, registry or Prefect here.
 
-The retrain decision is made of statistical tests (leadops.monitor_decisions): a
+The retrain decision is made of statistical tests (leadops.decisions.monitor_decisions): a
 feature drifts only when its PSI is above the threshold *and* beyond what an
 unchanged distribution shows at this batch size (the family of features held to
 ``drift_alpha`` per run); conversion drops only when the drop is significant.
 Each test's ``Decision`` is kept in ``Assessment.decisions``; the retrain trigger's
-own ``Decision`` (tasks.monitoring.trigger) is built from them.
+``RetrainDecision`` (tasks.monitoring.trigger) is built from them.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadops import decisions as tests
-from leadops.contract import Contract
-from leadops.maturity import (
+from leadops.decisions.monitor_decisions import psi_drift_test
+from leadops.decisions.monitor_state import DRIFT
+from leadops.decisions.psi import PsiBaseline, fit_baseline, fit_bins, monitored_columns, psi_value
+from leadops.decisions.verdict import Decision, Verdict
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import (
     LABEL,
     MATURED,
     DelayCurve,
@@ -30,8 +33,6 @@ from leadops.maturity import (
     label_so_far,
     outcome_watermark,
 )
-from leadops.monitor_decisions import psi_drift_test
-from leadops.psi import PsiBaseline, fit_baseline, fit_bins, monitored_columns, psi_value
 from leadops.settings import get_settings
 from tasks.monitoring import drift_report
 from tasks.monitoring.calibration import CalibrationCheck, calibration_check, calibration_cohorts
@@ -45,10 +46,9 @@ from tasks.monitoring.conversion import (
 from tasks.monitoring.ranking import RankingBaseline, ranking_check
 from tasks.monitoring.trigger import (
     CONVERSION_DROP,
-    DRIFT,
     MISCALIBRATION,
     RANKING_LOSS,
-    Decision,
+    RetrainDecision,
     trigger_rule,
 )
 
@@ -86,12 +86,12 @@ class Assessment:
     score_psi: float | None
     conversion: ConversionCheck
     cohorts: pd.DataFrame
-    decision: Decision
+    decision: RetrainDecision
     rule: str
     html: str | None = None
     evidently: dict[str, Any] = field(default_factory=dict)
     snapshot: Any = None
-    decisions: list[tests.Decision] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
     calibration: CalibrationCheck | None = None
 
 
@@ -105,7 +105,7 @@ def score_drift(reference: pd.DataFrame, current: pd.DataFrame) -> float | None:
 
 def drift_decisions(
     baseline: PsiBaseline, counts: dict[str, np.ndarray], rows: int, thresholds: Thresholds
-) -> list[tests.Decision]:
+) -> list[Decision]:
     """One PSI drift test per monitored feature, the family held to ``thresholds.drift_alpha``."""
     psi = baseline.psi_of_counts(counts)
     return [
@@ -124,35 +124,33 @@ def drift_decisions(
     ]
 
 
-def calibration_decision(calibration: CalibrationCheck | None) -> Decision | None:
+def calibration_decision(calibration: CalibrationCheck | None) -> RetrainDecision | None:
     """The retrain a significant miscalibration asks for: recalibrate when the ranking
     holds, retrain when it does not; None when the served probabilities are not off."""
     if calibration is None or not calibration.miscalibrated:
         return None
     ranking = (calibration.ranking or {}).get("note", "ranking not checked")
     reason = MISCALIBRATION if calibration.ranking_holds else RANKING_LOSS
-    return Decision(True, reason, f"{calibration.note}; {ranking}", [])
+    return RetrainDecision(True, reason, f"{calibration.note}; {ranking}", [])
 
 
 def retrain_decision(
-    drift: list[tests.Decision],
+    drift: list[Decision],
     conversion: ConversionCheck,
     calibration: CalibrationCheck | None = None,
-) -> Decision:
+) -> RetrainDecision:
     """The trigger's decision from the tests; drift wins when both fire (earlier, cheaper),
     then a conversion drop, then miscalibration (recalibrate when the ranking holds)."""
-    drifted = sorted(
-        (d for d in drift if d.verdict is tests.Verdict.FAIL), key=lambda d: -d.estimate
-    )
+    drifted = sorted((d for d in drift if d.verdict is Verdict.FAIL), key=lambda d: -d.estimate)
     names = [d.details["feature"] for d in drifted]
     if drifted:
         text = drifted[0].reason + (f" (also {', '.join(names[1:])})" if len(names) > 1 else "")
-        return Decision(True, DRIFT, text, names)
+        return RetrainDecision(True, DRIFT, text, names)
     if conversion.dropped:
-        return Decision(True, CONVERSION_DROP, conversion.note, [])
+        return RetrainDecision(True, CONVERSION_DROP, conversion.note, [])
     if (miscalibrated := calibration_decision(calibration)) is not None:
         return miscalibrated
-    waiting = [d for d in drift if d.verdict is tests.Verdict.WAIT]
+    waiting = [d for d in drift if d.verdict is Verdict.WAIT]
     if waiting:
         text = f"drift not tested: {waiting[0].reason.split(': ', 1)[1]}"
     elif drift:
@@ -164,7 +162,7 @@ def retrain_decision(
     else:
         text = "no features monitored"
     calibrated = f"; calibration: {calibration.note}" if calibration is not None else ""
-    return Decision(False, None, f"{text}; conversion: {conversion.note}{calibrated}", [])
+    return RetrainDecision(False, None, f"{text}; conversion: {conversion.note}{calibrated}", [])
 
 
 def assess_calibration(
@@ -305,9 +303,9 @@ def assess(
             thresholds.sample_rows,
             conversion.note,
             {
-                d.details["feature"]: (d.threshold, d.verdict is tests.Verdict.FAIL)
+                d.details["feature"]: (d.threshold, d.verdict is Verdict.FAIL)
                 for d in drift
-                if d.verdict is not tests.Verdict.WAIT
+                if d.verdict is not Verdict.WAIT
             },
             serving_note,
         )

@@ -14,7 +14,7 @@ mean E and variance V = sum q(1 - q); the test is its normal approximation,
 z = (O - E) / sqrt(V), two-sided. The effect is the relative miss O / E - 1 (+100%:
 twice the predicted conversions, under-predicting; -50%: half, over-predicting), with
 the interval O / E - 1 +- c sqrt(V) / E. Nested pools of the latest 1, 2, 4, ... cohorts
-share one critical value c (``leadops.monitor_decisions.nested_pool_critical``, each
+share one critical value c (``leadops.decisions.monitor_decisions.nested_pool_critical``, each
 tail at alpha / 2), so a calibrated model fires with probability <= alpha per run.
 FAIL needs significance *and* a miss beyond the relative threshold, so a 3% miss that is
 significant at 3,000 leads a week starts nothing. PASS needs the miss detectable at
@@ -29,11 +29,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from leadops import stats
-from leadops.contract import Contract
-from leadops.decisions import Decision, Verdict
-from leadops.maturity import AGE_DAYS, LABEL, MATURED, DelayCurve
-from leadops.monitor_decisions import nested_pool_critical, pool_sizes
+from leadops.decisions import stats
+from leadops.decisions.monitor_decisions import nested_pool_critical, pool_sizes
+from leadops.decisions.verdict import Decision, Verdict
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import AGE_DAYS, LABEL, MATURED, DelayCurve
 from tasks.monitoring.conversion import COHORT, week_of
 
 TEST = "calibration"

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadops import registry
-from leadops.model_loader import load_model
+from leadops.models import registry
+from leadops.models.model_loader import load_model
 from leadops.settings import Settings
 from tasks.monitoring.ranking import RankingBaseline
 

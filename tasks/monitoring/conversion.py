@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from leadops.contract import Contract
-from leadops.decisions import Decision, Verdict
-from leadops.maturity import AGE_DAYS, LABEL, MATURED, DelayCurve
-from leadops.metrics import precision_at_capacity, rank_auc
-from leadops.monitor_decisions import pool_sizes, pooled_conversion_test
+from leadops.decisions.metrics import precision_at_capacity, rank_auc
+from leadops.decisions.monitor_decisions import pool_sizes, pooled_conversion_test
+from leadops.decisions.verdict import Decision, Verdict
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import AGE_DAYS, LABEL, MATURED, DelayCurve
 
 COHORT = "cohort"
 
@@ -121,7 +121,7 @@ def weekly_cohorts(
 class ConversionCheck:
     """The recent conversion rate against the champion's baseline.
 
-    ``decision`` is the statistical test behind ``dropped`` (leadops.monitor_decisions):
+    ``decision`` is the statistical test behind ``dropped`` (leadops.decisions.monitor_decisions):
     FAIL = a drop, PASS = no drop it could have missed, WAIT = too few matured leads.
     """
 
@@ -155,7 +155,7 @@ def conversion_check(
     leads counted (``weekly_cohorts`` with a delay curve): then every cohort with
     exposure, its conversions so far against baseline x exposure. Pools of the latest
     1, 2, 4, ... cohorts are tested until one could detect a ``drop_threshold`` drop
-    with ``power`` (leadops.monitor_decisions.pooled_conversion_test); ``dropped``
+    with ``power`` (leadops.decisions.monitor_decisions.pooled_conversion_test); ``dropped``
     needs a drop beyond the threshold that is significant at ``alpha`` per run.
 
     Args:

@@ -3,7 +3,7 @@
 Evidently runs on a seeded sample of each side (``EVIDENTLY_SAMPLE_ROWS``): on 1M
 rows its PSI preset alone takes ~40 s and ~2 GB here, and a picture does not need
 every row. The retrain decision never comes from Evidently: it uses the fixed-bin
-PSI over all rows (leadops.psi), shown in a table at the top of the HTML.
+PSI over all rows (leadops.decisions.psi), shown in a table at the top of the HTML.
 """
 
 from __future__ import annotations

@@ -31,10 +31,10 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from leadops.journal import lake_lock
-from leadops.monitor_state import ARCHIVED, PERSISTING, STATE_KEY, read_state
-from leadops.storage import Lake
-from leadops.transitions import read_history
+from leadops.decisions.monitor_state import ARCHIVED, PERSISTING, STATE_KEY, read_state
+from leadops.models.transitions import read_history
+from leadops.storage.journal import lake_lock
+from leadops.storage.lake import Lake
 
 ESCALATE_AFTER = 2  # the first rejection is often the label delay (no post-shift lead matured)
 # The wait stops doubling at 8x the test window's leads (16 weeks at a 14-day window): the

@@ -7,8 +7,9 @@ import math
 from datetime import datetime
 from typing import Any
 
-from leadops.storage import Lake, LocalLake
-from leadops.tables import DRIFT_REPORTS
+from leadops.storage.lake import Lake
+from leadops.storage.local import LocalLake
+from leadops.storage.tables import DRIFT_REPORTS
 from tasks.monitoring.assess import Assessment
 from tasks.monitoring.drift_report import psi_markdown
 

@@ -2,7 +2,7 @@
 
 Real history: a count column inferred as boolean quarantined 17-50% of every month's
 leads from month 7 on, and nothing said so. The monitor reads the quarantine log
-(leadops.quarantine_log) and compares the latest ingest run with the runs before it.
+(leadops.logs.quarantine_log) and compares the latest ingest run with the runs before it.
 
 Rule: a check jumps when, over the earlier runs (pooled, n = their rows in), it
 quarantined under ``LEADOPS_QUARANTINE_BASELINE_SHARE`` of the rows, and in the latest
@@ -19,9 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from leadops import quarantine_log as qlog
+from leadops.logs import quarantine_log as qlog
 
-# Two-sided 95%; a constant, not leadops.stats.z_of: status imports this, and scipy is slow.
+# Two-sided 95%; a constant, not leadops.decisions.stats.z_of: status imports this, and
+# scipy is slow.
 Z_95 = 1.959963984540054
 
 

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from leadops import stats
-from leadops.metrics import rank_auc
+from leadops.decisions import stats
+from leadops.decisions.metrics import rank_auc
 
 RANKING_ALPHA = 0.05  # a degraded ranking is the safe answer (a full retrain), so 5% one-sided
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from leadops.contract import Contract
 from leadops.errors import LeadOpsError
-from leadops.maturity import LABEL, label_matured, outcome_watermark, utc
-from leadops.storage import Lake
-from leadops.tables import GOLD_LEADS
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LABEL, label_matured, outcome_watermark, utc
+from leadops.storage.lake import Lake
+from leadops.storage.tables import GOLD_LEADS
 
 log = logging.getLogger(__name__)
 

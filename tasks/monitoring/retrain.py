@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from leadops import events
+from leadops.models import events
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Serving health of the online scoring service, beside drift in the monitor's report.
 
-Read from the request log (leadops.request_log) for the window: request volume, the
+Read from the request log (leadops.logs.request_log) for the window: request volume, the
 share of requests answered with a server error (5xx: the service failed) and with a
 refusal (4xx: the caller sent a bad key, body or lead), latency percentiles over
 answered requests, and volume and latency per arm. Facts, not a decision: no rollback
@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadops import request_log as rlog
-from leadops.storage import Lake
-from leadops.tables import API_REQUESTS
+from leadops.logs import request_log as rlog
+from leadops.storage.lake import Lake
+from leadops.storage.tables import API_REQUESTS
 
 PERCENTILES = (50, 95, 99)
 

@@ -15,13 +15,15 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadops import events, log_compaction, quarantine_log
-from leadops.contract import load_contract
 from leadops.errors import retry_if_transient
-from leadops.journal import lake_lock
-from leadops.registry import registry_client
+from leadops.inputs.contract import load_contract
+from leadops.logs import log_compaction, quarantine_log
+from leadops.models import events
+from leadops.models.registry import registry_client
 from leadops.settings import get_settings
-from leadops.storage import Lake, open_lake
+from leadops.storage.journal import lake_lock
+from leadops.storage.lake import Lake
+from leadops.storage.local import open_lake
 from tasks.monitoring import (
     persistence,
     publish,
@@ -277,13 +279,13 @@ def request_retrain(
 
 def recalibrate_instead(
     result: Assessment,
-    decision: trigger.Decision,
+    decision: trigger.RetrainDecision,
     review: persistence.Review,
     lake: Lake,
     as_of: datetime,
     evidence: persistence.MaturedEvidence,
     champion_version: str | None,
-) -> tuple[trigger.Decision, persistence.Review]:
+) -> tuple[trigger.RetrainDecision, persistence.Review]:
     """A held retrain (drift or a conversion drop whose retrains the gate kept rejecting)
     gives way to a recalibration when the served probabilities are significantly off and
     the ranking holds.
@@ -313,8 +315,8 @@ def challenger_in_rollout(settings: Any) -> str | None:
     ends in promotion (the reference moves, the drift clears) or rejection (the next
     monitor run may retrain again).
     """
-    from leadops import registry
-    from leadops.model_state import VersionState
+    from leadops.models import registry
+    from leadops.models.model_state import VersionState
 
     client = registry_client(settings)
     challenger = registry.get_challenger(client, settings.model_name)

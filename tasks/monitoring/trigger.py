@@ -16,10 +16,9 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from leadops.journal import lake_lock
-from leadops.monitor_state import DRIFT, STATE_KEY, read_state
-from leadops.storage import Lake
-from tasks.monitoring.conversion import ConversionCheck
+from leadops.decisions.monitor_state import STATE_KEY, read_state
+from leadops.storage.journal import lake_lock
+from leadops.storage.lake import Lake
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,7 @@ def trigger_rule(psi_threshold: float, drop_threshold: float) -> str:
 
 
 @dataclass(frozen=True)
-class Decision:
+class RetrainDecision:
     """Whether the evidence calls for a retrain, and why."""
 
     retrain: bool
@@ -49,28 +48,6 @@ class Decision:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def decide(psi: dict[str, float], conversion: ConversionCheck, psi_threshold: float) -> Decision:
-    """Apply the rule. Drift wins when both fire: it is the earlier, cheaper signal."""
-    drifted = sorted(
-        (name for name, value in psi.items() if value > psi_threshold), key=lambda n: -psi[n]
-    )
-    if drifted:
-        worst = drifted[0]
-        text = f"PSI of {worst} is {psi[worst]:.3f} > {psi_threshold:g}"
-        if len(drifted) > 1:
-            text += f" (also {', '.join(drifted[1:])})"
-        return Decision(True, DRIFT, text, drifted)
-    if conversion.dropped:
-        return Decision(True, CONVERSION_DROP, f"conversion dropped: {conversion.note}", [])
-    worst = max(psi, key=psi.get, default=None)
-    text = (
-        f"max PSI {psi[worst]:.3f} ({worst}) <= {psi_threshold:g}"
-        if worst
-        else "no features monitored"
-    )
-    return Decision(False, None, f"{text}; conversion: {conversion.note}", [])
 
 
 def claim_retrain(
@@ -166,7 +143,7 @@ class RetrainRequest:
 
 def request_retrain(
     lake: Lake,
-    decision: Decision,
+    decision: RetrainDecision,
     as_of: datetime,
     in_rollout: str | None,
     cooldown_days: float,

@@ -20,16 +20,16 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from leadops import registry
-from leadops.contract import Contract
-from leadops.maturity import utc
-from leadops.model_state import VersionState
-from leadops.psi import psi_value, smoothed_shares
+from leadops.decisions.psi import psi_value, smoothed_shares
+from leadops.decisions.value_gate import MIN_DEALS, value_scores, won_deals_since
+from leadops.decisions.value_metrics import decile_calibration
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import utc
+from leadops.models import registry
+from leadops.models.model_state import VersionState
 from leadops.settings import Settings
-from leadops.storage import Lake
-from leadops.tables import silver
-from leadops.value_gate import MIN_DEALS, value_scores, won_deals_since
-from leadops.value_metrics import decile_calibration
+from leadops.storage.lake import Lake
+from leadops.storage.tables import silver
 
 CURRENT_DAYS, REFERENCE_DAYS = 7, 28
 _PSI_SIDES = f"newest {CURRENT_DAYS} days vs the {REFERENCE_DAYS} before it served"

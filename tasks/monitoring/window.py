@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from leadops import prediction_log as plog
-from leadops.contract import Contract
+from leadops.decisions.monitor_decisions import batches_to_pool
 from leadops.errors import LeadOpsError
-from leadops.monitor_decisions import batches_to_pool
+from leadops.inputs.contract import Contract
+from leadops.logs import prediction_log as plog
 from leadops.settings import get_settings
-from leadops.storage import Lake
-from leadops.tables import BATCH_ID, PREDICTION_LOG, SCORED_FILE_LEADS, silver
+from leadops.storage.lake import Lake
+from leadops.storage.tables import BATCH_ID, PREDICTION_LOG, SCORED_FILE_LEADS, silver
 from tasks.monitoring.conversion import conversion_window
 
 SCORE = "score"

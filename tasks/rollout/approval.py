@@ -25,10 +25,10 @@ from typing import Literal
 from prefect.input import RunInput
 
 from leadops.errors import LeadOpsError
-from leadops.model_state import Stage
-from leadops.storage import Lake
-from tasks.rollout.checks import Verdict
-from tasks.rollout.steps import (
+from leadops.models.model_state import Stage
+from leadops.storage.lake import Lake
+from tasks.rollout.checks import StepVerdict
+from tasks.rollout.state_machine import (
     ADVANCE,
     PROMOTE,
     ROLLBACK,
@@ -50,7 +50,7 @@ PENDING = "pending"
 DONE = {"approve": "approved", "reject": "rejected"}
 
 Moves = tuple[StepPlan, list]
-Decide = Callable[[RolloutState, Verdict, datetime], Moves]
+Decide = Callable[[RolloutState, StepVerdict, datetime], Moves]
 
 
 class ApprovalInput(RunInput):
@@ -170,7 +170,7 @@ def gated(
         reject: archives the challenger with a reason.
     """
 
-    def run(state: RolloutState, verdict: Verdict, as_of: datetime) -> Moves:
+    def run(state: RolloutState, verdict: StepVerdict, as_of: datetime) -> Moves:
         challenger = state.challenger
         preview = plan_step(challenger.version, Position.of(challenger), verdict, canary_steps)
         gate = gate_for(approval, preview)

@@ -1,7 +1,7 @@
 """The check a challenger must pass at each rollout step (pure functions on paired scores).
 
 Shadow and every canary step run the same statistical test,
-``leadops.decisions.rollout_step_test``: a paired comparison of challenger and
+``leadops.decisions.verdict.rollout_step_test``: a paired comparison of challenger and
 champion on the same matured leads since the step began (both models score every
 lead). PASS when the challenger is non-inferior, FAIL when it is significantly worse,
 WAIT while the evidence cannot decide, INCONCLUSIVE when the maximum wait ran out.
@@ -19,22 +19,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadops.decisions import Decision, rollout_step_test
-from leadops.maturity import LABEL
-from leadops.psi import fit_bins, psi_value
+from leadops.decisions.psi import fit_bins, psi_value
+from leadops.decisions.verdict import Decision, Verdict, rollout_step_test
+from leadops.inputs.maturity import LABEL
 from tasks.rollout.evidence import CHALLENGER_SCORE, CHAMPION_SCORE, MATURED
 
-PASS, FAIL, WAIT, INCONCLUSIVE = "pass", "fail", "wait", "inconclusive"
+PASS, FAIL, WAIT, INCONCLUSIVE = Verdict.PASS, Verdict.FAIL, Verdict.WAIT, Verdict.INCONCLUSIVE
 # Fewer leads than this give no meaningful score PSI (the warning is skipped).
 MIN_PSI_LEADS = 100
 
 
 @dataclass(frozen=True)
-class Verdict:
-    outcome: str  # pass | fail | wait | inconclusive
+class StepVerdict:
+    """What one rollout step's check found: the core's verdict, why, and the figures."""
+
+    outcome: Verdict
     reason: str
     metrics: dict = field(default_factory=dict)
-    decision: dict | None = None  # leadops.decisions.Decision.as_dict()
+    decision: dict | None = None  # leadops.decisions.verdict.Decision.as_dict()
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def score_psi(paired: pd.DataFrame) -> float | None:
 
 def step_check(
     paired: pd.DataFrame, rule: StepRule, errors: int = 0, elapsed_days: float | None = None
-) -> Verdict:
+) -> StepVerdict:
     """Is the challenger non-inferior to the champion on the step's matured leads?
 
     Args:
@@ -85,7 +87,7 @@ def step_check(
     if warning:
         metrics["warning"] = warning
     if errors:
-        return Verdict(FAIL, f"{errors} challenger scoring error(s)", metrics)
+        return StepVerdict(FAIL, f"{errors} challenger scoring error(s)", metrics)
     matured = paired[paired[MATURED].astype(bool)]
     labels = matured[LABEL].to_numpy(dtype=int)
     decision = rollout_step_test(
@@ -102,7 +104,7 @@ def step_check(
     )
     metrics.update(decision_metrics(decision, elapsed_days))
     reason = decision.reason + (f" (warning: {warning})" if warning else "")
-    return Verdict(decision.verdict.value, reason, metrics, decision.as_dict())
+    return StepVerdict(decision.verdict, reason, metrics, decision.as_dict())
 
 
 def _psi_warning(psi: float | None, threshold: float) -> str | None:

@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadops import gate_evidence
-from leadops import prediction_log as plog
-from leadops.contract import Contract
-from leadops.maturity import LABEL, label_matured, outcome_watermark, utc
-from leadops.model_state import CANARY_ARM
-from leadops.storage import Lake
-from leadops.tables import PREDICTION_LOG, silver
+from leadops.decisions import gate_evidence
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LABEL, label_matured, outcome_watermark, utc
+from leadops.logs import prediction_log as plog
+from leadops.models.model_state import CANARY_ARM
+from leadops.storage.lake import Lake
+from leadops.storage.tables import PREDICTION_LOG, silver
 
 CHAMPION_SCORE, CHALLENGER_SCORE = "champion_score", "challenger_score"
 MATURED = "matured"

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from leadops import registry, transitions
 from leadops.errors import LeadOpsError
-from leadops.model_state import CHAMPION, PAUSED_TAG, Stage, VersionState
-from leadops.storage import Lake
-from leadops.transitions import Transition, registry_transaction
+from leadops.models import registry, transitions
+from leadops.models.model_state import CHAMPION, PAUSED_TAG, Stage, VersionState
+from leadops.models.transitions import Transition, registry_transaction
+from leadops.storage.lake import Lake
 
 
 class NothingToDoError(LeadOpsError):
@@ -95,7 +95,7 @@ def rollback(
                 restored.fraction,
             ),
         ]
-        # One journaled unit (see leadops.transitions): a kill half-way is completed.
+        # One journaled unit (see leadops.models.transitions): a kill half-way is completed.
         transitions.commit(
             client,
             lake,

@@ -2,9 +2,9 @@
 
 ``step`` is the one place the order of a rollout step is written down. ``advance``
 runs it with the plain functions below (tests, scripts); the rollout flow runs it with
-the same functions wrapped as tasks (``tasks.rollout.flow_steps``), so the Prefect UI
+the same functions wrapped as tasks (``tasks.rollout.steps``), so the Prefect UI
 shows each part and only reading the evidence retries. Registry writes happen under
-``leadops.registry.promotion_lock``: MLflow aliases are last-writer-wins.
+``leadops.models.registry.promotion_lock``: MLflow aliases are last-writer-wins.
 """
 
 from __future__ import annotations
@@ -17,17 +17,18 @@ from typing import Any
 
 import pandas as pd
 
-from leadops import events, gate_evidence, registry, transitions
-from leadops import prediction_log as plog
-from leadops.contract import Contract
-from leadops.decisions import decision_tags
-from leadops.maturity import utc
-from leadops.model_state import Stage, VersionState
+from leadops.decisions import gate_evidence
+from leadops.decisions.verdict import decision_tags
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import utc
+from leadops.logs import prediction_log as plog
+from leadops.models import events, registry, transitions
+from leadops.models.model_state import Stage, VersionState
 from leadops.settings import Settings
-from leadops.storage import Lake
+from leadops.storage.lake import Lake
 from tasks.rollout import evidence
-from tasks.rollout.checks import StepRule, Verdict, step_check
-from tasks.rollout.steps import (
+from tasks.rollout.checks import StepRule, StepVerdict, step_check
+from tasks.rollout.state_machine import (
     PROMOTE,
     ROLLBACK,
     STOP,
@@ -62,8 +63,8 @@ def _state(model_version: Any) -> VersionState | None:
 def step(
     state: RolloutState,
     as_of: datetime,
-    check: Callable[[RolloutState, datetime], Verdict],
-    decide: Callable[[RolloutState, Verdict, datetime], Moves],
+    check: Callable[[RolloutState, datetime], StepVerdict],
+    decide: Callable[[RolloutState, StepVerdict, datetime], Moves],
 ) -> Moves:
     """One rollout step: hold when idle or paused, else check the evidence and decide.
 
@@ -90,7 +91,7 @@ def advance(
 
 def check_evidence(
     lake: Lake, contract: Contract, settings: Settings, state: RolloutState, as_of: datetime
-) -> Verdict:
+) -> StepVerdict:
     """Read the step's evidence and run the paired step test on it.
 
     Evidence: leads scored by both models since the step began and created after the
@@ -158,7 +159,7 @@ def decide_and_apply(
     lake: Lake,
     settings: Settings,
     state: RolloutState,
-    verdict: Verdict,
+    verdict: StepVerdict,
     as_of: datetime,
 ) -> Moves:
     """Plan the challenger's move from the verdict and write it under the registry lock."""

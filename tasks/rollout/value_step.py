@@ -3,7 +3,7 @@
 Its evidence is paired, as the shadow step's is: every won deal created after the
 challenger entered shadow, and decided by the as-of time, is sized by both the value
 champion and the challenger (the models are re-run on the deal's silver lead row, so no
-log is needed), and ``leadops.value_gate.judge_value`` decides on the realised amounts.
+log is needed), and ``leadops.decisions.value_gate.judge_value`` decides on the realised amounts.
 There is no canary for it: a canary compares the arms' conversions, while every won
 deal already gives both models' predictions against the one realised amount, which is
 the stronger test. PASS promotes it (the champion is archived), a significantly worse
@@ -18,10 +18,17 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from leadops import registry
-from leadops.contract import Contract
-from leadops.maturity import utc
-from leadops.model_state import (
+from leadops.decisions.value_gate import (
+    MIN_DEALS,
+    ValueVerdict,
+    judge_value,
+    value_scores,
+    won_deals_since,
+)
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import utc
+from leadops.models import registry
+from leadops.models.model_state import (
     CHALLENGER,
     CHAMPION,
     STAGE_SINCE_TAG,
@@ -29,10 +36,9 @@ from leadops.model_state import (
     VersionState,
     stage_tags,
 )
+from leadops.models.transitions import commit, registry_transaction
 from leadops.settings import Settings
-from leadops.storage import Lake
-from leadops.transitions import commit, registry_transaction
-from leadops.value_gate import MIN_DEALS, ValueVerdict, judge_value, value_scores, won_deals_since
+from leadops.storage.lake import Lake
 
 
 @dataclass(frozen=True)

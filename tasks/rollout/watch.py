@@ -13,14 +13,14 @@ from typing import Any
 
 import pandas as pd
 
-from leadops import events, registry
-from leadops import prediction_log as plog
-from leadops.contract import Contract
-from leadops.decisions import Decision, Verdict, paired_auc_test
-from leadops.maturity import LABEL
-from leadops.model_state import VersionState
+from leadops.decisions.verdict import Decision, Verdict, paired_auc_test
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LABEL
+from leadops.logs import prediction_log as plog
+from leadops.models import events, registry
+from leadops.models.model_state import VersionState
 from leadops.settings import Settings
-from leadops.storage import Lake
+from leadops.storage.lake import Lake
 from tasks.rollout import evidence, manual
 
 

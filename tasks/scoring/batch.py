@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from leadops import delivery, progress, tables
-from leadops import prediction_log as plog
-from leadops.contract import Contract
-from leadops.journal import lake_transaction, note_delivery, note_publish
-from leadops.lead_checks import DEGRADED_FEATURES
-from leadops.storage import Lake
+from leadops import progress
+from leadops.inputs.contract import Contract
+from leadops.inputs.lead_checks import DEGRADED_FEATURES
+from leadops.logs import prediction_log as plog
+from leadops.storage import delivery, tables
+from leadops.storage.journal import lake_transaction, note_delivery, note_publish
+from leadops.storage.lake import Lake
 from tasks.scoring.explain import explain_chunk, explain_value_chunk
 from tasks.scoring.output import FORMATS, OutputError, ScoresWriter, resolve_target
 from tasks.scoring.scorer import (
@@ -297,7 +298,7 @@ def _score_and_write(
             log.info("scored %d leads (%d so far)", len(scored.served), writer.rows)
             progress.show("score", leads=f"{writer.rows:,}/{len(ranked):,}")
         # Publishing the file delivers the batch, so it is the run's commit point: a run
-        # killed right after it must be kept, not undone (leadops.delivery).
+        # killed right after it must be kept, not undone (leadops.storage.delivery).
         if target.startswith("s3://"):
             note_delivery(
                 lake, TRANSACTION, delivery.s3(target, writer.delivery_token, options.endpoint_url)

@@ -5,7 +5,7 @@ and parsed by contract role into the contract's Arrow types, as ingest does for
 silver, so a lead scores the same whether it came through the lake or a file. Every
 lead with a usable id and creation time is scored: a feature value that fails the
 contract (not a number, a bad list, a required value missing, a number outside its
-min/max: leadops.lead_checks) is scored as missing and the lead is marked degraded
+min/max: leadops.inputs.lead_checks) is scored as missing and the lead is marked degraded
 with the features' names. A row without a usable id or creation time (or one after
 the run's time, or a malformed line) is set aside with its reason, for the run to
 write to a rejected-rows file. A file without the contract's columns is refused whole.
@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 import pandas as pd
 import pyarrow as pa
 
-from leadops.contract import Contract
-from leadops.lead_checks import DEGRADED_FEATURES, check_leads
-from leadops.sources import SourceFile
+from leadops.inputs.contract import Contract
+from leadops.inputs.lead_checks import DEGRADED_FEATURES, check_leads
+from leadops.inputs.sources import SourceFile
 from tasks.scoring.sources import BatchError, FileBatch
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def resolve_batch_file(path: str, endpoint_url: str | None = None) -> SourceFile
         SourceError: ``path`` names nothing.
         BatchError: ``path`` names more than one file.
     """
-    from leadops.sources import resolve_sources
+    from leadops.inputs.sources import resolve_sources
 
     files = resolve_sources(path, endpoint_url)
     if len(files) != 1:
@@ -60,9 +60,9 @@ def load_batch_file(
     Raises:
         BatchError: one line naming the file and its missing columns.
     """
-    from leadops.normalise import match_columns, parse_frame
-    from leadops.readers import MalformedLine, read_chunks
-    from leadops.sources import fingerprint
+    from leadops.inputs.normalise import match_columns, parse_frame
+    from leadops.inputs.readers import MalformedLine, read_chunks
+    from leadops.inputs.sources import fingerprint
 
     if isinstance(source, str):
         source = resolve_batch_file(source, endpoint_url)

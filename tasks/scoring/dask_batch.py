@@ -29,11 +29,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from leadops import delivery
-from leadops import prediction_log as plog
-from leadops.contract import Contract
 from leadops.errors import one_line
+from leadops.inputs.contract import Contract
+from leadops.logs import prediction_log as plog
 from leadops.runners import worker_count
+from leadops.storage import delivery
 from tasks.scoring.explain import explain_chunk, explain_value_chunk
 from tasks.scoring.output import OutputError, ScoresWriter
 from tasks.scoring.scorer import ServingSet, chunk_log, deciles, score_chunk, tiers
@@ -177,7 +177,7 @@ def score_and_write_on_dask(
     ``target`` becomes a folder.
 
     ``note_delivery`` records, before any part is written, how to recognise the folder
-    once delivered (``leadops.delivery``): the run's commit point is its publication.
+    once delivered (``leadops.storage.delivery``): the run's commit point is its publication.
     """
     stage, token = _stage(target), delivery.new_token()
     note_delivery(

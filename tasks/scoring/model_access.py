@@ -12,9 +12,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from leadops import registry
-from leadops.model_loader import ModelLoadError, load_model
-from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
+from leadops.models import registry
+from leadops.models.model_loader import ModelLoadError, load_model
+from leadops.models.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from leadops.settings import Settings
 from tasks.scoring.scorer import ServingModel, ServingSet
 from tasks.scoring.value import load_value_champion

@@ -25,8 +25,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from leadops.delivery import TOKEN_METADATA, new_token
 from leadops.errors import LeadOpsError, one_line
+from leadops.storage.delivery import TOKEN_METADATA, new_token
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class ScoresWriter:
         self._format = output_format
         self._endpoint_url = endpoint_url
         # On S3 the uploaded object carries the run's token: how a journal recognises
-        # that this run's output was delivered (leadops.delivery).
+        # that this run's output was delivered (leadops.storage.delivery).
         self.delivery_token = delivery_token or new_token()
         self._tmp = self._temp_path()
         self._writer = self._open_writer()
@@ -151,7 +151,7 @@ class ScoresWriter:
         (ties by the first column).
 
         The sorted bytes are copied into the same temp file (same inode): the delivery
-        record (``leadops.delivery.local``) recognises the published file by its inode. A
+        record (``leadops.storage.delivery.local``) recognises the published file by its inode. A
         kill mid-copy leaves only an unpublished temp file: publishing is the rename after.
         """
         column = (self.schema.metadata or {}).get(SORT_KEY)
@@ -190,7 +190,7 @@ class ScoresWriter:
             return
         target = self.target + SIDECAR_SUFFIX
         if target.startswith("s3://"):
-            from leadops.s3 import S3Lake, split_s3_uri
+            from leadops.storage.s3 import S3Lake, split_s3_uri
 
             bucket, key = split_s3_uri(target)
             client = S3Lake(f"s3://{bucket}", endpoint_url=self._endpoint_url).client
@@ -199,7 +199,7 @@ class ScoresWriter:
             Path(target).write_text(about, encoding="utf-8")
 
     def _upload(self) -> None:
-        from leadops.s3 import S3Lake, split_s3_uri
+        from leadops.storage.s3 import S3Lake, split_s3_uri
 
         bucket, key = split_s3_uri(self.target)
         if not key:

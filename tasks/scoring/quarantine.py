@@ -5,7 +5,7 @@ and stores it, as received, in the quarantine table with the expectations it fai
 It is still a lead sales should call: the silver run scores it too, from that table,
 typed as silver types leads. The features its failed expectations name
 ("company_size:between"; not an email's format) and any value failing
-leadops.lead_checks are scored as missing and named in the ``degraded`` column; a row
+leadops.inputs.lead_checks are scored as missing and named in the ``degraded`` column; a row
 without a usable id or creation time (or created after the run's time) stays
 unscored. A lead that later reached silver (fixed and ingested again) is scored from
 silver, not from here.
@@ -24,10 +24,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops import tables
-from leadops.contract import Contract
-from leadops.lead_checks import DEGRADED_FEATURES, check_leads
-from leadops.storage import Lake
+from leadops.inputs.contract import Contract
+from leadops.inputs.lead_checks import DEGRADED_FEATURES, check_leads
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _read(lake: Lake, contract: Contract, version: int) -> pd.DataFrame:
 
 
 def _typed(raw: pd.DataFrame, contract: Contract, as_of: datetime):
-    from leadops.normalise import parse_frame
+    from leadops.inputs.normalise import parse_frame
 
     roles = contract.roles("leads")
     text = raw[list(roles)].astype(object).where(raw[list(roles)].notna(), None)
@@ -107,7 +107,7 @@ def _failed_features(contract: Contract, names: object) -> list[str]:
     """Features named by failed expectations ("company_size:between" -> company_size).
 
     An email that fails the format check is left as sent, as in file and online scoring
-    (leadops.lead_checks): the encoder already reads it as an invalid address, which is
+    (leadops.inputs.lead_checks): the encoder already reads it as an invalid address, which is
     what it is, not an unknown.
     """
     features = set(contract.feature_names) - set(contract.by_role("email"))

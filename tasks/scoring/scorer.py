@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from leadops import prediction_log as plog
-from leadops.calibrator import probabilities
-from leadops.cutpoints import TIER_BY_DECILE
-from leadops.lead_checks import DEGRADED_FEATURES
-from leadops.model_state import CANARY_ARM, CHAMPION_ARM, Stage
+from leadops.inputs.lead_checks import DEGRADED_FEATURES
+from leadops.logs import prediction_log as plog
+from leadops.models.calibrator import probabilities
+from leadops.models.cutpoints import TIER_BY_DECILE
+from leadops.models.model_state import CANARY_ARM, CHAMPION_ARM, Stage
 from tasks.scoring.reason_grouping import ReasonGrouping
 from tasks.scoring.routing import route_to_canary
 
@@ -39,7 +39,7 @@ class ServingModel(ReasonGrouping):
     encoder: Any
     fraction: float = 0.0  # canary share (challenger in canary only)
     salt: str = ""
-    calibrator: Any = None  # leadops.calibrator.Calibrator, or None
+    calibrator: Any = None  # leadops.models.calibrator.Calibrator, or None
 
     @cached_property
     def _names_match(self) -> bool:

@@ -17,10 +17,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops import tables
-from leadops.contract import Contract
 from leadops.errors import LeadOpsError
-from leadops.storage import Lake
+from leadops.inputs.contract import Contract
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class FileBatch:
 
 def data_stem(name: str) -> str:
     """ "new-leads.csv.gz" -> "new-leads": the name without its format and compression."""
-    from leadops.sources import FORMATS, GZIP
+    from leadops.inputs.sources import FORMATS, GZIP
 
     stem = name.removesuffix(GZIP)
     path = PurePosixPath(stem)

@@ -14,13 +14,13 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from leadops.contract import load_contract
 from leadops.errors import retry_if_transient
-from leadops.model_state import Stage
+from leadops.inputs.contract import load_contract
+from leadops.inputs.sources import SourceFile
+from leadops.models.model_state import Stage
 from leadops.runners import dask_client, uses_dask
 from leadops.settings import get_settings
-from leadops.sources import SourceFile
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.scoring.batch import RunOptions, ScoreResult, run_score
 from tasks.scoring.batch_file import load_batch_file, resolve_batch_file
 from tasks.scoring.model_access import load_serving_set

@@ -13,8 +13,8 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 
-from leadops import prediction_log as plog
-from leadops.contract import ARROW_TYPES, Contract
+from leadops.inputs.contract import ARROW_TYPES, Contract
+from leadops.logs import prediction_log as plog
 from tasks.scoring.explain import TOP_K
 from tasks.scoring.scorer import ChunkScores, ServingSet
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from leadops import registry
-from leadops.cutpoints import EXPECTED_VALUE_KEY, TIER_BY_DECILE, deciles_at
-from leadops.model_loader import ModelLoadError, load_model
+from leadops.models import registry
+from leadops.models.cutpoints import EXPECTED_VALUE_KEY, TIER_BY_DECILE, deciles_at
+from leadops.models.model_loader import ModelLoadError, load_model
 from leadops.settings import Settings
 from tasks.scoring.reason_grouping import ReasonGrouping
 

@@ -2,7 +2,7 @@
 
 When the monitor finds the served probabilities off (tasks.monitoring.calibration) while
 the ranking still holds, the booster and encoder are kept and only the map from their
-log-odds to a probability is refitted (``leadops.calibrator``):
+log-odds to a probability is refitted (``leadops.models.calibrator``):
 
 - Platt scaling (a one-feature logistic regression on the log-odds) by default: two
   parameters, stable at a few hundred leads, and it fixes the common miss, a level or
@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from leadops.calibrator import ISOTONIC, PLATT, Calibrator
+from leadops.models.calibrator import ISOTONIC, PLATT, Calibrator
 
 
 def fit_platt(log_odds: np.ndarray, labels: np.ndarray) -> Calibrator:

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
 
-from leadops.contract import Contract
-from leadops.maturity import (
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import (
     KNOWN_AT,
     LABEL,
     MATURED,
@@ -30,8 +30,8 @@ from leadops.maturity import (
     outcome_watermark,
     utc,
 )
-from leadops.storage import Lake
-from leadops.tables import GOLD_LEADS
+from leadops.storage.lake import Lake
+from leadops.storage.tables import GOLD_LEADS
 from tasks.training.early_decided import unbiased_early_decided
 from tasks.training.history import (
     HistoryMinimums,

@@ -16,8 +16,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from leadops.contract import Contract
-from leadops.maturity import KNOWN_AT, LABEL
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import KNOWN_AT, LABEL
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ capacity is not significantly lower and one of four routes holds:
   probabilities on the test window (two-sided p < ``stale_alpha``), the new model's are
   not (p >= ``stale_alpha``), and the new model is non-inferior in AUC and Brier;
 - the champion is stale by persisting drift: the monitor's drift against it has lasted
-  through ``drift_stale_rejections`` rejected retrains (``leadops.monitor_state``), and
+  through ``drift_stale_rejections`` rejected retrains (``leadops.decisions.monitor_state``), and
   the new model, trained on the shifted leads, is non-inferior in AUC and Brier. The
   world it learned has moved; a model as good on today's leads is preferred to it.
 
@@ -28,18 +28,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from leadops.model_state import CHALLENGER, CHAMPION, Stage
-from leadops.stats import CalibrationCheck
+from leadops.decisions.stats import CalibrationCheck
+from leadops.models.model_state import CHALLENGER, CHAMPION, Stage
 from tasks.training import gate_checks
 from tasks.training.gate_checks import PairedIntervals
 
 if TYPE_CHECKING:
     from leadops.settings import Settings
 
-__all__ = ["Decision", "GateResult", "GateRules", "PairedIntervals", "decide"]
+__all__ = ["GateOutcome", "GateResult", "GateRules", "PairedIntervals", "decide"]
 
 
-class Decision(StrEnum):
+class GateOutcome(StrEnum):
     """What the new version becomes: the alias it takes, or rejected."""
 
     CHAMPION = CHAMPION
@@ -48,10 +48,10 @@ class Decision(StrEnum):
 
 
 # Where each decision puts the version: its stage and traffic fraction.
-_POSITION: dict[Decision, tuple[Stage, float]] = {
-    Decision.CHAMPION: (Stage.PRODUCTION, 1.0),
-    Decision.CHALLENGER: (Stage.SHADOW, 0.0),
-    Decision.REJECTED: (Stage.ARCHIVED, 0.0),
+_POSITION: dict[GateOutcome, tuple[Stage, float]] = {
+    GateOutcome.CHAMPION: (Stage.PRODUCTION, 1.0),
+    GateOutcome.CHALLENGER: (Stage.SHADOW, 0.0),
+    GateOutcome.REJECTED: (Stage.ARCHIVED, 0.0),
 }
 
 
@@ -103,7 +103,7 @@ class GateRules:
 
 @dataclass(frozen=True)
 class GateResult:
-    decision: Decision
+    decision: GateOutcome
     reason: str
     relative_auc_gain: float | None = None
     route: str | None = None  # which route let a challenger through
@@ -145,7 +145,7 @@ def first_model(new: dict[str, float], versus: str, below_baseline: str | None) 
         else ""
     )
     return GateResult(
-        Decision.CHAMPION,
+        GateOutcome.CHAMPION,
         f"first model: there is no champion yet (ROC-AUC {new['roc_auc']:.4f}{versus}){warning}",
     )
 
@@ -209,7 +209,7 @@ def decide(
         champion_calibration / new_calibration: each model's observed vs predicted
             conversions on the rows (the stale route needs the first off, the second not).
         persisting: the monitor's "drift persists ... through N rejected retrains" against
-            this champion (``leadops.monitor_state.persisting_drift``), or None.
+            this champion (``leadops.decisions.monitor_state.persisting_drift``), or None.
     """
     versus = f"; logistic baseline ROC-AUC {baseline['roc_auc']:.4f}" if baseline else ""
     below_baseline = baseline_failure(new, baseline, rules.auc_margin)
@@ -226,7 +226,7 @@ def decide(
     lines = tuple(c.line for c in checks)
     if below_baseline:  # never a challenger: the rollout would only confirm the baseline's win
         return GateResult(
-            Decision.REJECTED,
+            GateOutcome.REJECTED,
             f"archived: it {below_baseline}; " + "; ".join(lines),
             gain,
             None,
@@ -235,14 +235,14 @@ def decide(
     if route is None:
         failed = "; ".join(c.line for c in checks if not c.passed)
         return GateResult(
-            Decision.REJECTED,
+            GateOutcome.REJECTED,
             f"no route against {who} holds ({rules.text()}): {failed}{versus}",
             gain,
             None,
             lines,
         )
     return GateResult(
-        Decision.CHALLENGER,
+        GateOutcome.CHALLENGER,
         f"beats {who} ({route}): " + "; ".join(lines) + versus,
         gain,
         route,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from leadops.stats import CalibrationCheck
+from leadops.decisions.stats import CalibrationCheck
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leadops import stats
-from leadops.metrics import score_metrics
+from leadops.decisions import stats
+from leadops.decisions.metrics import score_metrics
 from leadops.settings import Settings
 from tasks.training.gate import GateRules, decide
 from tasks.training.promotion import paired_intervals

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadops.contract import Contract
 from leadops.errors import LeadOpsError
-from leadops.maturity import LABEL, LateWins, late_win_mask
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LABEL, LateWins, late_win_mask
 from leadops.settings import Settings
-from leadops.tables import GOLD_LEADS
+from leadops.storage.tables import GOLD_LEADS
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 ``LeadScoringModel`` is an ``mlflow.pyfunc.PythonModel`` carrying two small
 artifacts, the scorer (XGBoost JSON, or the logistic family's JSON) and the encoder
-(JSON), and a third when the version was recalibrated (``leadops.calibrator``, JSON:
+(JSON), and a third when the version was recalibrated (``leadops.models.calibrator``, JSON:
 applied to the scorer's log-odds, so SHAP reasons stay in the scorer's log-odds), so
 
     mlflow.pyfunc.load_model("models:/<name>@champion").predict(silver_rows)
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from leadops.calibrator import Calibrator, probabilities
+from leadops.models.calibrator import Calibrator, probabilities
 from tasks.features.encoder import FeatureEncoder
 from tasks.features.linear import LogisticScorer
 from tasks.features.reasons import reason_units, top_reasons

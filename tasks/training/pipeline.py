@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from leadops.contract import Contract
-from leadops.maturity import KNOWN_AT, LABEL
-from leadops.metrics import score_metrics
+from leadops.decisions.metrics import score_metrics
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import KNOWN_AT, LABEL
 from tasks.features.encoder import FeatureEncoder
 from tasks.features.linear import LogisticScorer
 from tasks.training.dataset import TrainingSet, time_series_folds

@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from leadops.metrics import calibration_table, lift_table
+from leadops.decisions.metrics import calibration_table, lift_table
 
 
 def _figure(width: float = 5.5, height: float = 4.5) -> tuple[Figure, object]:

@@ -3,12 +3,12 @@
 The champion is loaded from the registry and scored on the *same* test rows the
 new model was evaluated on, so the comparison is like for like even when the
 champion was trained on another window or with another encoder. The intervals are
-paired bootstraps (``leadops.stats.paired_bootstrap``, >= 1,000 resamples). A
+paired bootstraps (``leadops.decisions.stats.paired_bootstrap``, >= 1,000 resamples). A
 challenger already in shadow or canary is replaced only by a model that is
 significantly better than it on the same rows too.
 
 The registry writes that follow the decision (aliases, stage tags, the superseded
-challenger archived) are one journaled commit (``leadops.transitions.commit``): a
+challenger archived) are one journaled commit (``leadops.models.transitions.commit``): a
 train killed between them is finished by whoever next takes the registry lock.
 """
 
@@ -22,15 +22,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from leadops import events, gate_evidence, monitor_state, registry, stats
-from leadops.maturity import utc
-from leadops.metrics import score_metrics
-from leadops.model_loader import load_model
-from leadops.model_state import CHALLENGER, CHAMPION, Stage, VersionState
+from leadops.decisions import gate_evidence, monitor_state, stats
+from leadops.decisions.metrics import score_metrics
+from leadops.inputs.maturity import utc
+from leadops.models import events, registry
+from leadops.models.model_loader import load_model
+from leadops.models.model_state import CHALLENGER, CHAMPION, Stage, VersionState
+from leadops.models.transitions import Transition, commit, registry_transaction, stage_ops
 from leadops.settings import Settings
-from leadops.storage import Lake
-from leadops.transitions import Transition, commit, registry_transaction, stage_ops
-from tasks.training.gate import Decision, GateResult, GateRules, PairedIntervals, decide
+from leadops.storage.lake import Lake
+from tasks.training.gate import GateOutcome, GateResult, GateRules, PairedIntervals, decide
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def register_and_gate(
         as_of: the training's evaluation time, written on the gate's history entry.
         lead_keys: the id and creation-time columns of ``test_frame``; given, a new
             challenger's paired test rows are kept as its rollout's first evidence
-            (``leadops.gate_evidence``) and the gate's reason forecasts the rollout.
+            (``leadops.decisions.gate_evidence``) and the gate's reason forecasts the rollout.
     """
     client, name, moment = registry.registry_client(settings), settings.model_name, utc(as_of)
     # registry_transaction: a rollout step or gate killed half-way is completed first.
@@ -158,13 +159,13 @@ def register_and_gate(
             monitor_state.persisting_drift(lake, champion_version, rules.drift_stale_rejections),
         )
         rival = (
-            in_rollout_challenger(client, name) if gate.decision == Decision.CHALLENGER else None
+            in_rollout_challenger(client, name) if gate.decision == GateOutcome.CHALLENGER else None
         )
         if rival is not None:
             gate = _against_rival(
                 settings, gate, rival.version, test_frame, test_labels, new_scores
             )
-        if gate.decision == Decision.CHALLENGER and champion is not None and lead_keys:
+        if gate.decision == GateOutcome.CHALLENGER and champion is not None and lead_keys:
             gate = _with_rollout_evidence(
                 settings,
                 lake,
@@ -224,7 +225,7 @@ def _against_rival(
         )
     return replace(
         gate,
-        decision=Decision.REJECTED,
+        decision=GateOutcome.REJECTED,
         reason=f"does not beat challenger v{rival} already in rollout on the same test rows: "
         f"{line} does not exclude no gain ({gate.reason})",
         route=None,
@@ -299,9 +300,9 @@ def gate_ops(
     """The registry writes of a gate decision, in the order they must happen."""
     when = as_of.isoformat()
     ops: list[list] = []
-    if gate.decision == Decision.CHAMPION:
+    if gate.decision == GateOutcome.CHAMPION:
         ops.append(["alias", CHAMPION, version])
-    elif gate.decision == Decision.CHALLENGER:
+    elif gate.decision == GateOutcome.CHALLENGER:
         previous = registry.get_challenger(client, name)
         if previous is not None and str(previous.version) != version:
             state = VersionState.from_version(previous)

@@ -21,14 +21,14 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from leadops import stats
-from leadops.calibrator import Calibrator, probabilities
-from leadops.contract import Contract
-from leadops.maturity import LABEL
-from leadops.metrics import score_metrics
+from leadops.decisions import stats
+from leadops.decisions.metrics import score_metrics
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LABEL
+from leadops.models.calibrator import Calibrator, probabilities
 from tasks.training.calibrate import fit_calibrator
 from tasks.training.dataset import TrainingSet
-from tasks.training.gate import Decision, GateResult
+from tasks.training.gate import GateOutcome, GateResult
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,6 @@ def recalibration_gate(
     )
     gain = (metrics["roc_auc"] - champion["roc_auc"]) / champion["roc_auc"]
     if brier.high < 0 and auc.high >= 0:
-        return GateResult(Decision.CHALLENGER, f"better calibrated: {text}", gain)
+        return GateResult(GateOutcome.CHALLENGER, f"better calibrated: {text}", gain)
     why = "Brier not significantly lower" if brier.high >= 0 else "ROC-AUC significantly lower"
-    return GateResult(Decision.REJECTED, f"{why}: {text}", gain)
+    return GateResult(GateOutcome.REJECTED, f"{why}: {text}", gain)

@@ -12,14 +12,14 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from leadops import events, registry
-from leadops.contract import Contract
 from leadops.errors import retry_if_transient
-from leadops.maturity import utc
-from leadops.model_loader import load_model
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import utc
+from leadops.models import events, registry
+from leadops.models.model_loader import load_model
+from leadops.models.transitions import commit, registry_transaction
 from leadops.settings import Settings
-from leadops.storage import Lake
-from leadops.transitions import commit, registry_transaction
+from leadops.storage.lake import Lake
 from tasks.training import promotion
 from tasks.training.dataset import TrainingSet
 from tasks.training.recalibration import Recalibration, recalibrate

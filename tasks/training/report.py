@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from leadops.metrics import METRIC_NAMES
+from leadops.decisions.metrics import METRIC_NAMES
 
 
 def _number(value: Any) -> str:

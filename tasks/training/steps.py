@@ -13,12 +13,12 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from leadops import registry
-from leadops.contract import Contract
-from leadops.cutpoints import score_cutpoints
 from leadops.errors import retry_if_transient
+from leadops.inputs.contract import Contract
+from leadops.models import registry
+from leadops.models.cutpoints import score_cutpoints
 from leadops.settings import Settings
-from leadops.storage import Lake
+from leadops.storage.lake import Lake
 from tasks.training import artifacts, dataset, pipeline, promotion, tracking, value_run
 from tasks.training.history import HistoryMinimums
 from tasks.training.search import SearchConfig

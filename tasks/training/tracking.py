@@ -20,10 +20,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from leadops.contract import Contract
-from leadops.cutpoints import METADATA_KEY
-from leadops.model_loader import use_tracking_store
-from leadops.registry import registry_client
+from leadops.inputs.contract import Contract
+from leadops.models.cutpoints import METADATA_KEY
+from leadops.models.model_loader import use_tracking_store
+from leadops.models.registry import registry_client
 from leadops.settings import Settings
 
 EXPERIMENT = "leadops-train"
@@ -194,10 +194,10 @@ def log_model(
 ) -> Any:
     """Log the pyfunc model (booster + encoder artifacts) with signature and example.
 
-    ``calibrator`` (``leadops.calibrator.Calibrator``, a recalibrated version's) is logged
+    ``calibrator`` (``leadops.models.calibrator.Calibrator``, a recalibrated version's) is logged
     as a third artifact and applied to the booster's log-odds by every scorer.
 
-    ``score_cutpoints`` (``leadops.cutpoints``, from the test-window scores) go into the
+    ``score_cutpoints`` (``leadops.models.cutpoints``, from the test-window scores) go into the
     MLmodel metadata: online scoring cuts deciles and tiers from them.
 
     Returns:

@@ -14,7 +14,7 @@ import numpy as np
 import optuna
 from xgboost import XGBRegressor
 
-from leadops.value_metrics import mae_log, normalised_gini
+from leadops.decisions.value_metrics import mae_log, normalised_gini
 
 OBJECTIVES = ("reg:squarederror", "reg:gamma", "reg:tweedie")
 

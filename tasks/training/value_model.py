@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from leadops.cutpoints import EXPECTED_VALUE_KEY
+from leadops.models.cutpoints import EXPECTED_VALUE_KEY
 from tasks.features.encoder import FeatureEncoder
 from tasks.features.reasons import VALUE_SCALE, reason_units, top_reasons
 from tasks.training.model import check_numbers, input_signature

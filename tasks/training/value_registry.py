@@ -15,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from leadops import registry
-from leadops.model_state import CHALLENGER, CHAMPION, STAGE_SINCE_TAG, Stage, stage_tags
+from leadops.decisions.value_gate import judge_value, value_scores
+from leadops.models import registry
+from leadops.models.model_state import CHALLENGER, CHAMPION, STAGE_SINCE_TAG, Stage, stage_tags
+from leadops.models.transitions import commit, registry_transaction
 from leadops.settings import Settings
-from leadops.storage import Lake
-from leadops.transitions import commit, registry_transaction
-from leadops.value_gate import judge_value, value_scores
+from leadops.storage.lake import Lake
 from tasks.training.value_training import ValueCandidate
 
 ARCHIVED = "archived"

@@ -6,10 +6,10 @@ with too few won deals it trains nothing and says why in one line.
 
 from __future__ import annotations
 
-from leadops.contract import Contract
-from leadops.cutpoints import score_cutpoints
+from leadops.inputs.contract import Contract
+from leadops.models.cutpoints import score_cutpoints
 from leadops.settings import Settings
-from leadops.storage import Lake
+from leadops.storage.lake import Lake
 from tasks.training import tracking
 from tasks.training.dataset import TrainingSet
 from tasks.training.pipeline import Candidate

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from leadops.contract import Contract
-from leadops.maturity import LABEL
-from leadops.storage import Lake
-from leadops.tables import silver
-from leadops.value_gate import MIN_DEALS
-from leadops.value_metrics import decile_calibration, mae_log
+from leadops.decisions.value_gate import MIN_DEALS
+from leadops.decisions.value_metrics import decile_calibration, mae_log
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LABEL
+from leadops.storage.lake import Lake
+from leadops.storage.tables import silver
 from tasks.features.encoder import FeatureEncoder
 from tasks.training.dataset import TrainingSet
 from tasks.training.value import (

@@ -1,4 +1,4 @@
-"""The bundled contract's expectation suites (leadops/contracts/expectations/) on sample data.
+"""The bundled contract's expectation suites (expectations/) on sample data.
 
 ``*_sample.csv`` are clean exports (every row must pass); each row of
 ``*_defects.csv`` carries, in an extra ``expected_failures`` column, exactly the
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from leadops.contract import load_contract
-from leadops.normalise import parse_frame
-from leadops.readers import read_chunks
+from leadops.inputs.contract import load_contract
+from leadops.inputs.normalise import parse_frame
+from leadops.inputs.readers import read_chunks
+from leadops.inputs.sources import SourceFile, fingerprint
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.sources import SourceFile, fingerprint
 from tasks.ingest.suites import SUITES_DIR, derive_suite, load_suite, regenerate, required_columns
 from tasks.ingest.validation import SuiteValidator
 

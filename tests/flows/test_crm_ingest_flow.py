@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leadops.settings import BUNDLED_CONTRACT, get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tests.support.artifacts import read_artifacts
 from tests.support.crm import create_leads_table, put_leads
 from tests.support.ingest import silver
@@ -36,7 +36,7 @@ def test_cli_ingests_leads_and_outcomes_from_the_crm_and_never_shows_the_passwor
 ) -> None:
     import psycopg
 
-    from leadops.app.cli import app
+    from app.cli.main import app
 
     monkeypatch.setenv("PGPASSWORD", PASSWORD)  # the test's own writes only
     create_leads_table(crm_url)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops import tables
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage import tables
+from leadops.storage.local import open_lake
 from tests.support.models import register
 from tests.support.scoring import train_tiny, typed_week, write_crm, write_silver
 

@@ -11,11 +11,11 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from leadops import tables
-from leadops.app import synthetic
-from leadops.app.cli import app
+from app.cli.main import app
+from app.demo import synthetic
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage import tables
+from leadops.storage.local import open_lake
 from tests.support.artifacts import latest_artifact
 
 AS_OF = "2026-03-15"
@@ -24,10 +24,10 @@ AS_OF = "2026-03-15"
 def count_resolutions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SOURCE resolved from now on, wherever ``resolve_sources`` was imported."""
     import flows.ingest  # noqa: F401  (bind every module that imports the function)
-    import leadops.sources
+    import leadops.inputs.sources
     import tasks.ingest.run  # noqa: F401
 
-    original, calls = leadops.sources.resolve_sources, []
+    original, calls = leadops.inputs.sources.resolve_sources, []
 
     def counting(source: str, *args, **kwargs):
         calls.append(source)
@@ -112,6 +112,6 @@ def test_lake_on_s3_from_a_local_folder_and_an_s3_prefix(
 
 
 def settings_label() -> str:
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
 
     return load_contract(get_settings().contract_path).label

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.storage import open_lake
-from leadops.tables import GOLD_LEADS
+from app.demo import synthetic
+from leadops.inputs.contract import load_contract
+from leadops.storage.local import open_lake
+from leadops.storage.tables import GOLD_LEADS
 from tests.flows.test_monitor_flow import CONFIG, land_until, score_week, week_end
 from tests.support.artifacts import read_artifacts
 from tests.support.rollout import NAME, register_real_model

@@ -15,14 +15,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from leadops import prediction_log as plog
-from leadops import registry
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.monitor_state import read_state
-from leadops.request_log import append_requests, request_rows
-from leadops.storage import open_lake
-from leadops.tables import GOLD_LEADS, silver
+from app.demo import synthetic
+from leadops.decisions.monitor_state import read_state
+from leadops.inputs.contract import load_contract
+from leadops.logs import prediction_log as plog
+from leadops.logs.request_log import append_requests, request_rows
+from leadops.models import registry
+from leadops.storage.local import open_lake
+from leadops.storage.tables import GOLD_LEADS, silver
 from tasks.monitoring.champion import predictor
 from tests.support.gold import gold_frame, typed_leads
 from tests.support.rollout import NAME, register_real_model

@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from leadops.app import synthetic
+from app.demo import synthetic
 from leadops.settings import get_settings
 from tests.support.artifacts import read_artifacts
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leadops.registry import NoChampionError
+from leadops.models.registry import NoChampionError
 from leadops.settings import get_settings
 
 

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops import registry
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.model_loader import load_model
-from leadops.model_state import Stage, VersionState
-from leadops.storage import open_lake
-from leadops.tables import GOLD_LEADS
-from leadops.transitions import read_history
+from app.demo import synthetic
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.models.model_loader import load_model
+from leadops.models.model_state import Stage, VersionState
+from leadops.models.transitions import read_history
+from leadops.storage.local import open_lake
+from leadops.storage.tables import GOLD_LEADS
 from tests.support.gold import gold_frame
 from tests.support.rollout import NAME, register_real_model
 
@@ -77,8 +77,8 @@ def test_a_rise_in_conversion_is_found_and_answered_by_a_recalibration(
     monkeypatch.setenv("LEADOPS_TRIALS", "1")
     monkeypatch.setenv("LEADOPS_GATE_BOOTSTRAP_SAMPLES", "1000")
     monkeypatch.setenv("LEADOPS_RECALIBRATION_WINDOW_DAYS", "21")  # the post-shift weeks
-    from leadops.maturity import LABEL, label_matured
-    from leadops.metrics import rank_auc
+    from leadops.decisions.metrics import rank_auc
+    from leadops.inputs.maturity import LABEL, label_matured
     from leadops.settings import get_settings
     from tasks.monitoring.champion import predictor
     from tasks.training import tracking

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from leadops import registry
-from leadops.app.cli import app
-from leadops.contract import load_contract
+from app.cli.main import app
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.rollout import approval
 from tests.support.artifacts import latest_artifact
 from tests.support.rollout import NAME, add_version, better_challenger_week

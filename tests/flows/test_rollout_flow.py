@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from leadops import registry
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tests.support.artifacts import latest_artifact
 from tests.support.rollout import add_version, better_challenger_week
 

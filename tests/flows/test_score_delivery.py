@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.scoring.sinks import ledger
 from tests.support.models import register
 from tests.support.receiver import receiver

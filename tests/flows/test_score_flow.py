@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from leadops import tables
-from leadops.storage import open_lake
+from leadops.storage import tables
+from leadops.storage.local import open_lake
 from tests.support.models import register
 from tests.support.scoring import train_tiny, typed_week, write_crm, write_silver
 
@@ -31,7 +31,7 @@ def crm(tmp_path_factory: pytest.TempPathFactory):
 
 def test_no_champion_stops_the_flow_with_one_line(settings) -> None:
     from flows.score import score
-    from leadops.registry import NoChampionError
+    from leadops.models.registry import NoChampionError
 
     with pytest.raises(NoChampionError, match="run `leadops train` first"):
         score(as_of=AS_OF)
@@ -62,7 +62,7 @@ def test_flow_scores_unscored_silver_leads_once_with_a_shadow_challenger(setting
 
 @pytest.mark.slow
 def test_cli_scores_a_file_to_csv_and_prints_json(settings, crm, tmp_path) -> None:
-    from leadops.app.cli import app
+    from app.cli.main import app
 
     folder, _, champion, _ = crm
     register(settings, *champion)

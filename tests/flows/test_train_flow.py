@@ -11,9 +11,9 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from leadops import registry
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tests.support.artifacts import read_artifacts
 from tests.support.gold import as_of_after, write_gold
 
@@ -28,8 +28,8 @@ def _gold(settings) -> datetime:
 
 @pytest.mark.slow
 def test_cli_trains_first_champion_then_flow_rerun_is_identical_and_archived(settings) -> None:
+    from app.cli.main import app
     from flows.train import train
-    from leadops.app.cli import app
 
     as_of = _gold(settings)
     cli = CliRunner().invoke(
@@ -145,7 +145,7 @@ def test_untrained_lake_fails_with_one_line(settings) -> None:
 
 
 def test_unknown_reason_is_refused(settings) -> None:
-    from leadops.app.cli import app
+    from app.cli.main import app
 
     result = CliRunner().invoke(app, ["train", "--reason", "whim"])
     assert result.exit_code != 0 and "--reason 'whim'" in result.output
@@ -153,7 +153,7 @@ def test_unknown_reason_is_refused(settings) -> None:
 
 def test_a_scheduled_retrain_skips_while_a_challenger_is_in_rollout(settings, registry_db) -> None:
     """Old rule: the weekly retrain replaced a shadow/canary challenger, restarting its rollout."""
-    from leadops.app.cli import app
+    from app.cli.main import app
     from tests.support.rollout import add_version
 
     client = registry.registry_client(settings)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from leadops import registry
-from leadops.app import deal_value, synthetic
-from leadops.contract import load_contract
-from leadops.storage import open_lake
-from leadops.tables import GOLD_LEADS, silver
+from app.demo import deal_value, synthetic
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.storage.local import open_lake
+from leadops.storage.tables import GOLD_LEADS, silver
 from tasks.scoring.model_access import load_serving_set
 from tests.support.gold import as_of_after, gold_frame
 

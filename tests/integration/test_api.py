@@ -22,12 +22,12 @@ import httpx
 import pandas as pd
 import pytest
 
-from leadops import prediction_log as plog
-from leadops import registry
-from leadops import request_log as rlog
+from leadops.logs import prediction_log as plog
+from leadops.logs import request_log as rlog
+from leadops.models import registry
 from leadops.settings import Settings
-from leadops.storage import open_lake
-from leadops.tables import API_REQUESTS, PREDICTION_LOG
+from leadops.storage.local import open_lake
+from leadops.storage.tables import API_REQUESTS, PREDICTION_LOG
 from tests.conftest import free_port
 from tests.support import scoring as S
 from tests.support.models import register
@@ -50,7 +50,7 @@ def start_api(home: Path, log_path: Path, **settings: str) -> tuple[subprocess.P
     env = clean_env(home, **{f"LEADOPS_{k.upper()}": v for k, v in settings.items()})
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "leadops.app.cli", "api", "--port", str(port)],
+            [sys.executable, "-m", "app.cli.main", "api", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -183,7 +183,7 @@ def test_refusals_name_the_cause(world: dict) -> None:
 def test_a_lead_lands_in_the_same_canary_arm_online_and_in_batch(
     world: dict, tmp_path: Path
 ) -> None:
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
     from tasks.scoring.batch import RunOptions, run_score
     from tasks.scoring.batch_file import load_batch_file
     from tasks.scoring.model_access import load_serving_set

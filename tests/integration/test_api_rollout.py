@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from leadops import registry, tables
+from leadops.models import registry
 from leadops.settings import Settings
-from leadops.storage import open_lake
+from leadops.storage import tables
+from leadops.storage.local import open_lake
 from tests.support import scoring as S
 from tests.support.models import register
 
@@ -21,8 +22,8 @@ pytestmark = [pytest.mark.integration]
 
 
 def test_canary_evidence_from_online_traffic_moves_a_rollout_step(tmp_path: Path) -> None:
-    from leadops.app.api.app import create_app
-    from leadops.app.synthetic import generate_week
+    from app.api.app import create_app
+    from app.demo.synthetic import generate_week
     from tasks.rollout.run import advance
 
     settings = Settings(home=tmp_path / "home", api_log_flush_seconds=60)
@@ -64,8 +65,8 @@ def test_canary_evidence_from_online_traffic_moves_a_rollout_step(tmp_path: Path
 def test_a_shadow_challenger_is_scored_after_the_answer_logged_and_never_returned(
     tmp_path: Path,
 ) -> None:
-    from leadops import prediction_log as plog
-    from leadops.app.api.app import create_app
+    from app.api.app import create_app
+    from leadops.logs import prediction_log as plog
 
     settings = Settings(home=tmp_path / "home", api_log_flush_seconds=60)
     lake = open_lake(settings)

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from leadops.settings import Settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tests.integration.test_api import start_api, stop
 from tests.support import scoring as S
 from tests.support.models import register

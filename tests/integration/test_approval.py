@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadops import registry
-from leadops.app.servers import prefect_server
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from app.servers.servers import prefect_server
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tests.support.prefect_api import post, wait_for
 from tests.support.rollout import (
     NAME,
@@ -93,7 +93,7 @@ def test_paused_rollout_run_resumes_with_an_approval_and_with_a_reject(
 ) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from leadops.app import approvals
+    from app.cli import approvals
     from leadops.settings import get_settings
 
     monkeypatch.setenv("LEADOPS_APPROVAL", "before-canary")

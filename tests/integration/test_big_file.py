@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from leadops.app.synthetic import write_big_leads_csv
+from app.demo.synthetic import write_big_leads_csv
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,9 +38,9 @@ INGEST = """
 import json, resource, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import Settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.ingest import ingest_files
 
 settings = Settings(home=Path(sys.argv[1]))

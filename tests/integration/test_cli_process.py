@@ -25,7 +25,7 @@ HEAVY = (
 
 def test_help_imports_no_heavy_library() -> None:
     code = (
-        "import sys; import leadops.app.cli; "
+        "import sys; import app.cli.main; "
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]; print(heavy)"
     )
     result = subprocess.run(
@@ -36,7 +36,7 @@ def test_help_imports_no_heavy_library() -> None:
 
 def test_help_lists_the_commands() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "--help"],
+        [sys.executable, "-m", "app.cli.main", "--help"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -49,7 +49,7 @@ def test_help_lists_the_commands() -> None:
 def test_status_of_a_local_registry_imports_neither_mlflow_nor_prefect(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "leadops.app.cli", "status"],
+        [sys.executable, "-X", "importtime", "-m", "app.cli.main", "status"],
         capture_output=True,
         text=True,
         timeout=120,

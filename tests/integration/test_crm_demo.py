@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from leadops import tables
-from leadops.app import synthetic
-from leadops.app.demo import week_end
-from leadops.app.demo_crm import crm_settings, land_week_in_crm
-from leadops.contract import load_contract
-from leadops.db_source import crm_tables, database_source
+from app.demo import synthetic
+from app.demo.demo import week_end
+from app.demo.demo_crm import crm_settings, land_week_in_crm
+from leadops.inputs.contract import load_contract
+from leadops.inputs.db_source import crm_tables, database_source
 from leadops.settings import Settings
-from leadops.storage import open_lake
+from leadops.storage import tables
+from leadops.storage.local import open_lake
 from tasks.ingest import ingest_files
 from tests.support.postgres import Unavailable, postgres
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.scoring.sinks import ledger
 from tests.support import scoring as S
 from tests.support.models import register
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration]
 def test_answered_leads_are_delivered_with_the_scores_the_caller_got(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry_db
 ) -> None:
-    from leadops.app.api.app import create_app
+    from app.api.app import create_app
 
     crm = S.write_crm(tmp_path / "crm")
     week1 = S.typed_week(crm, 1)

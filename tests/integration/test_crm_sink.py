@@ -59,7 +59,7 @@ def rows(url: str, query: str) -> list[tuple]:
 
 
 def test_scores_land_in_the_mapped_columns_once_per_lead_and_model_version(crm: str) -> None:
-    from leadops.app.deliver import deliver_owed
+    from app.cli.deliver import deliver_owed
 
     lake = _lake()
     write_scores(lake, "b1", 5, model_version="3")
@@ -89,7 +89,7 @@ def test_a_delivery_killed_with_sigkill_resumes_without_sending_a_part_twice(crm
     write_scores(lake, "big", count)
     env = {**os.environ, "LEADOPS_CRM_DELIVERY_PART_ROWS": str(part_rows)}
     child = subprocess.Popen(
-        [sys.executable, "-m", "leadops.app.cli", "deliver", "--batch", "big"],
+        [sys.executable, "-m", "app.cli.main", "deliver", "--batch", "big"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -104,7 +104,7 @@ def test_a_delivery_killed_with_sigkill_resumes_without_sending_a_part_twice(crm
     assert child.returncode == -signal.SIGKILL and 0 < len(before) < count, child.stderr.read()
 
     resumed = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "deliver", "--json"],
+        [sys.executable, "-m", "app.cli.main", "deliver", "--json"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -122,8 +122,8 @@ def test_a_delivery_killed_with_sigkill_resumes_without_sending_a_part_twice(crm
 def test_a_sink_that_stays_down_fails_in_one_line_and_the_batch_stays_owed(
     crm: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadops.app.deliver import deliver_owed
-    from leadops.app.servers import free_port
+    from app.cli.deliver import deliver_owed
+    from app.servers.servers import free_port
 
     monkeypatch.setenv(
         "LEADOPS_CRM_DATABASE_URL", f"postgresql://leadops@127.0.0.1:{free_port()}/crm"
@@ -142,7 +142,7 @@ def test_a_sink_that_stays_down_fails_in_one_line_and_the_batch_stays_owed(
 
 
 def _lake():
-    from leadops.storage import open_lake
+    from leadops.storage.local import open_lake
 
     return open_lake(get_settings())
 
@@ -159,7 +159,7 @@ def test_an_existing_table_without_the_upsert_key_is_named_with_the_index_to_cre
 ) -> None:
     import psycopg
 
-    from leadops.app.deliver import deliver_owed
+    from app.cli.deliver import deliver_owed
 
     with psycopg.connect(crm, autocommit=True) as conn:
         conn.execute("ALTER TABLE crm_scores DROP CONSTRAINT crm_scores_lead_ref_ai_model_key")

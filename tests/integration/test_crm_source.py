@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadops import tables
-from leadops.app.servers import free_port
-from leadops.db_source import DatabaseSource
+from app.servers.servers import free_port
 from leadops.errors import LeadOpsError
+from leadops.inputs.db_source import DatabaseSource
 from leadops.settings import Settings
+from leadops.storage import tables
 from tasks.ingest import ingest_files
 from tasks.ingest.database import SourceLoader, last_watermark
 from tests.support.crm import CRM_CONTRACT, create_leads_table, fill_leads, put_leads

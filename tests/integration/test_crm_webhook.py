@@ -31,13 +31,13 @@ def hook(home: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def _lake():
-    from leadops.storage import open_lake
+    from leadops.storage.local import open_lake
 
     return open_lake(get_settings())
 
 
 def test_signed_parts_survive_503s_and_are_not_sent_again(hook) -> None:
-    from leadops.app.deliver import deliver_owed
+    from app.cli.deliver import deliver_owed
 
     write_scores(_lake(), "b1", 10)
     hook.answers = [503, 503]  # the receiver is briefly down: the first part is retried
@@ -58,7 +58,7 @@ def test_signed_parts_survive_503s_and_are_not_sent_again(hook) -> None:
 
 
 def test_acknowledged_parts_of_an_interrupted_delivery_are_not_sent_again(hook) -> None:
-    from leadops.app.deliver import deliver_owed
+    from app.cli.deliver import deliver_owed
 
     write_scores(_lake(), "b1", 10)
     hook.answers = [200, 400]  # part 0 taken, part 1 refused: the run stops there
@@ -75,7 +75,7 @@ def test_acknowledged_parts_of_an_interrupted_delivery_are_not_sent_again(hook) 
 
 
 def test_a_receiver_that_stays_down_fails_the_run_in_one_line(hook, monkeypatch) -> None:
-    from leadops.app.deliver import deliver_owed
+    from app.cli.deliver import deliver_owed
 
     monkeypatch.setenv("LEADOPS_CRM_DELIVERY_ATTEMPTS", "3")
     get_settings.cache_clear()

@@ -9,11 +9,11 @@ import optuna
 import pandas as pd
 import pytest
 
-from leadops import prediction_log as plog
-from leadops import tables
+from leadops.logs import prediction_log as plog
 from leadops.runners import DaskError, dask_client, task_runner, worker_count
 from leadops.settings import Settings
-from leadops.storage import LocalLake
+from leadops.storage import tables
+from leadops.storage.local import LocalLake
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
 from tasks.training import search as S
@@ -129,7 +129,7 @@ def test_csv_partitions_on_dask(tmp_path, crm, cluster) -> None:
 
 
 def test_an_unreachable_scheduler_is_one_clear_line(tmp_path) -> None:
-    from leadops.app.servers import free_port
+    from app.servers.servers import free_port
 
     with pytest.raises(
         DaskError, match=r"dask scheduler tcp://127.0.0.1:\d+: cannot connect"

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 def leadops(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LEADOPS_"))}
     return subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", *args],
+        [sys.executable, "-m", "app.cli.main", *args],
         env={**env, "LEADOPS_HOME": str(home)},
         capture_output=True,
         text=True,
@@ -89,7 +89,7 @@ def test_a_home_server_says_it_started_and_stops_by_itself_when_idle(
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
         return subprocess.run(
-            [sys.executable, "-m", "leadops.app.cli", *args],
+            [sys.executable, "-m", "app.cli.main", *args],
             env={**env, "LEADOPS_HOME": str(home)},
             capture_output=True,
             text=True,

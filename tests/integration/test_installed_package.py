@@ -29,9 +29,9 @@ import json, sys
 from datetime import UTC, datetime
 
 import leadops
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.ingest import ingest_files
 
 settings = get_settings()

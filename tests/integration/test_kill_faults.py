@@ -22,11 +22,13 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from leadops import registry, tables
-from leadops.contract import load_contract
-from leadops.journal import recover
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import Lake, LocalLake, open_lake
+from leadops.storage import tables
+from leadops.storage.journal import recover
+from leadops.storage.lake import Lake
+from leadops.storage.local import LocalLake, open_lake
 from tests.support.ingest import lead, write_csv
 from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
 
@@ -108,11 +110,12 @@ def assert_same(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame]) -
 
 INGEST = r"""
 from datetime import datetime
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT, get_settings
-from leadops.storage import Lake, open_lake
+from leadops.storage.lake import Lake
+from leadops.storage.local import open_lake
 from tasks.ingest import ingest_files
-import leadops.table_stream as table_stream
+import leadops.storage.table_stream as table_stream
 Lake._write = dying(Lake._write)  # every Delta append / overwrite of every table
 table_stream.commit = dying(table_stream.commit)  # gold's commit, after its files are put
 settings = get_settings()
@@ -157,8 +160,8 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
     # The reference: a clean lake, the same two runs, counting the second run's table writes.
     clean = LocalLake(tmp_path / "clean-lake")
     ingest(settings, clean, first)
-    import leadops.table_stream as table_stream
-    from leadops.storage import Lake as LakeClass
+    import leadops.storage.table_stream as table_stream
+    from leadops.storage.lake import Lake as LakeClass
 
     writes = []
     real_write, real_commit = LakeClass._write, table_stream.commit
@@ -219,8 +222,8 @@ def test_ingest_killed_between_table_writes_is_undone_and_rerun_adds_no_duplicat
 SCORE = r"""
 import pickle
 from datetime import datetime
-from leadops.storage import LocalLake
-from leadops import prediction_log as plog
+from leadops.storage.local import LocalLake
+from leadops.logs import prediction_log as plog
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.output import ScoresWriter
 from tasks.scoring.scorer import ServingSet
@@ -340,10 +343,10 @@ def test_score_killed_mid_log_or_after_publishing_leaves_one_delivery_per_lead(
 ROLLOUT = r"""
 from datetime import datetime
 from mlflow import MlflowClient
-from leadops import registry
-from leadops.contract import load_contract
+from leadops.models import registry
+from leadops.inputs.contract import load_contract
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.rollout.run import advance
 for method in ("set_model_version_tag", "set_registered_model_alias",
                "delete_registered_model_alias"):
@@ -410,7 +413,7 @@ def consistent(view: dict[str, Any]) -> bool:
 
 
 def history_view(lake: Lake) -> list[dict]:
-    from leadops.transitions import read_history
+    from leadops.models.transitions import read_history
 
     return [{k: v for k, v in step.items() if k != "recorded_at"} for step in read_history(lake)]
 
@@ -418,7 +421,7 @@ def history_view(lake: Lake) -> list[dict]:
 def test_rollout_step_killed_between_registry_writes_is_completed_by_the_next_run(
     settings, registry_db, tmp_path: Path
 ) -> None:
-    from leadops.app.status import registry_status
+    from app.cli.status import registry_status
     from tasks.rollout.run import advance
 
     contract = load_contract(settings.contract_path)
@@ -474,7 +477,7 @@ def test_rollout_step_killed_between_registry_writes_is_completed_by_the_next_ru
 
 
 def _reset_rollout_lake(lake: Lake, history: list[dict]) -> None:
-    from leadops.transitions import HISTORY_KEY
+    from leadops.models.transitions import HISTORY_KEY
 
     assert history == []
     lake.delete(HISTORY_KEY)
@@ -487,8 +490,8 @@ def _reset_rollout_lake(lake: Lake, history: list[dict]) -> None:
 SCORE_DELIVERY = r"""
 import pickle
 from datetime import datetime
-from leadops.storage import LocalLake
-from leadops import prediction_log as plog
+from leadops.storage.local import LocalLake
+from leadops.logs import prediction_log as plog
 import tasks.scoring.dask_batch as dask_batch
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.output import ScoresWriter

@@ -17,10 +17,10 @@ import boto3
 import pandas as pd
 import pytest
 
-from leadops.app import synthetic
-from leadops.app.servers import mlflow_server
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from app.demo import synthetic
+from app.servers.servers import mlflow_server
+from leadops.inputs.contract import load_contract
+from leadops.storage.local import open_lake
 from tests.support.gold import as_of_after, write_gold
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -50,7 +50,7 @@ def test_train_registers_through_the_server_to_s3_and_score_loads_it_back(
             [
                 sys.executable,
                 "-m",
-                "leadops.app.cli",
+                "app.cli.main",
                 "train",
                 "--trials",
                 "2",
@@ -87,7 +87,7 @@ def test_train_registers_through_the_server_to_s3_and_score_loads_it_back(
             [
                 sys.executable,
                 "-m",
-                "leadops.app.cli",
+                "app.cli.main",
                 "score",
                 str(batch),
                 "--out",

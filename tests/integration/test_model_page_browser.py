@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from leadops.storage import open_lake
-from leadops.transitions import HISTORY_KEY
+from leadops.models.transitions import HISTORY_KEY
+from leadops.storage.local import open_lake
 from tasks.monitoring.report.build import write_page
 from tasks.monitoring.report.page import SECTIONS
 from tests.support.browser import ensure_chromium, visit

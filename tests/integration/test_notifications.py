@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from leadops.app.servers import prefect_server
+from app.servers.servers import prefect_server
 from leadops.settings import Settings
 from tests.support.prefect_api import post, wait_for
 
@@ -87,7 +87,7 @@ ingest("/nonexistent/leadops-alerts-test/*.csv")
 
 TRANSITION = """
 from prefect import flow
-from leadops import events
+from leadops.models import events
 
 @flow(name="rollout")
 def rollout_step():

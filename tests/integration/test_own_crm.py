@@ -90,7 +90,7 @@ def test_another_crm_export_goes_from_sample_to_monitored_scores(tmp_path: Path)
 
     def leadops(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            [sys.executable, "-m", "leadops.app.cli", *args],
+            [sys.executable, "-m", "app.cli.main", *args],
             env=env,
             cwd=tmp_path,
             capture_output=True,

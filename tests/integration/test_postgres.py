@@ -55,7 +55,7 @@ def test_optuna_study_on_postgres_shared_by_two_dask_workers(tmp_path: Path, dat
 def test_mlflow_server_on_postgres(tmp_path: Path, databases) -> None:
     from mlflow import MlflowClient
 
-    from leadops.app.servers import mlflow_server
+    from app.servers.servers import mlflow_server
 
     # A plain postgresql:// URL, as the README writes it: SQLAlchemy 2.1 picks psycopg 3 (locked)
     backend = databases["mlflow"]
@@ -74,7 +74,7 @@ def test_mlflow_server_on_postgres(tmp_path: Path, databases) -> None:
 
 
 def test_prefect_server_on_postgres_records_a_flow_run(settings, databases) -> None:
-    from leadops.app.servers import prefect_server
+    from app.servers.servers import prefect_server
 
     env_url = databases["prefect"].replace("postgresql://", "postgresql+asyncpg://")
     os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = env_url

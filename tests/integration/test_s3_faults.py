@@ -15,12 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops import tables
-from leadops.app import synthetic
-from leadops.contract import load_contract
+from app.demo import synthetic
 from leadops.errors import LeadOpsError, one_line
+from leadops.inputs.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT, Settings, get_settings
-from leadops.storage import Lake, StorageError, open_lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake, StorageError
+from leadops.storage.local import open_lake
 from tasks.ingest import ingest_files
 from tests.support.faults import FaultProxy
 

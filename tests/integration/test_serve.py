@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from leadops.app.servers import free_port
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from app.servers.servers import free_port
+from leadops.inputs.contract import load_contract
+from leadops.storage.local import open_lake
 from tests.support.gold import as_of_after, write_gold
 from tests.support.prefect_api import deployments, flow_runs, wait_for
 
@@ -51,7 +51,7 @@ def served(settings, tmp_path: Path):
     env = clean_env(settings.home)
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "leadops.app.cli", "serve", "--port", str(port), "--no-mlflow"],
+            [sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), "--no-mlflow"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -172,7 +172,7 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
         [
             sys.executable,
             "-m",
-            "leadops.app.cli",
+            "app.cli.main",
             "train",
             "--via-server",
             "--trials",
@@ -229,7 +229,7 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
     proc = served["proc"]
     proc.send_signal(signal.SIGINT)
     # It stops in ~2 s; the bound is generous, and passing it shows serve's log (a lost
-    # Ctrl-C left serve running with nothing logged: leadops.app.serve._stop_on_signals).
+    # Ctrl-C left serve running with nothing logged: app.servers.serve._stop_on_signals).
     try:
         code = proc.wait(timeout=150)
     except subprocess.TimeoutExpired:
@@ -247,7 +247,7 @@ def test_serve_lists_deployments_runs_manual_and_event_triggered_retrains(served
 
 def test_serve_refuses_to_expose_the_api_without_auth(settings) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "serve", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "app.cli.main", "serve", "--host", "0.0.0.0"],
         env=clean_env(settings.home),
         capture_output=True,
         text=True,

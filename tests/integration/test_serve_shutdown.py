@@ -76,7 +76,7 @@ def survivors(seen: dict[int, psutil.Process]) -> list[str]:
 def start_serve(home: Path, log_path: Path) -> subprocess.Popen:
     with log_path.open("w") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "leadops.app.cli", "serve", "--port", str(free_port())],
+            [sys.executable, "-m", "app.cli.main", "serve", "--port", str(free_port())],
             env=clean_env(home),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from leadops.app.servers import free_port
+from app.servers.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -21,7 +21,7 @@ def test_train_against_a_down_server_stops_before_any_work(settings) -> None:
         LEADOPS_MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}",
     )
     done = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "train", "--trials", "1"],
+        [sys.executable, "-m", "app.cli.main", "train", "--trials", "1"],
         env=env,
         capture_output=True,
         text=True,

@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from leadops import registry
-from leadops.contract import load_contract
-from leadops.maturity import LABEL
-from leadops.storage import open_lake
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import LABEL
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tasks.training import promotion, tracking
 from tests.support.gold import as_of_after, write_gold
 from tests.support.models import tiny_model
@@ -19,7 +19,7 @@ from tests.support.models import tiny_model
 
 def _logged_model(settings, contract, frame, as_of, seed: int):
     """A tiny real model, logged (not registered) as the train flow does; with its test scores."""
-    from leadops.maturity import label_matured
+    from leadops.inputs.maturity import label_matured
 
     rows = label_matured(frame, contract, as_of)
     booster, encoder = tiny_model(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leadops.app.servers import free_port
+from app.servers.servers import free_port
 
 
 def ensure_chromium() -> str | None:

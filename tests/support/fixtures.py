@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from leadops.settings import Settings
-from leadops.storage import Lake, open_lake
+from leadops.storage.lake import Lake
+from leadops.storage.local import open_lake
 from tests.support.ingest import AS_OF, CONTRACT
 
 

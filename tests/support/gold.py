@@ -1,7 +1,7 @@
 """Test helper: build the ``gold/leads`` table from the synthetic generator.
 
 The ingest stage owns the real bronze → silver → gold path; train tests only need
-its output schema (see leadops/tables.py), so this types the generator's frames
+its output schema (see leadops/storage/tables.py), so this types the generator's frames
 the way silver does and writes them with ``lake.overwrite_table``.
 """
 
@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from leadops.app import synthetic
-from leadops.contract import Contract, load_contract
+from app.demo import synthetic
+from leadops.inputs.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import Lake
-from leadops.tables import GOLD_LEADS
+from leadops.storage.lake import Lake
+from leadops.storage.tables import GOLD_LEADS
 from tests.support.models import tiny_model
 
 

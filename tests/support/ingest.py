@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from leadops import tables
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 CONTRACT = load_contract(BUNDLED_CONTRACT)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from leadops import quarantine_log
-from leadops.contract import load_contract
-from leadops.storage import open_lake
-from leadops.tables import silver
+from leadops.inputs.contract import load_contract
+from leadops.logs import quarantine_log
+from leadops.storage.local import open_lake
+from leadops.storage.tables import silver
 from tests.support.rollout import leads, log_scores, write_outcomes
 
 WEEK0 = datetime(2026, 3, 2, tzinfo=UTC)

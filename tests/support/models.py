@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from leadops.contract import Contract, load_contract
+from leadops.inputs.contract import Contract, load_contract
 from leadops.settings import Settings
 
 # Overridden per caller (rounds, depth, eta, nthread, seed, subsample...): each keeps the
@@ -70,7 +70,7 @@ def register(
         salt: the canary routing salt tag.
         run_tags: tags of the MLflow run (lineage: ``leadops.gold_version``, ``leadops.as_of``).
     """
-    from leadops import registry
+    from leadops.models import registry
     from tasks.training import tracking
 
     contract = load_contract(settings.contract_path)

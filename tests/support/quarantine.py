@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leadops.contract import Contract, load_contract
+from leadops.inputs.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from tests.support.ingest import lead, write_csv
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from leadops import prediction_log as plog
-from leadops import registry
-from leadops.contract import Contract
-from leadops.storage import Lake
-from leadops.tables import silver
+from leadops.inputs.contract import Contract
+from leadops.logs import prediction_log as plog
+from leadops.models import registry
+from leadops.storage.lake import Lake
+from leadops.storage.tables import silver
 from tasks.scoring.routing import route_to_canary
 from tests.support.models import register, tiny_model
 
@@ -134,7 +134,7 @@ def register_real_model(
 ) -> str:
     """A tiny real XGBoost pyfunc model logged and registered the way the train stage does,
     with its lineage tags (gold version, as-of); returns the version."""
-    from leadops.maturity import LABEL, label_matured
+    from leadops.inputs.maturity import LABEL, label_matured
 
     train = label_matured(frame, contract, as_of)
     booster, encoder = tiny_model(train, train[LABEL], contract, rounds=10, cap=5)

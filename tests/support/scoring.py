@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from leadops import tables
-from leadops.app.synthetic import GeneratorConfig, generate_week, write_dataset
-from leadops.contract import Contract, load_contract
+from app.demo.synthetic import GeneratorConfig, generate_week, write_dataset
+from leadops.inputs.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tasks.scoring.batch_file import load_batch_file
 from tasks.scoring.scorer import ServingModel
 from tests.support.models import tiny_model
@@ -72,7 +72,7 @@ def artifact_folder(settings, version: str) -> Path:
     """Where a registered version's artifacts are stored (a local artifact root)."""
     import mlflow
 
-    from leadops import registry
+    from leadops.models import registry
 
     version_info = registry.registry_client(settings).get_model_version(
         settings.model_name, version
@@ -86,8 +86,8 @@ def artifact_folder(settings, version: str) -> Path:
 def tiny_value(table: pa.Table, champion: ServingModel, version: str = "4"):
     """A deal-value champion (tasks.scoring.value.ValueServing) fitted on ``table``'s won
     leads with the generator's amounts, on the champion's encoder."""
-    from leadops.app import deal_value
-    from leadops.cutpoints import score_cutpoints
+    from app.demo import deal_value
+    from leadops.models.cutpoints import score_cutpoints
     from tasks.scoring.value import ValueServing
     from tasks.training.value import fit_value
 

@@ -8,13 +8,13 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from leadops import registry
-from leadops.app import deal_value, synthetic
-from leadops.contract import load_contract
-from leadops.model_state import STAGE_SINCE_TAG
+from app.demo import deal_value, synthetic
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.models.model_state import STAGE_SINCE_TAG
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import open_lake
-from leadops.tables import silver
+from leadops.storage.local import open_lake
+from leadops.storage.tables import silver
 from tasks.features.encoder import FeatureEncoder
 from tasks.training import tracking
 from tasks.training.value import fit_value

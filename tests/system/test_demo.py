@@ -20,7 +20,7 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
     env.update(LEADOPS_HOME=str(home), PYTHONUNBUFFERED="1")
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "demo", "--fast"],
+        [sys.executable, "-m", "app.cli.main", "demo", "--fast"],
         env=env,
         capture_output=True,
         text=True,
@@ -50,7 +50,7 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
     picture = home / "demo-timeline.png"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 20_000
     status = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "status", "--json"],
+        [sys.executable, "-m", "app.cli.main", "status", "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
     # Soak: the same timeline replayed on the same home ends in the same state as one run.
     once = lake_and_registry_state(home, env)
     replay = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "demo", "--fast"],
+        [sys.executable, "-m", "app.cli.main", "demo", "--fast"],
         env=env,
         capture_output=True,
         text=True,
@@ -76,7 +76,7 @@ def test_fast_demo_detects_drift_retrains_and_promotes_the_challenger(tmp_path: 
 
     # Another plan on the same home is refused unless asked to start over.
     other = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "demo"],
+        [sys.executable, "-m", "app.cli.main", "demo"],
         env=env,
         capture_output=True,
         text=True,
@@ -96,7 +96,7 @@ def lake_and_registry_state(home: Path, env: dict[str, str]) -> dict:
     import pandas as pd
     from deltalake import DeltaTable
 
-    from leadops import tables
+    from leadops.storage import tables
 
     state = {}
     names = [
@@ -121,7 +121,7 @@ def lake_and_registry_state(home: Path, env: dict[str, str]) -> dict:
     for kept in ("monitor/state.json", "rollout/history.json"):  # cooldown and rollout transitions
         state[kept] = (home / "lake" / kept).read_text()
     status = subprocess.run(
-        [sys.executable, "-m", "leadops.app.cli", "status", "--json", "--limit", "50"],
+        [sys.executable, "-m", "app.cli.main", "status", "--json", "--limit", "50"],
         env=env,
         capture_output=True,
         text=True,
@@ -130,7 +130,7 @@ def lake_and_registry_state(home: Path, env: dict[str, str]) -> dict:
     state["status"] = json.loads(status.stdout.strip().splitlines()[-1])
     from mlflow import MlflowClient
 
-    from leadops import registry
+    from leadops.models import registry
 
     versions = registry.history(
         MlflowClient(f"sqlite:///{home / 'mlflow.db'}"), "leadops-lead-scorer"

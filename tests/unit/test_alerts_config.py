@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from deployments import notifications
-from leadops import events
+from leadops.models import events
 from leadops.settings import Settings
 
 

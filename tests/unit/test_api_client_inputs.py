@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from leadops.app.api.app import SCORE_ROUTE, create_app
-from leadops.app.api.serving import Serving
-from leadops.cutpoints import score_cutpoints
+from app.api.app import SCORE_ROUTE, create_app
+from app.api.serving import Serving
+from leadops.models.cutpoints import score_cutpoints
 from leadops.settings import Settings
 from tasks.scoring.scorer import ServingSet
 from tests.support.scoring import serving_model, train_tiny, typed_week, write_crm

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from leadops import prediction_log as plog
-from leadops.app.api.answer import score_leads, typed_leads, with_degraded
-from leadops.app.api.models import field_names, lead_model, leads_body
-from leadops.cutpoints import score_cutpoints
+from app.api.answer import score_leads, typed_leads, with_degraded
+from app.api.models import field_names, lead_model, leads_body
+from leadops.logs import prediction_log as plog
+from leadops.models.cutpoints import score_cutpoints
 from tasks.scoring.scorer import ServingSet
 from tests.support.scoring import contract, serving_model, train_tiny, typed_week, write_crm
 

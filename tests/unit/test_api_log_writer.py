@@ -13,13 +13,14 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from leadops import prediction_log as plog
-from leadops import request_log, tables
-from leadops.app.api.log_buffer import LogBuffer
-from leadops.app.api.log_writer import LogWriter
-from leadops.locks import lake_lock
+from app.api.log_buffer import LogBuffer
+from app.api.log_writer import LogWriter
+from leadops.logs import prediction_log as plog
+from leadops.logs import request_log
 from leadops.settings import Settings
-from leadops.storage import open_lake
+from leadops.storage import tables
+from leadops.storage.local import open_lake
+from leadops.storage.locks import lake_lock
 
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from leadops.app.api.models import ignored_fields, lead_model, leads_body
-from leadops.app.api.security import (
+from app.api.models import ignored_fields, lead_model, leads_body
+from app.api.security import (
     ExposureError,
     Gate,
     RateLimiter,
@@ -18,7 +18,7 @@ from leadops.app.api.security import (
     matching_key,
     parse_keys,
 )
-from leadops.contract import parse_contract
+from leadops.inputs.contract import parse_contract
 
 OTHER_CRM = {
     "name": "other-crm",
@@ -97,7 +97,7 @@ CHECKED_CRM = {
 def test_a_feature_value_failing_the_contract_is_scored_as_unknown_and_named(
     lead: dict, degraded: list[str]
 ) -> None:
-    # These used to answer 422 (leadops.lead_checks); the lead now gets a score without them.
+    # These used to answer 422 (leadops.inputs.lead_checks); the lead now gets a score without them.
     leads = leads_body(lead_model(parse_contract(CHECKED_CRM)), max_leads=3)
     [parsed] = leads.model_validate([{"ContactId": "a", **lead}]).root
     assert parsed.degraded == degraded
@@ -187,7 +187,7 @@ def test_keys_and_exposure() -> None:
 
 
 def test_ready_is_503_with_the_reason_when_no_champion_is_registered(settings) -> None:
-    from leadops.app.api.app import create_app
+    from app.api.app import create_app
 
     with TestClient(create_app(settings)) as client:
         ready = client.get("/ready")
@@ -199,7 +199,7 @@ def test_ready_is_503_with_the_reason_when_no_champion_is_registered(settings) -
 
 
 def test_a_fallback_column_must_be_a_numeric_contract_column(home: Path) -> None:
-    from leadops.app.api.app import FallbackColumnError, create_app
+    from app.api.app import FallbackColumnError, create_app
     from leadops.settings import Settings
 
     with pytest.raises(FallbackColumnError, match="legacy_lead_score"):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from leadops.app.api.serving import Serving
-from leadops.model_state import CHALLENGER, CHAMPION, Stage
+from app.api.serving import Serving
+from leadops.models.model_state import CHALLENGER, CHAMPION, Stage
 from tasks.scoring.scorer import ServingModel, ServingSet
 
 NAME = "leadops-lead-scorer"

@@ -1,11 +1,12 @@
-"""The three floors, read from the imports (every import statement, also inside functions).
+"""The three floors, read from the folders and the imports (every import, also inside functions).
 
-- core ``leadops/`` (not ``leadops/app``): imports only the core;
-- stages ``tasks/<stage>/``: the core, ``tasks.features`` and their own stage;
-- ``tasks/features``: the core and itself;
+A module's floor is its folder:
+- core ``leadops/``: imports only the core and the bundled ``expectations/`` data;
+- stages ``tasks/<stage>/``: the core, ``tasks/features`` and their own stage;
+- ``tasks/features/``: the core and itself;
 - ``flows/``: the core, the stages and other flows (a subflow is wiring);
 - ``deployments/``: anything but the app shell;
-- the app shell ``leadops/app/``: anything.
+- the app shell ``app/``: anything.
 ``bench/`` imports nothing from ``tests/``. No two modules import each other in a loop.
 """
 
@@ -17,7 +18,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_PARTY = ("leadops", "tasks", "flows", "deployments", "tests", "bench")
+FIRST_PARTY = ("leadops", "app", "tasks", "flows", "deployments", "expectations", "tests", "bench")
+FLOORS = ("leadops", "app", "tasks", "flows", "deployments", "expectations")
 
 
 def module_name(path: Path) -> str:
@@ -35,7 +37,7 @@ def imports_of(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
-            # ``from leadops import registry`` imports the module leadops.registry
+            # ``from leadops import registry`` imports the module leadops.models.registry
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return {name for name in found if name.split(".")[0] in FIRST_PARTY}
 
@@ -46,10 +48,13 @@ def import_graph(folders: tuple[str, ...]) -> dict[str, set[str]]:
 
 
 def floor(module: str) -> str:
-    """``core``, ``features``, ``stage:<name>``, ``flows``, ``deployments`` or ``app``."""
+    """``core``, ``data``, ``features``, ``stage:<name>``, ``flows``, ``deployments`` or ``app``:
+    the top folder of the module's path (and a stage's own folder under ``tasks/``)."""
     parts = module.split(".")
     if parts[0] == "leadops":
-        return "app" if parts[1:2] == ["app"] else "core"
+        return "core"
+    if parts[0] == "expectations":
+        return "data"
     if parts[0] == "tasks":
         if len(parts) == 1 or parts[1] == "features":
             return "features"
@@ -59,10 +64,12 @@ def floor(module: str) -> str:
 
 def allowed(source: str, target: str) -> bool:
     src, dst = floor(source), floor(target)
+    if dst == "data":  # the bundled suites: files under every floor
+        return src != "data" or dst == "data"
     if src == "app":
         return True
-    if src == "core":
-        return dst == "core"
+    if src in ("core", "data"):
+        return dst in ("core", "data")
     if src == "features":
         return dst in ("core", "features")
     if src.startswith("stage:"):
@@ -75,7 +82,7 @@ def allowed(source: str, target: str) -> bool:
 
 
 def test_imports_only_go_down() -> None:
-    graph = import_graph(("leadops", "tasks", "flows", "deployments"))
+    graph = import_graph(FLOORS)
     wrong = sorted(
         f"{s} -> {t}" for s, targets in graph.items() for t in targets if not allowed(s, t)
     )
@@ -83,7 +90,7 @@ def test_imports_only_go_down() -> None:
 
 
 def test_no_import_loops() -> None:
-    graph = import_graph(("leadops", "tasks", "flows", "deployments"))
+    graph = import_graph(FLOORS)
     # A package's __init__ importing its own modules is not a loop between concerns.
     edges = {
         s: {t for t in ts if not t.startswith(s + ".") and not s.startswith(t + ".")}
@@ -106,10 +113,12 @@ def test_bench_imports_nothing_from_tests() -> None:
     ("source", "target", "ok"),
     [
         ("tasks.rollout.run", "tasks.scoring.scorer", False),
-        ("leadops.registry", "tasks.training.model", False),
-        ("leadops.metrics", "leadops.app.cli", False),
+        ("leadops.models.registry", "tasks.training.model", False),
+        ("leadops.decisions.metrics", "app.cli.main", False),
         ("tasks.scoring.scorer", "tasks.features.reasons", True),
-        ("leadops.app.cli", "flows.train", True),
+        ("app.cli.main", "flows.train", True),
+        ("leadops.storage.lake", "expectations", True),
+        ("expectations", "app.cli.main", False),
     ],
 )
 def test_the_rule_itself(source: str, target: str, ok: bool) -> None:

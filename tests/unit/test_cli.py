@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from leadops.app import cli
+from app.cli import main as cli
 from leadops.settings import get_settings
 
 
@@ -155,7 +155,7 @@ def test_version_is_printed(home: Path, capsys, monkeypatch) -> None:
 
 
 def test_help_texts_are_specific_to_each_command(home: Path, capsys, monkeypatch) -> None:
-    from leadops.app.synthetic import DEFAULT_START
+    from app.demo.synthetic import DEFAULT_START
 
     monkeypatch.setenv("COLUMNS", "200")
     _, promote_help, _ = run(capsys, monkeypatch, "promote", "--help")
@@ -223,7 +223,7 @@ def test_a_canary_steps_variable_that_is_not_json_is_one_line_naming_it(
 
 
 def test_the_demo_help_names_the_timeline_the_demo_runs(home: Path, capsys, monkeypatch) -> None:
-    from leadops.app.demo import DemoPlan
+    from app.demo.demo import DemoPlan
 
     monkeypatch.setenv("COLUMNS", "200")
     code, out, _ = run(capsys, monkeypatch, "demo", "--help")
@@ -241,9 +241,9 @@ def overrides_in_process(settings, registry_db, monkeypatch: pytest.MonkeyPatch)
     import sys
     import types
 
-    from leadops.maturity import utc
-    from leadops.registry import registry_client
-    from leadops.storage import open_lake
+    from leadops.inputs.maturity import utc
+    from leadops.models.registry import registry_client
+    from leadops.storage.local import open_lake
     from tasks.rollout import manual
     from tests.support.rollout import add_version
 
@@ -264,7 +264,7 @@ def overrides_in_process(settings, registry_db, monkeypatch: pytest.MonkeyPatch)
 def test_pause_takes_a_reason_and_a_second_pause_is_an_error(
     overrides_in_process, capsys, monkeypatch
 ) -> None:
-    from leadops.transitions import read_history
+    from leadops.models.transitions import read_history
 
     lake, v2 = overrides_in_process
     code, out, err = run(capsys, monkeypatch, "pause", "--reason", "testing")
@@ -285,7 +285,7 @@ def test_pause_takes_a_reason_and_a_second_pause_is_an_error(
 def test_resume_of_a_rollout_never_paused_is_an_error_and_records_nothing(
     overrides_in_process, capsys, monkeypatch
 ) -> None:
-    from leadops.transitions import read_history
+    from leadops.models.transitions import read_history
 
     lake, v2 = overrides_in_process
     before = read_history(lake)

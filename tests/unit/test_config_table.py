@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leadops.app.config_table import configuration_table, readme_table
+from app.cli.config_table import configuration_table, readme_table
 from leadops.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_readme_configuration_table_matches_the_settings() -> None:
-    # On failure: python -m leadops.app.config_table --write README.md
+    # On failure: python -m app.cli.config_table --write README.md
     assert readme_table(README.read_text(encoding="utf-8")) == configuration_table()
 
 
@@ -30,7 +30,7 @@ def test_defaults_under_the_home_read_leadops_home_not_the_shells_home() -> None
 
 
 def test_readme_explains_every_score_file_column_as_the_file_does() -> None:
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
     from leadops.settings import BUNDLED_CONTRACT
     from tasks.scoring.table import column_meanings
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from leadops.contract import ARROW_TYPES, ROLES, ContractError, load_contract
+from leadops.inputs.contract import ARROW_TYPES, ROLES, ContractError, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 
 

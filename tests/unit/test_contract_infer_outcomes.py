@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.app.contract_infer import propose
-from leadops.contract import load_contract
+from app.contract.contract_infer import propose
+from leadops.inputs.contract import load_contract
 
 START = pd.Timestamp("2026-01-01")
 
@@ -99,7 +99,7 @@ def test_without_a_leads_sample_the_window_is_the_default_and_says_so() -> None:
 
 
 def test_counts_stay_numbers_and_constant_columns_are_flagged(tmp_path: Path, home: Path) -> None:
-    from leadops.app.contract_init import init_contract
+    from app.contract.contract_init import init_contract
 
     for name, frame in history(200, (0, 3)).items():
         frame.to_csv(tmp_path / name, index=False)

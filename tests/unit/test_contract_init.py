@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 
 LEADS = """Deal Owner Email,Record Id,Created Date,Employees,Opt In,Tech Stack,Segment,Notes,\
 Last Activity Date
@@ -28,7 +28,7 @@ def leads_rows() -> str:
 
 
 def test_a_proposal_names_keys_roles_and_label_spellings(tmp_path: Path, home: Path) -> None:
-    from leadops.app.contract_init import init_contract
+    from app.contract.contract_init import init_contract
 
     (tmp_path / "leads.csv.gz").write_bytes(gzip.compress(LEADS.format(rows=leads_rows()).encode()))
     (tmp_path / "outcomes.csv").write_text(OUTCOMES)
@@ -58,7 +58,7 @@ def test_a_proposal_names_keys_roles_and_label_spellings(tmp_path: Path, home: P
 def test_out_is_never_created_silently_nor_overwritten(
     tmp_path: Path, home: Path, case: str
 ) -> None:
-    from leadops.app.contract_init import OutputError, init_contract
+    from app.contract.contract_init import OutputError, init_contract
 
     (tmp_path / "outcomes.csv").write_text(OUTCOMES)
     out = tmp_path / "no" / "c.yaml" if case == "missing-folder" else tmp_path / "outcomes.csv"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from leadops import tables
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT, get_settings
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tests.support.ingest import AS_OF, lead, write_csv
 
 
@@ -52,7 +52,7 @@ def test_suites_command_keeps_only_hand_tuned_expectations_whose_columns_remain(
 ) -> None:
     import shutil
 
-    from leadops.app.contract_init import write_suites
+    from app.contract.contract_init import write_suites
     from tasks.ingest.suites import SUITES_DIR
 
     shutil.copytree(SUITES_DIR, tmp_path / "suites")  # suites tuned for the old contract
@@ -69,8 +69,8 @@ def test_suites_command_keeps_only_hand_tuned_expectations_whose_columns_remain(
 def test_own_suites_are_used_from_the_setting_or_beside_the_contract(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadops.app.contract_init import write_suites
-    from leadops.storage import open_lake
+    from app.contract.contract_init import write_suites
+    from leadops.storage.local import open_lake
     from tasks.ingest import ingest_files
 
     contract_path = renamed_contract(tmp_path / "crm", lead_id="LeadId")
@@ -117,20 +117,16 @@ def test_own_suites_are_used_from_the_setting_or_beside_the_contract(
 def test_suites_are_never_written_into_the_project_or_a_missing_folder(
     tmp_path: Path, home: Path, target: str
 ) -> None:
-    import leadops
-    from leadops.app.contract_init import OutputError, write_suites
+    from app.contract.contract_init import OutputError, write_suites
+    from expectations import SUITES_DIR
 
-    out = (
-        Path(leadops.__file__).parent / "contracts" / "expectations"
-        if target == "project"
-        else tmp_path / "no" / "such"
-    )
-    before = {p: p.read_bytes() for p in Path(leadops.__file__).parent.rglob("*.json")}
+    out = SUITES_DIR if target == "project" else tmp_path / "no" / "such"
+    before = {p: p.read_bytes() for p in SUITES_DIR.rglob("*.json")}
     with pytest.raises(
         OutputError,
         match=r"^--out .*(inside the installed LeadOps project|"
         r"does not exist)",
     ):
         write_suites(out)
-    assert {p: p.read_bytes() for p in Path(leadops.__file__).parent.rglob("*.json")} == before
+    assert {p: p.read_bytes() for p in SUITES_DIR.rglob("*.json")} == before
     assert not (tmp_path / "no").exists()

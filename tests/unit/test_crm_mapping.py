@@ -26,7 +26,7 @@ def test_an_unknown_field_is_named_with_the_known_ones(tmp_path: Path) -> None:
 
 
 def test_deliver_without_a_sink_says_which_settings_turn_one_on(settings) -> None:
-    from leadops.app.deliver import deliver_owed
+    from app.cli.deliver import deliver_owed
 
     with pytest.raises(LeadOpsError, match="LEADOPS_CRM_SCORES_MAPPING .* LEADOPS_CRM_WEBHOOK_URL"):
         deliver_owed()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from leadops.db_connect import redacted
-from leadops.db_source import database_source
 from leadops.errors import LeadOpsError
+from leadops.inputs.db_connect import redacted
+from leadops.inputs.db_source import database_source
 
 TABLES = {"leads": "crm.leads", "outcomes": "crm.deals"}
 
@@ -39,7 +39,7 @@ def test_redacted_keeps_user_host_port_and_database() -> None:
 def test_ingest_of_a_database_without_updated_at_in_the_contract_fails_before_prefect(
     settings, capsys, monkeypatch
 ) -> None:
-    from leadops.app import cli
+    from app.cli import main as cli
 
     def no_prefect() -> None:
         raise AssertionError("the flow runtime was started")

@@ -8,23 +8,22 @@ import math
 import numpy as np
 import pytest
 
-from leadops import stats
-from leadops.decisions import (
+from leadops.decisions import stats
+from leadops.decisions.monitor_decisions import (
+    batches_to_pool,
+    conversion_drop_test,
+    nested_pool_critical,
+    pooled_conversion_test,
+    psi_drift_test,
+)
+from leadops.decisions.psi import psi_value, smoothed_shares
+from leadops.decisions.verdict import (
     Verdict,
     paired_auc_test,
     paired_precision_test,
     rollout_step_test,
     with_max_wait,
 )
-from leadops.monitor_decisions import (
-    batches_to_pool,
-    conversion_drop_test,
-    leads_needed_for_drop,
-    nested_pool_critical,
-    pooled_conversion_test,
-    psi_drift_test,
-)
-from leadops.psi import psi_value, smoothed_shares
 
 
 def leads(rng: np.random.Generator, n: int, rate: float = 0.07) -> tuple[np.ndarray, np.ndarray]:
@@ -197,10 +196,9 @@ def test_detectable_drop_matches_the_textbook_sample_size() -> None:
     ) ** 2 / (p0 - p1) ** 2
     assert stats.detectable_drop(0.07, n, n, 0.05, 0.8) == pytest.approx(0.10, rel=1e-3)
     # The figure: a 10% drop from a known 7% at z 2.33 (50% power) needs ~7,200 leads.
-    assert leads_needed_for_drop(0.07, None, 0.10, alpha=0.01, power=0.5) == pytest.approx(
-        7186, rel=0.01
-    )
-    assert leads_needed_for_drop(0.07, 2000, 0.10) == math.inf  # the baseline alone is too noisy
+    assert stats.leads_needed(0.07, None, 0.10, 0.01, 0.5) == pytest.approx(7186, rel=0.01)
+    # the baseline alone is too noisy
+    assert stats.leads_needed(0.07, 2000, 0.10, 0.005, 0.8) == math.inf
 
 
 def test_conversion_waits_until_it_could_see_the_threshold() -> None:

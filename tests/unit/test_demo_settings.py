@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leadops.app import demo
+from app.demo import demo
 from leadops.settings import Settings, get_settings
 
 
@@ -42,7 +42,7 @@ def test_the_flows_see_the_demo_settings_and_os_environ_is_untouched(
 
 
 def test_the_demo_names_the_deal_value_model_of_each_training() -> None:
-    from leadops.app.demo import value_note
+    from app.demo.demo import value_note
 
     trained = {"value_model": {"version": "2", "decision": "challenger", "line": "..."}}
     skipped = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from leadops.errors import LeadOpsError, is_transient
-from leadops.lake import StorageError
-from leadops.registry import NoChampionError, TrackingUnavailable
-from leadops.sources import SourceError
+from leadops.inputs.sources import SourceError
+from leadops.models.registry import NoChampionError, TrackingUnavailable
+from leadops.storage.lake import StorageError
 
 
 def _raised_from(error: Exception, cause: BaseException) -> Exception:

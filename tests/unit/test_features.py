@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.contract import load_contract
-from leadops.normalise import parse_frame, unparsed_flag
+from leadops.inputs.contract import load_contract
+from leadops.inputs.normalise import parse_frame, unparsed_flag
 from leadops.settings import BUNDLED_CONTRACT
 from tasks import features as F
 from tasks.features.encoder import OTHER, FeatureEncoder

@@ -7,9 +7,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from leadops.app.synthetic import GeneratorConfig, generate_week
-from leadops.contract import load_contract
-from leadops.normalise import parse_frame
+from app.demo.synthetic import GeneratorConfig, generate_week
+from leadops.inputs.contract import load_contract
+from leadops.inputs.normalise import parse_frame
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.features.encoder import FeatureEncoder
 from tasks.features.small import encode_table

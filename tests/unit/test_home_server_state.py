@@ -9,7 +9,7 @@ import sys
 
 import psutil
 
-from leadops.app.home_server import HomeServer, is_alive, prefect_home, read_state, running_server
+from app.servers.home_server import HomeServer, is_alive, prefect_home, read_state, running_server
 from leadops.settings import Settings
 
 
@@ -28,7 +28,7 @@ def test_a_pid_reused_by_another_process_is_not_the_server(settings: Settings) -
 
 
 def test_a_live_process_that_does_not_answer_is_not_running(settings: Settings) -> None:
-    from leadops.app.servers import free_port
+    from app.servers.servers import free_port
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from leadops import tables
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tests.support.ingest import lead, silver, write_csv
 
 
@@ -266,7 +266,7 @@ def _contract_with_id(tmp_path: Path, column: str) -> Path:
 def test_suites_of_another_contract_fail_before_any_write(
     tmp_path: Path, settings, lake: Lake
 ) -> None:
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
     from tasks.ingest import ingest_files
     from tasks.ingest.suites import SUITES_DIR, SuiteError
 
@@ -292,7 +292,7 @@ def test_suites_of_another_contract_fail_before_any_write(
 def test_suites_regenerated_for_that_contract_fail_each_file_naming_the_key_column(
     tmp_path: Path, settings, lake: Lake
 ) -> None:
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
     from tasks.ingest import ingest_files
     from tasks.ingest.suites import regenerate
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops import tables
-from leadops.contract import ContractError, load_contract, parse_contract
-from leadops.normalise import parse_frame
+from leadops.inputs.contract import ContractError, load_contract, parse_contract
+from leadops.inputs.normalise import parse_frame
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tests.support.ingest import AS_OF, lead, silver, write_csv
 
 

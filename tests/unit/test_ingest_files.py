@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from leadops import tables
-from leadops.app import synthetic
-from leadops.storage import Lake
+from app.demo import synthetic
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tasks.ingest import run as ingest_run
 from tasks.ingest.report import ingest_summary
 from tests.support.ingest import AS_OF, CONTRACT, lead, silver, write_csv

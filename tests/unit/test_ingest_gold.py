@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
-from leadops import tables
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tasks.ingest import gold as gold_module
 from tests.support.ingest import CONTRACT, lead, write_csv
 

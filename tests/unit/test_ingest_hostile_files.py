@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from leadops import tables
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tests.support.ingest import lead, silver, write_csv
 
 
@@ -49,9 +49,9 @@ def test_gzipped_csv_and_jsonl_exports_are_read_as_streams(
 def test_a_gzip_that_inflates_past_the_cap_fails_in_one_line(
     tmp_path: Path, ingest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import leadops.sources
+    import leadops.inputs.sources
 
-    monkeypatch.setattr(leadops.sources, "MAX_DECOMPRESSED_BYTES", 100_000)
+    monkeypatch.setattr(leadops.inputs.sources, "MAX_DECOMPRESSED_BYTES", 100_000)
     body = csv_text([lead("A1")]) + "\n" * 1_000_000  # ~1 MB of nothing, 1 KB gzipped
     (tmp_path / "bomb.csv.gz").write_bytes(gzip.compress(body.encode()))
     (file,) = ingest(tmp_path / "bomb.csv.gz").files
@@ -64,7 +64,7 @@ def test_a_gzip_that_inflates_past_the_cap_fails_in_one_line(
 def test_a_truncated_gzip_fails_in_the_same_one_line_for_ingest_and_score(
     tmp_path: Path, ingest
 ) -> None:
-    from leadops.sources import UnreadableSource
+    from leadops.inputs.sources import UnreadableSource
     from tasks.scoring.batch_file import load_batch_file
     from tests.support.scoring import contract
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from leadops import tables
+from leadops.storage import tables
 from tasks.ingest.report import ingest_summary
 from tests.support.ingest import AS_OF, lead, write_csv
 
@@ -33,7 +33,7 @@ def test_wins_after_the_window_are_counted_and_named_in_the_line(ingest, lake, t
     assert (totals["wins"], totals["late_wins"], totals["outcome_window_days"]) == (8, 3, 7)
     line = ingest_summary(totals, "outcomes").splitlines()[1]
     assert line == (
-        # The same words train says (leadops.maturity.LateWins): one rule, one sentence.
+        # The same words train says (leadops.inputs.maturity.LateWins): one rule, one sentence.
         "  38% of wins (3 of 8) came after 7 days and count as not converted; "
         "raise outcome_window_days in the contract"
     )

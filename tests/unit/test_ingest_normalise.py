@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from leadops.contract import load_contract
-from leadops.normalise import parse_frame, split_multi_valued, unparsed_flag
+from leadops.inputs.contract import load_contract
+from leadops.inputs.normalise import parse_frame, split_multi_valued, unparsed_flag
 from leadops.settings import BUNDLED_CONTRACT
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadops import tables
+from leadops.storage import tables
 from tests.support.ingest import AS_OF, lead, silver, write_csv
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leadops import tables
+from leadops.storage import tables
 from tasks.ingest.report import inert, sample_csv, summary_markdown
 from tasks.ingest.results import AccountingError, FileResult, IngestResult
 
@@ -85,7 +85,7 @@ def test_sample_csv_joins_failed_expectations() -> None:
 
 
 def test_the_ingest_line_gives_full_paths_and_why_rows_were_quarantined(tmp_path) -> None:
-    from leadops.storage import LocalLake
+    from leadops.storage.local import LocalLake
     from tasks.ingest.report import ingest_summary, write_report
 
     lake = LocalLake(tmp_path / "lake")
@@ -101,7 +101,7 @@ def test_the_ingest_line_gives_full_paths_and_why_rows_were_quarantined(tmp_path
 
 
 def test_a_file_of_the_other_kind_gets_a_hint() -> None:
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
     from leadops.settings import BUNDLED_CONTRACT
     from tasks.ingest.report import other_kind_hint
 

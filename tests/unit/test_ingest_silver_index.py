@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.normalise import parse_frame
+from leadops.inputs.normalise import parse_frame
 from tasks.ingest.silver import IdIndex, content_hash, id_hashes
 from tests.support.ingest import CONTRACT, lead
 

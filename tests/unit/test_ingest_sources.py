@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops.readers import FileRejected, read_chunks
-from leadops.sources import SourceError, SourceFile, fingerprint, resolve_sources
+from leadops.inputs.readers import FileRejected, read_chunks
+from leadops.inputs.sources import SourceError, SourceFile, fingerprint, resolve_sources
 
 
 def write(path: Path, data: bytes | str) -> Path:

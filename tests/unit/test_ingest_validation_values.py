@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from leadops.normalise import parse_frame
+from leadops.inputs.normalise import parse_frame
 from tasks.ingest.suites import load_suite
 from tasks.ingest.validation import ROW_RESULT_FORMAT, SuiteValidator
 from tests.support.ingest import AS_OF, CONTRACT, lead

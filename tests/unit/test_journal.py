@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops.journal import LockTimeout, lake_lock, lake_transaction, recover
 from leadops.settings import get_settings
-from leadops.storage import Lake, LocalLake
+from leadops.storage.journal import LockTimeout, lake_lock, lake_transaction, recover
+from leadops.storage.lake import Lake
+from leadops.storage.local import LocalLake
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_lock_is_exclusive(lake: Lake) -> None:
 def any_lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
     if request.param == "local":
         return LocalLake(tmp_path / "lake")
-    from leadops.s3 import S3Lake
+    from leadops.storage.s3 import S3Lake
 
     bucket = request.getfixturevalue("s3_bucket")
     return S3Lake(f"s3://{bucket}/lake", endpoint_url=os.environ["LEADOPS_S3_ENDPOINT_URL"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from leadops import tables
-from leadops.log_compaction import compact_logs
-from leadops.storage import LocalLake
+from leadops.logs.log_compaction import compact_logs
+from leadops.storage import tables
+from leadops.storage.local import LocalLake
 
 
 def flushes(lake: LocalLake, name: str, count: int, rows: int = 5) -> pa.Table:

@@ -13,10 +13,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from leadops.contract import load_contract
-from leadops.model_state import Stage
+from leadops.inputs.contract import load_contract
+from leadops.models.model_state import Stage
 from leadops.settings import Settings
-from leadops.storage import LocalLake
+from leadops.storage.local import LocalLake
 from tasks.features.linear import LogisticScorer
 from tasks.scoring.scorer import ServingModel
 from tasks.training import dataset as D

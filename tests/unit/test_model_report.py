@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from leadops.metrics import rank_auc
-from leadops.storage import open_lake
-from leadops.transitions import HISTORY_KEY
+from leadops.decisions.metrics import rank_auc
+from leadops.models.transitions import HISTORY_KEY
+from leadops.storage.local import open_lake
 from tasks.monitoring.report import sections
 from tasks.monitoring.report.build import write_page
 from tasks.monitoring.report.estimates import (
@@ -89,7 +89,7 @@ def test_leadops_report_writes_the_page_and_serve_gives_it_an_address(
 ) -> None:
     import urllib.request
 
-    from leadops.app.report import pages_server
+    from app.cli.report import pages_server
     from tests.unit.test_cli import run
 
     scored_lake(settings)
@@ -120,8 +120,8 @@ def test_a_year_of_weekly_batches_fits_in_a_small_page() -> None:
     """52 weekly batches of 1,000 leads, 15 drifting features, 30 decisions: under ~2 MB."""
     from datetime import UTC, datetime
 
-    from leadops.cutpoints import TIER_BY_DECILE
-    from leadops.maturity import LABEL, MATURED
+    from leadops.inputs.maturity import LABEL, MATURED
+    from leadops.models.cutpoints import TIER_BY_DECILE
     from tasks.monitoring.report.layout import PageInputs
     from tasks.monitoring.report.page import render
     from tasks.monitoring.report.served import (

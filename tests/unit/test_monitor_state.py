@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from leadops.monitor_state import STATE_KEY, persisting_drift
-from leadops.storage import LocalLake
+from leadops.decisions.monitor_state import STATE_KEY, persisting_drift
+from leadops.storage.local import LocalLake
 
 
 def _state(lake: LocalLake, champion: str, outcomes: list[str | None]) -> None:

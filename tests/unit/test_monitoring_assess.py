@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.maturity import LABEL, label_matured
+from app.demo import synthetic
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import LABEL, label_matured
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.assess import Thresholds, assess
 from tests.support.gold import gold_frame
@@ -109,7 +109,7 @@ def test_saved_reports_share_one_evidently_bundle_and_read_back_whole(
     from datetime import timedelta
     from pathlib import Path
 
-    from leadops.storage import LocalLake
+    from leadops.storage.local import LocalLake
     from tasks.monitoring.publish import save_report
 
     result, as_of = drifted_report

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.contract import load_contract
-from leadops.decisions import Verdict
-from leadops.maturity import label_matured
+from leadops.decisions.verdict import Verdict
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import label_matured
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.monitoring.assess import retrain_decision
 from tasks.monitoring.calibration import calibration_check, calibration_cohorts

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.maturity import (
+from app.demo import synthetic
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import (
     AGE_DAYS,
     LABEL,
     MATURED,

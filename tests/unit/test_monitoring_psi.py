@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.psi import (
+from app.demo import synthetic
+from leadops.decisions.psi import (
     SMOOTHING,
     fit_baseline,
     fit_bins,
@@ -16,6 +15,7 @@ from leadops.psi import (
     psi_value,
     smoothed_shares,
 )
+from leadops.inputs.contract import load_contract
 from leadops.settings import BUNDLED_CONTRACT
 from tests.support.gold import typed_leads
 

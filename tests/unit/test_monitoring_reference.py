@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadops import registry
-from leadops.contract import load_contract
-from leadops.maturity import label_matured, outcome_watermark
-from leadops.storage import open_lake
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import label_matured, outcome_watermark
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tasks.monitoring.champion import current_champion, predictor
 from tasks.monitoring.reference import lineage_of, load_reference, reference_key
 from tests.support.gold import as_of_after, write_gold

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from leadops.request_log import append_requests, request_rows
+from leadops.logs.request_log import append_requests, request_rows
 from tasks.monitoring.serving_health import read_serving_health, summarise
 
 AT = datetime(2026, 5, 4, 12, tzinfo=UTC)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from leadops.inputs.contract import load_contract
+from leadops.storage.local import open_lake
 from tasks.monitoring.value_watch import predicted_value_psi, watch_value
 from tasks.training.value import ValueFit, fit_value
 from tests.support.value import PARAMS, register_value, value_history, write_silver_history

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from leadops import prediction_log as plog
-from leadops.app import synthetic
-from leadops.contract import load_contract
+from app.demo import synthetic
+from leadops.inputs.contract import load_contract
+from leadops.logs import prediction_log as plog
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import LocalLake
-from leadops.tables import silver
+from leadops.storage.local import LocalLake
+from leadops.storage.tables import silver
 from tasks.monitoring.window import NothingScoredError, with_features
 from tests.support.gold import typed_leads
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from leadops import tables
-from leadops.app.contract_init import OutputError
-from leadops.app.contract_widen import check_contract
-from leadops.contract import load_contract
+from app.contract.contract_init import OutputError
+from app.contract.contract_widen import check_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import Settings
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tasks.ingest.replay import replay_configured
 from tasks.ingest.run import ingest_files
 from tests.support.ingest import lead, silver, write_csv
@@ -123,7 +123,7 @@ def test_a_lead_silver_got_from_a_later_export_is_already_there(
 
 
 def _cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple:
-    from leadops.app import cli
+    from app.cli import main as cli
     from leadops.settings import get_settings
 
     monkeypatch.setattr("sys.argv", ["leadops", *args])

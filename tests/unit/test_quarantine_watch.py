@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from leadops import quarantine_log
+from leadops.logs import quarantine_log
 from leadops.settings import Settings
-from leadops.storage import Lake
+from leadops.storage.lake import Lake
 from tasks.ingest.quarantine_stats import share_line
 from tasks.ingest.run import ingest_files
 from tasks.monitoring.quarantine import watch_quarantine
@@ -87,8 +87,8 @@ def test_two_bad_rows_of_forty_are_not_an_incident(
 def test_the_monitor_step_alerts_on_a_jump_and_status_shows_it(
     tmp_path: Path, settings: Settings, lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from leadops import events
-    from leadops.app.status import quarantine, status_text
+    from app.cli.status import quarantine, status_text
+    from leadops.models import events
     from tasks.monitoring import steps
 
     _history(tmp_path, settings, lake, list(range(2, 14)))

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops import gate_evidence, registry
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from leadops.decisions import gate_evidence
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tasks.rollout.run import advance
 from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes
 

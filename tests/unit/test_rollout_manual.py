@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadops import registry, transitions
-from leadops.app.status import registry_status, status_text
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from app.cli.status import registry_status, status_text
+from leadops.inputs.contract import load_contract
+from leadops.models import registry, transitions
+from leadops.storage.local import open_lake
 from tasks.rollout import manual
 from tasks.rollout.run import advance
 from tests.support.rollout import NAME, add_version

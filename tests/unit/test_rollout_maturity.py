@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from leadops import registry
-from leadops.contract import load_contract
-from leadops.maturity import LABEL, label_matured, outcome_watermark
-from leadops.storage import open_lake
-from leadops.tables import silver
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import LABEL, label_matured, outcome_watermark
+from leadops.models import registry
+from leadops.storage.local import open_lake
+from leadops.storage.tables import silver
 from tasks.rollout.evidence import paired_scores, read_outcomes, read_step_log
 from tests.support.rollout import add_version, leads, log_scores, model_scores, write_outcomes
 

@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from leadops import registry
-from leadops.app.status import registry_status
-from leadops.contract import load_contract
-from leadops.model_state import Stage, VersionState
-from leadops.storage import open_lake
-from leadops.transitions import read_history
-from tasks.rollout.checks import FAIL, PASS, WAIT, Verdict
+from app.cli.status import registry_status
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.models.model_state import Stage, VersionState
+from leadops.models.transitions import read_history
+from leadops.storage.local import open_lake
+from tasks.rollout.checks import FAIL, PASS, WAIT, StepVerdict
 from tasks.rollout.run import advance, step
-from tasks.rollout.steps import (
+from tasks.rollout.state_machine import (
     ADVANCE,
     PROMOTE,
     ROLLBACK,
@@ -93,20 +93,23 @@ def test_the_path_is_shadow_then_each_canary_step_then_production() -> None:
         where = next_position(where, steps)
         path.append((where.stage, where.fraction))
     assert path == [("canary", 0.10), ("canary", 0.50), ("canary", 1.00), ("production", 1.0)]
-    assert plan_step("2", Position("canary", 1.0), Verdict(PASS, "ok"), steps).action == PROMOTE
-    assert plan_step("2", Position("canary", 0.5), Verdict(FAIL, "worse"), steps).action == ROLLBACK
-    assert not plan_step("2", Position("shadow", 0.0), Verdict(WAIT, "few"), steps).transition
+    assert plan_step("2", Position("canary", 1.0), StepVerdict(PASS, "ok"), steps).action == PROMOTE
+    assert (
+        plan_step("2", Position("canary", 0.5), StepVerdict(FAIL, "worse"), steps).action
+        == ROLLBACK
+    )
+    assert not plan_step("2", Position("shadow", 0.0), StepVerdict(WAIT, "few"), steps).transition
 
 
 def test_a_step_reads_evidence_only_for_a_challenger_in_rollout() -> None:
     champion = VersionState("1", Stage.PRODUCTION, 1.0)
     checked: list[str] = []
 
-    def check(state: RolloutState, as_of: datetime) -> Verdict:
+    def check(state: RolloutState, as_of: datetime) -> StepVerdict:
         checked.append(state.challenger.version)
-        return Verdict(PASS, "better")
+        return StepVerdict(PASS, "better")
 
-    def decide(state: RolloutState, verdict: Verdict, as_of: datetime):
+    def decide(state: RolloutState, verdict: StepVerdict, as_of: datetime):
         challenger = state.challenger
         return plan_step(challenger.version, Position.of(challenger), verdict, (0.1, 1.0)), []
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leadops import registry
-from leadops.contract import load_contract
-from leadops.storage import open_lake
+from leadops.inputs.contract import load_contract
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tasks.rollout.value_step import value_rollout_step
 from tests.support.value import register_value, value_history, write_silver_history
 

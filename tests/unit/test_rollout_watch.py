@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from leadops import registry, transitions
-from leadops.contract import load_contract
-from leadops.decisions import Verdict
-from leadops.storage import open_lake
+from leadops.decisions.verdict import Verdict
+from leadops.inputs.contract import load_contract
+from leadops.models import registry, transitions
+from leadops.storage.local import open_lake
 from tasks.rollout import manual
 from tasks.rollout.watch import check_watch
 from tests.support.rollout import NAME, add_version, leads, log_scores, model_scores, write_outcomes

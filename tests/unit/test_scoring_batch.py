@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops import prediction_log as plog
-from leadops import tables
-from leadops.storage import LocalLake
+from leadops.logs import prediction_log as plog
+from leadops.storage import tables
+from leadops.storage.local import LocalLake
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.batch_file import load_batch_file
 from tasks.scoring.scorer import ServingSet

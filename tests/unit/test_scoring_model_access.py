@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leadops import registry
-from leadops.model_loader import ModelLoadError
-from leadops.registry import NoChampionError
+from leadops.models import registry
+from leadops.models.model_loader import ModelLoadError
+from leadops.models.registry import NoChampionError
 from leadops.settings import Settings, get_settings
 from tasks.scoring.model_access import load_serving_set
 from tests.support.models import register

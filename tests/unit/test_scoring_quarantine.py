@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops import prediction_log as plog
-from leadops import tables
+from leadops.logs import prediction_log as plog
+from leadops.storage import tables
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
 from tests.support.ingest import CONTRACT, lead, write_csv

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from leadops.storage import LocalLake
+from leadops.storage.local import LocalLake
 from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.scorer import ServingSet
 from tests.support.scoring import (
@@ -81,8 +81,8 @@ def test_without_a_value_champion_the_file_is_unchanged(tmp_path, models) -> Non
 
 
 def test_an_online_answer_carries_the_same_value_columns_in_request_order(models) -> None:
-    from leadops.app.api.answer import score_leads
-    from leadops.cutpoints import score_cutpoints
+    from app.api.answer import score_leads
+    from leadops.models.cutpoints import score_cutpoints
 
     week, champion, value = models
     leads = week.slice(0, 20)

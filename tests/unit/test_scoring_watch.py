@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pyarrow.compute as pc
 
-from leadops import prediction_log as plog
-from leadops import registry
-from leadops.storage import open_lake
+from leadops.logs import prediction_log as plog
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tasks.rollout import manual
 from tasks.scoring.model_access import load_serving_set
 from tasks.scoring.scorer import chunk_log, score_chunk

@@ -11,8 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from leadops.app import server_idle, server_use
-from leadops.app.home_server import HomeServer, prefect_home
+from app.servers import server_idle, server_use
+from app.servers.home_server import HomeServer, prefect_home
 from leadops.settings import Settings
 
 

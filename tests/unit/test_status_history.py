@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from leadops.app.status import decision_history, event_text
-from leadops.model_state import Stage
-from leadops.transitions import Transition
+from app.cli.status import decision_history, event_text
+from leadops.models.model_state import Stage
+from leadops.models.transitions import Transition
 
 
 def version_row(version: int, created_at: str) -> dict:
-    """A ``leadops.registry.history`` row of a version whose decision the lake holds."""
+    """A ``leadops.models.registry.history`` row of a version whose decision the lake holds."""
     return {
         "version": version,
         "run_id": f"run{version}",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leadops import registry
-from leadops.app.status import registry_status, status
-from leadops.storage import open_lake
+from app.cli.status import registry_status, status
+from leadops.models import registry
+from leadops.storage.local import open_lake
 from tests.support.rollout import NAME, add_version
 
 
@@ -30,7 +30,7 @@ def test_a_home_with_no_registry_yet_has_no_models(settings) -> None:
 def test_status_shows_the_deal_value_champion_beside_the_conversion_one(
     settings, registry_db
 ) -> None:
-    from leadops.app.status import status_text
+    from app.cli.status import status_text
 
     settings = settings.model_copy(update={"model_name": NAME})
     client = registry.registry_client(settings)

@@ -11,8 +11,9 @@ import pytest
 from deltalake import DeltaTable
 
 from leadops.settings import Settings
-from leadops.storage import Lake, LocalLake, StorageError, open_lake
-from leadops.table_stream import append_batches
+from leadops.storage.lake import Lake, StorageError
+from leadops.storage.local import LocalLake, open_lake
+from leadops.storage.table_stream import append_batches
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -13,8 +13,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from xgboost import XGBClassifier
 
-from leadops.app.synthetic import GeneratorConfig, generate, generate_week, write_dataset
-from leadops.contract import Contract, load_contract
+from app.demo.synthetic import GeneratorConfig, generate, generate_week, write_dataset
+from leadops.inputs.contract import Contract, load_contract
 from leadops.settings import BUNDLED_CONTRACT
 
 FREE_EMAIL_DOMAINS = {"gmail.com", "yahoo.com", "outlook.com"}
@@ -212,7 +212,7 @@ def test_conversion_drop_keeps_the_leads_and_cuts_the_rate(contract: Contract) -
 
 
 def test_defects_break_only_the_chosen_rows_and_leave_outcomes_alone() -> None:
-    from leadops.app import synthetic
+    from app.demo import synthetic
 
     clean_config = synthetic.GeneratorConfig(weeks=1, leads_per_week=1000)
     dirty_config = synthetic.GeneratorConfig(weeks=1, leads_per_week=1000, defect_share=0.01)
@@ -271,8 +271,8 @@ def test_real_history_decides_every_lead_within_days(history: pd.DataFrame) -> N
 
 
 def test_real_history_files_ingest_with_its_contract(tmp_path: Path, settings, lake) -> None:
-    from leadops import tables
-    from leadops.app import crm_history
+    from app.demo import crm_history
+    from leadops.storage import tables
     from tasks.ingest import ingest_files
     from tests.support.ingest import silver
 
@@ -292,7 +292,7 @@ def test_real_history_files_ingest_with_its_contract(tmp_path: Path, settings, l
 
 
 def test_won_deals_carry_a_heavy_tailed_amount_whose_true_mean_is_known() -> None:
-    from leadops.app import deal_value
+    from app.demo import deal_value
 
     config = GeneratorConfig(weeks=2, leads_per_week=3000, defect_share=0.0)
     leads, outcomes = generate(config)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from leadops.app.demo import WeekRecord
-from leadops.app.timeline import plot_timeline
+from app.demo.demo import WeekRecord
+from app.demo.timeline import plot_timeline
 
 
 def demo_like_weeks() -> list[WeekRecord]:

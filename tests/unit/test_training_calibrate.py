@@ -6,11 +6,11 @@ import mlflow.pyfunc
 import numpy as np
 import pytest
 
-from leadops.calibrator import ISOTONIC, PLATT, Calibrator
-from leadops.contract import load_contract
-from leadops.maturity import label_matured
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import label_matured
+from leadops.models.calibrator import ISOTONIC, PLATT, Calibrator
 from leadops.settings import Settings
-from leadops.storage import LocalLake
+from leadops.storage.local import LocalLake
 from tasks.scoring.model_access import load_version
 from tasks.training import dataset as D
 from tasks.training import tracking

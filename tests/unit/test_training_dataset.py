@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.contract import load_contract
-from leadops.maturity import KNOWN_AT, label_matured
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import KNOWN_AT, label_matured
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import LocalLake
+from leadops.storage.local import LocalLake
 from tasks.training import dataset as D
 from tests.support.gold import as_of_after, write_gold
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from leadops.contract import load_contract
-from leadops.maturity import LABEL, label_known
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import LABEL, label_known
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.training.early_decided import decided_share, unbiased_early_decided
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import log_loss
 
-from leadops import stats
-from leadops.metrics import score_metrics
+from leadops.decisions import stats
+from leadops.decisions.metrics import score_metrics
 from leadops.settings import Settings
 from tasks.training.gate import GateRules, PairedIntervals, decide
 from tasks.training.gate_simulation import SCENARIOS, pass_rates, served

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops.contract import load_contract
-from leadops.maturity import KNOWN_AT, LABEL, MATURED, label_known
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import KNOWN_AT, LABEL, MATURED, label_known
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import LocalLake
+from leadops.storage.local import LocalLake
 from tasks.training import dataset as D
 from tasks.training.history import HistoryMinimums
 from tests.support.gold import as_of_after, write_gold
@@ -133,7 +133,7 @@ def test_the_train_line_and_report_say_how_many_wins_came_after_the_window(
     import sys
     import types
 
-    from leadops.app import cli
+    from app.cli import main as cli
     from tasks.training.report import markdown_report
 
     warning = (

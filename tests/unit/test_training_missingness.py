@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.maturity import LABEL
+from app.demo import synthetic
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import LABEL
 from leadops.settings import BUNDLED_CONTRACT
 from tasks.features.encoder import FeatureEncoder
 from tasks.training.family import FamilyChoice

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadops.contract import load_contract
-from leadops.maturity import label_matured
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import label_matured
 from leadops.settings import Settings
-from leadops.storage import LocalLake
+from leadops.storage.local import LocalLake
 from tasks.training import dataset as D
 from tasks.training import tracking
 from tasks.training.model import LeadScoringModel
@@ -160,7 +160,7 @@ def test_pyfunc_refuses_a_numeric_column_holding_text(logged: dict) -> None:
 def test_score_cutpoints_travel_in_the_logged_model(logged: dict) -> None:
     from mlflow.models import get_model_info
 
-    from leadops.cutpoints import METADATA_KEY, deciles_at, score_cutpoints
+    from leadops.models.cutpoints import METADATA_KEY, deciles_at, score_cutpoints
 
     scores = np.linspace(0.0, 1.0, 1001)
     cuts = score_cutpoints(scores)

@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from leadops.app import synthetic
-from leadops.contract import load_contract
-from leadops.maturity import LABEL
+from app.demo import synthetic
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import LABEL
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import LocalLake
-from leadops.tables import GOLD_LEADS
+from leadops.storage.local import LocalLake
+from leadops.storage.tables import GOLD_LEADS
 from tasks.training import dataset as D
 from tasks.training.pipeline import fit_candidate, search_candidate
 from tasks.training.search import SearchConfig

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pandas as pd
 
-from leadops.contract import load_contract
-from leadops.maturity import KNOWN_AT, LABEL, label_known, label_matured
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import KNOWN_AT, LABEL, label_known, label_matured
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.storage import LocalLake
+from leadops.storage.local import LocalLake
 from tasks.features.encoder import FeatureEncoder
 from tasks.training import dataset as D
 from tests.support.gold import as_of_after, write_gold

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from leadops.app import deal_value
-from leadops.app.synthetic import GeneratorConfig, generate
+from app.demo import deal_value
+from app.demo.synthetic import GeneratorConfig, generate
 from tasks.training.value import (
     OBJECTIVES,
     baseline_predict,
@@ -49,7 +49,7 @@ def test_an_unseen_segment_gets_the_overall_median() -> None:
 
 
 def test_the_baseline_sizes_by_the_column_that_explains_amounts_and_pools_sparse_segments() -> None:
-    from leadops.contract import load_contract
+    from leadops.inputs.contract import load_contract
     from leadops.settings import BUNDLED_CONTRACT
     from tasks.training.value_training import MIN_SEGMENT_DEALS, baseline_segment
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from leadops.contract import load_contract
-from leadops.maturity import LABEL
+from leadops.decisions.value_gate import judge_value
+from leadops.inputs.contract import load_contract
+from leadops.inputs.maturity import LABEL
 from leadops.settings import BUNDLED_CONTRACT
-from leadops.value_gate import judge_value
 from tasks.training.dataset import TrainingSet
 from tasks.training.value_training import select_won_deals
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from leadops.value_metrics import decile_calibration, mae_log, normalised_gini
+from leadops.decisions.value_metrics import decile_calibration, mae_log, normalised_gini
 
 
 def test_normalised_gini_is_one_for_the_true_order_and_near_zero_for_noise() -> None:

@@ -12,11 +12,11 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from leadops import prediction_log as plog
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
+from leadops.logs import prediction_log as plog
 from leadops.settings import Settings
-from leadops.storage import open_lake
-from leadops.tables import PREDICTION_LOG
+from leadops.storage.local import open_lake
+from leadops.storage.tables import PREDICTION_LOG
 from tasks.monitoring.report import records
 from tasks.monitoring.report.layout import PageInputs
 from tasks.monitoring.report.page import render

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from leadops.metrics import capacity_rows, top_rows
+from leadops.decisions.metrics import capacity_rows, top_rows
 
 ESTIMATE_DRAWS = 400  # the simulated intervals' ends move by < 0.005 AUC beyond this
 INTERVAL_LEVEL = 0.90  # the level the report and bench/bench_estimate.py state
@@ -114,7 +114,7 @@ def label_free_estimate(
 
 
 def _auc_from_ranks(labels: np.ndarray, ranks: np.ndarray) -> float:
-    """Mann-Whitney AUC given the scores' ranks (as ``leadops.metrics.rank_auc``)."""
+    """Mann-Whitney AUC given the scores' ranks (as ``leadops.decisions.metrics.rank_auc``)."""
     positives = int(labels.sum())
     negatives = len(labels) - positives
     if positives == 0 or negatives == 0:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from leadops.cutpoints import TIERS
+from leadops.models.cutpoints import TIERS
 from tasks.monitoring.report.served import DECILE, MONTH, TIER, WEEK
 
 WIDTH, DPI = 8.5, 90

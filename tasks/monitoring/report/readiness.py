@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from leadops.maturity import LABEL, MATURED
+from leadops.inputs.maturity import LABEL, MATURED
 from tasks.monitoring.report.sections import MIN_CONVERSIONS, accuracy_row
 from tasks.monitoring.report.served import SCORE, VERSION
 

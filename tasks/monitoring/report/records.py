@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from leadops import quarantine_log, tables
-from leadops.storage import Lake
-from leadops.transitions import read_history
+from leadops.logs import quarantine_log
+from leadops.models.transitions import read_history
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 from tasks.monitoring.publish import lake_link, report_key
 from tasks.monitoring.workspace import PSI_PREFIX
 
@@ -23,7 +24,7 @@ HEAD_BYTES = 4096
 
 def quarantine_shares(lake: Lake, kind: str = "leads") -> pd.DataFrame:
     """Per ingest run of ``kind``: rows in, and the share of them each failed check quarantined
-    (from the quarantine log ingest writes, leadops.quarantine_log).
+    (from the quarantine log ingest writes, leadops.logs.quarantine_log).
 
     Columns: as_of, rows_in, quarantined, check, share (one row per run and check; a run
     with nothing quarantined has one row with check "" and share 0).

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from leadops.maturity import LABEL, MATURED
-from leadops.metrics import precision_at_capacity, rank_auc
+from leadops.decisions.metrics import precision_at_capacity, rank_auc
+from leadops.inputs.maturity import LABEL, MATURED
 from tasks.monitoring.report.estimates import label_free_estimate, wilson_interval
 from tasks.monitoring.report.served import DECILE, MONTH, SCORE, TIER, VERSION, WEEK
 

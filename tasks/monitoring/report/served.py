@@ -3,7 +3,7 @@
 One row per lead that got a served score (the first served one: a lead rescored later
 was already in the sales team's hands). Deciles are cut within the lead's batch, as
 batch scoring cuts them; tiers follow the score file's letters (A = decile 1, B = 2-3,
-C = 4-6, D = 7-10). Labels come from ``leadops.maturity.label_so_far``, so a lead
+C = 4-6, D = 7-10). Labels come from ``leadops.inputs.maturity.label_so_far``, so a lead
 whose outcome window is still open is never counted as a non-conversion.
 """
 
@@ -14,12 +14,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from leadops import prediction_log as plog
-from leadops.contract import Contract
-from leadops.cutpoints import TIER_BY_DECILE
-from leadops.maturity import LABEL, MATURED, label_so_far, outcome_watermark
-from leadops.storage import Lake
-from leadops.tables import PREDICTION_LOG, silver
+from leadops.inputs.contract import Contract
+from leadops.inputs.maturity import LABEL, MATURED, label_so_far, outcome_watermark
+from leadops.logs import prediction_log as plog
+from leadops.models.cutpoints import TIER_BY_DECILE
+from leadops.storage.lake import Lake
+from leadops.storage.tables import PREDICTION_LOG, silver
 
 # Columns of the frame ``served_outcomes`` returns (beside the contract's outcome columns).
 SCORED_AT, SCORE, VERSION, DECILE, TIER, MONTH, WEEK = (

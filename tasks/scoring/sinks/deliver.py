@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from leadops.contract import Contract
 from leadops.errors import LeadOpsError, is_transient, one_line
-from leadops.locks import lake_lock
+from leadops.inputs.contract import Contract
 from leadops.settings import Settings
-from leadops.storage import Lake
+from leadops.storage.lake import Lake
+from leadops.storage.locks import lake_lock
 from tasks.scoring.sinks import ledger
 from tasks.scoring.sinks.records import parts, read_scores
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import pyarrow as pa
 
-from leadops import tables
-from leadops.storage import Lake
+from leadops.storage import tables
+from leadops.storage.lake import Lake
 
 OWED, ACKED, DONE = "owed", "acked", "done"
 BATCH = -1

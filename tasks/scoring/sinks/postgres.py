@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from leadops.db_connect import DatabaseUnavailable, connect, database_error, redacted
+from leadops.inputs.db_connect import DatabaseUnavailable, connect, database_error, redacted
 from tasks.scoring.sinks.mapping import FIELDS, ScoreMapping
 from tasks.scoring.sinks.records import Part
 

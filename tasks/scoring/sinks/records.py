@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadops.contract import Contract
 from leadops.errors import LeadOpsError, one_line
+from leadops.inputs.contract import Contract
 from tasks.scoring.table import MODEL_VERSION, REASONS, SCORE, SCORED_AT, TIER
 
 REASON_SEPARATOR = " | "

@@ -9,9 +9,9 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from leadops.contract import load_contract
+from leadops.inputs.contract import load_contract
 from leadops.settings import get_settings
-from leadops.storage import open_lake
+from leadops.storage.local import open_lake
 from tasks.scoring.sinks.deliver import configured_sinks, deliver_pending, owe_batch
 
 

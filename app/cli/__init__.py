@@ -1,0 +1,1 @@
+"""The ``leadops`` command line: its commands and the lines they print."""

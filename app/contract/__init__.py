@@ -1,0 +1,1 @@
+"""Setting LeadOps up for a CRM export: infer, check and widen a data contract."""

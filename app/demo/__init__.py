@@ -1,0 +1,1 @@
+"""The demo and its synthetic CRM: weekly leads, outcomes, deal values, the timeline picture."""

@@ -1,0 +1,1 @@
+"""The statistics behind every automated decision: paired tests, PSI, metrics, gates' evidence."""

@@ -1,0 +1,1 @@
+"""The lake's logs: every prediction, every online request, every quarantined row."""

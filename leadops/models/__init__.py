@@ -1,0 +1,1 @@
+"""Registered model versions: the MLflow registry, their state, loading, transitions, events."""
