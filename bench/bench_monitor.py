@@ -65,7 +65,7 @@ def numpy_psi(
             cur_levels, cur_counts = np.unique(
                 current[name].to_numpy().astype(str), return_counts=True
             )
-            lookup = dict(zip(cur_levels, cur_counts))
+            lookup = dict(zip(cur_levels, cur_counts, strict=True))
             r = counts / len(reference)
             c = np.array([lookup.get(level, 0) for level in levels]) / len(current)
         else:
@@ -186,7 +186,7 @@ def main() -> None:
         current = leads.iloc[rng.integers(0, len(leads), size)].reset_index(drop=True)
         matured = current.iloc[: min(size, 200_000)]
         t_numpy, _ = timed(numpy_psi, reference, current, columns)
-        t_psi, _ = timed(lambda: fit_baseline(reference, columns).psi(current))
+        t_psi, _ = timed(lambda current=current: fit_baseline(reference, columns).psi(current))
         t_all, result = timed(assess, reference, current, matured, CONTRACT, as_of, thresholds)
         print(
             f"{size:>12,} | {t_numpy:>9.2f}s | {t_psi:>12.2f}s | {t_all:>12.2f}s | "

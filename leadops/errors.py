@@ -50,7 +50,7 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def retry_if_transient(task: object, task_run: object, state: object) -> bool:
+def retry_if_transient(_task: object, _task_run: object, state: object) -> bool:
     """Prefect ``retry_condition_fn``: retry a failed task run only on a transient error."""
     exc = state.result(raise_on_failure=False)  # type: ignore[attr-defined]
     return isinstance(exc, BaseException) and is_transient(exc)

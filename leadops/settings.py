@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -616,7 +617,7 @@ def canary_steps_problem(steps: tuple[float, ...]) -> str | None:
         return "expected at least one traffic share"
     if not all(0 < share <= 1 for share in steps):
         return "expected each traffic share in (0, 1]"
-    if any(a >= b for a, b in zip(steps, steps[1:], strict=False)):
+    if any(a >= b for a, b in pairwise(steps)):
         return "expected strictly increasing traffic shares"
     if steps[-1] != 1.0:
         return "expected the last traffic share to be 1.0 (passing it promotes to production)"

@@ -128,7 +128,15 @@ def score_leads(
             "degraded": degraded[i],
         }
         for i, (entity_id, score, d, tier, version, arm) in enumerate(
-            zip(scored.ids.to_pylist(), scored.served, decile, tiers(decile), versions, arms)
+            zip(
+                scored.ids.to_pylist(),
+                scored.served,
+                decile,
+                tiers(decile),
+                versions,
+                arms,
+                strict=True,
+            )
         )
     ]
     if answering.value is not None:
@@ -154,7 +162,7 @@ def add_value(
 
 
 def shadow_rows(
-    shadow: ServingModel, leads: pa.Table, contract: Contract, scored: ChunkScores, now: datetime
+    shadow: ServingModel, leads: pa.Table, scored: ChunkScores, now: datetime
 ) -> pa.Table:
     """The shadow challenger's log rows for leads already answered (never returned)."""
     scores = shadow.predict(shadow.encoder.transform_table(leads))
@@ -200,7 +208,7 @@ def fallback_answer(
             "degraded": text.split(", ") if text else [],
         }
         for i, s, d, t, text in zip(
-            ids.to_pylist(), scores, decile, tiers(decile), degraded.to_pylist()
+            ids.to_pylist(), scores, decile, tiers(decile), degraded.to_pylist(), strict=True
         )
     ]
     n = len(results)

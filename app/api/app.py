@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     outbox = CrmOutbox.configured(settings, lake, contract)  # None without a CRM sink
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> Any:
+    async def lifespan(_app: FastAPI) -> Any:
         writer.start()
         await run_in_threadpool(holder.start)  # the first load may take a second or two
         buffer.start()
@@ -181,7 +181,7 @@ def _routes(
                 state.shadow is not None
             ):  # after the response: shadow scores are logged, never returned
                 background.add_task(
-                    lambda: buffer.add(shadow_rows(state.shadow, table, contract, scored, now))
+                    lambda: buffer.add(shadow_rows(state.shadow, table, scored, now))
                 )
         elif fallback is not None:
             answer = fallback_answer(contract, fallback, settings.model_name, table, now)

@@ -51,7 +51,7 @@ def bounded_errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-async def validation_problem(request: Request, exc: Exception) -> Response:
+async def validation_problem(_request: Request, exc: Exception) -> Response:
     """The app's handler for ``RequestValidationError``."""
     assert isinstance(exc, RequestValidationError)
     # ensure_ascii: a message quoting any text stays writable (escaped), never a 500.

@@ -96,7 +96,7 @@ class Gate:
     ) -> None:
         self.app, self.keys, self.limiter, self.max_body = app, keys, limiter, max_body
         self.body_timeout = body_timeout
-        self.on_reject = on_reject or (lambda path, status: None)
+        self.on_reject = on_reject or (lambda _path, _status: None)
 
     async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -111,14 +111,11 @@ class Gate:
         if self.keys:
             key = matching_key(headers.get(KEY_HEADER), self.keys)
             if key is None:
-                return await self._reject(
-                    scope, send, 401, "missing or invalid API key (send X-API-Key)"
-                )
+                return await self._reject(send, 401, "missing or invalid API key (send X-API-Key)")
             caller = "key:" + key  # in memory only; never logged
         wait = self.limiter.allow(caller)
         if wait > 0:
             return await self._reject(
-                scope,
                 send,
                 429,
                 f"rate limit of {self.limiter.per_minute} requests per minute exceeded",
@@ -127,7 +124,6 @@ class Gate:
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
             return await self._reject(
-                scope,
                 send,
                 413,
                 f"request body of {length} bytes is over the limit of {self.max_body} bytes",
@@ -143,7 +139,7 @@ class Gate:
             check_unicode(body)
         except Refused as refused:
             close = {"connection": "close"} if refused.status in (408, 413) else None
-            return await self._reject(scope, send, refused.status, refused.detail, close)
+            return await self._reject(send, refused.status, refused.detail, close)
         await self.app(scope, replay(body, receive), send)
 
     def _counting(self, scope: Scope, send: Callable) -> Callable:
@@ -158,7 +154,6 @@ class Gate:
 
     async def _reject(
         self,
-        scope: Scope,
         send: Callable,
         status: int,
         detail: str,

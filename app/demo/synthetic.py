@@ -212,7 +212,7 @@ def _people(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     templates = [SENIORITY[lv][3] for lv in level]
     titles = [
         t[int(u * len(t))].format(f=FUNCTIONS[f][0], r=FUNCTIONS[f][1])
-        for t, f, u in zip(templates, func, u_title)
+        for t, f, u in zip(templates, func, u_title, strict=True)
     ]
     first, last = rng.integers(len(FIRST_NAMES), size=n), rng.integers(len(LAST_NAMES), size=n)
     kind = _pick(rng, n, EMAIL_KIND_SHARE)
@@ -224,9 +224,12 @@ def _people(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         else EDU_DOMAINS[p4]
         if k == 2
         else f"{COMPANY_WORDS[0][a]}-{COMPANY_WORDS[1][b]}.com"
-        for k, a, b, p3, p4 in zip(kind, word_a, word_b, pick3, pick4)
+        for k, a, b, p3, p4 in zip(kind, word_a, word_b, pick3, pick4, strict=True)
     ]
-    emails = [f"{FIRST_NAMES[f]}.{LAST_NAMES[s]}@{d}" for f, s, d in zip(first, last, domains)]
+    emails = [
+        f"{FIRST_NAMES[f]}.{LAST_NAMES[s]}@{d}"
+        for f, s, d in zip(first, last, domains, strict=True)
+    ]
     return {
         "level": level,
         "func": func,
@@ -333,7 +336,8 @@ def _leads(
     names = [t[0] for t in TECH] + [NEW_TECH]
     lead["legacy_lead_score"] = _legacy_score(lead, people["level"], rng)
     lead["technographics"] = [
-        json.dumps([t for t, h in zip(names, row) if h], separators=(",", ":")) for row in stack
+        json.dumps([t for t, h in zip(names, row, strict=True) if h], separators=(",", ":"))
+        for row in stack
     ]
     lead["email"], lead["job_title"] = people["email"], people["job_title"]
     logit = _conversion_logit(lead, people, stack) + rng.normal(0, 0.2, n)

@@ -19,7 +19,7 @@ import socket
 import sys
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -191,15 +191,11 @@ def terminate(server: HomeServer, grace: float = 15) -> None:
     except psutil.Error:
         return
     for signum in (signal.SIGTERM, signal.SIGKILL):
-        try:  # started in its own session: its group id is its PID
+        with suppress(ProcessLookupError, PermissionError):  # its own session: group id = PID
             os.killpg(server.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
         for process in tree:
-            try:
+            with suppress(psutil.Error):
                 process.send_signal(signum)
-            except psutil.Error:
-                pass
         _, tree = psutil.wait_procs(tree, timeout=grace)
         if not tree:
             return

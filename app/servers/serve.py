@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 from app.servers.home_server import prefect_home, serving_server
@@ -40,7 +40,7 @@ def _stop_on_signals() -> None:
     # Ctrl-C gets its own handler too: with the default one, asyncio.run only cancels
     # Prefect's runner task, and a CI run showed that cancellation swallowed (serve still
     # up 150 s after Ctrl-C, nothing logged); KeyboardInterrupt ends the loop itself.
-    def handler(signum: int, frame: object) -> None:
+    def handler(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
@@ -97,13 +97,11 @@ def serve(
             + ", ".join(f"{s.flow_name}/{s.name}" for s in specs)
             + "; Ctrl-C stops everything"
         )
-        try:
+        with suppress(KeyboardInterrupt):
             prefect_serve(
                 *runner_deployments(settings.model_name, settings.landing_uri),
                 print_starting_message=False,
             )
-        except KeyboardInterrupt:
-            pass
     stopped = (
         ["the Prefect server"] * started + ["the scoring API"] + ["the MLflow UI"] * with_mlflow
     )

@@ -8,6 +8,7 @@ list of started servers gets a record per home).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import os
@@ -51,10 +52,8 @@ def memory_mb(pid: int) -> float:
         return 0.0
     total = 0
     for process in tree:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += process.memory_info().rss
-        except psutil.Error:
-            pass
     return total / 2**20
 
 
@@ -76,10 +75,8 @@ def _unregister_client(folder: Path, path: Path) -> None:
 
 
 def touch_activity(folder: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         (folder / ACTIVITY_FILE).touch()
-    except OSError:
-        pass
 
 
 def last_activity(folder: Path) -> float:

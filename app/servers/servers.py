@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from leadops.errors import LeadOpsError
@@ -91,19 +91,15 @@ def _stop(proc: subprocess.Popen, grace: float = 15) -> None:
 
 
 def _signal_group(pgid: int, signum: int) -> None:
-    try:
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _quietly(action: Callable[[], None]) -> None:
     import psutil
 
-    try:
+    with suppress(psutil.Error):
         action()
-    except psutil.Error:
-        pass
 
 
 @contextmanager

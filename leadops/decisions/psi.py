@@ -22,6 +22,7 @@ decided by ``leadops.decisions.monitor_decisions.psi_drift_test``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,7 @@ class FeatureBins:
         """Human names of the bins, in the order ``shares`` returns them."""
         if self.kind == "numeric":
             bounds = ["-inf", *(f"{e:.4g}" for e in self.edges), "inf"]
-            return [f"[{lo}, {hi})" for lo, hi in zip(bounds, bounds[1:])] + [MISSING]
+            return [f"[{lo}, {hi})" for lo, hi in pairwise(bounds)] + [MISSING]
         if self.kind == "multi_valued":
             return [*self.levels, NEW_VALUE, NO_VALUE]
         return [*self.levels, OTHER]

@@ -188,7 +188,7 @@ def _within_cell_limit(source: SourceFile, batch: Any) -> Any:
     """The batch, unless a value in it is longer than MAX_CELL_CHARS (then the file is refused)."""
     import pyarrow.compute as pc
 
-    for name, column in zip(batch.schema.names, batch.columns):
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
         # Bytes are at least characters: count characters only past the byte limit.
         if (pc.max(pc.binary_length(column)).as_py() or 0) <= MAX_CELL_CHARS:
             continue
@@ -251,7 +251,10 @@ def _rechunk(batches: Iterator[Any], schema: Any, rows: int) -> Iterator[Any]:
 
 
 def _parquet_chunks(
-    source: SourceFile, fp: Fingerprint, chunk_rows: int, malformed: list[MalformedLine] | None
+    source: SourceFile,
+    fp: Fingerprint,
+    chunk_rows: int,
+    malformed: list[MalformedLine] | None,  # noqa: ARG001 (every reader's signature)
 ) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
@@ -275,7 +278,7 @@ def _seekable(source: SourceFile) -> BinaryIO:
     stream = source.open()
     if stream.seekable():
         return stream
-    spool = tempfile.TemporaryFile()
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (returned open to the caller)
     with stream:
         shutil.copyfileobj(stream, spool, length=1 << 20)
     spool.seek(0)

@@ -118,7 +118,7 @@ def pending(lake: Lake) -> dict | None:
     return record
 
 
-def finish_interrupted(client: Any, lake: Lake, name: str) -> dict | None:
+def finish_interrupted(client: Any, lake: Lake) -> dict | None:
     """Complete a transition a killed process left half-written (hold the registry lock)."""
     record = pending(lake)
     if record is None:
@@ -130,10 +130,10 @@ def finish_interrupted(client: Any, lake: Lake, name: str) -> dict | None:
 
 
 @contextmanager
-def registry_transaction(client: Any, lake: Lake, name: str) -> Iterator[None]:
+def registry_transaction(client: Any, lake: Lake) -> Iterator[None]:
     """``promotion_lock`` plus completing any interrupted transition before deciding anything."""
     with registry.promotion_lock(lake):
-        finish_interrupted(client, lake, name)
+        finish_interrupted(client, lake)
         yield
 
 

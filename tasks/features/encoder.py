@@ -66,7 +66,9 @@ class FeatureEncoder:
         self.spec = spec
         self.columns: list[EncodedColumn] = list(_columns_of(spec))
         self.feature_names: list[str] = _safe_names(self.columns)
-        self._group = {name: c.feature for name, c in zip(self.feature_names, self.columns)}
+        self._group = {
+            name: c.feature for name, c in zip(self.feature_names, self.columns, strict=True)
+        }
 
     @classmethod
     def fit(

@@ -75,7 +75,11 @@ class LogisticScorer:
         margin = self.margin(encoded)
         return margin if predict_type == "margin" else 1 / (1 + np.exp(-margin))
 
-    def contributions(self, encoded: np.ndarray, approx: bool = False) -> np.ndarray:
+    def contributions(
+        self,
+        encoded: np.ndarray,
+        approx: bool = False,  # noqa: ARG002 (the tree explainer's signature; exact here)
+    ) -> np.ndarray:
         """Per-column log-odds contributions with the intercept as a trailing bias column
         (the layout of XGBoost's ``pred_contribs``); exact, so ``approx`` changes nothing."""
         terms = self._terms(encoded)

@@ -39,10 +39,40 @@ DEFAULT_RATIO_PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 FREE_EMAIL_DOMAINS = frozenset(
-    "gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr hotmail.com outlook.com live.com "
-    "msn.com aol.com icloud.com me.com mail.com gmx.com gmx.de gmx.net web.de proton.me "
-    "protonmail.com yandex.ru yandex.com qq.com 163.com 126.com zoho.com fastmail.com "
-    "hey.com tutanota.com mail.ru orange.fr free.fr libero.it".split()
+    [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "yahoo.fr",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "aol.com",
+        "icloud.com",
+        "me.com",
+        "mail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "proton.me",
+        "protonmail.com",
+        "yandex.ru",
+        "yandex.com",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "zoho.com",
+        "fastmail.com",
+        "hey.com",
+        "tutanota.com",
+        "mail.ru",
+        "orange.fr",
+        "free.fr",
+        "libero.it",
+    ]
 )
 _EDU_DOMAIN = re.compile(r"(\.edu|\.edu\.[a-z]{2}|\.ac\.[a-z]{2})$")
 _VALID_DOMAIN = re.compile(

@@ -71,7 +71,7 @@ def _columns(spec: dict[str, Any], table: pa.Table) -> dict[str, pa.Array] | Non
     wanted += [(c, "email") for c in spec["email"]] + [(c, "text") for c in spec["text"]]
     wanted += [(spec["event_time"], "event_time")] if spec["event_time"] else []
     wanted += [(c, "numeric") for pair in spec["ratios"] for c in pair]
-    present = dict(zip(table.schema.names, table.columns))
+    present = dict(zip(table.schema.names, table.columns, strict=True))
     columns: dict[str, pa.Array] = {}
     for name, role in wanted:
         if name in columns:

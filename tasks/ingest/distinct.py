@@ -126,7 +126,10 @@ class ValueMemo:
             return DistinctColumn(
                 name, len(uniques), codes, uniques, np.arange(len(uniques), dtype=np.int64)
             )
-        keys = [None if null else value for value, null in zip(uniques.tolist(), uniques.isna())]
+        keys = [
+            None if null else value
+            for value, null in zip(uniques.tolist(), uniques.isna(), strict=True)
+        ]
         return self.select(name, memo, codes, uniques, keys)
 
     def select(

@@ -32,7 +32,7 @@ def promote(
     client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "promoted manually"
 ) -> list[Transition]:
     """The challenger becomes champion now, whatever its stage; the old champion is archived."""
-    with registry_transaction(client, lake, name):
+    with registry_transaction(client, lake):
         challenger = _challenger(client, name, "promote")
         return transitions.make_champion(client, lake, name, str(challenger.version), reason, as_of)
 
@@ -41,7 +41,7 @@ def reject(
     client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "rejected manually"
 ) -> list[Transition]:
     """The challenger is archived (fraction 0): no more shadow or canary scores."""
-    with registry_transaction(client, lake, name):
+    with registry_transaction(client, lake):
         challenger = _challenger(client, name, "reject")
         version = str(challenger.version)
         return [transitions.archive_challenger(client, lake, name, version, reason, as_of)]
@@ -63,7 +63,7 @@ def rollback(
     client: Any, lake: Lake, name: str, as_of: datetime, reason: str = "rolled back manually"
 ) -> list[Transition]:
     """The previous champion is champion again; the current one is archived with the reason."""
-    with registry_transaction(client, lake, name):
+    with registry_transaction(client, lake):
         champion = registry.get_champion(client, name)
         if champion is None:
             raise NothingToDoError(f"model {name}: no champion to roll back")
@@ -118,7 +118,7 @@ def set_paused(
         NothingToDoError: no challenger, or it is already paused (pause) / not paused
             (resume); nothing is recorded then.
     """
-    with registry_transaction(client, lake, name):
+    with registry_transaction(client, lake):
         action = "pause" if paused else "resume"
         challenger = VersionState.from_version(_challenger(client, name, action))
         if challenger.paused == paused:

@@ -49,7 +49,7 @@ def rollout_state(client: Any, name: str, lake: Lake | None = None) -> RolloutSt
     (it may have dropped the challenger alias, which would otherwise read as "idle").
     """
     if lake is not None and transitions.pending(lake) is not None:
-        with transitions.registry_transaction(client, lake, name):
+        with transitions.registry_transaction(client, lake):
             pass
     return RolloutState(
         _state(registry.get_champion(client, name)), _state(registry.get_challenger(client, name))
@@ -165,7 +165,7 @@ def decide_and_apply(
     """Plan the challenger's move from the verdict and write it under the registry lock."""
     challenger = state.challenger
     plan = plan_step(challenger.version, Position.of(challenger), verdict, settings.canary_steps)
-    with transitions.registry_transaction(client, lake, settings.model_name):
+    with transitions.registry_transaction(client, lake):
         return plan, apply_plan(client, lake, settings.model_name, plan, as_of)
 
 

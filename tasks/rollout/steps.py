@@ -189,7 +189,11 @@ def record_approval(version: str, tags: dict[str, str]) -> None:
 
 
 @task(name="reject-at-gate", cache_policy=NO_CACHE)
-def reject_at_gate(version: str, reason: str, as_of: datetime) -> list[Transition]:
+def reject_at_gate(
+    version: str,  # noqa: ARG001 (shown as the task run's parameter in the Prefect UI)
+    reason: str,
+    as_of: datetime,
+) -> list[Transition]:
     """Archive the challenger a person rejected at the approval gate."""
     settings = get_settings()
     return manual.reject(

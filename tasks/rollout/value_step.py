@@ -82,7 +82,7 @@ def value_rollout_step(
         decision, reason = "archived", f"inconclusive after {days:g} days: {evidence}"
     else:
         return ValueStep("wait", evidence, state.version)
-    with registry_transaction(client, lake, name):
+    with registry_transaction(client, lake):
         ops = _ops(state.version, str(champion.version), decision, reason, moment)
         commit(client, lake, name, ops)
     return ValueStep(decision, reason, state.version)

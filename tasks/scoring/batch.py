@@ -293,7 +293,7 @@ def _score_and_write(
             plog.append_log(lake, log_rows)
             result.log_rows += log_rows.num_rows
             result.degraded += plog.served_degraded(log_rows)
-            for arm, count in zip(*np.unique(scored.arms, return_counts=True)):
+            for arm, count in zip(*np.unique(scored.arms, return_counts=True), strict=True):
                 result.arms[str(arm)] = result.arms.get(str(arm), 0) + int(count)
             log.info("scored %d leads (%d so far)", len(scored.served), writer.rows)
             progress.show("score", leads=f"{writer.rows:,}/{len(ranked):,}")

@@ -98,7 +98,10 @@ def score_partition(
             )
         )
         writer.commit()
-    arms = {str(arm): int(count) for arm, count in zip(*np.unique(scored.arms, return_counts=True))}
+    arms = {
+        str(arm): int(count)
+        for arm, count in zip(*np.unique(scored.arms, return_counts=True), strict=True)
+    }
     return PartitionResult(index, len(scored.served), chunk_log(context, scored, serving), arms)
 
 
@@ -126,7 +129,7 @@ def rank_on_dask(
         _bounded(
             client,
             chunks,
-            lambda i, chunk: client.submit(served_scores, chunk, *shared, pure=False),
+            lambda _i, chunk: client.submit(served_scores, chunk, *shared, pure=False),
         )
     )
     return np.sort(np.concatenate(parts)) if parts else np.empty(0)

@@ -71,7 +71,10 @@ class LeadScoringModel(mlflow.pyfunc.PythonModel):
     # A DataFrame hint is one MLflow infers no schema from: the signature (built from
     # the contract) stays the only input check, and MLflow's "add type hints" nag stays quiet.
     def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+        self,
+        context: Any,  # noqa: ARG002 (mlflow pyfunc signature)
+        model_input: pd.DataFrame,
+        params: dict | None = None,  # noqa: ARG002 (mlflow pyfunc signature)
     ) -> np.ndarray:
         """Conversion probability per row (1-D float array).
 

@@ -128,7 +128,7 @@ def register_and_gate(
     """
     client, name, moment = registry.registry_client(settings), settings.model_name, utc(as_of)
     # registry_transaction: a rollout step or gate killed half-way is completed first.
-    with registry_transaction(client, lake, name):
+    with registry_transaction(client, lake):
         champion = registry.get_champion(client, name)
         rules = GateRules.from_settings(settings, min_gain)
         champion_metrics = intervals = calibration = None

@@ -73,7 +73,7 @@ def register_recalibrated(
     """Register the version and write its gate decision (shadow or archived), journaled as
     the training gate's; the gate's history entry carries ``as_of`` as any train's does."""
     client, name, moment = registry.registry_client(settings), settings.model_name, utc(as_of)
-    with registry_transaction(client, lake, name):
+    with registry_transaction(client, lake):
         version = str(
             registry.register_version(
                 client,

@@ -77,7 +77,7 @@ class SeededHyperbandPruner(optuna.pruners.HyperbandPruner):
         super().__init__(**kwargs)
         self._seed = seed
 
-    def _get_bracket_id(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> int:
+    def _get_bracket_id(self, _study: optuna.Study, trial: optuna.trial.FrozenTrial) -> int:
         if len(self._pruners) == 0:
             return 0
         n = (

@@ -56,7 +56,10 @@ class DealValueModel(mlflow.pyfunc.PythonModel):
         self.on_log, self.log_spread = bool(reading["on_log"]), float(reading["log_spread"])
 
     def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict | None = None
+        self,
+        context: Any,  # noqa: ARG002 (mlflow pyfunc signature)
+        model_input: pd.DataFrame,
+        params: dict | None = None,  # noqa: ARG002 (mlflow pyfunc signature)
     ) -> np.ndarray:
         """E[deal amount | won] per row (1-D float array)."""
         frame = pd.DataFrame(model_input)

@@ -54,7 +54,7 @@ def register_value(
     """Create the version, judge it on ``test_deals`` (the won test rows), record it."""
     client = registry.registry_client(settings)
     name = registry.value_model_name(settings.model_name)
-    with registry_transaction(client, lake, name):
+    with registry_transaction(client, lake):
         champion = registry.get_champion(client, name)
         if champion is None:
             segment = f"median per {candidate.segment}" if candidate.segment else "one median"

@@ -131,11 +131,13 @@ def test_csv_partitions_on_dask(tmp_path, crm, cluster) -> None:
 def test_an_unreachable_scheduler_is_one_clear_line(tmp_path) -> None:
     from app.servers.servers import free_port
 
-    with pytest.raises(
-        DaskError, match=r"dask scheduler tcp://127.0.0.1:\d+: cannot connect"
-    ) as info:
-        with dask_client(f"tcp://127.0.0.1:{free_port()}", timeout=2):
-            pass
+    with (
+        pytest.raises(
+            DaskError, match=r"dask scheduler tcp://127.0.0.1:\d+: cannot connect"
+        ) as info,
+        dask_client(f"tcp://127.0.0.1:{free_port()}", timeout=2),
+    ):
+        pass
     assert "\n" not in str(info.value)
 
 

@@ -442,7 +442,7 @@ def test_rollout_step_killed_between_registry_writes_is_completed_by_the_next_ru
             patch.setattr(
                 MlflowClient,
                 method,
-                (lambda real, method: lambda *a, **k: (counted.append(method), real(*a, **k))[1])(
+                (lambda real, method: lambda *a, **k: (counted.append(method), real(*a, **k))[1])(  # noqa: B023
                     real, method
                 ),
             )

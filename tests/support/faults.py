@@ -24,6 +24,7 @@ test can assert the faults really happened. The proxy is controlled through
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -227,10 +228,8 @@ class _State:
         with self.lock:
             idle, self.idle = list(self.idle), set()
         for sock in idle:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def start_refusing(self, seconds: float) -> None:
         """Stop listening, drop idle keep-alive connections, listen again after ``seconds``."""
@@ -354,10 +353,8 @@ class _Handler(BaseHTTPRequestHandler):
         decision = self.owner.decide(self.command, self.path)
         if decision == "drop":
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         if isinstance(decision, _Fault):
             message = _REASONS.get(decision.status, ("", "injected fault"))[1]

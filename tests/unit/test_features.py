@@ -121,11 +121,15 @@ def test_ingest_and_features_split_the_same_cells_identically() -> None:
     raw = pd.DataFrame({"technographics": TECH_CELLS}, index=pd.RangeIndex(1, len(TECH_CELLS) + 1))
     typed = parse_frame(raw, {"technographics": "multi_valued"})
     rows, items = F.multi_valued_items(TECH_CELLS)
-    for row, (cell, flagged) in enumerate(zip(TECH_CELLS, typed[unparsed_flag("technographics")])):
+    for row, (cell, flagged) in enumerate(
+        zip(TECH_CELLS, typed[unparsed_flag("technographics")], strict=True)
+    ):
         in_silver = [] if flagged else list(typed["technographics"].iloc[row])
         assert items[rows == row].tolist() == in_silver, cell
     quarantined = [
-        cell for cell, flagged in zip(TECH_CELLS, typed[unparsed_flag("technographics")]) if flagged
+        cell
+        for cell, flagged in zip(TECH_CELLS, typed[unparsed_flag("technographics")], strict=True)
+        if flagged
     ]
     assert quarantined == TECH_CELLS[7:]  # the malformed ones: no items in features either
     assert items[rows == 2].tolist() == ["7"]
@@ -196,7 +200,7 @@ def test_encoder_output_is_float32_and_row_aligned() -> None:
     encoder = FeatureEncoder.fit(frame, CONTRACT, cap=5)
     encoded = encoder.transform(frame)
     assert encoded.dtype == np.float32 and encoded.shape == (4, len(encoder.feature_names))
-    row = dict(zip(encoder.feature_names, encoded[2]))
+    row = dict(zip(encoder.feature_names, encoded[2], strict=True))
     assert row["email:domain=edu"] == 1.0 and row["job_title:seniority=c_level"] == 1.0
     assert row["lead_source=referral"] == 1.0 and row["marketing_opt_in"] == 1.0
     assert row["created_at:weekday"] == 2.0 and row["page_views"] == 9.0

@@ -84,7 +84,7 @@ def test_raw_text_cells_take_the_pandas_path(leads: pd.DataFrame) -> None:
     )
     assert encode_table(encoder.spec, text, len(encoder.feature_names)) is None
     assert _same_bits(encoder.transform_table(text), encoder.transform(text.to_pandas()))
-    row = dict(zip(encoder.feature_names, encoder.transform_table(text)[0]))
+    row = dict(zip(encoder.feature_names, encoder.transform_table(text)[0], strict=True))
     assert (
         row["page_views"] == 12.0 and row["technographics=AWS"] + row["technographics=(other)"] >= 1
     )

@@ -48,7 +48,10 @@ def assert_gold_is_the_join(lake: Lake) -> None:
 
 def text(column: pd.Series) -> list[str | None]:
     """Values as text, every kind of missing as None (pandas says None or nan by dtype)."""
-    return [None if missing else str(value) for value, missing in zip(column, column.isna())]
+    return [
+        None if missing else str(value)
+        for value, missing in zip(column, column.isna(), strict=True)
+    ]
 
 
 def test_an_outcome_that_arrives_before_its_lead_is_joined_when_the_lead_lands(

@@ -29,11 +29,10 @@ def rows(*ids: str) -> pd.DataFrame:
 
 def test_exception_mid_run_restores_every_table(lake: Lake) -> None:
     lake.append_table("a", rows("1"))
-    with pytest.raises(RuntimeError):
-        with lake_transaction(lake, "ingest", ["a", "b"]):
-            lake.append_table("a", rows("2"))
-            lake.append_table("b", rows("x"))
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), lake_transaction(lake, "ingest", ["a", "b"]):
+        lake.append_table("a", rows("2"))
+        lake.append_table("b", rows("x"))
+        raise RuntimeError("crash")
     assert list(lake.read_table("a")["lead_id"]) == ["1"]
     assert lake.read_table("b").empty
 
@@ -53,10 +52,12 @@ def test_killed_run_is_undone_by_next_run(lake: Lake) -> None:
 
 
 def test_lock_is_exclusive(lake: Lake) -> None:
-    with lake_lock(lake, "score"):
-        with pytest.raises(LockTimeout, match="lock score"):
-            with lake_lock(lake, "score", timeout=0.3):
-                pass
+    with (
+        lake_lock(lake, "score"),
+        pytest.raises(LockTimeout, match="lock score"),
+        lake_lock(lake, "score", timeout=0.3),
+    ):
+        pass
     with lake_lock(lake, "score", timeout=0.3):
         pass
 
@@ -115,10 +116,12 @@ def test_a_live_holder_keeps_its_lock_past_the_stale_period(any_lake: Lake) -> N
     thread.start()
     try:
         assert held.wait(30)
-        with pytest.raises(LockTimeout, match="lock train"):
-            # Waits well past the stale period (0.6 s) while the holder beats.
-            with lake_lock(any_lake, "train", timeout=2.5, stale_after=0.6, heartbeat=0.1):
-                pass
+        # Waits well past the stale period (0.6 s) while the holder beats.
+        with (
+            pytest.raises(LockTimeout, match="lock train"),
+            lake_lock(any_lake, "train", timeout=2.5, stale_after=0.6, heartbeat=0.1),
+        ):
+            pass
     finally:
         release.set()
         thread.join()

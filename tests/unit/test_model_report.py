@@ -103,9 +103,11 @@ def test_leadops_report_writes_the_page_and_serve_gives_it_an_address(
     from leadops.settings import get_settings
 
     get_settings.cache_clear()
-    with pages_server(get_settings(), "127.0.0.1") as url:
-        with urllib.request.urlopen(f"{url}/model-{NAME}.html", timeout=10) as response:
-            assert b'id="estimate"' in response.read()
+    with (
+        pages_server(get_settings(), "127.0.0.1") as url,
+        urllib.request.urlopen(f"{url}/model-{NAME}.html", timeout=10) as response,
+    ):
+        assert b'id="estimate"' in response.read()
 
 
 def test_quarantine_share_is_per_check_of_the_rows_ingested(settings) -> None:

@@ -141,7 +141,7 @@ def test_a_gate_killed_between_its_registry_writes_is_finished_by_the_next_one(
     assert left is not None and sent == []  # no event for a decision not yet committed
     killed = left["version"]
     assert client.get_model_version(name, killed).tags.get("stage") is None
-    transitions.finish_interrupted(client, world["lake"], name)
+    transitions.finish_interrupted(client, world["lake"])
     assert client.get_model_version(name, killed).tags["stage"] == "archived"
     _gate(world, shuffle_labels=True, seed=6)
     assert [args[1] for args in sent] == [str(int(killed) + 1)] and sent[0][2] == "rejected"
@@ -176,10 +176,12 @@ def test_promotions_wait_for_the_registry_lock(world: dict, tmp_path: Path) -> N
     from leadops.storage.journal import LockTimeout, lake_lock
 
     lake = LocalLake(tmp_path / "lake")
-    with registry.promotion_lock(lake):
-        with pytest.raises(LockTimeout):
-            with lake_lock(lake, "registry", timeout=0.3):
-                pass
+    with (
+        registry.promotion_lock(lake),
+        pytest.raises(LockTimeout),
+        lake_lock(lake, "registry", timeout=0.3),
+    ):
+        pass
 
 
 def test_an_unreachable_tracking_server_fails_fast_in_one_line(settings, monkeypatch) -> None:

@@ -47,10 +47,9 @@ def test_csv_on_request(tmp_path: Path) -> None:
 def test_a_failed_run_leaves_the_previous_file_untouched(tmp_path: Path) -> None:
     target = tmp_path / "scores.parquet"
     target.write_bytes(b"previous scores")
-    with pytest.raises(RuntimeError):
-        with ScoresWriter(str(target), "parquet", SCHEMA) as writer:
-            writer.write(_part(0, 10))
-            raise RuntimeError("killed mid-batch")
+    with pytest.raises(RuntimeError), ScoresWriter(str(target), "parquet", SCHEMA) as writer:
+        writer.write(_part(0, 10))
+        raise RuntimeError("killed mid-batch")
     assert target.read_bytes() == b"previous scores"
     assert [p.name for p in tmp_path.iterdir()] == ["scores.parquet"]
 

@@ -115,7 +115,7 @@ def test_same_config_writes_byte_identical_files_and_another_seed_differs(tmp_pa
     assert [p.relative_to(tmp_path / "a") for p in first] == [
         p.relative_to(tmp_path / "b") for p in second
     ]
-    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second))
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second, strict=True))
     assert first[0].read_bytes() != other[0].read_bytes()
 
 

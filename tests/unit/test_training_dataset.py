@@ -45,7 +45,7 @@ def test_immature_leads_are_excluded_not_counted_as_negatives() -> None:
         ]
     )
     labelled = label_matured(gold, CONTRACT, AS_OF)
-    assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {
+    assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL], strict=True)) == {
         "won": 1,
         "lost": 0,
         "silent": 0,
@@ -63,7 +63,10 @@ def test_conversion_after_the_outcome_window_is_not_a_positive() -> None:
         ]
     )
     labelled = label_matured(gold, CONTRACT, AS_OF)
-    assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL])) == {"late": 0, "in-time": 1}
+    assert dict(zip(labelled[CONTRACT.entity_id], labelled[D.LABEL], strict=True)) == {
+        "late": 0,
+        "in-time": 1,
+    }
 
 
 def test_training_window_keeps_only_recent_matured_leads() -> None:
@@ -168,7 +171,7 @@ def _matured(days_before: list[int], converted: list[bool | None]) -> pd.DataFra
     return _gold(
         [
             (f"L{i}", old - timedelta(days=d), c, None if c is None else old)
-            for i, (d, c) in enumerate(zip(days_before, converted))
+            for i, (d, c) in enumerate(zip(days_before, converted, strict=True))
         ]
     )
 

@@ -46,13 +46,13 @@ def test_a_lead_counts_once_its_outcome_is_known_with_the_label_known_then() -> 
         ]
     )
     labelled = label_known(gold, CONTRACT, CUTOFF)
-    known = dict(zip(labelled[CONTRACT.entity_id], labelled[LABEL]))
+    known = dict(zip(labelled[CONTRACT.entity_id], labelled[LABEL], strict=True))
     # A lead that converts after the cutoff is not a known negative: it is not known yet.
     assert known == {"won-early": 1, "lost-early": 0, "silent-old": 0, "won-after-window": 0}
-    at = dict(zip(labelled[CONTRACT.entity_id], labelled[KNOWN_AT]))
+    at = dict(zip(labelled[CONTRACT.entity_id], labelled[KNOWN_AT], strict=True))
     assert at["won-early"] == pd.Timestamp(young + timedelta(days=1))
     assert at["silent-old"] == at["won-after-window"] == pd.Timestamp(old + WINDOW)
-    matured = dict(zip(labelled[CONTRACT.entity_id], labelled[MATURED]))
+    matured = dict(zip(labelled[CONTRACT.entity_id], labelled[MATURED], strict=True))
     assert not matured["won-early"] and matured["silent-old"]
 
 

@@ -93,13 +93,18 @@ def estimate_rows(weekly: pd.DataFrame) -> pd.DataFrame:
             "expected conversions [90%]": [
                 f"{e:.0f} [{lo}, {hi}]"
                 for e, lo, hi in zip(
-                    weekly.est_conversions, weekly.est_conversions_low, weekly.est_conversions_high
+                    weekly.est_conversions,
+                    weekly.est_conversions_low,
+                    weekly.est_conversions_high,
+                    strict=True,
                 )
             ],
             "realised": weekly.conversions,
             "expected AUC [90%]": [
                 f"{e:.3f} [{lo:.3f}, {hi:.3f}]"
-                for e, lo, hi in zip(weekly.est_auc, weekly.est_auc_low, weekly.est_auc_high)
+                for e, lo, hi in zip(
+                    weekly.est_auc, weekly.est_auc_low, weekly.est_auc_high, strict=True
+                )
             ],
             "realised AUC": weekly.auc,
         }

@@ -45,7 +45,9 @@ def quarantine_shares(lake: Lake, kind: str = "leads") -> pd.DataFrame:
         checks = run[run[quarantine_log.CHECK] != quarantine_log.ANY_CHECK]
         rows += [
             {**base, "check": c, "share": n / rows_in}
-            for c, n in zip(checks[quarantine_log.CHECK], checks[quarantine_log.QUARANTINED])
+            for c, n in zip(
+                checks[quarantine_log.CHECK], checks[quarantine_log.QUARANTINED], strict=True
+            )
         ] or [{**base, "check": "", "share": 0.0}]
     return pd.DataFrame(rows, columns=columns)
 

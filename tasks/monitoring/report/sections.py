@@ -24,7 +24,9 @@ def rate_rows(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Matured leads, conversions, rate, Wilson 95% interval and lift over the month's rate."""
     matured = frame[frame[MATURED]]
     table = matured.groupby(by)[LABEL].agg(leads="size", conversions="sum").reset_index()
-    bounds = [wilson_interval(int(c), int(n)) for c, n in zip(table.conversions, table.leads)]
+    bounds = [
+        wilson_interval(int(c), int(n)) for c, n in zip(table.conversions, table.leads, strict=True)
+    ]
     table["rate"] = table.conversions / table.leads
     table["low"] = [b[0] for b in bounds]
     table["high"] = [b[1] for b in bounds]

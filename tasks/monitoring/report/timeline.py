@@ -27,7 +27,7 @@ def decisions_figure(decisions: pd.DataFrame) -> str:
         mine = (decisions.stage == stage).to_numpy()
         if mine.any():
             ax.scatter(times[mine], versions[mine], marker=marker, color=colour, label=label, s=40)
-    for row, when, version in zip(decisions.itertuples(), times, versions):
+    for row, when, version in zip(decisions.itertuples(), times, versions, strict=True):
         if row.stage == "canary" and pd.notna(row.fraction):
             ax.annotate(
                 f"{row.fraction:.0%}",
