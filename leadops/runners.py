@@ -15,10 +15,13 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadops.errors import LeadOpsError, one_line
 from leadops.settings import Settings
+
+if TYPE_CHECKING:
+    from prefect.task_runners import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ def local_cluster_kwargs(workers: int) -> dict[str, Any]:
     }
 
 
-def task_runner(settings: Settings) -> Any:
+def task_runner(settings: Settings) -> TaskRunner:
     """The Prefect task runner the settings select (threads by default)."""
     if not uses_dask(settings):
         from prefect.task_runners import ThreadPoolTaskRunner

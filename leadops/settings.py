@@ -680,9 +680,9 @@ def unknown_variables(
     Returns:
         The variable as written, mapped to the closest setting's variable (or None).
     """
-    environ = os.environ if environ is None else environ
+    variables = os.environ if environ is None else environ
     dotenv = Path(DOTENV_FILE) if dotenv is None else dotenv
-    written = [name for name in environ if name.upper().startswith(ENV_PREFIX)]
+    written = [name for name in variables if name.upper().startswith(ENV_PREFIX)]
     if dotenv.is_file():
         from dotenv import dotenv_values
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from leadops.inputs.contract import ARROW_TYPES, Contract
 from leadops.inputs.lead_checks import DEGRADED_FEATURES
+from leadops.inputs.maturity import utc
 from leadops.logs import prediction_log as plog
 from leadops.models.cutpoints import deciles_at
 from tasks.scoring.explain import explain_chunk, explain_value_chunk
@@ -85,9 +86,7 @@ def degraded_names(scored: ChunkScores) -> list[list[str]]:
 
 def _utc(value: datetime | None, now: datetime) -> datetime:
     # A lead sent without its creation time was created now; a naive time is UTC (as in batch).
-    if value is None:
-        return now
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return now if value is None else utc(value)
 
 
 def _text(value: str | None, lower: bool) -> str | None:

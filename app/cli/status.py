@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from leadops.decisions import monitor_state
+from leadops.inputs.maturity import utc
 from leadops.models import registry
 from leadops.models.model_state import (
     CHALLENGER,
@@ -126,8 +127,7 @@ def decision_history(
 def _instant(text: str | None) -> datetime:
     if not text:
         return datetime.min.replace(tzinfo=UTC)
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc(datetime.fromisoformat(text))
 
 
 def _role(model_version: Any) -> dict[str, Any] | None:

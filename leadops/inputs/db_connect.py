@@ -5,10 +5,13 @@ Shared by the database source (ingest) and the PostgreSQL score sink (delivery).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from leadops.errors import LeadOpsError, one_line
+
+if TYPE_CHECKING:
+    import psycopg
 
 APPLICATION_NAME = "leadops"
 
@@ -29,7 +32,9 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def connect(url: str, password: str | None, timeout_seconds: int, autocommit: bool = False) -> Any:
+def connect(
+    url: str, password: str | None, timeout_seconds: int, autocommit: bool = False
+) -> psycopg.Connection:
     """A psycopg 3 connection; the password is passed apart from the URL.
 
     Raises:
@@ -37,14 +42,14 @@ def connect(url: str, password: str | None, timeout_seconds: int, autocommit: bo
     """
     import psycopg
 
-    extra = {"password": password} if password else {}
     try:
         return psycopg.connect(
             url,
             connect_timeout=timeout_seconds,
             application_name=APPLICATION_NAME,
             autocommit=autocommit,
-            **extra,
+            # libpq keyword: None leaves the URL's (or PGPASSWORD's) password in charge
+            **({"password": password} if password else {}),  # type: ignore[arg-type]
         )
     except psycopg.Error as exc:
         raise database_error(url, exc) from None

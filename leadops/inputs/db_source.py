@@ -195,7 +195,7 @@ def _copy_statement(relation: Any, column: str, lower: Any, high: Any) -> Any:
     bounds = sql.SQL("{c} >= {lo} AND {c} <= {hi}" if lower is not None else "{c} <= {hi}")
     where = bounds.format(c=sql.Identifier(column), lo=sql.Literal(lower), hi=sql.Literal(high))
     if high is None:
-        where = sql.SQL("false")
+        where = sql.SQL("false").format()
     # No ORDER BY: a table holds each id once, and a server-side sort cost a third of the
     # pull (measured, bench/bench_crm.py). A query that can return an id twice orders itself:
     # the later row wins in silver, as in a file.

@@ -121,9 +121,12 @@ def feature_failures(contract: Contract, typed: pd.DataFrame) -> dict[str, np.nd
             failing = failing | missing
         if feature.role == "numeric" and (feature.min is not None or feature.max is not None):
             numbers = pd.to_numeric(values, errors="coerce")
-            low = numbers < feature.min if feature.min is not None else False
-            high = numbers > feature.max if feature.max is not None else False
-            failing = failing | (low | high).fillna(False).to_numpy(dtype=bool)
+            outside = pd.Series(False, index=numbers.index)
+            if feature.min is not None:
+                outside |= numbers < feature.min
+            if feature.max is not None:
+                outside |= numbers > feature.max
+            failing = failing | outside.fillna(False).to_numpy(dtype=bool)
         if failing.any():
             failures[feature.name] = failing
     return failures

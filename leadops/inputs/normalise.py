@@ -125,7 +125,7 @@ def parse_frame(
         absent = pd.Series(None, index=raw.index, dtype=object)
         values = raw[name] if name in raw.columns else absent
         text = _clean_text(values)
-        if name in (booleans or {}):
+        if booleans and name in booleans:
             typed, unparsed = _as_spelled_boolean(text, *booleans[name])
         elif role == "numeric" and thousands:
             typed, unparsed = _as_number(_without_separator(text, thousands))

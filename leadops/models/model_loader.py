@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from leadops.errors import LeadOpsError, one_line
 from leadops.models.registry import ensure_reachable
 
 if TYPE_CHECKING:
+    import pandas as pd
     from mlflow.pyfunc import PyFuncModel
 
     from leadops.settings import Settings
@@ -51,3 +54,20 @@ def load_model(settings: Settings, name: str, version: str) -> PyFuncModel:
         raise ModelLoadError(
             f"model {name} version {version}: artifact missing or unreadable ({one_line(exc)})"
         ) from exc
+
+
+def version_scores(settings: Settings, name: str, version: str, frame: pd.DataFrame) -> np.ndarray:
+    """One registered version's conversion probabilities for raw lead rows.
+
+    A LeadOps model answers through its own ``predict_proba``, which skips MLflow's
+    per-row schema checks; any other pyfunc gets only the columns it was logged with (a
+    feature the contract gained since is not its input, and MLflow would warn about it).
+    """
+    model = load_model(settings, name, version)
+    python_model = model.unwrap_python_model()
+    if hasattr(python_model, "predict_proba"):
+        return np.asarray(python_model.predict_proba(frame), dtype=np.float64).ravel()
+    schema = model.metadata.get_input_schema()
+    if schema is not None and schema.has_input_names():
+        frame = frame[[name for name in schema.input_names() if name in frame.columns]]
+    return np.asarray(model.predict(frame), dtype=np.float64).ravel()

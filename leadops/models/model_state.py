@@ -14,9 +14,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadops.errors import LeadOpsError
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
 
 
 class Stage(StrEnum):
@@ -90,7 +93,7 @@ class VersionState:
     decided_at: str | None = None
 
     @classmethod
-    def from_version(cls, model_version: Any) -> VersionState:
+    def from_version(cls, model_version: ModelVersion) -> VersionState:
         """Read an MLflow ``ModelVersion``.
 
         Raises:

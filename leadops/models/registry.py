@@ -123,6 +123,14 @@ def get_challenger(client: MlflowClient, name: str) -> ModelVersion | None:
     return get_alias(client, name, CHALLENGER)
 
 
+def rollout_challenger(client: MlflowClient, name: str) -> VersionState | None:
+    """The challenger while it is in shadow or canary: a retrain would throw its evidence away
+    (the monitor holds drift retrains for it; train's gate must beat it on the same rows)."""
+    challenger = get_challenger(client, name)
+    state = VersionState.from_version(challenger) if challenger is not None else None
+    return state if state is not None and state.in_rollout else None
+
+
 def require_champion(client: MlflowClient, name: str) -> ModelVersion:
     """The version behind the champion alias.
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from leadops.models import events, registry
 from leadops.models.model_state import (
@@ -41,6 +41,10 @@ from leadops.models.model_state import (
     stage_tags,
 )
 from leadops.storage.lake import Lake
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,7 @@ def read_history(lake: Lake) -> list[dict]:
 
 
 def record(
-    client: Any, lake: Lake, name: str, transition: Transition, new_step: bool = True
+    client: MlflowClient, lake: Lake, name: str, transition: Transition, new_step: bool = True
 ) -> Transition:
     """Write ``transition`` on the version's tags and append it to the lake's history.
 
@@ -100,7 +104,7 @@ def stage_ops(
     return ops
 
 
-def commit(client: Any, lake: Lake, name: str, ops: list[list]) -> None:
+def commit(client: MlflowClient, lake: Lake, name: str, ops: list[list]) -> None:
     """Record ``ops`` as pending, make them, clear the record (see the module docstring)."""
     lake.write_bytes(PENDING_KEY, json.dumps({"model": name, "ops": ops}, default=str).encode())
     _replay(client, lake, name, ops)
@@ -118,7 +122,7 @@ def pending(lake: Lake) -> dict | None:
     return record
 
 
-def finish_interrupted(client: Any, lake: Lake) -> dict | None:
+def finish_interrupted(client: MlflowClient, lake: Lake) -> dict | None:
     """Complete a transition a killed process left half-written (hold the registry lock)."""
     record = pending(lake)
     if record is None:
@@ -130,14 +134,14 @@ def finish_interrupted(client: Any, lake: Lake) -> dict | None:
 
 
 @contextmanager
-def registry_transaction(client: Any, lake: Lake) -> Iterator[None]:
+def registry_transaction(client: MlflowClient, lake: Lake) -> Iterator[None]:
     """``promotion_lock`` plus completing any interrupted transition before deciding anything."""
     with registry.promotion_lock(lake):
         finish_interrupted(client, lake)
         yield
 
 
-def _replay(client: Any, lake: Lake, name: str, ops: list[list]) -> None:
+def _replay(client: MlflowClient, lake: Lake, name: str, ops: list[list]) -> None:
     for op in ops:
         kind = op[0]
         if kind == "tag":
@@ -160,14 +164,14 @@ def new_salt(version: str) -> str:
     return f"v{version}-{secrets.token_hex(4)}"
 
 
-def _position(model_version: Any) -> tuple[Stage | None, float]:
+def _position(model_version: ModelVersion) -> tuple[Stage | None, float]:
     """(stage, fraction) of a ModelVersion: where a transition moves it from."""
     state = VersionState.from_version(model_version)
     return state.stage, state.fraction
 
 
 def enter_canary(
-    client: Any,
+    client: MlflowClient,
     lake: Lake,
     name: str,
     version: str,
@@ -186,7 +190,7 @@ def enter_canary(
 
 
 def archive_challenger(
-    client: Any,
+    client: MlflowClient,
     lake: Lake,
     name: str,
     version: str,
@@ -206,7 +210,7 @@ def archive_challenger(
 
 
 def make_champion(
-    client: Any,
+    client: MlflowClient,
     lake: Lake,
     name: str,
     version: str,
@@ -275,7 +279,7 @@ def announce(name: str, steps: list[Transition]) -> None:
         )
 
 
-def _drop_alias(client: Any, name: str, alias: str, version: str) -> None:
+def _drop_alias(client: MlflowClient, name: str, alias: str, version: str) -> None:
     """Remove ``alias`` if it still points at ``version`` (never another version's)."""
     holder = registry.get_alias(client, name, alias)
     if holder is not None and str(holder.version) == str(version):

@@ -11,16 +11,18 @@ lake root and may never escape it.
 
 from __future__ import annotations
 
+import builtins
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+    from deltalake import DeltaTable
 
 
 from leadops.errors import LeadOpsError, one_line
@@ -104,7 +106,7 @@ class Lake(ABC):
             return None
         return self._delta(name).version()
 
-    def table_columns(self, name: str) -> list[str]:
+    def table_columns(self, name: str) -> builtins.list[str]:
         """The table's column names; none when it does not exist yet."""
         if not self.table_exists(name):
             return []
@@ -112,7 +114,7 @@ class Lake(ABC):
             return [field.name for field in self._delta(name).schema().fields]
 
     def read_table(
-        self, name: str, columns: list[str] | None = None, filters: Any = None
+        self, name: str, columns: builtins.list[str] | None = None, filters: Any = None
     ) -> pd.DataFrame:
         """The table as a DataFrame; an empty frame when it does not exist yet."""
         import pandas as pd
@@ -132,7 +134,7 @@ class Lake(ABC):
         """Replace the table's rows in one atomic commit (old versions stay readable)."""
         return self._write(name, frame, mode="overwrite")
 
-    def _write(self, name: str, frame: Any, mode: str) -> int:
+    def _write(self, name: str, frame: Any, mode: Literal["append", "overwrite"]) -> int:
         from deltalake import write_deltalake
 
         with self.table_errors(name, mode):
@@ -169,7 +171,7 @@ class Lake(ABC):
             table.vacuum(dry_run=False)  # only files unreferenced for the full retention
         return before, len(self._delta(name).file_uris())
 
-    def _delta(self, name: str) -> Any:
+    def _delta(self, name: str) -> DeltaTable:
         from deltalake import DeltaTable
 
         with self.table_errors(name, "open"):

@@ -109,4 +109,6 @@ def commit(lake: Lake, name: str, schema: pa.Schema, actions: list) -> int:
                 mode="error",
                 storage_options=lake.storage_options,
             )
-    return lake.table_version(name)
+    version = lake.table_version(name)
+    assert version is not None, f"table {name} was just created"
+    return version

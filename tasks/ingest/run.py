@@ -18,6 +18,7 @@ from leadops import progress
 from leadops.errors import LeadOpsError
 from leadops.inputs.contract import Contract
 from leadops.inputs.db_source import DatabaseSource
+from leadops.inputs.maturity import utc
 from leadops.inputs.sources import SourceFile, resolve_sources
 from leadops.settings import Settings
 from leadops.storage import tables
@@ -66,7 +67,7 @@ def ingest_files(
     if kind not in tables.KINDS:
         raise LeadOpsError(f"kind {kind!r}: choose one of {', '.join(tables.KINDS)}")
     now = datetime.now(UTC)
-    as_of = _utc(as_of) if as_of is not None else now
+    as_of = utc(as_of) if as_of is not None else now
     result = IngestResult(run_id or uuid.uuid4().hex, kind, as_of, started_at=now)
     files = [
         f
@@ -125,7 +126,3 @@ def ingest_files(
         *(result.total(a) for a in ("rows_in", "silver", "quarantined", "duplicates")),
     )
     return result
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

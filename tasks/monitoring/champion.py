@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from leadops.models import registry
-from leadops.models.model_loader import load_model
+from leadops.models.model_loader import version_scores
 from leadops.settings import Settings
 from tasks.monitoring.ranking import RankingBaseline
 
@@ -31,17 +33,9 @@ def current_champion(client: Any, settings: Settings) -> Champion:
     return Champion(settings.model_name, str(version.version), version)
 
 
-def predictor(settings: Settings, name: str, version: str) -> Any:
-    """rows → probabilities with one registered version (loaded on first call)."""
-
-    def predict(frame: pd.DataFrame) -> np.ndarray:
-        model = load_model(settings, name, version)
-        python_model = model.unwrap_python_model()
-        if hasattr(python_model, "predict_proba"):  # skips MLflow's per-row schema checks
-            return np.asarray(python_model.predict_proba(frame), dtype="float64")
-        return np.asarray(model.predict(frame), dtype="float64")
-
-    return predict
+def predictor(settings: Settings, name: str, version: str) -> Callable[[pd.DataFrame], np.ndarray]:
+    """rows → probabilities with one registered version (loaded when called)."""
+    return partial(version_scores, settings, name, version)
 
 
 def ranking_baseline(client: Any, model_version: Any) -> RankingBaseline | None:

@@ -316,12 +316,9 @@ def challenger_in_rollout(settings: Any) -> str | None:
     monitor run may retrain again).
     """
     from leadops.models import registry
-    from leadops.models.model_state import VersionState
 
-    client = registry_client(settings)
-    challenger = registry.get_challenger(client, settings.model_name)
-    state = VersionState.from_version(challenger) if challenger is not None else None
-    if state is not None and state.in_rollout:
+    state = registry.rollout_challenger(registry_client(settings), settings.model_name)
+    if state is not None:
         return (
             f"no retrain: challenger v{state.version} is in {state.stage}; "
             "its rollout evidence decides first"

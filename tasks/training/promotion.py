@@ -26,7 +26,7 @@ from leadops.decisions import gate_evidence, monitor_state, stats
 from leadops.decisions.metrics import score_metrics
 from leadops.inputs.maturity import utc
 from leadops.models import events, registry
-from leadops.models.model_loader import load_model
+from leadops.models.model_loader import version_scores
 from leadops.models.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from leadops.models.transitions import Transition, commit, registry_transaction, stage_ops
 from leadops.settings import Settings
@@ -49,14 +49,8 @@ class PromotionOutcome:
 
 
 def champion_scores(settings: Settings, version: str, frame: pd.DataFrame) -> np.ndarray:
-    """The champion version's probabilities for raw lead rows, through its pyfunc interface."""
-    model = load_model(settings, settings.model_name, version)
-    schema = model.metadata.get_input_schema()
-    if schema is not None and schema.has_input_names():
-        # Only the columns it was logged with: a feature the contract gained since is not
-        # its input (MLflow would print a raw "Found extra inputs" warning).
-        frame = frame[[name for name in schema.input_names() if name in frame.columns]]
-    return np.asarray(model.predict(frame), dtype=np.float64).ravel()
+    """The champion version's probabilities for raw lead rows (the gate's paired rows)."""
+    return version_scores(settings, settings.model_name, version, frame)
 
 
 def paired_intervals(
@@ -91,13 +85,6 @@ def paired_intervals(
         converted,
         len(labels) - converted,
     )
-
-
-def in_rollout_challenger(client: Any, name: str) -> VersionState | None:
-    """The challenger in shadow or canary, if any."""
-    live = registry.get_challenger(client, name)
-    state = VersionState.from_version(live) if live is not None else None
-    return state if state is not None and state.in_rollout else None
 
 
 def register_and_gate(
@@ -159,7 +146,9 @@ def register_and_gate(
             monitor_state.persisting_drift(lake, champion_version, rules.drift_stale_rejections),
         )
         rival = (
-            in_rollout_challenger(client, name) if gate.decision == GateOutcome.CHALLENGER else None
+            registry.rollout_challenger(client, name)
+            if gate.decision == GateOutcome.CHALLENGER
+            else None
         )
         if rival is not None:
             gate = _against_rival(

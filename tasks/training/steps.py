@@ -115,7 +115,7 @@ def log_to_mlflow(
 
 def rollout_in_progress(settings: Settings) -> str | None:
     """Why a scheduled retrain skips: a challenger is still in shadow or canary (else None)."""
-    rival = promotion.in_rollout_challenger(registry.registry_client(settings), settings.model_name)
+    rival = registry.rollout_challenger(registry.registry_client(settings), settings.model_name)
     if rival is None:
         return None
     where = f"{rival.stage} {rival.fraction:.0%}" if rival.stage == "canary" else str(rival.stage)
