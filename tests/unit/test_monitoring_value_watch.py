@@ -74,3 +74,18 @@ def test_predicted_values_that_moved_show_in_the_psi() -> None:
     reference = np.exp(rng.normal(9, 1, 2000))
     assert predicted_value_psi(reference, np.exp(rng.normal(9, 1, 500))) < 0.1
     assert predicted_value_psi(reference, np.exp(rng.normal(10, 1, 500))) > 0.25
+
+
+def test_the_registered_revenue_correction_is_what_serving_and_the_monitor_use(
+    settings, registry_db, history
+) -> None:
+    from dataclasses import replace
+
+    from leadops import registry
+    from tasks.scoring.value import load_value_champion
+
+    doubled = replace(_calibrated_times(history, 1.0), revenue_scale=2.0)
+    watch = _watch(settings, history, doubled)
+    assert watch.shifted and watch.ratio == pytest.approx(0.5)
+    served = load_value_champion(settings, registry.registry_client(settings))
+    assert served.revenue_scale == 2.0
