@@ -32,7 +32,8 @@ from tasks.monitoring.steps import (
 
 @flow(name="monitor")
 def monitor(window_days: int | None = None, as_of: datetime | None = None) -> dict[str, Any]:
-    """Compare recently scored leads with the champion's training reference; retrain on drift.
+    """Compare recently scored leads with the champion's training reference; retrain on drift,
+    a conversion drop or a deal-value shift.
 
     Args:
         window_days: look at leads scored in the DAYS before as-of; default the latest batch.
@@ -49,7 +50,8 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     links = publish_report(assessment, moment)
     quarantined = watch_quarantine(moment, inputs.champion.version)
     compacted = compact_logs()
-    retrain = request_retrain(assessment, moment, inputs.champion, matured_evidence(inputs))
+    value = watch_value_model(moment)  # the deal-value champion: a shift may ask for a retrain
+    retrain = request_retrain(assessment, moment, inputs.champion, matured_evidence(inputs), value)
     trained = None
     if retrain.route == "subflow":  # no deployment listens for the event: train here
         trained = _train_here(retrain.reason or assessment.decision.reason, moment)
@@ -76,7 +78,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         **links,
     }
     summary = publish.result_dict(assessment, settings.psi_threshold, context)
-    summary["value_model"] = watch_value_model(moment)  # the deal-value champion, reported
+    summary["value_model"] = value.as_dict()
     publish_summary(summary)
     summary["model_pages"] = publish_model_page(moment)  # after a retrain: it shows the gate
     return summary

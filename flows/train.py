@@ -23,7 +23,16 @@ from tasks.training.search import search_config_from
 
 # miscalibration / ranking-loss: the monitor found the served probabilities off, with the
 # champion's ranking holding (a new calibrator answers) or not (a full retrain).
-REASONS = ("manual", "schedule", "drift", "conversion-drop", "miscalibration", "ranking-loss")
+# deal-value-shift: the value champion's realised / predicted revenue moved (train fits both).
+REASONS = (
+    "manual",
+    "schedule",
+    "drift",
+    "conversion-drop",
+    "miscalibration",
+    "ranking-loss",
+    "deal-value-shift",
+)
 
 
 def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | None = None) -> str:

@@ -161,11 +161,19 @@ def add_value(
 
 
 def shadow_rows(
-    shadow: ServingModel, leads: pa.Table, scored: ChunkScores, now: datetime
+    shadow: ServingModel,
+    leads: pa.Table,
+    scored: ChunkScores,
+    now: datetime,
+    value_version: str | None = None,
 ) -> pa.Table:
-    """The shadow challenger's log rows for leads already answered (never returned)."""
+    """The shadow challenger's log rows for leads already answered (never returned);
+    ``value_version``: the deal-value champion that sized them, as the served rows say."""
     scores = shadow.predict(shadow.encoder.transform_table(leads))
     context = plog.LogContext(online_batch_id(now), now, shadow.name)
+    value = None
+    if value_version is not None and scored.predicted_value is not None:
+        value = plog.ValueColumns(value_version, scored.predicted_value)
     return plog.log_rows(
         context,
         scored.ids,
@@ -177,6 +185,7 @@ def shadow_rows(
         np.zeros(len(scores), dtype=bool),
         scores,
         scored.degraded,
+        value,
     )
 
 

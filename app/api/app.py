@@ -180,8 +180,10 @@ def _routes(
             if (
                 state.shadow is not None
             ):  # after the response: shadow scores are logged, never returned
+                value = state.answering.value
+                version = value.version if value is not None else None
                 background.add_task(
-                    lambda: buffer.add(shadow_rows(state.shadow, table, scored, now))
+                    lambda: buffer.add(shadow_rows(state.shadow, table, scored, now, version))
                 )
         elif fallback is not None:
             answer = fallback_answer(contract, fallback, settings.model_name, table, now)

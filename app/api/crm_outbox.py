@@ -84,7 +84,23 @@ def answer_rows(contract: Contract, results: list[dict[str, Any]], now: datetime
         # As in the batch file: the failing features' names, one string; None when none.
         DEGRADED: [", ".join(r.get("degraded") or []) or None for r in results],
     }
-    return pa.table(columns, schema=output_schema(contract))
+    with_value = bool(results) and "expected_value" in results[0]  # a value champion answered
+    if with_value:
+        columns.update(_value_columns(results))
+    return pa.table(columns, schema=output_schema(contract, with_value=with_value))
+
+
+def _value_columns(results: list[dict[str, Any]]) -> dict[str, list]:
+    """The deal-value champion's columns of an answer, as the batch file has them."""
+    names = ("expected_value", "predicted_value", "value_tier", "value_model_version")
+    reasons = [r.get("value_reasons") or [] for r in results]
+    return {
+        **{name: [r[name] for r in results] for name in names},
+        **{
+            f"value_{name}": [texts[rank] if rank < len(texts) else None for texts in reasons]
+            for rank, name in enumerate(REASONS)
+        },
+    }
 
 
 def _parquet(rows: pa.Table) -> bytes:

@@ -487,7 +487,15 @@ def unscored_summary(result: dict[str, Any]) -> str:
 
 
 # flows.train.REASONS, kept here as text: importing the flow would load Prefect at start-up.
-TRAIN_REASONS = ("manual", "schedule", "drift", "conversion-drop", "miscalibration", "ranking-loss")
+TRAIN_REASONS = (
+    "manual",
+    "schedule",
+    "drift",
+    "conversion-drop",
+    "miscalibration",
+    "ranking-loss",
+    "deal-value-shift",
+)
 
 
 @app.command()
@@ -505,7 +513,7 @@ def train(
         "manual",
         "--reason",
         help="Trigger: manual | schedule | drift | conversion-drop | miscalibration (a new "
-        "calibrator for the champion) | ranking-loss",
+        "calibrator for the champion) | ranking-loss | deal-value-shift",
     ),
     workers: int = typer.Option(
         1, "--workers", min=1, help="Parallel search processes sharing one Optuna study."

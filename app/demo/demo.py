@@ -16,6 +16,7 @@ The ``leadops demo`` help names ``DemoPlan.weeks``; tests/unit/test_cli.py keeps
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -242,7 +243,17 @@ def value_note(train_result: dict[str, Any]) -> str:
         return ""
     if value.get("version") is None:  # not trained: the one line says why
         return f" (value model: {value['line']})"
-    return f" (value model v{value['version']}: {value['decision']})"
+    if value["decision"] != "archived":
+        return f" (value model v{value['version']}: {value['decision']})"
+    # Archived: the gate's own why, without its evidence. The generator's deal amounts keep
+    # one relationship to company size, industry and source through the drift, so a later
+    # value model is rarely significantly better than v1 on ~300 won test deals, and the gate
+    # (pass = ranks clearly better, or no worse and sizes better) rightly keeps v1.
+    line = value.get("line") or ""
+    why = line.split("archived: ", 1)[-1].split("; vs ", 1)[0]
+    deals = re.search(r"n=([\d,]+) won deals", line)
+    on = f" on {deals.group(1)} won deals" if deals else ""
+    return f" (value model v{value['version']} archived: {why}{on})"
 
 
 def _has_champion(settings: Settings) -> bool:

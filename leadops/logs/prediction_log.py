@@ -30,6 +30,11 @@ SCORE = "score"
 # The features a degraded lead was scored without ("company_size, country"), null when none:
 # the monitor counts them; older log rows (before the column) read as null.
 DEGRADED = "degraded"
+# With a deal-value champion: its version, its E[value | won] for the lead and this row's
+# score x that value; null without one. Older log rows (before the columns) read as null
+# (Delta appends merge the schema).
+PREDICTED_VALUE, EXPECTED_VALUE = "predicted_value", "expected_value"
+VALUE_MODEL_VERSION = "value_model_version"
 
 UTC_TIME = pa.timestamp("us", tz="UTC")
 LOG_SCHEMA = pa.schema(
@@ -46,6 +51,9 @@ LOG_SCHEMA = pa.schema(
         (SERVED, pa.bool_()),
         (SCORE, pa.float64()),
         (DEGRADED, pa.string()),
+        (PREDICTED_VALUE, pa.float64()),
+        (EXPECTED_VALUE, pa.float64()),
+        (VALUE_MODEL_VERSION, pa.string()),
     ]
 )
 
@@ -59,6 +67,14 @@ class LogContext:
     model_name: str
 
 
+@dataclass(frozen=True)
+class ValueColumns:
+    """The deal-value champion's prediction for each lead of a chunk."""
+
+    version: str
+    predicted: np.ndarray  # E[value | won] per lead
+
+
 def log_rows(
     context: LogContext,
     entity_ids: pa.Array,
@@ -70,14 +86,23 @@ def log_rows(
     served: np.ndarray,
     scores: np.ndarray,
     degraded: pa.Array | None = None,
+    value: ValueColumns | None = None,
 ) -> pa.Table:
     """One model's log rows for one chunk of leads (arrays aligned with ``entity_ids``).
 
     Args:
         degraded: per lead, the features scored as missing because they failed the
             contract (leadops.inputs.lead_checks); None: no lead was degraded.
+        value: the deal-value champion's predictions; None: no value champion (nulls).
     """
     n = len(entity_ids)
+    if value is None:
+        predicted = expected = pa.nulls(n, pa.float64())
+        version = pa.nulls(n, pa.string())
+    else:
+        predicted = pa.array(value.predicted, pa.float64())
+        expected = pa.array(np.asarray(scores) * value.predicted, pa.float64())
+        version = constant(value.version, pa.string(), n)
     return pa.table(
         {
             ENTITY_ID: entity_ids.cast(pa.string()),
@@ -92,6 +117,9 @@ def log_rows(
             SERVED: pa.array(served, pa.bool_()),
             SCORE: pa.array(scores, pa.float64()),
             DEGRADED: pa.nulls(n, pa.string()) if degraded is None else degraded.cast(pa.string()),
+            PREDICTED_VALUE: predicted,
+            EXPECTED_VALUE: expected,
+            VALUE_MODEL_VERSION: version,
         },
         schema=LOG_SCHEMA,
     )

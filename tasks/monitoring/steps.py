@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from leadops.errors import retry_if_transient
 from leadops.inputs.contract import load_contract
 from leadops.logs import log_compaction, quarantine_log
-from leadops.models import events
+from leadops.models import events, registry
 from leadops.models.registry import registry_client
 from leadops.settings import get_settings
 from leadops.storage.journal import lake_lock
@@ -226,20 +226,30 @@ def request_retrain(
     as_of: datetime,
     champion: Champion,
     evidence: persistence.MaturedEvidence | None = None,
+    value: value_watch.ValueWatch | None = None,
 ) -> trigger.RetrainRequest:
     """Take the retrain decision (trigger.request_retrain), then emit the event and say
     whether this flow must start train itself (no deployment listens for the event).
 
     With ``evidence`` (the champion's matured leads), a cause whose last retrain the gate
     rejected waits for new evidence, and escalates once (tasks.monitoring.persistence).
+    With ``value`` (the value watch), a deal-value shift asks for a retrain when the
+    conversion rule does not; it waits for a value challenger in shadow, and its hold is
+    kept per value champion.
     """
     settings, logger = get_settings(), get_run_logger()
-    lake, decision = open_lake(settings), result.decision
-    in_rollout = challenger_in_rollout(settings) if decision.retrain else None
+    lake = open_lake(settings)
+    decision = value_watch.with_value_shift(result.decision, value)
+    on_value = decision.reason == value_watch.VALUE_SHIFT
+    judged = value.version if on_value and value else champion.version
+    in_rollout = None
+    if decision.retrain:
+        name = registry.value_model_name(settings.model_name) if on_value else None
+        in_rollout = challenger_in_rollout(settings, name)
     review = persistence.Review()
     if decision.retrain and evidence is not None and not in_rollout:
-        review = persistence.review(lake, decision.reason, as_of, evidence, champion.version)
-        if review.hold:
+        review = persistence.review(lake, decision.reason, as_of, evidence, judged)
+        if review.hold and not on_value:
             decision, review = recalibrate_instead(
                 result, decision, review, lake, as_of, evidence, champion.version
             )
@@ -263,13 +273,18 @@ def request_retrain(
             logger.info(request.why)
         return request
     if evidence is not None:
-        persistence.record_claim(lake, decision.reason, as_of, evidence, champion.version)
+        persistence.record_claim(lake, decision.reason, as_of, evidence, judged)
+    return _routed(request, settings, decision, as_of, champion)
+
+
+def _routed(request, settings, decision, as_of, champion) -> trigger.RetrainRequest:
+    """Emit the retrain event; route "subflow" when nothing will start train from it."""
     event_id = retrain.emit_retrain_requested(
         settings.model_name, decision.reason, as_of, champion.version
     )
     # An event that was not sent starts nothing: then this flow starts train itself.
     route = "event" if event_id is not None and retrain.event_listener_exists() else "subflow"
-    logger.info(
+    get_run_logger().info(
         "%s; %s",
         request.why,
         "a deployment trigger will start train" if route == "event" else "starting train here",
@@ -308,8 +323,9 @@ def recalibrate_instead(
     )
 
 
-def challenger_in_rollout(settings: Any) -> str | None:
-    """Why not to retrain now: a challenger already in shadow or canary answers this incident.
+def challenger_in_rollout(settings: Any, name: str | None = None) -> str | None:
+    """Why not to retrain now: a challenger already in shadow or canary answers this incident
+    (``name``: the registered model, default the conversion model).
 
     A new retrain would supersede it and throw its accumulated evidence away; its rollout
     ends in promotion (the reference moves, the drift clears) or rejection (the next
@@ -317,10 +333,11 @@ def challenger_in_rollout(settings: Any) -> str | None:
     """
     from leadops.models import registry
 
-    state = registry.rollout_challenger(registry_client(settings), settings.model_name)
+    state = registry.rollout_challenger(registry_client(settings), name or settings.model_name)
     if state is not None:
+        kind = "value challenger" if name else "challenger"
         return (
-            f"no retrain: challenger v{state.version} is in {state.stage}; "
+            f"no retrain: {kind} v{state.version} is in {state.stage}; "
             "its rollout evidence decides first"
         )
     return None
@@ -367,10 +384,11 @@ def matured_evidence(inputs: MonitorInputs) -> persistence.MaturedEvidence:
     retry_condition_fn=retry_if_transient,
     cache_policy=NO_CACHE,
 )
-def watch_value_model(as_of: datetime) -> dict[str, Any]:
-    """The deal-value champion's calibration and predicted-value drift (reported only)."""
+def watch_value_model(as_of: datetime) -> value_watch.ValueWatch:
+    """The deal-value champion's calibration and predicted-value drift (a shift asks for a
+    retrain through request_retrain)."""
     settings = get_settings()
     contract = load_contract(settings.contract_path)
     watch = value_watch.watch_value(settings, open_lake(settings), contract, as_of)
     get_run_logger().info("monitor deal value: %s", watch.line)
-    return watch.as_dict()
+    return watch

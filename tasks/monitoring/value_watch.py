@@ -9,7 +9,8 @@ Two checks, each stated with its n and interval:
 - drift of predicted values: PSI of log predicted value, leads created in the newest 7 days
   against the 28 days before the champion began serving, in the reference's deciles.
 
-It reports; it starts no retrain yet (the monitor's trigger covers the conversion model).
+A shift asks for a retrain (reason ``deal-value-shift``) when the conversion model's own
+rule does not fire, through the same request, cooldown and persistence hold.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from leadops.models.model_state import VersionState
 from leadops.settings import Settings
 from leadops.storage.lake import Lake
 from leadops.storage.tables import silver
+from tasks.monitoring.trigger import RetrainDecision
+
+VALUE_SHIFT = "deal-value-shift"  # the train reason of a retrain the value watch asks for
 
 CURRENT_DAYS, REFERENCE_DAYS = 7, 28
 _PSI_SIDES = f"newest {CURRENT_DAYS} days vs the {REFERENCE_DAYS} before it served"
@@ -58,6 +62,14 @@ def realised_ratio(
     resampled = amounts[rows].sum(axis=1) / predicted[rows].sum(axis=1)
     low, high = np.percentile(resampled, [2.5, 97.5])
     return float(amounts.sum() / predicted.sum()), float(low), float(high)
+
+
+def with_value_shift(decision: RetrainDecision, watch: ValueWatch | None) -> RetrainDecision:
+    """The conversion model's decision, or a deal-value-shift retrain when only the value
+    champion's realised / predicted ratio shifted (a conversion retrain retrains both)."""
+    if decision.retrain or watch is None or not watch.shifted:
+        return decision
+    return RetrainDecision(True, VALUE_SHIFT, f"deal value shift: {watch.line}", [])
 
 
 def predicted_value_psi(reference: np.ndarray, current: np.ndarray) -> float | None:

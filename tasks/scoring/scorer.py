@@ -190,6 +190,9 @@ def tiers(decile: np.ndarray) -> np.ndarray:
 def chunk_log(context: plog.LogContext, scored: ChunkScores, serving: ServingSet) -> pa.Table:
     """Log rows of one chunk: one per lead per model that scored it."""
     arms = scored.arms
+    value = None
+    if serving.value is not None and scored.predicted_value is not None:
+        value = plog.ValueColumns(serving.value.version, scored.predicted_value)
     parts = []
     for model in serving.models:
         if model is serving.champion:
@@ -210,6 +213,7 @@ def chunk_log(context: plog.LogContext, scored: ChunkScores, serving: ServingSet
                 served,
                 scored.scores[model.version],
                 scored.degraded,
+                value,
             )
         )
     return pa.concat_tables(parts)

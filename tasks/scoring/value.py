@@ -32,10 +32,12 @@ class ValueServing(ReasonGrouping):
     on_log: bool  # the booster predicts log amount; the mean is exp(mu + spread / 2)
     log_spread: float
     cutpoints: list[float]
+    revenue_scale: float = 1.0  # the training's sum correction (DealValueModel.revenue_scale)
 
     def predict(self, encoded: np.ndarray) -> np.ndarray:
         raw = np.asarray(self.booster.inplace_predict(encoded), dtype=np.float64)
-        return np.exp(raw + self.log_spread / 2) if self.on_log else raw
+        mean = np.exp(raw + self.log_spread / 2) if self.on_log else raw
+        return self.revenue_scale * mean
 
     def tiers(self, expected: np.ndarray) -> np.ndarray:
         return TIER_BY_DECILE[deciles_at(expected, self.cutpoints)]
@@ -69,5 +71,12 @@ def load_value_champion(settings: Settings, client: Any) -> ValueServing | None:
             "(no booster or no expected-value cut-points)"
         )
     return ValueServing(
-        name, version, model.booster, model.encoder, model.on_log, model.log_spread, cutpoints
+        name,
+        version,
+        model.booster,
+        model.encoder,
+        model.on_log,
+        model.log_spread,
+        cutpoints,
+        getattr(model, "revenue_scale", 1.0),
     )

@@ -38,12 +38,14 @@ class DealValueModel(mlflow.pyfunc.PythonModel):
         self.encoder: FeatureEncoder | None = None
         self.on_log = False
         self.log_spread = 0.0
+        self.revenue_scale = 1.0  # ValueFit.revenue_scale; versions logged before it: 1
 
     @classmethod
     def from_fit(cls, fit: ValueFit, encoder: FeatureEncoder) -> DealValueModel:
         model = cls()
         model.booster, model.encoder = fit.model.get_booster(), encoder
         model.on_log, model.log_spread = fit.on_log, fit.log_spread
+        model.revenue_scale = fit.revenue_scale
         return model
 
     def load_context(self, context: Any) -> None:
@@ -54,6 +56,7 @@ class DealValueModel(mlflow.pyfunc.PythonModel):
         self.booster.load_model(context.artifacts[BOOSTER_ARTIFACT])
         reading = json.loads(Path(context.artifacts[READING_ARTIFACT]).read_text())
         self.on_log, self.log_spread = bool(reading["on_log"]), float(reading["log_spread"])
+        self.revenue_scale = float(reading.get("revenue_scale", 1.0))
 
     def predict(
         self,
@@ -69,7 +72,8 @@ class DealValueModel(mlflow.pyfunc.PythonModel):
     def predict_value(self, frame: pd.DataFrame) -> np.ndarray:
         """Amounts for raw lead rows, skipping MLflow's per-row schema checks."""
         raw = np.asarray(self.booster.inplace_predict(self.encoder.transform(frame)), np.float64)
-        return np.exp(raw + self.log_spread / 2) if self.on_log else raw
+        mean = np.exp(raw + self.log_spread / 2) if self.on_log else raw
+        return self.revenue_scale * mean
 
     def explain(self, frame: pd.DataFrame, top_k: int = 3, approx: bool = False) -> pd.DataFrame:
         """The ``top_k`` value reasons per row, e.g. "company size = 5,000: raises the deal
@@ -92,7 +96,11 @@ def log_value_model(
         root = Path(folder)
         model.booster.save_model(root / "value_booster.json")
         (root / "encoder.json").write_text(model.encoder.to_json())
-        reading = {"on_log": model.on_log, "log_spread": model.log_spread}
+        reading = {
+            "on_log": model.on_log,
+            "log_spread": model.log_spread,
+            "revenue_scale": model.revenue_scale,
+        }
         (root / "value.json").write_text(json.dumps(reading))
         return mlflow.pyfunc.log_model(
             name="value_model",

@@ -83,6 +83,24 @@ def test_scores_land_in_the_mapped_columns_once_per_lead_and_model_version(crm: 
     assert deliver_owed()["sinks"][0]["parts_sent"] == 0
 
 
+def test_a_value_champion_adds_its_columns_to_an_existing_scores_table(crm: str) -> None:
+    from app.cli.deliver import deliver_owed
+
+    lake = _lake()
+    write_scores(lake, "b1", 5, model_version="3")
+    deliver_owed("b1")  # before any value champion: the CRM's table as it was
+    write_scores(lake, "b2", 5, model_version="4", value_version="2")
+    assert deliver_owed("b2")["sinks"][0]["rows_sent"] == 5
+    query = (
+        "SELECT ai_model, expected_value, predicted_value, value_tier, value_model_version "
+        "FROM crm_scores WHERE lead_ref = 'S2' ORDER BY ai_model"
+    )
+    assert rows(crm, query) == [
+        ("3", None, None, None, None),
+        ("4", pytest.approx(0.0103 * 2000.0), 2000.0, "C", "2"),
+    ]
+
+
 def test_a_delivery_killed_with_sigkill_resumes_without_sending_a_part_twice(crm: str) -> None:
     lake = _lake()
     count, part_rows = 20_000, 50  # 400 parts: the kill lands part-way

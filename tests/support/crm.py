@@ -79,9 +79,12 @@ def fill_leads(url: str, count: int, updated_at: datetime, table: str = "leads")
         conn.execute(statement, {**base, "updated_at": updated_at, "count": count})
 
 
-def write_scores(lake: Any, batch_id: str, count: int, model_version: str = "3") -> str:
+def write_scores(
+    lake: Any, batch_id: str, count: int, model_version: str = "3", value_version: str | None = None
+) -> str:
     """A batch's scores file in the lake as a score run writes it (``<lake>/scores``):
-    leads S1..Sn, one score each, with reasons; returns its URI."""
+    leads S1..Sn, one score each, with reasons (and, with ``value_version``, the deal-value
+    champion's columns: lead Si worth 1,000 x i, expected value score x that); its URI."""
     from datetime import UTC
 
     import pyarrow as pa
@@ -89,7 +92,7 @@ def write_scores(lake: Any, batch_id: str, count: int, model_version: str = "3")
 
     from tasks.scoring.table import output_schema
 
-    schema = output_schema(CRM_CONTRACT)
+    schema = output_schema(CRM_CONTRACT, with_value=value_version is not None)
     rows = {
         "lead_id": [f"S{i}" for i in range(1, count + 1)],
         "score": [round((i % 97) / 97, 4) for i in range(count)],
@@ -103,6 +106,15 @@ def write_scores(lake: Any, batch_id: str, count: int, model_version: str = "3")
         "scored_at": [datetime(2026, 3, 2, 6, 0, tzinfo=UTC)] * count,
         "degraded": [None] * count,  # features a lead's checks failed (scored as missing)
     }
+    if value_version is not None:
+        predicted = [1000.0 * i for i in range(1, count + 1)]
+        rows.update(
+            predicted_value=predicted,
+            expected_value=[s * v for s, v in zip(rows["score"], predicted, strict=True)],
+            value_tier=["DCBA"[i % 4] for i in range(count)],
+            value_model_version=[value_version] * count,
+            **{f"value_reason_{k}": [None] * count for k in (1, 2, 3)},
+        )
     path = lake.uri(f"scores/{batch_id}.parquet")
     from pathlib import Path
 

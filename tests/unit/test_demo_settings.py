@@ -55,3 +55,23 @@ def test_the_demo_names_the_deal_value_model_of_each_training() -> None:
     assert value_note(trained) == " (value model v2: challenger)"
     assert value_note(skipped) == " (value model: only 140 won deals with a deal_amount, need 200)"
     assert value_note({}) == ""
+
+
+def test_an_archived_deal_value_model_says_why_the_gate_kept_the_champion() -> None:
+    import numpy as np
+
+    from app.demo.demo import value_note
+    from leadops.decisions.value_gate import judge_value
+    from tasks.training.value_registry import ValueOutcome
+
+    amounts = np.exp(np.random.default_rng(3).normal(9, 0.9, 120))
+    same = amounts * np.exp(np.random.default_rng(4).normal(0, 0.5, 120))
+    verdict = judge_value(amounts, same, same, "value champion v1", 0.02, 1000, 0)
+    outcome = ValueOutcome("archived", verdict.reason, "3", "reg:gamma", {})
+    note = value_note(
+        {"value_model": {"version": "3", "decision": "archived", "line": outcome.line()}}
+    )
+    assert note == (
+        " (value model v3 archived: ranks no better and does not size deals better: "
+        "MAE interval reaches 0 on 120 won deals)"
+    )

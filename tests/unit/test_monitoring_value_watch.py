@@ -74,3 +74,69 @@ def test_predicted_values_that_moved_show_in_the_psi() -> None:
     reference = np.exp(rng.normal(9, 1, 2000))
     assert predicted_value_psi(reference, np.exp(rng.normal(9, 1, 500))) < 0.1
     assert predicted_value_psi(reference, np.exp(rng.normal(10, 1, 500))) > 0.25
+
+
+def test_the_registered_revenue_correction_is_what_serving_and_the_monitor_use(
+    settings, registry_db, history
+) -> None:
+    from dataclasses import replace
+
+    from leadops.models import registry
+    from tasks.scoring.value import load_value_champion
+
+    doubled = replace(_calibrated_times(history, 1.0), revenue_scale=2.0)
+    watch = _watch(settings, history, doubled)
+    assert watch.shifted and watch.ratio == pytest.approx(0.5)
+    served = load_value_champion(settings, registry.registry_client(settings))
+    assert served.revenue_scale == 2.0
+
+
+@pytest.fixture(scope="module")
+def trained_history():
+    # ~360 won deals before it serves (train asks for 200): at 600 leads a week (~220) the
+    # heavy tail alone put a stable champion's ratio at 1.38 [1.11, ...], a false shift.
+    return value_history(SERVING_SINCE, leads_per_week=1000)
+
+
+def _value_shift_request(settings, history, amounts_times: float, as_of=AS_OF):
+    """Register a value model searched on the won deals before it serves, watch it on
+    deals whose amounts are ``amounts_times`` the generator's, and take the monitor's
+    retrain decision with a conversion model that asks for none."""
+    from tasks.monitoring.trigger import Decision, request_retrain
+    from tasks.monitoring.value_watch import with_value_shift
+    from tasks.training.value import search_value
+
+    typed, outcomes, encoder, *_ = history
+    won = typed.merge(outcomes[outcomes["converted"]], on="lead_id")
+    old = won[won["created_at"] < SERVING_SINCE]
+    fit = search_value(encoder.transform(old), old["deal_amount"].to_numpy(), 4, 0)
+    moved = outcomes.assign(deal_amount=outcomes["deal_amount"] * amounts_times)
+    write_silver_history(settings, typed, moved)
+    register_value(settings, fit, encoder, "champion", "production", SERVING_SINCE, typed.head(2))
+    lake = open_lake(settings)
+    watch = watch_value(settings, lake, load_contract(settings.contract_path), as_of)
+    calm = Decision(False, None, "max PSI 0.010 (industry) <= 0.25; conversion holds", [])
+    decision = with_value_shift(calm, watch)
+    return watch, decision, request_retrain(lake, decision, as_of, None, 7.0, "1")
+
+
+def test_stable_deal_values_ask_for_no_retrain(settings, registry_db, trained_history) -> None:
+    watch, decision, request = _value_shift_request(settings, trained_history, 1.0)
+    low, high = watch.interval
+    assert watch.deals >= 100 and low < 1 < high and not watch.shifted
+    assert not decision.retrain and not request.claimed
+
+
+def test_doubled_deal_values_ask_for_one_retrain_per_cooldown(
+    settings, registry_db, trained_history
+) -> None:
+    from datetime import timedelta
+
+    from tasks.monitoring.trigger import request_retrain
+
+    watch, decision, request = _value_shift_request(settings, trained_history, 2.0)
+    assert watch.shifted and watch.interval[0] > 1
+    assert decision.reason == "deal-value-shift" and request.claimed
+    assert decision.explanation.startswith("deal value shift: value model v1: realised")
+    again = request_retrain(open_lake(settings), decision, AS_OF + timedelta(days=1), None, 7, "1")
+    assert not again.claimed and "cooldown" in again.why

@@ -95,3 +95,29 @@ def test_an_online_answer_carries_the_same_value_columns_in_request_order(models
     assert len(first["value_reasons"]) == 3 and "the deal value" in first["value_reasons"][0]
     plain, _ = score_leads(C, ServingSet(champion), cuts, leads, AS_OF, "exact")
     assert "expected_value" not in plain.results[0] and "value_reasons" not in plain.results[0]
+
+
+def test_the_prediction_log_keeps_each_leads_value_and_old_rows_read_null(tmp_path, models) -> None:
+    import pyarrow as pa
+
+    from leadops.logs import prediction_log as plog
+    from leadops.storage.tables import PREDICTION_LOG
+
+    week, champion, value = models
+    lake = LocalLake(tmp_path / "lake")
+    old_columns = [n for n in plog.LOG_SCHEMA.names if "value" not in n]  # a log from before
+    old = pa.table({n: pa.nulls(1, plog.LOG_SCHEMA.field(n).type) for n in old_columns})
+    lake.append_table(PREDICTION_LOG, old.set_column(0, "entity_id", pa.array(["old-1"])))
+    lake.overwrite_table("silver/leads", week)
+    options = RunOptions(scored_at=AS_OF, reasons_mode="none", rank_by="probability")
+    out = pd.read_parquet(
+        run_score(lake, C, ServingSet(champion, value=value), options, 1000).output
+    )
+    log = lake.read_table(PREDICTION_LOG).set_index("entity_id")
+    assert (
+        log.loc["old-1", ["predicted_value", "expected_value", "value_model_version"]].isna().all()
+    )
+    served = log[log["served"].fillna(False).astype(bool)].loc[out["lead_id"]]
+    assert (served["value_model_version"] == "4").all()
+    assert np.allclose(served["predicted_value"], out["predicted_value"])
+    assert np.allclose(served["expected_value"], out["expected_value"])

@@ -8,6 +8,10 @@
       reasons: leadops_reasons       # the top reasons, strongest first, joined by " | "
       model_version: leadops_model_version
       scored_at: leadops_scored_at
+      expected_value: leadops_expected_value   # the value fields: only while a deal-value
+      predicted_value: leadops_predicted_value #   champion serves (added to an existing
+      value_tier: leadops_value_tier           #   table then, nullable)
+      value_model_version: leadops_value_model_version
     ledger_table: leadops_deliveries # optional: which (batch, part) were delivered
 
 An existing table needs a unique constraint on the id and model_version columns: a
@@ -24,6 +28,7 @@ import yaml
 from leadops.errors import LeadOpsError
 
 FIELDS = ("id", "score", "tier", "reasons", "model_version", "scored_at")
+VALUE_FIELDS = ("expected_value", "predicted_value", "value_tier", "value_model_version")
 DEFAULT_LEDGER = "leadops_deliveries"
 
 
@@ -34,7 +39,7 @@ class MappingError(LeadOpsError):
 @dataclass(frozen=True)
 class ScoreMapping:
     table: str
-    columns: dict[str, str]  # LeadOps field -> CRM column, for every field of FIELDS
+    columns: dict[str, str]  # LeadOps field -> CRM column, for every field (and value field)
     ledger_table: str = DEFAULT_LEDGER
 
 
@@ -56,11 +61,12 @@ def load_mapping(path: str | Path) -> ScoreMapping:
     columns = raw.get("columns") or {}
     if not isinstance(columns, dict):
         raise MappingError(f"mapping {path}: 'columns' must map fields to column names")
-    unknown = sorted(set(columns) - set(FIELDS))
+    known = FIELDS + VALUE_FIELDS
+    unknown = sorted(set(columns) - set(known))
     if unknown:
         raise MappingError(
-            f"mapping {path}: unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})"
+            f"mapping {path}: unknown field(s) {', '.join(unknown)} (known: {', '.join(known)})"
         )
     # An unmapped field keeps its own name: a new table needs no columns section at all.
-    named = {name: str(columns.get(name) or name) for name in FIELDS}
+    named = {name: str(columns.get(name) or name) for name in known}
     return ScoreMapping(str(raw["table"]), named, str(raw.get("ledger_table") or DEFAULT_LEDGER))

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from leadops.inputs.db_connect import DatabaseUnavailable, connect, database_error, redacted
-from tasks.scoring.sinks.mapping import FIELDS, ScoreMapping
+from tasks.scoring.sinks.mapping import FIELDS, VALUE_FIELDS, ScoreMapping
 from tasks.scoring.sinks.records import Part
 
 TYPES = {
@@ -25,6 +25,10 @@ TYPES = {
     "reasons": "text",
     "model_version": "text",
     "scored_at": "timestamptz",
+    "expected_value": "double precision",
+    "predicted_value": "double precision",
+    "value_tier": "text",
+    "value_model_version": "text",
 }
 INCOMING = "leadops_incoming"
 
@@ -40,6 +44,7 @@ class PostgresSink:
     ) -> None:
         self.url, self.password, self.mapping, self.timeout = url, password, mapping, timeout
         self.conn: Any = None
+        self.value_columns = False  # the scores table has the value columns (this connection)
 
     @property
     def label(self) -> str:
@@ -84,6 +89,7 @@ class PostgresSink:
         if self.conn is None or self.conn.closed or self.conn.broken:
             secret = self.password.get_secret_value() if self.password else None
             self.conn = connect(self.url, secret, self.timeout, autocommit=True)
+            self.value_columns = False
             with self.conn.transaction():
                 self._create_tables(self.conn)
         return self.conn
@@ -110,7 +116,7 @@ class PostgresSink:
         conn.execute(
             sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS").format(
                 sql.Identifier(INCOMING),
-                sql.SQL(", ").join(sql.SQL(f"{f} {TYPES[f]}") for f in FIELDS),
+                sql.SQL(", ").join(sql.SQL(f"{f} {TYPES[f]}") for f in FIELDS + VALUE_FIELDS),
             )
         )
 
@@ -127,18 +133,38 @@ class PostgresSink:
         )
         return cursor.rowcount == 1
 
+    def _add_value_columns(self, cursor: Any) -> None:
+        """A table made before a deal-value champion served gains its columns (nullable:
+        its older rows and batches scored without one keep nulls)."""
+        from psycopg import sql
+
+        for field in VALUE_FIELDS:
+            cursor.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                    _name(self.mapping.table),
+                    sql.Identifier(self.mapping.columns[field]),
+                    sql.SQL(TYPES[field]),
+                )
+            )
+        self.value_columns = True
+
     def _upsert(self, cursor: Any, part: Part) -> None:
         from psycopg import sql
 
-        with cursor.copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(INCOMING))) as copy:
-            for row in zip(*(part.rows.column(f).to_pylist() for f in FIELDS), strict=True):
+        names = part.rows.schema.names
+        fields = FIELDS + tuple(f for f in VALUE_FIELDS if f in names)
+        if len(fields) > len(FIELDS) and not self.value_columns:
+            self._add_value_columns(cursor)
+        incoming = sql.SQL(", ").join(sql.Identifier(f) for f in fields)
+        copy_into = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(INCOMING), incoming)
+        with cursor.copy(copy_into) as copy:
+            for row in zip(*(part.rows.column(f).to_pylist() for f in fields), strict=True):
                 copy.write_row(row)
         cols = self.mapping.columns
-        target = sql.SQL(", ").join(sql.Identifier(cols[f]) for f in FIELDS)
         key = sql.SQL(", ").join(sql.Identifier(cols[f]) for f in ("id", "model_version"))
         updates = sql.SQL(", ").join(
             sql.SQL("{0} = excluded.{0}").format(sql.Identifier(cols[f]))
-            for f in FIELDS
+            for f in fields
             if f not in ("id", "model_version")
         )
         cursor.execute(
@@ -146,8 +172,8 @@ class PostgresSink:
                 "INSERT INTO {t} ({c}) SELECT {f} FROM {i} ON CONFLICT ({k}) DO UPDATE SET {u}"
             ).format(
                 t=_name(self.mapping.table),
-                c=target,
-                f=sql.SQL(", ").join(sql.Identifier(f) for f in FIELDS),
+                c=sql.SQL(", ").join(sql.Identifier(cols[f]) for f in fields),
+                f=incoming,
                 i=sql.Identifier(INCOMING),
                 k=key,
                 u=updates,

@@ -15,16 +15,34 @@ import pyarrow.compute as pc
 
 from leadops.errors import LeadOpsError, one_line
 from leadops.inputs.contract import Contract
-from tasks.scoring.table import MODEL_VERSION, REASONS, SCORE, SCORED_AT, TIER
+from tasks.scoring.table import (
+    EXPECTED_VALUE,
+    MODEL_VERSION,
+    PREDICTED_VALUE,
+    REASONS,
+    SCORE,
+    SCORED_AT,
+    TIER,
+    VALUE_MODEL_VERSION,
+    VALUE_TIER,
+)
 
 REASON_SEPARATOR = " | "
+# Written back beside the score when a deal-value champion sized the batch (the file has
+# them); a batch without one sends none of them.
+VALUE_FIELDS = {
+    EXPECTED_VALUE: pa.float64(),
+    PREDICTED_VALUE: pa.float64(),
+    VALUE_TIER: pa.string(),
+    VALUE_MODEL_VERSION: pa.string(),
+}
 
 
 @dataclass(frozen=True)
 class Part:
     batch_id: str
     number: int  # 0-based
-    rows: pa.Table  # id, score, tier, reasons, model_version, scored_at
+    rows: pa.Table  # id, score, tier, reasons, model_version, scored_at (+ VALUE_FIELDS)
 
     @property
     def key(self) -> str:
@@ -70,6 +88,9 @@ def _records(table: pa.Table, contract: Contract) -> pa.Table:
             "scored_at": table.column(SCORED_AT).cast(pa.timestamp("us", tz="UTC")),
         }
     )
+    if EXPECTED_VALUE in table.schema.names:
+        for name, type_ in VALUE_FIELDS.items():
+            records = records.append_column(name, table.column(name).cast(type_))
     return records.sort_by([("id", "ascending"), ("model_version", "ascending")])
 
 
