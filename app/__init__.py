@@ -1,1 +1,2 @@
-"""The app shell: CLI, demo, serve and servers, remote runs, synthetic data, timeline plot."""
+"""The app shell on top of everything: the CLI, the scoring API, the demo, local servers,
+contract set-up."""

@@ -1,0 +1,2 @@
+"""The stages: one folder per stage of the lifecycle, plus ``features`` shared by training and
+scoring."""

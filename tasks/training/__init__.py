@@ -1,1 +1,2 @@
-
+"""The train stage: dataset and split, Optuna search over XGBoost, calibration, the gate,
+registration."""

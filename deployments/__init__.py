@@ -1,0 +1,1 @@
+"""Prefect deployments as data: schedules, parameters, triggers and notification blocks."""

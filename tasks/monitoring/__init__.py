@@ -1,0 +1,2 @@
+"""The monitor stage: PSI and Evidently drift, conversion and calibration checks, the retrain
+request."""
