@@ -1,7 +1,9 @@
 """LeadOps installed with ``pip install .`` (not editable) finds its package data and ingests.
 
-The expectation suites and the bundled contract ship inside the ``leadops`` package;
-a checkout-relative path would work in the repository and break once installed.
+The expectation suites ship as the top-level ``expectations`` package and the bundled
+contract inside ``leadops``; every floor (app, flows, stages, core) is a package, so a
+non-editable install has all of them. A checkout-relative path would work in the
+repository and break once installed.
 The dependencies come from the running environment (on PYTHONPATH, after the new
 venv), while every LeadOps module comes from the fresh, non-editable install.
 """
@@ -22,13 +24,27 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "data" / "leads_sample.csv"
-PACKAGING = ("pyproject.toml", "README.md", "leadops", "tasks", "flows", "deployments")
+PACKAGING = (
+    "pyproject.toml",
+    "README.md",
+    "leadops",
+    "app",
+    "tasks",
+    "flows",
+    "deployments",
+    "expectations",
+)
 
 SCRIPT = """
 import json, sys
 from datetime import UTC, datetime
 
+import app.cli.main
+import expectations
+import flows.monitor
 import leadops
+import tasks.monitoring.assess
+import tasks.rollout.state_machine
 from leadops.inputs.contract import load_contract
 from leadops.settings import get_settings
 from leadops.storage.local import open_lake
@@ -37,7 +53,8 @@ from tasks.ingest import ingest_files
 settings = get_settings()
 result = ingest_files(settings, open_lake(settings), load_contract(settings.contract_path),
                       [sys.argv[1]], as_of=datetime(2026, 3, 15, tzinfo=UTC))
-print(json.dumps({"leadops": leadops.__file__, "statuses": [f.status for f in result.files],
+print(json.dumps({"leadops": leadops.__file__, "suites": str(expectations.SUITES_DIR),
+                  "stages": tasks.monitoring.assess.__file__, "statuses": [f.status for f in result.files],
                   "rows_in": result.total("rows_in"), "silver": result.total("silver")}))
 """
 
@@ -93,5 +110,7 @@ def test_a_non_editable_install_ingests_a_sample_file(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     summary = json.loads(run.stdout.strip().splitlines()[-1])
     assert Path(summary["leadops"]).is_relative_to(venv)
+    assert Path(summary["suites"]).is_relative_to(venv)
+    assert Path(summary["stages"]).is_relative_to(venv)
     assert summary["statuses"] == ["accepted"]
     assert summary["rows_in"] == summary["silver"] == 15

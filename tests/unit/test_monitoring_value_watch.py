@@ -102,7 +102,7 @@ def _value_shift_request(settings, history, amounts_times: float, as_of=AS_OF):
     """Register a value model searched on the won deals before it serves, watch it on
     deals whose amounts are ``amounts_times`` the generator's, and take the monitor's
     retrain decision with a conversion model that asks for none."""
-    from tasks.monitoring.trigger import Decision, request_retrain
+    from tasks.monitoring.trigger import RetrainDecision, request_retrain
     from tasks.monitoring.value_watch import with_value_shift
     from tasks.training.value import search_value
 
@@ -115,7 +115,7 @@ def _value_shift_request(settings, history, amounts_times: float, as_of=AS_OF):
     register_value(settings, fit, encoder, "champion", "production", SERVING_SINCE, typed.head(2))
     lake = open_lake(settings)
     watch = watch_value(settings, lake, load_contract(settings.contract_path), as_of)
-    calm = Decision(False, None, "max PSI 0.010 (industry) <= 0.25; conversion holds", [])
+    calm = RetrainDecision(False, None, "max PSI 0.010 (industry) <= 0.25; conversion holds", [])
     decision = with_value_shift(calm, watch)
     return watch, decision, request_retrain(lake, decision, as_of, None, 7.0, "1")
 
