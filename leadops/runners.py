@@ -21,6 +21,8 @@ from leadops.errors import LeadOpsError, one_line
 from leadops.settings import Settings
 
 if TYPE_CHECKING:
+    from distributed import Client as DaskClient
+    from prefect import Flow
     from prefect.task_runners import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ def local_cluster_kwargs(workers: int) -> dict[str, Any]:
     }
 
 
-def task_runner(settings: Settings) -> TaskRunner:
+def task_runner(settings: Settings) -> TaskRunner[Any]:
     """The Prefect task runner the settings select (threads by default)."""
     if not uses_dask(settings):
         from prefect.task_runners import ThreadPoolTaskRunner
@@ -76,7 +78,7 @@ def task_runner(settings: Settings) -> TaskRunner:
     )
 
 
-def with_task_runner(flow: Any, settings: Settings) -> Any:
+def with_task_runner(flow: Flow, settings: Settings) -> Flow:
     """``flow`` running on the task runner the settings select (unchanged for the default).
 
     With Dask, the flow run owns one cluster (DaskTaskRunner) and the search and scoring
@@ -152,10 +154,10 @@ def dask_client(
         yield client
 
 
-def worker_count(client: Any) -> int:
+def worker_count(client: DaskClient) -> int:
     return max(1, len(client.nthreads()))
 
 
-def worker_threads(client: Any) -> int:
+def worker_threads(client: DaskClient) -> int:
     """Threads of the smallest worker: what one task on it may use."""
     return max(1, min(client.nthreads().values(), default=1))

@@ -20,13 +20,18 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from leadops.errors import LeadOpsError, one_line
 from leadops.inputs.db_connect import connect, database_error, redacted
+
+if TYPE_CHECKING:
+    from leadops.inputs.contract import Contract
+    from leadops.settings import Settings
+
 
 SCHEMES = ("postgresql://", "postgres://")
 
@@ -35,7 +40,7 @@ def is_database_url(source: str) -> bool:
     return source.startswith(SCHEMES)
 
 
-def crm_tables(settings: Any) -> dict[str, str]:
+def crm_tables(settings: Settings) -> dict[str, str]:
     """The CRM table (or query) of each kind, from the settings."""
     return {"leads": settings.crm_leads_table, "outcomes": settings.crm_outcomes_table}
 
@@ -48,7 +53,7 @@ def database_source(url: str, kind: str, tables: dict[str, str]) -> DatabaseSour
     return DatabaseSource.parse(base, fragment or tables[kind])
 
 
-def watermark_column(contract: Any, source: DatabaseSource) -> str:
+def watermark_column(contract: Contract, source: DatabaseSource) -> str:
     """The contract's updated_at column, which a database source reads by.
 
     Raises:

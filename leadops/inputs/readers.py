@@ -18,12 +18,16 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pandas as pd
 
 from leadops.errors import LeadOpsError, one_line
 from leadops.inputs.sources import DecompressedTooLarge, Fingerprint, SourceFile
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_CAUSE = 240
@@ -105,7 +109,7 @@ def _known() -> str:
     return ", ".join(sorted(FORMATS))
 
 
-def text_array(values: pd.Series) -> Any:
+def text_array(values: pd.Series) -> pa.Array:
     """A column of raw text as an Arrow string array, maybe chunked (from Arrow-backed
     strings: no copy per value; from objects: converted, None and NaN as null)."""
     import pyarrow as pa
@@ -184,7 +188,7 @@ def _numbered(
     return lines
 
 
-def _within_cell_limit(source: SourceFile, batch: Any) -> Any:
+def _within_cell_limit(source: SourceFile, batch: pa.RecordBatch) -> pa.RecordBatch:
     """The batch, unless a value in it is longer than MAX_CELL_CHARS (then the file is refused)."""
     import pyarrow.compute as pc
 
@@ -231,7 +235,9 @@ def _csv_header(source: SourceFile, fp: Fingerprint) -> tuple[list[str], str]:
     return header, delimiter
 
 
-def _rechunk(batches: Iterator[Any], schema: Any, rows: int) -> Iterator[Any]:
+def _rechunk(
+    batches: Iterator[pa.RecordBatch], schema: pa.Schema, rows: int
+) -> Iterator[pa.RecordBatch]:
     """Arrow batches are sized in bytes; regroup them into tables of ``rows`` rows
     (slices of the batches read, no copy). Always at least one table, maybe empty."""
     import pyarrow as pa
@@ -285,7 +291,7 @@ def _seekable(source: SourceFile) -> BinaryIO:
     return spool
 
 
-def _arrow_text(column: Any) -> list[str | None]:
+def _arrow_text(column: pa.Array) -> list[str | None]:
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xgboost as xgb
+
 
 PLATT, ISOTONIC = "platt", "isotonic"
 
@@ -56,7 +60,9 @@ class Calibrator:
         return cls(**data)
 
 
-def probabilities(booster: Any, encoded: np.ndarray, calibrator: Calibrator | None) -> np.ndarray:
+def probabilities(
+    booster: xgb.Booster, encoded: np.ndarray, calibrator: Calibrator | None
+) -> np.ndarray:
     """The served probability of encoded rows: the booster's own, or its log-odds calibrated.
 
     The one place a calibrator is applied: the logged model and batch scoring both call it.

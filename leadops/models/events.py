@@ -17,7 +17,12 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.events.schemas.automations import Automation
+
 
 log = logging.getLogger(__name__)
 
@@ -265,15 +270,17 @@ def promoted(
     )
 
 
-def read_automations(client: Any, page: int = 100) -> list[Any]:
+def read_automations(client: SyncPrefectClient, page: int = 100) -> list[Automation]:
     """Every automation on the Prefect server, page by page.
 
     prefect 3.8's client sends ``limit=null`` by default, which its own server refuses
     (HTTP 422), so the pages are asked for explicitly.
     """
-    found: list[Any] = []
+    from prefect.client.schemas.sorting import AutomationSort
+
+    found: list[Automation] = []
     while True:
-        batch = client.read_automations(sort="NAME_ASC", limit=page, offset=len(found))
+        batch = client.read_automations(sort=AutomationSort.NAME_ASC, limit=page, offset=len(found))
         found += batch
         if len(batch) < page:
             return found
