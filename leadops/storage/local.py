@@ -1,7 +1,7 @@
 """The local-folder lake and ``open_lake``, which picks the backend from the root.
 
-The interface, ``Lake``, lives in ``leadops.storage.lake`` (re-exported here, where callers have
-always imported it from); the S3 backend in ``leadops.storage.s3``.
+The interface, ``Lake``, lives in ``leadops.storage.lake``; the S3 backend in
+``leadops.storage.s3``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from leadops.storage.lake import Lake, StorageError, safe_key
 
 if TYPE_CHECKING:
     from leadops.settings import Settings
-
-__all__ = ["Lake", "LocalLake", "StorageError", "open_lake", "safe_key"]
 
 
 class LocalLake(Lake):

@@ -36,7 +36,7 @@ from tasks.training.gate_checks import PairedIntervals
 if TYPE_CHECKING:
     from leadops.settings import Settings
 
-__all__ = ["GateOutcome", "GateResult", "GateRules", "PairedIntervals", "decide"]
+__all__ = ["GateOutcome", "GateResult", "GateRules", "decide"]
 
 
 class GateOutcome(StrEnum):

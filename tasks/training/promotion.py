@@ -31,7 +31,8 @@ from leadops.models.model_state import CHALLENGER, CHAMPION, Stage, VersionState
 from leadops.models.transitions import Transition, commit, registry_transaction, stage_ops
 from leadops.settings import Settings
 from leadops.storage.lake import Lake
-from tasks.training.gate import GateOutcome, GateResult, GateRules, PairedIntervals, decide
+from tasks.training.gate import GateOutcome, GateResult, GateRules, decide
+from tasks.training.gate_checks import PairedIntervals
 
 log = logging.getLogger(__name__)
 

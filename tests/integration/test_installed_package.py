@@ -54,7 +54,8 @@ settings = get_settings()
 result = ingest_files(settings, open_lake(settings), load_contract(settings.contract_path),
                       [sys.argv[1]], as_of=datetime(2026, 3, 15, tzinfo=UTC))
 print(json.dumps({"leadops": leadops.__file__, "suites": str(expectations.SUITES_DIR),
-                  "stages": tasks.monitoring.assess.__file__, "statuses": [f.status for f in result.files],
+                  "stages": tasks.monitoring.assess.__file__,
+                  "statuses": [f.status for f in result.files],
                   "rows_in": result.total("rows_in"), "silver": result.total("silver")}))
 """
 

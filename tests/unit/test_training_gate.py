@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from leadops.settings import Settings
-from tasks.training.gate import GateRules, PairedIntervals, decide
+from tasks.training.gate import GateRules, decide
+from tasks.training.gate_checks import PairedIntervals
 from tasks.training.promotion import paired_intervals
 from tasks.training.report import intervals_table, metrics_table
 

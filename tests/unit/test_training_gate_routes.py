@@ -12,7 +12,8 @@ from sklearn.metrics import log_loss
 from leadops.decisions import stats
 from leadops.decisions.metrics import score_metrics
 from leadops.settings import Settings
-from tasks.training.gate import GateRules, PairedIntervals, decide
+from tasks.training.gate import GateRules, decide
+from tasks.training.gate_checks import PairedIntervals
 from tasks.training.gate_simulation import SCENARIOS, pass_rates, served
 from tasks.training.promotion import paired_intervals
 from tasks.training.report import markdown_report, result_summary
