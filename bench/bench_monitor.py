@@ -88,7 +88,7 @@ def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
     import pyarrow as pa
 
     os.environ["LEADOPS_HOME"] = str(home)
-    from app.cli.main import prepare_runtime
+    from app.cli.runtime import prepare_runtime
     from bench._support import register_champion
     from leadops.logs import prediction_log as plog
     from leadops.settings import get_settings

@@ -38,7 +38,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["LEADOPS_HOME"] = folder
-        from app.cli.main import prepare_runtime
+        from app.cli.runtime import prepare_runtime
         from bench._support import as_of_after, write_gold
         from leadops.inputs.contract import load_contract
         from leadops.inputs.maturity import LABEL

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main as cli
+from app.cli import model_commands, output, rollout_commands, runtime
 from leadops.settings import get_settings
 
 
@@ -88,7 +89,7 @@ def test_prepare_runtime_forwards_the_package_loggers(home: Path, monkeypatch) -
         monkeypatch.setenv(name, "")  # restored after the test, whatever prepare_runtime sets
         monkeypatch.delenv(name)
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # a set server: none started
-    cli.prepare_runtime()
+    runtime.prepare_runtime()
     forwarded = os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"].split(",")
     assert {"leadops", "tasks", "flows"} <= set(forwarded)
     # One Prefect home per LEADOPS_HOME: the one `leadops serve`'s server keeps its runs in.
@@ -187,14 +188,14 @@ def test_the_score_line_says_which_model_served_how_many() -> None:
         "challenger_stage": "canary",
         "model_versions": {"champion": "1", "challenger": "2"},
     }
-    line = cli.score_summary(result)
+    line = model_commands.score_summary(result)
     assert "champion v1 served 2700, canary v2 served 300" in line
     assert "champion 2700; champion v1" not in line
     shadow = {**result, "arms": {"champion": 3000}, "challenger_stage": "shadow"}
-    assert "shadow v2 scored alongside, not served" in cli.score_summary(shadow)
+    assert "shadow v2 scored alongside, not served" in model_commands.score_summary(shadow)
     assert line.endswith("(sorted by score, best first)")
     valued = {**result, "value_model_version": "3", "ranked_by": "expected_value"}
-    assert cli.score_summary(valued).endswith(
+    assert model_commands.score_summary(valued).endswith(
         "canary v2 served 300, deal value v3 -> /s/b1.parquet "
         "(sorted by expected value, best first)"
     )
@@ -202,11 +203,11 @@ def test_the_score_line_says_which_model_served_how_many() -> None:
 
 def test_the_score_line_counts_degraded_and_unscorable_leads() -> None:
     result = {"degraded": 4, "rejected": 2, "rejected_output": "/s/b1.rejected.csv"}
-    assert cli.unscored_summary(result) == (
+    assert model_commands.unscored_summary(result) == (
         "; 4 degraded (failing features scored as unknown)"
         "; 2 unscorable (no usable id or creation time) -> /s/b1.rejected.csv"
     )
-    assert cli.unscored_summary({"degraded": 0, "rejected": 0}) == ""
+    assert model_commands.unscored_summary({"degraded": 0, "rejected": 0}) == ""
 
 
 def test_a_canary_steps_variable_that_is_not_json_is_one_line_naming_it(
@@ -256,7 +257,7 @@ def overrides_in_process(settings, registry_db, monkeypatch: pytest.MonkeyPatch)
         lines = [f"v{t.version}: {t.previous_stage} → {t.stage} ({t.reason})" for t in done]
         return {"action": action, "transition": "; ".join(lines) or None, "reason": reason}
 
-    monkeypatch.setattr(cli, "prepare_runtime", lambda *args, **kwargs: None)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", lambda *args, **kwargs: None)
     monkeypatch.setitem(sys.modules, "flows.rollout", types.SimpleNamespace(rollout=rollout))
     return lake, challenger
 
@@ -341,7 +342,7 @@ def test_score_of_a_missing_file_fails_before_any_run_starts(
     def no_runtime() -> None:
         raise AssertionError("the Prefect runtime was prepared for a file that does not exist")
 
-    monkeypatch.setattr(cli, "prepare_runtime", no_runtime)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", no_runtime)
     missing = tmp_path / "nope.csv"
     code, _, err = run(capsys, monkeypatch, "score", str(missing))
     assert code == 1 and err == f"leadops: error: source {missing}: no such file or folder\n"
@@ -360,7 +361,7 @@ def test_ingest_takes_several_sources_as_a_shell_expanded_glob_gives_them(
         seen.update(source=source, files=[f.name for f in files])
         return {"files": [], "rows_in": 0}
 
-    monkeypatch.setattr(cli, "prepare_runtime", lambda: None)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", lambda: None)
     monkeypatch.setattr(flows.ingest, "ingest", fake_flow)
     monkeypatch.setattr("tasks.ingest.report.ingest_summary", lambda result, kind: "ok")
     a, b = str(tmp_path / "a.csv"), str(tmp_path / "b.csv")
@@ -376,11 +377,11 @@ def test_the_train_line_names_the_windows_it_learned_and_was_tested_on() -> None
         "train_leads_created": ["2026-01-05T10:00:00+00:00", "2026-02-16T09:00:00+00:00"],
         "test_leads_created": ["2026-02-24T08:00:00+00:00", "2026-03-09T07:00:00+00:00"],
     }
-    assert cli._windows(result) == (
+    assert model_commands._windows(result) == (
         "trained on 2,400 leads created 2026-01-05..2026-02-16, "
         "tested on 600 created 2026-02-24..2026-03-09; "
     )
-    assert cli._windows({"train_rows": 1, "test_rows": 1}) == ""
+    assert model_commands._windows({"train_rows": 1, "test_rows": 1}) == ""
 
 
 def test_the_rollout_line_names_its_evidence_window_and_n() -> None:
@@ -390,10 +391,12 @@ def test_the_rollout_line_names_its_evidence_window_and_n() -> None:
         "evidence_scored_since": "2026-03-02T06:00:00+00:00",
         "evidence_until": "2026-03-09T07:00:00+00:00",
     }
-    assert cli._evidence({"metrics": metrics}) == (
+    assert rollout_commands._evidence({"metrics": metrics}) == (
         " [evidence: 286 matured leads created after 2026-02-16, scored 2026-03-02..2026-03-09]"
     )
-    assert cli._evidence({"metrics": {}}) == "" and cli._evidence({}) == ""
+    assert (
+        rollout_commands._evidence({"metrics": {}}) == "" and rollout_commands._evidence({}) == ""
+    )
 
 
 def test_a_summary_naming_a_path_under_the_home_still_ends_with_the_home_line(
@@ -404,7 +407,7 @@ def test_a_summary_naming_a_path_under_the_home_still_ends_with_the_home_line(
     monkeypatch.setenv("LEADOPS_HOME", str(home))
     get_settings.cache_clear()
     lake = home.resolve() / "lake" / "silver" / "leads"
-    cli.emit({"accepted": 3}, False, f"3 leads accepted into {lake}")
+    output.emit({"accepted": 3}, False, f"3 leads accepted into {lake}")
     out = capsys.readouterr().out.splitlines()
     assert out == [f"3 leads accepted into {lake}", f"  (LEADOPS_HOME {home.resolve()})"]
 

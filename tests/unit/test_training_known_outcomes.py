@@ -150,7 +150,7 @@ def test_the_train_line_and_report_say_how_many_wins_came_after_the_window(
         "run_id": "r1",
         "late_wins_warning": warning,
     }
-    monkeypatch.setattr(cli, "prepare_runtime", lambda: None)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", lambda: None)
     # A stand-in flow module: importing the real one would set Prefect's logging up on
     # this test's captured stderr, which later tests in the process would inherit.
     fake_flow = types.ModuleType("flows.train")
