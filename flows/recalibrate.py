@@ -12,6 +12,7 @@ from datetime import datetime
 from prefect import flow
 from prefect.runtime import flow_run
 
+from leadops.decisions.train_reasons import MISCALIBRATION
 from leadops.inputs.contract import load_contract
 from leadops.models import registry
 from leadops.settings import get_settings
@@ -22,7 +23,7 @@ from tasks.training.steps import load_training_set
 
 
 @flow(name="recalibrate")
-def recalibrate(reason: str = "miscalibration", as_of: datetime | None = None) -> dict:
+def recalibrate(reason: str = MISCALIBRATION, as_of: datetime | None = None) -> dict:
     """Refit the champion's calibrator and gate the recalibrated version against it.
 
     Returns:

@@ -11,6 +11,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from leadops.decisions.train_reasons import MANUAL, MISCALIBRATION, SCHEDULE, TRAIN_REASONS
 from leadops.errors import LeadOpsError
 from leadops.inputs.contract import load_contract
 from leadops.models import registry
@@ -20,10 +21,6 @@ from tasks.training import steps, tracking
 from tasks.training.history import HistoryMinimums
 from tasks.training.report import markdown_report, result_summary
 from tasks.training.search import search_config_from
-
-# miscalibration / ranking-loss: the monitor found the served probabilities off, with the
-# champion's ranking holding (a new calibrator answers) or not (a full retrain).
-REASONS = ("manual", "schedule", "drift", "conversion-drop", "miscalibration", "ranking-loss")
 
 
 def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | None = None) -> str:
@@ -36,7 +33,7 @@ def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | No
 
 def _run_name() -> str:
     parameters = flow_run.parameters
-    return train_run_name(parameters.get("reason", "manual"), parameters.get("as_of"))
+    return train_run_name(parameters.get("reason", MANUAL), parameters.get("as_of"))
 
 
 @flow(name="train", flow_run_name=_run_name)
@@ -61,16 +58,16 @@ def train(
         training_window_days: only leads from this many days before the maturity cutoff.
         min_gain: required relative ROC-AUC gain over the champion (default from settings).
     """
-    if reason not in REASONS:
-        raise LeadOpsError(f"train reason {reason!r}: choose one of {', '.join(REASONS)}")
-    if reason == "miscalibration":  # the ranking holds: a new calibrator, not a new booster
+    if reason not in TRAIN_REASONS:
+        raise LeadOpsError(f"train reason {reason!r}: choose one of {', '.join(TRAIN_REASONS)}")
+    if reason == MISCALIBRATION:  # the ranking holds: a new calibrator, not a new booster
         from flows.recalibrate import recalibrate
 
         return recalibrate(reason=reason, as_of=as_of)
     settings = get_settings()
     registry.ensure_reachable(settings.tracking_uri)  # before the search, not after it
     contract, lake = load_contract(settings.contract_path), open_lake(settings)
-    busy = steps.rollout_in_progress(settings) if reason == "schedule" else None
+    busy = steps.rollout_in_progress(settings) if reason == SCHEDULE else None
     if busy:  # a weekly model must not restart a rollout that is still collecting evidence
         return {
             "decision": "skipped",

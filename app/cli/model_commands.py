@@ -100,10 +100,6 @@ def unscored_summary(result: dict[str, Any]) -> str:
     return text
 
 
-# flows.train.REASONS, kept here as text: importing the flow would load Prefect at start-up.
-TRAIN_REASONS = ("manual", "schedule", "drift", "conversion-drop", "miscalibration", "ranking-loss")
-
-
 @app.command()
 def train(
     trials: Optional[int] = typer.Option(
@@ -152,6 +148,8 @@ def train(
     as_json: bool = JsonOption,
 ) -> None:
     """Train on matured gold leads, log to MLflow and gate against the champion (runs `train`)."""
+    from leadops.decisions.train_reasons import TRAIN_REASONS
+
     if reason not in TRAIN_REASONS:
         raise OptionError(f"--reason {reason!r}: choose one of {', '.join(TRAIN_REASONS)}")
     when = parse_as_of(as_of)

@@ -15,6 +15,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadops.decisions.train_reasons import MISCALIBRATION
 from leadops.errors import retry_if_transient
 from leadops.inputs.contract import load_contract
 from leadops.logs import log_compaction, quarantine_log
@@ -297,7 +298,7 @@ def recalibrate_instead(
     gate, never got its turn. The escalation of the held cause is kept.
     """
     fallback = calibration_decision(result.calibration)
-    if fallback is None or fallback.reason != trigger.MISCALIBRATION:
+    if fallback is None or fallback.reason != MISCALIBRATION:
         return decision, review
     own = persistence.review(lake, fallback.reason, as_of, evidence, champion_version)
     if own.hold:
