@@ -119,12 +119,13 @@ def main() -> None:
         started = time.perf_counter()
         result = train(as_of=as_of)
         seconds = time.perf_counter() - started
+        trials = result.details["trials"]
         print(
             f"\nfull train flow on {len(frame):,} leads, {args.trials} trials: {seconds:.0f} s "
             f"= {seconds / baseline_seconds:.1f}x one baseline trial "
-            f"(test ROC-AUC {result['metrics']['roc_auc']:.4f}, "
-            f"v{result['model_version']} {result['decision']}; "
-            f"trials {result['trials']['completed']} complete, {result['trials']['pruned']} pruned)"
+            f"(test ROC-AUC {result.metrics['roc_auc']:.4f}, "
+            f"v{result.model_version} {result.decision}; "
+            f"trials {trials['completed']} complete, {trials['pruned']} pruned)"
         )
 
 

@@ -7,7 +7,6 @@ Wiring only; the logic is in tasks/monitoring. Run locally with
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import flow, get_run_logger
 
@@ -16,6 +15,7 @@ from leadops.settings import get_settings
 from tasks.monitoring import publish
 from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
 from tasks.monitoring.report.step import publish_model_page
+from tasks.monitoring.results import MonitorResult
 from tasks.monitoring.steps import (
     assess_window,
     compact_logs,
@@ -28,10 +28,11 @@ from tasks.monitoring.steps import (
     watch_quarantine,
     watch_value_model,
 )
+from tasks.training.results import TrainResult
 
 
 @flow(name="monitor")
-def monitor(window_days: int | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+def monitor(window_days: int | None = None, as_of: datetime | None = None) -> MonitorResult:
     """Compare recently scored leads with the champion's training reference; retrain on drift.
 
     Args:
@@ -39,8 +40,8 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         as_of: evaluation time (maturity, cooldown, report name); default now.
 
     Returns:
-        psi per feature, drift_detected, conversion, retrain_triggered, reason, report link,
-        and the train run's result when this flow started it.
+        The MonitorResult: psi per feature, drift_detected, conversion, retrain_triggered,
+        reason, report link, and the train run's TrainResult when this flow started it.
     """
     moment = utc(as_of)
     settings = get_settings()
@@ -61,7 +62,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         "model_version": inputs.champion.version,
         "retrain_triggered": retrain.claimed,
         "retrain": retrain.as_dict(),
-        "train": trained,
+        "train": trained.to_dict() if trained is not None else None,  # JSON for the artifact
         "rows": {
             "current": len(inputs.current),
             "reference": len(inputs.reference),
@@ -78,11 +79,11 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
     summary = publish.result_dict(assessment, settings.psi_threshold, context)
     summary["value_model"] = watch_value_model(moment)  # the deal-value champion, reported
     publish_summary(summary)
-    summary["model_pages"] = publish_model_page(moment)  # after a retrain: it shows the gate
-    return summary
+    pages = publish_model_page(moment)  # after a retrain: it shows the gate
+    return MonitorResult.from_summary(summary, trained, pages)
 
 
-def _train_here(reason: str, as_of: datetime) -> dict[str, Any] | None:
+def _train_here(reason: str, as_of: datetime) -> TrainResult | None:
     """Run train as a subflow (no deployment listens for the event); None when it failed."""
     from flows.train import train
 

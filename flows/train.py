@@ -20,6 +20,7 @@ from leadops.storage.local import open_lake
 from tasks.training import steps, tracking
 from tasks.training.history import HistoryMinimums
 from tasks.training.report import markdown_report, result_summary
+from tasks.training.results import TrainResult
 from tasks.training.search import search_config_from
 
 
@@ -45,7 +46,7 @@ def train(
     workers: int = 1,
     training_window_days: int | None = None,
     min_gain: float | None = None,
-) -> dict:
+) -> TrainResult:
     """Train a challenger on matured leads and gate it against the champion.
 
     Args:
@@ -69,14 +70,7 @@ def train(
     contract, lake = load_contract(settings.contract_path), open_lake(settings)
     busy = steps.rollout_in_progress(settings) if reason == SCHEDULE else None
     if busy:  # a weekly model must not restart a rollout that is still collecting evidence
-        return {
-            "decision": "skipped",
-            "reason": busy,
-            "trigger": reason,
-            "metrics": None,
-            "model_name": settings.model_name,
-            "model_version": None,
-        }
+        return TrainResult("skipped", settings.model_name, reason, "skipped", busy)
     config = search_config_from(settings, trials, timeout_seconds, workers)
     training = steps.load_training_set(
         lake,
@@ -141,9 +135,9 @@ def train(
         value=value,
     )
     create_markdown_artifact(
-        markdown_report(result, candidate.search.trials.to_dict("records")),
+        markdown_report(result.to_dict(), candidate.search.trials.to_dict("records")),
         key="train-report",
-        description=f"train: v{result['model_version']} {result['decision']}",
+        description=f"train: v{result.model_version} {result.decision}",
     )
     return result
 

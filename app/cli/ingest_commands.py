@@ -97,16 +97,18 @@ def ingest(
     from flows.ingest import ingest as ingest_flow
 
     result = ingest_flow(source=" ".join(sources), kind=kind, as_of=when, files=files)
+    from tasks.ingest.manifest import FAILED
     from tasks.ingest.quarantine_stats import share_line
     from tasks.ingest.report import ingest_summary
 
-    failed = [f for f in result["files"] if f["status"] == "failed"]
-    accepted, warning = share_line(result, kind, get_settings().quarantine_warn_share)
-    emit(result, as_json, f"{accepted}\n{ingest_summary(result, kind)}")
+    failed = [f for f in result.files if f.status == FAILED]
+    data = result.to_dict()  # the summary lines read the same JSON --json prints
+    accepted, warning = share_line(data, kind, get_settings().quarantine_warn_share)
+    emit(data, as_json, f"{accepted}\n{ingest_summary(data, kind)}")
     if warning:
         typer.echo(f"leadops: warning: {warning}", err=True)
     for file in failed:
-        typer.echo(f"leadops: error: {file['reason']}", err=True)
+        typer.echo(f"leadops: error: {file.reason}", err=True)
     if failed:
         raise typer.Exit(code=1)
 

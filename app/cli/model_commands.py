@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
 from app.cli import runtime
-from app.cli.output import day, emit
+from app.cli.output import emit
 from app.cli.root import JsonOption, app
 from app.cli.runtime import OptionError, parse_as_of
 
@@ -63,41 +63,7 @@ def score(
     result = with_task_runner(score_flow, get_settings())(
         batch=batch, out=out, output_format=output_format, as_of=when, reasons=reasons
     )
-    emit(result, as_json, score_summary(result) + unscored_summary(result))
-
-
-def score_summary(result: dict[str, Any]) -> str:
-    """ "scored 3000 leads (batch b1): champion v1 served 2700, canary v2 served 300 -> file"."""
-    if result["skipped"]:
-        return f"batch {result['batch_id']}: nothing scored ({result['skipped']})"
-    versions, arms = result["model_versions"], result["arms"]
-    parts = [f"champion v{versions['champion']} served {arms.get('champion', 0)}"]
-    if "challenger" in versions:
-        stage, served = result.get("challenger_stage") or "challenger", arms.get("canary", 0)
-        parts.append(
-            f"{stage} v{versions['challenger']} "
-            + (f"served {served}" if served else "scored alongside, not served")
-        )
-    if result.get("value_model_version"):  # the deal-value champion sized every lead
-        parts.append(f"deal value v{result['value_model_version']}")
-    order = "expected value" if result.get("ranked_by") == "expected_value" else "score"
-    return (
-        f"scored {result['rows']} leads (batch {result['batch_id']}): {', '.join(parts)} "
-        f"-> {result['output']} (sorted by {order}, best first)"
-    )
-
-
-def unscored_summary(result: dict[str, Any]) -> str:
-    """ "; 4 degraded (...); 2 unscorable (...) -> file": leads scored on less, and not at all."""
-    text = ""
-    if result.get("degraded"):
-        text += f"; {result['degraded']} degraded (failing features scored as unknown)"
-    if result.get("rejected"):
-        text += (
-            f"; {result['rejected']} unscorable (no usable id or creation time) "
-            f"-> {result['rejected_output']}"
-        )
-    return text
+    emit(result.as_dict(), as_json, result.line())
 
 
 @app.command()
@@ -188,27 +154,7 @@ def train(
         training_window_days=training_window_days,
         min_gain=min_gain,
     )
-    metrics, baseline = result["metrics"], result.get("baseline_metrics") or {}
-    summary = (
-        f"{result['model_name']}: {result['decision']} ({result['reason']})"
-        if metrics is None
-        else f"{result['model_name']} v{result['model_version']}: {result['decision']} "
-        f"(v{result['recalibrated_from']} recalibrated: {result['reason']}); "
-        f"MLflow run {result['run_id']}"
-        if result.get("recalibrated_from")
-        else f"{result['model_name']} v{result['model_version']}: "
-        f"{result['decision']} ({result['reason']}); "
-        f"test ROC-AUC {metrics['roc_auc']:.4f} "
-        f"(logistic baseline {baseline.get('roc_auc', float('nan')):.4f}), "
-        f"precision at capacity {metrics['precision_at_capacity']:.3f} "
-        f"(baseline {baseline.get('precision_at_capacity', float('nan')):.3f}); "
-        f"{_windows(result)}MLflow run {result['run_id']}"
-    )
-    if result.get("late_wins_warning"):  # wins after the outcome window, counted as negatives
-        summary += f"; WARNING: {result['late_wins_warning']}"
-    if result.get("value_model"):  # the deal-value model beside it, or why there is none
-        summary += f"\n{result['value_model']['line']}"
-    emit(result, as_json, summary)
+    emit(result.to_dict(), as_json, result.line())
 
 
 @app.command()
@@ -233,23 +179,6 @@ def monitor(
     when = parse_as_of(as_of)
     runtime.prepare_runtime()
     from flows.monitor import monitor as monitor_flow
-    from tasks.monitoring.publish import monitor_line
 
     result = monitor_flow(window_days=window, as_of=when)
-    value = result.get("value_model") or {}  # the deal-value champion's watch, when one serves
-    emit(
-        result,
-        as_json,
-        monitor_line(result) + (f"\n{value['line']}" if value.get("version") else ""),
-    )
-
-
-def _windows(result: dict[str, Any]) -> str:
-    """ "trained on 2,400 leads created 2026-01-05..2026-02-16, tested on 600 created ...; " """
-    train, test = result.get("train_leads_created"), result.get("test_leads_created")
-    if not train or not test:
-        return ""
-    return (
-        f"trained on {result['train_rows']:,} leads created {day(train[0])}..{day(train[1])}, "
-        f"tested on {result['test_rows']:,} created {day(test[0])}..{day(test[1])}; "
-    )
+    emit(result.to_dict(), as_json, result.line())

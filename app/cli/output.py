@@ -28,8 +28,3 @@ def emit(result: dict[str, Any], as_json: bool, summary: str) -> None:
         typer.echo(json.dumps(result, default=str, sort_keys=True))
     else:
         typer.echo(summary)
-
-
-def day(iso: str | None) -> str:
-    """The date part of an ISO time ("?" when unknown)."""
-    return (iso or "?")[:10]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
 from app.cli import runtime
-from app.cli.output import day, emit
+from app.cli.output import emit
 from app.cli.root import DecisionTimeOption, JsonOption, app
 from app.cli.runtime import OptionError, parse_as_of
 
@@ -110,22 +110,7 @@ def _run_rollout(action: str, as_of: Optional[str], reason: Optional[str], as_js
     from flows.rollout import rollout as rollout_flow
 
     result = rollout_flow(as_of=when, action=action, reason=reason)
-    summary = result["transition"] or f"no transition: {result['reason'] or result['action']}"
-    value = f"\n{result['value_rollout']}" if result.get("value_rollout") else ""
-    emit(result, as_json, f"rollout ({action}): {summary}{_evidence(result)}{value}")
-
-
-def _evidence(result: dict[str, Any]) -> str:
-    """ " [evidence: 286 matured leads created after 2026-02-16, scored 2026-03-02..2026-03-09]" """
-    metrics = result.get("metrics") or {}
-    if "evidence_created_after" not in metrics:
-        return ""
-    n = metrics.get("matured_leads")
-    leads = f"{n:,} matured leads" if isinstance(n, int) else "matured leads"
-    return (
-        f" [evidence: {leads} created after {day(metrics['evidence_created_after'])}, scored "
-        f"{day(metrics.get('evidence_scored_since'))}..{day(metrics.get('evidence_until'))}]"
-    )
+    emit(result.to_dict(), as_json, result.line())
 
 
 @app.command()

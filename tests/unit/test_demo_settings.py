@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,16 +43,39 @@ def test_the_flows_see_the_demo_settings_and_os_environ_is_untouched(
 
 
 def test_the_demo_names_the_deal_value_model_of_each_training() -> None:
-    from app.demo.demo import value_note
+    from tasks.training.results import TrainResult
 
-    trained = {"value_model": {"version": "2", "decision": "challenger", "line": "..."}}
-    skipped = {
-        "value_model": {
+    run = TrainResult("trained", "m", "drift", "challenger", "better", model_version="3")
+    trained = replace(run, value_model={"version": "2", "decision": "challenger", "line": "..."})
+    skipped = replace(
+        run,
+        value_model={
             "version": None,
             "decision": "not trained",
             "line": "only 140 won deals with a deal_amount, need 200",
-        }
-    }
-    assert value_note(trained) == " (value model v2: challenger)"
-    assert value_note(skipped) == " (value model: only 140 won deals with a deal_amount, need 200)"
-    assert value_note({}) == ""
+        },
+    )
+    assert trained.brief() == "v3 challenger (value model v2: challenger)"
+    assert skipped.value_note() == (
+        " (value model: only 140 won deals with a deal_amount, need 200)"
+    )
+    assert run.value_note() == ""
+
+
+def test_the_demo_week_records_the_monitor_and_the_retrain_it_started() -> None:
+    from datetime import UTC, datetime
+
+    from tasks.monitoring.results import MonitorResult
+    from tasks.training.results import TrainResult
+
+    trained = TrainResult("trained", "m", "drift", "challenger", "better", model_version="3")
+    found = MonitorResult(
+        "m", "2", "batch week-9", {"industry": 0.41, "employees": 0.2}, True, True, "drift",
+        {"rate": 0.08, "baseline_rate": 0.1}, {"route": "subflow"}, {"current": 700},
+        report="file:///h/r.html", train=trained,
+    )  # fmt: skip
+    record = demo.WeekRecord(9, datetime(2026, 3, 9, tzinfo=UTC))
+    demo._score_and_monitor(lambda **_: None, lambda **_: found, record)
+    assert (record.max_psi, record.conversion_rate, record.baseline_rate) == (0.41, 0.08, 0.1)
+    assert record.report == "file:///h/r.html"
+    assert record.events == ["retrain (drift): v3 challenger"]
