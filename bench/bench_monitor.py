@@ -152,7 +152,7 @@ def time_flow(leads: pd.DataFrame, rows: int) -> None:
         for label in ("cold (API start, imports, reference built)", "warm (reference cached)"):
             t_run, result = timed(monitor, as_of=as_of)
             print(
-                f"monitor flow, {label}: {t_run:.1f} s (max PSI {max(result.psi.values()):.3f}, "
+                f"monitor flow, {label}: {t_run:.1f} s (max PSI {result.details['max_psi']:.3f}, "
                 f"{result.rows['current']:,} leads, retrain={result.retrain_triggered})"
             )
             as_of = as_of + pd.Timedelta(days=1).to_pytimedelta()
