@@ -88,7 +88,7 @@ def flow_lake(leads: pd.DataFrame, rows: int, home: Path) -> datetime:
     import pyarrow as pa
 
     os.environ["LEADOPS_HOME"] = str(home)
-    from app.cli.main import prepare_runtime
+    from app.cli.runtime import prepare_runtime
     from bench._support import register_champion
     from leadops.logs import prediction_log as plog
     from leadops.settings import get_settings
@@ -152,8 +152,8 @@ def time_flow(leads: pd.DataFrame, rows: int) -> None:
         for label in ("cold (API start, imports, reference built)", "warm (reference cached)"):
             t_run, result = timed(monitor, as_of=as_of)
             print(
-                f"monitor flow, {label}: {t_run:.1f} s (max PSI {result['max_psi']:.3f}, "
-                f"{result['rows']['current']:,} leads, retrain={result['retrain_triggered']})"
+                f"monitor flow, {label}: {t_run:.1f} s (max PSI {result.details['max_psi']:.3f}, "
+                f"{result.rows['current']:,} leads, retrain={result.retrain_triggered})"
             )
             as_of = as_of + pd.Timedelta(days=1).to_pytimedelta()
 

@@ -112,14 +112,14 @@ def run_period(landing: Path, first: bool, as_of: datetime) -> list[str]:
         ingest(source=str(landing / kind), kind=kind, as_of=as_of)
     if first:
         result = train(reason="manual", as_of=as_of)
-        events.append(f"trained v{result['model_version']}: {result['decision']}")
-    elif transition := rollout(as_of=as_of).get("transition"):
+        events.append(f"trained v{result.model_version}: {result.decision}")
+    elif transition := rollout(as_of=as_of).transition:
         events.append(f"rollout {transition}")
     score(as_of=as_of)
     result = monitor(as_of=as_of)
-    if result.get("retrain_triggered"):
-        trained = result.get("train") or {}
-        events.append(f"retrain ({result.get('reason')}): {trained.get('decision', 'requested')}")
+    if result.retrain_triggered:
+        decision = result.train.decision if result.train is not None else "requested"
+        events.append(f"retrain ({result.reason}): {decision}")
     return events
 
 
@@ -246,7 +246,7 @@ def main() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # The flows' Prefect server belongs to a home of its own (one per LEADOPS_HOME).
     os.environ.setdefault("LEADOPS_HOME", tempfile.mkdtemp(prefix="policies-prefect-"))
-    from app.cli.main import prepare_runtime
+    from app.cli.runtime import prepare_runtime
 
     prepare_runtime()
     from app.servers.home_server import stop_server

@@ -38,7 +38,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["LEADOPS_HOME"] = folder
-        from app.cli.main import prepare_runtime
+        from app.cli.runtime import prepare_runtime
         from bench._support import as_of_after, write_gold
         from leadops.inputs.contract import load_contract
         from leadops.inputs.maturity import LABEL
@@ -119,12 +119,13 @@ def main() -> None:
         started = time.perf_counter()
         result = train(as_of=as_of)
         seconds = time.perf_counter() - started
+        trials = result.details["trials"]
         print(
             f"\nfull train flow on {len(frame):,} leads, {args.trials} trials: {seconds:.0f} s "
             f"= {seconds / baseline_seconds:.1f}x one baseline trial "
-            f"(test ROC-AUC {result['metrics']['roc_auc']:.4f}, "
-            f"v{result['model_version']} {result['decision']}; "
-            f"trials {result['trials']['completed']} complete, {result['trials']['pruned']} pruned)"
+            f"(test ROC-AUC {result.metrics['roc_auc']:.4f}, "
+            f"v{result.model_version} {result.decision}; "
+            f"trials {trials['completed']} complete, {trials['pruned']} pruned)"
         )
 
 

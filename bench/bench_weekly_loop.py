@@ -65,7 +65,7 @@ def main() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # The flows' Prefect server belongs to a home of its own (one per LEADOPS_HOME).
     os.environ.setdefault("LEADOPS_HOME", tempfile.mkdtemp(prefix="weekly-prefect-"))
-    from app.cli.main import prepare_runtime
+    from app.cli.runtime import prepare_runtime
 
     prepare_runtime()
     from app.servers.home_server import stop_server

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from prefect import flow
 
 from leadops.inputs.db_source import DatabaseSource
 from leadops.inputs.sources import SourceFile
+from tasks.ingest.results import IngestResult
 from tasks.ingest.steps import find_source_files, publish_summary, validate_and_load
 
 
@@ -23,7 +24,7 @@ def ingest(
     kind: Literal["leads", "outcomes"] = "leads",
     as_of: datetime | None = None,
     files: list[SourceFile | DatabaseSource] | None = None,
-) -> dict[str, Any]:
+) -> IngestResult:
     """Ingest the files SOURCE names (a file, folder, glob or s3:// prefix).
 
     Args:
@@ -36,13 +37,13 @@ def ingest(
             default: resolved here, once, by the first task.
 
     Returns:
-        Per-file status and reason, rows_in, silver, quarantined, duplicates and the
-        table versions written (see IngestResult.to_dict).
+        The IngestResult: per-file status and reason, row counts and the table versions
+        written (its ``to_dict()`` is the CLI's JSON; a persisted result pickles it).
     """
     found = files if files is not None else find_source_files(source, kind)
     result = validate_and_load(found, kind, as_of)
     publish_summary(result)
-    return result.to_dict()
+    return result
 
 
 if __name__ == "__main__":

@@ -7,15 +7,14 @@ Wiring only; the logic is in tasks/monitoring. Run locally with
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from prefect import flow, get_run_logger
 
 from leadops.inputs.maturity import utc
-from leadops.settings import get_settings
 from tasks.monitoring import publish
 from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
 from tasks.monitoring.report.step import publish_model_page
+from tasks.monitoring.results import MonitorResult
 from tasks.monitoring.steps import (
     assess_window,
     compact_logs,
@@ -28,10 +27,11 @@ from tasks.monitoring.steps import (
     watch_quarantine,
     watch_value_model,
 )
+from tasks.training.results import TrainResult
 
 
 @flow(name="monitor")
-def monitor(window_days: int | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+def monitor(window_days: int | None = None, as_of: datetime | None = None) -> MonitorResult:
     """Compare recently scored leads with the champion's training reference; retrain on drift,
     a conversion drop or a deal-value shift.
 
@@ -40,11 +40,10 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         as_of: evaluation time (maturity, cooldown, report name); default now.
 
     Returns:
-        psi per feature, drift_detected, conversion, retrain_triggered, reason, report link,
-        and the train run's result when this flow started it.
+        The MonitorResult: psi per feature, drift_detected, conversion, retrain_triggered,
+        reason, report link, and the train run's TrainResult when this flow started it.
     """
     moment = utc(as_of)
-    settings = get_settings()
     inputs = load_inputs(moment, window_days)
     assessment = assess_window(inputs, moment)
     links = publish_report(assessment, moment)
@@ -63,7 +62,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         "model_version": inputs.champion.version,
         "retrain_triggered": retrain.claimed,
         "retrain": retrain.as_dict(),
-        "train": trained,
+        "train": trained.to_dict() if trained is not None else None,  # JSON for the artifact
         "rows": {
             "current": len(inputs.current),
             "reference": len(inputs.reference),
@@ -77,14 +76,14 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> di
         "compacted": compacted,
         **links,
     }
-    summary = publish.result_dict(assessment, settings.psi_threshold, context)
+    summary = publish.result_dict(assessment, context)
     summary["value_model"] = value.as_dict()
     publish_summary(summary)
-    summary["model_pages"] = publish_model_page(moment)  # after a retrain: it shows the gate
-    return summary
+    pages = publish_model_page(moment)  # after a retrain: it shows the gate
+    return MonitorResult.from_summary(summary, trained, pages)
 
 
-def _train_here(reason: str, as_of: datetime) -> dict[str, Any] | None:
+def _train_here(reason: str, as_of: datetime) -> TrainResult | None:
     """Run train as a subflow (no deployment listens for the event); None when it failed."""
     from flows.train import train
 

@@ -12,21 +12,24 @@ from datetime import datetime
 from prefect import flow
 from prefect.runtime import flow_run
 
+from leadops.decisions.train_reasons import MISCALIBRATION
 from leadops.inputs.contract import load_contract
 from leadops.models import registry
 from leadops.settings import get_settings
 from leadops.storage.local import open_lake
 from tasks.training import recalibration_steps as steps
 from tasks.training import tracking
+from tasks.training.results import TrainResult
 from tasks.training.steps import load_training_set
 
 
 @flow(name="recalibrate")
-def recalibrate(reason: str = "miscalibration", as_of: datetime | None = None) -> dict:
+def recalibrate(reason: str = MISCALIBRATION, as_of: datetime | None = None) -> TrainResult:
     """Refit the champion's calibrator and gate the recalibrated version against it.
 
     Returns:
-        decision, reason, model_version, metrics (as train's result), and the calibrator.
+        A TrainResult (outcome "recalibrated"): decision, reason, model_version, metrics,
+        the champion it recalibrated and what the calibrator was fitted on.
     """
     settings = get_settings()
     registry.ensure_reachable(settings.tracking_uri)
@@ -71,17 +74,18 @@ def recalibrate(reason: str = "miscalibration", as_of: datetime | None = None) -
             tags={"leadops.decision_reason": result.gate.reason},
         )
         version = steps.register_recalibrated(settings, lake, info, run_id, result, training.as_of)
-    return {
-        "run_id": run_id,
-        "model_name": settings.model_name,
-        "model_version": version,
-        "trigger": reason,
-        "decision": str(result.gate.decision),
-        "reason": result.gate.reason,
-        "metrics": result.metrics,
-        "recalibrated_from": champion,
-        "calibrator": result.calibrator.fitted_on,
-    }
+    return TrainResult(
+        "recalibrated",
+        settings.model_name,
+        reason,
+        str(result.gate.decision),
+        result.gate.reason,
+        model_version=version,
+        run_id=run_id,
+        metrics=result.metrics,
+        recalibrated_from=champion,
+        calibrator=result.calibrator.fitted_on,
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from prefect import flow
 from leadops.inputs.maturity import utc
 from leadops.settings import get_settings
 from tasks.rollout.approval import gated
+from tasks.rollout.results import RolloutResult
 from tasks.rollout.run import step
 from tasks.rollout.state_machine import describe
 from tasks.rollout.steps import (
@@ -39,7 +40,7 @@ Action = Literal["auto", "promote", "reject", "rollback", "pause", "resume"]
 @flow(name="rollout")
 def rollout(
     as_of: datetime | None = None, action: Action = "auto", reason: str | None = None
-) -> dict[str, Any]:
+) -> RolloutResult:
     """Advance, roll back or hold the challenger; or apply a manual override.
 
     Args:
@@ -48,41 +49,37 @@ def rollout(
         reason: recorded on the versions a manual override moves.
 
     Returns:
-        action, transition (one line, or None when nothing moved), reason, evidence
-        metrics, the versions moved, and champion / challenger after the run.
+        The RolloutResult: action, transition (one line, or None when nothing moved),
+        reason, evidence metrics, the versions moved, and champion / challenger after it.
     """
     moment = utc(as_of)
     if action != "auto":
         done = run_override(action, moment, reason)
         publish_transitions(f"Manual {action}", None, done)
         lines = [f"v{t.version}: {t.previous_stage} → {t.stage} ({t.reason})" for t in done]
-        return {
-            "as_of": moment.isoformat(),
-            "action": action,
-            "transition": "; ".join(lines) or None,
-            "reason": reason,
-            "moved": [t.__dict__ for t in done],
-            **read_state().as_dict(),
-        }
+        return RolloutResult(
+            action, moment.isoformat(), action, "; ".join(lines) or None, reason, read_state(), done
+        )
     watched = watch_after_promotion(moment)  # may restore the previous champion first
     # The same step as ``tasks.rollout.run.advance``, with each part a task.
     plan, done = step(read_state(), moment, check_evidence, _decide())
     if plan.checked:
         publish_transitions(describe(plan), plan, done)
     value = value_rollout(moment)  # the deal-value challenger's own shadow step
-    return {
-        "as_of": moment.isoformat(),
-        "action": plan.action,
-        "transition": describe(plan) if done else None,
-        "reason": plan.reason,
-        "metrics": plan.metrics,
-        "decision": plan.decision,
-        "version": plan.version,
-        "moved": [t.__dict__ for t in done],
-        "watch": watched,
-        "value_rollout": value.line() if value.decision != "none" else None,
-        **read_state().as_dict(),
-    }
+    return RolloutResult(
+        requested=action,
+        as_of=moment.isoformat(),
+        action=plan.action,
+        transition=describe(plan) if done else None,
+        reason=plan.reason,
+        state=read_state(),
+        moved=done,
+        metrics=plan.metrics,
+        decision=plan.decision,
+        version=plan.version,
+        watch=watched,
+        value_rollout=value.line() if value.decision != "none" else None,
+    )
 
 
 def _decide() -> Callable[..., Any]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Any
 
 from prefect import flow
 
 from leadops.settings import ReasonsMode
+from tasks.scoring.results import ScoreResult
 from tasks.scoring.sinks.steps import deliver_scores
 from tasks.scoring.steps import (
     find_batch_file,
@@ -31,7 +31,7 @@ def score(
     as_of: datetime | None = None,
     reasons: ReasonsMode | None = None,
     deliver: bool = True,
-) -> dict[str, Any]:
+) -> ScoreResult:
     """Score a batch of leads and log every score.
 
     Args:
@@ -47,7 +47,8 @@ def score(
             in the lake until `leadops deliver`).
 
     Returns:
-        rows, output, arms (leads per arm), model_versions, batch_id, log_rows, skipped.
+        The ScoreResult: rows, output, arms (leads per arm), model_versions, batch_id,
+        log_rows, skipped, and the sinks' deliveries when sent now.
     """
     scored_at = as_of or datetime.now(UTC)
     scored_at = (
@@ -58,7 +59,8 @@ def score(
     result = score_batch(serving, file_batch, out, output_format, scored_at, reasons)
     publish_summary(result)
     delivered = deliver_scores(result.batch_id, result.output, result.rows, send=deliver)
-    return result.as_dict() | ({"delivered": delivered} if delivered else {})
+    result.delivered = delivered
+    return result
 
 
 if __name__ == "__main__":

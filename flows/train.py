@@ -11,6 +11,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
+from leadops.decisions.train_reasons import MANUAL, MISCALIBRATION, SCHEDULE, TRAIN_REASONS
 from leadops.errors import LeadOpsError
 from leadops.inputs.contract import load_contract
 from leadops.models import registry
@@ -19,20 +20,8 @@ from leadops.storage.local import open_lake
 from tasks.training import steps, tracking
 from tasks.training.history import HistoryMinimums
 from tasks.training.report import markdown_report, result_summary
+from tasks.training.results import TrainResult
 from tasks.training.search import search_config_from
-
-# miscalibration / ranking-loss: the monitor found the served probabilities off, with the
-# champion's ranking holding (a new calibrator answers) or not (a full retrain).
-# deal-value-shift: the value champion's realised / predicted revenue moved (train fits both).
-REASONS = (
-    "manual",
-    "schedule",
-    "drift",
-    "conversion-drop",
-    "miscalibration",
-    "ranking-loss",
-    "deal-value-shift",
-)
 
 
 def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | None = None) -> str:
@@ -45,7 +34,7 @@ def train_run_name(reason: str, as_of: datetime | str | None, now: datetime | No
 
 def _run_name() -> str:
     parameters = flow_run.parameters
-    return train_run_name(parameters.get("reason", "manual"), parameters.get("as_of"))
+    return train_run_name(parameters.get("reason", MANUAL), parameters.get("as_of"))
 
 
 @flow(name="train", flow_run_name=_run_name)
@@ -57,7 +46,7 @@ def train(
     workers: int = 1,
     training_window_days: int | None = None,
     min_gain: float | None = None,
-) -> dict:
+) -> TrainResult:
     """Train a challenger on matured leads and gate it against the champion.
 
     Args:
@@ -70,25 +59,18 @@ def train(
         training_window_days: only leads from this many days before the maturity cutoff.
         min_gain: required relative ROC-AUC gain over the champion (default from settings).
     """
-    if reason not in REASONS:
-        raise LeadOpsError(f"train reason {reason!r}: choose one of {', '.join(REASONS)}")
-    if reason == "miscalibration":  # the ranking holds: a new calibrator, not a new booster
+    if reason not in TRAIN_REASONS:
+        raise LeadOpsError(f"train reason {reason!r}: choose one of {', '.join(TRAIN_REASONS)}")
+    if reason == MISCALIBRATION:  # the ranking holds: a new calibrator, not a new booster
         from flows.recalibrate import recalibrate
 
         return recalibrate(reason=reason, as_of=as_of)
     settings = get_settings()
     registry.ensure_reachable(settings.tracking_uri)  # before the search, not after it
     contract, lake = load_contract(settings.contract_path), open_lake(settings)
-    busy = steps.rollout_in_progress(settings) if reason == "schedule" else None
+    busy = steps.rollout_in_progress(settings) if reason == SCHEDULE else None
     if busy:  # a weekly model must not restart a rollout that is still collecting evidence
-        return {
-            "decision": "skipped",
-            "reason": busy,
-            "trigger": reason,
-            "metrics": None,
-            "model_name": settings.model_name,
-            "model_version": None,
-        }
+        return TrainResult("skipped", settings.model_name, reason, "skipped", busy)
     config = search_config_from(settings, trials, timeout_seconds, workers)
     training = steps.load_training_set(
         lake,
@@ -153,9 +135,9 @@ def train(
         value=value,
     )
     create_markdown_artifact(
-        markdown_report(result, candidate.search.trials.to_dict("records")),
+        markdown_report(result.to_dict(), candidate.search.trials.to_dict("records")),
         key="train-report",
-        description=f"train: v{result['model_version']} {result['decision']}",
+        description=f"train: v{result.model_version} {result.decision}",
     )
     return result
 

@@ -16,7 +16,6 @@ The ``leadops demo`` help names ``DemoPlan.weeks``; tests/unit/test_cli.py keeps
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -188,9 +187,7 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
                 record.events.append("champion already trained (replay)")
             else:
                 result = train(reason="manual", as_of=record.as_of)
-                record.events.append(
-                    f"trained v{result['model_version']}: {result['decision']}" + value_note(result)
-                )
+                record.events.append(f"trained {result.brief()}")
         else:
             _rollout_step(rollout, record)
         # The first week scores the backlog, so each later batch is one week of new leads.
@@ -206,54 +203,30 @@ def _ingest_week(ingest: Any, landing: Path, record: WeekRecord, crm: str | None
     for kind in ("leads", "outcomes"):
         result = ingest(source=crm or str(landing / kind), kind=kind, as_of=record.as_of)
         if kind == "leads":
-            record.ingested += int(result["rows_in"])
-            record.quarantined += int(result["quarantined"])
+            record.ingested += result.total("rows_in")
+            record.quarantined += result.total("quarantined")
 
 
 def _rollout_step(rollout: Any, record: WeekRecord) -> None:
     result = rollout(as_of=record.as_of)
-    if result.get("transition"):
-        record.events.append(f"rollout: {result['transition']}")
+    if result.transition:
+        record.events.append(f"rollout: {result.transition}")
 
 
 def _score_and_monitor(score: Any, monitor: Any, record: WeekRecord) -> None:
     score(as_of=record.as_of)
     result = monitor(as_of=record.as_of)
-    psi = result.get("psi") or {}
-    record.max_psi = max(psi.values()) if psi else None
-    conversion = result.get("conversion") or {}
-    record.conversion_rate = conversion.get("rate")
-    record.baseline_rate = conversion.get("baseline_rate")
-    record.report, record.workspace = result.get("report"), result.get("workspace")
-    if result.get("retrain_triggered"):
-        train_result = result.get("train") or {}
-        outcome = train_result.get("decision", "requested")
-        version = train_result.get("model_version")
+    record.max_psi = max(result.psi.values()) if result.psi else None
+    record.conversion_rate = result.conversion.get("rate")
+    record.baseline_rate = result.conversion.get("baseline_rate")
+    record.report, record.workspace = result.report, result.workspace
+    if result.retrain_triggered:
+        trained = result.train
         record.events.append(
-            f"retrain ({result.get('reason')}): v{version} {outcome}{value_note(train_result)}"
-            if version
-            else f"retrain requested ({result.get('reason')})"
+            f"retrain ({result.reason}): {trained.brief()}"
+            if trained is not None and trained.model_version
+            else f"retrain requested ({result.reason})"
         )
-
-
-def value_note(train_result: dict[str, Any]) -> str:
-    """The deal-value model of a training, in a few words ("" when the train said nothing)."""
-    value = train_result.get("value_model")
-    if not value:
-        return ""
-    if value.get("version") is None:  # not trained: the one line says why
-        return f" (value model: {value['line']})"
-    if value["decision"] != "archived":
-        return f" (value model v{value['version']}: {value['decision']})"
-    # Archived: the gate's own why, without its evidence. The generator's deal amounts keep
-    # one relationship to company size, industry and source through the drift, so a later
-    # value model is rarely significantly better than v1 on ~300 won test deals, and the gate
-    # (pass = ranks clearly better, or no worse and sizes better) rightly keeps v1.
-    line = value.get("line") or ""
-    why = line.split("archived: ", 1)[-1].split("; vs ", 1)[0]
-    deals = re.search(r"n=([\d,]+) won deals", line)
-    on = f" on {deals.group(1)} won deals" if deals else ""
-    return f" (value model v{value['version']} archived: {why}{on})"
 
 
 def _has_champion(settings: Settings) -> bool:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 
+from leadops.decisions.train_reasons import DRIFT
 from leadops.storage.lake import Lake
 
 STATE_KEY = "monitor/state.json"
 PERSISTING = "persisting"  # the state's key: cause -> {since, champion_version, retrains}
 ARCHIVED = "archived"  # a retrain's gate outcome when the gate rejected it
-DRIFT = "drift"
 
 
 def read_state(lake: Lake) -> dict:

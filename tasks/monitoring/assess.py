@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from leadops.decisions.monitor_decisions import psi_drift_test
-from leadops.decisions.monitor_state import DRIFT
 from leadops.decisions.psi import PsiBaseline, fit_baseline, fit_bins, monitored_columns, psi_value
+from leadops.decisions.train_reasons import CONVERSION_DROP, DRIFT, MISCALIBRATION, RANKING_LOSS
 from leadops.decisions.verdict import Decision, Verdict
 from leadops.inputs.contract import Contract
 from leadops.inputs.maturity import (
@@ -44,13 +44,7 @@ from tasks.monitoring.conversion import (
     weekly_cohorts,
 )
 from tasks.monitoring.ranking import RankingBaseline, ranking_check
-from tasks.monitoring.trigger import (
-    CONVERSION_DROP,
-    MISCALIBRATION,
-    RANKING_LOSS,
-    RetrainDecision,
-    trigger_rule,
-)
+from tasks.monitoring.trigger import RetrainDecision, trigger_rule
 
 SCORE = "score"
 MIN_RANKING_CLASS = 10  # converted and not, below which an AUC says next to nothing

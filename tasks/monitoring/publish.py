@@ -105,9 +105,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def result_dict(
-    assessment: Assessment, psi_threshold: float, context: dict[str, Any]
-) -> dict[str, Any]:
+def result_dict(assessment: Assessment, context: dict[str, Any]) -> dict[str, Any]:
     """The monitor's JSON result: PSI, drift, conversion, decision and ``context`` (ids, links)."""
     conversion = assessment.conversion.as_dict()
     conversion.update(

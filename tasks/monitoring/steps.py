@@ -15,6 +15,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from leadops.decisions.train_reasons import MISCALIBRATION, VALUE_SHIFT
 from leadops.errors import retry_if_transient
 from leadops.inputs.contract import load_contract
 from leadops.logs import log_compaction, quarantine_log
@@ -240,7 +241,7 @@ def request_retrain(
     settings, logger = get_settings(), get_run_logger()
     lake = open_lake(settings)
     decision = value_watch.with_value_shift(result.decision, value)
-    on_value = decision.reason == value_watch.VALUE_SHIFT
+    on_value = decision.reason == VALUE_SHIFT
     judged = value.version if on_value and value else champion.version
     in_rollout = None
     if decision.retrain:
@@ -312,7 +313,7 @@ def recalibrate_instead(
     gate, never got its turn. The escalation of the held cause is kept.
     """
     fallback = calibration_decision(result.calibration)
-    if fallback is None or fallback.reason != trigger.MISCALIBRATION:
+    if fallback is None or fallback.reason != MISCALIBRATION:
         return decision, review
     own = persistence.review(lake, fallback.reason, as_of, evidence, champion_version)
     if own.hold:

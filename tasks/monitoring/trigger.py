@@ -22,11 +22,6 @@ from leadops.storage.lake import Lake
 
 log = logging.getLogger(__name__)
 
-CONVERSION_DROP = "conversion-drop"
-# Served probabilities off while the ranking holds: a new calibrator answers (train's
-# recalibration path); off with the ranking degraded (or unchecked): a full retrain.
-MISCALIBRATION, RANKING_LOSS = "miscalibration", "ranking-loss"
-
 
 def trigger_rule(psi_threshold: float, drop_threshold: float) -> str:
     """The retrain rule in words, as the report and the CLI show it."""

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from leadops.decisions.psi import psi_value, smoothed_shares
+from leadops.decisions.train_reasons import VALUE_SHIFT
 from leadops.decisions.value_gate import MIN_DEALS, value_scores, won_deals_since
 from leadops.decisions.value_metrics import decile_calibration
 from leadops.inputs.contract import Contract
@@ -32,8 +33,6 @@ from leadops.settings import Settings
 from leadops.storage.lake import Lake
 from leadops.storage.tables import silver
 from tasks.monitoring.trigger import RetrainDecision
-
-VALUE_SHIFT = "deal-value-shift"  # the train reason of a retrain the value watch asks for
 
 CURRENT_DAYS, REFERENCE_DAYS = 7, 28
 _PSI_SIDES = f"newest {CURRENT_DAYS} days vs the {REFERENCE_DAYS} before it served"

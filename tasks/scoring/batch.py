@@ -9,7 +9,7 @@ the prediction log as it was (the next run undoes its partial appends).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from leadops.storage.journal import lake_transaction, note_delivery, note_publis
 from leadops.storage.lake import Lake
 from tasks.scoring.explain import explain_chunk, explain_value_chunk
 from tasks.scoring.output import FORMATS, OutputError, ScoresWriter, resolve_target
+from tasks.scoring.results import ScoreResult
 from tasks.scoring.scorer import (
     ChunkScores,
     ServingSet,
@@ -40,31 +41,6 @@ from tasks.scoring.table import output_rows, output_schema
 log = logging.getLogger(__name__)
 
 TRANSACTION = plog.WRITE_LOCK
-
-
-@dataclass
-class ScoreResult:
-    """What a run did; ``as_dict()`` is the flow's return value and the CLI's JSON."""
-
-    batch_id: str
-    rows: int = 0
-    output: str | None = None
-    arms: dict[str, int] = field(default_factory=dict)
-    model_versions: dict[str, str] = field(default_factory=dict)
-    challenger_stage: str | None = None
-    log_rows: int = 0
-    scored_at: str = ""
-    reasons_mode: str = "exact"
-    skipped: str | None = None
-    # Rows without a usable id or creation time (unscorable), written to rejected_output.
-    rejected: int = 0
-    rejected_output: str | None = None
-    degraded: int = 0  # leads scored with failing features treated as missing
-    value_model_version: str | None = None  # the deal-value champion, when one serves
-    ranked_by: str = "probability"  # what the output is sorted by (LEADOPS_RANK_BY)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

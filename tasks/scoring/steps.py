@@ -21,9 +21,10 @@ from leadops.models.model_state import Stage
 from leadops.runners import dask_client, uses_dask
 from leadops.settings import get_settings
 from leadops.storage.local import open_lake
-from tasks.scoring.batch import RunOptions, ScoreResult, run_score
+from tasks.scoring.batch import RunOptions, run_score
 from tasks.scoring.batch_file import load_batch_file, resolve_batch_file
 from tasks.scoring.model_access import load_serving_set
+from tasks.scoring.results import ScoreResult
 from tasks.scoring.scorer import ServingSet
 from tasks.scoring.sources import FileBatch
 

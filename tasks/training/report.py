@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from leadops.decisions.metrics import METRIC_NAMES
+from tasks.training.results import TrainResult
 
 
 def _number(value: Any) -> str:
@@ -132,58 +133,60 @@ def result_summary(
     candidate: Any,
     promotion: Any,
     value: Any = None,
-) -> dict[str, Any]:
-    """The flow's return value and the CLI's ``--json`` object (JSON-able only)."""
+) -> TrainResult:
+    """The flow's return value (its ``to_dict()`` is the CLI's ``--json`` object)."""
     counts = candidate.search.counts
     # calibration_error (ECE) rides along: without it the report showed "-" for every model.
     names = (*METRIC_NAMES, "calibration_error")
     headline = lambda metrics: {k: metrics[k] for k in names if k in metrics} if metrics else None  # noqa: E731
-    return {
-        "run_id": run_id,
-        "model_name": model_name,
-        "model_version": promotion.version,
-        "decision": promotion.gate.decision,
-        "reason": promotion.gate.reason,
-        "stage": promotion.gate.stage,
-        "trigger": trigger,
-        "metrics": headline(candidate.metrics),
-        "champion_metrics": headline(promotion.champion_metrics),
-        "champion_version": promotion.champion_version,
-        "baseline_metrics": headline(candidate.baseline_metrics),
-        "relative_auc_gain": promotion.gate.relative_auc_gain,
-        "auc_diff_ci": promotion.auc_diff_ci,
-        "gate_intervals": asdict(promotion.intervals) if promotion.intervals else None,
-        "calibration_error": candidate.metrics.get("calibration_error"),
-        "gate_rule": promotion.rule,
-        "gate_route": promotion.gate.route,
-        "gate_checks": list(promotion.gate.checks),
-        "rival_version": promotion.rival_version,
-        "trials": {
-            "completed": counts["COMPLETE"],
-            "pruned": counts["PRUNED"],
-            "failed": counts["FAIL"],
-            "total": len(candidate.search.trials),
-        },
-        "best_cv_auc": candidate.search.best_value,
-        "model_family": candidate.family.family,
-        "cv_auc_by_family": candidate.family.cv_auc,
-        "best_params": candidate.search.best_params,
-        "best_rounds": candidate.search.best_rounds,
-        "study_name": candidate.search.study_name,
-        "train_rows": len(training.dev),
-        "test_rows": len(training.test),
-        "gold_version": training.gold_version,
-        "data_digest": training.digest,
-        "as_of": training.as_of.isoformat(),
-        "test_start": training.test_start.isoformat(),
-        "train_leads_created": _span_text(training.dev_span),
-        "test_leads_created": _span_text(training.test_span),
-        "test_converted": int(candidate.test_labels.sum()),
-        # Wins after the outcome window count as not converted: said, never silent.
-        "late_wins_warning": training.late_wins.warning if training.late_wins else None,
-        # The deal-value model of the same run (tasks.training.value_run), or why none.
-        "value_model": None if value is None else value_summary(value),
-    }
+    return TrainResult.from_summary(
+        {
+            "run_id": run_id,
+            "model_name": model_name,
+            "model_version": promotion.version,
+            "decision": promotion.gate.decision,
+            "reason": promotion.gate.reason,
+            "stage": promotion.gate.stage,
+            "trigger": trigger,
+            "metrics": headline(candidate.metrics),
+            "champion_metrics": headline(promotion.champion_metrics),
+            "champion_version": promotion.champion_version,
+            "baseline_metrics": headline(candidate.baseline_metrics),
+            "relative_auc_gain": promotion.gate.relative_auc_gain,
+            "auc_diff_ci": promotion.auc_diff_ci,
+            "gate_intervals": asdict(promotion.intervals) if promotion.intervals else None,
+            "calibration_error": candidate.metrics.get("calibration_error"),
+            "gate_rule": promotion.rule,
+            "gate_route": promotion.gate.route,
+            "gate_checks": list(promotion.gate.checks),
+            "rival_version": promotion.rival_version,
+            "trials": {
+                "completed": counts["COMPLETE"],
+                "pruned": counts["PRUNED"],
+                "failed": counts["FAIL"],
+                "total": len(candidate.search.trials),
+            },
+            "best_cv_auc": candidate.search.best_value,
+            "model_family": candidate.family.family,
+            "cv_auc_by_family": candidate.family.cv_auc,
+            "best_params": candidate.search.best_params,
+            "best_rounds": candidate.search.best_rounds,
+            "study_name": candidate.search.study_name,
+            "train_rows": len(training.dev),
+            "test_rows": len(training.test),
+            "gold_version": training.gold_version,
+            "data_digest": training.digest,
+            "as_of": training.as_of.isoformat(),
+            "test_start": training.test_start.isoformat(),
+            "train_leads_created": _span_text(training.dev_span),
+            "test_leads_created": _span_text(training.test_span),
+            "test_converted": int(candidate.test_labels.sum()),
+            # Wins after the outcome window count as not converted: said, never silent.
+            "late_wins_warning": training.late_wins.warning if training.late_wins else None,
+            # The deal-value model of the same run (tasks.training.value_run), or why none.
+            "value_model": None if value is None else value_summary(value),
+        }
+    )
 
 
 def value_summary(value: Any) -> dict[str, Any]:

@@ -43,11 +43,11 @@ def test_score_flow_on_a_dask_task_runner_matches_the_local_runner(tmp_path, mon
     crm_folder = write_crm(tmp_path / "crm")
     local, local_log = _score_in(tmp_path / "local", monkeypatch, crm_folder, "thread")
     dask, dask_log = _score_in(tmp_path / "dask", monkeypatch, crm_folder, "dask")
-    assert dask["rows"] == local["rows"] > 0 and dask["arms"] == local["arms"]
+    assert dask.rows == local.rows > 0 and dask.arms == local.arms
     assert dask_log["entity_id"].tolist() == local_log["entity_id"].tolist()
     pd.testing.assert_series_equal(dask_log["score"], local_log["score"])
-    out = pd.read_parquet(dask["output"]).sort_values("lead_id").reset_index(drop=True)
-    assert len(out) == local["rows"] and set(out.columns) >= {
+    out = pd.read_parquet(dask.output).sort_values("lead_id").reset_index(drop=True)
+    assert len(out) == local.rows and set(out.columns) >= {
         "lead_id",
         "score",
         "decile",

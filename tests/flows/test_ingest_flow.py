@@ -101,14 +101,15 @@ def test_lake_on_s3_from_a_local_folder_and_an_s3_prefix(
 
     assert resolved == [f"s3://{s3_bucket}/landing/outcomes"]  # listed once, by the first task
 
-    assert leads["silver"] == 360 and outcomes["silver"] == outcomes["rows_in"] > 0
+    assert leads.total("silver") == 360
+    assert outcomes.total("silver") == outcomes.total("rows_in") > 0
     landing = f"s3://{s3_bucket}/landing/outcomes/"
-    assert all(f["uri"].startswith(landing) for f in outcomes["files"])
+    assert all(f.uri.startswith(landing) for f in outcomes.files)
     lake = open_lake(settings)
     assert lake.root == f"s3://{s3_bucket}/lake"
     gold = lake.read_table(tables.GOLD_LEADS)
-    assert len(gold) == 360 and gold[settings_label()].notna().sum() == outcomes["silver"]
-    assert lake.exists(outcomes["report"])
+    assert len(gold) == 360 and gold[settings_label()].notna().sum() == outcomes.total("silver")
+    assert lake.exists(outcomes.report_key)
 
 
 def settings_label() -> str:

@@ -27,7 +27,7 @@ def test_a_monitor_run_publishes_the_model_page(settings, registry_db) -> None:
 
     result = monitor(as_of=week_end(7))
 
-    [page] = [Path(p) for p in result["model_pages"]]
+    [page] = [Path(p) for p in result.model_pages]
     assert page == Path(settings.home).resolve() / "reports" / f"model-{NAME}.html"
     text = page.read_text()
     assert 'id="estimate"' in text and "700" in text  # week 7's 700 leads, none matured yet

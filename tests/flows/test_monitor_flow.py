@@ -100,48 +100,46 @@ def test_monitor_triggers_one_retrain_per_incident(settings, registry_db, monkey
         status, arms = (500, []) if i == 0 else (200, ["champion"] * 2)
         append_requests(lake, request_rows(f"r{i}", online, status, 5.0 + i, arms))
     stable = monitor(as_of=week_end(7))
-    assert not stable["drift_detected"] and not stable["retrain_triggered"]
-    assert stable["window"] == "batch week-7" and stable["rows"]["current"] == 700
-    assert stable["conversion"]["baseline_rate"] > 0  # from the reference
+    assert not stable.drift_detected and not stable.retrain_triggered
+    assert stable.window == "batch week-7" and stable.rows["current"] == 700
+    assert stable.conversion["baseline_rate"] > 0  # from the reference
     # Week 7 is a day old: no cohort has matured; its maturing leads are counted by the
     # delay curve, far too few to claim anything.
-    assert not stable["conversion"]["dropped"]
-    assert "not enough matured leads to detect a 10% drop" in stable["conversion"]["note"]
-    assert "0 matured + 700 maturing leads" in stable["conversion"]["note"]
-    report = Path(stable["report"].removeprefix("file://"))
+    assert not stable.conversion["dropped"]
+    assert "not enough matured leads to detect a 10% drop" in stable.conversion["note"]
+    assert "0 matured + 700 maturing leads" in stable.conversion["note"]
+    report = Path(stable.report.removeprefix("file://"))
     assert report.exists() and "PSI (fixed bins)" in report.read_text()
-    serving = stable["serving"]  # beside drift: the online service's health in the window
+    serving = stable.details["serving"]  # beside drift: the online service's health in the window
     assert (serving["requests"], serving["server_errors"]) == (40, 1)
     assert serving["arms"][0]["arm"] == "champion" and serving["arms"][0]["leads"] == 78
-    assert "2.50% server errors" in stable["serving_note"]
-    assert stable["serving_note"] in report.read_text().replace("&#x27;", "'")
+    assert "2.50% server errors" in stable.serving_note
+    assert stable.serving_note in report.read_text().replace("&#x27;", "'")
     assert "last_trigger" not in read_state(lake)  # only the evaluation was recorded
 
     land_until(lake, contract, leads, outcomes, week_end(8))
     score_week(lake, settings, contract, champion, 8)
     drifted = monitor(as_of=week_end(8))
-    assert (
-        drifted["drift_detected"] and drifted["retrain_triggered"] and drifted["reason"] == "drift"
-    )
+    assert drifted.drift_detected and drifted.retrain_triggered and drifted.reason == "drift"
     # Week 7 matured, up to the outcome watermark: a lead whose window closes after the last
     # outcome ingested is still maturing (a late export never turns converters into negatives).
     # Week 8 is all maturing: counted as the share of conversions the delay curve expects.
-    assert drifted["conversion"]["rate"] is not None
-    week7, week8 = drifted["conversion"]["cohorts_detail"][-2:]
+    assert drifted.conversion["rate"] is not None
+    week7, week8 = drifted.conversion["cohorts_detail"][-2:]
     assert 600 < week7["leads"] < 700 and week7["leads"] + week7["maturing"] == 700
     assert week8["leads"] == 0 and 0 < week8["exposure"] < week8["maturing"] <= 700
-    assert drifted["retrain"]["route"] == "subflow"  # no server: the monitor ran train itself
-    assert drifted["reference_cached"] and drifted["train"]["trigger"] == "drift"
-    run = registry.registry_client(settings).get_run(drifted["train"]["run_id"])
+    assert drifted.retrain["route"] == "subflow"  # no server: the monitor ran train itself
+    assert drifted.details["reference_cached"] and drifted.train.trigger == "drift"
+    run = registry.registry_client(settings).get_run(drifted.train.run_id)
     assert run.data.tags["leadops.trigger_reason"] == "drift"
 
     again = monitor(as_of=week_end(8) + timedelta(days=2))
-    assert again["drift_detected"] and not again["retrain_triggered"]
+    assert again.drift_detected and not again.retrain_triggered
     # One incident, one retrain: a challenger in rollout answers it; otherwise the cooldown does.
     expected = (
-        "challenger v2 is in shadow" if drifted["train"]["decision"] == "challenger" else "cooldown"
+        "challenger v2 is in shadow" if drifted.train.decision == "challenger" else "cooldown"
     )
-    assert expected in again["retrain"]["why"] and again["train"] is None
+    assert expected in again.retrain["why"] and again.train is None
     assert read_state(lake)["last_trigger"] == week_end(8).isoformat()
 
     workspace = Path(settings.home) / "evidently"

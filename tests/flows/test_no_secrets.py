@@ -63,7 +63,7 @@ def test_credentials_never_leave_the_environment(
     ingest(str(tmp_path / "export" / "leads" / "leads_week_09.csv"), kind="leads", as_of=as_of)
     score(as_of=as_of)
     result = monitor(as_of=as_of)
-    assert result["drift_detected"]  # the run went all the way, retrain included
+    assert result.drift_detected  # the run went all the way, retrain included
 
     places: dict[str, str] = {}
     for path in settings.home.rglob("*"):

@@ -48,13 +48,13 @@ def test_train_for_miscalibration_registers_the_champion_recalibrated_in_shadow(
 
     result = train(reason="miscalibration", as_of=as_of)
 
-    assert result["decision"] == "challenger", result["reason"]
-    assert result["recalibrated_from"] == champion and "better calibrated" in result["reason"]
+    assert result.decision == "challenger", result.reason
+    assert result.recalibrated_from == champion and "better calibrated" in result.reason
     client = registry.registry_client(settings)
     state = VersionState.from_version(registry.get_challenger(client, NAME))
-    assert (state.version, state.stage) == (result["model_version"], Stage.SHADOW)
+    assert (state.version, state.stage) == (result.model_version, Stage.SHADOW)
     old = load_model(settings, NAME, champion).unwrap_python_model()
-    new = load_model(settings, NAME, result["model_version"]).unwrap_python_model()
+    new = load_model(settings, NAME, result.model_version).unwrap_python_model()
     assert new.calibrator is not None and old.calibrator is None
     recent = gold[pd.to_datetime(gold[contract.event_time], utc=True) >= START + timedelta(weeks=9)]
     before, after = old.predict_proba(recent), new.predict_proba(recent)
@@ -62,7 +62,7 @@ def test_train_for_miscalibration_registers_the_champion_recalibrated_in_shadow(
     assert abs(after.mean() - actual) < abs(before.mean() - actual) / 2
     assert (np.argsort(after, kind="stable") == np.argsort(before, kind="stable")).mean() > 0.99
     # The gate's history entry carries the as-of the monitor claimed the retrain at.
-    [entry] = [e for e in read_history(lake) if e["version"] == result["model_version"]]
+    [entry] = [e for e in read_history(lake) if e["version"] == result.model_version]
     assert entry["as_of"] == as_of.isoformat() and entry["stage"] == "shadow"
 
 
@@ -129,10 +129,10 @@ def test_a_rise_in_conversion_is_found_and_answered_by_a_recalibration(
 
     found = monitor(as_of=week_end(12))
 
-    assert found["reason"] == "miscalibration", found["decision"]
-    calibration = found["calibration"]
+    assert found.reason == "miscalibration", found.details["decision"]
+    calibration = found.calibration
     assert calibration["miscalibrated"] and calibration["ranking"]["holds"]
     assert calibration["decision"]["details"]["direction"] == "under-predicting"
-    assert not found["conversion"]["dropped"]
-    assert found["train"]["recalibrated_from"] == champion, found["train"]
-    assert found["train"]["decision"] == "challenger", found["train"]["reason"]
+    assert not found.conversion["dropped"]
+    assert found.train.recalibrated_from == champion, found.train
+    assert found.train.decision == "challenger", found.train.reason

@@ -41,15 +41,15 @@ def test_step_holds_until_approved_then_moves_with_the_approval_recorded(gated) 
 
     client, lake, challenger = gated
     held = rollout(as_of=WEEK0 + timedelta(weeks=2))
-    assert held["action"] == "wait" and held["transition"] is None
-    assert "leadops approve" in held["reason"]
-    assert held["challenger"]["stage"] == "shadow"
+    assert held.action == "wait" and held.transition is None
+    assert "leadops approve" in held.reason
+    assert held.challenger.stage == "shadow"
     assert approval.read_request(lake)["decision"] == approval.PENDING
-    assert rollout(as_of=WEEK0 + timedelta(weeks=2))["action"] == "wait"  # still held
+    assert rollout(as_of=WEEK0 + timedelta(weeks=2)).action == "wait"  # still held
 
     approval.give(lake, "approve", "ana", "looks good")
     moved = rollout(as_of=WEEK0 + timedelta(weeks=2))
-    assert moved["action"] == "advance" and moved["challenger"]["stage"] == "canary"
+    assert moved.action == "advance" and moved.challenger.stage == "canary"
     tags = client.get_model_version(NAME, challenger).tags
     assert tags["approval"] == "approved before-canary" and tags["approval_by"] == "ana"
     assert tags["approval_comment"] == "looks good"
@@ -94,7 +94,7 @@ def test_before_production_holds_only_the_promotion(settings, registry_db, monke
     )
 
     held = rollout(as_of=WEEK0 + timedelta(weeks=2))
-    assert held["action"] == "wait" and "leadops approve" in held["reason"]
+    assert held.action == "wait" and "leadops approve" in held.reason
     assert str(registry.get_champion(client, NAME).version) == champion
     assert approval.read_request(lake)["decision"] == approval.PENDING
 

@@ -25,21 +25,21 @@ def test_rollout_flow_moves_on_evidence_and_obeys_overrides(settings, registry_d
     challenger = add_version(client, "shadow", 0.0, alias="challenger")
 
     waiting = rollout(as_of=WEEK0)
-    assert waiting["action"] == "wait" and waiting["transition"] is None
+    assert waiting.action == "wait" and waiting.transition is None
 
     better_challenger_week(lake, contract, WEEK0, champion, challenger, seed=1)
     moved = rollout(as_of=WEEK0 + timedelta(weeks=2))
-    assert moved["action"] == "advance" and moved["transition"].startswith(
+    assert moved.action == "advance" and moved.transition.startswith(
         f"v{challenger}: shadow → canary 10%"
     )
-    assert moved["challenger"]["stage"] == "canary" and moved["challenger"]["fraction"] == 0.1
+    assert moved.challenger.stage == "canary" and moved.challenger.fraction == 0.1
     assert "challenger_auc" in latest_artifact("rollout-decision")
 
     rolled = rollout(
         as_of=WEEK0 + timedelta(weeks=2), action="promote", reason="sales wants it now"
     )
-    assert rolled["champion"]["version"] == challenger and rolled["challenger"] is None
+    assert rolled.champion.version == challenger and rolled.challenger is None
     back = rollout(as_of=WEEK0 + timedelta(weeks=3), action="rollback", reason="complaints")
-    assert back["champion"]["version"] == champion
-    assert back["champion"]["reason"] == f"complaints: restored in place of v{challenger}"
+    assert back.champion.version == champion
+    assert back.champion.reason == f"complaints: restored in place of v{challenger}"
     assert "| v" in latest_artifact("rollout-decision")

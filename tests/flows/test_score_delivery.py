@@ -41,7 +41,7 @@ def test_a_score_run_delivers_its_scores_or_leaves_them_owed(
         delivered = [s for doc in received.accepted() for s in doc["scores"]]
     owed = [batch for batch, _ in ledger.pending(lake, "webhook")]
     if send:
-        assert len(delivered) == week1.num_rows == result["rows"]
+        assert len(delivered) == week1.num_rows == result.rows
         assert {s["model_version"] for s in delivered} == {version} and owed == []
     else:
-        assert delivered == [] and owed == [result["batch_id"]]
+        assert delivered == [] and owed == [result.batch_id]

@@ -47,16 +47,16 @@ def test_flow_scores_unscored_silver_leads_once_with_a_shadow_challenger(setting
     v1 = register(settings, *champion)
     v2 = register(settings, *challenger, alias="challenger", stage="shadow")
     result = score(as_of=AS_OF)
-    assert result["rows"] == week1.num_rows and result["arms"] == {"champion": week1.num_rows}
-    assert result["model_versions"] == {"champion": v1, "challenger": v2}
-    out = pd.read_parquet(result["output"])
+    assert result.rows == week1.num_rows and result.arms == {"champion": week1.num_rows}
+    assert result.model_versions == {"champion": v1, "challenger": v2}
+    out = pd.read_parquet(result.output)
     assert len(out) == week1.num_rows and set(out["model_version"]) == {v1}
     logged = lake.read_table(tables.PREDICTION_LOG)
     assert len(logged) == 2 * week1.num_rows and logged.groupby("model_version")[
         "served"
     ].all().to_dict() == {v1: True, v2: False}
     again = score(as_of=AS_OF)
-    assert again["rows"] == 0 and again["output"] is None
+    assert again.rows == 0 and again.output is None
     assert len(lake.read_table(tables.PREDICTION_LOG)) == 2 * week1.num_rows
 
 

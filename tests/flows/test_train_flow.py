@@ -79,10 +79,12 @@ def test_cli_trains_first_champion_then_flow_rerun_is_identical_and_archived(set
 
     # Same data, same seed: the same model; as good as the champion is not good enough.
     second = train(trials=TRIALS, as_of=as_of)
-    assert second["metrics"] == first["metrics"] and second["best_params"] == first["best_params"]
-    assert second["decision"] == "rejected" and "below the required +2.0%" in second["reason"]
-    assert second["champion_metrics"] == pytest.approx(second["metrics"])
-    assert second["champion_version"] == "1"
+    assert (
+        second.metrics == first["metrics"] and second.details["best_params"] == first["best_params"]
+    )
+    assert second.decision == "rejected" and "below the required +2.0%" in second.reason
+    assert second.details["champion_metrics"] == pytest.approx(second.metrics)
+    assert second.details["champion_version"] == "1"
     client = MlflowClient(settings.tracking_uri)
     assert client.get_model_version(settings.model_name, "2").tags["stage"] == "archived"
     assert str(registry.get_champion(client, settings.model_name).version) == "1"
@@ -94,18 +96,21 @@ def test_run_is_fully_tracked_in_mlflow_and_prefect(settings) -> None:
 
     result = train(trials=2, as_of=_gold(settings), reason="drift")
     client = MlflowClient(settings.tracking_uri)
-    run = client.get_run(result["run_id"])
+    run = client.get_run(result.run_id)
     tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
     assert tags["leadops.trigger_reason"] == "drift" and tags["leadops.gold_version"] == "0"
     assert (
-        tags["leadops.data_digest"] == result["data_digest"] and tags["leadops.prefect_flow_run_id"]
+        tags["leadops.data_digest"] == result.details["data_digest"]
+        and tags["leadops.prefect_flow_run_id"]
     )
     assert (
         tags["leadops.contract"] == "synthetic-crm" and len(tags["leadops.contract_sha256"]) == 64
     )
-    assert tags["leadops.git_commit"] and tags["leadops.optuna_study"] == result["study_name"]
+    assert (
+        tags["leadops.git_commit"] and tags["leadops.optuna_study"] == result.details["study_name"]
+    )
     assert params["trials"] == "2" and "xgb_max_depth" in params
-    assert metrics["test_roc_auc"] == pytest.approx(result["metrics"]["roc_auc"])
+    assert metrics["test_roc_auc"] == pytest.approx(result.metrics["roc_auc"])
     assert (
         "baseline_test_roc_auc" in metrics
         and metrics["trials_completed"] + metrics["trials_pruned"] == 2
@@ -129,11 +134,11 @@ def test_run_is_fully_tracked_in_mlflow_and_prefect(settings) -> None:
     # A 2-trial search may lose to the logistic baseline; the report then says so (a first
     # model still serves, with the warning in its reason, never silently).
     assert (
-        f"→ **{result['decision']}**" in reports[0]["data"]
+        f"→ **{result.decision}**" in reports[0]["data"]
         and "logistic baseline" in reports[0]["data"]
     )
-    if "does not beat the logistic baseline" in result["reason"]:
-        assert "WARNING" in result["reason"]
+    if "does not beat the logistic baseline" in result.reason:
+        assert "WARNING" in result.reason
 
 
 def test_untrained_lake_fails_with_one_line(settings) -> None:

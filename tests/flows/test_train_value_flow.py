@@ -30,7 +30,7 @@ def test_train_registers_a_value_champion_and_an_identical_retrain_does_not_repl
     as_of = as_of_after(frame, contract)
 
     first = train(trials=2, as_of=as_of)
-    value = first["value_model"]
+    value = first.value_model
     assert (value["decision"], value["version"]) == ("champion", "1"), value["line"]
     assert "vs baseline (" in value["line"] and "95% CI" in value["line"]
     name = registry.value_model_name(settings.model_name)
@@ -54,7 +54,7 @@ def test_train_registers_a_value_champion_and_an_identical_retrain_does_not_repl
     assert serving.value.version == "1" and len(serving.value.cutpoints) == 9
 
     second = train(trials=2, as_of=as_of)
-    assert second["value_model"]["decision"] == "archived"
-    assert "vs value champion v1" in second["value_model"]["line"]
+    assert second.value_model["decision"] == "archived"
+    assert "vs value champion v1" in second.value_model["line"]
     assert str(registry.get_champion(client, name).version) == "1"
     assert client.get_model_version(name, "2").tags["stage"] == "archived"

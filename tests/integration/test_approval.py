@@ -20,6 +20,7 @@ from app.servers.servers import prefect_server
 from leadops.inputs.contract import load_contract
 from leadops.models import registry
 from leadops.storage.local import open_lake
+from tasks.rollout.results import RolloutResult
 from tests.support.prefect_api import post, wait_for
 from tests.support.rollout import (
     NAME,
@@ -41,7 +42,7 @@ class RolloutRun:
     def __init__(self, as_of: datetime) -> None:
         from flows.rollout import rollout
 
-        self.result: dict | None = None
+        self.result: RolloutResult | None = None
         self.error: Exception | None = None
         context = contextvars.copy_context()  # the thread sees the test's Prefect settings
 
@@ -54,7 +55,7 @@ class RolloutRun:
         self.thread = threading.Thread(target=context.run, args=(run,), daemon=True)
         self.thread.start()
 
-    def finish(self) -> dict:
+    def finish(self) -> RolloutResult:
         self.thread.join(timeout=90)
         assert not self.thread.is_alive(), "the resumed rollout run did not finish"
         assert self.error is None, repr(self.error)
@@ -117,7 +118,7 @@ def test_paused_rollout_run_resumes_with_an_approval_and_with_a_reject(
         given = approvals.answer("approve", "numbers look fine")  # what `leadops approve` does
         assert given["resumed"] == [paused["id"]]
         moved = run.finish()
-        assert moved["action"] == "advance" and moved["challenger"]["stage"] == "canary"
+        assert moved.action == "advance" and moved.challenger.stage == "canary"
         tags = client.get_model_version(NAME, first).tags
         assert tags["stage"] == "canary" and tags["fraction"] == "0.1"
         assert tags["approval"] == "approved before-canary"
@@ -131,7 +132,7 @@ def test_paused_rollout_run_resumes_with_an_approval_and_with_a_reject(
         answer = {"decision": "reject", "comment": "sales freeze this month", "by": "ana"}
         post(api, f"/flow_runs/{paused['id']}/resume", {"run_input": answer})
         rejected = run.finish()
-        assert rejected["transition"] and "archived" in rejected["transition"]
+        assert rejected.transition and "archived" in rejected.transition
 
     tags = client.get_model_version(NAME, second).tags
     assert tags["stage"] == "archived" and "sales freeze this month" in tags["reason"]

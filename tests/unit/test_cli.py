@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from app.cli import main as cli
+from app.cli import output, runtime
+from leadops.models.model_state import VersionState
 from leadops.settings import get_settings
+from tasks.ingest.results import IngestResult
+from tasks.rollout.results import RolloutResult
+from tasks.rollout.state_machine import RolloutState
+from tasks.scoring.results import ScoreResult
+from tasks.training.results import TrainResult
 
 
 def run(
@@ -88,7 +97,7 @@ def test_prepare_runtime_forwards_the_package_loggers(home: Path, monkeypatch) -
         monkeypatch.setenv(name, "")  # restored after the test, whatever prepare_runtime sets
         monkeypatch.delenv(name)
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # a set server: none started
-    cli.prepare_runtime()
+    runtime.prepare_runtime()
     forwarded = os.environ["PREFECT_LOGGING_EXTRA_LOGGERS"].split(",")
     assert {"leadops", "tasks", "flows"} <= set(forwarded)
     # One Prefect home per LEADOPS_HOME: the one `leadops serve`'s server keeps its runs in.
@@ -178,35 +187,37 @@ def test_train_runs_are_named_by_trigger_and_time() -> None:
 
 
 def test_the_score_line_says_which_model_served_how_many() -> None:
-    result = {
-        "skipped": None,
-        "batch_id": "b1",
-        "rows": 3000,
-        "output": "/s/b1.parquet",
-        "arms": {"champion": 2700, "canary": 300},
-        "challenger_stage": "canary",
-        "model_versions": {"champion": "1", "challenger": "2"},
-    }
-    line = cli.score_summary(result)
+    result = ScoreResult(
+        batch_id="b1",
+        rows=3000,
+        output="/s/b1.parquet",
+        arms={"champion": 2700, "canary": 300},
+        challenger_stage="canary",
+        model_versions={"champion": "1", "challenger": "2"},
+    )
+    line = result.line()
     assert "champion v1 served 2700, canary v2 served 300" in line
     assert "champion 2700; champion v1" not in line
-    shadow = {**result, "arms": {"champion": 3000}, "challenger_stage": "shadow"}
-    assert "shadow v2 scored alongside, not served" in cli.score_summary(shadow)
+    shadow = replace(result, arms={"champion": 3000}, challenger_stage="shadow")
+    assert "shadow v2 scored alongside, not served" in shadow.line()
     assert line.endswith("(sorted by score, best first)")
-    valued = {**result, "value_model_version": "3", "ranked_by": "expected_value"}
-    assert cli.score_summary(valued).endswith(
+    valued = replace(result, value_model_version="3", ranked_by="expected_value")
+    assert valued.line().endswith(
         "canary v2 served 300, deal value v3 -> /s/b1.parquet "
         "(sorted by expected value, best first)"
     )
 
 
 def test_the_score_line_counts_degraded_and_unscorable_leads() -> None:
-    result = {"degraded": 4, "rejected": 2, "rejected_output": "/s/b1.rejected.csv"}
-    assert cli.unscored_summary(result) == (
+    result = ScoreResult("b1", degraded=4, rejected=2, rejected_output="/s/b1.rejected.csv")
+    assert result.unscored_line() == (
         "; 4 degraded (failing features scored as unknown)"
         "; 2 unscorable (no usable id or creation time) -> /s/b1.rejected.csv"
     )
-    assert cli.unscored_summary({"degraded": 0, "rejected": 0}) == ""
+    assert ScoreResult("b1").unscored_line() == ""
+    assert ScoreResult("b1", skipped="no new leads", degraded=1).line() == (
+        "batch b1: nothing scored (no new leads); 1 degraded (failing features scored as unknown)"
+    )
 
 
 def test_a_canary_steps_variable_that_is_not_json_is_one_line_naming_it(
@@ -254,9 +265,10 @@ def overrides_in_process(settings, registry_db, monkeypatch: pytest.MonkeyPatch)
     def rollout(as_of=None, action="auto", reason=None):
         done = manual.override(client, lake, settings.model_name, action, utc(as_of), reason)
         lines = [f"v{t.version}: {t.previous_stage} → {t.stage} ({t.reason})" for t in done]
-        return {"action": action, "transition": "; ".join(lines) or None, "reason": reason}
+        moved = "; ".join(lines) or None
+        return RolloutResult(action, "", action, moved, reason, RolloutState(None, None), done)
 
-    monkeypatch.setattr(cli, "prepare_runtime", lambda *args, **kwargs: None)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", lambda *args, **kwargs: None)
     monkeypatch.setitem(sys.modules, "flows.rollout", types.SimpleNamespace(rollout=rollout))
     return lake, challenger
 
@@ -341,7 +353,7 @@ def test_score_of_a_missing_file_fails_before_any_run_starts(
     def no_runtime() -> None:
         raise AssertionError("the Prefect runtime was prepared for a file that does not exist")
 
-    monkeypatch.setattr(cli, "prepare_runtime", no_runtime)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", no_runtime)
     missing = tmp_path / "nope.csv"
     code, _, err = run(capsys, monkeypatch, "score", str(missing))
     assert code == 1 and err == f"leadops: error: source {missing}: no such file or folder\n"
@@ -356,11 +368,12 @@ def test_ingest_takes_several_sources_as_a_shell_expanded_glob_gives_them(
         (tmp_path / name).write_text("lead_id,created_at\n")
     seen = {}
 
-    def fake_flow(source: str, kind: str, as_of: object, files: list) -> dict:
+    def fake_flow(source: str, kind: str, as_of: datetime, files: list) -> IngestResult:
         seen.update(source=source, files=[f.name for f in files])
-        return {"files": [], "rows_in": 0}
+        now = datetime.now(UTC)
+        return IngestResult("run-1", kind, as_of or now, now)
 
-    monkeypatch.setattr(cli, "prepare_runtime", lambda: None)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", lambda: None)
     monkeypatch.setattr(flows.ingest, "ingest", fake_flow)
     monkeypatch.setattr("tasks.ingest.report.ingest_summary", lambda result, kind: "ok")
     a, b = str(tmp_path / "a.csv"), str(tmp_path / "b.csv")
@@ -370,17 +383,36 @@ def test_ingest_takes_several_sources_as_a_shell_expanded_glob_gives_them(
 
 
 def test_the_train_line_names_the_windows_it_learned_and_was_tested_on() -> None:
-    result = {
-        "train_rows": 2400,
-        "test_rows": 600,
-        "train_leads_created": ["2026-01-05T10:00:00+00:00", "2026-02-16T09:00:00+00:00"],
-        "test_leads_created": ["2026-02-24T08:00:00+00:00", "2026-03-09T07:00:00+00:00"],
-    }
-    assert cli._windows(result) == (
+    result = TrainResult(
+        "trained",
+        "m",
+        "manual",
+        "champion",
+        "first model",
+        train_rows=2400,
+        test_rows=600,
+        train_leads_created=["2026-01-05T10:00:00+00:00", "2026-02-16T09:00:00+00:00"],
+        test_leads_created=["2026-02-24T08:00:00+00:00", "2026-03-09T07:00:00+00:00"],
+    )
+    assert result.windows() == (
         "trained on 2,400 leads created 2026-01-05..2026-02-16, "
         "tested on 600 created 2026-02-24..2026-03-09; "
     )
-    assert cli._windows({"train_rows": 1, "test_rows": 1}) == ""
+    assert replace(result, train_leads_created=None).windows() == ""
+
+
+def test_a_skipped_train_prints_the_keys_it_always_had() -> None:
+    busy = "challenger v2 is in rollout (canary 50%)"
+    skipped = TrainResult("skipped", "m", "schedule", "skipped", busy)
+    assert skipped.line() == f"m: skipped ({busy})"
+    assert skipped.to_dict() == {
+        "decision": "skipped",
+        "reason": busy,
+        "trigger": "schedule",
+        "metrics": None,
+        "model_name": "m",
+        "model_version": None,
+    }
 
 
 def test_the_rollout_line_names_its_evidence_window_and_n() -> None:
@@ -390,10 +422,19 @@ def test_the_rollout_line_names_its_evidence_window_and_n() -> None:
         "evidence_scored_since": "2026-03-02T06:00:00+00:00",
         "evidence_until": "2026-03-09T07:00:00+00:00",
     }
-    assert cli._evidence({"metrics": metrics}) == (
+    assert _rollout(metrics).evidence() == (
         " [evidence: 286 matured leads created after 2026-02-16, scored 2026-03-02..2026-03-09]"
     )
-    assert cli._evidence({"metrics": {}}) == "" and cli._evidence({}) == ""
+    assert _rollout({}).evidence() == ""
+    waiting = _rollout({}).line()
+    assert waiting == "rollout (auto): no transition: not enough matured leads yet"
+
+
+def _rollout(metrics: dict) -> RolloutResult:
+    """An auto run that moved nothing, with this evidence."""
+    state = RolloutState(VersionState("1"), VersionState("2"))
+    reason = "not enough matured leads yet"
+    return RolloutResult("auto", "2026-03-09", "wait", None, reason, state, metrics=metrics)
 
 
 def test_a_summary_naming_a_path_under_the_home_still_ends_with_the_home_line(
@@ -404,7 +445,7 @@ def test_a_summary_naming_a_path_under_the_home_still_ends_with_the_home_line(
     monkeypatch.setenv("LEADOPS_HOME", str(home))
     get_settings.cache_clear()
     lake = home.resolve() / "lake" / "silver" / "leads"
-    cli.emit({"accepted": 3}, False, f"3 leads accepted into {lake}")
+    output.emit({"accepted": 3}, False, f"3 leads accepted into {lake}")
     out = capsys.readouterr().out.splitlines()
     assert out == [f"3 leads accepted into {lake}", f"  (LEADOPS_HOME {home.resolve()})"]
 

@@ -44,7 +44,7 @@ def test_ingest_of_a_database_without_updated_at_in_the_contract_fails_before_pr
     def no_prefect() -> None:
         raise AssertionError("the flow runtime was started")
 
-    monkeypatch.setattr(cli, "prepare_runtime", no_prefect)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", no_prefect)
     monkeypatch.setattr("sys.argv", ["leadops", "ingest", "postgresql://sales@db/crm"])
     with pytest.raises(SystemExit) as exit_:
         cli.main()

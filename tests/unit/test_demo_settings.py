@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,36 +43,65 @@ def test_the_flows_see_the_demo_settings_and_os_environ_is_untouched(
 
 
 def test_the_demo_names_the_deal_value_model_of_each_training() -> None:
-    from app.demo.demo import value_note
+    from tasks.training.results import TrainResult
 
-    trained = {"value_model": {"version": "2", "decision": "challenger", "line": "..."}}
-    skipped = {
-        "value_model": {
+    run = TrainResult("trained", "m", "drift", "challenger", "better", model_version="3")
+    trained = replace(run, value_model={"version": "2", "decision": "challenger", "line": "..."})
+    skipped = replace(
+        run,
+        value_model={
             "version": None,
             "decision": "not trained",
             "line": "only 140 won deals with a deal_amount, need 200",
-        }
-    }
-    assert value_note(trained) == " (value model v2: challenger)"
-    assert value_note(skipped) == " (value model: only 140 won deals with a deal_amount, need 200)"
-    assert value_note({}) == ""
+        },
+    )
+    assert trained.brief() == "v3 challenger (value model v2: challenger)"
+    assert skipped.value_note() == (
+        " (value model: only 140 won deals with a deal_amount, need 200)"
+    )
+    assert run.value_note() == ""
+
+
+def test_the_demo_week_records_the_monitor_and_the_retrain_it_started() -> None:
+    from datetime import UTC, datetime
+
+    from tasks.monitoring.results import MonitorResult
+    from tasks.training.results import TrainResult
+
+    trained = TrainResult("trained", "m", "drift", "challenger", "better", model_version="3")
+    found = MonitorResult(
+        "m", "2", "batch week-9", {"industry": 0.41, "employees": 0.2}, True, True, "drift",
+        {"rate": 0.08, "baseline_rate": 0.1}, {"route": "subflow"}, {"current": 700},
+        report="file:///h/r.html", train=trained,
+    )  # fmt: skip
+    record = demo.WeekRecord(9, datetime(2026, 3, 9, tzinfo=UTC))
+    demo._score_and_monitor(lambda **_: None, lambda **_: found, record)
+    assert (record.max_psi, record.conversion_rate, record.baseline_rate) == (0.41, 0.08, 0.1)
+    assert record.report == "file:///h/r.html"
+    assert record.events == ["retrain (drift): v3 challenger"]
 
 
 def test_an_archived_deal_value_model_says_why_the_gate_kept_the_champion() -> None:
     import numpy as np
 
-    from app.demo.demo import value_note
     from leadops.decisions.value_gate import judge_value
+    from tasks.training.results import TrainResult
     from tasks.training.value_registry import ValueOutcome
 
     amounts = np.exp(np.random.default_rng(3).normal(9, 0.9, 120))
     same = amounts * np.exp(np.random.default_rng(4).normal(0, 0.5, 120))
     verdict = judge_value(amounts, same, same, "value champion v1", 0.02, 1000, 0)
     outcome = ValueOutcome("archived", verdict.reason, "3", "reg:gamma", {})
-    note = value_note(
-        {"value_model": {"version": "3", "decision": "archived", "line": outcome.line()}}
+    run = TrainResult(
+        "trained",
+        "m",
+        "drift",
+        "archived",
+        "no better",
+        model_version="4",
+        value_model={"version": "3", "decision": "archived", "line": outcome.line()},
     )
-    assert note == (
+    assert run.value_note() == (
         " (value model v3 archived: ranks no better and does not size deals better: "
         "MAE interval reaches 0 on 120 won deals)"
     )

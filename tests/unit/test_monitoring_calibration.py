@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadops.decisions.train_reasons import MISCALIBRATION, RANKING_LOSS
 from leadops.decisions.verdict import Verdict
 from leadops.inputs.contract import load_contract
 from leadops.inputs.maturity import label_matured
@@ -16,7 +17,6 @@ from tasks.monitoring.assess import retrain_decision
 from tasks.monitoring.calibration import calibration_check, calibration_cohorts
 from tasks.monitoring.conversion import ConversionCheck, week_of
 from tasks.monitoring.ranking import RankingBaseline, ranking_check
-from tasks.monitoring.trigger import MISCALIBRATION, RANKING_LOSS
 
 CONTRACT = load_contract(BUNDLED_CONTRACT)
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)

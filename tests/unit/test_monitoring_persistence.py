@@ -9,13 +9,14 @@ from types import SimpleNamespace
 import pandas as pd
 
 from app.cli import status
-from leadops.decisions.monitor_state import DRIFT, PERSISTING, read_state
+from leadops.decisions.monitor_state import PERSISTING, read_state
+from leadops.decisions.train_reasons import DRIFT, MISCALIBRATION
 from leadops.models.transitions import HISTORY_KEY, read_history
 from leadops.storage.local import LocalLake
 from tasks.monitoring import persistence
 from tasks.monitoring.calibration import CalibrationCheck
 from tasks.monitoring.steps import recalibrate_instead
-from tasks.monitoring.trigger import MISCALIBRATION, RetrainDecision, request_retrain
+from tasks.monitoring.trigger import RetrainDecision, request_retrain
 
 START = datetime(2026, 3, 2, 6, tzinfo=UTC)
 DRIFTED = RetrainDecision(True, DRIFT, "PSI of industry 0.41 > 0.25", ["industry"])

@@ -135,12 +135,14 @@ def test_the_train_line_and_report_say_how_many_wins_came_after_the_window(
 
     from app.cli import main as cli
     from tasks.training.report import markdown_report
+    from tasks.training.results import TrainResult
 
     warning = (
         "45% of wins (90 of 200) came after 14 days and count as not converted; "
         "raise outcome_window_days in the contract"
     )
     result = {
+        "trigger": "manual",
         "model_name": "m",
         "model_version": "1",
         "decision": "champion",
@@ -150,11 +152,11 @@ def test_the_train_line_and_report_say_how_many_wins_came_after_the_window(
         "run_id": "r1",
         "late_wins_warning": warning,
     }
-    monkeypatch.setattr(cli, "prepare_runtime", lambda: None)
+    monkeypatch.setattr("app.cli.runtime.prepare_runtime", lambda: None)
     # A stand-in flow module: importing the real one would set Prefect's logging up on
     # this test's captured stderr, which later tests in the process would inherit.
     fake_flow = types.ModuleType("flows.train")
-    fake_flow.train = lambda **_: result
+    fake_flow.train = lambda **_: TrainResult.from_summary(result)
     monkeypatch.setitem(sys.modules, "flows.train", fake_flow)
     monkeypatch.setattr("sys.argv", ["leadops", "train", "--trials", "1"])
     with pytest.raises(SystemExit) as done:
