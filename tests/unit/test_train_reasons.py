@@ -43,6 +43,7 @@ def test_every_reason_the_monitor_can_start_is_one_train_accepts(monkeypatch) ->
 
     monitor_causes = {train_reasons.DRIFT, train_reasons.CONVERSION_DROP}
     monitor_causes |= {train_reasons.MISCALIBRATION, train_reasons.RANKING_LOSS}
+    monitor_causes |= {train_reasons.VALUE_SHIFT}
     assert monitor_causes <= set(TRAIN_REASONS)
     try:
         train.fn(reason="drifted")
