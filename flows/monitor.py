@@ -10,7 +10,7 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
-from leadops.inputs.maturity import utc
+from leadops.clock import utc
 from tasks.monitoring import publish
 from tasks.monitoring.drift_report import EVIDENTLY_SAMPLE_ROWS
 from tasks.monitoring.report.step import publish_model_page

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from prefect import flow
 
-from leadops.inputs.maturity import utc
+from leadops.clock import utc
 from leadops.settings import get_settings
 from tasks.rollout.approval import gated
 from tasks.rollout.results import RolloutResult

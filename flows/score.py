@@ -7,10 +7,11 @@ Wiring only; the logic is in tasks/scoring. Run locally with
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prefect import flow
 
+from leadops.clock import utc
 from leadops.settings import ReasonsMode
 from tasks.scoring.results import ScoreResult
 from tasks.scoring.sinks.steps import deliver_scores
@@ -50,10 +51,7 @@ def score(
         The ScoreResult: rows, output, arms (leads per arm), model_versions, batch_id,
         log_rows, skipped, and the sinks' deliveries when sent now.
     """
-    scored_at = as_of or datetime.now(UTC)
-    scored_at = (
-        scored_at.replace(tzinfo=UTC) if scored_at.tzinfo is None else scored_at.astimezone(UTC)
-    )
+    scored_at = utc(as_of)
     serving = load_models(scored_at)
     file_batch = read_batch_file(find_batch_file(batch), scored_at) if batch else None
     result = score_batch(serving, file_batch, out, output_format, scored_at, reasons)

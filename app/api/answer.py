@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from leadops.clock import utc
 from leadops.inputs.contract import ARROW_TYPES, Contract
 from leadops.inputs.lead_checks import DEGRADED_FEATURES
-from leadops.inputs.maturity import utc
 from leadops.logs import prediction_log as plog
 from leadops.models.cutpoints import deciles_at
 from tasks.scoring.explain import explain_chunk, explain_value_chunk

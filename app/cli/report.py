@@ -15,7 +15,7 @@ from datetime import datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from leadops.inputs.maturity import utc
+from leadops.clock import utc
 from leadops.settings import Settings, get_settings
 
 

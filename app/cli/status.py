@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from leadops.clock import utc
 from leadops.decisions import monitor_state
-from leadops.inputs.maturity import utc
 from leadops.models import registry
 from leadops.models.model_state import (
     CHALLENGER,

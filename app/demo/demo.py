@@ -187,7 +187,11 @@ def _run_weeks(plan: DemoPlan, settings: Settings, echo: Callable[[str], None]) 
                 record.events.append("champion already trained (replay)")
             else:
                 result = train(reason="manual", as_of=record.as_of)
-                record.events.append(f"trained {result.brief()}")
+                record.events.append(
+                    f"trained v{result.model_version}: {result.decision}{result.value_note()}"
+                    if result.model_version
+                    else f"trained: {result.brief()}"
+                )
         else:
             _rollout_step(rollout, record)
         # The first week scores the backlog, so each later batch is one week of new leads.

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadops.clock import utc
 from leadops.inputs.contract import Contract
-from leadops.inputs.maturity import utc
 from leadops.inputs.normalise import unparsed_flag
 
 

@@ -19,11 +19,12 @@ many to expect, so the conversion monitor can use them before the window closes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from leadops.clock import utc
 from leadops.inputs.contract import Contract
 
 LABEL = "_label"  # the decided 0/1 target, kept beside the raw columns
@@ -33,13 +34,6 @@ MIN_DELAY_CURVE = 64
 MATURED = "_matured"  # label_so_far / label_known: the lead's outcome window has closed
 KNOWN_AT = "_known_at"  # label_known: when the lead's outcome became known (explicit row or window)
 AGE_DAYS = "_age_days"  # label_so_far: days of the window elapsed (capped at the window)
-
-
-def utc(moment: datetime | None) -> datetime:
-    """``moment`` as an aware UTC datetime (naive means UTC); now when None."""
-    if moment is None:
-        return datetime.now(UTC)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def outcome_watermark(outcomes: pd.DataFrame, contract: Contract) -> datetime | None:

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from leadops import progress
+from leadops.clock import utc
 from leadops.errors import LeadOpsError
 from leadops.inputs.contract import Contract
 from leadops.inputs.db_source import DatabaseSource
-from leadops.inputs.maturity import utc
 from leadops.inputs.sources import SourceFile, resolve_sources
 from leadops.settings import Settings
 from leadops.storage import tables

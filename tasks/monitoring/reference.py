@@ -16,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from leadops.clock import utc
 from leadops.errors import LeadOpsError
 from leadops.inputs.contract import Contract
-from leadops.inputs.maturity import LABEL, label_matured, outcome_watermark, utc
+from leadops.inputs.maturity import LABEL, label_matured, outcome_watermark
 from leadops.storage.lake import Lake
 from leadops.storage.tables import GOLD_LEADS
 

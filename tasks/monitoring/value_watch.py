@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from leadops.clock import utc
 from leadops.decisions.psi import psi_value, smoothed_shares
 from leadops.decisions.train_reasons import VALUE_SHIFT
 from leadops.decisions.value_gate import MIN_DEALS, value_scores, won_deals_since
 from leadops.decisions.value_metrics import decile_calibration
 from leadops.inputs.contract import Contract
-from leadops.inputs.maturity import utc
 from leadops.models import registry
 from leadops.models.model_state import VersionState
 from leadops.settings import Settings

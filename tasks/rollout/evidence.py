@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadops.clock import utc
 from leadops.decisions import gate_evidence
 from leadops.inputs.contract import Contract
-from leadops.inputs.maturity import LABEL, label_matured, outcome_watermark, utc
+from leadops.inputs.maturity import LABEL, label_matured, outcome_watermark
 from leadops.logs import prediction_log as plog
 from leadops.models.model_state import CANARY_ARM
 from leadops.storage.lake import Lake

@@ -17,10 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from leadops.clock import utc
 from leadops.decisions import gate_evidence
 from leadops.decisions.verdict import decision_tags
 from leadops.inputs.contract import Contract
-from leadops.inputs.maturity import utc
 from leadops.logs import prediction_log as plog
 from leadops.models import events, registry, transitions
 from leadops.models.model_state import Stage, VersionState

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from leadops.clock import utc
 from leadops.decisions.value_gate import (
     MIN_DEALS,
     ValueVerdict,
@@ -26,7 +27,6 @@ from leadops.decisions.value_gate import (
     won_deals_since,
 )
 from leadops.inputs.contract import Contract
-from leadops.inputs.maturity import utc
 from leadops.models import registry
 from leadops.models.model_state import (
     CHALLENGER,

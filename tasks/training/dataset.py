@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
 
+from leadops.clock import utc
 from leadops.inputs.contract import Contract
 from leadops.inputs.maturity import (
     KNOWN_AT,
@@ -28,7 +29,6 @@ from leadops.inputs.maturity import (
     label_known,
     outcome_known_at,
     outcome_watermark,
-    utc,
 )
 from leadops.storage.lake import Lake
 from leadops.storage.tables import GOLD_LEADS

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from leadops.clock import utc
 from leadops.decisions import gate_evidence, monitor_state, stats
 from leadops.decisions.metrics import score_metrics
-from leadops.inputs.maturity import utc
 from leadops.models import events, registry
 from leadops.models.model_loader import version_scores
 from leadops.models.model_state import CHALLENGER, CHAMPION, Stage, VersionState

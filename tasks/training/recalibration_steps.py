@@ -12,9 +12,9 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from leadops.clock import utc
 from leadops.errors import retry_if_transient
 from leadops.inputs.contract import Contract
-from leadops.inputs.maturity import utc
 from leadops.models import events, registry
 from leadops.models.model_loader import load_model
 from leadops.models.transitions import commit, registry_transaction

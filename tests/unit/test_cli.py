@@ -252,7 +252,7 @@ def overrides_in_process(settings, registry_db, monkeypatch: pytest.MonkeyPatch)
     import sys
     import types
 
-    from leadops.inputs.maturity import utc
+    from leadops.clock import utc
     from leadops.models.registry import registry_client
     from leadops.storage.local import open_lake
     from tasks.rollout import manual
