@@ -10,7 +10,8 @@ of small files; rows are flushed every ``api_log_flush_seconds``, or sooner when
 is the unflushed buffer: at most one flush interval of answers, or longer while a
 batch score run holds the prediction log's lock (the flush waits for it, keeping rows).
 In the service a flush hands its rows to the log writer process (``log_writer``), so the
-Delta append never holds the interpreter the requests are answered in.
+Delta append never holds the interpreter the requests are answered in; the rows wait
+here as Arrow IPC bytes, so a flush neither combines nor frees Arrow tables either.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from app.api.log_writer import APPENDS, PREDICTION_LOG, REQUEST_LOG, LogWriter
+from app.api.log_writer import (
+    APPENDS,
+    PREDICTION_LOG,
+    REQUEST_LOG,
+    LogWriter,
+    serialised,
+)
 from leadops.errors import one_line
 from leadops.storage.lake import Lake
 
@@ -67,8 +74,10 @@ class LogBuffer:
         return self._rows
 
     def add(self, rows: pa.Table) -> None:
+        # For the writer process, bytes: a flush never builds or frees Arrow tables here.
+        part = rows if self._append is not None or self.writer is None else serialised(rows)
         with self._lock:
-            self._parts.append(rows)
+            self._parts.append(part)
             self._rows += rows.num_rows
             if self._rows >= self.flush_rows:
                 self._wake.set()
@@ -77,32 +86,29 @@ class LogBuffer:
         """Append everything buffered in one commit; rows stay buffered if it fails."""
         with self._flushing:
             with self._lock:
-                parts, self._parts, self._rows = self._parts, [], 0
+                parts, self._parts = self._parts, []
+                count, self._rows = self._rows, 0
             if not parts:
                 return 0
-            rows = pa.concat_tables(parts)
             try:
                 if self._append is not None:
-                    self._append(self.lake, rows)
+                    self._append(self.lake, pa.concat_tables(parts))
                 elif self.writer is not None:
-                    self.writer.write(self.what, rows, lock_timeout)
+                    self.writer.write(self.what, parts, lock_timeout)
                 else:
-                    APPENDS[self.what](self.lake, rows, lock_timeout)
+                    APPENDS[self.what](self.lake, pa.concat_tables(parts), lock_timeout)
             except Exception as exc:  # noqa: BLE001 (lock held by a batch run, storage down: retry)
                 with self._lock:
-                    self._parts.insert(0, rows)
-                    self._rows += rows.num_rows
+                    self._parts[:0] = parts
+                    self._rows += count
                 self.last_error = one_line(exc)
                 log.warning(
-                    "%s: %d rows kept for the next flush (%s)",
-                    self.what,
-                    rows.num_rows,
-                    self.last_error,
+                    "%s: %d rows kept for the next flush (%s)", self.what, count, self.last_error
                 )
                 return 0
-            self.flushed_rows += rows.num_rows
+            self.flushed_rows += count
             self.last_error = None
-            return rows.num_rows
+            return count
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="leadops-api-log", daemon=True)
