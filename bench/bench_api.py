@@ -11,8 +11,13 @@ exact reasons, and within 2x its p50 (the log flush off the request path: it set
 tail), >= 2,000 leads/s in 100-lead requests without reasons. The bare model's own
 p99 / p50 is printed beside it: what the host's other load alone does to a tail.
 
+``--flush-control N`` adds N pairs of runs in turns, the default flush and the flush
+deferred past the run, and prints each one's p99 / p50: the flush's share of the tail,
+read against the host's in the same minutes.
+
 Bounded: at most --requests requests and --max-seconds per phase.
 Usage: python bench/bench_api.py [--requests 300] [--max-seconds 60] [--workers 1] [--clients 1]
+                                 [--flush-control 0]
 """
 
 from __future__ import annotations
@@ -162,6 +167,33 @@ def service(url: str, records: list[dict], requests: int, max_seconds: float, cl
     }
 
 
+# Deferred past any run: rows wait in memory and reach the log at shutdown.
+NO_FLUSH = {"LEADOPS_API_LOG_FLUSH_SECONDS": "3600", "LEADOPS_API_LOG_FLUSH_ROWS": "1000000000"}
+
+
+def run_service(home: Path, env: dict, records: list[dict], args: argparse.Namespace) -> dict:
+    """One `leadops api` process, measured by ``service`` and stopped."""
+    port = free_port()
+    log = (home / "api.log").open("a")
+    command = ["-m", "app.cli.main", "api", "--port", str(port), "--workers", str(args.workers)]
+    proc = subprocess.Popen(
+        [sys.executable, *command], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc)
+        return service(url, records, args.requests, args.max_seconds, args.clients)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        log.close()
+
+
+def tail_ratio(online: dict) -> float:
+    exact = online["one_lead_exact_reasons_ms"]
+    return round(exact["p99"] / exact["p50"], 2)
+
+
 def _ok(response) -> None:
     if response.status_code != 200:
         raise RuntimeError(f"HTTP {response.status_code}: {response.text[:300]}")
@@ -173,6 +205,13 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument(
+        "--flush-control",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="also run ROUNDS pairs (default flush, flush deferred) in turns: p99/p50 of each",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-api-")) / "home"
     settings = Settings(home=home)
@@ -180,31 +219,14 @@ def main() -> None:
     won = set(outcomes.loc[outcomes[CONTRACT.label], CONTRACT.entity_id])
     booster, encoder, frame = register_champion(settings, leads, won)
     records = json.loads(leads.head(2000).to_json(orient="records"))
-    port = free_port()
-    env = {**os.environ, "LEADOPS_HOME": str(home), "LEADOPS_API_RATE_LIMIT_PER_MINUTE": "0"}
-    log = (home / "api.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.cli.main",
-            "api",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, proc)
-        online = service(url, records, args.requests, args.max_seconds, args.clients)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    base_env = {**os.environ, "LEADOPS_HOME": str(home), "LEADOPS_API_RATE_LIMIT_PER_MINUTE": "0"}
+    online = run_service(home, base_env, records, args)
+    # The control: the same service with its log flush deferred past the run, in turns with
+    # the default one, so the flush's share of the one-lead tail is read against the host's.
+    control = []
+    for _ in range(args.flush_control):
+        control.append((run_service(home, base_env, records, args), False))
+        control.append((run_service(home, {**base_env, **NO_FLUSH}, records, args), True))
     bare = bare_model(booster, encoder, frame.head(2000), args.requests)
     ratios = {
         "p50_exact_vs_bare_contribs": round(
@@ -218,7 +240,7 @@ def main() -> None:
         ),
     }
     exact = online["one_lead_exact_reasons_ms"]
-    ratios["p99_over_p50_exact"] = round(exact["p99"] / exact["p50"], 2)
+    ratios["p99_over_p50_exact"] = tail_ratio(online)
     ratios["p99_over_p50_bare_contribs"] = round(
         bare["pred_contribs_one_ms"]["p99"] / bare["pred_contribs_one_ms"]["p50"], 2
     )
@@ -238,10 +260,22 @@ def main() -> None:
                 "bare_xgboost": bare,
                 "ratios": ratios,
                 "targets_met": targets,
+                **({"flush_control": flush_control(control)} if control else {}),
             },
             indent=2,
         )
     )
+
+
+def flush_control(control: list[tuple[dict, bool]]) -> dict:
+    """p99/p50 of one lead with reasons, with the default flush and with it deferred."""
+    flushing = [tail_ratio(run) for run, deferred in control if not deferred]
+    deferred = [tail_ratio(run) for run, deferred in control if deferred]
+    return {
+        "p99_over_p50_flushing": flushing,
+        "p99_over_p50_flush_deferred": deferred,
+        "median_difference": round(float(np.median(flushing) - np.median(deferred)), 2),
+    }
 
 
 def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
