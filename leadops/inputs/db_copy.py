@@ -11,9 +11,21 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from leadops.inputs.readers import _rechunk
+
+if TYPE_CHECKING:
+    import psycopg
+    import pyarrow as pa
+    from psycopg import Copy, sql
+
+
+class ByteCounter(Protocol):
+    """Whoever wants to know how many bytes a pull read (the change pull, for its line)."""
+
+    bytes_read: int
+
 
 # Arrow's parse block. Small, so that parsing one block overlaps reading the next from
 # the start: 256 KiB pulled 100k leads at 0.64-0.75x a bare COPY, 1 MiB at 0.43-0.48x,
@@ -29,14 +41,15 @@ class CopyStream(io.RawIOBase):
     per-row Python work is the read call itself.
     """
 
-    def __init__(self, copy: Any, counter: Any = None) -> None:
+    def __init__(self, copy: Copy, counter: ByteCounter | None = None) -> None:
         self.copy, self.counter, self.rest = copy, counter, b""
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        pieces, have = [self.rest], len(self.rest)
+        pieces: list[bytes | bytearray | memoryview] = [self.rest]
+        have = len(self.rest)
         read = self.copy.read
         while size < 0 or have < size:
             data = read()
@@ -60,8 +73,12 @@ class CopyStream(io.RawIOBase):
 
 
 def arrow_chunks(
-    cursor: Any, statement: Any, names: list[str], chunk_rows: int, counter: Any = None
-) -> Iterator[Any]:
+    cursor: psycopg.Cursor,
+    statement: sql.Composed,
+    names: list[str],
+    chunk_rows: int,
+    counter: ByteCounter | None = None,
+) -> Iterator[pa.Table]:
     """Arrow tables of ``chunk_rows`` rows (at least one, maybe empty) of text columns."""
     import pyarrow as pa
     from pyarrow import csv as arrow_csv

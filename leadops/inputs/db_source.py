@@ -20,7 +20,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -29,6 +29,10 @@ from leadops.errors import LeadOpsError, one_line
 from leadops.inputs.db_connect import connect, database_error, redacted
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import psycopg
+    from psycopg import sql
+
     from leadops.inputs.contract import Contract
     from leadops.settings import Settings
 
@@ -121,7 +125,7 @@ class ChangePull:
         """Stands in for a file checksum in bronze lineage: source + lower bound."""
         return hashlib.sha256(f"{self.source.uri}|{self.since}".encode()).hexdigest()
 
-    def chunks(self, chunk_rows: int) -> Iterator[Any]:
+    def chunks(self, chunk_rows: int) -> Iterator[pd.DataFrame]:
         """Raw chunks (strings, nulls as None) indexed by 1-based row number; the first may
         be empty (no changed rows: its columns still tell the loader what the table has).
 
@@ -140,7 +144,7 @@ class ChangePull:
         except ValueError as exc:  # Arrow's CSV errors (a row longer than a parse block)
             raise LeadOpsError(f"{self.source.name}: unreadable rows ({one_line(exc)})") from exc
 
-    def _read(self, conn: Any, chunk_rows: int) -> Iterator[Any]:
+    def _read(self, conn: psycopg.Connection, chunk_rows: int) -> Iterator[pd.DataFrame]:
         import pandas as pd
         from psycopg import IsolationLevel
 
@@ -169,7 +173,7 @@ class ChangePull:
     def _lower(self) -> datetime | None:
         return None if self.since is None else self.since - self.overlap
 
-    def _relation(self) -> Any:
+    def _relation(self) -> sql.Composable:
         from psycopg import sql
 
         if self.source.is_query:
@@ -177,24 +181,29 @@ class ChangePull:
         return sql.Identifier(*self.source.relation.split("."))
 
 
-def _column_names(cursor: Any, relation: Any) -> list[str]:
+def _column_names(cursor: psycopg.Cursor, relation: sql.Composable) -> list[str]:
     from psycopg import sql
 
     cursor.execute(sql.SQL("SELECT * FROM {} LIMIT 0").format(relation))
-    return [column.name for column in cursor.description]
+    return [column.name for column in cursor.description or []]
 
 
-def _newest(cursor: Any, relation: Any, column: str, lower: datetime | None) -> datetime | None:
+def _newest(
+    cursor: psycopg.Cursor, relation: sql.Composable, column: str, lower: datetime | None
+) -> datetime | None:
     from psycopg import sql
 
     where = sql.SQL("WHERE {c} >= %s" if lower is not None else "").format(c=sql.Identifier(column))
     query = sql.SQL("SELECT max({c}) FROM {r} {w}").format(
         c=sql.Identifier(column), r=relation, w=where
     )
-    return cursor.execute(query, [lower] if lower is not None else []).fetchone()[0]
+    row = cursor.execute(query, [lower] if lower is not None else []).fetchone()
+    return row[0] if row else None
 
 
-def _copy_statement(relation: Any, column: str, lower: Any, high: Any) -> Any:
+def _copy_statement(
+    relation: sql.Composable, column: str, lower: datetime | None, high: datetime | None
+) -> sql.Composed:
     from psycopg import sql
 
     bounds = sql.SQL("{c} >= {lo} AND {c} <= {hi}" if lower is not None else "{c} <= {hi}")
