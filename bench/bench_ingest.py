@@ -136,7 +136,7 @@ def print_figures(
     peak_mb: float,
     args: argparse.Namespace,
 ) -> None:
-    totals = result.to_dict()
+    totals = result.as_dict()
     print(
         f"ingested: {totals['rows_in']:,} rows in -> {totals['silver']:,} silver, "
         f"{totals['quarantined']:,} quarantined, {totals['duplicates']:,} duplicates"

@@ -38,7 +38,7 @@ def ingest(
 
     Returns:
         The IngestResult: per-file status and reason, row counts and the table versions
-        written (its ``to_dict()`` is the CLI's JSON; a persisted result pickles it).
+        written (its ``as_dict()`` is the CLI's JSON; a persisted result pickles it).
     """
     found = files if files is not None else find_source_files(source, kind)
     result = validate_and_load(found, kind, as_of)

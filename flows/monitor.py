@@ -62,7 +62,7 @@ def monitor(window_days: int | None = None, as_of: datetime | None = None) -> Mo
         "model_version": inputs.champion.version,
         "retrain_triggered": retrain.claimed,
         "retrain": retrain.as_dict(),
-        "train": trained.to_dict() if trained is not None else None,  # JSON for the artifact
+        "train": trained.as_dict() if trained is not None else None,  # JSON for the artifact
         "rows": {
             "current": len(inputs.current),
             "reference": len(inputs.reference),

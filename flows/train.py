@@ -135,7 +135,7 @@ def train(
         value=value,
     )
     create_markdown_artifact(
-        markdown_report(result.to_dict(), candidate.search.trials.to_dict("records")),
+        markdown_report(result.as_dict(), candidate.search.trials.to_dict("records")),
         key="train-report",
         description=f"train: v{result.model_version} {result.decision}",
     )

@@ -66,7 +66,7 @@ def quarantine_replay(
     from tasks.ingest.replay import replay_configured
 
     result = replay_configured(get_settings(), kind)
-    emit(result.to_dict(), as_json, f"{result.line()}\n  report: {result.report}")
+    emit(result.as_dict(), as_json, f"{result.line()}\n  report: {result.report}")
 
 
 @app.command()

@@ -102,7 +102,7 @@ def ingest(
     from tasks.ingest.report import ingest_summary
 
     failed = [f for f in result.files if f.status == FAILED]
-    data = result.to_dict()  # the summary lines read the same JSON --json prints
+    data = result.as_dict()  # the summary lines read the same JSON --json prints
     accepted, warning = share_line(data, kind, get_settings().quarantine_warn_share)
     emit(data, as_json, f"{accepted}\n{ingest_summary(data, kind)}")
     if warning:

@@ -154,7 +154,7 @@ def train(
         training_window_days=training_window_days,
         min_gain=min_gain,
     )
-    emit(result.to_dict(), as_json, result.line())
+    emit(result.as_dict(), as_json, result.line())
 
 
 @app.command()
@@ -181,4 +181,4 @@ def monitor(
     from flows.monitor import monitor as monitor_flow
 
     result = monitor_flow(window_days=window, as_of=when)
-    emit(result.to_dict(), as_json, result.line())
+    emit(result.as_dict(), as_json, result.line())

@@ -110,7 +110,7 @@ def _run_rollout(action: str, as_of: Optional[str], reason: Optional[str], as_js
     from flows.rollout import rollout as rollout_flow
 
     result = rollout_flow(as_of=when, action=action, reason=reason)
-    emit(result.to_dict(), as_json, result.line())
+    emit(result.as_dict(), as_json, result.line())
 
 
 @app.command()

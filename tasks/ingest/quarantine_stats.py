@@ -40,7 +40,7 @@ def share_line(result: dict[str, Any], kind: str, warn_share: float) -> tuple[st
     """("accepted N leads, M% quarantined (check X)", a warning line or None).
 
     Args:
-        result: the run's JSON (IngestResult.to_dict).
+        result: the run's JSON (IngestResult.as_dict).
         warn_share: LEADOPS_QUARANTINE_WARN_SHARE.
     """
     rows_in, quarantined = result.get("rows_in", 0), result.get("quarantined", 0)

@@ -57,7 +57,7 @@ class ReplayResult:
         if self.read != self.to_silver + self.already_in_silver + self.still_quarantined:
             raise AccountingError(f"replay {self.run_id}: counts do not add up {asdict(self)}")
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "still_failing": dict(self.still_failing.most_common())}
 
     def line(self) -> str:
@@ -84,7 +84,7 @@ def replay_quarantine(
         result.check_accounting()
     key = f"{tables.INGEST_REPORTS}/{result.run_id}-replay.json"
     result.report = lake.uri(key).removeprefix("file://")  # a path people can open
-    lake.write_bytes(key, json.dumps(result.to_dict(), indent=2).encode())
+    lake.write_bytes(key, json.dumps(result.as_dict(), indent=2).encode())
     return result
 
 

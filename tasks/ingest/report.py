@@ -60,7 +60,7 @@ def inert_sample(sample: list[dict]) -> list[dict]:
 def report_document(result: IngestResult) -> dict[str, Any]:
     """Counts, failed expectations and the (neutralised) quarantine sample."""
     return {
-        **result.to_dict(),
+        **result.as_dict(),
         "started_at": result.started_at.isoformat(),
         "failed_expectations": dict(result.failed_expectations.most_common()),
         "quarantine_sample": inert_sample(result.quarantine_sample),
@@ -152,7 +152,7 @@ def _new_updated(result: dict[str, Any]) -> str:
 
 def summary_markdown(result: IngestResult) -> str:
     """The Prefect artifact: per-file counts, top failed expectations, a few rejected rows."""
-    totals = result.to_dict()
+    totals = result.as_dict()
     lines = [
         f"# Ingest {result.kind}: run `{result.run_id}`",
         "",

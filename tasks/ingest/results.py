@@ -57,7 +57,7 @@ class FileResult:
         self.wins = self.late_wins = 0
         self.failed_expectations.clear()
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "uri": self.uri,
@@ -74,7 +74,7 @@ class FileResult:
 
     def manifest_entry(self, kind: str, run_id: str, ingested_at: datetime) -> dict[str, Any]:
         return {
-            **self.to_dict(),
+            **self.as_dict(),
             "file": self.uri,
             "kind": kind,
             "size_bytes": self.size_bytes,
@@ -113,13 +113,13 @@ class IngestResult:
         if totals["rows_in"] != totals["silver"] + totals["quarantined"] + totals["duplicates"]:
             raise AccountingError(f"ingest run {self.run_id}: counts do not add up {totals}")
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The JSON the CLI prints and the flow returns (no row data in it)."""
         return {
             "run_id": self.run_id,
             "kind": self.kind,
             "as_of": self.as_of.isoformat(),
-            "files": [f.to_dict() for f in self.files],
+            "files": [f.as_dict() for f in self.files],
             "rows_in": self.total("rows_in"),
             "silver": self.total("silver"),
             "quarantined": self.total("quarantined"),

@@ -63,7 +63,7 @@ def validate_and_load(
     logger = get_run_logger()
     for failed in (f for f in result.files if f.status == "failed"):
         logger.warning("file failed: %s", failed.reason)
-    totals = result.to_dict()
+    totals = result.as_dict()
     logger.info(
         "ingest %s: %d rows in → %d silver, %d quarantined, %d duplicates",
         kind,

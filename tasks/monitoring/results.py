@@ -47,14 +47,14 @@ class MonitorResult:
         details = {k: v for k, v in summary.items() if k not in typed and k != "train"}
         return cls(**fields, train=train, model_pages=model_pages, details=details)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The JSON of the run (``leadops monitor --json``), the train's result inside it."""
         typed = {
             name: getattr(self, name) for name in self.__dataclass_fields__ if name != "details"
         }
-        return {**self.details, **typed, "train": self.train.to_dict() if self.train else None}
+        return {**self.details, **typed, "train": self.train.as_dict() if self.train else None}
 
     def line(self) -> str:
         """The CLI's summary: PSI, conversion, calibration, retrain, report (+ the value model)."""
         value = self.value_model or {}  # the deal-value champion's watch, when one serves
-        return monitor_line(self.to_dict()) + (f"\n{value['line']}" if value.get("version") else "")
+        return monitor_line(self.as_dict()) + (f"\n{value['line']}" if value.get("version") else "")

@@ -12,7 +12,7 @@ from tasks.rollout.state_machine import RolloutState
 
 @dataclass
 class RolloutResult:
-    """One run of the rollout flow; ``to_dict()`` is the CLI's JSON (the keys it always had).
+    """One run of the rollout flow; ``as_dict()`` is the CLI's JSON (the keys it always had).
 
     ``requested`` is the flow's ``action`` parameter ("auto" or an override); ``action`` is
     what happened ("advance", "wait", ... or the override's name).
@@ -39,7 +39,7 @@ class RolloutResult:
     def challenger(self) -> VersionState | None:
         return self.state.challenger
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "as_of": self.as_of,
             "action": self.action,

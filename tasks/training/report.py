@@ -134,7 +134,7 @@ def result_summary(
     promotion: Any,
     value: Any = None,
 ) -> TrainResult:
-    """The flow's return value (its ``to_dict()`` is the CLI's ``--json`` object)."""
+    """The flow's return value (its ``as_dict()`` is the CLI's ``--json`` object)."""
     counts = candidate.search.counts
     # calibration_error (ECE) rides along: without it the report showed "-" for every model.
     names = (*METRIC_NAMES, "calibration_error")

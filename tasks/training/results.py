@@ -46,7 +46,7 @@ class TrainResult:
         details = {k: v for k, v in summary.items() if k not in typed}
         return cls(outcome="trained", **fields, details=details)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         """The JSON of the run: the same keys ``leadops train --json`` always printed."""
         everything = {
             name: getattr(self, name)

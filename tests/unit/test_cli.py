@@ -405,7 +405,7 @@ def test_a_skipped_train_prints_the_keys_it_always_had() -> None:
     busy = "challenger v2 is in rollout (canary 50%)"
     skipped = TrainResult("skipped", "m", "schedule", "skipped", busy)
     assert skipped.line() == f"m: skipped ({busy})"
-    assert skipped.to_dict() == {
+    assert skipped.as_dict() == {
         "decision": "skipped",
         "reason": busy,
         "trigger": "schedule",

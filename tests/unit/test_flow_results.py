@@ -29,7 +29,7 @@ TRAINED = {
 def test_a_trained_run_prints_the_same_json_it_is_built_from() -> None:
     result = TrainResult.from_summary(TRAINED)
     assert result.model_version == "3" and result.details["trials"]["total"] == 5
-    assert result.to_dict() == TRAINED
+    assert result.as_dict() == TRAINED
     assert result.line().startswith("m v3: challenger (ROC-AUC +4.1%); test ROC-AUC 0.8100")
 
 
@@ -38,7 +38,7 @@ def test_a_recalibrated_run_names_the_champion_it_recalibrated() -> None:
         "recalibrated", "m", "miscalibration", "challenger", "better calibrated", "4", "r2",
         metrics={"roc_auc": 0.8}, recalibrated_from="2", calibrator="600 leads",
     )  # fmt: skip
-    assert set(result.to_dict()) == {
+    assert set(result.as_dict()) == {
         "decision", "reason", "trigger", "metrics", "model_name", "model_version",
         "run_id", "recalibrated_from", "calibrator",
     }  # fmt: skip
@@ -62,7 +62,7 @@ def test_the_monitor_json_carries_the_train_it_started_as_json() -> None:
     }
     trained = TrainResult.from_summary(TRAINED)
     result = MonitorResult.from_summary(summary, trained, ["/h/reports/model-m.html"])
-    data = result.to_dict()
+    data = result.as_dict()
     assert data["train"] == TRAINED and data["max_psi"] == 0.41 and data["psi"] == summary["psi"]
     assert result.train.model_version == "3" and result.details == {"max_psi": 0.41}
     line = result.line()

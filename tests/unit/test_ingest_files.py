@@ -82,7 +82,7 @@ def test_duplicate_ids_within_a_run_keep_the_last_row(tmp_path: Path, ingest, la
     counts = (result.total("rows_in"), result.total("silver"), result.total("duplicates"))
     assert counts == (5, 3, 2)
     assert silver(lake).loc["L1", "page_views"] == 3.0
-    assert (result.to_dict()["new"], result.to_dict()["updated"]) == (3, 0)  # all new leads
+    assert (result.as_dict()["new"], result.as_dict()["updated"]) == (3, 0)  # all new leads
 
 
 def test_known_ids_count_as_duplicates_when_identical_and_update_when_changed(
@@ -93,8 +93,8 @@ def test_known_ids_count_as_duplicates_when_identical_and_update_when_changed(
     result = ingest(write_csv(tmp_path / "week2.csv", week2))
     assert (result.total("silver"), result.total("duplicates")) == (2, 1)
     # An export that reuses a known id says so: one new lead, one updated.
-    assert (result.to_dict()["new"], result.to_dict()["updated"]) == (1, 1)
-    line = ingest_summary(result.to_dict(), "leads").splitlines()[0]
+    assert (result.as_dict()["new"], result.as_dict()["updated"]) == (1, 1)
+    line = ingest_summary(result.as_dict(), "leads").splitlines()[0]
     assert "-> 2 silver (1 new, 1 updated), 0 quarantined, 1 duplicates" in line
     rows = silver(lake)
     assert len(rows) == 3 and rows.loc["L2", "form_fills"] == 9.0

@@ -29,7 +29,7 @@ def test_wins_after_the_window_are_counted_and_named_in_the_line(ingest, lake, t
 
     result = ingest(write_csv(tmp_path / "outcomes.csv", rows), kind="outcomes", as_of=AS_OF)
 
-    totals = result.to_dict()
+    totals = result.as_dict()
     assert (totals["wins"], totals["late_wins"], totals["outcome_window_days"]) == (8, 3, 7)
     line = ingest_summary(totals, "outcomes").splitlines()[1]
     assert line == (
@@ -45,5 +45,5 @@ def test_no_line_when_every_win_came_within_the_window(ingest, tmp_path) -> None
     ingest(write_csv(tmp_path / "leads.csv", [lead("L1"), lead("L2")]))
     rows = [outcome("L1", "true", ON_TIME), outcome("L2", "false", LATE)]
     result = ingest(write_csv(tmp_path / "outcomes.csv", rows), kind="outcomes", as_of=AS_OF)
-    assert (result.to_dict()["wins"], result.to_dict()["late_wins"]) == (1, 0)
-    assert "raise outcome_window_days" not in ingest_summary(result.to_dict(), "outcomes")
+    assert (result.as_dict()["wins"], result.as_dict()["late_wins"]) == (1, 0)
+    assert "raise outcome_window_days" not in ingest_summary(result.as_dict(), "outcomes")

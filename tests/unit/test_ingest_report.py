@@ -72,7 +72,7 @@ def test_counts_that_do_not_add_up_are_refused() -> None:
 
 
 def test_to_dict_carries_what_the_cli_promises() -> None:
-    summary = run_result().to_dict()
+    summary = run_result().as_dict()
     assert {"files", "rows_in", "silver", "quarantined", "duplicates"} <= set(summary)
     assert summary["files"][1]["status"] == "failed" and summary["failed_files"] == 1
     assert {"name", "status", "reason"} <= set(summary["files"][0])
@@ -91,13 +91,13 @@ def test_the_ingest_line_gives_full_paths_and_why_rows_were_quarantined(tmp_path
     lake = LocalLake(tmp_path / "lake")
     result = run_result()
     write_report(lake, result)
-    text = ingest_summary(result.to_dict(), "leads")
+    text = ingest_summary(result.as_dict(), "leads")
     report = (tmp_path / "lake" / "reports" / "ingest" / "run1.json").resolve()
     sample = report.with_name("run1-quarantine-sample.csv")
     assert f"report: {report}" in text and report.exists()
     assert f"quarantine sample: {sample}" in text and sample.exists()
     assert "quarantined because: company_size:numeric (2 rows)" in text
-    assert result.to_dict()["report_path"] == str(report)
+    assert result.as_dict()["report_path"] == str(report)
 
 
 def test_a_file_of_the_other_kind_gets_a_hint() -> None:
@@ -132,7 +132,7 @@ def test_an_outcomes_file_ingested_as_leads_fails_with_the_hint(tmp_path, ingest
 def test_the_ingest_line_says_when_more_checks_failed_than_it_lists() -> None:
     from tasks.ingest.report import ingest_summary
 
-    result = run_result().to_dict()
+    result = run_result().as_dict()
     result["quarantined"] = 6
     result["failed_expectations"] = {f"c{i}:numeric": 1 for i in range(5)}
     text = ingest_summary(result, "leads")

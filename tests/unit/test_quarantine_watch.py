@@ -48,7 +48,7 @@ def test_each_run_logs_its_quarantined_share_per_check(
 def test_the_ingest_line_names_the_share_and_the_check_and_warns_above_the_setting(
     tmp_path: Path, settings: Settings, lake: Lake
 ) -> None:
-    result = _history(tmp_path, settings, lake, list(range(2, 14))).to_dict()
+    result = _history(tmp_path, settings, lake, list(range(2, 14))).as_dict()
     line, warning = share_line(result, "leads", settings.quarantine_warn_share)
     assert line == "accepted 28 leads, 30.0% quarantined (check previous:boolean: 12 rows)"
     assert warning is not None and "12 of 40 leads (30.0%)" in warning

@@ -176,11 +176,11 @@ def test_every_gate_line_and_the_report_name_test_n_estimate_and_interval() -> N
     )
     row = next(
         line
-        for line in markdown_report(result.to_dict(), []).splitlines()
+        for line in markdown_report(result.as_dict(), []).splitlines()
         if line.startswith("| calibration_error")
     )
     assert "–" not in row and row.count("|") == 5
-    report = markdown_report(result.to_dict(), [])
+    report = markdown_report(result.as_dict(), [])
     assert f"({labels.sum()} converted / {400 - labels.sum()} not)" in report
     assert "Route taken" in report and "calibration p <" in report
     assert "an equal model passes against a calibrated champion in" in report
