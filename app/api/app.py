@@ -189,9 +189,8 @@ def _routes(
             answer, scored = score_leads(
                 contract, state.answering, state.cutpoints, table, now, mode
             )
-            if (
-                state.shadow is not None
-            ):  # after the response: shadow scores are logged, never returned
+            # After the response: shadow scores are logged, never returned.
+            if state.shadow is not None:
                 value = state.answering.value
                 version = value.version if value is not None else None
                 background.add_task(

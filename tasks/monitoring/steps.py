@@ -21,7 +21,7 @@ from leadops.inputs.contract import load_contract
 from leadops.logs import log_compaction, quarantine_log
 from leadops.models import events, registry
 from leadops.models.registry import registry_client
-from leadops.settings import get_settings
+from leadops.settings import Settings, get_settings
 from leadops.storage.journal import lake_lock
 from leadops.storage.lake import Lake
 from leadops.storage.local import open_lake
@@ -278,7 +278,13 @@ def request_retrain(
     return _routed(request, settings, decision, as_of, champion)
 
 
-def _routed(request, settings, decision, as_of, champion) -> trigger.RetrainRequest:
+def _routed(
+    request: trigger.RetrainRequest,
+    settings: Settings,
+    decision: trigger.RetrainDecision,
+    as_of: datetime,
+    champion: Champion,
+) -> trigger.RetrainRequest:
     """Emit the retrain event; route "subflow" when nothing will start train from it."""
     event_id = retrain.emit_retrain_requested(
         settings.model_name, decision.reason, as_of, champion.version
@@ -332,8 +338,6 @@ def challenger_in_rollout(settings: Any, name: str | None = None) -> str | None:
     ends in promotion (the reference moves, the drift clears) or rejection (the next
     monitor run may retrain again).
     """
-    from leadops.models import registry
-
     state = registry.rollout_challenger(registry_client(settings), name or settings.model_name)
     if state is not None:
         kind = "value challenger" if name else "challenger"
